@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { z } from 'zod';
+import { UserIdSchema } from '../../shared/ids.ts';
+import { DisplayNameSchema, type User } from '../../shared/models/user.ts';
+import { ParleyError } from '../../shared/errors/errorCodes.ts';
+
+/** The claims Parley reads from a token: `sub` is the user id, `name` the display name. */
+const ClaimsSchema = z.object({
+  sub: UserIdSchema,
+  name: DisplayNameSchema,
+});
+
+/** The authenticated identity of a request or connection. */
+export type AuthUser = User;
+
+/** Verifies (and, for dev login, mints) HS256 JWTs. */
+export class TokenService {
+  readonly #key: Uint8Array;
+
+  constructor(secret: string) {
+    this.#key = new TextEncoder().encode(secret);
+  }
+
+  async sign(user: AuthUser, ttlSeconds: number): Promise<string> {
+    return new SignJWT({ name: user.name })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(this.#key);
+  }
+
+  /** The token's user, or a ParleyError('unauthorized') saying why not. */
+  async verify(token: string | null | undefined): Promise<AuthUser> {
+    if (!token) throw new ParleyError('unauthorized', 'missing token');
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'] }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new ParleyError('unauthorized', 'token expired');
+      throw new ParleyError('unauthorized', 'invalid token');
+    }
+    const claims = ClaimsSchema.safeParse(payload);
+    if (!claims.success) throw new ParleyError('unauthorized', 'token claims invalid: needs sub (uuid) and name');
+    return { id: claims.data.sub, name: claims.data.name };
+  }
+}
+
+/**
+ * The dev-mode secret: generated once into the data dir (mode 0600) and reused on restart,
+ * so dev tokens survive restarts.
+ */
+export function loadOrCreateDevSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'dev-jwt-secret');
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    const existing = fs.readFileSync(file, 'utf8').trim();
+    if (existing.length >= 32) return existing;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = crypto.randomBytes(32).toString('base64url');
+  fs.writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,122 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting, its environment variable, and its default. CLI flags (`--port 9000`) win
+ * over the environment, which wins over the defaults. The README's configuration table is
+ * this list.
+ */
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(8787),
+  /** Loopback by default so a dev server is not exposed by accident; set 0.0.0.0 to serve a network. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PARLEY_DATA_DIR: z.string().min(1).default('./data'),
+  /** HS256 secret shared with the host app's backend (at least 32 bytes). */
+  PARLEY_JWT_SECRET: z.string().min(32).optional(),
+  /** Enables POST /api/auth/dev-login and a generated secret. Never in production. */
+  PARLEY_DEV_LOGIN: bool.default(false),
+  /** Lifetime of tokens minted by dev login, in seconds. */
+  PARLEY_DEV_TOKEN_TTL: int(60, 30 * 86400).default(86400),
+  PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** SQLite `synchronous` in WAL mode: NORMAL survives a process crash, FULL also a power loss. */
+  PARLEY_SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  /** Largest WebSocket frame accepted, in bytes (1 MiB). */
+  PARLEY_MAX_FRAME_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** How long a room stays in memory after its last connection closes, in ms. */
+  PARLEY_ROOM_IDLE_MS: int(0, 3_600_000).default(30_000),
+  /** Compact a room's update log once it holds this many updates... */
+  PARLEY_COMPACT_UPDATES: int(2, 1_000_000).default(500),
+  /** ...or this many bytes. */
+  PARLEY_COMPACT_BYTES: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  dbFile: string;
+  jwtSecret: string | undefined;
+  devLogin: boolean;
+  devTokenTtlSeconds: number;
+  logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
+  sqliteSynchronous: 'NORMAL' | 'FULL';
+  maxFrameBytes: number;
+  roomIdleMs: number;
+  compactUpdates: number;
+  compactBytes: number;
+}
+
+export const CLI_USAGE = `Usage: parley-server [options]
+  --port N          port to listen on (env PORT, default 8787; 0 picks a free port)
+  --host H          address to bind (env HOST, default 127.0.0.1)
+  --data-dir DIR    directory of the SQLite file (env PARLEY_DATA_DIR, default ./data)
+  --dev             development mode: enables dev login (env PARLEY_DEV_LOGIN=1)
+  --log-level L     fatal|error|warn|info|debug|trace|silent (env PARLEY_LOG_LEVEL)
+  --help            print this text`;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment and command-line flags into a validated Config. */
+export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Config {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        dev: { type: 'boolean' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n${CLI_USAGE}`);
+  }
+  const merged: Record<string, string | undefined> = { ...env };
+  if (flags.port !== undefined) merged.PORT = flags.port;
+  if (flags.host !== undefined) merged.HOST = flags.host;
+  if (flags['data-dir'] !== undefined) merged.PARLEY_DATA_DIR = flags['data-dir'];
+  if (flags.dev) merged.PARLEY_DEV_LOGIN = '1';
+  if (flags['log-level'] !== undefined) merged.PARLEY_LOG_LEVEL = flags['log-level'];
+  // Unset and empty variables both mean "use the default".
+  for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
+
+  const parsed = EnvSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (!e.PARLEY_JWT_SECRET && !e.PARLEY_DEV_LOGIN) {
+    throw new ConfigError('PARLEY_JWT_SECRET is required (at least 32 characters) unless dev mode is on (--dev or PARLEY_DEV_LOGIN=1).');
+  }
+  const dataDir = path.resolve(e.PARLEY_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    dbFile: path.join(dataDir, 'parley.db'),
+    jwtSecret: e.PARLEY_JWT_SECRET,
+    devLogin: e.PARLEY_DEV_LOGIN,
+    devTokenTtlSeconds: e.PARLEY_DEV_TOKEN_TTL,
+    logLevel: e.PARLEY_LOG_LEVEL,
+    sqliteSynchronous: e.PARLEY_SQLITE_SYNCHRONOUS,
+    maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
+    roomIdleMs: e.PARLEY_ROOM_IDLE_MS,
+    compactUpdates: e.PARLEY_COMPACT_UPDATES,
+    compactBytes: e.PARLEY_COMPACT_BYTES,
+  };
+}
+
+export const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--help');

@@ -1,0 +1,48 @@
+export type PresenceChange = { userId: string; online: boolean; at: number };
+type Listener = (change: PresenceChange) => void;
+
+/**
+ * Who is online: a user is online while any device holds any connection (sync or command).
+ * Counts live in memory; a restart starts everyone offline, which is the truth after a restart.
+ */
+export class PresenceTracker {
+  readonly #connections = new Map<string, number>();
+  readonly #listeners = new Set<Listener>();
+
+  isOnline(userId: string): boolean {
+    return (this.#connections.get(userId) ?? 0) > 0;
+  }
+
+  onlineUsers(): string[] {
+    return [...this.#connections.keys()];
+  }
+
+  /** Registers one connection of `userId`; returns the function that unregisters it (idempotent). */
+  connect(userId: string, now: () => number = Date.now): () => void {
+    const before = this.#connections.get(userId) ?? 0;
+    this.#connections.set(userId, before + 1);
+    if (before === 0) this.#emit({ userId, online: true, at: now() });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const count = (this.#connections.get(userId) ?? 1) - 1;
+      if (count > 0) {
+        this.#connections.set(userId, count);
+        return;
+      }
+      this.#connections.delete(userId);
+      this.#emit({ userId, online: false, at: now() });
+    };
+  }
+
+  /** Subscribes to online/offline transitions; returns the unsubscribe function. */
+  on(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(change: PresenceChange): void {
+    for (const listener of this.#listeners) listener(change);
+  }
+}

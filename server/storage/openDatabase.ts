@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+ * Append new steps; never edit a step that has shipped.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    id          TEXT PRIMARY KEY,
+    -- NULL until the user first authenticates (members may be added before that).
+    name        TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE TABLE rooms (
+    id              TEXT PRIMARY KEY,
+    name            TEXT,
+    type            TEXT NOT NULL CHECK (type IN ('direct', 'group', 'channel')),
+    company_id      TEXT,
+    is_active       INTEGER NOT NULL DEFAULT 1,
+    extra_metadata  TEXT NOT NULL DEFAULT '{}',
+    -- 'userA|userB' (sorted) for direct rooms: one direct room per pair.
+    direct_key      TEXT UNIQUE,
+    -- ChatMessage JSON of the newest message, kept up to date by the sync layer.
+    last_message    TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+  );
+  CREATE TABLE members (
+    id            TEXT PRIMARY KEY,
+    room_id       TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    user_id       TEXT NOT NULL REFERENCES users(id),
+    role          TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    is_active     INTEGER NOT NULL DEFAULT 1,
+    last_read_at  INTEGER,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    UNIQUE (room_id, user_id)
+  );
+  CREATE INDEX members_by_user ON members(user_id, is_active);
+  CREATE TABLE presence (
+    user_id       TEXT PRIMARY KEY REFERENCES users(id),
+    last_seen_at  INTEGER,
+    status        TEXT
+  );
+  -- Append-only Yjs update log (V1 encoding), one row per committed update.
+  CREATE TABLE room_updates (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    room_id  TEXT NOT NULL,
+    data     BLOB NOT NULL
+  );
+  CREATE INDEX room_updates_by_room ON room_updates(room_id, seq);
+  -- Compacted state: every update of the room with seq <= up_to_seq merged into one.
+  CREATE TABLE room_snapshots (
+    room_id     TEXT PRIMARY KEY,
+    data        BLOB NOT NULL,
+    up_to_seq   INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  -- The user who first wrote to a room with a Yjs client id owns it.
+  CREATE TABLE client_ids (
+    room_id    TEXT NOT NULL,
+    client_id  INTEGER NOT NULL,
+    user_id    TEXT NOT NULL,
+    PRIMARY KEY (room_id, client_id)
+  ) WITHOUT ROWID;
+  `,
+];
+
+/**
+ * Opens (creating if needed) the SQLite file and brings its schema up to date.
+ * WAL with synchronous=NORMAL: a committed transaction survives a process crash (kill -9);
+ * the last transactions before a power loss or OS crash may be lost.
+ * `synchronous: 'FULL'` survives power loss at the cost of an fsync per commit.
+ */
+export function openDatabase(file: string, options: { synchronous?: 'NORMAL' | 'FULL' } = {}): Db {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

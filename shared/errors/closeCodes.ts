@@ -1,0 +1,32 @@
+/**
+ * WebSocket close codes the server uses. 1000-1015 are RFC 6455; 4000-4999 are Parley's own.
+ * A client that sees 4401 renews its token before reconnecting; 4403 and 4404 mean "do not
+ * reconnect to this room"; 4429 means "back off, then reconnect".
+ */
+export const CloseCode = {
+  /** Normal closure: the server is shutting down or the room was closed cleanly. */
+  Normal: 1000,
+  /** The server is going away (SIGTERM); reconnect later. */
+  GoingAway: 1001,
+  /** A frame the protocol cannot parse: truncated varints, unknown message type, text frame on /sync. */
+  ProtocolError: 1002,
+  /** A frame over the size limit (RFC 6455 "message too big"). */
+  MessageTooBig: 1009,
+  /** An unexpected server fault while handling this connection; other connections are unaffected. */
+  InternalError: 1011,
+  /** Token missing, malformed, badly signed or expired (renew it, then reconnect). */
+  Unauthorized: 4401,
+  /** Not an active member of the room, removed from it, or the room is inactive. */
+  Forbidden: 4403,
+  /** No such room. */
+  RoomNotFound: 4404,
+  /** An update the server refused (see the error message sent just before). */
+  UpdateRefused: 4422,
+  /** Too many updates per second, or too many connections for this user. */
+  RateLimited: 4429,
+  /** The room document reached its size limit. */
+  DocumentTooLarge: 4413,
+} as const;
+
+export type CloseCodeName = keyof typeof CloseCode;
+export type CloseCodeValue = (typeof CloseCode)[CloseCodeName];

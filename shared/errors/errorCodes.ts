@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * The one list of expected failures. REST answers `{error: {code, message, details}}` with the
+ * status below; the command gateway answers `{success: false, error: code}`.
+ */
+export const ERROR_STATUS = {
+  invalid_payload: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_a_member: 403,
+  room_inactive: 403,
+  dev_login_disabled: 404,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ErrorCodeSchema = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
+
+export const ApiErrorBodySchema = z.object({
+  error: z.object({
+    code: ErrorCodeSchema,
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBodySchema>;
+
+/** An expected failure carried as a value up to the edge that maps it to a status or frame. */
+export class ParleyError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'ParleyError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+  toBody(): ApiErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { RoomIdSchema, UuidSchema, UserIdSchema } from '../ids.ts';
+import { JsonObjectSchema } from '../json.ts';
+import { TimestampSchema } from './timestamps.ts';
+import { ChatMemberRoleSchema } from './chatMember.ts';
+
+export const ChatRoomTypeSchema = z.enum(['direct', 'group', 'channel']);
+export type ChatRoomType = z.infer<typeof ChatRoomTypeSchema>;
+
+export const RoomNameSchema = z.string().trim().min(1).max(120);
+
+const ChatRoomBaseShape = {
+  /** Null for direct chats. */
+  name: RoomNameSchema.nullable(),
+  type: ChatRoomTypeSchema,
+  /** The tenant/workspace the room belongs to. */
+  company_id: UuidSchema.nullable(),
+  is_active: z.boolean(),
+  extra_metadata: JsonObjectSchema,
+};
+
+/** An initial member of a new room (the creator is always added as `owner`). */
+export const InitialMemberSchema = z.object({
+  user_id: UserIdSchema,
+  role: ChatMemberRoleSchema.exclude(['owner']).default('member'),
+});
+
+/** POST /api/rooms */
+export const ChatRoomCreateSchema = z
+  .object({
+    name: ChatRoomBaseShape.name.default(null),
+    type: ChatRoomTypeSchema,
+    company_id: ChatRoomBaseShape.company_id.default(null),
+    is_active: z.boolean().default(true),
+    extra_metadata: JsonObjectSchema.default({}),
+    members: z.array(InitialMemberSchema).max(1000).default([]),
+  })
+  .strict();
+export type ChatRoomCreate = z.infer<typeof ChatRoomCreateSchema>;
+
+/** PATCH /api/rooms/:roomId — every field optional (partial update). */
+export const ChatRoomUpdateSchema = z
+  .object({
+    name: RoomNameSchema.nullable().optional(),
+    is_active: z.boolean().optional(),
+    extra_metadata: JsonObjectSchema.optional(),
+  })
+  .strict();
+export type ChatRoomUpdate = z.infer<typeof ChatRoomUpdateSchema>;
+
+/** The room as stored. */
+export const ChatRoomInDBSchema = z.object({
+  id: RoomIdSchema,
+  ...ChatRoomBaseShape,
+  created_at: TimestampSchema,
+  updated_at: TimestampSchema,
+});
+export type ChatRoomInDB = z.infer<typeof ChatRoomInDBSchema>;
+
+/** The room in API responses. `last_message` is a ChatMessage JSON object. */
+export const ChatRoomSchema = ChatRoomInDBSchema.extend({
+  member_count: z.number().int().nonnegative(),
+  last_message: z.record(z.string(), z.unknown()).nullable(),
+  company: z.record(z.string(), z.unknown()).nullable(),
+});
+export type ChatRoom = z.infer<typeof ChatRoomSchema>;

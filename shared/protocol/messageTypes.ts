@@ -1,0 +1,20 @@
+/**
+ * Top-level message types on a /sync WebSocket (first varUint of every binary frame).
+ * 0-3 are y-websocket's; Parley's additions use numbers stock clients ignore (y-websocket
+ * logs "Unable to compute message" and drops unknown types without closing).
+ */
+export const MessageType = {
+  /** y-protocols sync: step 1, step 2, update. */
+  Sync: 0,
+  /** y-protocols awareness update. */
+  Awareness: 1,
+  /** y-websocket auth message (permission denied + reason). */
+  Auth: 2,
+  /** y-websocket query-awareness. */
+  QueryAwareness: 3,
+  /** Parley: the server committed updates; carries its state vector after the commit. */
+  Ack: 100,
+  /** Parley: an error the server reports before closing (code, reason). */
+  Error: 101,
+} as const;
+export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
