@@ -1,7 +1,8 @@
 /**
- * WebSocket close codes the server uses. 1000-1015 are RFC 6455; 4000-4999 are Parley's own.
- * A client that sees 4401 renews its token before reconnecting; 4403 and 4404 mean "do not
- * reconnect to this room"; 4429 means "back off, then reconnect".
+ * WebSocket close codes the server uses. 1000-1015 are RFC 6455; 4000-4999 are Parley's own,
+ * following y-websocket's convention: 4400-4499 mirror HTTP 4xx and mean "reconnecting cannot
+ * fix this" (a stock WebsocketProvider stops retrying; a Parley client renews its token after
+ * 4401), 4500-4599 mean "try again later" (the provider backs off and reconnects).
  */
 export const CloseCode = {
   /** Normal closure: the server is shutting down or the room was closed cleanly. */
@@ -22,10 +23,14 @@ export const CloseCode = {
   RoomNotFound: 4404,
   /** An update the server refused (see the error message sent just before). */
   UpdateRefused: 4422,
-  /** Too many updates per second, or too many connections for this user. */
-  RateLimited: 4429,
   /** The room document reached its size limit. */
   DocumentTooLarge: 4413,
+  /** Too many updates per second on this connection: back off, then reconnect. */
+  RateLimited: 4529,
+  /** Too many open connections for this user: close another, then reconnect. */
+  TooManyConnections: 4530,
+  /** The server could not commit to storage (disk full, I/O error): reconnect later. */
+  StorageUnavailable: 4503,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

@@ -1,0 +1,141 @@
+import { uuidv4 } from '../../shared/ids.ts';
+import { ParleyError } from '../../shared/errors/errorCodes.ts';
+import type { ChatRoom, ChatRoomCreate } from '../../shared/models/chatRoom.ts';
+import type { Db } from './openDatabase.ts';
+import { MemberRepo } from './MemberRepo.ts';
+import { PresenceRepo } from './PresenceRepo.ts';
+import { RoomRepo, directKeyOf } from './RoomRepo.ts';
+import { UserRepo } from './UserRepo.ts';
+
+/** A request problem in the shape of a zod issue, so every 400 `invalid_payload` has one `details` format. */
+const issue = (path: (string | number)[], message: string) => ({ code: 'custom', path, message });
+
+/** What leaving a room did besides deactivating the leaver. */
+export interface LeaveOutcome {
+  /** Who became owner because the leaver was the last one; null when no hand-over happened. */
+  newOwnerId: string | null;
+  /** True when the leaver was the last active member: an empty room is deactivated. */
+  roomDeactivated: boolean;
+}
+
+/**
+ * Users, rooms, members and presence over one SQLite database: synchronous (better-sqlite3),
+ * every statement prepared once. The repos answer single-table questions; the operations here
+ * span tables and keep the room invariants (a direct room is unique per pair; a room with
+ * active members always has an active owner).
+ */
+export class Directory {
+  readonly users: UserRepo;
+  readonly rooms: RoomRepo;
+  readonly members: MemberRepo;
+  readonly presence: PresenceRepo;
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.users = new UserRepo(db);
+    this.rooms = new RoomRepo(db);
+    this.members = new MemberRepo(db, this.users);
+    this.presence = new PresenceRepo(db, this.users);
+  }
+
+  /**
+   * Runs `fn` in one transaction (a savepoint when nested). BEGIN IMMEDIATE takes the write
+   * lock up front, so a read-then-write (check, then insert) cannot be overtaken by another
+   * process sharing the file; waiting for the lock is bounded by busy_timeout.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
+  }
+
+  /**
+   * Creates a room with the creator as owner and the initial members, in one transaction.
+   * Members who never logged in get a placeholder user (name NULL).
+   * Direct rooms: exactly one other member; both people are owners (neither has power over
+   * the other); at most one per pair, else `conflict` with `details.room_id` of the existing one.
+   */
+  createRoom(input: ChatRoomCreate, creatorId: string, now: number = Date.now()): ChatRoom {
+    const problems = initialMemberProblems(input, creatorId);
+    if (problems.length > 0) throw new ParleyError('invalid_payload', 'invalid initial members', problems);
+
+    return this.transaction(() => {
+      const other = input.members[0];
+      const directKey = input.type === 'direct' && other ? directKeyOf(creatorId, other.user_id) : null;
+      if (directKey !== null && other) {
+        const existing = this.rooms.findDirect(creatorId, other.user_id);
+        if (existing) throw new ParleyError('conflict', 'a direct room already exists for this pair', { room_id: existing.id });
+      }
+      const room = this.rooms.insert(
+        {
+          id: uuidv4(),
+          name: input.name,
+          type: input.type,
+          company_id: input.company_id,
+          is_active: input.is_active,
+          extra_metadata: input.extra_metadata,
+          direct_key: directKey,
+        },
+        now,
+      );
+      this.members.insert({ roomId: room.id, userId: creatorId, role: 'owner' }, now);
+      for (const member of input.members) {
+        this.members.insert({ roomId: room.id, userId: member.user_id, role: input.type === 'direct' ? 'owner' : member.role }, now);
+      }
+      return this.#summary(room.id);
+    });
+  }
+
+  /**
+   * Deactivates the caller's membership. The last owner hands the room to the next in line
+   * (MemberRepo.successor); the last member out deactivates the room, since nobody could
+   * reach it any more. Direct rooms cannot be left (deactivate the room instead).
+   */
+  leaveRoom(roomId: string, userId: string, now: number = Date.now()): LeaveOutcome {
+    return this.transaction(() => {
+      const room = this.rooms.get(roomId);
+      if (!room) throw new ParleyError('not_found', 'no such room');
+      const member = this.members.get(roomId, userId);
+      if (!member?.is_active) throw new ParleyError('not_a_member', 'not an active member of this room');
+      if (room.type === 'direct') {
+        throw new ParleyError('forbidden', 'a direct room cannot be left; deactivate it instead (PATCH is_active: false)');
+      }
+
+      let newOwnerId: string | null = null;
+      if (member.role === 'owner' && this.members.countActiveOwners(roomId) === 1) {
+        const heir = this.members.successor(roomId, userId);
+        if (heir) {
+          this.members.update(roomId, heir.user_id, { role: 'owner' }, now);
+          newOwnerId = heir.user_id;
+        }
+      }
+      this.members.update(roomId, userId, { is_active: false }, now);
+
+      const roomDeactivated = room.is_active && this.members.countActive(roomId) === 0;
+      if (roomDeactivated) this.rooms.update(roomId, { is_active: false }, now);
+      return { newOwnerId, roomDeactivated };
+    });
+  }
+
+  #summary(roomId: string): ChatRoom {
+    const room = this.rooms.getSummary(roomId);
+    if (!room) throw new Error(`room ${roomId} vanished inside its own transaction`);
+    return room;
+  }
+}
+
+function initialMemberProblems(input: ChatRoomCreate, creatorId: string): ReturnType<typeof issue>[] {
+  const problems: ReturnType<typeof issue>[] = [];
+  const seen = new Set<string>();
+  input.members.forEach((member, index) => {
+    if (member.user_id === creatorId) {
+      problems.push(issue(['members', index, 'user_id'], 'the creator is added as owner; do not list them'));
+    } else if (seen.has(member.user_id)) {
+      problems.push(issue(['members', index, 'user_id'], 'duplicate member'));
+    }
+    seen.add(member.user_id);
+  });
+  if (input.type === 'direct' && input.members.length !== 1) {
+    problems.push(issue(['members'], 'a direct room has exactly one member besides its creator'));
+  }
+  return problems;
+}

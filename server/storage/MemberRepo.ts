@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { RoomIdSchema, UserIdSchema, UuidSchema, uuidv4 } from '../../shared/ids.ts';
+import { ChatMemberRoleSchema, type ChatMember, type ChatMemberInDB, type ChatMemberRole } from '../../shared/models/chatMember.ts';
+import type { Db } from './openDatabase.ts';
+import { SqlBoolean, SqlTimestamp, parseRow } from './sqlRows.ts';
+import type { UserRepo } from './UserRepo.ts';
+
+const MEMBER_COLUMNS = 'm.id, m.room_id, m.user_id, m.role, m.is_active, m.last_read_at, m.created_at, m.updated_at';
+
+const MemberRowShape = {
+  id: UuidSchema,
+  room_id: RoomIdSchema,
+  user_id: UserIdSchema,
+  role: ChatMemberRoleSchema,
+  is_active: SqlBoolean,
+  last_read_at: SqlTimestamp.nullable(),
+  created_at: SqlTimestamp,
+  updated_at: SqlTimestamp,
+};
+const MemberRowSchema = z.object(MemberRowShape);
+const MemberWithUserRowSchema = z.object({ ...MemberRowShape, user_name: z.string().nullable() });
+const UserIdRowSchema = z.object({ user_id: UserIdSchema });
+const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
+
+function toChatMember(row: unknown): ChatMember {
+  const { user_name, ...member } = parseRow(MemberWithUserRowSchema, row, 'members');
+  // A member added before they ever authenticated has no name yet: `user` is null until then.
+  return { ...member, user: user_name === null ? null : { id: member.user_id, name: user_name } };
+}
+
+/** The `members` table: one row per (room, user), deactivated rather than deleted. */
+export class MemberRepo {
+  readonly #users: UserRepo;
+  readonly #get;
+  readonly #getWithUser;
+  readonly #list;
+  readonly #listActive;
+  readonly #activeUserIds;
+  readonly #countActive;
+  readonly #countActiveOwners;
+  readonly #successor;
+  readonly #insert;
+  readonly #update;
+  readonly #setLastReadAt;
+
+  constructor(db: Db, users: UserRepo) {
+    this.#users = users;
+    // Ties in created_at (one transaction adds a room's initial members) fall back to rowid,
+    // which is insertion order.
+    const withUser = `SELECT ${MEMBER_COLUMNS}, u.name AS user_name FROM members m JOIN users u ON u.id = m.user_id`;
+    this.#get = db.prepare<[string, string]>(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.room_id = ? AND m.user_id = ?`);
+    this.#getWithUser = db.prepare<[string, string]>(`${withUser} WHERE m.room_id = ? AND m.user_id = ?`);
+    this.#list = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? ORDER BY m.created_at, m.rowid`);
+    this.#listActive = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? AND m.is_active = 1 ORDER BY m.created_at, m.rowid`);
+    this.#activeUserIds = db.prepare<[string]>(`SELECT user_id FROM members WHERE room_id = ? AND is_active = 1`);
+    this.#countActive = db.prepare<[string]>(`SELECT COUNT(*) AS n FROM members WHERE room_id = ? AND is_active = 1`);
+    this.#countActiveOwners = db.prepare<[string]>(
+      `SELECT COUNT(*) AS n FROM members WHERE room_id = ? AND is_active = 1 AND role = 'owner'`,
+    );
+    // Who inherits a room from its last owner: the longest-standing admin, else the
+    // longest-standing member ("standing" = when the membership row was first created).
+    this.#successor = db.prepare<[string, string]>(
+      `SELECT ${MEMBER_COLUMNS} FROM members m
+       WHERE m.room_id = ? AND m.user_id <> ? AND m.is_active = 1
+       ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, m.created_at, m.rowid
+       LIMIT 1`,
+    );
+    this.#insert = db.prepare<{ id: string; room_id: string; user_id: string; role: ChatMemberRole; is_active: number; now: number }>(
+      `INSERT INTO members (id, room_id, user_id, role, is_active, last_read_at, created_at, updated_at)
+       VALUES (@id, @room_id, @user_id, @role, @is_active, NULL, @now, @now)`,
+    );
+    this.#update = db.prepare<{ room_id: string; user_id: string; role: ChatMemberRole | null; is_active: number | null; now: number }>(
+      `UPDATE members SET role = coalesce(@role, role), is_active = coalesce(@is_active, is_active), updated_at = @now
+       WHERE room_id = @room_id AND user_id = @user_id`,
+    );
+    // The read position only moves forward: devices report it out of order, and an old
+    // device coming back online must not mark read messages unread again.
+    this.#setLastReadAt = db.prepare<{ room_id: string; user_id: string; ms: number; now: number }>(
+      `UPDATE members SET last_read_at = @ms, updated_at = @now
+       WHERE room_id = @room_id AND user_id = @user_id AND (last_read_at IS NULL OR last_read_at < @ms)`,
+    );
+  }
+
+  get(roomId: string, userId: string): ChatMemberInDB | null {
+    const row = this.#get.get(roomId, userId);
+    return row === undefined ? null : parseRow(MemberRowSchema, row, 'members');
+  }
+
+  /** The member with their `user` (null while they have never authenticated). */
+  getWithUser(roomId: string, userId: string): ChatMember | null {
+    const row = this.#getWithUser.get(roomId, userId);
+    return row === undefined ? null : toChatMember(row);
+  }
+
+  /** Members of the room with their users, oldest membership first; inactive ones only when asked. */
+  list(roomId: string, options: { includeInactive: boolean } = { includeInactive: false }): ChatMember[] {
+    const statement = options.includeInactive ? this.#list : this.#listActive;
+    return statement.all(roomId).map(toChatMember);
+  }
+
+  listActiveUserIds(roomId: string): string[] {
+    return this.#activeUserIds.all(roomId).map((row) => parseRow(UserIdRowSchema, row, 'members').user_id);
+  }
+
+  countActive(roomId: string): number {
+    return parseRow(CountRowSchema, this.#countActive.get(roomId), 'members').n;
+  }
+
+  countActiveOwners(roomId: string): number {
+    return parseRow(CountRowSchema, this.#countActiveOwners.get(roomId), 'members').n;
+  }
+
+  /** The active member, other than `leavingUserId`, who should own the room next (owners first, then admins, then members; oldest first). */
+  successor(roomId: string, leavingUserId: string): ChatMemberInDB | null {
+    const row = this.#successor.get(roomId, leavingUserId);
+    return row === undefined ? null : parseRow(MemberRowSchema, row, 'members');
+  }
+
+  /**
+   * Adds a membership row (the user gets a placeholder row if never seen). Throws on an
+   * existing (room, user) row: reactivate those with `update`.
+   */
+  insert(member: { roomId: string; userId: string; role: ChatMemberRole; isActive?: boolean }, now: number = Date.now()): ChatMemberInDB {
+    this.#users.ensure([member.userId], now);
+    this.#insert.run({
+      id: uuidv4(),
+      room_id: member.roomId,
+      user_id: member.userId,
+      role: member.role,
+      is_active: member.isActive === false ? 0 : 1,
+      now,
+    });
+    const stored = this.get(member.roomId, member.userId);
+    if (!stored) throw new Error(`member ${member.userId} of room ${member.roomId} vanished right after insert`);
+    return stored;
+  }
+
+  /** Changes role and/or is_active (absent fields unchanged). Null when there is no such row. */
+  update(roomId: string, userId: string, patch: { role?: ChatMemberRole; is_active?: boolean }, now: number = Date.now()): ChatMemberInDB | null {
+    this.#update.run({
+      room_id: roomId,
+      user_id: userId,
+      role: patch.role ?? null,
+      is_active: patch.is_active === undefined ? null : patch.is_active ? 1 : 0,
+      now,
+    });
+    return this.get(roomId, userId);
+  }
+
+  /**
+   * Moves the member's read position to `ms` if that is later than the stored one; never
+   * backwards. True when it moved. Inactive members keep theirs too (they may come back).
+   */
+  setLastReadAt(roomId: string, userId: string, ms: number, now: number = Date.now()): boolean {
+    return this.#setLastReadAt.run({ room_id: roomId, user_id: userId, ms, now }).changes > 0;
+  }
+}

@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import { RoomIdSchema, UuidSchema } from '../../shared/ids.ts';
+import { JsonObjectSchema, type JsonObject } from '../../shared/json.ts';
+import { ChatMessageSchema, type ChatMessage } from '../../shared/models/chatMessage.ts';
+import {
+  ChatRoomTypeSchema,
+  type ChatRoom,
+  type ChatRoomInDB,
+  type ChatRoomType,
+  type ChatRoomUpdate,
+} from '../../shared/models/chatRoom.ts';
+import type { Db } from './openDatabase.ts';
+import { SqlBoolean, SqlTimestamp, parseRow, sqlJson } from './sqlRows.ts';
+
+/** The key that makes a direct room unique per pair: both user ids, sorted, joined by '|'. */
+export const directKeyOf = (userA: string, userB: string): string => [userA, userB].sort().join('|');
+
+/** A room to insert; timestamps are set by the repo. */
+export interface NewRoom {
+  id: string;
+  name: string | null;
+  type: ChatRoomType;
+  company_id: string | null;
+  is_active: boolean;
+  extra_metadata: JsonObject;
+  /** directKeyOf(the pair) for direct rooms, null otherwise. */
+  direct_key: string | null;
+}
+
+const ROOM_COLUMNS = 'r.id, r.name, r.type, r.company_id, r.is_active, r.extra_metadata, r.created_at, r.updated_at';
+
+const RoomRowShape = {
+  id: RoomIdSchema,
+  name: z.string().nullable(),
+  type: ChatRoomTypeSchema,
+  company_id: UuidSchema.nullable(),
+  is_active: SqlBoolean,
+  extra_metadata: sqlJson(JsonObjectSchema),
+  created_at: SqlTimestamp,
+  updated_at: SqlTimestamp,
+};
+const RoomRowSchema = z.object(RoomRowShape);
+const RoomSummaryRowSchema = z.object({
+  ...RoomRowShape,
+  member_count: z.number().int().nonnegative(),
+  last_message: z.string().nullable(),
+});
+const LastMessageRowSchema = z.object({ last_message: z.string().nullable() });
+
+/**
+ * `rooms.last_message` is a cache the sync layer rewrites on every new message: a value that
+ * no longer parses (say, written before a ChatMessage field was added) reads as "none" rather
+ * than failing the whole room list.
+ */
+function parseLastMessage(text: string | null): ChatMessage | null {
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = ChatMessageSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+function toChatRoom(row: unknown): ChatRoom {
+  const { member_count, last_message, ...room } = parseRow(RoomSummaryRowSchema, row, 'rooms');
+  return {
+    ...room,
+    member_count,
+    last_message: parseLastMessage(last_message),
+    // Parley has no company table: the tenant is known by id only.
+    company: room.company_id === null ? null : { id: room.company_id },
+  };
+}
+
+/** Newest activity first: the last message's time, else the room's creation; ties by id. */
+function activityMs(room: ChatRoom): number {
+  const lastAt = room.last_message?.created_at;
+  return Date.parse(typeof lastAt === 'string' ? lastAt : room.created_at);
+}
+
+/** The `rooms` table. */
+export class RoomRepo {
+  readonly #get;
+  readonly #getSummary;
+  readonly #listForUser;
+  readonly #findByDirectKey;
+  readonly #insert;
+  readonly #update;
+  readonly #setLastMessage;
+  readonly #getLastMessage;
+
+  constructor(db: Db) {
+    const memberCount = `(SELECT COUNT(*) FROM members c WHERE c.room_id = r.id AND c.is_active = 1) AS member_count`;
+    this.#get = db.prepare<[string]>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = ?`);
+    this.#getSummary = db.prepare<[string]>(
+      `SELECT ${ROOM_COLUMNS}, r.last_message, ${memberCount} FROM rooms r WHERE r.id = ?`,
+    );
+    // One statement for the whole list (member count as a correlated subquery on the
+    // (room_id, user_id) unique index): no query per room.
+    this.#listForUser = db.prepare<[string]>(
+      `SELECT ${ROOM_COLUMNS}, r.last_message, ${memberCount}
+       FROM members m JOIN rooms r ON r.id = m.room_id
+       WHERE m.user_id = ? AND m.is_active = 1`,
+    );
+    this.#findByDirectKey = db.prepare<[string]>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.direct_key = ?`);
+    this.#insert = db.prepare<{
+      id: string;
+      name: string | null;
+      type: ChatRoomType;
+      company_id: string | null;
+      is_active: number;
+      extra_metadata: string;
+      direct_key: string | null;
+      now: number;
+    }>(
+      `INSERT INTO rooms (id, name, type, company_id, is_active, extra_metadata, direct_key, created_at, updated_at)
+       VALUES (@id, @name, @type, @company_id, @is_active, @extra_metadata, @direct_key, @now, @now)`,
+    );
+    // One statement, so a partial update cannot interleave with another writer's.
+    // `set_name` tells "leave the name" apart from "set it to NULL".
+    this.#update = db.prepare<{
+      id: string;
+      set_name: number;
+      name: string | null;
+      is_active: number | null;
+      extra_metadata: string | null;
+      now: number;
+    }>(
+      `UPDATE rooms SET
+         name = CASE WHEN @set_name THEN @name ELSE name END,
+         is_active = coalesce(@is_active, is_active),
+         extra_metadata = coalesce(@extra_metadata, extra_metadata),
+         updated_at = @now
+       WHERE id = @id`,
+    );
+    this.#setLastMessage = db.prepare<{ id: string; message: string | null }>(
+      `UPDATE rooms SET last_message = @message WHERE id = @id`,
+    );
+    this.#getLastMessage = db.prepare<[string]>(`SELECT last_message FROM rooms WHERE id = ?`);
+  }
+
+  get(id: string): ChatRoomInDB | null {
+    const row = this.#get.get(id);
+    return row === undefined ? null : parseRow(RoomRowSchema, row, 'rooms');
+  }
+
+  /** The room as the API shows it: with member_count (active members), last_message, company. */
+  getSummary(id: string): ChatRoom | null {
+    const row = this.#getSummary.get(id);
+    return row === undefined ? null : toChatRoom(row);
+  }
+
+  /** Rooms where `userId` is an active member (inactive rooms included), newest activity first. */
+  listForUser(userId: string): ChatRoom[] {
+    const rooms = this.#listForUser.all(userId).map(toChatRoom);
+    return rooms.sort((a, b) => activityMs(b) - activityMs(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** The direct room of the pair, whichever of them created it. */
+  findDirect(userA: string, userB: string): ChatRoomInDB | null {
+    const row = this.#findByDirectKey.get(directKeyOf(userA, userB));
+    return row === undefined ? null : parseRow(RoomRowSchema, row, 'rooms');
+  }
+
+  /** Inserts a room (no members: see Directory.createRoom). Throws on a duplicate direct_key. */
+  insert(room: NewRoom, now: number = Date.now()): ChatRoomInDB {
+    this.#insert.run({
+      ...room,
+      is_active: room.is_active ? 1 : 0,
+      extra_metadata: JSON.stringify(room.extra_metadata),
+      now,
+    });
+    const stored = this.get(room.id);
+    if (!stored) throw new Error(`room ${room.id} vanished right after insert`);
+    return stored;
+  }
+
+  /** Applies a partial update (absent fields unchanged; extra_metadata is replaced whole). Null for an unknown room. */
+  update(id: string, patch: ChatRoomUpdate, now: number = Date.now()): ChatRoomInDB | null {
+    this.#update.run({
+      id,
+      set_name: patch.name === undefined ? 0 : 1,
+      name: patch.name ?? null,
+      is_active: patch.is_active === undefined ? null : patch.is_active ? 1 : 0,
+      extra_metadata: patch.extra_metadata === undefined ? null : JSON.stringify(patch.extra_metadata),
+      now,
+    });
+    return this.get(id);
+  }
+
+  /**
+   * Stores the room's newest message (a ChatMessage, as JSON text) for room lists; null clears it.
+   * The message is checked here because every room list will parse it back.
+   */
+  setLastMessage(roomId: string, message: ChatMessage | null): void {
+    if (message !== null) {
+      const checked = ChatMessageSchema.parse(message);
+      if (checked.room_id !== roomId) throw new Error(`last message of room ${roomId} belongs to room ${checked.room_id}`);
+      this.#setLastMessage.run({ id: roomId, message: JSON.stringify(checked) });
+      return;
+    }
+    this.#setLastMessage.run({ id: roomId, message: null });
+  }
+
+  getLastMessage(roomId: string): ChatMessage | null {
+    const row = this.#getLastMessage.get(roomId);
+    return row === undefined ? null : parseLastMessage(parseRow(LastMessageRowSchema, row, 'rooms').last_message);
+  }
+}

@@ -1,0 +1,41 @@
+/** What storage holds for one room: a compacted snapshot (if any) and the updates logged after it. */
+export interface StoredRoom {
+  snapshot: Uint8Array | null;
+  updates: Uint8Array[];
+  /** Sequence number of the newest update (or of the last one merged into the snapshot); 0 for a new room. */
+  lastSeq: number;
+}
+
+export interface AppendEntry {
+  roomId: string;
+  update: Uint8Array;
+}
+
+export interface RoomLogStats {
+  /** Updates in the log that no snapshot covers yet. */
+  updates: number;
+  /** Their total size in bytes. */
+  bytes: number;
+  snapshotBytes: number;
+}
+
+/**
+ * Where room documents live: an append-only log of Yjs updates (V1) per room plus a compacted
+ * snapshot. Every method is synchronous (better-sqlite3) so a commit can sit between applying
+ * an update and relaying it without an await in the sync path.
+ */
+export interface UpdateStore {
+  load(roomId: string): StoredRoom;
+  /** Appends every entry in one transaction (group commit); all or nothing. Returns each room's new lastSeq. */
+  append(entries: readonly AppendEntry[]): Map<string, number>;
+  /**
+   * Atomically replaces the snapshot and every logged update with seq <= upToSeq by `snapshot`,
+   * which must contain all of them. Updates logged after upToSeq stay. A crash at any point
+   * leaves either the old or the new state, never a mix.
+   */
+  compact(roomId: string, snapshot: Uint8Array, upToSeq: number): void;
+  stats(roomId: string): RoomLogStats;
+  /** Drops everything stored for the room. */
+  deleteRoom(roomId: string): void;
+  close(): void;
+}
