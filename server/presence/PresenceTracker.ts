@@ -1,4 +1,5 @@
-export type PresenceChange = { userId: string; online: boolean; at: number };
+/** `connected`: first connection opened; `disconnected`: last one closed; `status`: custom status text changed. */
+export type PresenceChange = { userId: string; online: boolean; at: number; cause: 'connected' | 'disconnected' | 'status' };
 type Listener = (change: PresenceChange) => void;
 
 /**
@@ -21,7 +22,7 @@ export class PresenceTracker {
   connect(userId: string, now: () => number = Date.now): () => void {
     const before = this.#connections.get(userId) ?? 0;
     this.#connections.set(userId, before + 1);
-    if (before === 0) this.#emit({ userId, online: true, at: now() });
+    if (before === 0) this.#emit({ userId, online: true, at: now(), cause: 'connected' });
     let released = false;
     return () => {
       if (released) return;
@@ -32,8 +33,13 @@ export class PresenceTracker {
         return;
       }
       this.#connections.delete(userId);
-      this.#emit({ userId, online: false, at: now() });
+      this.#emit({ userId, online: false, at: now(), cause: 'disconnected' });
     };
+  }
+
+  /** Tells listeners the user's status text changed (it is stored elsewhere). */
+  statusChanged(userId: string, now: () => number = Date.now): void {
+    this.#emit({ userId, online: this.isOnline(userId), at: now(), cause: 'status' });
   }
 
   /** Subscribes to online/offline transitions; returns the unsubscribe function. */

@@ -46,3 +46,12 @@ export const ChatMemberSchema = ChatMemberInDBSchema.extend({
   user: UserSchema.nullable(),
 });
 export type ChatMember = z.infer<typeof ChatMemberSchema>;
+
+/** GET /api/rooms/:roomId/members — former (inactive) members only when asked for. */
+export const ChatMemberListQuerySchema = z.object({
+  include_inactive: z.stringbool().default(false),
+});
+export type ChatMemberListQuery = z.infer<typeof ChatMemberListQuerySchema>;
+
+export const ChatMemberListSchema = z.object({ members: z.array(ChatMemberSchema) });
+export type ChatMemberList = z.infer<typeof ChatMemberListSchema>;

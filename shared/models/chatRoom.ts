@@ -64,3 +64,7 @@ export const ChatRoomSchema = ChatRoomInDBSchema.extend({
   company: z.record(z.string(), z.unknown()).nullable(),
 });
 export type ChatRoom = z.infer<typeof ChatRoomSchema>;
+
+/** GET /api/rooms: the caller's rooms, newest activity first. */
+export const ChatRoomListSchema = z.object({ rooms: z.array(ChatRoomSchema) });
+export type ChatRoomList = z.infer<typeof ChatRoomListSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UserIdSchema } from '../ids.ts';
 import { TimestampSchema } from './timestamps.ts';
+import { UserIdListSchema, UserSchema } from './user.ts';
 
 export const StatusTextSchema = z.string().trim().max(140);
 
@@ -18,3 +19,15 @@ export type UserPresence = z.infer<typeof UserPresenceSchema>;
 /** PUT /api/me/status */
 export const StatusUpdateSchema = z.object({ status: StatusTextSchema.nullable() }).strict();
 export type StatusUpdate = z.infer<typeof StatusUpdateSchema>;
+
+/** GET /api/presence?user_ids=a,b */
+export const PresenceQuerySchema = z.object({ user_ids: UserIdListSchema });
+export type PresenceQuery = z.infer<typeof PresenceQuerySchema>;
+
+/** Presence of GET /api/presence, in request order (duplicates removed). */
+export const PresenceListSchema = z.object({ presence: z.array(UserPresenceSchema) });
+export type PresenceList = z.infer<typeof PresenceListSchema>;
+
+/** GET /api/me */
+export const MeSchema = z.object({ user: UserSchema, presence: UserPresenceSchema });
+export type Me = z.infer<typeof MeSchema>;

@@ -1,0 +1,35 @@
+import type { AuthUser, TokenService } from '../auth/TokenService.ts';
+import type { Logger } from '../log.ts';
+import type { PresenceTracker } from '../presence/PresenceTracker.ts';
+import type { Directory } from '../storage/Directory.ts';
+
+/**
+ * How the REST API tells the sync layer that access may have changed. Called after the
+ * change is committed; a throwing callback is logged and does not fail the request (the
+ * change already happened).
+ */
+export interface AccessNotifier {
+  /** That user's membership in the room was added, reactivated, deactivated or changed role. */
+  membershipChanged(roomId: string, userId: string): void;
+  /** The room itself was created or changed (name, metadata, activated or deactivated). */
+  roomChanged(roomId: string): void;
+}
+
+export interface ApiDeps {
+  directory: Directory;
+  tokens: TokenService;
+  /** Who is online (in memory); `statusChanged` tells presence listeners about PUT /api/me/status. */
+  presence: PresenceTracker;
+  logger: Logger;
+  /** POST /api/auth/dev-login: off unless explicitly enabled (anyone could sign in as anyone). */
+  devLogin: { enabled: boolean; tokenTtlSeconds: number };
+  /** Told after every membership or room change so the sync layer can close connections that lost access (removed/deactivated member, deactivated room) and refresh room presence. */
+  access: AccessNotifier;
+  /** Clock for stored timestamps (tests pin it); Date.now by default. */
+  now?: () => number;
+}
+
+/** Hono's per-request context of the API: the authenticated user, set by requireAuth. */
+export interface ApiEnv {
+  Variables: { user: AuthUser };
+}

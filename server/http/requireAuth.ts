@@ -1,0 +1,27 @@
+import { createMiddleware } from 'hono/factory';
+import { ParleyError } from '../../shared/errors/errorCodes.ts';
+import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
+
+/** The token of an `Authorization: Bearer <jwt>` header; null when there is no header at all. */
+function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw new ParleyError('unauthorized', 'expected "Authorization: Bearer <token>"');
+  return match[1];
+}
+
+/**
+ * Verifies the bearer token (401 `unauthorized` with the reason otherwise), records the
+ * user's current display name, and exposes the user as `c.var.user`.
+ */
+export function requireAuth(deps: ApiDeps) {
+  const now = deps.now ?? Date.now;
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const user = await deps.tokens.verify(bearerToken(c.req.header('Authorization')));
+    // The token is the source of truth for names: a rename in the host app shows up on the
+    // user's next request.
+    deps.directory.users.upsert(user, now());
+    c.set('user', user);
+    await next();
+  });
+}

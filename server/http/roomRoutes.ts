@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import { ChatRoomCreateSchema, ChatRoomUpdateSchema, type ChatRoom, type ChatRoomList } from '../../shared/models/chatRoom.ts';
+import type { ChatRoomUpdate } from '../../shared/models/chatRoom.ts';
+import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
+import { notifyRoom } from './notifyAccess.ts';
+import { parseJsonBody } from './parseRequest.ts';
+import { requireActiveMember, requireManager, roomIdParam } from './roomAccess.ts';
+
+const changesSomething = (patch: ChatRoomUpdate): boolean =>
+  patch.name !== undefined || patch.is_active !== undefined || patch.extra_metadata !== undefined;
+
+/** /api/rooms: create, list, read and update rooms. Members live in memberRoutes. */
+export function roomRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const { directory } = deps;
+  const now = deps.now ?? Date.now;
+  const app = new Hono<ApiEnv>();
+
+  app.post('/', async (c) => {
+    const input = await parseJsonBody(c, ChatRoomCreateSchema);
+    const room = directory.createRoom(input, c.var.user.id, now());
+    notifyRoom(deps, room.id);
+    return c.json(room satisfies ChatRoom, 201);
+  });
+
+  app.get('/', (c) => c.json({ rooms: directory.rooms.listForUser(c.var.user.id) } satisfies ChatRoomList));
+
+  app.get('/:roomId', (c) => {
+    const roomId = roomIdParam(c);
+    requireActiveMember(directory, roomId, c.var.user.id);
+    return c.json(summary(deps, roomId) satisfies ChatRoom);
+  });
+
+  app.patch('/:roomId', async (c) => {
+    const roomId = roomIdParam(c);
+    const userId = c.var.user.id;
+    // Checked before reading the body (a non-member learns nothing from validation errors),
+    // and again in the transaction: membership may change while the body arrives.
+    requireManager(requireActiveMember(directory, roomId, userId));
+    const patch = await parseJsonBody(c, ChatRoomUpdateSchema);
+    const room = directory.transaction(() => {
+      requireManager(requireActiveMember(directory, roomId, userId));
+      if (changesSomething(patch)) directory.rooms.update(roomId, patch, now());
+      return summary(deps, roomId);
+    });
+    if (changesSomething(patch)) notifyRoom(deps, roomId);
+    return c.json(room satisfies ChatRoom);
+  });
+
+  return app;
+}
+
+function summary(deps: ApiDeps, roomId: string): ChatRoom {
+  const room = deps.directory.rooms.getSummary(roomId);
+  // Existence was checked just before, in the same synchronous turn.
+  if (!room) throw new Error(`room ${roomId} vanished`);
+  return room;
+}
