@@ -1,0 +1,167 @@
+import type * as Y from 'yjs';
+import { z } from 'zod';
+import { UserIdSchema, uuidv7Time } from '../ids.ts';
+import { FORBIDDEN_KEYS, JsonObjectSchema, jsonProblem } from '../json.ts';
+import { MessageContentSchema, MessageTypeSchema, ReactionSchema } from '../models/chatMessage.ts';
+
+/*
+ * The room document layout (docs/protocol.md, "Room document layout"). Third-party y-websocket
+ * clients and the server's update validator depend on these names, shapes and keys.
+ */
+
+/** The only root types of a room document; all of them are `Y.Map`s. */
+export const ROOT = {
+  messages: 'messages',
+  deletions: 'deletions',
+  reactions: 'reactions',
+  reads: 'reads',
+} as const;
+
+/** A document from the network is untrusted, so every value is `unknown` until parsed. */
+export interface RoomMaps {
+  readonly messages: Y.Map<unknown>;
+  readonly deletions: Y.Map<unknown>;
+  readonly reactions: Y.Map<unknown>;
+  readonly reads: Y.Map<unknown>;
+}
+
+export function roomMaps(doc: Y.Doc): RoomMaps {
+  return {
+    messages: doc.getMap<unknown>(ROOT.messages),
+    deletions: doc.getMap<unknown>(ROOT.deletions),
+    reactions: doc.getMap<unknown>(ROOT.reactions),
+    reads: doc.getMap<unknown>(ROOT.reads),
+  };
+}
+
+/** Separator inside reaction and read keys; user ids, message ids and reactions never contain it. */
+export const KEY_SEPARATOR = '|';
+
+/** How far ahead of the checking clock a message's createdAt (its id's time) may be. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/**
+ * Lowercase only: display order is the plain string order of ids, and an uppercase twin of an id
+ * would sort elsewhere and dodge the idempotency check.
+ */
+export const isMessageId = (value: string): boolean => MESSAGE_ID.test(value);
+
+export const MessageIdV7Schema = z.string().regex(MESSAGE_ID, 'message id must be a lowercase UUIDv7');
+
+/** Milliseconds since the epoch, as stored in the document. */
+export const MillisSchema = z.int().nonnegative();
+
+/**
+ * Message metadata as stored. JsonObjectSchema alone is not enough here: zod's record drops an own
+ * `__proto__` key before that schema's check runs, so such a value would pass and keep the key in
+ * the document. Checking the raw value first refuses it.
+ */
+export const MetaSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    const problem = typeof value !== 'object' || value === null || Array.isArray(value) ? 'not an object' : jsonProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `invalid meta: ${problem}` });
+  })
+  .pipe(JsonObjectSchema);
+
+export const MessageValueSchema = z
+  .strictObject({
+    id: MessageIdV7Schema,
+    senderId: UserIdSchema.nullable(),
+    type: MessageTypeSchema,
+    content: MessageContentSchema,
+    meta: MetaSchema,
+    createdAt: MillisSchema,
+    editedAt: MillisSchema.optional(),
+  })
+  // Binding createdAt to the id makes display order (createdAt, id) equal to id order.
+  .refine((v) => uuidv7Time(v.id) === v.createdAt, { message: 'createdAt must equal the time in the id', path: ['createdAt'] })
+  .refine((v) => (v.type === 'system') === (v.senderId === null), {
+    message: 'system messages, and only they, have no sender',
+    path: ['senderId'],
+  });
+export type MessageValue = z.infer<typeof MessageValueSchema>;
+
+export const DeletionValueSchema = z.strictObject({
+  deletedAt: MillisSchema,
+  deletedBy: UserIdSchema,
+});
+export type DeletionValue = z.infer<typeof DeletionValueSchema>;
+
+/** A reaction's value is the time it was added. */
+export const ReactionValueSchema = MillisSchema;
+
+/** A read position's value is the id of the newest message read on that device. */
+export const ReadValueSchema = MessageIdV7Schema;
+
+/** A message value, or null when the entry is malformed or stored under a key other than its id. */
+export function parseMessageEntry(key: string, raw: unknown): MessageValue | null {
+  const parsed = MessageValueSchema.safeParse(raw);
+  return parsed.success && parsed.data.id === key ? parsed.data : null;
+}
+
+export function parseDeletionValue(raw: unknown): DeletionValue | null {
+  const parsed = DeletionValueSchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+export function parseReactionValue(raw: unknown): number | null {
+  const parsed = ReactionValueSchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+export function parseReadValue(raw: unknown): string | null {
+  const parsed = ReadValueSchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+/** A deleted message's value: the text and metadata are gone, so Yjs GC drops them for good. */
+export function tombstoneOf(value: MessageValue): MessageValue {
+  const { id, senderId, type, createdAt, editedAt } = value;
+  return { id, senderId, type, content: '', meta: {}, createdAt, ...(editedAt === undefined ? {} : { editedAt }) };
+}
+
+export const isTombstone = (value: MessageValue): boolean => value.content === '' && Object.keys(value.meta).length === 0;
+
+export interface ReactionKey {
+  readonly messageId: string;
+  readonly userId: string;
+  readonly reaction: string;
+}
+
+/**
+ * `__proto__` and friends are refused on top of ReactionSchema: reactions become object keys in
+ * the API's `reactions` record, where such a key is dropped or reaches the prototype.
+ */
+export const isStorableReaction = (reaction: string): boolean =>
+  ReactionSchema.safeParse(reaction).success && !FORBIDDEN_KEYS.has(reaction);
+
+export const reactionKey = ({ messageId, userId, reaction }: ReactionKey): string =>
+  [messageId, userId, reaction].join(KEY_SEPARATOR);
+
+export function parseReactionKey(key: string): ReactionKey | null {
+  const parts = key.split(KEY_SEPARATOR);
+  if (parts.length !== 3) return null;
+  const [messageId = '', userId = '', reaction = ''] = parts;
+  if (!isMessageId(messageId) || !UserIdSchema.safeParse(userId).success || !isStorableReaction(reaction)) return null;
+  return { messageId, userId, reaction };
+}
+
+export interface ReadKey {
+  readonly userId: string;
+  /** The Yjs client id of the device that owns the key. */
+  readonly clientId: number;
+}
+
+export const readKey = ({ userId, clientId }: ReadKey): string => [userId, String(clientId)].join(KEY_SEPARATOR);
+
+export function parseReadKey(key: string): ReadKey | null {
+  const parts = key.split(KEY_SEPARATOR);
+  if (parts.length !== 2) return null;
+  const [userId = '', client = ''] = parts;
+  if (!UserIdSchema.safeParse(userId).success || !/^(0|[1-9][0-9]{0,15})$/.test(client)) return null;
+  const clientId = Number(client);
+  return Number.isSafeInteger(clientId) ? { userId, clientId } : null;
+}

@@ -1,0 +1,146 @@
+import type * as Y from 'yjs';
+import { uuidv7, uuidv7Time } from '../ids.ts';
+import type { JsonObject } from '../json.ts';
+import type { MessageType } from '../models/chatMessage.ts';
+import { type Actor, assertActor } from './actor.ts';
+import { clockNow } from './clockNow.ts';
+import { jsonEqual } from './jsonEqual.ts';
+import {
+  MAX_FUTURE_SKEW_MS,
+  MessageValueSchema,
+  type MessageValue,
+  type RoomMaps,
+  isTombstone,
+  parseDeletionValue,
+  parseMessageEntry,
+  roomMaps,
+  tombstoneOf,
+} from './layout.ts';
+import { mayDeleteMessage, mayEditMessage } from './permissions.ts';
+import { type Result, describeIssues, failure } from './result.ts';
+
+export interface CreateMessageInput {
+  /** A lowercase UUIDv7 minted by the client (the idempotency key); generated from `now` if absent. */
+  readonly id?: string;
+  /** 'system' is refused: system messages come from createSystemMessage. */
+  readonly type?: MessageType;
+  readonly content: string;
+  readonly meta?: JsonObject;
+  readonly now?: number;
+}
+
+export type CreateSystemMessageInput = Omit<CreateMessageInput, 'type'>;
+
+export interface EditMessageInput {
+  readonly id: string;
+  readonly content?: string;
+  readonly meta?: JsonObject;
+  readonly now?: number;
+}
+
+export interface DeleteMessageInput {
+  readonly id: string;
+  readonly now?: number;
+}
+
+export type CreateMessageResult = Result<'conflict' | 'invalid_payload', { readonly id: string }>;
+export type EditMessageResult = Result<'invalid_payload' | 'not_found' | 'forbidden' | 'deleted'>;
+export type DeleteMessageResult = Result<'not_found' | 'forbidden'>;
+
+/** Sends a message as the actor. Re-sending an identical message under the same id is ok. */
+export function createMessage(doc: Y.Doc, actor: Actor, input: CreateMessageInput, origin?: unknown): CreateMessageResult {
+  assertActor(actor);
+  return insertMessage(doc, input, actor.userId, input.type ?? 'text', origin);
+}
+
+/** A message with no sender, written by the server itself. */
+export function createSystemMessage(doc: Y.Doc, input: CreateSystemMessageInput, origin?: unknown): CreateMessageResult {
+  return insertMessage(doc, input, null, 'system', origin);
+}
+
+function insertMessage(
+  doc: Y.Doc,
+  input: CreateSystemMessageInput,
+  senderId: string | null,
+  type: MessageType,
+  origin: unknown,
+): CreateMessageResult {
+  const now = clockNow(input.now);
+  const id = input.id ?? uuidv7(now);
+  // createdAt is the id's time, never the clock: uuidv7() may run ahead of `now` to stay monotonic.
+  const parsed = MessageValueSchema.safeParse({
+    id,
+    senderId,
+    type,
+    content: input.content,
+    meta: input.meta ?? {},
+    createdAt: uuidv7Time(id) ?? Number.NaN,
+  });
+  if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
+  const value = parsed.data;
+  if (value.createdAt > now + MAX_FUTURE_SKEW_MS) {
+    return failure('invalid_payload', `message id time is more than ${MAX_FUTURE_SKEW_MS} ms in the future`);
+  }
+  const maps = roomMaps(doc);
+  if (maps.messages.has(id) || maps.deletions.has(id)) {
+    const existing = parseMessageEntry(id, maps.messages.get(id));
+    const retry = existing !== null && readDeletion(maps, id) === null && sameCreation(existing, value);
+    return retry ? { ok: true, id } : failure('conflict', `message ${id} already exists with other content`);
+  }
+  // A private copy: Yjs keeps the stored object, and the caller may still mutate its `meta`.
+  doc.transact(() => maps.messages.set(id, structuredClone(value)), origin);
+  return { ok: true, id };
+}
+
+const sameCreation = (a: MessageValue, b: MessageValue): boolean =>
+  a.senderId === b.senderId && a.type === b.type && a.content === b.content && jsonEqual(a.meta, b.meta);
+
+const readDeletion = (maps: RoomMaps, id: string) => parseDeletionValue(maps.deletions.get(id));
+
+/** Replaces the whole value with new content and/or meta; only the sender may. */
+export function editMessage(doc: Y.Doc, actor: Actor, input: EditMessageInput, origin?: unknown): EditMessageResult {
+  assertActor(actor);
+  const now = clockNow(input.now);
+  const maps = roomMaps(doc);
+  const existing = parseMessageEntry(input.id, maps.messages.get(input.id));
+  if (!existing) return failure('not_found', `no message ${input.id}`);
+  if (!mayEditMessage(actor, existing)) return failure('forbidden', 'only the sender may edit a message');
+  if (readDeletion(maps, input.id)) return failure('deleted', `message ${input.id} is deleted`);
+  if (input.content === undefined && input.meta === undefined) return failure('invalid_payload', 'nothing to edit');
+  const content = input.content ?? existing.content;
+  const meta = input.meta ?? existing.meta;
+  // A retried edit must not bump editedAt.
+  if (content === existing.content && jsonEqual(meta, existing.meta)) return { ok: true };
+  const parsed = MessageValueSchema.safeParse({
+    ...existing,
+    content,
+    meta,
+    // Clocks of the sender's devices differ; never let editedAt go back or before createdAt.
+    editedAt: Math.max(now, existing.createdAt, existing.editedAt ?? 0),
+  });
+  if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
+  const next = structuredClone(parsed.data);
+  doc.transact(() => maps.messages.set(input.id, next), origin);
+  return { ok: true };
+}
+
+/**
+ * Marks the message deleted under its own key (so it wins over a concurrent edit) and replaces
+ * the value with a tombstone (so Yjs GC drops the text). Deleting twice is ok.
+ */
+export function deleteMessage(doc: Y.Doc, actor: Actor, input: DeleteMessageInput, origin?: unknown): DeleteMessageResult {
+  assertActor(actor);
+  const now = clockNow(input.now);
+  const maps = roomMaps(doc);
+  const existing = parseMessageEntry(input.id, maps.messages.get(input.id));
+  if (!existing) return failure('not_found', `no message ${input.id}`);
+  if (!mayDeleteMessage(actor, existing)) return failure('forbidden', 'only the sender, an owner or an admin may delete a message');
+  const deleted = readDeletion(maps, input.id) !== null;
+  const scrubbed = isTombstone(existing);
+  if (deleted && scrubbed) return { ok: true };
+  doc.transact(() => {
+    if (!deleted) maps.deletions.set(input.id, { deletedAt: Math.max(now, existing.createdAt), deletedBy: actor.userId });
+    if (!scrubbed) maps.messages.set(input.id, tombstoneOf(existing));
+  }, origin);
+  return { ok: true };
+}

@@ -1,0 +1,23 @@
+import type { ChatMessage } from '../models/chatMessage.ts';
+import { toTimestamp } from '../models/timestamps.ts';
+import type { MessageView } from './messageView.ts';
+
+/** The API's ChatMessage (snake_case, ISO timestamps) for a message read from a room document. */
+export function toChatMessage(view: MessageView, roomId: string, nameOf?: (userId: string) => string | null): ChatMessage {
+  const updatedAt = Math.max(view.createdAt, view.editedAt ?? 0, view.deletedAt ?? 0);
+  return {
+    id: view.id,
+    room_id: roomId,
+    sender_id: view.senderId,
+    sender_name: view.senderId === null ? null : (nameOf?.(view.senderId) ?? null),
+    message_type: view.type,
+    content: view.content,
+    extra_metadata: view.meta,
+    is_deleted: view.deletedAt !== null,
+    deleted_at: view.deletedAt === null ? null : toTimestamp(view.deletedAt),
+    is_edited: view.editedAt !== null,
+    reactions: view.reactions,
+    created_at: toTimestamp(view.createdAt),
+    updated_at: toTimestamp(updatedAt),
+  };
+}
