@@ -1,0 +1,115 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Config } from './config.ts';
+import type { Logger } from './log.ts';
+import { openDatabase } from './storage/openDatabase.ts';
+import { Directory } from './storage/Directory.ts';
+import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
+import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
+import { PresenceTracker } from './presence/PresenceTracker.ts';
+import { PresencePublisher } from './presence/PresencePublisher.ts';
+import { CommitQueue } from './sync/CommitQueue.ts';
+import { RoomRegistry } from './sync/RoomRegistry.ts';
+import { SyncServer } from './sync/SyncServer.ts';
+import { structuralGate } from './sync/structuralGate.ts';
+import { RoomSummaries } from './sync/RoomSummaries.ts';
+import { createApi } from './http/createApi.ts';
+
+export interface RunningServer {
+  /** http://HOST:PORT of the listening server (the real port when started on port 0). */
+  readonly url: string;
+  readonly port: number;
+  readonly directory: Directory;
+  readonly registry: RoomRegistry;
+  readonly tokens: TokenService;
+  /** Stops accepting, closes every connection, commits and compacts every room, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Wires storage, auth, the sync server and the REST API onto one HTTP server and starts listening. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const db = openDatabase(config.dbFile, { synchronous: config.sqliteSynchronous });
+  const directory = new Directory(db);
+  const store = new SqliteUpdateStore(db);
+  const queue = new CommitQueue(store);
+  const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
+  const tracker = new PresenceTracker();
+
+  const summaries = new RoomSummaries(directory);
+  let publisher: PresencePublisher | null = null;
+  const registry = new RoomRegistry({
+    store,
+    queue,
+    logger,
+    gate: structuralGate,
+    idleMs: config.roomIdleMs,
+    compactUpdates: config.compactUpdates,
+    compactBytes: config.compactBytes,
+    onLoaded: (room) => {
+      summaries.update(room);
+      publisher?.refreshRoom(room);
+    },
+    onCommitted: (room) => summaries.update(room),
+    onUnloaded: (roomId) => {
+      summaries.forget(roomId);
+      publisher?.roomUnloaded(roomId);
+    },
+  });
+  publisher = new PresencePublisher(directory, registry, tracker);
+  const presencePublisher = publisher;
+  tracker.on((change) => {
+    if (change.cause === 'disconnected') directory.presence.setLastSeen(change.userId, change.at);
+    presencePublisher.userChanged(change.userId);
+  });
+
+  const sync = new SyncServer({ tokens, directory, registry, presence: tracker, logger, maxFrameBytes: config.maxFrameBytes });
+  const api = createApi({
+    directory,
+    tokens,
+    presence: tracker,
+    logger,
+    devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
+    access: {
+      membershipChanged(roomId, userId) {
+        sync.recheckMember(roomId, userId);
+        const room = registry.get(roomId);
+        if (room) presencePublisher.refreshRoom(room);
+      },
+      roomChanged(roomId) {
+        sync.recheckRoom(roomId);
+      },
+    },
+  });
+
+  const server = http.createServer(getRequestListener(api.fetch));
+  server.on('upgrade', (req, socket, head) => {
+    if (sync.handleUpgrade(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await sync.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      registry.unloadAll();
+      db.close();
+      logger.info('server stopped');
+    })());
+
+  return { url, port, directory, registry, tokens, close };
+}

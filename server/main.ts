@@ -1,0 +1,47 @@
+import { ConfigError, CLI_USAGE, loadConfig, wantsHelp } from './config.ts';
+import { createLogger } from './log.ts';
+import { startServer } from './ParleyServer.ts';
+
+const argv = process.argv.slice(2);
+if (wantsHelp(argv)) {
+  console.log(CLI_USAGE);
+  process.exit(0);
+}
+
+let config;
+try {
+  config = loadConfig(process.env, argv);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const logger = createLogger(config.logLevel);
+const server = await startServer(config, logger);
+logger.info({ url: server.url, dataDir: config.dataDir, devLogin: config.devLogin }, 'parley listening');
+if (config.devLogin) {
+  console.warn(
+    '\n  WARNING: dev login is ON. Anyone who can reach this server can sign in as any name.\n' +
+      '  Never run with --dev / PARLEY_DEV_LOGIN=1 in production; set PARLEY_JWT_SECRET instead.\n',
+  );
+}
+console.log(`\n  Parley is running at ${server.url}\n`);
+
+let stopping = false;
+const stop = (signal: NodeJS.Signals) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  server.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

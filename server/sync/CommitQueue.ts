@@ -1,0 +1,56 @@
+import type { UpdateStore, AppendEntry } from '../storage/UpdateStore.ts';
+
+/** A room with updates (or acknowledgements) waiting for the next group commit. */
+export interface CommitParticipant {
+  readonly roomId: string;
+  /** Hands over the updates applied since the last commit (the participant forgets them). */
+  takePending(): Uint8Array[];
+  /** Everything handed over is durable; `lastSeq` is the room's newest log sequence number (unchanged if nothing was handed over). */
+  committed(lastSeq: number | undefined): void;
+  /** The commit failed (disk full, I/O error): nothing handed over is durable. */
+  commitFailed(error: unknown): void;
+}
+
+/**
+ * Group commit: every update applied during one turn of the event loop is written in a single
+ * SQLite transaction at the end of that turn (setImmediate), then each room relays and
+ * acknowledges. Relaying only after the commit means no client ever holds an update the
+ * server could lose in a crash.
+ */
+export class CommitQueue {
+  readonly #store: UpdateStore;
+  #scheduled = new Set<CommitParticipant>();
+  #timer: NodeJS.Immediate | null = null;
+
+  constructor(store: UpdateStore) {
+    this.#store = store;
+  }
+
+  schedule(participant: CommitParticipant): void {
+    this.#scheduled.add(participant);
+    this.#timer ??= setImmediate(() => this.flush());
+  }
+
+  get idle(): boolean {
+    return this.#scheduled.size === 0;
+  }
+
+  /** Commits everything scheduled now, synchronously. */
+  flush(): void {
+    if (this.#timer) clearImmediate(this.#timer);
+    this.#timer = null;
+    if (this.#scheduled.size === 0) return;
+    const participants = [...this.#scheduled];
+    this.#scheduled = new Set();
+    const entries: AppendEntry[] = [];
+    for (const p of participants) for (const update of p.takePending()) entries.push({ roomId: p.roomId, update });
+    let lastSeqs: Map<string, number>;
+    try {
+      lastSeqs = this.#store.append(entries);
+    } catch (error) {
+      for (const p of participants) p.commitFailed(error);
+      return;
+    }
+    for (const p of participants) p.committed(lastSeqs.get(p.roomId));
+  }
+}

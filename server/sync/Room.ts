@@ -1,0 +1,335 @@
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import * as syncProtocol from 'y-protocols/sync';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import type { Logger } from '../log.ts';
+import type { UpdateStore } from '../storage/UpdateStore.ts';
+import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
+import { SyncConnection } from './SyncConnection.ts';
+import { STORAGE_ORIGIN } from './origins.ts';
+import { MessageType } from '../../shared/protocol/messageTypes.ts';
+import { encodeAck } from '../../shared/protocol/parleyMessages.ts';
+import { decodeAwarenessEntries, encodeAwarenessEntries, stampIdentity } from './awarenessEntries.ts';
+
+/** A refusal of an incoming update: not applied, not stored, not relayed. */
+export interface UpdateRefusal {
+  code: string;
+  reason: string;
+}
+
+/** Decides whether a connection may apply an update to the room (the write-permission seam). */
+export type UpdateGate = (room: Room, conn: SyncConnection, update: Uint8Array) => UpdateRefusal | null;
+
+export interface RoomOptions {
+  store: UpdateStore;
+  queue: CommitQueue;
+  logger: Logger;
+  gate: UpdateGate;
+  /** Compact the log once this many updates (or bytes) sit after the snapshot. */
+  compactUpdates: number;
+  compactBytes: number;
+  /** After every commit that changed the document (derive last message, read positions...). */
+  onCommitted?: (room: Room, updates: readonly Uint8Array[]) => void;
+  /** The commit failed; the registry must drop this room (its memory holds undurable changes). */
+  onFailed?: (room: Room) => void;
+}
+
+type PendingUpdate = { update: Uint8Array; origin: unknown };
+
+const syncUpdateMessage = (update: Uint8Array): Uint8Array => {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.Sync);
+  syncProtocol.writeUpdate(encoder, update);
+  return encoding.toUint8Array(encoder);
+};
+
+const awarenessMessage = (update: Uint8Array): Uint8Array => {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.Awareness);
+  encoding.writeVarUint8Array(encoder, update);
+  return encoding.toUint8Array(encoder);
+};
+
+/**
+ * One loaded room: its Y.Doc, its awareness, its connections, and the path every update takes:
+ * gate → apply → group commit → relay to the others → acknowledge to the sender.
+ */
+export class Room implements CommitParticipant {
+  readonly roomId: string;
+  readonly doc: Y.Doc;
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly connections = new Set<SyncConnection>();
+  readonly #opts: RoomOptions;
+  #pending: PendingUpdate[] = [];
+  #inFlight: PendingUpdate[] = [];
+  #afterCommit: Array<() => void> = [];
+  /** Which connection set each remote awareness client id. */
+  readonly #awarenessOwner = new Map<number, SyncConnection>();
+  #lastSeq: number;
+  #logUpdates: number;
+  #logBytes: number;
+  #closed = false;
+
+  private constructor(roomId: string, doc: Y.Doc, lastSeq: number, logUpdates: number, logBytes: number, opts: RoomOptions) {
+    this.roomId = roomId;
+    this.doc = doc;
+    this.#opts = opts;
+    this.#lastSeq = lastSeq;
+    this.#logUpdates = logUpdates;
+    this.#logBytes = logBytes;
+    this.awareness = new awarenessProtocol.Awareness(doc);
+    // The server's own awareness entry carries room presence (set by the registry), never null.
+    this.awareness.setLocalState({});
+    doc.on('update', this.#onDocUpdate);
+    this.awareness.on('update', this.#onAwarenessUpdate);
+  }
+
+  /** Loads the room from storage: snapshot, then every update logged after it. */
+  static load(roomId: string, opts: RoomOptions): Room {
+    const stored = opts.store.load(roomId);
+    const doc = new Y.Doc({ gc: true });
+    doc.transact(() => {
+      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot, STORAGE_ORIGIN);
+      for (const update of stored.updates) Y.applyUpdate(doc, update, STORAGE_ORIGIN);
+    }, STORAGE_ORIGIN);
+    const bytes = stored.updates.reduce((sum, u) => sum + u.byteLength, 0);
+    return new Room(roomId, doc, stored.lastSeq, stored.updates.length, bytes, opts);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while updates are applied in memory but not yet committed. */
+  get dirty(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  join(conn: SyncConnection): void {
+    this.connections.add(conn);
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.Sync);
+    syncProtocol.writeSyncStep1(encoder, this.doc);
+    conn.send(encoding.toUint8Array(encoder));
+    const clients = [...this.awareness.getStates().keys()];
+    if (clients.length > 0) {
+      conn.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)));
+    }
+  }
+
+  leave(conn: SyncConnection): void {
+    if (!this.connections.delete(conn)) return;
+    const owned = [...conn.awarenessClients].filter((id) => this.#awarenessOwner.get(id) === conn);
+    for (const id of owned) this.#awarenessOwner.delete(id);
+    if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, null);
+  }
+
+  /** Handles one binary frame from a connection. Malformed input closes that connection only. */
+  receive(conn: SyncConnection, frame: Uint8Array): void {
+    let decoder: decoding.Decoder;
+    let type: number;
+    try {
+      decoder = decoding.createDecoder(frame);
+      type = decoding.readVarUint(decoder);
+    } catch {
+      conn.close('ProtocolError', 'malformed frame');
+      return;
+    }
+    switch (type) {
+      case MessageType.Sync:
+        this.#receiveSync(conn, decoder);
+        return;
+      case MessageType.Awareness: {
+        let update: Uint8Array;
+        try {
+          update = decoding.readVarUint8Array(decoder);
+        } catch {
+          conn.close('ProtocolError', 'malformed awareness message');
+          return;
+        }
+        this.#receiveAwareness(conn, update);
+        return;
+      }
+      case MessageType.QueryAwareness: {
+        const clients = [...this.awareness.getStates().keys()];
+        conn.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)));
+        return;
+      }
+      default:
+        conn.close('ProtocolError', `unknown message type ${type}`);
+    }
+  }
+
+  #receiveSync(conn: SyncConnection, decoder: decoding.Decoder): void {
+    let subtype: number;
+    let payload: Uint8Array;
+    try {
+      subtype = decoding.readVarUint(decoder);
+      payload = decoding.readVarUint8Array(decoder);
+    } catch {
+      conn.close('ProtocolError', 'malformed sync message');
+      return;
+    }
+    switch (subtype) {
+      case syncProtocol.messageYjsSyncStep1:
+        // Never answer with state that is not yet durable: wait for the pending commit.
+        this.whenCommitted(() => this.#sendSyncStep2(conn, payload));
+        return;
+      case syncProtocol.messageYjsSyncStep2:
+      case syncProtocol.messageYjsUpdate:
+        this.#receiveUpdate(conn, payload);
+        return;
+      default:
+        conn.close('ProtocolError', `unknown sync message type ${subtype}`);
+    }
+  }
+
+  #sendSyncStep2(conn: SyncConnection, stateVector: Uint8Array): void {
+    let diff: Uint8Array;
+    try {
+      diff = Y.encodeStateAsUpdate(this.doc, stateVector);
+    } catch {
+      conn.close('ProtocolError', 'malformed state vector');
+      return;
+    }
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.Sync);
+    encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
+    encoding.writeVarUint8Array(encoder, diff);
+    conn.send(encoding.toUint8Array(encoder));
+  }
+
+  #receiveUpdate(conn: SyncConnection, update: Uint8Array): void {
+    const refusal = this.#opts.gate(this, conn, update);
+    if (refusal) {
+      this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, code: refusal.code, reason: refusal.reason }, 'update refused');
+      conn.close('UpdateRefused', `${refusal.code}: ${refusal.reason}`);
+      return;
+    }
+    try {
+      Y.applyUpdate(this.doc, update, conn);
+    } catch (err) {
+      this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, err }, 'update failed to apply');
+      conn.close('ProtocolError', 'malformed update');
+      return;
+    }
+    conn.awaitingAck = true;
+    this.#opts.queue.schedule(this);
+  }
+
+  #receiveAwareness(conn: SyncConnection, update: Uint8Array): void {
+    const parsed = decodeAwarenessEntries(update);
+    if (!parsed.ok) {
+      conn.close('ProtocolError', parsed.reason);
+      return;
+    }
+    const accepted = [];
+    for (const entry of parsed.entries) {
+      const owner = this.#awarenessOwner.get(entry.clientId);
+      if (entry.clientId === this.doc.clientID || (owner && owner !== conn)) {
+        this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, clientId: entry.clientId }, 'awareness spoof refused');
+        continue;
+      }
+      accepted.push({ ...entry, state: entry.state && stampIdentity(entry.state, conn.user) });
+    }
+    if (accepted.length === 0) return;
+    for (const entry of accepted) {
+      if (entry.state === null) continue;
+      this.#awarenessOwner.set(entry.clientId, conn);
+      conn.awarenessClients.add(entry.clientId);
+    }
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(accepted), conn);
+  }
+
+  /** Runs `fn` once everything applied so far is committed (now, if nothing is pending). */
+  whenCommitted(fn: () => void): void {
+    if (this.#pending.length === 0) fn();
+    else this.#afterCommit.push(fn);
+  }
+
+  /** Sets the server's own awareness state (room presence), relayed to every connection. */
+  setServerState(state: Record<string, unknown>): void {
+    this.awareness.setLocalState(state);
+  }
+
+  readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === STORAGE_ORIGIN) return;
+    this.#pending.push({ update, origin });
+    this.#opts.queue.schedule(this);
+  };
+
+  readonly #onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = added.concat(updated, removed);
+    if (changed.length === 0 || this.connections.size === 0) return;
+    const message = awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+    for (const conn of this.connections) if (conn !== origin) conn.send(message);
+  };
+
+  // CommitParticipant
+
+  takePending(): Uint8Array[] {
+    this.#inFlight = this.#pending;
+    this.#pending = [];
+    return this.#inFlight.map((p) => p.update);
+  }
+
+  committed(lastSeq: number | undefined): void {
+    const done = this.#inFlight;
+    this.#inFlight = [];
+    if (lastSeq !== undefined) this.#lastSeq = lastSeq;
+    for (const { update, origin } of done) {
+      const message = syncUpdateMessage(update);
+      for (const conn of this.connections) if (conn !== origin) conn.send(message);
+      this.#logUpdates += 1;
+      this.#logBytes += update.byteLength;
+    }
+    let ack: Uint8Array | null = null;
+    for (const conn of this.connections) {
+      if (!conn.awaitingAck) continue;
+      conn.awaitingAck = false;
+      if (!conn.parley) continue;
+      ack ??= encodeAck(Y.encodeStateVector(this.doc));
+      conn.send(ack);
+    }
+    const callbacks = this.#afterCommit;
+    this.#afterCommit = [];
+    for (const fn of callbacks) fn();
+    if (done.length > 0) {
+      this.#opts.onCommitted?.(this, done.map((p) => p.update));
+      if (this.#logUpdates >= this.#opts.compactUpdates || this.#logBytes >= this.#opts.compactBytes) this.compact();
+    }
+  }
+
+  commitFailed(error: unknown): void {
+    this.#opts.logger.error({ room: this.roomId, err: error }, 'commit failed; dropping room from memory');
+    this.#inFlight = [];
+    for (const conn of [...this.connections]) conn.close('StorageUnavailable', 'the server could not store your changes');
+    this.#opts.onFailed?.(this);
+  }
+
+  /**
+   * Merges the log into one snapshot of the current (fully committed) document. Yjs garbage
+   * collection drops deleted content here, so a deleted message's text leaves the disk.
+   */
+  compact(): void {
+    if (this.#closed || this.#logUpdates === 0) return;
+    if (this.#pending.length > 0) this.#opts.queue.flush();
+    this.#opts.store.compact(this.roomId, Y.encodeStateAsUpdate(this.doc), this.#lastSeq);
+    this.#logUpdates = 0;
+    this.#logBytes = 0;
+  }
+
+  /** Releases the document and awareness; the room must have no connections left. */
+  destroy(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.doc.off('update', this.#onDocUpdate);
+    this.awareness.off('update', this.#onAwarenessUpdate);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}

@@ -1,0 +1,122 @@
+import type { Logger } from '../log.ts';
+import type { UpdateStore } from '../storage/UpdateStore.ts';
+import type { CommitQueue } from './CommitQueue.ts';
+import { Room, type RoomOptions, type UpdateGate } from './Room.ts';
+
+export interface RoomRegistryOptions {
+  store: UpdateStore;
+  queue: CommitQueue;
+  logger: Logger;
+  gate: UpdateGate;
+  idleMs: number;
+  compactUpdates: number;
+  compactBytes: number;
+  onLoaded?: (room: Room) => void;
+  onUnloaded?: (roomId: string) => void;
+  onCommitted?: RoomOptions['onCommitted'];
+}
+
+/**
+ * The loaded rooms. Loading and unloading are synchronous (better-sqlite3), so a connection
+ * that arrives while a room unloads finds it either still loaded or gone and loads it afresh
+ * from storage: never half-unloaded.
+ */
+export class RoomRegistry {
+  readonly #rooms = new Map<string, Room>();
+  readonly #idleTimers = new Map<string, NodeJS.Timeout>();
+  readonly #opts: RoomRegistryOptions;
+  readonly #unloadListeners = new Set<(roomId: string) => void>();
+
+  constructor(opts: RoomRegistryOptions) {
+    this.#opts = opts;
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.#rooms.get(roomId);
+  }
+
+  get size(): number {
+    return this.#rooms.size;
+  }
+
+  loaded(): IterableIterator<Room> {
+    return this.#rooms.values();
+  }
+
+  /** The loaded room, loading it from storage first if needed; cancels a pending unload. */
+  open(roomId: string): Room {
+    this.#cancelIdle(roomId);
+    let room = this.#rooms.get(roomId);
+    if (!room) {
+      const { store, queue, logger, gate, compactUpdates, compactBytes, onCommitted } = this.#opts;
+      const started = performance.now();
+      room = Room.load(roomId, {
+        store,
+        queue,
+        logger,
+        gate,
+        compactUpdates,
+        compactBytes,
+        onCommitted,
+        onFailed: (failed) => this.#drop(failed),
+      });
+      this.#rooms.set(roomId, room);
+      logger.debug({ room: roomId, ms: Math.round(performance.now() - started) }, 'room loaded');
+      this.#opts.onLoaded?.(room);
+    }
+    return room;
+  }
+
+  /** Subscribes to room unloads (idle, failure, shutdown); returns the unsubscribe function. */
+  onUnloaded(listener: (roomId: string) => void): () => void {
+    this.#unloadListeners.add(listener);
+    return () => this.#unloadListeners.delete(listener);
+  }
+
+  /** Called when a connection left: starts the idle timer once the room has none. */
+  released(room: Room): void {
+    if (room.connections.size > 0 || room.closed || this.#rooms.get(room.roomId) !== room) return;
+    this.#cancelIdle(room.roomId);
+    const timer = setTimeout(() => {
+      this.#idleTimers.delete(room.roomId);
+      if (room.connections.size === 0) this.unload(room.roomId);
+    }, this.#opts.idleMs);
+    timer.unref();
+    this.#idleTimers.set(room.roomId, timer);
+  }
+
+  /** Commits, compacts and frees a room. Its connections (if any) must be closed by the caller. */
+  unload(roomId: string): void {
+    const room = this.#rooms.get(roomId);
+    if (!room) return;
+    this.#cancelIdle(roomId);
+    try {
+      room.compact();
+    } catch (err) {
+      // The log still holds everything: compaction can wait for the next load.
+      this.#opts.logger.error({ room: roomId, err }, 'compaction at unload failed');
+    }
+    this.#drop(room);
+    this.#opts.logger.debug({ room: roomId }, 'room unloaded');
+  }
+
+  /** Unloads every room (shutdown). */
+  unloadAll(): void {
+    this.#opts.queue.flush();
+    for (const roomId of [...this.#rooms.keys()]) this.unload(roomId);
+  }
+
+  #drop(room: Room): void {
+    this.#cancelIdle(room.roomId);
+    if (this.#rooms.get(room.roomId) === room) this.#rooms.delete(room.roomId);
+    room.destroy();
+    this.#opts.onUnloaded?.(room.roomId);
+    for (const listener of this.#unloadListeners) listener(room.roomId);
+  }
+
+  #cancelIdle(roomId: string): void {
+    const timer = this.#idleTimers.get(roomId);
+    if (timer) clearTimeout(timer);
+    this.#idleTimers.delete(roomId);
+  }
+}

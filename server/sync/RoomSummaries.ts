@@ -1,0 +1,49 @@
+import type { Directory } from '../storage/Directory.ts';
+import type { Room } from './Room.ts';
+import { SERVER_ORIGIN } from './origins.ts';
+import { lastMessage, getMessage } from '../../shared/roomDoc/queries.ts';
+import { readPositions } from '../../shared/roomDoc/readOps.ts';
+import { scrubDeleted } from '../../shared/roomDoc/scrubDeleted.ts';
+import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
+
+/**
+ * Keeps what the REST API reports about a room in step with its document after every commit:
+ * `rooms.last_message` (the newest message as ChatMessage JSON) and each member's
+ * `last_read_at` (the time of the newest message they have read). Also re-clears the text of a
+ * deleted message that a concurrent edit brought back.
+ */
+export class RoomSummaries {
+  readonly #directory: Directory;
+  /** Per loaded room: the last-message JSON written and each user's read position written. */
+  readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string> }>();
+
+  constructor(directory: Directory) {
+    this.#directory = directory;
+  }
+
+  update(room: Room): void {
+    // The scrub is a server transaction: it is committed and relayed like any update.
+    scrubDeleted(room.doc, SERVER_ORIGIN);
+    let written = this.#written.get(room.roomId);
+    if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map() }));
+
+    const last = lastMessage(room.doc);
+    const json = last ? toChatMessage(last, room.roomId, (id) => this.#directory.users.get(id)?.name ?? null) : null;
+    const serialized = JSON.stringify(json);
+    if (serialized !== written.lastMessage) {
+      this.#directory.rooms.setLastMessage(room.roomId, json);
+      written.lastMessage = serialized;
+    }
+
+    for (const [userId, messageId] of readPositions(room.doc)) {
+      if (written.reads.get(userId) === messageId) continue;
+      const message = getMessage(room.doc, messageId);
+      if (message) this.#directory.members.setLastReadAt(room.roomId, userId, message.createdAt);
+      written.reads.set(userId, messageId);
+    }
+  }
+
+  forget(roomId: string): void {
+    this.#written.delete(roomId);
+  }
+}

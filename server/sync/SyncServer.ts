@@ -1,0 +1,176 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { Logger } from '../log.ts';
+import type { Directory } from '../storage/Directory.ts';
+import type { TokenService, AuthUser } from '../auth/TokenService.ts';
+import type { PresenceTracker } from '../presence/PresenceTracker.ts';
+import type { RoomRegistry } from './RoomRegistry.ts';
+import { SyncConnection, closeSocket, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION } from './SyncConnection.ts';
+import { checkRoomAccess } from './RoomAccess.ts';
+import { ParleyError } from '../../shared/errors/errorCodes.ts';
+import { CloseCode, type CloseCodeName } from '../../shared/errors/closeCodes.ts';
+
+export const SYNC_PATH_PREFIX = '/sync/';
+/** A connection that answers no ping within this interval is dropped. */
+const HEARTBEAT_MS = 30_000;
+
+export interface SyncServerOptions {
+  tokens: TokenService;
+  directory: Directory;
+  registry: RoomRegistry;
+  presence: PresenceTracker;
+  logger: Logger;
+  maxFrameBytes: number;
+}
+
+/** A malformed percent-encoding yields a string that is no room id (refused as 4404). */
+const safeDecode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+const toBytes = (data: RawData): Uint8Array => {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+};
+
+/**
+ * The y-websocket endpoint: `ws://HOST:PORT/sync/<roomId>?token=<jwt>`. Authentication and
+ * membership are checked before the socket joins the room; a refused socket is accepted and
+ * closed at once with a documented close code (a browser cannot read an HTTP status from a
+ * failed upgrade, but it can read a close code).
+ */
+export class SyncServer {
+  readonly #wss: WebSocketServer;
+  readonly #opts: SyncServerOptions;
+  readonly #alive = new WeakSet<WebSocket>();
+  readonly #heartbeat: NodeJS.Timeout;
+  #accepting = true;
+
+  constructor(opts: SyncServerOptions) {
+    this.#opts = opts;
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes });
+    this.#heartbeat = setInterval(() => this.#pingAll(), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  /** Takes an HTTP upgrade if its path is /sync/...; returns false otherwise. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith(SYNC_PATH_PREFIX)) return false;
+    const roomId = safeDecode(url.pathname.slice(SYNC_PATH_PREFIX.length));
+    const parley = url.searchParams.get(PARLEY_PROTOCOL_PARAM) === PARLEY_PROTOCOL_VERSION;
+    void this.#authorize(url.searchParams.get('token'), roomId).then((decision) => {
+      if (socket.destroyed) return;
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        if (!this.#accepting) return ws.close(CloseCode.GoingAway, 'server shutting down');
+        if (!decision.ok) {
+          this.#opts.logger.info({ close: decision.close, reason: decision.reason }, 'sync connection refused');
+          return closeSocket(ws, decision.close, decision.reason, parley);
+        }
+        this.#accept(ws, decision.user, roomId, parley);
+      });
+    });
+    return true;
+  }
+
+  async #authorize(
+    token: string | null,
+    roomId: string,
+  ): Promise<{ ok: true; user: AuthUser } | { ok: false; close: CloseCodeName; reason: string }> {
+    let user: AuthUser;
+    try {
+      user = await this.#opts.tokens.verify(token);
+    } catch (err) {
+      if (err instanceof ParleyError) return { ok: false, close: 'Unauthorized', reason: err.message };
+      throw err;
+    }
+    const access = checkRoomAccess(this.#opts.directory, roomId, user.id);
+    if (!access.ok) return access;
+    this.#opts.directory.users.upsert(user);
+    return { ok: true, user };
+  }
+
+  #accept(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean): void {
+    const { registry, presence, logger } = this.#opts;
+    const conn = new SyncConnection(ws, user, roomId, parley);
+    const room = registry.open(roomId);
+    const releasePresence = presence.connect(user.id);
+    this.#alive.add(ws);
+    ws.on('pong', () => this.#alive.add(ws));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) return conn.close('ProtocolError', 'text frames are not part of the sync protocol');
+      try {
+        room.receive(conn, toBytes(data));
+      } catch (err) {
+        logger.error({ err, room: roomId, user: user.id }, 'sync frame handler failed');
+        conn.close('InternalError', 'internal error');
+      }
+    });
+    ws.on('error', (err) => logger.debug({ err, room: roomId, user: user.id }, 'sync socket error'));
+    ws.on('close', (code: number) => {
+      conn.markClosed();
+      room.leave(conn);
+      registry.released(room);
+      releasePresence();
+      logger.debug({ room: roomId, user: user.id, code }, 'sync connection closed');
+    });
+    room.join(conn);
+    logger.debug({ room: roomId, user: user.id, conn: conn.id }, 'sync connection opened');
+  }
+
+  /** Closes the user's connections to a room they may no longer open (removed, deactivated). */
+  recheckMember(roomId: string, userId: string): void {
+    const room = this.#opts.registry.get(roomId);
+    if (!room) return;
+    for (const conn of [...room.connections]) {
+      if (conn.user.id !== userId) continue;
+      const access = checkRoomAccess(this.#opts.directory, roomId, userId);
+      if (!access.ok) conn.close(access.close, access.reason);
+    }
+  }
+
+  /** Closes every connection to a room that has become inactive. */
+  recheckRoom(roomId: string): void {
+    const room = this.#opts.registry.get(roomId);
+    if (!room) return;
+    for (const userId of new Set([...room.connections].map((c) => c.user.id))) this.recheckMember(roomId, userId);
+  }
+
+  /**
+   * Stops accepting and closes every sync connection with 1001 Going Away. Resolves once every
+   * socket has closed (and so every connection's close handling, such as recording last-seen,
+   * has run); sockets that do not finish the closing handshake within `graceMs` are terminated.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    this.#accepting = false;
+    clearInterval(this.#heartbeat);
+    const sockets = [...this.#wss.clients];
+    const allClosed = Promise.all(
+      sockets.map((ws) => (ws.readyState === ws.CLOSED ? null : new Promise((resolve) => ws.once('close', resolve)))),
+    );
+    for (const room of this.#opts.registry.loaded()) {
+      for (const conn of [...room.connections]) conn.close('GoingAway', 'server shutting down');
+    }
+    const timer = setTimeout(() => sockets.forEach((ws) => ws.terminate()), graceMs);
+    await allClosed;
+    clearTimeout(timer);
+    this.#wss.close();
+  }
+
+  #pingAll(): void {
+    for (const ws of this.#wss.clients) {
+      if (!this.#alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.#alive.delete(ws);
+      ws.ping();
+    }
+  }
+}
