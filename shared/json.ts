@@ -34,10 +34,20 @@ export function jsonProblem(value: unknown, depth = 0): string | null {
   return `unsupported type ${typeof value}`;
 }
 
-/** A plain JSON object with no prototype-polluting keys, bounded depth (extra_metadata). */
-export const JsonObjectSchema: z.ZodType<JsonObject> = z
-  .record(z.string(), z.unknown())
+/**
+ * A plain JSON object with no prototype-polluting keys, bounded depth (extra_metadata).
+ * The raw value is checked before any object schema runs: zod's record parsing silently drops
+ * a `__proto__` key, and a dropped key must be refused, not quietly accepted.
+ */
+export const JsonObjectSchema = z
+  .unknown()
   .superRefine((value, ctx) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON object' });
+      return;
+    }
     const problem = jsonProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `invalid JSON object: ${problem}` });
-  }) as unknown as z.ZodType<JsonObject>;
+  })
+  // Validated just above: every nested value is JSON.
+  .transform((value) => value as JsonObject);

@@ -87,6 +87,20 @@ describe('POST /api/rooms', () => {
     expect(paths).toEqual(expect.arrayContaining(['type', 'name', 'members.0.user_id', 'extra_metadata']));
   });
 
+  it('400 for prototype-polluting keys in extra_metadata, at any depth', async () => {
+    for (const raw of [
+      '{"type":"group","extra_metadata":{"__proto__":{"admin":true}}}',
+      '{"type":"group","extra_metadata":{"a":{"b":{"constructor":1}}}}',
+    ]) {
+      const error = expectError(
+        await h.request('POST', '/api/rooms', { as: ana, rawBody: raw, headers: { 'content-type': 'application/json' } }),
+        'invalid_payload',
+      );
+      expect(JSON.stringify(error.details)).toMatch(/forbidden key/);
+    }
+    expect(h.directory.rooms.listForUser(ana.user.id)).toEqual([]);
+  });
+
   it('400 for an initial owner, the creator listed, or a member listed twice', async () => {
     const owner = expectError(
       await h.request('POST', '/api/rooms', { as: ana, json: { type: 'group', members: [{ user_id: bruno.user.id, role: 'owner' }] } }),

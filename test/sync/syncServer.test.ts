@@ -11,7 +11,9 @@ import { uuidv7Time } from '../../shared/ids.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { readAck, readError } from '../../shared/protocol/parleyMessages.ts';
 import { CloseCode } from '../../shared/errors/closeCodes.ts';
+import fs from 'node:fs';
 import path from 'node:path';
+import { SignJWT } from 'jose';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import {
@@ -128,7 +130,20 @@ describe('sync server', () => {
 
   it('refuses a bad token (4401), a non-member (4403) and an unknown room (4404)', async () => {
     const carl = await t.login('Carl');
+    const secret = fs.readFileSync(path.join(t.dataDir, 'dev-jwt-secret'), 'utf8').trim();
+    const expired = await new SignJWT({ name: 'Ana' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(ana.id)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(secret));
+    const forged = await new SignJWT({ name: 'Ana' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(ana.id)
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('another-secret-of-at-least-32-bytes!!'));
     const cases: Array<[string, number]> = [
+      [`${t.syncUrl}/${roomId}?token=${expired}`, CloseCode.Unauthorized],
+      [`${t.syncUrl}/${roomId}?token=${forged}`, CloseCode.Unauthorized],
       [`${t.syncUrl}/${roomId}?token=not-a-jwt`, CloseCode.Unauthorized],
       [`${t.syncUrl}/${roomId}`, CloseCode.Unauthorized],
       [`${t.syncUrl}/${roomId}?token=${carl.token}`, CloseCode.Forbidden],

@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export interface ChildServer {
+  child: ChildProcess;
+  url: string;
+  /** Every line the process printed to stdout so far. */
+  stdout: string[];
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  exited: Promise<number | string>;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * Runs `server/main.ts` in its own process (as `npm start` does) and resolves once it logged
+ * that it is listening. Used where a test must kill or signal the real process.
+ */
+export function startChildServer(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PARLEY_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    lines.on('line', (line) => {
+      stdout.push(line);
+      const match = /"msg":"parley listening"/.test(line) ? /"url":"([^"]+)"/.exec(line) : null;
+      if (match?.[1]) resolve({ child, url: match[1], stdout, exited });
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${stderr}`)));
+  });
+}
