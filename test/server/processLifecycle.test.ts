@@ -1,15 +1,12 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { WebSocket } from 'ws';
-import { WebsocketProvider } from 'y-websocket';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { CloseCode } from '../../shared/errors/closeCodes.ts';
-import { acknowledged, closedByServer, synced } from '../support/serverHarness.ts';
+import { acknowledged, closedByServer, openProvider, synced } from '../support/serverHarness.ts';
 import { startChildServer, type ChildServer } from '../support/childServer.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
@@ -39,12 +36,7 @@ describe('the server process', () => {
     const userId = String((login.user as { id: string }).id);
     const room = await post(server.url, '/api/rooms', { name: 'general', type: 'group' }, token);
     const doc = new Y.Doc();
-    const provider = new WebsocketProvider(server.url.replace('http', 'ws') + '/sync', String(room.id), doc, {
-      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-      params: { token, parley: '1' },
-      disableBc: true,
-    });
-    provider.messageHandlers[MessageType.Ack] = () => {};
+    const provider = openProvider(server.url.replace('http', 'ws') + '/sync', String(room.id), token, { doc, parley: true });
     cleanups.push(() => provider.destroy());
     await synced(provider);
     createMessage(doc, { userId, role: 'owner' }, { content: 'before shutdown' });

@@ -103,20 +103,19 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 }
 
 /**
- * A stock y-websocket provider (Node, `ws` as the WebSocket) on a room, as `user`. With
- * `parley`, it asks for Parley's extra messages and ignores them quietly, as the Parley client
- * does; tests read them from the socket.
+ * A stock y-websocket provider (Node, `ws` as the WebSocket) on a room. With `parley`, it asks
+ * for Parley's extra messages and ignores them quietly, as the Parley client does; tests read
+ * them from the socket.
  */
-export function connectProvider(
-  t: TestServer,
+export function openProvider(
+  syncUrl: string,
   roomId: string,
-  user: TestUser,
-  doc = new Y.Doc(),
-  { parley = false }: { parley?: boolean } = {},
+  token: string,
+  { doc = new Y.Doc(), parley = false }: { doc?: Y.Doc; parley?: boolean } = {},
 ): WebsocketProvider {
-  const provider = new WebsocketProvider(t.syncUrl, roomId, doc, {
+  const provider = new WebsocketProvider(syncUrl, roomId, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-    params: { token: user.token, ...(parley ? { parley: '1' } : {}) },
+    params: { token, ...(parley ? { parley: '1' } : {}) },
     disableBc: true,
   });
   if (parley) {
@@ -125,6 +124,17 @@ export function connectProvider(
     provider.messageHandlers[MessageType.Error] = ignore;
   }
   return provider;
+}
+
+/** openProvider on the test server, as `user`. */
+export function connectProvider(
+  t: TestServer,
+  roomId: string,
+  user: TestUser,
+  doc = new Y.Doc(),
+  { parley = false }: { parley?: boolean } = {},
+): WebsocketProvider {
+  return openProvider(t.syncUrl, roomId, user.token, { doc, parley });
 }
 
 /** Resolves once the provider has completed its first sync. */
