@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
-import { openDatabase } from './storage/openDatabase.ts';
+import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
 import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
@@ -20,6 +20,8 @@ export interface RunningServer {
   /** http://HOST:PORT of the listening server (the real port when started on port 0). */
   readonly url: string;
   readonly port: number;
+  /** The SQLite handle (for operations and fault-injection tests; the server owns it). */
+  readonly db: Db;
   readonly directory: Directory;
   readonly registry: RoomRegistry;
   readonly tokens: TokenService;
@@ -111,5 +113,5 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.info('server stopped');
     })());
 
-  return { url, port, directory, registry, tokens, close };
+  return { url, port, db, directory, registry, tokens, close };
 }

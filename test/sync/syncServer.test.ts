@@ -306,3 +306,39 @@ describe('room lifecycle: compaction and unload', () => {
     again.destroy();
   });
 });
+
+describe('storage failure', () => {
+  let t: TestServer;
+  afterEach(() => t.dispose());
+
+  it('a commit that fails (disk full) is neither relayed nor acknowledged; the client resends once storage recovers', async () => {
+    t = await startTestServer();
+    const ana = await t.login('Ana');
+    const ben = await t.login('Ben');
+    const roomId = await t.createRoom(ana, [ben]);
+    const a = connectProvider(t, roomId, ana, new Y.Doc(), { parley: true });
+    const b = connectProvider(t, roomId, ben);
+    await Promise.all([synced(a), synced(b)]);
+    send(a.doc, ana, 'stored');
+    await untilDoc(b.doc, (d) => contents(d).includes('stored'));
+
+    // A real SQLITE_FULL: cap the file at its current size.
+    const pages = t.server.db.pragma('page_count', { simple: true }) as number;
+    t.server.db.pragma(`max_page_count = ${pages}`);
+    const closed = closedByServer(a);
+    const relayedEarly: string[] = [];
+    b.doc.on('update', () => relayedEarly.push(...contents(b.doc)));
+    a.doc.transact(() => {
+      for (let i = 0; i < 20; i++) send(a.doc, ana, 'x'.repeat(15_000));
+    });
+    expect((await closed).code).toBe(CloseCode.StorageUnavailable);
+    expect(relayedEarly.some((c) => c.startsWith('xxx'))).toBe(false);
+
+    // Storage recovers; the provider reconnects by itself (4503 is "try again later") and resends.
+    t.server.db.pragma('max_page_count = 1073741823');
+    await untilDoc(b.doc, (d) => contents(d).filter((c) => c.startsWith('xxx')).length === 20);
+    expect(contents(b.doc)).toEqual(contents(a.doc));
+    a.destroy();
+    b.destroy();
+  });
+});
