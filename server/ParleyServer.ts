@@ -50,7 +50,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     compactBytes: config.compactBytes,
     onLoaded: (room) => {
       summaries.update(room);
-      publisher?.refreshRoom(room);
+      publisher?.roomLoaded(room);
     },
     onCommitted: (room) => summaries.update(room),
     onUnloaded: (roomId) => {
@@ -75,8 +75,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     access: {
       membershipChanged(roomId, userId) {
         sync.recheckMember(roomId, userId);
-        const room = registry.get(roomId);
-        if (room) presencePublisher.refreshRoom(room);
+        presencePublisher.membershipChanged(roomId);
       },
       roomChanged(roomId) {
         sync.recheckRoom(roomId);
@@ -104,6 +103,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await sync.close();
+      presencePublisher.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

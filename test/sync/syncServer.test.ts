@@ -224,8 +224,11 @@ describe('sync server', () => {
     phone.destroy();
     // Still online through the laptop.
     expect((await presenceOfAna())?.is_online).toBe(true);
+    const closedAt = Date.now();
     laptop.destroy();
     await offlineSeen;
+    // The brief's bound: members learn of it within 2 seconds.
+    expect(Date.now() - closedAt).toBeLessThan(2000);
     const after = await presenceOfAna();
     expect(after?.is_online).toBe(false);
     expect(after?.last_seen_at).not.toBeNull();
