@@ -6,6 +6,8 @@ import type { Logger } from './log.ts';
 import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
+import { WorkerCompactor } from './storage/WorkerCompactor.ts';
+import type { Compactor } from './storage/Compactor.ts';
 import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
 import { PresenceTracker } from './presence/PresenceTracker.ts';
 import { PresencePublisher } from './presence/PresencePublisher.ts';
@@ -24,6 +26,7 @@ export interface RunningServer {
   readonly db: Db;
   readonly directory: Directory;
   readonly registry: RoomRegistry;
+  readonly compactor: Compactor;
   readonly tokens: TokenService;
   /** Stops accepting, closes every connection, commits and compacts every room, closes the database. */
   close(): Promise<void>;
@@ -35,6 +38,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const directory = new Directory(db);
   const store = new SqliteUpdateStore(db);
   const queue = new CommitQueue(store);
+  const compactor = new WorkerCompactor(config.dbFile, config.sqliteSynchronous, logger);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const tracker = new PresenceTracker();
 
@@ -42,6 +46,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let publisher: PresencePublisher | null = null;
   const registry = new RoomRegistry({
     store,
+    compactor,
     queue,
     logger,
     gate: structuralGate,
@@ -109,9 +114,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.closeAllConnections();
       });
       registry.unloadAll();
+      await compactor.close();
       db.close();
       logger.info('server stopped');
     })());
 
-  return { url, port, db, directory, registry, tokens, close };
+  return { url, port, db, directory, registry, compactor, tokens, close };
 }

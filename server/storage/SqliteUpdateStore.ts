@@ -76,11 +76,13 @@ export class SqliteUpdateStore implements UpdateStore {
 
   append(entries: readonly AppendEntry[]): Map<string, number> {
     if (entries.length === 0) return new Map();
-    return this.#appendTx(entries);
+    // IMMEDIATE takes the write lock up front, so a writer in another connection (the compaction
+    // worker) makes this wait (busy_timeout) instead of failing with SQLITE_BUSY on lock upgrade.
+    return this.#appendTx.immediate(entries);
   }
 
   compact(roomId: string, snapshot: Uint8Array, upToSeq: number): void {
-    this.#compactTx(roomId, snapshot, upToSeq);
+    this.#compactTx.immediate(roomId, snapshot, upToSeq);
   }
 
   stats(roomId: string): RoomLogStats {

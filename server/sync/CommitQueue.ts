@@ -5,8 +5,8 @@ export interface CommitParticipant {
   readonly roomId: string;
   /** Hands over the updates applied since the last commit (the participant forgets them). */
   takePending(): Uint8Array[];
-  /** Everything handed over is durable; `lastSeq` is the room's newest log sequence number (unchanged if nothing was handed over). */
-  committed(lastSeq: number | undefined): void;
+  /** Everything handed over is durable. */
+  committed(): void;
   /** The commit failed (disk full, I/O error): nothing handed over is durable. */
   commitFailed(error: unknown): void;
 }
@@ -44,13 +44,12 @@ export class CommitQueue {
     this.#scheduled = new Set();
     const entries: AppendEntry[] = [];
     for (const p of participants) for (const update of p.takePending()) entries.push({ roomId: p.roomId, update });
-    let lastSeqs: Map<string, number>;
     try {
-      lastSeqs = this.#store.append(entries);
+      this.#store.append(entries);
     } catch (error) {
       for (const p of participants) p.commitFailed(error);
       return;
     }
-    for (const p of participants) p.committed(lastSeqs.get(p.roomId));
+    for (const p of participants) p.committed();
   }
 }

@@ -5,6 +5,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { Logger } from '../log.ts';
 import type { UpdateStore } from '../storage/UpdateStore.ts';
+import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
 import { SyncConnection } from './SyncConnection.ts';
 import { STORAGE_ORIGIN } from './origins.ts';
@@ -23,6 +24,7 @@ export type UpdateGate = (room: Room, conn: SyncConnection, update: Uint8Array) 
 
 export interface RoomOptions {
   store: UpdateStore;
+  compactor: Compactor;
   queue: CommitQueue;
   logger: Logger;
   gate: UpdateGate;
@@ -66,16 +68,14 @@ export class Room implements CommitParticipant {
   #afterCommit: Array<() => void> = [];
   /** Which connection set each remote awareness client id. */
   readonly #awarenessOwner = new Map<number, SyncConnection>();
-  #lastSeq: number;
   #logUpdates: number;
   #logBytes: number;
   #closed = false;
 
-  private constructor(roomId: string, doc: Y.Doc, lastSeq: number, logUpdates: number, logBytes: number, opts: RoomOptions) {
+  private constructor(roomId: string, doc: Y.Doc, logUpdates: number, logBytes: number, opts: RoomOptions) {
     this.roomId = roomId;
     this.doc = doc;
     this.#opts = opts;
-    this.#lastSeq = lastSeq;
     this.#logUpdates = logUpdates;
     this.#logBytes = logBytes;
     this.awareness = new awarenessProtocol.Awareness(doc);
@@ -94,7 +94,7 @@ export class Room implements CommitParticipant {
       for (const update of stored.updates) Y.applyUpdate(doc, update, STORAGE_ORIGIN);
     }, STORAGE_ORIGIN);
     const bytes = stored.updates.reduce((sum, u) => sum + u.byteLength, 0);
-    return new Room(roomId, doc, stored.lastSeq, stored.updates.length, bytes, opts);
+    return new Room(roomId, doc, stored.updates.length, bytes, opts);
   }
 
   get closed(): boolean {
@@ -277,10 +277,9 @@ export class Room implements CommitParticipant {
     return this.#inFlight.map((p) => p.update);
   }
 
-  committed(lastSeq: number | undefined): void {
+  committed(): void {
     const done = this.#inFlight;
     this.#inFlight = [];
-    if (lastSeq !== undefined) this.#lastSeq = lastSeq;
     for (const { update, origin } of done) {
       const message = syncUpdateMessage(update);
       for (const conn of this.connections) if (conn !== origin) conn.send(message);
@@ -300,7 +299,7 @@ export class Room implements CommitParticipant {
     for (const fn of callbacks) fn();
     if (done.length > 0) {
       this.#opts.onCommitted?.(this, done.map((p) => p.update));
-      if (this.#logUpdates >= this.#opts.compactUpdates || this.#logBytes >= this.#opts.compactBytes) this.compact();
+      if (this.#logUpdates >= this.#opts.compactUpdates || this.#logBytes >= this.#opts.compactBytes) this.requestCompaction();
     }
   }
 
@@ -312,13 +311,13 @@ export class Room implements CommitParticipant {
   }
 
   /**
-   * Merges the log into one snapshot of the current (fully committed) document. Yjs garbage
-   * collection drops deleted content here, so a deleted message's text leaves the disk.
+   * Asks the compactor to merge the room's log into its snapshot (off the sync path). Everything
+   * applied so far must be committed first, so that what the compactor reads is the whole room.
    */
-  compact(): void {
+  requestCompaction(): void {
     if (this.#closed || this.#logUpdates === 0) return;
     if (this.#pending.length > 0) this.#opts.queue.flush();
-    this.#opts.store.compact(this.roomId, Y.encodeStateAsUpdate(this.doc), this.#lastSeq);
+    this.#opts.compactor.request(this.roomId);
     this.#logUpdates = 0;
     this.#logBytes = 0;
   }

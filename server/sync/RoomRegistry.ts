@@ -1,10 +1,12 @@
 import type { Logger } from '../log.ts';
 import type { UpdateStore } from '../storage/UpdateStore.ts';
+import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitQueue } from './CommitQueue.ts';
 import { Room, type RoomOptions, type UpdateGate } from './Room.ts';
 
 export interface RoomRegistryOptions {
   store: UpdateStore;
+  compactor: Compactor;
   queue: CommitQueue;
   logger: Logger;
   gate: UpdateGate;
@@ -48,10 +50,11 @@ export class RoomRegistry {
     this.#cancelIdle(roomId);
     let room = this.#rooms.get(roomId);
     if (!room) {
-      const { store, queue, logger, gate, compactUpdates, compactBytes, onCommitted } = this.#opts;
+      const { store, compactor, queue, logger, gate, compactUpdates, compactBytes, onCommitted } = this.#opts;
       const started = performance.now();
       room = Room.load(roomId, {
         store,
+        compactor,
         queue,
         logger,
         gate,
@@ -85,17 +88,12 @@ export class RoomRegistry {
     this.#idleTimers.set(room.roomId, timer);
   }
 
-  /** Commits, compacts and frees a room. Its connections (if any) must be closed by the caller. */
+  /** Commits and frees a room and asks for its log to be compacted. Its connections (if any) must be closed by the caller. */
   unload(roomId: string): void {
     const room = this.#rooms.get(roomId);
     if (!room) return;
     this.#cancelIdle(roomId);
-    try {
-      room.compact();
-    } catch (err) {
-      // The log still holds everything: compaction can wait for the next load.
-      this.#opts.logger.error({ room: roomId, err }, 'compaction at unload failed');
-    }
+    room.requestCompaction();
     this.#drop(room);
     this.#opts.logger.debug({ room: roomId }, 'room unloaded');
   }
