@@ -227,7 +227,9 @@ export class Room implements CommitParticipant {
     const accepted = [];
     for (const entry of parsed.entries) {
       const owner = this.#awarenessOwner.get(entry.clientId);
-      if (entry.clientId === this.doc.clientID || (owner && owner !== conn)) {
+      // Another connection of the same user may take a client id over (a reconnect that beat the
+      // old socket's close); another user's never.
+      if (entry.clientId === this.doc.clientID || (owner && owner !== conn && owner.user.id !== conn.user.id)) {
         this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, clientId: entry.clientId }, 'awareness spoof refused');
         continue;
       }
@@ -236,6 +238,8 @@ export class Room implements CommitParticipant {
     if (accepted.length === 0) return;
     for (const entry of accepted) {
       if (entry.state === null) continue;
+      const previous = this.#awarenessOwner.get(entry.clientId);
+      if (previous && previous !== conn) previous.awarenessClients.delete(entry.clientId);
       this.#awarenessOwner.set(entry.clientId, conn);
       conn.awarenessClients.add(entry.clientId);
     }

@@ -26,6 +26,7 @@ import {
   type TestUser,
 } from '../support/serverHarness.ts';
 import { RawSocket, messageTypeOf } from '../support/rawSocket.ts';
+import { encodeAwarenessEntries } from '../../server/sync/awarenessEntries.ts';
 
 const contents = (doc: Y.Doc): string[] => listMessages(doc, { limit: 1000 }).messages.map((m) => m.content);
 
@@ -186,6 +187,43 @@ describe('sync server', () => {
       check();
     });
     expect(seen.user).toEqual({ id: ana.id, name: 'Ana', color: '#f00' });
+  });
+
+  it("refuses awareness for another user's client id, keeping the real state", async () => {
+    const a = open(ana);
+    const watcher = open(ana);
+    await Promise.all([synced(a), synced(watcher)]);
+    a.awareness.setLocalState({ typing: false });
+    const stateOf = (clientId: number) => watcher.awareness.getStates().get(clientId);
+    const seen = (clientId: number, predicate: (s: Record<string, unknown>) => boolean) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          const state = stateOf(clientId);
+          if (state && predicate(state)) {
+            watcher.awareness.off('change', check);
+            resolve();
+          }
+        };
+        watcher.awareness.on('change', check);
+        check();
+      });
+    await seen(a.doc.clientID, (state) => state.typing === false);
+
+    const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ben.token}`);
+    const frame = (clientId: number, state: Record<string, unknown>) => {
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MessageType.Awareness);
+      encoding.writeVarUint8Array(encoder, encodeAwarenessEntries([{ clientId, clock: 1000, state }]));
+      return encoding.toUint8Array(encoder);
+    };
+    const benClientId = 424242;
+    raw.send(frame(a.doc.clientID, { typing: 'spoofed' }));
+    raw.send(frame(benClientId, { typing: true }));
+    // Frames of one socket are handled in order: once Ben's own state arrives, the spoof was handled.
+    await seen(benClientId, (state) => state.typing === true);
+    expect(stateOf(a.doc.clientID)?.typing).toBe(false);
+    expect(stateOf(benClientId)?.user).toEqual({ id: ben.id, name: 'Ben' });
+    raw.close();
   });
 
   it('tracks presence: online while any device is connected, last_seen_at when the last one closes', async () => {
