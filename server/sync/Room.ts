@@ -46,6 +46,15 @@ const syncUpdateMessage = (update: Uint8Array): Uint8Array => {
   return encoding.toUint8Array(encoder);
 };
 
+/** The value a lib0 read returns, or null when the bytes run out or a length lies (truncated, hostile input). */
+function readOrNull<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}
+
 const awarenessMessage = (update: Uint8Array): Uint8Array => {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, MessageType.Awareness);
@@ -127,28 +136,19 @@ export class Room implements CommitParticipant {
 
   /** Handles one binary frame from a connection. Malformed input closes that connection only. */
   receive(conn: SyncConnection, frame: Uint8Array): void {
-    let decoder: decoding.Decoder;
-    let type: number;
-    try {
-      decoder = decoding.createDecoder(frame);
-      type = decoding.readVarUint(decoder);
-    } catch {
-      conn.close('ProtocolError', 'malformed frame');
-      return;
-    }
+    const decoder = decoding.createDecoder(frame);
+    const type = readOrNull(() => decoding.readVarUint(decoder));
     switch (type) {
+      case null:
+        conn.close('ProtocolError', 'malformed frame');
+        return;
       case MessageType.Sync:
         this.#receiveSync(conn, decoder);
         return;
       case MessageType.Awareness: {
-        let update: Uint8Array;
-        try {
-          update = decoding.readVarUint8Array(decoder);
-        } catch {
-          conn.close('ProtocolError', 'malformed awareness message');
-          return;
-        }
-        this.#receiveAwareness(conn, update);
+        const update = readOrNull(() => decoding.readVarUint8Array(decoder));
+        if (update) this.#receiveAwareness(conn, update);
+        else conn.close('ProtocolError', 'malformed awareness message');
         return;
       }
       case MessageType.QueryAwareness: {
@@ -162,15 +162,12 @@ export class Room implements CommitParticipant {
   }
 
   #receiveSync(conn: SyncConnection, decoder: decoding.Decoder): void {
-    let subtype: number;
-    let payload: Uint8Array;
-    try {
-      subtype = decoding.readVarUint(decoder);
-      payload = decoding.readVarUint8Array(decoder);
-    } catch {
+    const message = readOrNull(() => ({ subtype: decoding.readVarUint(decoder), payload: decoding.readVarUint8Array(decoder) }));
+    if (!message) {
       conn.close('ProtocolError', 'malformed sync message');
       return;
     }
+    const { subtype, payload } = message;
     switch (subtype) {
       case syncProtocol.messageYjsSyncStep1:
         // Never answer with state that is not yet durable: wait for the pending commit.

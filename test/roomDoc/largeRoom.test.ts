@@ -50,17 +50,8 @@ const indexedIds = (doc: Y.Doc): string[] => listMessages(doc, { limit: Math.max
 /** What a from-scratch index would hold: every message key in the document, sorted. */
 const sortedKeys = (doc: Y.Doc): string[] => [...roomMaps(doc).messages.keys()].sort();
 
-/** How many of the sorted `ids` are < `cursor` (a plain binary search, independent of the index). */
-function countBelow(ids: readonly string[], cursor: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ids[mid] ?? '') < cursor) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** How many of `ids` are < `cursor`: a linear count, deliberately independent of the index's binary search. */
+const countBelow = (ids: readonly string[], cursor: string): number => ids.filter((id) => id < cursor).length;
 
 /** Pages at `cursors` equal the PAGE ids of `expected` (sorted) just below each cursor. */
 function expectPagesMatch(doc: Y.Doc, expected: readonly string[], cursors: readonly string[]): void {
