@@ -1,5 +1,7 @@
 /** Measuring helpers shared by scenarios. Times are in milliseconds, as performance.now() gives. */
 
+import { prng } from '../test/support/prng.ts';
+
 /** Calls `fn(i)` `warmup` times unmeasured, then `count` times, and returns each call's duration. */
 export function sample(count: number, warmup: number, fn: (i: number) => void): number[] {
   for (let i = 0; i < warmup; i++) fn(i);
@@ -24,14 +26,7 @@ export const median = (values: readonly number[]): number => quantile(values, 0.
 
 /** A seeded PRNG (mulberry32), so every run visits the same pages. Returns [0, 1). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return prng(seed).next;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -8,6 +8,7 @@ import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts
 import { markRead, readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import { scrubDeleted } from '../../shared/roomDoc/scrubDeleted.ts';
 import { ALICE, BOB, CAROL, DAVE, T0, alice, bob, carolAdmin, daveOwner, encodedStateContains, stateVectorOf, syncAll, v7 } from './fixtures.ts';
+import { prng, type Rng } from '../support/prng.ts';
 
 /*
  * Seeded random convergence: 3-5 in-memory peers (alice on two devices, then an admin, a member and
@@ -20,23 +21,6 @@ const SEEDS = Array.from({ length: 24 }, (_, i) => i + 1);
 const REGRESSION_SEEDS: number[] = [];
 const STEPS = 350;
 
-/** mulberry32: small, fast, good enough to drive a simulation. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  function pick<T>(items: readonly T[]): T | undefined {
-    return items[int(items.length)];
-  }
-  return { next, int, pick, chance: (p: number): boolean => next() < p };
-}
-type Rng = ReturnType<typeof prng>;
 
 const NET = Symbol('network');
 const ACTORS: readonly Actor[] = [alice, alice, carolAdmin, bob, daveOwner];
