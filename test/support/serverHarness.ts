@@ -2,7 +2,6 @@ import path from 'node:path';
 import * as Y from 'yjs';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
-import * as decoding from 'lib0/decoding';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { readAck } from '../../shared/protocol/parleyMessages.ts';
 import { loadConfig, type Config } from '../../server/config.ts';
@@ -102,6 +101,13 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return harness;
 }
 
+interface AckState {
+  /** The newest state vector the server acknowledged on this provider. */
+  stateVector: Map<number, number>;
+  listeners: Set<() => void>;
+}
+const ackedState = new WeakMap<WebsocketProvider, AckState>();
+
 /**
  * A stock y-websocket provider (Node, `ws` as the WebSocket) on a room. With `parley`, it asks
  * for Parley's extra messages and ignores them quietly, as the Parley client does; tests read
@@ -119,9 +125,13 @@ export function openProvider(
     disableBc: true,
   });
   if (parley) {
-    const ignore = () => {};
-    provider.messageHandlers[MessageType.Ack] = ignore;
-    provider.messageHandlers[MessageType.Error] = ignore;
+    const acks: AckState = { stateVector: new Map(), listeners: new Set() };
+    ackedState.set(provider, acks);
+    provider.messageHandlers[MessageType.Ack] = (_encoder, decoder) => {
+      acks.stateVector = Y.decodeStateVector(readAck(decoder));
+      for (const listener of [...acks.listeners]) listener();
+    };
+    provider.messageHandlers[MessageType.Error] = () => {};
   }
   return provider;
 }
@@ -175,20 +185,29 @@ export function untilDoc(doc: Y.Doc, predicate: (doc: Y.Doc) => boolean): Promis
   });
 }
 
-/** Resolves when the server acknowledges (has committed) everything the provider's doc holds. */
+/** Whether state vector `have` covers every clock in `want`. */
+export function covers(have: Map<number, number>, want: Map<number, number>): boolean {
+  for (const [client, clock] of want) if ((have.get(client) ?? 0) < clock) return false;
+  return true;
+}
+
+/**
+ * Resolves when the server acknowledges (has committed) everything this provider's doc wrote so
+ * far. Only the doc's own client id counts: what it received from others came through the
+ * server, which relays only what it has committed.
+ */
 export function acknowledged(provider: WebsocketProvider): Promise<void> {
-  const target = Y.encodeStateVector(provider.doc);
-  const ws = provider.ws;
-  if (!ws) return Promise.reject(new Error('provider has no socket'));
+  const acks = ackedState.get(provider);
+  if (!acks) return Promise.reject(new Error('acknowledged() needs a provider opened with { parley: true }'));
+  const { clientID } = provider.doc;
+  const target = new Map([[clientID, Y.getState(provider.doc.store, clientID)]]);
+  if (covers(acks.stateVector, target)) return Promise.resolve();
   return new Promise((resolve) => {
-    const onMessage = (event: MessageEvent) => {
-      const decoder = decoding.createDecoder(new Uint8Array(event.data as ArrayBuffer));
-      if (decoding.readVarUint(decoder) !== MessageType.Ack) return;
-      const acked = Y.decodeStateVector(readAck(decoder));
-      for (const [client, clock] of Y.decodeStateVector(target)) if ((acked.get(client) ?? 0) < clock) return;
-      ws.removeEventListener('message', onMessage);
+    const check = () => {
+      if (!covers(acks.stateVector, target)) return;
+      acks.listeners.delete(check);
       resolve();
     };
-    ws.addEventListener('message', onMessage);
+    acks.listeners.add(check);
   });
 }
