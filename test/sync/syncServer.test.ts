@@ -235,21 +235,21 @@ describe('sync server', () => {
     await synced(watcher);
     const serverPresence = (userId: string) => {
       for (const state of watcher.awareness.getStates().values()) {
-        if (state.parley === 'server') return (state.presence as Record<string, { is_online: boolean }>)[userId];
+        if (state.parley === 'server') return (state.presence as Record<string, { is_online: boolean; status: string | null }>)[userId];
       }
       return undefined;
     };
-    const untilAnaOnline = (online: boolean) =>
+    const untilWatcherSees = (predicate: () => boolean) =>
       new Promise<void>((resolve) => {
         const check = () => {
-          if (serverPresence(ana.id)?.is_online === online) {
-            watcher.awareness.off('change', check);
-            resolve();
-          }
+          if (!predicate()) return;
+          watcher.awareness.off('change', check);
+          resolve();
         };
         watcher.awareness.on('change', check);
         check();
       });
+    const untilAnaOnline = (online: boolean) => untilWatcherSees(() => serverPresence(ana.id)?.is_online === online);
 
     expect((await presenceOfAna())?.is_online).toBe(false);
     const phone = open(ana);
@@ -257,10 +257,17 @@ describe('sync server', () => {
     await Promise.all([synced(phone), synced(laptop), untilAnaOnline(true)]);
     expect((await presenceOfAna())?.is_online).toBe(true);
 
+    // A status change reaches the room through the same channel.
+    expect((await t.api(ana, 'PUT', '/api/me/status', { status: 'on the train' })).status).toBe(200);
+    await untilWatcherSees(() => serverPresence(ana.id)?.status === 'on the train');
+
     const offlineSeen = untilAnaOnline(false);
+    const phoneGone = untilWatcherSees(() => !watcher.awareness.getStates().has(phone.doc.clientID));
     phone.destroy();
-    // Still online through the laptop.
+    await phoneGone;
+    // The server has handled the phone's close; Ana is still online through the laptop.
     expect((await presenceOfAna())?.is_online).toBe(true);
+    expect(serverPresence(ana.id)?.is_online).toBe(true);
     const closedAt = Date.now();
     laptop.destroy();
     await offlineSeen;
