@@ -88,7 +88,7 @@ export class Room implements CommitParticipant {
     this.#logUpdates = logUpdates;
     this.#logBytes = logBytes;
     this.awareness = new awarenessProtocol.Awareness(doc);
-    // The server's own awareness entry carries room presence (set by the registry), never null.
+    // The server's own awareness entry carries room presence (set by PresencePublisher), never null.
     this.awareness.setLocalState({});
     doc.on('update', this.#onDocUpdate);
     this.awareness.on('update', this.#onAwarenessUpdate);
@@ -108,11 +108,6 @@ export class Room implements CommitParticipant {
 
   get closed(): boolean {
     return this.#closed;
-  }
-
-  /** True while updates are applied in memory but not yet committed. */
-  get dirty(): boolean {
-    return this.#pending.length > 0;
   }
 
   join(conn: SyncConnection): void {
