@@ -10,8 +10,15 @@ import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
 import { SyncConnection } from './SyncConnection.ts';
 import { STORAGE_ORIGIN } from './origins.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { encodeAck } from '../../shared/protocol/parleyMessages.ts';
-import { decodeAwarenessEntries, encodeAwarenessEntries, stampIdentity } from './awarenessEntries.ts';
+import { encodeAck, encodeError } from '../../shared/protocol/parleyMessages.ts';
+import {
+  decodeAwarenessFrame,
+  encodeAwarenessEntries,
+  parseAwarenessState,
+  stampIdentity,
+  type AwarenessEntry,
+  type RawAwarenessEntry,
+} from './awarenessEntries.ts';
 
 /** A refusal of an incoming update: not applied, not stored, not relayed. */
 export interface UpdateRefusal {
@@ -211,21 +218,26 @@ export class Room implements CommitParticipant {
   }
 
   #receiveAwareness(conn: SyncConnection, update: Uint8Array): void {
-    const parsed = decodeAwarenessEntries(update);
-    if (!parsed.ok) {
-      conn.close('ProtocolError', parsed.reason);
+    const entries = decodeAwarenessFrame(update);
+    if (!entries) {
+      conn.close('ProtocolError', 'malformed awareness update');
       return;
     }
-    const accepted = [];
-    for (const entry of parsed.entries) {
-      const owner = this.#awarenessOwner.get(entry.clientId);
-      // Another connection of the same user may take a client id over (a reconnect that beat the
-      // old socket's close); another user's never.
-      if (entry.clientId === this.doc.clientID || (owner && owner !== conn && owner.user.id !== conn.user.id)) {
+    const accepted: AwarenessEntry[] = [];
+    for (const entry of entries) {
+      const verdict = this.#judgeAwareness(conn, entry);
+      if (verdict === 'echo') continue;
+      if (verdict === 'spoof') {
         this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, clientId: entry.clientId }, 'awareness spoof refused');
         continue;
       }
-      accepted.push({ ...entry, state: entry.state && stampIdentity(entry.state, conn.user) });
+      const parsed = parseAwarenessState(entry.json);
+      if (!parsed.ok) {
+        this.#opts.logger.info({ room: this.roomId, user: conn.user.id, reason: parsed.reason }, 'awareness state refused');
+        if (conn.parley) conn.send(encodeError('awareness_refused', parsed.reason));
+        continue;
+      }
+      accepted.push({ clientId: entry.clientId, clock: entry.clock, state: parsed.state && stampIdentity(parsed.state, conn.user) });
     }
     if (accepted.length === 0) return;
     for (const entry of accepted) {
@@ -236,6 +248,23 @@ export class Room implements CommitParticipant {
       conn.awarenessClients.add(entry.clientId);
     }
     awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(accepted), conn);
+  }
+
+  /**
+   * `echo`: nothing newer than the server holds, which is normal (a stock y-websocket client
+   * sends back every awareness change it receives, the server's own entry included), dropped
+   * silently. `spoof`: a newer state for a client id another user's connection controls,
+   * dropped and logged. `own`: the connection's own state, or a client id nobody holds, or a
+   * reconnect of the same user taking its client id over.
+   */
+  #judgeAwareness(conn: SyncConnection, entry: RawAwarenessEntry): 'own' | 'echo' | 'spoof' {
+    if (entry.clientId === this.doc.clientID) return 'echo';
+    const owner = this.#awarenessOwner.get(entry.clientId);
+    if (owner === conn) return 'own';
+    const known = this.awareness.meta.get(entry.clientId)?.clock;
+    if (known !== undefined && entry.clock <= known) return 'echo';
+    if (owner && owner.user.id !== conn.user.id) return 'spoof';
+    return 'own';
   }
 
   /** Runs `fn` once everything applied so far is committed (now, if nothing is pending). */

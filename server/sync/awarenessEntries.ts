@@ -2,12 +2,17 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import { z } from 'zod';
 
-/** Largest awareness state accepted from a client, as encoded JSON (bytes of UTF-8). */
+/** Largest awareness state accepted from a client for its own client id, as UTF-8 JSON bytes. */
 export const MAX_AWARENESS_STATE_BYTES = 4096;
-/** Most client states one awareness frame may carry (a client sends its own, one or two). */
-export const MAX_AWARENESS_ENTRIES = 16;
 
 const StateSchema = z.record(z.string(), z.unknown()).nullable();
+
+/** One entry of an awareness update, its state still as the JSON text the client sent. */
+export interface RawAwarenessEntry {
+  clientId: number;
+  clock: number;
+  json: string;
+}
 
 export interface AwarenessEntry {
   clientId: number;
@@ -16,34 +21,43 @@ export interface AwarenessEntry {
   state: Record<string, unknown> | null;
 }
 
-export type AwarenessParse = { ok: true; entries: AwarenessEntry[] } | { ok: false; reason: string };
-
 /*
  * awarenessUpdate := varUint(n) • n × ( varUint(clientID) • varUint(clock) • varString(JSON state) )
- * (y-protocols/awareness). Parsed here rather than applied blindly so the server can check
- * ownership, cap sizes and stamp the authenticated identity before anything is relayed.
+ * (y-protocols/awareness). Decoded here rather than applied blindly so the server can drop
+ * echoes, check ownership, cap sizes and stamp the authenticated identity before anything is
+ * relayed. States stay unparsed until an entry is known to matter: stock y-websocket clients
+ * send back every state they receive, and parsing those echoes would be wasted work.
  */
-export function decodeAwarenessEntries(bytes: Uint8Array): AwarenessParse {
+export function decodeAwarenessFrame(bytes: Uint8Array): RawAwarenessEntry[] | null {
   try {
     const decoder = decoding.createDecoder(bytes);
     const n = decoding.readVarUint(decoder);
-    if (n > MAX_AWARENESS_ENTRIES) return { ok: false, reason: `awareness frame carries ${n} states (max ${MAX_AWARENESS_ENTRIES})` };
-    const entries: AwarenessEntry[] = [];
+    const entries: RawAwarenessEntry[] = [];
     for (let i = 0; i < n; i++) {
       const clientId = decoding.readVarUint(decoder);
       const clock = decoding.readVarUint(decoder);
       const json = decoding.readVarString(decoder);
-      if (Buffer.byteLength(json) > MAX_AWARENESS_STATE_BYTES) {
-        return { ok: false, reason: `awareness state over ${MAX_AWARENESS_STATE_BYTES} bytes` };
-      }
-      const parsed = StateSchema.safeParse(JSON.parse(json));
-      if (!parsed.success) return { ok: false, reason: 'awareness state must be a JSON object or null' };
-      entries.push({ clientId, clock, state: parsed.data });
+      entries.push({ clientId, clock, json });
     }
-    return { ok: true, entries };
+    return entries;
   } catch {
-    return { ok: false, reason: 'malformed awareness update' };
+    return null;
   }
+}
+
+export type StateParse = { ok: true; state: Record<string, unknown> | null } | { ok: false; reason: string };
+
+/** The state of an entry the connection owns: a JSON object (or null) of at most MAX_AWARENESS_STATE_BYTES. */
+export function parseAwarenessState(json: string): StateParse {
+  if (Buffer.byteLength(json) > MAX_AWARENESS_STATE_BYTES) return { ok: false, reason: `awareness state over ${MAX_AWARENESS_STATE_BYTES} bytes` };
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return { ok: false, reason: 'awareness state is not JSON' };
+  }
+  const parsed = StateSchema.safeParse(value);
+  return parsed.success ? { ok: true, state: parsed.data } : { ok: false, reason: 'awareness state must be a JSON object or null' };
 }
 
 export function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {

@@ -226,6 +226,55 @@ describe('sync server', () => {
     raw.close();
   });
 
+  it('ignores the awareness echoes of stock clients, even of a server presence entry over the state cap', async () => {
+    // A stock provider sends back every awareness state it receives. With 40 members the server's
+    // presence entry is far over 4 KiB; echoing it must not be taken for an oversized state.
+    const others = await Promise.all(Array.from({ length: 40 }, (_, i) => t.login(`Member ${i}`)));
+    const bigRoom = await t.createRoom(ana, others);
+    const p = connectProvider(t, bigRoom, ana, new Y.Doc(), { parley: true });
+    providers.push(p);
+    let closes = 0;
+    p.on('connection-close', () => closes++);
+    await synced(p);
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        const server = [...p.awareness.getStates().values()].find((state) => state.parley === 'server');
+        if (server && JSON.stringify(server).length > 4096) resolve();
+      };
+      p.awareness.on('change', check);
+      check();
+    });
+    send(p.doc, ana, 'after the echo');
+    await acknowledged(p);
+    expect(closes).toBe(0);
+  });
+
+  it('drops an own awareness state over 4 KiB with an error, and keeps the connection', async () => {
+    const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ana.token}&parley=1`);
+    const frame = (state: Record<string, unknown>) => {
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MessageType.Awareness);
+      encoding.writeVarUint8Array(encoder, encodeAwarenessEntries([{ clientId: 777, clock: 1, state }]));
+      return encoding.toUint8Array(encoder);
+    };
+    raw.send(frame({ blob: 'x'.repeat(5000) }));
+    const error = await raw.next((m) => messageTypeOf(m) === MessageType.Error);
+    const d = decoding.createDecoder(error);
+    decoding.readVarUint(d);
+    expect(readError(d)).toEqual({ code: 'awareness_refused', reason: 'awareness state over 4096 bytes' });
+    // Still connected: a small state is accepted and relayed.
+    const watcher = open(ben);
+    await synced(watcher);
+    raw.send(frame({ typing: true }));
+    await new Promise<void>((resolve) => {
+      const check = () => watcher.awareness.getStates().get(777)?.typing === true && resolve();
+      watcher.awareness.on('change', check);
+      check();
+    });
+    expect(watcher.awareness.getStates().get(777)?.blob).toBeUndefined();
+    raw.close();
+  });
+
   it('tracks presence: online while any device is connected, last_seen_at when the last one closes', async () => {
     const presenceOfAna = async () => {
       const res = await t.api(ben, 'GET', `/api/presence?user_ids=${ana.id}`);
