@@ -70,6 +70,8 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (room_id, client_id)
   ) WITHOUT ROWID;
   `,
+  // Dev login and the user search look users up by name.
+  `CREATE INDEX users_by_name ON users(name);`,
 ];
 
 /**
