@@ -21,17 +21,13 @@ export class MemoryUpdateStore implements UpdateStore {
     };
   }
 
-  append(entries: readonly AppendEntry[]): Map<string, number> {
+  append(entries: readonly AppendEntry[]): void {
     this.#assertOpen();
-    const lastSeqs = new Map<string, number>();
     for (const { roomId, update } of entries) {
-      const seq = ++this.#seq;
       let log = this.#logs.get(roomId);
       if (!log) this.#logs.set(roomId, (log = []));
-      log.push({ seq, update: update.slice() });
-      lastSeqs.set(roomId, seq);
+      log.push({ seq: ++this.#seq, update: update.slice() });
     }
-    return lastSeqs;
   }
 
   compact(roomId: string, snapshot: Uint8Array, upToSeq: number): void {
@@ -49,11 +45,6 @@ export class MemoryUpdateStore implements UpdateStore {
       bytes: log.reduce((sum, e) => sum + e.update.byteLength, 0),
       snapshotBytes: this.#snapshots.get(roomId)?.data.byteLength ?? 0,
     };
-  }
-
-  deleteRoom(roomId: string): void {
-    this.#logs.delete(roomId);
-    this.#snapshots.delete(roomId);
   }
 
   close(): void {

@@ -45,7 +45,6 @@ const RoomSummaryRowSchema = z.object({
   member_count: z.number().int().nonnegative(),
   last_message: z.string().nullable(),
 });
-const LastMessageRowSchema = z.object({ last_message: z.string().nullable() });
 
 /**
  * `rooms.last_message` is a cache the sync layer rewrites on every new message: a value that
@@ -90,7 +89,6 @@ export class RoomRepo {
   readonly #insert;
   readonly #update;
   readonly #setLastMessage;
-  readonly #getLastMessage;
 
   constructor(db: Db) {
     const memberCount = `(SELECT COUNT(*) FROM members c WHERE c.room_id = r.id AND c.is_active = 1) AS member_count`;
@@ -139,7 +137,6 @@ export class RoomRepo {
     this.#setLastMessage = db.prepare<{ id: string; message: string | null }>(
       `UPDATE rooms SET last_message = @message WHERE id = @id`,
     );
-    this.#getLastMessage = db.prepare<[string]>(`SELECT last_message FROM rooms WHERE id = ?`);
   }
 
   get(id: string): ChatRoomInDB | null {
@@ -203,10 +200,5 @@ export class RoomRepo {
       return;
     }
     this.#setLastMessage.run({ id: roomId, message: null });
-  }
-
-  getLastMessage(roomId: string): ChatMessage | null {
-    const row = this.#getLastMessage.get(roomId);
-    return row === undefined ? null : parseLastMessage(parseRow(LastMessageRowSchema, row, 'rooms').last_message);
   }
 }

@@ -17,8 +17,6 @@ export class SqliteUpdateStore implements UpdateStore {
   readonly #deleteUpTo;
   readonly #stats;
   readonly #snapshotSize;
-  readonly #deleteUpdates;
-  readonly #deleteSnapshot;
   readonly #appendTx;
   readonly #compactTx;
 
@@ -40,16 +38,9 @@ export class SqliteUpdateStore implements UpdateStore {
     this.#snapshotSize = db.prepare<[string], { bytes: number; up_to_seq: number }>(
       'SELECT length(data) AS bytes, up_to_seq FROM room_snapshots WHERE room_id = ?',
     );
-    this.#deleteUpdates = db.prepare<[string]>('DELETE FROM room_updates WHERE room_id = ?');
-    this.#deleteSnapshot = db.prepare<[string]>('DELETE FROM room_snapshots WHERE room_id = ?');
 
     this.#appendTx = db.transaction((entries: readonly AppendEntry[]) => {
-      const lastSeqs = new Map<string, number>();
-      for (const { roomId, update } of entries) {
-        const info = this.#insertUpdate.run(roomId, asBuffer(update));
-        lastSeqs.set(roomId, Number(info.lastInsertRowid));
-      }
-      return lastSeqs;
+      for (const { roomId, update } of entries) this.#insertUpdate.run(roomId, asBuffer(update));
     });
     this.#compactTx = db.transaction((roomId: string, snapshot: Uint8Array, upToSeq: number) => {
       const current = this.#getSnapshot.get(roomId);
@@ -74,11 +65,11 @@ export class SqliteUpdateStore implements UpdateStore {
     })();
   }
 
-  append(entries: readonly AppendEntry[]): Map<string, number> {
-    if (entries.length === 0) return new Map();
+  append(entries: readonly AppendEntry[]): void {
+    if (entries.length === 0) return;
     // IMMEDIATE takes the write lock up front, so a writer in another connection (the compaction
     // worker) makes this wait (busy_timeout) instead of failing with SQLITE_BUSY on lock upgrade.
-    return this.#appendTx.immediate(entries);
+    this.#appendTx.immediate(entries);
   }
 
   compact(roomId: string, snapshot: Uint8Array, upToSeq: number): void {
@@ -89,13 +80,6 @@ export class SqliteUpdateStore implements UpdateStore {
     const snap = this.#snapshotSize.get(roomId);
     const row = this.#stats.get(roomId, snap?.up_to_seq ?? 0);
     return { updates: row?.n ?? 0, bytes: row?.bytes ?? 0, snapshotBytes: snap?.bytes ?? 0 };
-  }
-
-  deleteRoom(roomId: string): void {
-    this.#db.transaction(() => {
-      this.#deleteUpdates.run(roomId);
-      this.#deleteSnapshot.run(roomId);
-    })();
   }
 
   /** The database belongs to whoever opened it; closing the store releases nothing of its own. */

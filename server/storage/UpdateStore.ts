@@ -26,8 +26,8 @@ export interface RoomLogStats {
  */
 export interface UpdateStore {
   load(roomId: string): StoredRoom;
-  /** Appends every entry in one transaction (group commit); all or nothing. Returns each room's new lastSeq. */
-  append(entries: readonly AppendEntry[]): Map<string, number>;
+  /** Appends every entry in one transaction (group commit); all or nothing. */
+  append(entries: readonly AppendEntry[]): void;
   /**
    * Atomically replaces the snapshot and every logged update with seq <= upToSeq by `snapshot`,
    * which must contain all of them. Updates logged after upToSeq stay. A crash at any point
@@ -35,7 +35,5 @@ export interface UpdateStore {
    */
   compact(roomId: string, snapshot: Uint8Array, upToSeq: number): void;
   stats(roomId: string): RoomLogStats;
-  /** Drops everything stored for the room. */
-  deleteRoom(roomId: string): void;
   close(): void;
 }
