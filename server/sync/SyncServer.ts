@@ -7,7 +7,7 @@ import type { TokenService, AuthUser } from '../auth/TokenService.ts';
 import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 import { SyncConnection, closeSocket, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION } from './SyncConnection.ts';
-import { checkRoomAccess } from './RoomAccess.ts';
+import { checkRoomAccess } from './checkRoomAccess.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { CloseCode, type CloseCodeName } from '../../shared/errors/closeCodes.ts';
 
@@ -61,7 +61,12 @@ export class SyncServer {
 
   /** Takes an HTTP upgrade if its path is /sync/...; returns false otherwise. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return false;
+    }
     if (!url.pathname.startsWith(SYNC_PATH_PREFIX)) return false;
     const roomId = safeDecode(url.pathname.slice(SYNC_PATH_PREFIX.length));
     const parley = url.searchParams.get(PARLEY_PROTOCOL_PARAM) === PARLEY_PROTOCOL_VERSION;
@@ -73,27 +78,34 @@ export class SyncServer {
           this.#opts.logger.info({ close: decision.close, reason: decision.reason }, 'sync connection refused');
           return closeSocket(ws, decision.close, decision.reason, parley);
         }
-        this.#accept(ws, decision.user, roomId, parley);
+        try {
+          this.#accept(ws, decision.user, roomId, parley);
+        } catch (err) {
+          // A room that cannot be loaded (a corrupt snapshot, a storage fault) fails this socket only.
+          this.#opts.logger.error({ err, room: roomId, user: decision.user.id }, 'sync connection failed to open');
+          closeSocket(ws, 'InternalError', 'internal error', parley);
+        }
       });
     });
     return true;
   }
 
+  /** Never rejects: a fault while checking (storage, say) refuses the socket with 1011. */
   async #authorize(
     token: string | null,
     roomId: string,
   ): Promise<{ ok: true; user: AuthUser } | { ok: false; close: CloseCodeName; reason: string }> {
-    let user: AuthUser;
     try {
-      user = await this.#opts.tokens.verify(token);
+      const user = await this.#opts.tokens.verify(token);
+      const access = checkRoomAccess(this.#opts.directory, roomId, user.id);
+      if (!access.ok) return access;
+      this.#opts.directory.users.upsert(user);
+      return { ok: true, user };
     } catch (err) {
       if (err instanceof ParleyError) return { ok: false, close: 'Unauthorized', reason: err.message };
-      throw err;
+      this.#opts.logger.error({ err, room: roomId }, 'sync authorization failed');
+      return { ok: false, close: 'InternalError', reason: 'internal error' };
     }
-    const access = checkRoomAccess(this.#opts.directory, roomId, user.id);
-    if (!access.ok) return access;
-    this.#opts.directory.users.upsert(user);
-    return { ok: true, user };
   }
 
   #accept(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean): void {

@@ -372,6 +372,31 @@ describe('bad input on the sync endpoint', () => {
   });
 });
 
+describe('a room whose stored state is corrupt', () => {
+  let t: TestServer;
+  afterEach(() => t.dispose());
+
+  it('fails only the sockets of that room, with 1011; every other room keeps serving', async () => {
+    t = await startTestServer();
+    const ana = await t.login('Ana');
+    const broken = await t.createRoom(ana, []);
+    const healthy = await t.createRoom(ana, []);
+    t.server.db
+      .prepare('INSERT INTO room_snapshots (room_id, data, up_to_seq, updated_at) VALUES (?, ?, 0, 0)')
+      .run(broken, Buffer.from([5, 0xff, 0xff, 0xff, 0xff, 1, 2]));
+    const raw = await RawSocket.open(`${t.syncUrl}/${broken}?token=${ana.token}&parley=1`);
+    expect((await raw.closed).code).toBe(CloseCode.InternalError);
+    const ok = connectProvider(t, healthy, ana);
+    await synced(ok);
+    send(ok.doc, ana, 'unaffected');
+    const other = connectProvider(t, healthy, ana);
+    await synced(other);
+    await untilDoc(other.doc, (d) => contents(d).includes('unaffected'));
+    ok.destroy();
+    other.destroy();
+  });
+});
+
 describe('room lifecycle: compaction and unload', () => {
   let t: TestServer;
   afterEach(() => t.dispose());
