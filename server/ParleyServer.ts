@@ -43,7 +43,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const tracker = new PresenceTracker();
 
   const summaries = new RoomSummaries(directory);
-  let publisher: PresencePublisher | null = null;
+  const publisher = new PresencePublisher(directory, tracker);
   const registry = new RoomRegistry({
     store,
     compactor,
@@ -55,19 +55,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     compactBytes: config.compactBytes,
     onLoaded: (room) => {
       summaries.update(room);
-      publisher?.roomLoaded(room);
+      publisher.roomLoaded(room);
     },
     onCommitted: (room) => summaries.update(room),
     onUnloaded: (roomId) => {
       summaries.forget(roomId);
-      publisher?.roomUnloaded(roomId);
+      publisher.roomUnloaded(roomId);
     },
   });
-  publisher = new PresencePublisher(directory, registry, tracker);
-  const presencePublisher = publisher;
   tracker.on((change) => {
     if (change.cause === 'disconnected') directory.presence.setLastSeen(change.userId, change.at);
-    presencePublisher.userChanged(change.userId);
+    publisher.userChanged(change.userId);
   });
 
   const sync = new SyncServer({ tokens, directory, registry, presence: tracker, logger, maxFrameBytes: config.maxFrameBytes });
@@ -80,7 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     access: {
       membershipChanged(roomId, userId) {
         sync.recheckMember(roomId, userId);
-        presencePublisher.membershipChanged(roomId);
+        publisher.membershipChanged(roomId);
       },
       roomChanged(roomId) {
         sync.recheckRoom(roomId);
@@ -108,7 +106,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await sync.close();
-      presencePublisher.close();
+      publisher.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { StatusUpdateSchema, type Me, type UserPresence } from '../../shared/models/userPresence.ts';
 import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
 import { parseJsonBody } from './parseRequest.ts';
-import { presenceOf } from './presenceView.ts';
+import { userPresence } from '../presence/usersPresence.ts';
 
 /** /api/me: the caller's own identity, presence and status text. */
 export function meRoutes(deps: ApiDeps): Hono<ApiEnv> {
@@ -11,7 +11,7 @@ export function meRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   app.get('/', (c) => {
     const { user } = c.var;
-    return c.json({ user, presence: presenceOf(deps, user.id, deps.directory.presence.get(user.id)) } satisfies Me);
+    return c.json({ user, presence: userPresence(deps.directory, deps.presence, user.id) } satisfies Me);
   });
 
   app.put('/status', async (c) => {
@@ -21,7 +21,7 @@ export function meRoutes(deps: ApiDeps): Hono<ApiEnv> {
     deps.directory.presence.setStatus(user.id, status === '' ? null : status);
     // Rooms the user is in republish their presence (PresencePublisher listens).
     deps.presence.statusChanged(user.id, now);
-    return c.json(presenceOf(deps, user.id, deps.directory.presence.get(user.id)) satisfies UserPresence);
+    return c.json(userPresence(deps.directory, deps.presence, user.id) satisfies UserPresence);
   });
 
   return app;

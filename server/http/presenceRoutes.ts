@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { PresenceQuerySchema, type PresenceList } from '../../shared/models/userPresence.ts';
 import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
 import { parseQuery } from './parseRequest.ts';
-import { presenceOf } from './presenceView.ts';
+import { usersPresence } from '../presence/usersPresence.ts';
 
 /** /api/presence: who is online, when others were last seen, their status text. */
 export function presenceRoutes(deps: ApiDeps): Hono<ApiEnv> {
@@ -10,9 +10,7 @@ export function presenceRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   app.get('/', (c) => {
     const { user_ids } = parseQuery(c, PresenceQuerySchema);
-    const stored = deps.directory.presence.getMany(user_ids);
-    const presence = user_ids.map((id) => presenceOf(deps, id, stored.get(id) ?? { last_seen_at: null, status: null }));
-    return c.json({ presence } satisfies PresenceList);
+    return c.json({ presence: usersPresence(deps.directory, deps.presence, user_ids) } satisfies PresenceList);
   });
 
   return app;

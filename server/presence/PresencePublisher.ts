@@ -1,7 +1,7 @@
 import type { Directory } from '../storage/Directory.ts';
-import type { RoomRegistry } from '../sync/RoomRegistry.ts';
 import type { Room } from '../sync/Room.ts';
 import type { PresenceTracker } from './PresenceTracker.ts';
+import { usersPresence } from './usersPresence.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
 
 /** The server's awareness state in every room: `{ parley: 'server', presence: { [userId]: UserPresence } }`. */
@@ -21,40 +21,39 @@ export const PRESENCE_COALESCE_MS = 200;
  */
 export class PresencePublisher {
   readonly #directory: Directory;
-  readonly #registry: RoomRegistry;
   readonly #tracker: PresenceTracker;
-  /** Active member ids of each loaded room, refreshed on membership changes. */
-  readonly #members = new Map<string, Set<string>>();
+  /** Each loaded room and its active member ids, refreshed on membership changes. */
+  readonly #rooms = new Map<string, { room: Room; members: Set<string> }>();
   /** Rooms whose presence changed since the last publication. */
   readonly #dirty = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(directory: Directory, registry: RoomRegistry, tracker: PresenceTracker) {
+  constructor(directory: Directory, tracker: PresenceTracker) {
     this.#directory = directory;
-    this.#registry = registry;
     this.#tracker = tracker;
   }
 
   /** A room was loaded: publish its presence map now, before anyone syncs. */
   roomLoaded(room: Room): void {
-    this.#members.set(room.roomId, new Set(this.#directory.members.listActiveUserIds(room.roomId)));
-    this.#publish(room);
+    this.#rooms.set(room.roomId, { room, members: this.#activeMembers(room.roomId) });
+    this.#publish(room.roomId);
   }
 
   /** The room's membership changed: re-read its members and republish soon. */
   membershipChanged(roomId: string): void {
-    if (!this.#members.has(roomId)) return;
-    this.#members.set(roomId, new Set(this.#directory.members.listActiveUserIds(roomId)));
+    const entry = this.#rooms.get(roomId);
+    if (!entry) return;
+    entry.members = this.#activeMembers(roomId);
     this.#markDirty(roomId);
   }
 
   /** A user went online or offline, or changed status: republish every loaded room they are in. */
   userChanged(userId: string): void {
-    for (const [roomId, members] of this.#members) if (members.has(userId)) this.#markDirty(roomId);
+    for (const [roomId, { members }] of this.#rooms) if (members.has(userId)) this.#markDirty(roomId);
   }
 
   roomUnloaded(roomId: string): void {
-    this.#members.delete(roomId);
+    this.#rooms.delete(roomId);
     this.#dirty.delete(roomId);
   }
 
@@ -74,25 +73,18 @@ export class PresencePublisher {
     this.#timer = null;
     const rooms = [...this.#dirty];
     this.#dirty.clear();
-    for (const roomId of rooms) {
-      const room = this.#registry.get(roomId);
-      if (room) this.#publish(room);
-    }
+    for (const roomId of rooms) this.#publish(roomId);
   }
 
-  presenceOf(userId: string): UserPresence {
-    const stored = this.#directory.presence.get(userId);
-    return {
-      user_id: userId,
-      is_online: this.#tracker.isOnline(userId),
-      last_seen_at: stored.last_seen_at,
-      status: stored.status,
-    };
+  #activeMembers(roomId: string): Set<string> {
+    return new Set(this.#directory.members.listActiveUserIds(roomId));
   }
 
-  #publish(room: Room): void {
+  #publish(roomId: string): void {
+    const entry = this.#rooms.get(roomId);
+    if (!entry) return;
     const presence: Record<string, UserPresence> = {};
-    for (const userId of this.#members.get(room.roomId) ?? []) presence[userId] = this.presenceOf(userId);
-    room.setServerState({ parley: SERVER_AWARENESS_KIND, presence });
+    for (const p of usersPresence(this.#directory, this.#tracker, [...entry.members])) presence[p.user_id] = p;
+    entry.room.setServerState({ parley: SERVER_AWARENESS_KIND, presence });
   }
 }

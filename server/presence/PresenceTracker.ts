@@ -14,10 +14,6 @@ export class PresenceTracker {
     return (this.#connections.get(userId) ?? 0) > 0;
   }
 
-  onlineUsers(): string[] {
-    return [...this.#connections.keys()];
-  }
-
   /** Registers one connection of `userId`; returns the function that unregisters it (idempotent). */
   connect(userId: string, now: () => number = Date.now): () => void {
     const before = this.#connections.get(userId) ?? 0;
