@@ -87,7 +87,8 @@ export class UserRepo {
 
   /**
    * Users whose name starts with `prefix` (case-insensitive for ASCII, SQLite's LIKE), by name.
-   * A table scan: fine for thousands of users; an index on name is the next step past that.
+   * A table scan: case-insensitive LIKE cannot use the BINARY index users_by_name (which serves
+   * findByName). Fine for thousands of users; a NOCASE index or FTS is the step past that.
    */
   searchByNamePrefix(prefix: string, limit = 20): User[] {
     return this.#search.all({ pattern: likePrefix(prefix), limit }).map((row) => parseRow(NamedUserRowSchema, row, 'users'));

@@ -31,10 +31,6 @@ export class CommitQueue {
     this.#timer ??= setImmediate(() => this.flush());
   }
 
-  get idle(): boolean {
-    return this.#scheduled.size === 0;
-  }
-
   /** Commits everything scheduled now, synchronously. */
   flush(): void {
     if (this.#timer) clearImmediate(this.#timer);

@@ -278,8 +278,8 @@ export class Room implements CommitParticipant {
     this.awareness.setLocalState(state);
   }
 
+  // Attached after the load transaction, so every update seen here is new and must be committed.
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === STORAGE_ORIGIN) return;
     this.#pending.push({ update, origin });
     this.#opts.queue.schedule(this);
   };

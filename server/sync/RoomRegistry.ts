@@ -37,10 +37,6 @@ export class RoomRegistry {
     return this.#rooms.get(roomId);
   }
 
-  get size(): number {
-    return this.#rooms.size;
-  }
-
   loaded(): IterableIterator<Room> {
     return this.#rooms.values();
   }

@@ -14,7 +14,7 @@ import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
  */
 export class RoomSummaries {
   readonly #directory: Directory;
-  /** Per loaded room: the last-message JSON written and each user's read position written. */
+  /** Per loaded room: the newest message's view as last written, and each user's read position written. */
   readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string> }>();
 
   constructor(directory: Directory) {
@@ -27,12 +27,14 @@ export class RoomSummaries {
     let written = this.#written.get(room.roomId);
     if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map() }));
 
+    // Compared as the document's view, so the common commit (nothing about the newest message
+    // changed) costs no database read for the sender's name.
     const last = lastMessage(room.doc);
-    const json = last ? toChatMessage(last, room.roomId, (id) => this.#directory.users.get(id)?.name ?? null) : null;
-    const serialized = JSON.stringify(json);
-    if (serialized !== written.lastMessage) {
+    const key = JSON.stringify(last);
+    if (key !== written.lastMessage) {
+      const json = last ? toChatMessage(last, room.roomId, (id) => this.#directory.users.get(id)?.name ?? null) : null;
       this.#directory.rooms.setLastMessage(room.roomId, json);
-      written.lastMessage = serialized;
+      written.lastMessage = key;
     }
 
     for (const [userId, messageId] of readPositions(room.doc)) {
