@@ -14,7 +14,7 @@ import { PresencePublisher } from './presence/PresencePublisher.ts';
 import { CommitQueue } from './sync/CommitQueue.ts';
 import { RoomRegistry } from './sync/RoomRegistry.ts';
 import { SyncServer } from './sync/SyncServer.ts';
-import { structuralGate } from './sync/structuralGate.ts';
+import { createValidatingGate } from './sync/validatingGate.ts';
 import { RoomSummaries } from './sync/RoomSummaries.ts';
 import { createApi } from './http/createApi.ts';
 
@@ -49,7 +49,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     compactor,
     queue,
     logger,
-    gate: structuralGate,
+    gate: createValidatingGate(directory),
     idleMs: config.roomIdleMs,
     compactUpdates: config.compactUpdates,
     compactBytes: config.compactBytes,

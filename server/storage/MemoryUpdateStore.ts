@@ -1,4 +1,4 @@
-import type { AppendEntry, RoomLogStats, StoredRoom, UpdateStore } from './UpdateStore.ts';
+import type { AppendEntry, ClientBinding, RoomLogStats, StoredRoom, UpdateStore } from './UpdateStore.ts';
 
 type Entry = { seq: number; update: Uint8Array };
 
@@ -7,6 +7,7 @@ export class MemoryUpdateStore implements UpdateStore {
   #seq = 0;
   readonly #logs = new Map<string, Entry[]>();
   readonly #snapshots = new Map<string, { data: Uint8Array; upToSeq: number }>();
+  readonly #owners = new Map<string, Map<number, string>>();
   #closed = false;
 
   load(roomId: string): StoredRoom {
@@ -18,11 +19,17 @@ export class MemoryUpdateStore implements UpdateStore {
       snapshot: snap ? snap.data.slice() : null,
       updates: log.map((e) => e.update.slice()),
       lastSeq: last ? last.seq : (snap?.upToSeq ?? 0),
+      clientOwners: [...(this.#owners.get(roomId) ?? [])],
     };
   }
 
-  append(entries: readonly AppendEntry[]): void {
+  append(entries: readonly AppendEntry[], bindings: readonly ClientBinding[] = []): void {
     this.#assertOpen();
+    for (const { roomId, clientId, userId } of bindings) {
+      let owners = this.#owners.get(roomId);
+      if (!owners) this.#owners.set(roomId, (owners = new Map()));
+      if (!owners.has(clientId)) owners.set(clientId, userId);
+    }
     for (const { roomId, update } of entries) {
       let log = this.#logs.get(roomId);
       if (!log) this.#logs.set(roomId, (log = []));

@@ -4,11 +4,23 @@ export interface StoredRoom {
   updates: Uint8Array[];
   /** Sequence number of the newest update (or of the last one merged into the snapshot); 0 for a new room. */
   lastSeq: number;
+  /** Which user owns each Yjs client id that has written to the room (see ClientBinding). */
+  clientOwners: Array<[clientId: number, userId: string]>;
 }
 
 export interface AppendEntry {
   roomId: string;
   update: Uint8Array;
+}
+
+/**
+ * The first user to write to a room with a Yjs client id owns it there. A binding is stored in
+ * the same transaction as the update that made it, so no stored update has an unbound writer.
+ */
+export interface ClientBinding {
+  roomId: string;
+  clientId: number;
+  userId: string;
 }
 
 export interface RoomLogStats {
@@ -26,8 +38,8 @@ export interface RoomLogStats {
  */
 export interface UpdateStore {
   load(roomId: string): StoredRoom;
-  /** Appends every entry in one transaction (group commit); all or nothing. */
-  append(entries: readonly AppendEntry[]): void;
+  /** Appends every entry and records every binding in one transaction (group commit); all or nothing. */
+  append(entries: readonly AppendEntry[], bindings?: readonly ClientBinding[]): void;
   /**
    * Atomically replaces the snapshot and every logged update with seq <= upToSeq by `snapshot`,
    * which must contain all of them. Updates logged after upToSeq stay. A crash at any point

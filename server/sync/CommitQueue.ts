@@ -1,10 +1,13 @@
-import type { UpdateStore, AppendEntry } from '../storage/UpdateStore.ts';
+import type { UpdateStore, AppendEntry, ClientBinding } from '../storage/UpdateStore.ts';
 
 /** A room with updates (or acknowledgements) waiting for the next group commit. */
 export interface CommitParticipant {
   readonly roomId: string;
-  /** Hands over the updates applied since the last commit (the participant forgets them). */
-  takePending(): Uint8Array[];
+  /**
+   * Hands over the updates applied since the last commit and the client-id bindings they made
+   * (the participant forgets them).
+   */
+  takePending(): { updates: Uint8Array[]; bindings: ClientBinding[] };
   /** Everything handed over is durable. */
   committed(): void;
   /** The commit failed (disk full, I/O error): nothing handed over is durable. */
@@ -39,9 +42,14 @@ export class CommitQueue {
     const participants = [...this.#scheduled];
     this.#scheduled = new Set();
     const entries: AppendEntry[] = [];
-    for (const p of participants) for (const update of p.takePending()) entries.push({ roomId: p.roomId, update });
+    const bindings: ClientBinding[] = [];
+    for (const p of participants) {
+      const pending = p.takePending();
+      for (const update of pending.updates) entries.push({ roomId: p.roomId, update });
+      bindings.push(...pending.bindings);
+    }
     try {
-      this.#store.append(entries);
+      this.#store.append(entries, bindings);
     } catch (error) {
       for (const p of participants) p.commitFailed(error);
       return;

@@ -4,13 +4,18 @@ import * as decoding from 'lib0/decoding';
 import * as syncProtocol from 'y-protocols/sync';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { Logger } from '../log.ts';
-import type { UpdateStore } from '../storage/UpdateStore.ts';
+import type { StoredRoom, UpdateStore } from '../storage/UpdateStore.ts';
 import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
 import { SyncConnection } from './SyncConnection.ts';
 import { STORAGE_ORIGIN } from './origins.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { encodeAck, encodeError } from '../../shared/protocol/parleyMessages.ts';
+import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
+import { roomMaps } from '../../shared/roomDoc/layout.ts';
+import type { ClientBinding } from '../storage/UpdateStore.ts';
+import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
+import type { Verdict } from '../validation/validateUpdate.ts';
 import {
   decodeAwarenessFrame,
   encodeAwarenessEntries,
@@ -20,14 +25,11 @@ import {
   type RawAwarenessEntry,
 } from './awarenessEntries.ts';
 
-/** A refusal of an incoming update: not applied, not stored, not relayed. */
-export interface UpdateRefusal {
-  code: string;
-  reason: string;
-}
-
-/** Decides whether a connection may apply an update to the room (the write-permission seam). */
-export type UpdateGate = (room: Room, conn: SyncConnection, update: Uint8Array) => UpdateRefusal | null;
+/**
+ * Decides whether a connection may apply an update to the room (the write-permission seam):
+ * accepted with the client ids it newly binds to the sender, or refused.
+ */
+export type UpdateGate = (room: Room, conn: SyncConnection, update: Uint8Array) => Verdict;
 
 export interface RoomOptions {
   store: UpdateStore;
@@ -38,6 +40,8 @@ export interface RoomOptions {
   /** Compact the log once this many updates (or bytes) sit after the snapshot. */
   compactUpdates: number;
   compactBytes: number;
+  /** Refuse updates once the stored room (snapshot plus log) would pass this many bytes. */
+  maxDocBytes: number;
   /** After every commit that changed the document (derive last message, read positions...). */
   onCommitted?: (room: Room, updates: readonly Uint8Array[]) => void;
   /** The commit failed; the registry must drop this room (its memory holds undurable changes). */
@@ -79,7 +83,12 @@ export class Room implements CommitParticipant {
   readonly awareness: awarenessProtocol.Awareness;
   readonly connections = new Set<SyncConnection>();
   readonly #opts: RoomOptions;
+  /** Who owns each Yjs client id that wrote to this room; the server's own id is bound to SERVER_OWNER. */
+  readonly clientOwners: ClientOwners;
   #pending: PendingUpdate[] = [];
+  #pendingBindings: ClientBinding[] = [];
+  /** Stored size: the snapshot and log as loaded, plus every update committed since. */
+  #storedBytes: number;
   #inFlight: PendingUpdate[] = [];
   #afterCommit: Array<() => void> = [];
   /** Which connection set each remote awareness client id. */
@@ -88,12 +97,19 @@ export class Room implements CommitParticipant {
   #logBytes: number;
   #closed = false;
 
-  private constructor(roomId: string, doc: Y.Doc, logUpdates: number, logBytes: number, opts: RoomOptions) {
+  private constructor(roomId: string, doc: Y.Doc, stored: StoredRoom, opts: RoomOptions) {
     this.roomId = roomId;
     this.doc = doc;
     this.#opts = opts;
-    this.#logUpdates = logUpdates;
-    this.#logBytes = logBytes;
+    this.#logUpdates = stored.updates.length;
+    this.#logBytes = stored.updates.reduce((sum, u) => sum + u.byteLength, 0);
+    this.#storedBytes = this.#logBytes + (stored.snapshot?.byteLength ?? 0);
+    this.clientOwners = new ClientOwners(stored.clientOwners);
+    // The server writes too (re-tombstoning): under a client id nobody has used in this room.
+    while (this.clientOwners.ownerOf(doc.clientID) !== undefined || Y.getState(doc.store, doc.clientID) > 0) {
+      doc.clientID = Math.floor(Math.random() * 0x1_0000_0000);
+    }
+    this.clientOwners.bind(doc.clientID, SERVER_OWNER);
     this.awareness = new awarenessProtocol.Awareness(doc);
     // The server's own awareness entry carries room presence (set by PresencePublisher), never null.
     this.awareness.setLocalState({});
@@ -105,12 +121,13 @@ export class Room implements CommitParticipant {
   static load(roomId: string, opts: RoomOptions): Room {
     const stored = opts.store.load(roomId);
     const doc = new Y.Doc({ gc: true });
+    // Define the layout's root maps first, so that the validator reads every root as a Y.Map.
+    roomMaps(doc);
     doc.transact(() => {
       if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot, STORAGE_ORIGIN);
       for (const update of stored.updates) Y.applyUpdate(doc, update, STORAGE_ORIGIN);
     }, STORAGE_ORIGIN);
-    const bytes = stored.updates.reduce((sum, u) => sum + u.byteLength, 0);
-    return new Room(roomId, doc, stored.updates.length, bytes, opts);
+    return new Room(roomId, doc, stored, opts);
   }
 
   get closed(): boolean {
@@ -200,21 +217,35 @@ export class Room implements CommitParticipant {
   }
 
   #receiveUpdate(conn: SyncConnection, update: Uint8Array): void {
-    const refusal = this.#opts.gate(this, conn, update);
-    if (refusal) {
-      this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, code: refusal.code, reason: refusal.reason }, 'update refused');
-      conn.close('UpdateRefused', `${refusal.code}: ${refusal.reason}`);
+    if (this.#storedBytes + update.byteLength > this.#opts.maxDocBytes) {
+      this.#refuse(conn, { code: 'document_too_large', reason: `the room document reached its limit of ${this.#opts.maxDocBytes} bytes` });
+      return;
+    }
+    const verdict = this.#opts.gate(this, conn, update);
+    if (!verdict.ok) {
+      this.#refuse(conn, verdict.refusal);
       return;
     }
     try {
       Y.applyUpdate(this.doc, update, conn);
     } catch (err) {
-      this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, err }, 'update failed to apply');
-      conn.close('ProtocolError', 'malformed update');
+      // The validator accepted it, so this is a bug: nothing of the update may stay half-applied.
+      this.#opts.logger.error({ room: this.roomId, user: conn.user.id, err }, 'validated update failed to apply; dropping room from memory');
+      this.#abandon('InternalError', 'internal error');
       return;
+    }
+    for (const clientId of verdict.newClients) {
+      this.clientOwners.bind(clientId, conn.user.id);
+      this.#pendingBindings.push({ roomId: this.roomId, clientId, userId: conn.user.id });
     }
     conn.awaitingAck = true;
     this.#opts.queue.schedule(this);
+  }
+
+  /** A refused update is not applied, stored or relayed; the sender learns why and is disconnected. */
+  #refuse(conn: SyncConnection, refusal: UpdateRefusal): void {
+    this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, code: refusal.code, reason: refusal.reason }, 'update refused');
+    conn.refuse(refusal.code === 'document_too_large' ? 'DocumentTooLarge' : 'UpdateRefused', refusal.code, refusal.reason);
   }
 
   #receiveAwareness(conn: SyncConnection, update: Uint8Array): void {
@@ -259,6 +290,12 @@ export class Room implements CommitParticipant {
    */
   #judgeAwareness(conn: SyncConnection, entry: RawAwarenessEntry): 'own' | 'echo' | 'spoof' {
     if (entry.clientId === this.doc.clientID) return 'echo';
+    // A client id that writes to the document under another user's name is theirs in awareness too.
+    const writer = this.clientOwners.ownerOf(entry.clientId);
+    if (writer !== undefined && writer !== conn.user.id) {
+      const known = this.awareness.meta.get(entry.clientId)?.clock;
+      return known !== undefined && entry.clock <= known ? 'echo' : 'spoof';
+    }
     const owner = this.#awarenessOwner.get(entry.clientId);
     if (owner === conn) return 'own';
     const known = this.awareness.meta.get(entry.clientId)?.clock;
@@ -296,10 +333,12 @@ export class Room implements CommitParticipant {
 
   // CommitParticipant
 
-  takePending(): Uint8Array[] {
+  takePending(): { updates: Uint8Array[]; bindings: ClientBinding[] } {
     this.#inFlight = this.#pending;
     this.#pending = [];
-    return this.#inFlight.map((p) => p.update);
+    const bindings = this.#pendingBindings;
+    this.#pendingBindings = [];
+    return { updates: this.#inFlight.map((p) => p.update), bindings };
   }
 
   committed(): void {
@@ -310,6 +349,7 @@ export class Room implements CommitParticipant {
       for (const conn of this.connections) if (conn !== origin) conn.send(message);
       this.#logUpdates += 1;
       this.#logBytes += update.byteLength;
+      this.#storedBytes += update.byteLength;
     }
     let ack: Uint8Array | null = null;
     for (const conn of this.connections) {
@@ -331,7 +371,12 @@ export class Room implements CommitParticipant {
   commitFailed(error: unknown): void {
     this.#opts.logger.error({ room: this.roomId, err: error }, 'commit failed; dropping room from memory');
     this.#inFlight = [];
-    for (const conn of [...this.connections]) conn.close('StorageUnavailable', 'the server could not store your changes');
+    this.#abandon('StorageUnavailable', 'the server could not store your changes');
+  }
+
+  /** The in-memory document can no longer be trusted: disconnect everyone and let the registry drop it. */
+  #abandon(close: 'StorageUnavailable' | 'InternalError', reason: string): void {
+    for (const conn of [...this.connections]) conn.close(close, reason);
     this.#opts.onFailed?.(this);
   }
 

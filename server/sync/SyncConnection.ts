@@ -22,13 +22,13 @@ export const PARLEY_PROTOCOL_VERSION = '1';
  * Closes a socket with a named code. For error codes, a Parley client (`withError`) also gets
  * the reason first as an error message, which it can read even where the close reason is lost.
  */
-export function closeSocket(ws: WebSocket, name: CloseCodeName, reason: string, withError: boolean): void {
+export function closeSocket(ws: WebSocket, name: CloseCodeName, reason: string, withError: boolean, errorCode: string = name): void {
   const code = CloseCode[name];
   if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
   if (withError && ws.readyState === WebSocket.OPEN && (code >= 4000 || code === CloseCode.ProtocolError)) {
-    ws.send(encodeError(name, reason));
+    ws.send(encodeError(errorCode, reason));
   }
-  ws.close(code, clampReason(reason));
+  ws.close(code, clampReason(errorCode === name ? reason : `${errorCode}: ${reason}`));
 }
 
 /** One authenticated WebSocket on /sync/<roomId>: who it is and which awareness client ids it controls. */
@@ -69,6 +69,16 @@ export class SyncConnection {
     if (this.#closed) return;
     this.#closed = true;
     closeSocket(this.ws, name, reason, this.parley);
+  }
+
+  /**
+   * Closes after a refused update: a Parley client gets `error(errorCode, reason)` with the
+   * refusal's code (updateRefusals.ts); the close reason carries `errorCode: reason` for others.
+   */
+  refuse(name: CloseCodeName, errorCode: string, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSocket(this.ws, name, reason, this.parley, errorCode);
   }
 
   /** Marks the connection gone (the socket closed from the other side). */

@@ -70,7 +70,7 @@ describe.each(implementations)('UpdateStore contract: %s', (_name, make) => {
 
   it('loads an unknown room as empty', () => {
     h = make();
-    expect(h.store.load('room-x')).toEqual({ snapshot: null, updates: [], lastSeq: 0 });
+    expect(h.store.load('room-x')).toEqual({ snapshot: null, updates: [], lastSeq: 0, clientOwners: [] });
     expect(h.store.stats('room-x')).toEqual({ updates: 0, bytes: 0, snapshotBytes: 0 });
   });
 
@@ -96,6 +96,23 @@ describe.each(implementations)('UpdateStore contract: %s', (_name, make) => {
     expect(rebuild(loaded).getMap('messages').toJSON()).toEqual({ m1: 'hello', m2: 'world' });
     expect(rebuild(store.load('B')).getMap('messages').toJSON()).toEqual({ n1: 'other room' });
     expect(store.stats('A')).toEqual({ updates: 2, bytes: ua1.byteLength + ua2.byteLength, snapshotBytes: 0 });
+  });
+
+  it('stores client-id bindings with the updates, per room, first binding wins, and survives a reopen', () => {
+    h = make();
+    const doc = new Y.Doc();
+    h.store.append([{ roomId: 'A', update: textUpdate(doc, 'm1', 'one') }], [
+      { roomId: 'A', clientId: 7, userId: 'ana' },
+      { roomId: 'B', clientId: 7, userId: 'ben' },
+    ]);
+    h.store.append([], [{ roomId: 'A', clientId: 7, userId: 'mallory' }, { roomId: 'A', clientId: 8, userId: 'ana' }]);
+    const store = h.reopen();
+    const owners = (room: string) => [...store.load(room).clientOwners].sort((x, y) => x[0] - y[0]);
+    expect(owners('A')).toEqual([
+      [7, 'ana'],
+      [8, 'ana'],
+    ]);
+    expect(owners('B')).toEqual([[7, 'ben']]);
   });
 
   it('compaction replaces covered updates and keeps later ones', () => {

@@ -38,7 +38,7 @@ export interface TestServer {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const tmp = makeTempDir();
   const config = loadConfig(
-    { PORT: '0', PARLEY_DATA_DIR: tmp.dir, PARLEY_DEV_LOGIN: '1', PARLEY_LOG_LEVEL: 'silent', ...env },
+    { PORT: '0', PARLEY_DATA_DIR: tmp.dir, PARLEY_DEV_LOGIN: '1', PARLEY_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env },
     [],
   );
   const logger = createLogger(config.logLevel);

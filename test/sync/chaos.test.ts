@@ -59,8 +59,13 @@ describe('sync under disconnects, reconnects and room unloads', () => {
     const [ana, ben, cy] = users as [TestUser, TestUser, TestUser];
     const roomId = await t.createRoom(ana, [ben, cy]);
     // Ana has two devices; every device keeps its doc (and so its client id) across reconnects.
+    // Every operation goes through shared/roomDoc, so the server's validator must accept all of them.
+    const refusals: string[] = [];
     for (const user of [ana, ana, ben, cy]) {
       const provider = connectProvider(t, roomId, user, new Y.Doc(), { parley: true });
+      provider.on('connection-close', (event: CloseEvent | null) => {
+        if (event && event.code >= 4400 && event.code < 4500) refusals.push(`${event.code} ${event.reason}`);
+      });
       devices.push({ provider, actor: { userId: user.id, role: user === ana ? 'owner' : 'member' } });
     }
     await Promise.all(devices.map((d) => synced(d.provider)));
@@ -88,6 +93,7 @@ describe('sync under disconnects, reconnects and room unloads', () => {
     }
 
     expect(unloads).toBeGreaterThan(0);
+    expect(refusals).toEqual([]);
     for (const { provider } of devices) if (!provider.shouldConnect) provider.connect();
     await Promise.all(devices.map((d) => synced(d.provider)));
     await Promise.all(devices.map((d) => acknowledged(d.provider)));

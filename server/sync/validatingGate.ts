@@ -1,0 +1,25 @@
+import type { Directory } from '../storage/Directory.ts';
+import { validateUpdate } from '../validation/validateUpdate.ts';
+import type { UpdateGate } from './Room.ts';
+
+/**
+ * The sync path's gate: every incoming update goes through the write-permission validator
+ * against the room's current document, as the connection's user. The role is read from the
+ * directory only when a rule needs it (deleting someone else's message), so a role changed over
+ * REST applies to the very next update.
+ */
+export function createValidatingGate(directory: Directory, clock: () => number = Date.now): UpdateGate {
+  return (room, conn, update) =>
+    validateUpdate({
+      doc: room.doc,
+      update,
+      sender: {
+        userId: conn.user.id,
+        // Membership was checked when the socket opened and is rechecked on every change; a
+        // member removed mid-flight has no role left, and "member" grants no one else's rights.
+        role: () => directory.members.get(room.roomId, conn.user.id)?.role ?? 'member',
+      },
+      owners: room.clientOwners,
+      now: clock(),
+    });
+}

@@ -1,0 +1,334 @@
+import * as Y from 'yjs';
+import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
+import type { Actor } from '../../shared/roomDoc/actor.ts';
+import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
+import { readPosition } from '../../shared/roomDoc/readOps.ts';
+import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
+import type { ClientOwners } from './ClientOwners.ts';
+import { decodeUpdateSafely, type Struct } from './decodeUpdateSafely.ts';
+import { Refused } from './Refused.ts';
+import { DELETED, type RootName, type Slot, type SlotContext, type Written, judgeRemoval, judgeWrite } from './slotRules.ts';
+
+/** Distinct client ids with new structs in one update (a user's devices; a legitimate update has one or two). */
+export const MAX_CLIENTS_PER_UPDATE = 16;
+/** Client ids one user may own in one room (each new id slows every later transaction: yjs#415). */
+export const MAX_CLIENT_IDS_PER_USER = 1000;
+
+export interface UpdateSender {
+  readonly userId: string;
+  /** The sender's role in the room, looked up only when a rule needs it (deleting others' messages). */
+  readonly role: () => ChatMemberRole;
+}
+
+export interface ValidationInput {
+  /** The room's current document (the server's replica); it is read, never changed. */
+  readonly doc: Y.Doc;
+  readonly update: Uint8Array;
+  readonly sender: UpdateSender;
+  readonly owners: ClientOwners;
+  /** Milliseconds since the epoch, for the "not dated in the future" rule. */
+  readonly now: number;
+}
+
+export type Verdict =
+  | { readonly ok: true; readonly newClients: readonly number[] }
+  | { readonly ok: false; readonly refusal: UpdateRefusal };
+
+/**
+ * Decides, before anything is applied, whether the sender may make every change in an update
+ * (docs/protocol.md, "Write permissions"). Pure: reads the document and the client-id owners,
+ * changes neither; the caller binds `newClients` to the sender once it applies the update.
+ */
+export function validateUpdate(input: ValidationInput): Verdict {
+  try {
+    return { ok: true, newClients: new UpdateCheck(input).run() };
+  } catch (err) {
+    if (err instanceof Refused) return { ok: false, refusal: { code: err.code, reason: err.reason } };
+    throw err;
+  }
+}
+
+/** A new struct of this update, once judged: where it wrote (null for GC) and its clock range. */
+interface NewStruct {
+  readonly clock: number;
+  readonly end: number;
+  readonly slot: Slot | null;
+  readonly live: boolean;
+}
+
+/**
+ * The latest write of this update to a slot. `collected`: the item arrived already deleted, so its
+ * value is unknown; until something else is written, the rules keep seeing the server's value.
+ */
+interface SlotWrite {
+  value: Written;
+  collected: boolean;
+  readonly id: Y.ID;
+}
+
+const ROOT_NAMES: ReadonlySet<string> = new Set(Object.values(ROOT));
+const isRootName = (name: string): name is RootName => ROOT_NAMES.has(name);
+const slotId = (slot: Slot): string => `${slot.root}\u0000${slot.key}`;
+const READS_PREFIX = slotId({ root: 'reads', key: '' });
+
+class UpdateCheck implements SlotContext {
+  readonly #input: ValidationInput;
+  readonly #store: Y.Doc['store'];
+  readonly #maps;
+  readonly #rootOf = new Map<unknown, RootName>();
+  /** Per client: the clock up to which structs are known (the server's, then this update's). */
+  readonly #known = new Map<number, number>();
+  readonly #newStructs = new Map<number, NewStruct[]>();
+  readonly #writes = new Map<string, SlotWrite>();
+  readonly #mustBeDeleted = new Set<string>();
+  readonly #endChecks: Array<() => void> = [];
+  readonly #newClients: number[] = [];
+  #readsTouched = false;
+  #actor: Actor | null = null;
+
+  readonly userId: string;
+  readonly now: number;
+
+  constructor(input: ValidationInput) {
+    this.#input = input;
+    this.#store = input.doc.store;
+    this.#maps = roomMaps(input.doc);
+    for (const name of ROOT_NAMES) if (isRootName(name)) this.#rootOf.set(this.#maps[name], name);
+    this.userId = input.sender.userId;
+    this.now = input.now;
+  }
+
+  run(): number[] {
+    const decoded = decodeUpdateSafely(this.#input.update);
+    if (decoded.clients.size > MAX_CLIENTS_PER_UPDATE) {
+      throw new Refused('too_many_client_ids', `an update may carry at most ${MAX_CLIENTS_PER_UPDATE} client ids`);
+    }
+    this.#integrateStructs(decoded.clients);
+    for (const [client, ranges] of decoded.deletes) for (const { clock, len } of ranges) this.#judgeDeleteRange(client, clock, len);
+    this.#finalChecks();
+    return this.#newClients;
+  }
+
+  // SlotContext
+
+  actor(): Actor {
+    this.#actor ??= { userId: this.userId, role: this.#input.sender.role() };
+    return this.#actor;
+  }
+
+  current(root: RootName, key: string): unknown {
+    const write = this.#writes.get(slotId({ root, key }));
+    if (write && !write.collected) return write.value === DELETED ? undefined : write.value;
+    return this.#maps[root].get(key);
+  }
+
+  finalMessage(id: string): MessageValue | null {
+    return parseMessageEntry(id, this.current('messages', id));
+  }
+
+  atEnd(check: () => void): void {
+    this.#endChecks.push(check);
+  }
+
+  requireDeletion(messageId: string): void {
+    this.#mustBeDeleted.add(messageId);
+  }
+
+  touchReads(): void {
+    this.#readsTouched = true;
+  }
+
+  // Structs
+
+  #knownClock(client: number): number {
+    let clock = this.#known.get(client);
+    if (clock === undefined) {
+      clock = Y.getState(this.#store, client);
+      this.#known.set(client, clock);
+    }
+    return clock;
+  }
+
+  /**
+   * Judges new structs in an order Yjs could integrate them: a struct waits until the structs its
+   * origin names are known. Whatever never becomes integrable (a clock gap, a missing origin, a
+   * cycle) is refused: Yjs would park it in pendingStructs forever.
+   */
+  #integrateStructs(clients: ReadonlyMap<number, readonly Struct[]>): void {
+    const next = new Map<number, number>();
+    let remaining = 0;
+    for (const structs of clients.values()) remaining += structs.length;
+    let progress = true;
+    while (remaining > 0 && progress) {
+      progress = false;
+      for (const [client, structs] of clients) {
+        let i = next.get(client) ?? 0;
+        for (; i < structs.length; i++) {
+          const struct = structs[i];
+          if (struct === undefined || !this.#tryStruct(client, struct)) break;
+          remaining -= 1;
+          progress = true;
+        }
+        next.set(client, i);
+      }
+    }
+    if (remaining > 0) throw new Refused('missing_dependencies', 'the update depends on changes the server does not have');
+  }
+
+  /** Judges one struct if it can be integrated now; false when it must wait for another client's structs. */
+  #tryStruct(client: number, struct: Struct): boolean {
+    if (struct instanceof Y.Skip) return true;
+    const { clock } = struct.id;
+    const end = clock + struct.length;
+    const known = this.#knownClock(client);
+    if (clock > known) throw new Refused('missing_dependencies', `client ${client} skips from clock ${known} to ${clock}`);
+    if (end <= known) return true; // the server has it already: Yjs skips it
+    if (struct instanceof Y.Item) {
+      const origin = struct.origin;
+      if (origin !== null && origin.client !== client && origin.clock >= this.#knownClock(origin.client)) return false;
+      if (origin !== null && origin.client === client && origin.clock >= clock) {
+        throw new Refused('missing_dependencies', 'an item names a later item of its own client as its origin');
+      }
+    }
+    this.#claimClient(client);
+    const slot = struct instanceof Y.Item ? this.#judgeItem(struct) : null;
+    this.#remember(client, { clock, end, slot, live: slot !== null && !(struct instanceof Y.Item && struct.content instanceof Y.ContentDeleted) });
+    this.#known.set(client, end);
+    return true;
+  }
+
+  #claimClient(client: number): void {
+    const { owners } = this.#input;
+    const owner = owners.ownerOf(client);
+    if (owner === this.userId) return;
+    if (owner !== undefined) throw new Refused('client_id_taken', `client id ${client} belongs to someone else`);
+    if (this.#newClients.includes(client)) return;
+    if (Y.getState(this.#store, client) > 0) throw new Refused('client_id_taken', `client id ${client} belongs to someone else`);
+    if (owners.countFor(this.userId) + this.#newClients.length >= MAX_CLIENT_IDS_PER_USER) {
+      throw new Refused('too_many_client_ids', `a user may write with at most ${MAX_CLIENT_IDS_PER_USER} client ids in one room`);
+    }
+    this.#newClients.push(client);
+  }
+
+  /** Resolves where a new item writes, judges the write and records it. */
+  #judgeItem(item: Y.Item): Slot {
+    if (item.rightOrigin !== null) throw new Refused('bad_layout', 'the room document holds only maps, and map entries have no right origin');
+    const slot = this.#slotOfNewItem(item);
+    const { content } = item;
+    let value: Written;
+    if (content instanceof Y.ContentDeleted) value = DELETED;
+    else if (content instanceof Y.ContentAny && content.arr.length === 1) value = content.arr[0];
+    else throw new Refused('bad_layout', `${slot.root} entries hold plain JSON values, not ${content.constructor.name}`);
+    judgeWrite(this, slot, value);
+    this.#writes.set(slotId(slot), { value, collected: value === DELETED, id: item.id });
+    return slot;
+  }
+
+  #slotOfNewItem(item: Y.Item): Slot {
+    const { parent, parentSub, origin } = item;
+    if (typeof parent === 'string') {
+      if (!isRootName(parent)) throw new Refused('bad_layout', `unknown root type ${JSON.stringify(parent)}`);
+      if (parentSub === null) throw new Refused('bad_layout', `${parent} is a map: entries need a key`);
+      return { root: parent, key: parentSub };
+    }
+    if (parent !== null || origin === null) throw new Refused('bad_layout', 'the room document has no nested types');
+    // Decoded items inserted after an existing one carry no parent: it is the origin's.
+    const fromUpdate = this.#newStructAt(origin.client, origin.clock);
+    if (fromUpdate) {
+      if (!fromUpdate.slot) throw new Refused('bad_layout', 'an item follows a garbage-collected struct');
+      return fromUpdate.slot;
+    }
+    return this.#slotOfStoredStruct(Y.getItem(this.#store, origin));
+  }
+
+  #slotOfStoredStruct(struct: Y.Item | Y.GC): Slot {
+    if (!(struct instanceof Y.Item)) throw new Refused('bad_layout', 'an item follows a garbage-collected struct');
+    const root = this.#rootOf.get(struct.parent);
+    if (root === undefined || struct.parentSub === null) throw new Refused('bad_layout', 'an item follows one outside the room document layout');
+    return { root, key: struct.parentSub };
+  }
+
+  #remember(client: number, struct: NewStruct): void {
+    let list = this.#newStructs.get(client);
+    if (!list) this.#newStructs.set(client, (list = []));
+    list.push(struct);
+  }
+
+  /** The new struct of this update covering (client, clock), if any (they are in clock order). */
+  #newStructAt(client: number, clock: number): NewStruct | null {
+    const list = this.#newStructs.get(client);
+    if (!list) return null;
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = list[mid];
+      if (s === undefined) break;
+      if (clock < s.clock) hi = mid - 1;
+      else if (clock >= s.end) lo = mid + 1;
+      else return s;
+    }
+    return null;
+  }
+
+  // Delete set
+
+  #judgeDeleteRange(client: number, clock: number, len: number): void {
+    const end = clock + len;
+    if (end > this.#knownClock(client)) throw new Refused('missing_dependencies', `the update deletes clocks of client ${client} the server does not have`);
+    const stored = this.#store.clients.get(client);
+    const storedEnd = Y.getState(this.#store, client);
+    if (stored && clock < storedEnd) {
+      for (let i = Y.findIndexSS(stored, clock); i < stored.length; i++) {
+        const struct = stored[i];
+        if (struct === undefined || struct.id.clock >= end) break;
+        if (struct instanceof Y.Item && !struct.deleted) this.#judgeRemovalOf(this.#slotOfStoredStruct(struct), struct.id);
+      }
+    }
+    for (const struct of this.#newStructs.get(client) ?? []) {
+      if (struct.end <= clock || struct.clock >= end || !struct.live || !struct.slot) continue;
+      this.#judgeRemovalOf(struct.slot, { client, clock: struct.clock });
+    }
+  }
+
+  /** The delete set removes the item `id` at `slot`. */
+  #judgeRemovalOf(slot: Slot, id: { client: number; clock: number }): void {
+    const write = this.#writes.get(slotId(slot));
+    const replacedInUpdate = write !== undefined && !(write.id.client === id.client && write.id.clock === id.clock);
+    judgeRemoval(this, slot, write !== undefined);
+    // The update's own latest write is deleted again: the slot ends up empty.
+    if (!replacedInUpdate) this.#writes.set(slotId(slot), { value: DELETED, collected: false, id: write?.id ?? new Y.ID(id.client, id.clock) });
+  }
+
+  // End of update
+
+  #finalChecks(): void {
+    for (const check of this.#endChecks) check();
+    for (const id of this.#mustBeDeleted) {
+      if (parseDeletionValue(this.current('deletions', id)) === null) {
+        throw new Refused('forbidden', `only the sender may edit message ${id}; a deletion needs its deletion record`);
+      }
+    }
+    if (this.#readsTouched) this.#checkReadPosition();
+  }
+
+  /** The sender's read position (the greatest over their devices' keys) never moves backwards. */
+  #checkReadPosition(): void {
+    const before = readPosition(this.#input.doc, this.userId);
+    if (before === null) return;
+    const values: unknown[] = [];
+    this.#maps.reads.forEach((_raw, key) => {
+      if (parseReadKey(key)?.userId === this.userId) values.push(this.current('reads', key));
+    });
+    for (const [id, write] of this.#writes) {
+      const key = id.slice(READS_PREFIX.length);
+      if (id.startsWith(READS_PREFIX) && !this.#maps.reads.has(key) && parseReadKey(key)?.userId === this.userId) values.push(write.value);
+    }
+    let after: string | null = null;
+    for (const raw of values) {
+      const value = parseReadValue(raw);
+      if (value !== null && (after === null || value > after)) after = value;
+    }
+    if (after === null || after < before) throw new Refused('bad_read_position', 'a read position never moves backwards');
+  }
+}
