@@ -82,6 +82,7 @@ class UpdateCheck implements SlotContext {
   readonly #writes = new Map<string, SlotWrite>();
   readonly #mustBeDeleted = new Set<string>();
   readonly #endChecks: Array<() => void> = [];
+  readonly #finalMessages = new Map<string, MessageValue | null>();
   readonly #newClients: number[] = [];
   #readsTouched = false;
   #actor: Actor | null = null;
@@ -123,7 +124,13 @@ class UpdateCheck implements SlotContext {
   }
 
   finalMessage(id: string): MessageValue | null {
-    return parseMessageEntry(id, this.current('messages', id));
+    // Only end checks call this, once every write is known: the answer cannot change any more.
+    let message = this.#finalMessages.get(id);
+    if (message === undefined) {
+      message = parseMessageEntry(id, this.current('messages', id));
+      this.#finalMessages.set(id, message);
+    }
+    return message;
   }
 
   atEnd(check: () => void): void {
