@@ -11,6 +11,8 @@ import { DELETED, type RootName, type Slot, type SlotContext, type Written, judg
 
 /** Distinct client ids with new structs in one update (a user's devices; a legitimate update has one or two). */
 export const MAX_CLIENTS_PER_UPDATE = 16;
+/** Longest item accepted: map entries are single values, or runs of one key's collected writes. */
+export const MAX_ITEM_LENGTH = 2 ** 31;
 /** Client ids one user may own in one room (each new id slows every later transaction: yjs#415). */
 export const MAX_CLIENT_IDS_PER_USER = 1000;
 
@@ -189,18 +191,33 @@ class UpdateCheck implements SlotContext {
     const end = clock + struct.length;
     const known = this.#knownClock(client);
     if (clock > known) throw new Refused('missing_dependencies', `client ${client} skips from clock ${known} to ${clock}`);
+    // Yjs resolves an item's references before it looks at whether it has the item already, so a
+    // duplicate naming a struct nobody has would wait in pendingStructs too: check them first.
+    if (struct instanceof Y.Item && !this.#referencesKnown(client, struct)) return false;
     if (end <= known) return true; // the server has it already: Yjs skips it
-    if (struct instanceof Y.Item) {
-      const origin = struct.origin;
-      if (origin !== null && origin.client !== client && origin.clock >= this.#knownClock(origin.client)) return false;
-      if (origin !== null && origin.client === client && origin.clock >= clock) {
-        throw new Refused('missing_dependencies', 'an item names a later item of its own client as its origin');
+    if (!(struct instanceof Y.Item)) throw new Refused('bad_layout', 'a garbage-collected struct: root map entries are never collected whole');
+    this.#claimClient(client);
+    const slot = this.#judgeItem(struct, known - clock);
+    this.#remember(client, { clock, end, slot, live: !(struct.content instanceof Y.ContentDeleted) });
+    this.#known.set(client, end);
+    return true;
+  }
+
+  /**
+   * Whether every struct the item names (origin, right origin, parent item) is known. One of
+   * another client may still come later in the update (false: wait for it); one of the item's own
+   * client must come before it.
+   */
+  #referencesKnown(client: number, item: Y.Item): boolean {
+    const parent = item.parent instanceof Y.ID ? item.parent : null;
+    for (const ref of [item.origin, item.rightOrigin, parent]) {
+      if (ref === null) continue;
+      if (ref.client === client) {
+        if (ref.clock >= item.id.clock) throw new Refused('missing_dependencies', 'an item names a later struct of its own client');
+      } else if (ref.clock >= this.#knownClock(ref.client)) {
+        return false;
       }
     }
-    this.#claimClient(client);
-    const slot = struct instanceof Y.Item ? this.#judgeItem(struct) : null;
-    this.#remember(client, { clock, end, slot, live: slot !== null && !(struct instanceof Y.Item && struct.content instanceof Y.ContentDeleted) });
-    this.#known.set(client, end);
     return true;
   }
 
@@ -218,16 +235,24 @@ class UpdateCheck implements SlotContext {
   }
 
   /** Resolves where a new item writes, judges the write and records it. */
-  #judgeItem(item: Y.Item): Slot {
+  /**
+   * Resolves where a new item writes, judges the write and records it. `offset`: how much of the
+   * item the server has already (Yjs integrates only the rest). Several values in one item are
+   * consecutive writes to one slot that the sender's replica merged.
+   */
+  #judgeItem(item: Y.Item, offset: number): Slot {
     if (item.rightOrigin !== null) throw new Refused('bad_layout', 'the room document holds only maps, and map entries have no right origin');
+    if (item.length > MAX_ITEM_LENGTH) throw new Refused('bad_layout', `an item of ${item.length} entries`);
     const slot = this.#slotOfNewItem(item);
     const { content } = item;
-    let value: Written;
-    if (content instanceof Y.ContentDeleted) value = DELETED;
-    else if (content instanceof Y.ContentAny && content.arr.length === 1) value = content.arr[0];
+    let values: Written[];
+    if (content instanceof Y.ContentDeleted) values = [DELETED];
+    else if (content instanceof Y.ContentAny) values = content.arr.slice(offset);
     else throw new Refused('bad_layout', `${slot.root} entries hold plain JSON values, not ${content.constructor.name}`);
-    judgeWrite(this, slot, value);
-    this.#writes.set(slotId(slot), { value, collected: value === DELETED, id: item.id });
+    for (const value of values) {
+      judgeWrite(this, slot, value);
+      this.#writes.set(slotId(slot), { value, collected: value === DELETED, id: item.id });
+    }
     return slot;
   }
 
