@@ -53,6 +53,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     idleMs: config.roomIdleMs,
     compactUpdates: config.compactUpdates,
     compactBytes: config.compactBytes,
+    maxDocBytes: config.maxDocBytes,
     onLoaded: (room) => {
       summaries.update(room);
       publisher.roomLoaded(room);
@@ -68,7 +69,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     publisher.userChanged(change.userId);
   });
 
-  const sync = new SyncServer({ tokens, directory, registry, presence: tracker, logger, maxFrameBytes: config.maxFrameBytes });
+  const sync = new SyncServer({
+    tokens,
+    directory,
+    registry,
+    presence: tracker,
+    logger,
+    maxFrameBytes: config.maxFrameBytes,
+    limits: config.syncLimits,
+  });
   const api = createApi({
     directory,
     tokens,

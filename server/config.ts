@@ -1,11 +1,15 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_SYNC_LIMITS, type SyncLimits } from './sync/SyncLimits.ts';
+import { DEFAULT_MAX_DOC_BYTES } from './sync/RoomRegistry.ts';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A positive rate that may be fractional (0.5 = one every two seconds). */
+const rate = (max: number) => z.coerce.number().positive().max(max);
 
 /**
  * Every setting, its environment variable, and its default. CLI flags (`--port 9000`) win
@@ -28,12 +32,26 @@ const EnvSchema = z.object({
   PARLEY_SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
   /** Largest WebSocket frame accepted, in bytes (1 MiB). */
   PARLEY_MAX_FRAME_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** A room's stored size (snapshot plus log) past which updates are refused with 4413. */
+  PARLEY_MAX_DOC_BYTES: int(1024, 16 * 1024 * 1024 * 1024).default(DEFAULT_MAX_DOC_BYTES),
   /** How long a room stays in memory after its last connection closes, in ms. */
   PARLEY_ROOM_IDLE_MS: int(0, 3_600_000).default(30_000),
   /** Compact a room's update log once it holds this many updates... */
   PARLEY_COMPACT_UPDATES: int(2, 1_000_000).default(500),
   /** ...or this many bytes. */
   PARLEY_COMPACT_BYTES: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  /** Sync frames (step 1/2, updates) one connection may send in a burst; over it closes with 4529. */
+  PARLEY_RATE_BURST: int(1, 1_000_000).default(DEFAULT_SYNC_LIMITS.syncBurst),
+  /** Sync frames per second one connection may sustain. */
+  PARLEY_RATE_PER_SEC: rate(1_000_000).default(DEFAULT_SYNC_LIMITS.syncPerSecond),
+  /** Awareness frames one connection may send in a burst (stock clients echo every change they receive). */
+  PARLEY_AWARENESS_RATE_BURST: int(1, 1_000_000).default(DEFAULT_SYNC_LIMITS.awarenessBurst),
+  /** Awareness frames per second one connection may sustain. */
+  PARLEY_AWARENESS_RATE_PER_SEC: rate(1_000_000).default(DEFAULT_SYNC_LIMITS.awarenessPerSecond),
+  /** Open sync connections per user across all rooms; the next one closes with 4530. */
+  PARLEY_MAX_CONNECTIONS_PER_USER: int(1, 100_000).default(DEFAULT_SYNC_LIMITS.maxConnectionsPerUser),
+  /** Bytes waiting in a connection's send buffer before it counts as a slow consumer (4531). */
+  PARLEY_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(DEFAULT_SYNC_LIMITS.maxBufferedBytes),
 });
 
 export interface Config {
@@ -47,9 +65,12 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
   sqliteSynchronous: 'NORMAL' | 'FULL';
   maxFrameBytes: number;
+  maxDocBytes: number;
   roomIdleMs: number;
   compactUpdates: number;
   compactBytes: number;
+  /** Rate limits, connection cap and send-buffer limit of the sync endpoint. */
+  syncLimits: SyncLimits;
 }
 
 export const CLI_USAGE = `Usage: parley-server [options]
@@ -113,9 +134,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
     logLevel: e.PARLEY_LOG_LEVEL,
     sqliteSynchronous: e.PARLEY_SQLITE_SYNCHRONOUS,
     maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
+    maxDocBytes: e.PARLEY_MAX_DOC_BYTES,
     roomIdleMs: e.PARLEY_ROOM_IDLE_MS,
     compactUpdates: e.PARLEY_COMPACT_UPDATES,
     compactBytes: e.PARLEY_COMPACT_BYTES,
+    syncLimits: {
+      syncBurst: e.PARLEY_RATE_BURST,
+      syncPerSecond: e.PARLEY_RATE_PER_SEC,
+      awarenessBurst: e.PARLEY_AWARENESS_RATE_BURST,
+      awarenessPerSecond: e.PARLEY_AWARENESS_RATE_PER_SEC,
+      maxConnectionsPerUser: e.PARLEY_MAX_CONNECTIONS_PER_USER,
+      maxBufferedBytes: e.PARLEY_MAX_BUFFERED_BYTES,
+    },
   };
 }
 

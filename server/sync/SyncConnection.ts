@@ -31,6 +31,13 @@ export function closeSocket(ws: WebSocket, name: CloseCodeName, reason: string, 
   ws.close(code, clampReason(errorCode === name ? reason : `${errorCode}: ${reason}`));
 }
 
+export interface SendLimits {
+  /** See SyncConnection.send; no limit when absent. */
+  maxBufferedBytes?: number;
+  /** Called once when send() closes the connection as a slow consumer (for the log). */
+  onSlowConsumer?: (bufferedBytes: number) => void;
+}
+
 /** One authenticated WebSocket on /sync/<roomId>: who it is and which awareness client ids it controls. */
 export class SyncConnection {
   readonly ws: WebSocket;
@@ -42,13 +49,19 @@ export class SyncConnection {
   /** Set when the connection sent updates that the next commit must acknowledge. */
   awaitingAck = false;
   #closed = false;
+  /** See send(): the send-buffer limit, and the largest frame sent so far (allowed on top of it). */
+  readonly #maxBufferedBytes: number;
+  readonly #onSlowConsumer: ((bufferedBytes: number) => void) | undefined;
+  #largestFrame = 0;
   static #nextId = 1;
 
   /** The client speaks Parley's extra messages (acks, errors). */
   readonly parley: boolean;
 
-  constructor(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean) {
+  constructor(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean, limits: SendLimits = {}) {
     this.ws = ws;
+    this.#maxBufferedBytes = limits.maxBufferedBytes ?? Infinity;
+    this.#onSlowConsumer = limits.onSlowConsumer;
     this.parley = parley;
     this.user = user;
     this.roomId = roomId;
@@ -59,8 +72,23 @@ export class SyncConnection {
     return this.#closed || this.ws.readyState !== WebSocket.OPEN;
   }
 
+  /**
+   * Queues a frame, unless the reader is too slow: when more than `maxBufferedBytes` plus the
+   * largest frame sent so far still waits in the send buffer, the connection is closed with
+   * SlowConsumer instead, so one stalled reader holds at most that much server memory (plus this
+   * frame, plus ws's 30 s closing handshake). The allowance of one largest frame lets a client on
+   * a slow link download a room bigger than the limit in its first sync step 2 while updates keep
+   * arriving; a second full-state reply on top of a first one still undrained trips it.
+   */
   send(bytes: Uint8Array): void {
     if (this.closed) return;
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > this.#maxBufferedBytes + this.#largestFrame) {
+      this.#onSlowConsumer?.(buffered);
+      this.close('SlowConsumer', `reading too slowly: ${buffered} bytes wait unread in the send buffer`);
+      return;
+    }
+    if (bytes.byteLength > this.#largestFrame) this.#largestFrame = bytes.byteLength;
     this.ws.send(bytes);
   }
 

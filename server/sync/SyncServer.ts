@@ -8,6 +8,9 @@ import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 import { SyncConnection, closeSocket, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION } from './SyncConnection.ts';
 import { checkRoomAccess } from './checkRoomAccess.ts';
+import { ConnectionSlots } from './ConnectionSlots.ts';
+import { FrameRateLimiter } from './FrameRateLimiter.ts';
+import type { SyncLimits } from './SyncLimits.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { CloseCode, type CloseCodeName } from '../../shared/errors/closeCodes.ts';
 
@@ -22,6 +25,7 @@ export interface SyncServerOptions {
   presence: PresenceTracker;
   logger: Logger;
   maxFrameBytes: number;
+  limits: SyncLimits;
 }
 
 /** A malformed percent-encoding yields a string that is no room id (refused as 4404). */
@@ -50,11 +54,13 @@ export class SyncServer {
   readonly #opts: SyncServerOptions;
   readonly #alive = new WeakSet<WebSocket>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #slots: ConnectionSlots;
   #accepting = true;
 
   constructor(opts: SyncServerOptions) {
     this.#opts = opts;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes });
+    this.#slots = new ConnectionSlots(opts.limits.maxConnectionsPerUser);
     this.#heartbeat = setInterval(() => this.#pingAll(), HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
@@ -78,6 +84,18 @@ export class SyncServer {
           this.#opts.logger.info({ close: decision.close, reason: decision.reason }, 'sync connection refused');
           return closeSocket(ws, decision.close, decision.reason, parley);
         }
+        // Counted from here to the socket's close event, whatever happens in between (a room that
+        // fails to load, a close from either side), so the count stays exact.
+        const releaseSlot = this.#slots.acquire(decision.user.id);
+        if (!releaseSlot) {
+          const { maxConnectionsPerUser } = this.#opts.limits;
+          this.#opts.logger.warn({ room: roomId, user: decision.user.id, max: maxConnectionsPerUser }, 'sync connection over the per-user cap');
+          return closeSocket(ws, 'TooManyConnections', `more than ${maxConnectionsPerUser} open connections for this user`, parley);
+        }
+        ws.once('close', () => {
+          releaseSlot();
+          this.#opts.logger.debug({ room: roomId, user: decision.user.id, open: this.#slots.count(decision.user.id) }, 'sync connection slot released');
+        });
         try {
           this.#accept(ws, decision.user, roomId, parley);
         } catch (err) {
@@ -109,16 +127,30 @@ export class SyncServer {
   }
 
   #accept(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean): void {
-    const { registry, presence, logger } = this.#opts;
-    const conn = new SyncConnection(ws, user, roomId, parley);
+    const { registry, presence, logger, limits } = this.#opts;
+    const conn: SyncConnection = new SyncConnection(ws, user, roomId, parley, {
+      maxBufferedBytes: limits.maxBufferedBytes,
+      onSlowConsumer: (buffered) =>
+        logger.warn({ room: roomId, user: user.id, conn: conn.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
+    });
+    const rate = new FrameRateLimiter(limits);
     const room = registry.open(roomId);
     const releasePresence = presence.connect(user.id);
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      // Frames that were already in flight when the server decided to close are dropped unread.
+      if (conn.closed) return;
       if (!isBinary) return conn.close('ProtocolError', 'text frames are not part of the sync protocol');
+      const frame = toBytes(data);
+      const exhausted = rate.admit(frame);
+      if (exhausted) {
+        const [burst, perSecond] = exhausted === 'sync' ? [limits.syncBurst, limits.syncPerSecond] : [limits.awarenessBurst, limits.awarenessPerSecond];
+        logger.warn({ room: roomId, user: user.id, conn: conn.id, frames: exhausted, burst, perSecond }, 'sync connection rate limited');
+        return conn.close('RateLimited', `more than ${burst} ${exhausted} frames in a burst or ${perSecond} per second`);
+      }
       try {
-        room.receive(conn, toBytes(data));
+        room.receive(conn, frame);
       } catch (err) {
         logger.error({ err, room: roomId, user: user.id }, 'sync frame handler failed');
         conn.close('InternalError', 'internal error');

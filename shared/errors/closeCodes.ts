@@ -29,6 +29,12 @@ export const CloseCode = {
   RateLimited: 4529,
   /** Too many open connections for this user: close another, then reconnect. */
   TooManyConnections: 4530,
+  /**
+   * The connection read too slowly: more than PARLEY_MAX_BUFFERED_BYTES waited in its send buffer
+   * when the server had more to send. A 45xx code rather than 1013 so that a Parley client gets
+   * the error message first; reconnecting (with backoff) resyncs it from scratch.
+   */
+  SlowConsumer: 4531,
   /** The server could not commit to storage (disk full, I/O error): reconnect later. */
   StorageUnavailable: 4503,
 } as const;
