@@ -32,12 +32,20 @@ let lastMs = 0;
 let seq = 0;
 
 /**
+ * How far ids may run ahead of the clock to stay increasing. Past it the clock wins: after one id
+ * minted with a clock that was fast (or a `nowMs` in the future), a device would otherwise keep
+ * minting future-dated ids, which the server refuses (messages dated ahead, docs/protocol.md).
+ */
+const MAX_CARRY_MS = 1_000;
+
+/**
  * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then a 12-bit counter that keeps ids minted
  * in the same millisecond strictly increasing on this device, then random bits.
- * Lexicographic order of the strings equals creation order on one device.
+ * Lexicographic order of the strings equals creation order on one device, unless the clock goes
+ * back by more than a second (then the clock wins; see MAX_CARRY_MS).
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  if (nowMs <= lastMs) {
+  if (nowMs <= lastMs && lastMs - nowMs <= MAX_CARRY_MS) {
     seq += 1;
     if (seq > 0xfff) {
       lastMs += 1;
