@@ -1,0 +1,14 @@
+export { ChatClient, type ChatClientOptions, type ChatClientEvents, type RoomSummary } from './ChatClient.ts';
+export { ChatRoom, type ChatRoomEvents, type ClientMessage, type SendInput, type TypingUser } from './room/ChatRoom.ts';
+export type { MessageState, CompactionPolicy } from './room/RoomReplica.ts';
+export { ClientError, CLIENT_ERROR_CODES, type ClientErrorCode } from './errors/ClientError.ts';
+export { ApiError } from './api/RestClient.ts';
+export type { ConnectionState, TokenProvider } from './sync/RoomConnection.ts';
+export type { BackoffOptions } from './sync/backoff.ts';
+export type { BackgroundSyncOptions } from './sync/BackgroundSync.ts';
+export type { WebSocketConstructor, WebSocketLike } from './sync/WebSocketLike.ts';
+export type { LocalStore, StoredRoomLog, LogStats, CompactionResult, MergeUpdates } from './store/LocalStore.ts';
+export { DexieLocalStore, type DexieLocalStoreOptions } from './store/DexieLocalStore.ts';
+export { MemoryLocalStore } from './store/MemoryLocalStore.ts';
+export { mergeRoomUpdates } from './store/mergeRoomUpdates.ts';
+export { type ClientIdLocks, WebLocks, RealmLocks } from './identity/ClientIdLocks.ts';

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { RoomIdSchema, UserIdSchema } from '../../shared/ids.ts';
+import { ChatMemberSchema } from '../../shared/models/chatMember.ts';
+import { ChatMessageSchema } from '../../shared/models/chatMessage.ts';
+import { ChatRoomSchema } from '../../shared/models/chatRoom.ts';
+import { UserPresenceSchema } from '../../shared/models/userPresence.ts';
+import { UserSchema } from '../../shared/models/user.ts';
+
+/*
+ * What the SDK keeps on the device, one zod schema per record. IndexedDB is a trust boundary
+ * (another version of the app, a browser extension or a corrupt profile may have written it), so
+ * every row read is parsed; a row that does not parse is skipped and reported, never trusted.
+ */
+
+const BytesSchema = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes (Uint8Array)');
+const SeqSchema = z.int().positive();
+
+/** One entry of a room's append-only update log: a Yjs V1 update, in the order it was stored. */
+export const UpdateRowSchema = z.object({ seq: SeqSchema, roomId: RoomIdSchema, update: BytesSchema });
+export type UpdateRow = z.infer<typeof UpdateRowSchema>;
+
+/** A room's compacted state: every log entry up to `throughSeq` merged into one update. */
+export const SnapshotRowSchema = z.object({ roomId: RoomIdSchema, update: BytesSchema, throughSeq: z.int().nonnegative() });
+export type SnapshotRow = z.infer<typeof SnapshotRowSchema>;
+
+export const MessageRejectionSchema = z.object({ code: z.string().max(100), reason: z.string().max(2000) });
+export type MessageRejection = z.infer<typeof MessageRejectionSchema>;
+
+/**
+ * What the server is known to hold of a room, and what it refused. `durable` is a Yjs state vector
+ * (client id -> clock): the pointwise maximum of every ack and of every update the server sent.
+ */
+export const RoomSyncRowSchema = z.object({
+  roomId: RoomIdSchema,
+  durable: BytesSchema,
+  /** Message id -> why the server refused the update that carried it. */
+  rejected: z.record(z.string(), MessageRejectionSchema),
+  /** Set while the room's sync is stopped by a refusal (until the app discards the refused changes). */
+  refusal: MessageRejectionSchema.nullable(),
+});
+export type RoomSyncRow = z.infer<typeof RoomSyncRowSchema>;
+
+/** The room list entry as cached: the REST room plus what the local document says. */
+export const RoomRowSchema = z.object({
+  id: RoomIdSchema,
+  room: ChatRoomSchema,
+  unreadCount: z.int().nonnegative(),
+  /** Newest message held locally (null when the room is empty or not yet synced here). */
+  lastMessage: ChatMessageSchema.nullable(),
+  /** Order of the server's list (newest activity first). */
+  order: z.int().nonnegative(),
+});
+export type RoomRow = z.infer<typeof RoomRowSchema>;
+
+export const MembersRowSchema = z.object({ roomId: RoomIdSchema, members: z.array(ChatMemberSchema) });
+export type MembersRow = z.infer<typeof MembersRowSchema>;
+
+export const PresenceRowSchema = UserPresenceSchema;
+export type PresenceRow = z.infer<typeof PresenceRowSchema>;
+
+/** A Yjs client id this device has used. A retired one is never used again. */
+export const ClientIdRowSchema = z.object({
+  clientId: z.int().nonnegative().max(0xffff_ffff),
+  createdAt: z.int().nonnegative(),
+  retiredAt: z.int().nonnegative().nullable(),
+});
+export type ClientIdRow = z.infer<typeof ClientIdRowSchema>;
+
+/** The signed-in user, kept so the app can start offline. */
+export const IdentityRowSchema = z.object({ key: z.literal('identity'), user: UserSchema, serverUrl: z.string() });
+export type IdentityRow = z.infer<typeof IdentityRowSchema>;
+
+export const UserIdListSchema = z.array(UserIdSchema);

@@ -1,0 +1,419 @@
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import * as syncProtocol from 'y-protocols/sync';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import { MessageType } from '../../shared/protocol/messageTypes.ts';
+import { readAck, readError } from '../../shared/protocol/parleyMessages.ts';
+import { CloseCode } from '../../shared/errors/closeCodes.ts';
+import { Emitter } from '../events/Emitter.ts';
+import { ClientError } from '../errors/ClientError.ts';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.ts';
+
+/** What a connection needs from the room replica it syncs. */
+export interface SyncPeer {
+  readonly roomId: string;
+  readonly doc: Y.Doc;
+  /** Resolves once every update the document holds is stored on the device. */
+  whenStored(): Promise<void>;
+  /** The server's state vector, before anything is sent: the peer may need a fresh client id. */
+  checkServerState(stateVector: Map<number, number>): Promise<void>;
+  /** An update from the server (committed there before it was relayed). */
+  applyRemote(update: Uint8Array, origin: RoomConnection): void;
+  /** The server committed everything this state vector covers. */
+  acknowledged(stateVector: Map<number, number>): void;
+  /** The server refused an update of ours (then closed the connection). */
+  refused(code: string, reason: string): void;
+}
+
+export type TokenProvider = (context: { readonly renew: boolean }) => string | Promise<string>;
+
+export type ConnectionState = 'connecting' | 'online' | 'offline';
+
+export interface ConnectionEvents {
+  [name: string]: unknown;
+  state: ConnectionState;
+  /** The first server syncStep2 of a socket was applied: the replica holds what the server had. */
+  synced: undefined;
+  ack: Map<number, number>;
+  /** Reconnecting cannot help (not a member, no such room, a refused update). */
+  stopped: ClientError;
+  /** Something to tell the app that does not stop the connection (malformed frame, token failure). */
+  error: ClientError;
+}
+
+export interface RoomConnectionOptions {
+  /** http(s)://host:port of the Parley server. */
+  readonly serverUrl: string;
+  readonly getToken: TokenProvider;
+  readonly WebSocket: WebSocketConstructor;
+  readonly backoff?: BackoffOptions;
+  /** Presence and typing; the connection relays its local state and applies remote states. */
+  readonly awareness?: awarenessProtocol.Awareness;
+  /** Close and reconnect when nothing arrived for this long (the server speaks every 15 s). */
+  readonly silenceMs?: number;
+}
+
+const DEFAULT_SILENCE_MS = 40_000;
+
+/** The sync URL of a room: ws(s)://host:port/sync/<roomId>?token=…&parley=1. */
+export function syncUrl(serverUrl: string, roomId: string, token: string): string {
+  const url = new URL(serverUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : url.protocol;
+  url.pathname = `${url.pathname.replace(/\/$/, '')}/sync/${encodeURIComponent(roomId)}`;
+  url.search = new URLSearchParams({ token, parley: '1' }).toString();
+  return url.toString();
+}
+
+function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+
+const toBytes = (data: unknown): Uint8Array | null => {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+};
+
+/**
+ * One y-websocket-protocol connection to one room, speaking Parley's additions (`parley=1`: acks
+ * and errors). Unlike a stock WebsocketProvider it never sends what is not stored on the device:
+ * its syncStep2 waits for the replica's writes, and live updates come from the replica after
+ * they are stored (`sendUpdate`), never from the document's update event.
+ *
+ * Reconnects with exponential backoff and jitter; on 4401 it asks for a renewed token and retries
+ * at once; 4403/4404 stop it (no access); 4422/4413 stop it after telling the replica which
+ * refusal it got.
+ */
+export class RoomConnection {
+  readonly #peer: SyncPeer;
+  readonly #opts: RoomConnectionOptions;
+  readonly #events = new Emitter<ConnectionEvents>();
+  #ws: WebSocketLike | null = null;
+  #state: ConnectionState = 'offline';
+  #attempt = 0;
+  #renewToken = false;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #silenceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Our syncStep2 went out on this socket: live updates may follow (never before: clock gaps). */
+  #handshakeSent = false;
+  #synced = false;
+  #lastError: { code: string; reason: string } | null = null;
+  #stopped: ClientError | null = null;
+  #closed = false;
+
+  constructor(peer: SyncPeer, opts: RoomConnectionOptions) {
+    this.#peer = peer;
+    this.#opts = opts;
+    opts.awareness?.on('update', this.#onAwarenessUpdate);
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Synced on the current socket. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  get stopped(): ClientError | null {
+    return this.#stopped;
+  }
+
+  on<K extends keyof ConnectionEvents>(name: K, listener: (payload: ConnectionEvents[K]) => void): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  connect(): void {
+    if (this.#closed || this.#stopped || this.#ws || this.#state === 'connecting') return;
+    this.#clearRetry();
+    this.#setState('connecting');
+    void this.#open();
+  }
+
+  /** Sends a stored local update, if the handshake is done (else the next syncStep2 carries it). */
+  sendUpdate(update: Uint8Array): void {
+    if (!this.#handshakeSent) return;
+    this.#send(frame((e) => {
+      encoding.writeVarUint(e, MessageType.Sync);
+      syncProtocol.writeUpdate(e, update);
+    }));
+  }
+
+  /** Closes for good; releases timers and remote awareness states. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearRetry();
+    this.#opts.awareness?.off('update', this.#onAwarenessUpdate);
+    this.#dropSocket(CloseCode.Normal, 'client closed');
+    this.#setState('offline');
+    this.#events.clear();
+  }
+
+  async #open(): Promise<void> {
+    let token: string;
+    try {
+      token = await this.#opts.getToken({ renew: this.#renewToken });
+    } catch (error) {
+      this.#events.emit('error', new ClientError('unauthorized', `the token provider failed: ${String(error)}`, error));
+      this.#scheduleRetry();
+      return;
+    }
+    if (this.#closed || this.#stopped) return;
+    let ws: WebSocketLike;
+    try {
+      ws = new this.#opts.WebSocket(syncUrl(this.#opts.serverUrl, this.#peer.roomId, token));
+    } catch (error) {
+      this.#events.emit('error', new ClientError('network', `cannot open a WebSocket: ${String(error)}`, error));
+      this.#scheduleRetry();
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.#ws = ws;
+    this.#handshakeSent = false;
+    this.#synced = false;
+    this.#lastError = null;
+    ws.onopen = () => {
+      if (ws !== this.#ws) return;
+      this.#touch();
+      this.#send(frame((e) => {
+        encoding.writeVarUint(e, MessageType.Sync);
+        syncProtocol.writeSyncStep1(e, this.#peer.doc);
+      }));
+      const awareness = this.#opts.awareness;
+      if (awareness && awareness.getLocalState() !== null) {
+        this.#send(this.#awarenessFrame(awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID])));
+      }
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this.#ws) return;
+      this.#touch();
+      const bytes = toBytes(event.data);
+      if (!bytes) return this.#malformed('a text frame');
+      this.#receive(ws, bytes);
+    };
+    ws.onclose = (event) => {
+      if (ws !== this.#ws) return;
+      this.#onClose(event.code, event.reason);
+    };
+    ws.onerror = () => {
+      // A close event always follows; it carries the code that decides what to do.
+    };
+  }
+
+  #receive(ws: WebSocketLike, bytes: Uint8Array): void {
+    const decoder = decoding.createDecoder(bytes);
+    try {
+      const type = decoding.readVarUint(decoder);
+      switch (type) {
+        case MessageType.Sync:
+          this.#receiveSync(ws, decoder);
+          return;
+        case MessageType.Awareness: {
+          const update = decoding.readVarUint8Array(decoder);
+          if (this.#opts.awareness) awarenessProtocol.applyAwarenessUpdate(this.#opts.awareness, update, this);
+          return;
+        }
+        case MessageType.Ack: {
+          const stateVector = Y.decodeStateVector(readAck(decoder));
+          this.#peer.acknowledged(stateVector);
+          this.#events.emit('ack', stateVector);
+          return;
+        }
+        case MessageType.Error:
+          this.#lastError = readError(decoder);
+          return;
+        default:
+          // Types this client does not know (future extensions, y-websocket auth) are ignored.
+          return;
+      }
+    } catch (error) {
+      this.#malformed(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  #receiveSync(ws: WebSocketLike, decoder: decoding.Decoder): void {
+    const subtype = decoding.readVarUint(decoder);
+    const payload = decoding.readVarUint8Array(decoder);
+    switch (subtype) {
+      case syncProtocol.messageYjsSyncStep1:
+        void this.#answerStep1(ws, payload);
+        return;
+      case syncProtocol.messageYjsSyncStep2:
+        this.#peer.applyRemote(payload, this);
+        if (!this.#synced) {
+          this.#synced = true;
+          this.#attempt = 0;
+          this.#renewToken = false;
+          this.#setState('online');
+          this.#events.emit('synced', undefined);
+        }
+        return;
+      case syncProtocol.messageYjsUpdate:
+        this.#peer.applyRemote(payload, this);
+        return;
+      default:
+        throw new Error(`unknown sync message type ${subtype}`);
+    }
+  }
+
+  /** Our syncStep2: only what is stored on the device, and only after the client id check. */
+  async #answerStep1(ws: WebSocketLike, encodedStateVector: Uint8Array): Promise<void> {
+    try {
+      await this.#peer.checkServerState(Y.decodeStateVector(encodedStateVector));
+      await this.#peer.whenStored();
+    } catch (error) {
+      this.#events.emit('error', error instanceof ClientError ? error : new ClientError('storage_failed', String(error), error));
+      if (ws === this.#ws) this.#dropSocket(CloseCode.Normal, 'local storage failed');
+      this.#scheduleRetry();
+      return;
+    }
+    if (ws !== this.#ws || ws.readyState !== WS_OPEN) return;
+    // Synchronous from here: whenStored() resolved with nothing queued, so the document holds
+    // exactly what is stored, and every later local write is sent live after its own storing.
+    const diff = Y.encodeStateAsUpdate(this.#peer.doc, encodedStateVector);
+    this.#send(frame((e) => {
+      encoding.writeVarUint(e, MessageType.Sync);
+      encodeStep2(e, diff);
+    }));
+    this.#handshakeSent = true;
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#ws = null;
+    this.#handshakeSent = false;
+    this.#synced = false;
+    this.#clearSilence();
+    this.#removeRemoteAwareness();
+    if (this.#closed) return;
+    const error = this.#lastError;
+    switch (true) {
+      case code === CloseCode.Unauthorized:
+        // Renew at once; a second 4401 in a row (renewal did not help) backs off like any failure.
+        if (!this.#renewToken) {
+          this.#renewToken = true;
+          this.#setState('offline');
+          this.connect();
+          return;
+        }
+        break;
+      case code === CloseCode.Forbidden || code === CloseCode.RoomNotFound:
+        this.#stop(new ClientError('access_denied', `${code}: ${error?.reason ?? reason}`));
+        return;
+      case code === CloseCode.UpdateRefused || code === CloseCode.DocumentTooLarge: {
+        const refusal = error ?? { code: 'update_refused', reason: reason || 'the server refused an update' };
+        this.#peer.refused(refusal.code, refusal.reason);
+        this.#stop(new ClientError('update_refused', `${refusal.code}: ${refusal.reason}`));
+        return;
+      }
+      default:
+        break;
+    }
+    this.#setState('offline');
+    this.#scheduleRetry();
+  }
+
+  #stop(error: ClientError): void {
+    this.#stopped = error;
+    this.#setState('offline');
+    this.#events.emit('stopped', error);
+  }
+
+  #scheduleRetry(): void {
+    if (this.#closed || this.#stopped || this.#retryTimer) return;
+    this.#setState('offline');
+    const delay = backoffDelay(this.#attempt++, this.#opts.backoff);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  #clearRetry(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+
+  #touch(): void {
+    this.#clearSilence();
+    const ws = this.#ws;
+    this.#silenceTimer = setTimeout(() => {
+      if (ws === this.#ws) this.#dropSocket(CloseCode.Normal, 'server silent');
+      this.#onClose(CloseCode.GoingAway, 'server silent');
+    }, this.#opts.silenceMs ?? DEFAULT_SILENCE_MS);
+  }
+
+  #clearSilence(): void {
+    if (this.#silenceTimer) clearTimeout(this.#silenceTimer);
+    this.#silenceTimer = null;
+  }
+
+  #malformed(what: string): void {
+    this.#events.emit('error', new ClientError('invalid_data', `malformed frame from the server: ${what}`));
+    const ws = this.#ws;
+    if (!ws) return;
+    this.#dropSocket(CloseCode.ProtocolError, 'malformed frame');
+    this.#onClose(CloseCode.ProtocolError, 'malformed frame');
+  }
+
+  /** Detaches and closes the current socket; its close event is then ignored. */
+  #dropSocket(code: number, reason: string): void {
+    const ws = this.#ws;
+    this.#ws = null;
+    this.#clearSilence();
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    // Closing a socket that is still connecting reports an error; with no handler `ws` throws it.
+    ws.onerror = () => {};
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+  }
+
+  #send(bytes: Uint8Array): void {
+    const ws = this.#ws;
+    if (ws && ws.readyState === WS_OPEN) ws.send(bytes);
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#events.emit('state', state);
+  }
+
+  #awarenessFrame(update: Uint8Array): Uint8Array {
+    return frame((e) => {
+      encoding.writeVarUint(e, MessageType.Awareness);
+      encoding.writeVarUint8Array(e, update);
+    });
+  }
+
+  readonly #onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const awareness = this.#opts.awareness;
+    if (!awareness || origin === this || !this.#synced) return;
+    const own = added.concat(updated, removed).filter((id) => id === awareness.clientID);
+    if (own.length > 0) this.#send(this.#awarenessFrame(awarenessProtocol.encodeAwarenessUpdate(awareness, own)));
+  };
+
+  #removeRemoteAwareness(): void {
+    const awareness = this.#opts.awareness;
+    if (!awareness) return;
+    const remote = [...awareness.getStates().keys()].filter((id) => id !== awareness.clientID);
+    if (remote.length > 0) awarenessProtocol.removeAwarenessStates(awareness, remote, this);
+  }
+}
+
+function encodeStep2(encoder: encoding.Encoder, update: Uint8Array): void {
+  encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
+  encoding.writeVarUint8Array(encoder, update);
+}

@@ -1,0 +1,22 @@
+/** The part of the WHATWG WebSocket the SDK uses; the browser's and the `ws` package's both fit. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export const WS_OPEN = 1;
+
+/** The platform's WebSocket, or an error telling Node users to pass one (`ws`). */
+export function defaultWebSocket(): WebSocketConstructor {
+  const ctor = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!ctor) throw new TypeError('no global WebSocket: pass the `ws` package as the WebSocket option');
+  return ctor;
+}
