@@ -34,6 +34,23 @@ export interface TestServer {
   dispose(): Promise<void>;
 }
 
+/** A started test server with Ana (the room's owner) and Ben (a member) in one room. */
+export interface TwoMemberRoom {
+  t: TestServer;
+  ana: TestUser;
+  ben: TestUser;
+  roomId: string;
+}
+
+/** startTestServer, then Ana and Ben signed in and a room with both of them. */
+export async function startWithRoom(env: Record<string, string> = {}): Promise<TwoMemberRoom> {
+  const t = await startTestServer(env);
+  const ana = await t.login('Ana');
+  const ben = await t.login('Ben');
+  const roomId = await t.createRoom(ana, [ben]);
+  return { t, ana, ben, roomId };
+}
+
 /** Starts the real server on port 0 with a fresh data dir and dev login on. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const tmp = makeTempDir();

@@ -12,6 +12,7 @@ import {
   acknowledged,
   connectProvider,
   startTestServer,
+  startWithRoom,
   synced,
   untilDoc,
   type TestServer,
@@ -124,15 +125,12 @@ describe('rate limit (token bucket per connection)', () => {
   let roomId: string;
   const providers: WebsocketProvider[] = [];
   beforeEach(async () => {
-    t = await startTestServer({
+    ({ t, ana, ben, roomId } = await startWithRoom({
       PARLEY_RATE_BURST: '20',
       PARLEY_RATE_PER_SEC: '0.1',
       PARLEY_AWARENESS_RATE_BURST: '30',
       PARLEY_AWARENESS_RATE_PER_SEC: '0.1',
-    });
-    ana = await t.login('Ana');
-    ben = await t.login('Ben');
-    roomId = await t.createRoom(ana, [ben]);
+    }));
   });
   afterEach(async () => {
     for (const p of providers.splice(0)) p.destroy();
@@ -188,10 +186,9 @@ describe('rate limit defaults never trip a legitimate client', () => {
   afterEach(() => t.dispose());
 
   it('a long offline backlog (one step-2 frame), a typing burst and a message burst pass untouched', async () => {
-    t = await startTestServer();
-    const ana = await t.login('Ana');
-    const ben = await t.login('Ben');
-    const roomId = await t.createRoom(ana, [ben]);
+    const room = await startWithRoom();
+    t = room.t;
+    const { ana, ben, roomId } = room;
     // 3000 messages written offline reach the server as one sync step 2 on connect.
     const offline = new Y.Doc();
     for (let i = 0; i < 3000; i++) send(offline, ana, `offline ${i}`);
@@ -303,10 +300,9 @@ describe('slow consumer', () => {
   afterEach(() => t.dispose());
 
   it('a reader that stops reading is closed with 4531 once its send buffer passes the limit; others keep syncing', async () => {
-    t = await startTestServer({ PARLEY_MAX_BUFFERED_BYTES: '65536' });
-    const ana = await t.login('Ana');
-    const ben = await t.login('Ben');
-    const roomId = await t.createRoom(ana, [ben]);
+    const room = await startWithRoom({ PARLEY_MAX_BUFFERED_BYTES: '65536' });
+    t = room.t;
+    const { ana, ben, roomId } = room;
     const a = connectProvider(t, roomId, ana, new Y.Doc(), { parley: true });
     await synced(a);
     // About 1 MiB of room: every full sync step 2 the server sends is that big.

@@ -20,6 +20,7 @@ import {
   closedByServer,
   connectProvider,
   startTestServer,
+  startWithRoom,
   synced,
   untilDoc,
   type TestServer,
@@ -49,10 +50,7 @@ describe('sync server', () => {
   };
 
   beforeEach(async () => {
-    t = await startTestServer();
-    ana = await t.login('Ana');
-    ben = await t.login('Ben');
-    roomId = await t.createRoom(ana, [ben]);
+    ({ t, ana, ben, roomId } = await startWithRoom());
   });
   afterEach(async () => {
     for (const p of providers.splice(0)) p.destroy();

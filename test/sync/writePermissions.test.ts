@@ -12,7 +12,7 @@ import { getMessage } from '../../shared/roomDoc/queries.ts';
 import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { encodeAwarenessEntries } from '../../server/sync/awarenessEntries.ts';
 import { RawSocket, messageTypeOf } from '../support/rawSocket.ts';
-import { acknowledged, connectProvider, startTestServer, synced, untilDoc, type TestServer, type TestUser } from '../support/serverHarness.ts';
+import { acknowledged, connectProvider, startTestServer, startWithRoom, synced, untilDoc, type TestServer, type TestUser } from '../support/serverHarness.ts';
 
 /*
  * The validator in the sync path, over real sockets: a refused update reaches nobody and nothing,
@@ -51,10 +51,7 @@ describe('write permissions in the sync path', () => {
   const sockets: RawSocket[] = [];
 
   beforeEach(async () => {
-    t = await startTestServer();
-    ana = await t.login('Ana');
-    ben = await t.login('Ben');
-    roomId = await t.createRoom(ana, [ben]);
+    ({ t, ana, ben, roomId } = await startWithRoom());
   });
   afterEach(async () => {
     for (const p of providers.splice(0)) p.destroy();
