@@ -20,7 +20,7 @@ export function formatValue(value: number): string {
 const HEADER = ['metric', 'value', 'unit', 'note'] as const;
 
 function rows(result: ScenarioResult): string[][] {
-  return result.figures.map((f) => [f.metric, formatValue(f.value), f.unit, f.note ?? '']);
+  return result.figures.map((f) => [f.peer === undefined ? f.metric : `${f.metric} [${f.peer}]`, formatValue(f.value), f.unit, f.note ?? '']);
 }
 
 /** A plain aligned table per scenario, for the terminal. */

@@ -1,6 +1,15 @@
 import type { Scenario } from './scenario.ts';
 import roomDocQueries from './scenarios/roomDocQueries.ts';
+import durability from './scenarios/durability.ts';
+import peerColdLoad from './scenarios/peerColdLoad.ts';
+import peerFanout from './scenarios/peerFanout.ts';
+import peerJoinStorm from './scenarios/peerJoinStorm.ts';
+import peerIdleMemory from './scenarios/peerIdleMemory.ts';
+import peerManyRooms from './scenarios/peerManyRooms.ts';
+import peerPresence from './scenarios/peerPresence.ts';
 import syncLatency from './scenarios/syncLatency.ts';
+import updateValidation from './scenarios/updateValidation.ts';
+import clientStartup from './scenarios/clientStartup.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, syncLatency];
+export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, clientStartup, peerFanout, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory];

@@ -224,7 +224,8 @@ async function measure({ observers: n, messages: m }: Sizes): Promise<Figure[]> 
   const maxListeners = process.getMaxListeners();
   process.setMaxListeners(maxListeners + n + 1);
   try {
-    server = await startChildServer(['--dev', '--port', '0', '--data-dir', tmp.dir]);
+    // The open-loop burst sends far over the default 50 updates/s per connection: raise the limit.
+    server = await startChildServer(['--dev', '--port', '0', '--data-dir', tmp.dir], { PARLEY_RATE_PER_SEC: '1000000', PARLEY_RATE_BURST: '1000000' });
     const startRss = rssOf(server.child.pid ?? -1);
     const syncUrl = `${server.url.replace(/^http/, 'ws')}/sync`;
 

@@ -1,0 +1,60 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/*
+ * Preloaded into every benchmarked server (`node --import tsx --import bench/peers/probe.ts ...`),
+ * Parley and peers alike, so every server is measured by the same instrument and no server code
+ * needs a hook. Over the IPC channel the harness opened, it answers a probe request with the
+ * process's CPU time (all threads), RSS, peak RSS, heap, and the event-loop delay since the last
+ * reset (beyond the 10 ms sampling interval). It never keeps the process alive: the channel is unref'd.
+ *
+ * Request:  { probe: number, gc: boolean, resetDelay: boolean }
+ * Response: { probe, cpuMs, rssBytes, peakRssBytes, heapUsedBytes, delay: { p50Ms, p99Ms, maxMs, samples } }
+ */
+
+const RESOLUTION_MS = 10;
+const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+delay.enable();
+
+interface ProbeRequest {
+  probe: number;
+  gc: boolean;
+  resetDelay: boolean;
+}
+
+function isProbeRequest(value: unknown): value is ProbeRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.probe === 'number' && typeof v.gc === 'boolean' && typeof v.resetDelay === 'boolean';
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+/** The histogram holds intervals between its timer's runs: the delay is what exceeds the resolution. */
+const ns = (value: number): number => (Number.isFinite(value) ? Math.max(0, value / 1e6 - RESOLUTION_MS) : 0);
+
+if (process.send !== undefined) {
+  process.on('message', (message: unknown) => {
+    if (!isProbeRequest(message)) return;
+    if (message.gc && gc) {
+      gc();
+      gc();
+    }
+    const { user, system } = process.cpuUsage();
+    const memory = process.memoryUsage();
+    const count = delay.count;
+    process.send?.({
+      probe: message.probe,
+      cpuMs: (user + system) / 1000,
+      rssBytes: memory.rss,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      heapUsedBytes: memory.heapUsed,
+      delay: {
+        p50Ms: count > 0 ? ns(delay.percentile(50)) : 0,
+        p99Ms: count > 0 ? ns(delay.percentile(99)) : 0,
+        maxMs: count > 0 ? ns(delay.max) : 0,
+        samples: count,
+      },
+    });
+    if (message.resetDelay) delay.reset();
+  });
+  process.channel?.unref();
+}
