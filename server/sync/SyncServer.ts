@@ -8,6 +8,7 @@ import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 import { SyncConnection, closeSocket, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION } from './SyncConnection.ts';
 import { checkRoomAccess } from './checkRoomAccess.ts';
+import { heartbeatVerdict } from './heartbeatVerdict.ts';
 import { ConnectionSlots } from './ConnectionSlots.ts';
 import { FrameRateLimiter } from './FrameRateLimiter.ts';
 import type { SyncLimits } from './SyncLimits.ts';
@@ -53,6 +54,8 @@ export class SyncServer {
   readonly #wss: WebSocketServer;
   readonly #opts: SyncServerOptions;
   readonly #alive = new WeakSet<WebSocket>();
+  /** Each socket's unsent bytes at the last ping (see heartbeatVerdict). */
+  readonly #bufferedAtPing = new WeakMap<WebSocket, number>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #slots: ConnectionSlots;
   #accepting = true;
@@ -209,10 +212,13 @@ export class SyncServer {
 
   #pingAll(): void {
     for (const ws of this.#wss.clients) {
-      if (!this.#alive.has(ws)) {
+      const buffered = ws.bufferedAmount;
+      const verdict = heartbeatVerdict(this.#alive.has(ws), buffered, this.#bufferedAtPing.get(ws));
+      if (verdict === 'terminate') {
         ws.terminate();
         continue;
       }
+      this.#bufferedAtPing.set(ws, buffered);
       this.#alive.delete(ws);
       ws.ping();
     }
