@@ -79,6 +79,23 @@ function bytes(write: (e: encoding.Encoder) => void): Uint8Array {
   write(encoder);
   return encoding.toUint8Array(encoder);
 }
+
+/** An awareness frame with one entry (clock 1) whose state is the raw JSON text `json`. */
+function rawAwarenessFrame(clientId: number, json: string): Uint8Array {
+  return bytes((e) => {
+    encoding.writeVarUint(e, MessageType.Awareness);
+    encoding.writeVarUint8Array(
+      e,
+      bytes((a) => {
+        encoding.writeVarUint(a, 1);
+        encoding.writeVarUint(a, clientId);
+        encoding.writeVarUint(a, 1);
+        encoding.writeVarString(a, json);
+      }),
+    );
+  });
+}
+
 const HUGE = 2 ** 40;
 const CONTENT_DELETED = 1;
 const CONTENT_ANY = 8;
@@ -487,38 +504,12 @@ describe('hostile input on the sync endpoint', () => {
     {
       name: 'an awareness state nested 1,000 deep',
       expect: 'accepted',
-      frames: () => [
-        bytes((e) => {
-          encoding.writeVarUint(e, MessageType.Awareness);
-          encoding.writeVarUint8Array(
-            e,
-            bytes((a) => {
-              encoding.writeVarUint(a, 1);
-              encoding.writeVarUint(a, 5002);
-              encoding.writeVarUint(a, 1);
-              encoding.writeVarString(a, '{"a":'.repeat(1000) + '1' + '}'.repeat(1000));
-            }),
-          );
-        }),
-      ],
+      frames: () => [rawAwarenessFrame(5002, '{"a":'.repeat(1000) + '1' + '}'.repeat(1000))],
     },
     {
       name: 'an awareness state with __proto__ keys',
       expect: 'accepted',
-      frames: () => [
-        bytes((e) => {
-          encoding.writeVarUint(e, MessageType.Awareness);
-          encoding.writeVarUint8Array(
-            e,
-            bytes((a) => {
-              encoding.writeVarUint(a, 1);
-              encoding.writeVarUint(a, 5003);
-              encoding.writeVarUint(a, 1);
-              encoding.writeVarString(a, '{"__proto__":{"polluted":true},"user":{"__proto__":{"id":"forged"},"name":"x"}}');
-            }),
-          );
-        }),
-      ],
+      frames: () => [rawAwarenessFrame(5003, '{"__proto__":{"polluted":true},"user":{"__proto__":{"id":"forged"},"name":"x"}}')],
     },
   ];
 
