@@ -58,7 +58,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       summaries.update(room);
       publisher.roomLoaded(room);
     },
-    onCommitted: (room) => summaries.update(room),
+    onCommitted: (room) => summaries.schedule(room),
     onUnloaded: (roomId) => {
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);

@@ -32,6 +32,7 @@ function toChatMember(row: unknown): ChatMember {
 export class MemberRepo {
   readonly #users: UserRepo;
   readonly #get;
+  readonly #activeRole;
   readonly #getWithUser;
   readonly #list;
   readonly #listActive;
@@ -50,6 +51,9 @@ export class MemberRepo {
     const withUser = `SELECT ${MEMBER_COLUMNS}, u.name AS user_name FROM members m JOIN users u ON u.id = m.user_id`;
     this.#get = db.prepare<[string, string]>(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.room_id = ? AND m.user_id = ?`);
     this.#getWithUser = db.prepare<[string, string]>(`${withUser} WHERE m.room_id = ? AND m.user_id = ?`);
+    this.#activeRole = db.prepare<[string, string], { role: unknown }>(
+      'SELECT role FROM members WHERE room_id = ? AND user_id = ? AND is_active = 1',
+    );
     this.#list = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? ORDER BY m.created_at, m.rowid`);
     this.#listActive = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? AND m.is_active = 1 ORDER BY m.created_at, m.rowid`);
     this.#activeUserIds = db.prepare<[string]>(`SELECT user_id FROM members WHERE room_id = ? AND is_active = 1`);
@@ -84,6 +88,15 @@ export class MemberRepo {
   get(roomId: string, userId: string): ChatMemberInDB | null {
     const row = this.#get.get(roomId, userId);
     return row === undefined ? null : parseRow(MemberRowSchema, row, 'members');
+  }
+
+  /**
+   * The role of an active member, or null. The sync path asks this per update that needs it
+   * (deleting someone else's message): one column, parsed alone, rather than the whole row.
+   */
+  activeRole(roomId: string, userId: string): ChatMemberRole | null {
+    const row = this.#activeRole.get(roomId, userId);
+    return row === undefined ? null : ChatMemberRoleSchema.parse(row.role);
   }
 
   /** The member with their `user` (null while they have never authenticated). */

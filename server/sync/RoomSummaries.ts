@@ -16,9 +16,28 @@ export class RoomSummaries {
   readonly #directory: Directory;
   /** Per loaded room: the newest message's view as last written, and each user's read position written. */
   readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string> }>();
+  readonly #due = new Set<Room>();
 
   constructor(directory: Directory) {
     this.#directory = directory;
+  }
+
+  /**
+   * Brings the room's summary up to date once the current task ends (a microtask): every room of
+   * one group commit is then written in one SQLite transaction, rather than one per room, and
+   * still before any other I/O is handled, so a client that got its ack reads a current summary.
+   */
+  schedule(room: Room): void {
+    if (this.#due.size === 0) queueMicrotask(() => this.#flushDue());
+    this.#due.add(room);
+  }
+
+  #flushDue(): void {
+    const rooms = [...this.#due];
+    this.#due.clear();
+    this.#directory.transaction(() => {
+      for (const room of rooms) if (!room.closed) this.update(room);
+    });
   }
 
   update(room: Room): void {

@@ -17,7 +17,7 @@ export function createValidatingGate(directory: Directory, clock: () => number =
         userId: conn.user.id,
         // Membership was checked when the socket opened and is rechecked on every change; a
         // member removed mid-flight has no role left, and "member" grants no one else's rights.
-        role: () => directory.members.get(room.roomId, conn.user.id)?.role ?? 'member',
+        role: () => directory.members.activeRole(room.roomId, conn.user.id) ?? 'member',
       },
       owners: room.clientOwners,
       now: clock(),

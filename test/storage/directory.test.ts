@@ -209,6 +209,11 @@ describe('MemberRepo', () => {
     expect(dir.members.list(room.id, { includeInactive: true })).toHaveLength(3);
     expect(dir.members.getWithUser(room.id, carla.id)).toMatchObject({ is_active: false, user: carla });
     expect(dir.members.update(room.id, uuidv4(), { is_active: false })).toBeNull();
+    // The sync path's role lookup: active members only.
+    expect(dir.members.activeRole(room.id, ana.id)).toBe('owner');
+    expect(dir.members.activeRole(room.id, bruno.id)).toBe('admin');
+    expect(dir.members.activeRole(room.id, carla.id)).toBeNull();
+    expect(dir.members.activeRole(room.id, uuidv4())).toBeNull();
     expect(() => dir.members.insert({ roomId: room.id, userId: bruno.id, role: 'member' })).toThrow(/UNIQUE/);
   });
 
