@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { TokenService } from '../../server/auth/TokenService.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import type { RunningPeer } from './peerServer.ts';
+import { createRoom } from './parleyApi.ts';
 
 /*
  * Rooms and members for a run. On Parley, members are real users with HS256 tokens minted here
@@ -26,7 +26,6 @@ export interface PreparedRoom {
 }
 
 const tokens = new TokenService(BENCH_SECRET);
-const RoomCreated = z.object({ id: z.string() });
 
 async function member(index: number, role: Actor['role']): Promise<Member> {
   const userId = randomUUID();
@@ -48,14 +47,12 @@ export async function prepareRooms(peer: RunningPeer, rooms: number, size: numbe
     }
     const [owner, ...rest] = members;
     if (!owner) throw new Error('a room needs a member');
-    const res = await fetch(`${peer.httpUrl}/api/rooms`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.token}` },
-      body: JSON.stringify({ name: `bench room ${r}`, type: 'group', members: [...rest.map((m) => m.userId), ...alsoMembers].map((id) => ({ user_id: id })) }),
+    const roomId = await createRoom(peer.httpUrl, owner.token, {
+      name: `bench room ${r}`,
+      type: 'group',
+      members: [...rest.map((m) => m.userId), ...alsoMembers].map((id) => ({ user_id: id })),
     });
-    const text = await res.text();
-    if (res.status !== 201) throw new Error(`creating a room on Parley: ${res.status} ${text}`);
-    out.push({ roomId: RoomCreated.parse(JSON.parse(text)).id, members });
+    out.push({ roomId, members });
   }
   return out;
 }

@@ -10,6 +10,7 @@ import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { startChildServer, type ChildServer } from '../../test/support/childServer.ts';
 import { makeTempDir } from '../../test/support/tempDir.ts';
+import { createRoom, devLogin } from '../load/parleyApi.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { canCollectGarbage, heapUsedAfterGc, median, quantile } from '../stats.ts';
 
@@ -126,17 +127,6 @@ async function coldStart(sizes: Sizes): Promise<Figure[]> {
   ];
 }
 
-async function post(url: string, route: string, body: unknown, token?: string): Promise<unknown> {
-  const res = await fetch(url + route, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST ${route}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
 async function stop(server: ChildServer): Promise<void> {
   if (server.child.exitCode !== null || server.child.signalCode !== null) return;
   server.child.kill('SIGTERM');
@@ -150,8 +140,8 @@ async function sendLatency(sizes: Sizes): Promise<Figure[]> {
   const server = await startChildServer(['--dev', '--port', '0', '--data-dir', tmp.dir], { PARLEY_LOG_LEVEL: 'info' });
   let client: ChatClient | null = null;
   try {
-    const { token } = (await post(server.url, '/api/auth/dev-login', { name: 'Bench Alice' })) as { token: string };
-    const { id: roomId } = (await post(server.url, '/api/rooms', { name: 'bench', type: 'group' }, token)) as { id: string };
+    const { token } = await devLogin(server.url, 'Bench Alice');
+    const roomId = await createRoom(server.url, token, { name: 'bench', type: 'group' });
     client = await openClient(server.url, token, dbName('send'));
     const room = await client.openRoom(roomId);
     await new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@ import { getMessage, messageCount } from '../../shared/roomDoc/queries.ts';
 import { type ChildServer, startChildServer } from '../../test/support/childServer.ts';
 import { acknowledged, openProvider, synced } from '../../test/support/serverHarness.ts';
 import { makeTempDir } from '../../test/support/tempDir.ts';
+import { createRoom, devLogin } from '../load/parleyApi.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { quantile } from '../stats.ts';
 
@@ -52,26 +53,6 @@ const FULL: readonly Sizes[] = [
   { observers: 100, messages: 2_000 },
 ];
 
-interface Login {
-  readonly token: string;
-  readonly userId: string;
-}
-
-async function post(url: string, route: string, body: unknown, token?: string): Promise<unknown> {
-  const res = await fetch(url + route, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST ${route}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
-async function login(url: string, name: string): Promise<Login> {
-  const body = (await post(url, '/api/auth/dev-login', { name })) as { token: string; user: { id: string } };
-  return { token: body.token, userId: body.user.id };
-}
 
 /** An observer's doc, reporting when a given message becomes readable through the query module. */
 class Observer {
@@ -229,14 +210,15 @@ async function measure({ observers: n, messages: m }: Sizes): Promise<Figure[]> 
     const startRss = rssOf(server.child.pid ?? -1);
     const syncUrl = `${server.url.replace(/^http/, 'ws')}/sync`;
 
-    const writerLogin = await login(server.url, 'bench writer');
-    const observerLogins = await Promise.all(Array.from({ length: n }, (_, i) => login(server!.url, `bench observer ${i}`)));
-    const room = (await post(
-      server.url,
-      '/api/rooms',
-      { name: 'sync latency', type: 'group', members: observerLogins.map((l) => ({ user_id: l.userId })) },
-      writerLogin.token,
-    )) as { id: string };
+    const writerLogin = await devLogin(server.url, 'bench writer');
+    const observerLogins = await Promise.all(Array.from({ length: n }, (_, i) => devLogin(server!.url, `bench observer ${i}`)));
+    const room = {
+      id: await createRoom(server.url, writerLogin.token, {
+        name: 'sync latency',
+        type: 'group',
+        members: observerLogins.map((l) => ({ user_id: l.userId })),
+      }),
+    };
     const actor: Actor = { userId: writerLogin.userId, role: 'owner' };
 
     const steady = new SteadyState();
