@@ -245,7 +245,7 @@ export class Room implements CommitParticipant {
   /** A refused update is not applied, stored or relayed; the sender learns why and is disconnected. */
   #refuse(conn: SyncConnection, refusal: UpdateRefusal): void {
     this.#opts.logger.warn({ room: this.roomId, user: conn.user.id, code: refusal.code, reason: refusal.reason }, 'update refused');
-    conn.refuse(refusal.code === 'document_too_large' ? 'DocumentTooLarge' : 'UpdateRefused', refusal.code, refusal.reason);
+    conn.close(refusal.code === 'document_too_large' ? 'DocumentTooLarge' : 'UpdateRefused', refusal.reason, refusal.code);
   }
 
   #receiveAwareness(conn: SyncConnection, update: Uint8Array): void {
@@ -284,24 +284,20 @@ export class Room implements CommitParticipant {
   /**
    * `echo`: nothing newer than the server holds, which is normal (a stock y-websocket client
    * sends back every awareness change it receives, the server's own entry included), dropped
-   * silently. `spoof`: a newer state for a client id another user's connection controls,
-   * dropped and logged. `own`: the connection's own state, or a client id nobody holds, or a
+   * silently. `spoof`: a newer state for a client id another user's connection controls, or that
+   * writes to the document as another user, dropped and logged. `own`: the connection's own state, or a client id nobody holds, or a
    * reconnect of the same user taking its client id over.
    */
   #judgeAwareness(conn: SyncConnection, entry: RawAwarenessEntry): 'own' | 'echo' | 'spoof' {
     if (entry.clientId === this.doc.clientID) return 'echo';
+    const owner = this.#awarenessOwner.get(entry.clientId);
     // A client id that writes to the document under another user's name is theirs in awareness too.
     const writer = this.clientOwners.ownerOf(entry.clientId);
-    if (writer !== undefined && writer !== conn.user.id) {
-      const known = this.awareness.meta.get(entry.clientId)?.clock;
-      return known !== undefined && entry.clock <= known ? 'echo' : 'spoof';
-    }
-    const owner = this.#awarenessOwner.get(entry.clientId);
-    if (owner === conn) return 'own';
+    const othersId = (owner !== undefined && owner.user.id !== conn.user.id) || (writer !== undefined && writer !== conn.user.id);
+    if (owner === conn && !othersId) return 'own';
     const known = this.awareness.meta.get(entry.clientId)?.clock;
     if (known !== undefined && entry.clock <= known) return 'echo';
-    if (owner && owner.user.id !== conn.user.id) return 'spoof';
-    return 'own';
+    return othersId ? 'spoof' : 'own';
   }
 
   /** Runs `fn` once everything applied so far is committed (now, if nothing is pending). */

@@ -92,18 +92,12 @@ export class SyncConnection {
     this.ws.send(bytes);
   }
 
-  /** Closes with a named code (see closeSocket); later sends are dropped. */
-  close(name: CloseCodeName, reason = ''): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    closeSocket(this.ws, name, reason, this.parley);
-  }
-
   /**
-   * Closes after a refused update: a Parley client gets `error(errorCode, reason)` with the
-   * refusal's code (updateRefusals.ts); the close reason carries `errorCode: reason` for others.
+   * Closes with a named code (see closeSocket); later sends are dropped. `errorCode` names the
+   * error a Parley client receives first, the close code's name unless said otherwise (a refused
+   * update carries its refusal code, updateRefusals.ts).
    */
-  refuse(name: CloseCodeName, errorCode: string, reason: string): void {
+  close(name: CloseCodeName, reason = '', errorCode: string = name): void {
     if (this.#closed) return;
     this.#closed = true;
     closeSocket(this.ws, name, reason, this.parley, errorCode);
