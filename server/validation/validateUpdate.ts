@@ -70,8 +70,6 @@ interface SlotWrite {
 
 const ROOT_NAMES: ReadonlySet<string> = new Set(Object.values(ROOT));
 const isRootName = (name: string): name is RootName => ROOT_NAMES.has(name);
-const slotId = (slot: Slot): string => `${slot.root}\u0000${slot.key}`;
-const READS_PREFIX = slotId({ root: 'reads', key: '' });
 
 class UpdateCheck implements SlotContext {
   readonly #input: ValidationInput;
@@ -81,7 +79,8 @@ class UpdateCheck implements SlotContext {
   /** Per client: the clock up to which structs are known (the server's, then this update's). */
   readonly #known = new Map<number, number>();
   readonly #newStructs = new Map<number, NewStruct[]>();
-  readonly #writes = new Map<string, SlotWrite>();
+  /** This update's latest write per slot, by root map and key. */
+  readonly #writes: Record<RootName, Map<string, SlotWrite>> = { messages: new Map(), deletions: new Map(), reactions: new Map(), reads: new Map() };
   readonly #mustBeDeleted = new Set<string>();
   readonly #endChecks: Array<() => void> = [];
   readonly #finalMessages = new Map<string, MessageValue | null>();
@@ -120,7 +119,7 @@ class UpdateCheck implements SlotContext {
   }
 
   current(root: RootName, key: string): unknown {
-    const write = this.#writes.get(slotId({ root, key }));
+    const write = this.#writes[root].get(key);
     if (write && !write.collected) return write.value === DELETED ? undefined : write.value;
     return this.#maps[root].get(key);
   }
@@ -251,7 +250,7 @@ class UpdateCheck implements SlotContext {
     else throw new Refused('bad_layout', `${slot.root} entries hold plain JSON values, not ${content.constructor.name}`);
     for (const value of values) {
       judgeWrite(this, slot, value);
-      this.#writes.set(slotId(slot), { value, collected: value === DELETED, id: item.id });
+      this.#writes[slot.root].set(slot.key, { value, collected: value === DELETED, id: item.id });
     }
     return slot;
   }
@@ -325,11 +324,11 @@ class UpdateCheck implements SlotContext {
 
   /** The delete set removes the item `id` at `slot`. */
   #judgeRemovalOf(slot: Slot, id: { client: number; clock: number }): void {
-    const write = this.#writes.get(slotId(slot));
+    const write = this.#writes[slot.root].get(slot.key);
     const replacedInUpdate = write !== undefined && !(write.id.client === id.client && write.id.clock === id.clock);
     judgeRemoval(this, slot, write !== undefined);
     // The update's own latest write is deleted again: the slot ends up empty.
-    if (!replacedInUpdate) this.#writes.set(slotId(slot), { value: DELETED, collected: false, id: write?.id ?? new Y.ID(id.client, id.clock) });
+    if (!replacedInUpdate) this.#writes[slot.root].set(slot.key, { value: DELETED, collected: false, id: write?.id ?? new Y.ID(id.client, id.clock) });
   }
 
   // End of update
@@ -352,9 +351,8 @@ class UpdateCheck implements SlotContext {
     this.#maps.reads.forEach((_raw, key) => {
       if (parseReadKey(key)?.userId === this.userId) values.push(this.current('reads', key));
     });
-    for (const [id, write] of this.#writes) {
-      const key = id.slice(READS_PREFIX.length);
-      if (id.startsWith(READS_PREFIX) && !this.#maps.reads.has(key) && parseReadKey(key)?.userId === this.userId) values.push(write.value);
+    for (const [key, write] of this.#writes.reads) {
+      if (!this.#maps.reads.has(key) && parseReadKey(key)?.userId === this.userId) values.push(write.value);
     }
     let after: string | null = null;
     for (const raw of values) {
