@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Builds the web app for the browser tests once, before the test files start (test/support/webAppGlobalSetup.ts).
+    globalSetup: ['./test/support/webAppGlobalSetup.ts'],
     reporters: ['default', './test/support/plainSummaryReporter.ts'],
   },
 });

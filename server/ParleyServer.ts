@@ -84,6 +84,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     presence: tracker,
     logger,
     devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
+    webAppDir: config.appDir,
     access: {
       membershipChanged(roomId, userId) {
         sync.recheckMember(roomId, userId);

@@ -1,8 +1,12 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_SYNC_LIMITS, type SyncLimits } from './sync/SyncLimits.ts';
 import { DEFAULT_MAX_DOC_BYTES } from './sync/RoomRegistry.ts';
+
+/** Where `npm run build:app` (Vite) writes the web app: dist/app beside server/, whatever the working directory. */
+export const DEFAULT_APP_DIR = fileURLToPath(new URL('../dist/app', import.meta.url));
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -21,6 +25,8 @@ const EnvSchema = z.object({
   /** Loopback by default so a dev server is not exposed by accident; set 0.0.0.0 to serve a network. */
   HOST: z.string().min(1).default('127.0.0.1'),
   PARLEY_DATA_DIR: z.string().min(1).default('./data'),
+  /** The built web app served at `/` (`npm run build:app`); `off` serves none. Default: dist/app of this package. */
+  PARLEY_APP_DIR: z.string().min(1).default(DEFAULT_APP_DIR),
   /** HS256 secret shared with the host app's backend (at least 32 bytes). */
   PARLEY_JWT_SECRET: z.string().min(32).optional(),
   /** Enables POST /api/auth/dev-login and a generated secret. Never in production. */
@@ -59,6 +65,8 @@ export interface Config {
   host: string;
   dataDir: string;
   dbFile: string;
+  /** The built web app's directory, or null to serve no app. */
+  appDir: string | null;
   jwtSecret: string | undefined;
   devLogin: boolean;
   devTokenTtlSeconds: number;
@@ -77,6 +85,7 @@ export const CLI_USAGE = `Usage: parley-server [options]
   --port N          port to listen on (env PORT, default 8787; 0 picks a free port)
   --host H          address to bind (env HOST, default 127.0.0.1)
   --data-dir DIR    directory of the SQLite file (env PARLEY_DATA_DIR, default ./data)
+  --app-dir DIR     built web app served at / (env PARLEY_APP_DIR, default dist/app; off: none)
   --dev             development mode: enables dev login (env PARLEY_DEV_LOGIN=1)
   --log-level L     fatal|error|warn|info|debug|trace|silent (env PARLEY_LOG_LEVEL)
   --help            print this text`;
@@ -95,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
         port: { type: 'string' },
         host: { type: 'string' },
         'data-dir': { type: 'string' },
+        'app-dir': { type: 'string' },
         dev: { type: 'boolean' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
@@ -108,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   if (flags.port !== undefined) merged.PORT = flags.port;
   if (flags.host !== undefined) merged.HOST = flags.host;
   if (flags['data-dir'] !== undefined) merged.PARLEY_DATA_DIR = flags['data-dir'];
+  if (flags['app-dir'] !== undefined) merged.PARLEY_APP_DIR = flags['app-dir'];
   if (flags.dev) merged.PARLEY_DEV_LOGIN = '1';
   if (flags['log-level'] !== undefined) merged.PARLEY_LOG_LEVEL = flags['log-level'];
   // Unset and empty variables both mean "use the default".
@@ -128,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
     host: e.HOST,
     dataDir,
     dbFile: path.join(dataDir, 'parley.db'),
+    appDir: e.PARLEY_APP_DIR === 'off' ? null : path.resolve(e.PARLEY_APP_DIR),
     jwtSecret: e.PARLEY_JWT_SECRET,
     devLogin: e.PARLEY_DEV_LOGIN,
     devTokenTtlSeconds: e.PARLEY_DEV_TOKEN_TTL,

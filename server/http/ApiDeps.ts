@@ -25,6 +25,8 @@ export interface ApiDeps {
   devLogin: { enabled: boolean; tokenTtlSeconds: number };
   /** Told after every membership or room change so the sync layer can close connections that lost access (removed/deactivated member, deactivated room) and refresh room presence. */
   access: AccessNotifier;
+  /** The built web app served at `/` from the API's origin; none when null or absent. */
+  webAppDir?: string | null;
   /** Clock for stored timestamps (tests pin it); Date.now by default. */
   now?: () => number;
 }

@@ -11,6 +11,7 @@ import { presenceRoutes } from './presenceRoutes.ts';
 import { requireAuth } from './requireAuth.ts';
 import { roomRoutes } from './roomRoutes.ts';
 import { userRoutes } from './userRoutes.ts';
+import { webAppRoutes } from './webAppRoutes.ts';
 
 /**
  * Largest request body. The biggest legitimate one is a room created with its 1,000 initial
@@ -48,5 +49,6 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/api/presence', presenceRoutes(deps));
   app.route('/api/rooms', roomRoutes(deps));
   app.route('/api/rooms/:roomId', memberRoutes(deps));
+  if (deps.webAppDir) app.route('/', webAppRoutes(deps.webAppDir, deps.logger));
   return app;
 }
