@@ -8,7 +8,7 @@ import type { WebSocketConstructor } from '../../client/sync/WebSocketLike.ts';
 import { uuidv7 } from '../../shared/ids.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { startChildServer, type ChildServer } from '../../test/support/childServer.ts';
+import { startChildServer, stopChildServer } from '../../test/support/childServer.ts';
 import { makeTempDir } from '../../test/support/tempDir.ts';
 import { createRoom, devLogin } from '../load/parleyApi.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
@@ -31,7 +31,6 @@ const ROOM = '2e9f5c3a-7ab4-4eaf-9c73-2d2f3e4f5a03';
 const T0 = Date.UTC(2026, 0, 1);
 const PAGE = 50;
 const WARMUP = 50;
-const STOP_TIMEOUT_MS = 15_000;
 
 interface Sizes {
   readonly messages: number;
@@ -127,14 +126,6 @@ async function coldStart(sizes: Sizes): Promise<Figure[]> {
   ];
 }
 
-async function stop(server: ChildServer): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await server.exited;
-  clearTimeout(timer);
-}
-
 async function sendLatency(sizes: Sizes): Promise<Figure[]> {
   const tmp = makeTempDir('parley-bench-client-');
   const server = await startChildServer(['--dev', '--port', '0', '--data-dir', tmp.dir], { PARLEY_LOG_LEVEL: 'info' });
@@ -178,7 +169,7 @@ async function sendLatency(sizes: Sizes): Promise<Figure[]> {
     ];
   } finally {
     await client?.close();
-    await stop(server);
+    await stopChildServer(server);
     tmp.remove();
   }
 }

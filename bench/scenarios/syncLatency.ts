@@ -6,7 +6,7 @@ import { openDatabase } from '../../server/storage/openDatabase.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { getMessage, messageCount } from '../../shared/roomDoc/queries.ts';
-import { type ChildServer, startChildServer } from '../../test/support/childServer.ts';
+import { type ChildServer, startChildServer, stopChildServer } from '../../test/support/childServer.ts';
 import { acknowledged, openProvider, synced } from '../../test/support/serverHarness.ts';
 import { makeTempDir } from '../../test/support/tempDir.ts';
 import { createRoom, devLogin } from '../load/parleyApi.ts';
@@ -37,7 +37,6 @@ import { quantile } from '../stats.ts';
 
 const WARMUP = 50;
 const BURST = 1_000;
-const STOP_TIMEOUT_MS = 15_000;
 /** A wait (one closed-loop message, the whole burst, the first sync) that takes longer is a hang. */
 const STALL_MS = 30_000;
 
@@ -171,20 +170,6 @@ const ownCpu = (): number => {
   return (user + system) / 1000;
 };
 
-/** SIGTERM, then the exit code; SIGKILL if the server does not stop in time. */
-async function stopChild(server: ChildServer): Promise<number | string> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return server.exited;
-  server.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS)));
-  const outcome = await Promise.race([server.exited, timedOut]);
-  clearTimeout(timer);
-  if (outcome !== 'timeout') return outcome;
-  server.child.kill('SIGKILL');
-  await server.exited;
-  return 'timeout';
-}
-
 const MiB = 2 ** 20;
 const content = (i: number): string => `message ${i} from the sync latency benchmark `.padEnd(80, '.');
 
@@ -287,7 +272,7 @@ async function measure({ observers: n, messages: m }: Sizes): Promise<Figure[]> 
 
     steady.end();
     providers.splice(0).forEach(close);
-    const exit = await stopChild(server);
+    const exit = await stopChildServer(server);
     if (exit !== 0) throw new Error(`server did not shut down cleanly (${exit})`);
 
     const db = openDatabase(path.join(tmp.dir, 'parley.db'));
@@ -346,7 +331,7 @@ async function measure({ observers: n, messages: m }: Sizes): Promise<Figure[]> 
     return figures;
   } finally {
     providers.forEach(close);
-    if (server) await stopChild(server);
+    if (server) await stopChildServer(server);
     tmp.remove();
     process.setMaxListeners(maxListeners);
   }

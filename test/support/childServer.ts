@@ -37,3 +37,17 @@ export function startChildServer(args: string[], env: Record<string, string> = {
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${stderr}`)));
   });
 }
+
+/** SIGTERM, then the exit code; SIGKILL (and 'timeout') if the server does not stop within `timeoutMs`. */
+export async function stopChildServer(server: ChildServer, timeoutMs = 15_000): Promise<number | string> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return server.exited;
+  server.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const outcome = await Promise.race([server.exited, timedOut]);
+  clearTimeout(timer);
+  if (outcome !== 'timeout') return outcome;
+  server.child.kill('SIGKILL');
+  await server.exited;
+  return 'timeout';
+}
