@@ -17,6 +17,8 @@ import { SyncServer } from './sync/SyncServer.ts';
 import { createValidatingGate } from './sync/validatingGate.ts';
 import { RoomSummaries } from './sync/RoomSummaries.ts';
 import { createApi } from './http/createApi.ts';
+import { ConnectionSlots } from './sync/ConnectionSlots.ts';
+import { CommandServer } from './commands/CommandServer.ts';
 
 export interface RunningServer {
   /** http://HOST:PORT of the listening server (the real port when started on port 0). */
@@ -69,7 +71,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     publisher.userChanged(change.userId);
   });
 
-  const sync = new SyncServer({
+  const endpoints = {
     tokens,
     directory,
     registry,
@@ -77,7 +79,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     maxFrameBytes: config.maxFrameBytes,
     limits: config.syncLimits,
-  });
+    // One cap per user across the sync and command endpoints.
+    slots: new ConnectionSlots(config.syncLimits.maxConnectionsPerUser),
+  };
+  const sync = new SyncServer(endpoints);
+  const commands = new CommandServer(endpoints);
   const api = createApi({
     directory,
     tokens,
@@ -88,10 +94,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     access: {
       membershipChanged(roomId, userId) {
         sync.recheckMember(roomId, userId);
+        commands.recheckMember(roomId, userId);
         publisher.membershipChanged(roomId);
       },
       roomChanged(roomId) {
         sync.recheckRoom(roomId);
+        commands.recheckRoom(roomId);
       },
     },
   });
@@ -99,6 +107,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const server = http.createServer(getRequestListener(api.fetch));
   server.on('upgrade', (req, socket, head) => {
     if (sync.handleUpgrade(req, socket, head)) return;
+    if (commands.handleUpgrade(req, socket, head)) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   await new Promise<void>((resolve, reject) => {
@@ -115,7 +124,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      await sync.close();
+      await Promise.all([sync.close(), commands.close()]);
       publisher.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

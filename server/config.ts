@@ -36,7 +36,10 @@ const EnvSchema = z.object({
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** SQLite `synchronous` in WAL mode: NORMAL survives a process crash, FULL also a power loss. */
   PARLEY_SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
-  /** Largest WebSocket frame accepted, in bytes (1 MiB). */
+  /**
+   * Largest WebSocket frame accepted, in bytes (1 MiB). On /ws/commands a larger frame, up to
+   * twice this, is answered `payload_too_large` and the connection stays (docs/commands.md).
+   */
   PARLEY_MAX_FRAME_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** A room's stored size (snapshot plus log) past which updates are refused with 4413. */
   PARLEY_MAX_DOC_BYTES: int(1024, 16 * 1024 * 1024 * 1024).default(DEFAULT_MAX_DOC_BYTES),
@@ -46,15 +49,18 @@ const EnvSchema = z.object({
   PARLEY_COMPACT_UPDATES: int(2, 1_000_000).default(500),
   /** ...or this many bytes. */
   PARLEY_COMPACT_BYTES: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
-  /** Sync frames (step 1/2, updates) one connection may send in a burst; over it closes with 4529. */
+  /**
+   * Sync frames (step 1/2, updates) one connection may send in a burst; over it closes with 4529.
+   * Also the burst of frames of one /ws/commands connection, answered `rate_limited` past it.
+   */
   PARLEY_RATE_BURST: int(1, 1_000_000).default(DEFAULT_SYNC_LIMITS.syncBurst),
-  /** Sync frames per second one connection may sustain. */
+  /** Sync frames (or command frames) per second one connection may sustain. */
   PARLEY_RATE_PER_SEC: rate(1_000_000).default(DEFAULT_SYNC_LIMITS.syncPerSecond),
   /** Awareness frames one connection may send in a burst (stock clients echo every change they receive). */
   PARLEY_AWARENESS_RATE_BURST: int(1, 1_000_000).default(DEFAULT_SYNC_LIMITS.awarenessBurst),
   /** Awareness frames per second one connection may sustain. */
   PARLEY_AWARENESS_RATE_PER_SEC: rate(1_000_000).default(DEFAULT_SYNC_LIMITS.awarenessPerSecond),
-  /** Open sync connections per user across all rooms; the next one closes with 4530. */
+  /** Open sync and command connections per user, together, across all rooms; the next one closes with 4530. */
   PARLEY_MAX_CONNECTIONS_PER_USER: int(1, 100_000).default(DEFAULT_SYNC_LIMITS.maxConnectionsPerUser),
   /** Bytes waiting in a connection's send buffer before it counts as a slow consumer (4531). */
   PARLEY_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(DEFAULT_SYNC_LIMITS.maxBufferedBytes),

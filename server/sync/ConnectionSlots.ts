@@ -1,5 +1,5 @@
 /**
- * Counts open sync connections per user, across all rooms. `acquire` is synchronous and the
+ * Counts open connections per user, across all rooms and both socket endpoints. `acquire` is synchronous and the
  * release it returns is idempotent, so the count stays exact whatever order opens, failed opens
  * and closes happen in: only a socket that got a slot releases one, and only once.
  */
@@ -24,6 +24,11 @@ export class ConnectionSlots {
       if (now > 0) this.#open.set(userId, now);
       else this.#open.delete(userId);
     };
+  }
+
+  /** The most connections one user may hold. */
+  get max(): number {
+    return this.#max;
   }
 
   /** Open connections of `userId`. */

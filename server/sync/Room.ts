@@ -8,7 +8,7 @@ import type { StoredRoom, UpdateStore } from '../storage/UpdateStore.ts';
 import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
 import { SyncConnection } from './SyncConnection.ts';
-import { STORAGE_ORIGIN } from './origins.ts';
+import { SERVER_ORIGIN, STORAGE_ORIGIN } from './origins.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { encodeAck, encodeError } from '../../shared/protocol/parleyMessages.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
@@ -50,6 +50,12 @@ export interface RoomOptions {
 
 type PendingUpdate = { update: Uint8Array; origin: unknown };
 
+/** Called after each commit with the updates it made durable, in the order they were applied. */
+export type CommitListener = (updates: readonly Uint8Array[]) => void;
+
+/** A callback waiting for the pending commit; `failed` runs instead when the room is abandoned. */
+type AfterCommit = { done: () => void; failed: (() => void) | undefined };
+
 const syncUpdateMessage = (update: Uint8Array): Uint8Array => {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, MessageType.Sync);
@@ -90,7 +96,12 @@ export class Room implements CommitParticipant {
   /** Stored size: the snapshot and log as loaded, plus every update committed since. */
   #storedBytes: number;
   #inFlight: PendingUpdate[] = [];
-  #afterCommit: Array<() => void> = [];
+  #afterCommit: AfterCommit[] = [];
+  readonly #commitListeners = new Set<CommitListener>();
+  /** Holders other than sync connections (command connections) keeping the room loaded. */
+  readonly #holders = new Set<object>();
+  /** Awareness client ids the server sets on behalf of command connections; no socket may set them. */
+  readonly #serverAwareness = new Set<number>();
   /** Which connection set each remote awareness client id. */
   readonly #awarenessOwner = new Map<number, SyncConnection>();
   #logUpdates: number;
@@ -132,6 +143,60 @@ export class Room implements CommitParticipant {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Whether `bytes` more would keep the stored room within maxDocBytes (the check every sync update passes too). */
+  hasRoomFor(bytes: number): boolean {
+    return this.#storedBytes + bytes <= this.#opts.maxDocBytes;
+  }
+
+  get maxDocBytes(): number {
+    return this.#opts.maxDocBytes;
+  }
+
+  /** Whether anything still needs the room loaded: a sync connection or a holder. */
+  get inUse(): boolean {
+    return this.connections.size > 0 || this.#holders.size > 0;
+  }
+
+  /** Keeps the room loaded until `release` (see RoomRegistry.acquire); idempotent per holder. */
+  hold(holder: object): void {
+    this.#holders.add(holder);
+  }
+
+  /** Returns whether the holder was holding the room. */
+  release(holder: object): boolean {
+    return this.#holders.delete(holder);
+  }
+
+  /** Subscribes to commits (after the relay to sync connections); returns the unsubscribe function. */
+  onCommit(listener: CommitListener): () => void {
+    this.#commitListeners.add(listener);
+    return () => this.#commitListeners.delete(listener);
+  }
+
+  /**
+   * Sets (or, with null, removes) an awareness state for a client id the server controls on
+   * behalf of a command connection, relayed to every sync connection like any other state.
+   */
+  setServerAwareness(clientId: number, state: Record<string, unknown> | null): void {
+    if (this.#closed) return;
+    if (state === null) {
+      if (!this.#serverAwareness.delete(clientId)) return;
+      awarenessProtocol.removeAwarenessStates(this.awareness, [clientId], SERVER_ORIGIN);
+      return;
+    }
+    this.#serverAwareness.add(clientId);
+    const clock = (this.awareness.meta.get(clientId)?.clock ?? 0) + 1;
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries([{ clientId, clock, state }]), SERVER_ORIGIN);
+  }
+
+  /** A client id for setServerAwareness that no awareness entry or document writer uses here. */
+  freshAwarenessClientId(): number {
+    let id: number;
+    do id = Math.floor(Math.random() * 0x1_0000_0000);
+    while (this.awareness.meta.has(id) || this.clientOwners.ownerOf(id) !== undefined || id === this.doc.clientID);
+    return id;
   }
 
   join(conn: SyncConnection): void {
@@ -290,6 +355,10 @@ export class Room implements CommitParticipant {
    */
   #judgeAwareness(conn: SyncConnection, entry: RawAwarenessEntry): 'own' | 'echo' | 'spoof' {
     if (entry.clientId === this.doc.clientID) return 'echo';
+    if (this.#serverAwareness.has(entry.clientId)) {
+      const known = this.awareness.meta.get(entry.clientId)?.clock;
+      return known !== undefined && entry.clock <= known ? 'echo' : 'spoof';
+    }
     const owner = this.#awarenessOwner.get(entry.clientId);
     // A client id that writes to the document under another user's name is theirs in awareness too.
     const writer = this.clientOwners.ownerOf(entry.clientId);
@@ -301,9 +370,9 @@ export class Room implements CommitParticipant {
   }
 
   /** Runs `fn` once everything applied so far is committed (now, if nothing is pending). */
-  whenCommitted(fn: () => void): void {
+  whenCommitted(fn: () => void, failed?: () => void): void {
     if (this.#pending.length === 0) fn();
-    else this.#afterCommit.push(fn);
+    else this.#afterCommit.push({ done: fn, failed });
   }
 
   /** Sets the server's own awareness state (room presence), relayed to every connection. */
@@ -355,9 +424,13 @@ export class Room implements CommitParticipant {
       ack ??= encodeAck(Y.encodeStateVector(this.doc));
       conn.send(ack);
     }
+    if (done.length > 0) {
+      const updates = done.map((p) => p.update);
+      for (const listener of [...this.#commitListeners]) listener(updates);
+    }
     const callbacks = this.#afterCommit;
     this.#afterCommit = [];
-    for (const fn of callbacks) fn();
+    for (const { done: fn } of callbacks) fn();
     if (done.length > 0) {
       this.#opts.onCommitted?.(this, done.map((p) => p.update));
       if (this.#logUpdates >= this.#opts.compactUpdates || this.#logBytes >= this.#opts.compactBytes) this.requestCompaction();
@@ -373,6 +446,9 @@ export class Room implements CommitParticipant {
   /** The in-memory document can no longer be trusted: disconnect everyone and let the registry drop it. */
   #abandon(close: 'StorageUnavailable' | 'InternalError', reason: string): void {
     for (const conn of [...this.connections]) conn.close(close, reason);
+    const waiting = this.#afterCommit;
+    this.#afterCommit = [];
+    for (const { failed } of waiting) failed?.();
     this.#opts.onFailed?.(this);
   }
 
@@ -392,6 +468,8 @@ export class Room implements CommitParticipant {
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#commitListeners.clear();
+    this.#holders.clear();
     this.doc.off('update', this.#onDocUpdate);
     this.awareness.off('update', this.#onAwarenessUpdate);
     this.awareness.destroy();

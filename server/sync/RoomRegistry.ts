@@ -72,19 +72,34 @@ export class RoomRegistry {
     return room;
   }
 
+  /**
+   * The room, loaded and held for `holder` (a command connection, say) until the returned
+   * release runs: a held room never unloads for idleness. The release is idempotent.
+   */
+  acquire(roomId: string, holder: object): { room: Room; release: () => void } {
+    const room = this.open(roomId);
+    room.hold(holder);
+    return {
+      room,
+      release: () => {
+        if (room.release(holder)) this.released(room);
+      },
+    };
+  }
+
   /** Subscribes to room unloads (idle, failure, shutdown); returns the unsubscribe function. */
   onUnloaded(listener: (roomId: string) => void): () => void {
     this.#unloadListeners.add(listener);
     return () => this.#unloadListeners.delete(listener);
   }
 
-  /** Called when a connection left: starts the idle timer once the room has none. */
+  /** Called when a connection or holder left: starts the idle timer once the room has none. */
   released(room: Room): void {
-    if (room.connections.size > 0 || room.closed || this.#rooms.get(room.roomId) !== room) return;
+    if (room.inUse || room.closed || this.#rooms.get(room.roomId) !== room) return;
     this.#cancelIdle(room.roomId);
     const timer = setTimeout(() => {
       this.#idleTimers.delete(room.roomId);
-      if (room.connections.size === 0) this.unload(room.roomId);
+      if (!room.inUse) this.unload(room.roomId);
     }, this.#opts.idleMs);
     timer.unref();
     this.#idleTimers.set(room.roomId, timer);

@@ -20,7 +20,7 @@ export interface SyncLimits {
   awarenessBurst: number;
   /** Awareness frames per second a connection may sustain. */
   awarenessPerSecond: number;
-  /** Open sync connections one user may hold across all rooms (tabs x devices x rooms). */
+  /** Open connections one user may hold across all rooms, sync and command together (tabs x devices x rooms). */
   maxConnectionsPerUser: number;
   /**
    * Bytes that may wait in a connection's send buffer (ws.bufferedAmount) before the server sends

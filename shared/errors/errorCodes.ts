@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const ERROR_STATUS = {
   invalid_payload: 400,
   invalid_json: 400,
+  /** Command gateway: a `command` that is not one of the eleven. */
+  unknown_command: 400,
   unauthorized: 401,
   forbidden: 403,
   not_a_member: 403,
@@ -14,7 +16,13 @@ export const ERROR_STATUS = {
   dev_login_disabled: 404,
   not_found: 404,
   conflict: 409,
+  /** Command gateway: a command that needs `join_room` first (typing, leave_room). */
+  not_joined: 409,
+  /** The message was deleted: it takes no edits and no reactions. */
+  message_deleted: 410,
   payload_too_large: 413,
+  /** The room's stored document reached PARLEY_MAX_DOC_BYTES. */
+  document_too_large: 413,
   rate_limited: 429,
   internal: 500,
 } as const;

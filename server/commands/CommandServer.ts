@@ -1,0 +1,166 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RawData, WebSocket } from 'ws';
+import type { AuthUser, TokenService } from '../auth/TokenService.ts';
+import type { Logger } from '../log.ts';
+import type { Directory } from '../storage/Directory.ts';
+import type { PresenceTracker } from '../presence/PresenceTracker.ts';
+import type { RoomRegistry } from '../sync/RoomRegistry.ts';
+import type { ConnectionSlots } from '../sync/ConnectionSlots.ts';
+import type { SyncLimits } from '../sync/SyncLimits.ts';
+import { TokenBucket } from '../sync/TokenBucket.ts';
+import { checkRoomAccess } from '../sync/checkRoomAccess.ts';
+import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
+import type { RoomEvent } from '../../shared/commands/roomEvent.ts';
+import { CommandConnection } from './CommandConnection.ts';
+import type { CommandDeps } from './CommandDeps.ts';
+import { commandFailure } from './CommandFailure.ts';
+import { executeCommand } from './executeCommand.ts';
+import { parseCommandFrame } from './parseCommandFrame.ts';
+import { RoomFeeds } from './RoomFeeds.ts';
+
+export const COMMANDS_PATH = '/ws/commands';
+/** As the SDK's default: a typing_start clears itself after this long without another. */
+export const COMMAND_TYPING_TIMEOUT_MS = 5_000;
+
+export interface CommandServerOptions {
+  tokens: TokenService;
+  directory: Directory;
+  registry: RoomRegistry;
+  presence: PresenceTracker;
+  logger: Logger;
+  /**
+   * Largest command frame answered, in bytes: the sync endpoint's PARLEY_MAX_FRAME_BYTES. A larger
+   * frame, up to twice this, is answered with `payload_too_large` and the connection stays; one
+   * over twice this is never buffered whole: the socket closes with 1009.
+   */
+  maxFrameBytes: number;
+  /** The sync endpoint's limits: the rate (PARLEY_RATE_*), per-user cap, send buffer. */
+  limits: SyncLimits;
+  /** Shared with the sync server: one cap per user across both endpoints. */
+  slots: ConnectionSlots;
+  typingTimeoutMs?: number;
+}
+
+/**
+ * The JSON command endpoint, `ws://HOST:PORT/ws/commands?token=<jwt>`, for clients that do not
+ * speak Yjs (docs/commands.md). Every frame gets exactly one answer; recoverable errors never
+ * close the connection. Commands change room documents through shared/roomDoc, so Yjs clients see
+ * them at once, and joined connections get events derived from every document change.
+ */
+export class CommandServer {
+  readonly #endpoint: SocketEndpoint;
+  readonly #opts: CommandServerOptions;
+  readonly #deps: CommandDeps;
+  readonly #connections = new Set<CommandConnection>();
+  readonly #offUnloaded: () => void;
+
+  constructor(opts: CommandServerOptions) {
+    this.#opts = opts;
+    this.#endpoint = new SocketEndpoint({
+      label: 'command',
+      tokens: opts.tokens,
+      directory: opts.directory,
+      logger: opts.logger,
+      maxPayload: 2 * opts.maxFrameBytes,
+      slots: opts.slots,
+    });
+    const nameOf = (userId: string): string | null => opts.directory.users.get(userId)?.name ?? null;
+    this.#deps = {
+      directory: opts.directory,
+      registry: opts.registry,
+      feeds: new RoomFeeds(nameOf),
+      logger: opts.logger,
+      typingTimeoutMs: opts.typingTimeoutMs ?? COMMAND_TYPING_TIMEOUT_MS,
+      nameOf,
+    };
+    // A joined room unloads only when it failed (or at shutdown): its subscribers must join again.
+    this.#offUnloaded = opts.registry.onUnloaded((roomId) => {
+      this.#deps.feeds.forgetClosed();
+      for (const conn of this.#connections) {
+        const sub = conn.joined.get(roomId);
+        if (!sub || !sub.room.closed) continue;
+        this.#unsubscribe(conn, roomId, { code: 'internal', reason: 'the room was dropped from memory after a storage fault; join it again' });
+      }
+    });
+  }
+
+  /** Takes an HTTP upgrade if its path is /ws/commands; returns false otherwise. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = requestUrl(req);
+    if (url?.pathname !== COMMANDS_PATH) return false;
+    // Room access is checked per command: one connection may join many rooms.
+    this.#endpoint.upgrade(req, socket, head, { token: url.searchParams.get('token'), check: () => ({ ok: true }), open: (ws, user) => this.#accept(ws, user) });
+    return true;
+  }
+
+  #accept(ws: WebSocket, user: AuthUser): void {
+    const { logger, limits, presence, maxFrameBytes } = this.#opts;
+    const conn: CommandConnection = new CommandConnection(ws, user, {
+      maxBufferedBytes: limits.maxBufferedBytes,
+      onSlowConsumer: (buffered) => logger.warn({ user: user.id, conn: conn.id, buffered }, 'command connection closed: slow consumer'),
+    });
+    // One bucket for every frame, at the sync endpoint's update rate: a command is one write.
+    const bucket = new TokenBucket({ capacity: limits.syncBurst, refillPerSecond: limits.syncPerSecond });
+    this.#connections.add(conn);
+    const releasePresence = presence.connect(user.id);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (conn.closed) return;
+      if (!bucket.take()) {
+        const retry = Math.ceil(((1 - bucket.available) * 1000) / limits.syncPerSecond);
+        return conn.fail('error', undefined, commandFailure('rate_limited', `more than ${limits.syncBurst} commands in a burst or ${limits.syncPerSecond} per second`, { retry_after_ms: retry }));
+      }
+      if (isBinary) return conn.fail('error', undefined, commandFailure('invalid_payload', 'binary frames are not part of the command protocol: send JSON text'));
+      const parsed = parseCommandFrame(frameBytes(data), maxFrameBytes);
+      if (!parsed.ok) return conn.fail(parsed.type, parsed.requestId, parsed);
+      const { command, requestId } = parsed;
+      void executeCommand(this.#deps, conn, command).then(
+        (outcome) => (outcome.ok ? conn.answer(command.command, requestId, outcome.data) : conn.fail(command.command, requestId, outcome)),
+        (err: unknown) => {
+          logger.error({ err, user: user.id, command: command.command }, 'command handler failed');
+          conn.fail(command.command, requestId, commandFailure('internal', 'internal error'));
+        },
+      );
+    });
+    ws.on('error', (err) => logger.debug({ err, user: user.id }, 'command socket error'));
+    ws.on('close', (code: number) => {
+      conn.markClosed();
+      for (const sub of conn.joined.values()) sub.end();
+      conn.joined.clear();
+      this.#connections.delete(conn);
+      releasePresence();
+      logger.debug({ user: user.id, conn: conn.id, code }, 'command connection closed');
+    });
+    logger.debug({ user: user.id, conn: conn.id }, 'command connection opened');
+  }
+
+  /** Unsubscribes the user's connections from a room they may no longer open (removed, deactivated). */
+  recheckMember(roomId: string, userId: string): void {
+    for (const conn of this.#connections) {
+      if (conn.user.id !== userId || !conn.joined.has(roomId)) continue;
+      const access = checkRoomAccess(this.#opts.directory, roomId, userId);
+      if (!access.ok) this.#unsubscribe(conn, roomId, { code: access.code, reason: access.reason });
+    }
+  }
+
+  /** Unsubscribes everyone from a room that has become inactive. */
+  recheckRoom(roomId: string): void {
+    for (const userId of new Set([...this.#connections].filter((c) => c.joined.has(roomId)).map((c) => c.user.id))) this.recheckMember(roomId, userId);
+  }
+
+  #unsubscribe(conn: CommandConnection, roomId: string, why: Pick<Extract<RoomEvent, { type: 'unsubscribed' }>['data'], 'code' | 'reason'>): void {
+    const sub = conn.joined.get(roomId);
+    if (!sub) return;
+    sub.end();
+    conn.joined.delete(roomId);
+    conn.send(JSON.stringify({ type: 'unsubscribed', success: true, error: null, data: { room_id: roomId, ...why } }));
+  }
+
+  /** Stops accepting, closes every command connection with 1001 and resolves once all have closed. */
+  close(graceMs?: number): Promise<void> {
+    this.#offUnloaded();
+    return this.#endpoint.close(() => {
+      for (const conn of this.#connections) conn.close('GoingAway', 'server shutting down');
+    }, graceMs);
+  }
+}

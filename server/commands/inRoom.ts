@@ -1,0 +1,61 @@
+import type { Room } from '../sync/Room.ts';
+import { checkRoomAccess } from '../sync/checkRoomAccess.ts';
+import type { Actor } from '../../shared/roomDoc/actor.ts';
+import { type CommandFailure, commandFailure } from './CommandFailure.ts';
+import type { CommandConnection } from './CommandConnection.ts';
+import type { CommandDeps, Outcome } from './CommandDeps.ts';
+
+/** What an operation on the room returns: a failure, or how to build the answer once committed. */
+export type RoomStep = CommandFailure | { readonly ok: true; readonly answer: () => Outcome };
+
+/**
+ * Runs `op` on the room as the connection's user, with the same membership rule as the sync
+ * endpoint (an active member of an active room; the role comes from the directory now, not from
+ * when the socket opened). Whatever `op` applied is committed before the answer is built, so an
+ * answer never reports a change the server could still lose, and reads never show one either.
+ */
+export function inRoom(deps: CommandDeps, conn: CommandConnection, roomId: string, op: (room: Room, actor: Actor) => RoomStep): Promise<Outcome> {
+  const access = checkRoomAccess(deps.directory, roomId, conn.user.id);
+  if (!access.ok) return Promise.resolve(commandFailure(access.code, access.reason));
+  const holder = {};
+  let lease;
+  try {
+    lease = deps.registry.acquire(roomId, holder);
+  } catch (err) {
+    // A room that cannot be loaded (corrupt snapshot, storage fault) fails this command only.
+    deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command: room failed to load');
+    return Promise.resolve(commandFailure('internal', 'internal error'));
+  }
+  const { room, release } = lease;
+  let step: RoomStep;
+  try {
+    step = op(room, { userId: conn.user.id, role: access.role });
+  } catch (err) {
+    release();
+    deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command failed');
+    return Promise.resolve(commandFailure('internal', 'internal error'));
+  }
+  if (!step.ok) {
+    release();
+    return Promise.resolve(step);
+  }
+  const { answer } = step;
+  return new Promise((resolve) => {
+    room.whenCommitted(
+      () => {
+        try {
+          resolve(answer());
+        } catch (err) {
+          deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command answer failed');
+          resolve(commandFailure('internal', 'internal error'));
+        } finally {
+          release();
+        }
+      },
+      () => {
+        release();
+        resolve(commandFailure('internal', 'the server could not store the change; it was not applied'));
+      },
+    );
+  });
+}

@@ -1,0 +1,79 @@
+import type { Room } from '../sync/Room.ts';
+import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
+import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
+import { getMessage } from '../../shared/roomDoc/queries.ts';
+import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
+import type { RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
+import type { CommandPayload } from '../../shared/commands/webSocketCommand.ts';
+import type { ErrorCode } from '../../shared/errors/errorCodes.ts';
+import { commandFailure } from './CommandFailure.ts';
+import type { CommandConnection } from './CommandConnection.ts';
+import type { CommandDeps, Outcome } from './CommandDeps.ts';
+import { type RoomStep, inRoom } from './inRoom.ts';
+
+const ERROR_OF: Record<RoomDocErrorCode, ErrorCode> = {
+  invalid_payload: 'invalid_payload',
+  conflict: 'conflict',
+  not_found: 'not_found',
+  forbidden: 'forbidden',
+  deleted: 'message_deleted',
+};
+
+/** The stored message as the API's ChatMessage, once the change is committed. */
+const answerWith = (deps: CommandDeps, room: Room, id: string) => (): Outcome => {
+  const view = getMessage(room.doc, id);
+  if (!view) return commandFailure('not_found', `no message ${id}`);
+  return { ok: true, data: { message: toChatMessage(view, room.roomId, deps.nameOf) } };
+};
+
+/** The same cap a sync update meets: the room's stored size. */
+function roomFor(room: Room, payload: object): RoomStep | null {
+  const bytes = Buffer.byteLength(JSON.stringify(payload));
+  return room.hasRoomFor(bytes) ? null : commandFailure('document_too_large', `the room document reached its limit of ${room.maxDocBytes} bytes`);
+}
+
+export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'send_message'>): Promise<Outcome> {
+  return inRoom(deps, conn, p.room_id, (room, actor) => {
+    // mayCreateMessage (shared/roomDoc/permissions.ts): system messages come from the server alone.
+    if (p.message_type === 'system') return commandFailure('forbidden', 'system messages come from the server alone');
+    const full = roomFor(room, p);
+    if (full) return full;
+    const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata }, conn.origin);
+    if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
+    return { ok: true, answer: answerWith(deps, room, result.id) };
+  });
+}
+
+export function editMessageCommand(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'edit_message'>): Promise<Outcome> {
+  return inRoom(deps, conn, p.room_id, (room, actor) => {
+    const full = roomFor(room, p);
+    if (full) return full;
+    const result = editMessage(room.doc, actor, { id: p.message_id, content: p.content }, conn.origin);
+    if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
+    return { ok: true, answer: answerWith(deps, room, p.message_id) };
+  });
+}
+
+export function deleteMessageCommand(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'delete_message'>): Promise<Outcome> {
+  return inRoom(deps, conn, p.room_id, (room, actor) => {
+    const result = deleteMessage(room.doc, actor, { id: p.message_id }, conn.origin);
+    if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
+    return { ok: true, answer: answerWith(deps, room, p.message_id) };
+  });
+}
+
+export function reactionCommand(
+  deps: CommandDeps,
+  conn: CommandConnection,
+  p: CommandPayload<'add_reaction'>,
+  add: boolean,
+): Promise<Outcome> {
+  return inRoom(deps, conn, p.room_id, (room, actor) => {
+    const full = add ? roomFor(room, p) : null;
+    if (full) return full;
+    const input = { messageId: p.message_id, reaction: p.reaction };
+    const result = add ? addReaction(room.doc, actor, input, conn.origin) : removeReaction(room.doc, actor, input, conn.origin);
+    if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
+    return { ok: true, answer: answerWith(deps, room, p.message_id) };
+  });
+}

@@ -1,0 +1,71 @@
+import { listMessages } from '../../shared/roomDoc/queries.ts';
+import { markRead, readPosition } from '../../shared/roomDoc/readOps.ts';
+import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
+import { JOIN_ROOM_MESSAGES } from '../../shared/commands/commandAnswers.ts';
+import type { CommandPayload } from '../../shared/commands/webSocketCommand.ts';
+import { checkRoomAccess } from '../sync/checkRoomAccess.ts';
+import { commandFailure } from './CommandFailure.ts';
+import type { CommandConnection } from './CommandConnection.ts';
+import type { CommandDeps, Outcome } from './CommandDeps.ts';
+import { inRoom } from './inRoom.ts';
+import { RoomSubscription } from './RoomSubscription.ts';
+
+export function joinRoom(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'join_room'>): Promise<Outcome> {
+  return inRoom(deps, conn, p.room_id, (room) => ({
+    ok: true,
+    // Subscribing and reading the snapshot in one synchronous step, right after a commit: the
+    // answer holds every committed change and the events carry every later one, none twice.
+    answer: () => {
+      const summary = deps.directory.rooms.getSummary(p.room_id);
+      if (!summary) return commandFailure('not_found', 'no such room');
+      if (!conn.closed && !conn.joined.has(p.room_id)) {
+        const { release } = deps.registry.acquire(p.room_id, conn);
+        conn.joined.set(
+          p.room_id,
+          new RoomSubscription({ room, release, feeds: deps.feeds, user: conn.user, send: (frame) => conn.send(frame), typingTimeoutMs: deps.typingTimeoutMs }),
+        );
+      }
+      const page = listMessages(room.doc, { limit: JOIN_ROOM_MESSAGES });
+      return { ok: true, data: { room: summary, messages: page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf)), has_more: page.hasMore } };
+    },
+  }));
+}
+
+/** Leaving needs no membership: a removed member may still leave (it was unsubscribed already). */
+export function leaveRoom(conn: CommandConnection, p: CommandPayload<'leave_room'>): Promise<Outcome> {
+  const sub = conn.joined.get(p.room_id);
+  if (!sub) return Promise.resolve(commandFailure('not_joined', 'this connection has not joined the room'));
+  sub.end();
+  conn.joined.delete(p.room_id);
+  return Promise.resolve({ ok: true, data: { room_id: p.room_id } });
+}
+
+export function typing(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'typing_start'>, on: boolean): Promise<Outcome> {
+  const access = checkRoomAccess(deps.directory, p.room_id, conn.user.id);
+  if (!access.ok) return Promise.resolve(commandFailure(access.code, access.reason));
+  const sub = conn.joined.get(p.room_id);
+  if (!sub) return Promise.resolve(commandFailure('not_joined', 'join the room before typing in it'));
+  sub.typing(on);
+  return Promise.resolve({ ok: true, data: { room_id: p.room_id } });
+}
+
+export function readMessages(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'read_messages'>): Promise<Outcome> {
+  return inRoom(deps, conn, p.room_id, (room, actor) => {
+    const result = markRead(room.doc, actor, p.last_read_id, conn.origin);
+    if (!result.ok) return commandFailure('not_found', result.message);
+    return {
+      ok: true,
+      answer: () => ({ ok: true, data: { room_id: p.room_id, last_read_id: readPosition(room.doc, actor.userId) ?? p.last_read_id, moved: result.moved } }),
+    };
+  });
+}
+
+export function fetchHistory(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'fetch_history'>): Promise<Outcome> {
+  return inRoom(deps, conn, p.room_id, (room) => ({
+    ok: true,
+    answer: () => {
+      const page = listMessages(room.doc, { beforeId: p.before_id ?? undefined, limit: p.limit });
+      return { ok: true, data: { room_id: p.room_id, messages: page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf)), has_more: page.hasMore } };
+    },
+  }));
+}

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { RoomIdSchema } from '../ids.ts';
+
+/**
+ * `unsubscribed`: the server ended this connection's subscription to a room (the connection stays
+ * open). `code` says why: `not_a_member` (removed or deactivated), `room_inactive`, `not_found`,
+ * or `internal` (the room failed to store a change and was dropped; join again).
+ */
+export const UnsubscribedEventSchema = z.object({
+  room_id: RoomIdSchema,
+  code: z.enum(['not_a_member', 'room_inactive', 'not_found', 'internal']),
+  reason: z.string(),
+});
+export type UnsubscribedEvent = z.infer<typeof UnsubscribedEventSchema>;
