@@ -1,8 +1,10 @@
 import * as awarenessProtocol from 'y-protocols/awareness';
+import { z } from 'zod';
 import type { ChatMessage } from '../shared/models/chatMessage.ts';
 import { ChatMessageSchema } from '../shared/models/chatMessage.ts';
 import type { ChatRoom as ChatRoomModel, ChatRoomCreate } from '../shared/models/chatRoom.ts';
-import type { User } from '../shared/models/user.ts';
+import type { ChatMember, ChatMemberRole } from '../shared/models/chatMember.ts';
+import type { DevLoginResponse, User } from '../shared/models/user.ts';
 import type { UserPresence } from '../shared/models/userPresence.ts';
 import { lastMessage, unreadCount } from '../shared/roomDoc/queries.ts';
 import { toChatMessage } from '../shared/roomDoc/toChatMessage.ts';
@@ -84,6 +86,8 @@ interface BackgroundRoom {
 }
 
 const SUMMARY_DELAY_MS = 25;
+/** Another tab stored something in a room this tab has not opened: refresh its summary after this long. */
+const TAB_SUMMARY_DELAY_MS = 250;
 
 /**
  * The Parley client SDK: a user's rooms, stored on the device and synced with the server.
@@ -111,6 +115,8 @@ export class ChatClient {
   #retiring: Promise<void> | null = null;
   #summaryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #persisted: boolean | null = null;
+  #tabChannel: BroadcastChannel | null = null;
+  #tabTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #closed = false;
 
   private constructor(opts: ChatClientOptions, user: User, store: LocalStore, ownsStore: boolean, lease: ClientIdLease, rows: RoomRow[], channelName: string) {
@@ -160,10 +166,19 @@ export class ChatClient {
     const rows = await store.getRooms();
     const client = new ChatClient(opts, user, store, opts.store === undefined, lease, rows, `parley:${dbName}`);
     if (opts.requestPersistentStorage !== false) void client.#requestPersistence();
+    client.#followOtherTabs();
     void client.refreshRooms().catch(() => {
       // Offline start: the cached list stands; background sync retries on its own schedule.
     });
     return client;
+  }
+
+  /**
+   * Signs in by name on a server that has dev login on (`PARLEY_DEV_LOGIN=1`); rejects with an
+   * ApiError `dev_login_disabled` otherwise. Returns the token to pass to open() via getToken.
+   */
+  static devLogin(serverUrl: string, name: string, opts: { readonly fetch?: typeof fetch } = {}): Promise<DevLoginResponse> {
+    return RestClient.devLogin(serverUrl, name, opts.fetch);
   }
 
   /** The Yjs client id this client writes with (reused across reloads, see docs/client.md). */
@@ -264,6 +279,61 @@ export class ChatClient {
     if (row) await this.store.putRoom({ ...row, unreadCount: 0, lastMessage: null });
   }
 
+  /** A room's active members from the server, cached for offline use; the cache when offline. */
+  async members(roomId: string): Promise<ChatMember[]> {
+    this.#assertOpen();
+    try {
+      const members = await this.#rest.members(roomId);
+      await this.store.putMembers({ roomId, members });
+      return members;
+    } catch (error) {
+      if (error instanceof ClientError && error.code === 'network') return [...((await this.store.getMembers(roomId))?.members ?? [])];
+      throw error;
+    }
+  }
+
+  /** Users whose name starts with `prefix` (at most 20), to add to rooms. */
+  searchUsers(prefix: string): Promise<User[]> {
+    this.#assertOpen();
+    return this.#rest.searchUsers(prefix);
+  }
+
+  /** Adds (or re-adds) a member; owners and admins only (ApiError `forbidden` otherwise). */
+  async addMember(roomId: string, userId: string, role: ChatMemberRole = 'member'): Promise<ChatMember> {
+    this.#assertOpen();
+    const member = await this.#rest.addMember(roomId, userId, role);
+    await this.#afterMembership(roomId);
+    return member;
+  }
+
+  /** Changes a member's role; owners and admins only, within the server's rules (server/http/memberRules.ts). */
+  async setMemberRole(roomId: string, userId: string, role: ChatMemberRole): Promise<ChatMember> {
+    this.#assertOpen();
+    const member = await this.#rest.setMemberRole(roomId, userId, role);
+    await this.#afterMembership(roomId);
+    return member;
+  }
+
+  /** Removes a member (the history keeps their messages); owners and admins only. */
+  async removeMember(roomId: string, userId: string): Promise<void> {
+    this.#assertOpen();
+    await this.#rest.removeMember(roomId, userId);
+    await this.#afterMembership(roomId);
+  }
+
+  /** Leaves a room: the server drops my membership, and the device drops the room and its data. */
+  async leaveRoom(roomId: string): Promise<void> {
+    this.#assertOpen();
+    await this.#rest.leaveRoom(roomId);
+    const open = this.#open.get(roomId);
+    if (open) await (await open.catch(() => null))?.room.close();
+    await this.#background.get(roomId);
+    this.#rows.delete(roomId);
+    await this.store.deleteRoom(roomId);
+    this.#emitRooms();
+    await this.refreshRooms().catch(() => undefined);
+  }
+
   /** Sets my status text (null clears it). */
   setStatus(status: string | null): Promise<UserPresence> {
     this.#assertOpen();
@@ -280,6 +350,16 @@ export class ChatClient {
       if (error instanceof ClientError && error.code === 'network') return this.store.getPresence(userIds);
       throw error;
     }
+  }
+
+  /**
+   * The network is back (the browser's `online` event): reopen every room socket at once instead
+   * of waiting out the backoff or the silence timeout, then refresh the room list and sync.
+   */
+  async reconnectNow(): Promise<void> {
+    this.#assertOpen();
+    for (const open of this.#open.values()) (await open.catch(() => null))?.connection.reconnectNow();
+    await this.refreshRooms().catch(() => undefined);
   }
 
   /** Runs a background sweep now and resolves when it is done (also used by tests). */
@@ -307,6 +387,8 @@ export class ChatClient {
     this.#closed = true;
     await this.#backgroundSync?.stop();
     for (const timer of this.#summaryTimers.values()) clearTimeout(timer);
+    this.#tabChannel?.close();
+    for (const timer of this.#tabTimers.values()) clearTimeout(timer);
     const open = await Promise.allSettled([...this.#open.values()]);
     await Promise.all(open.flatMap((r) => (r.status === 'fulfilled' ? [r.value.room.close()] : [])));
     for (const bg of this.#backgroundRooms.values()) bg.connection.close();
@@ -347,6 +429,13 @@ export class ChatClient {
     if (replica.refusal === null) connection.connect();
     void this.#refreshMembers(room);
     return { room, replica, connection };
+  }
+
+  async #afterMembership(roomId: string): Promise<void> {
+    const open = this.#open.get(roomId);
+    const room = open ? (await open.catch(() => null))?.room : null;
+    if (room && !room.closed) await this.#refreshMembers(room);
+    await this.refreshRooms().catch(() => undefined);
   }
 
   async #refreshMembers(room: ChatRoom): Promise<void> {
@@ -458,9 +547,44 @@ export class ChatClient {
       roomId,
       setTimeout(() => {
         this.#summaryTimers.delete(roomId);
-        void this.#open.get(roomId)?.then((o) => this.#updateSummary(roomId, o.replica));
+        const open = this.#open.get(roomId);
+        if (open) void open.then((o) => this.#updateSummary(roomId, o.replica));
+        else if (!this.#background.has(roomId)) void this.#summaryFromStore(roomId);
       }, SUMMARY_DELAY_MS),
     );
+  }
+
+  /**
+   * Another tab of this user stored something in a room this tab has not opened (a message it
+   * received, a read): the room list here follows from the shared database, with no socket.
+   */
+  #followOtherTabs(): void {
+    if (typeof BroadcastChannel === 'undefined') return;
+    const RoomGrewSchema = z.object({ roomId: z.string() });
+    this.#tabChannel = new BroadcastChannel(this.#channelName);
+    this.#tabChannel.onmessage = (event: MessageEvent<unknown>) => {
+      const grew = RoomGrewSchema.safeParse(event.data);
+      const roomId = grew.success ? grew.data.roomId : null;
+      if (roomId === null || !this.#rows.has(roomId) || this.#open.has(roomId) || this.#tabTimers.has(roomId)) return;
+      // Loading a room from the store costs more than reading an open one: once per burst.
+      this.#tabTimers.set(
+        roomId,
+        setTimeout(() => {
+          this.#tabTimers.delete(roomId);
+          this.#scheduleSummary(roomId);
+        }, TAB_SUMMARY_DELAY_MS),
+      );
+    };
+  }
+
+  async #summaryFromStore(roomId: string): Promise<void> {
+    try {
+      const replica = await RoomReplica.load(this.store, roomId, this.#lease.clientId);
+      this.#updateSummary(roomId, replica);
+      await replica.close();
+    } catch (error) {
+      this.#events.emit('error', error instanceof ClientError ? error : new ClientError('storage_failed', String(error), error));
+    }
   }
 
   #updateSummary(roomId: string, replica: RoomReplica): void {

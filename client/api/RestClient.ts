@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { ApiErrorBodySchema } from '../../shared/errors/errorCodes.ts';
-import { ChatMemberListSchema, type ChatMember } from '../../shared/models/chatMember.ts';
+import { ChatMemberListSchema, ChatMemberSchema, type ChatMember, type ChatMemberRole } from '../../shared/models/chatMember.ts';
 import { ChatRoomListSchema, ChatRoomSchema, type ChatRoom, type ChatRoomCreate } from '../../shared/models/chatRoom.ts';
+import { DevLoginResponseSchema, UserListSchema, type DevLoginResponse, type User } from '../../shared/models/user.ts';
 import { PresenceListSchema, UserPresenceSchema, type UserPresence } from '../../shared/models/userPresence.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import type { TokenProvider } from '../sync/RoomConnection.ts';
@@ -53,19 +54,50 @@ export class RestClient {
     return this.#call('PUT', '/api/me/status', UserPresenceSchema, { status });
   }
 
-  async #call<S extends z.ZodType>(method: string, route: string, schema: S, body?: unknown, renew = false): Promise<z.infer<S>> {
-    const token = await this.#getToken({ renew });
+  addMember(roomId: string, userId: string, role: ChatMemberRole): Promise<ChatMember> {
+    return this.#call('POST', `${roomPath(roomId)}/members`, ChatMemberSchema, { user_id: userId, role });
+  }
+
+  setMemberRole(roomId: string, userId: string, role: ChatMemberRole): Promise<ChatMember> {
+    return this.#call('PATCH', `${roomPath(roomId)}/members/${encodeURIComponent(userId)}`, ChatMemberSchema, { role });
+  }
+
+  async removeMember(roomId: string, userId: string): Promise<void> {
+    await this.#call('DELETE', `${roomPath(roomId)}/members/${encodeURIComponent(userId)}`, null);
+  }
+
+  async leaveRoom(roomId: string): Promise<void> {
+    await this.#call('POST', `${roomPath(roomId)}/leave`, null);
+  }
+
+  async searchUsers(prefix: string): Promise<User[]> {
+    const query = new URLSearchParams({ q: prefix });
+    return (await this.#call('GET', `/api/users?${query}`, UserListSchema)).users;
+  }
+
+  /** POST /api/auth/dev-login: needs no token; the server refuses it unless dev login is on. */
+  static async devLogin(baseUrl: string, name: string, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): Promise<DevLoginResponse> {
+    const rest = new RestClient(baseUrl, () => '', fetchImpl);
+    return rest.#call('POST', '/api/auth/dev-login', DevLoginResponseSchema, { name }, true, false);
+  }
+
+  /** `schema` null: an answer with no body (204). */
+  async #call<S extends z.ZodType>(method: string, route: string, schema: S, body?: unknown, renew?: boolean, auth?: boolean): Promise<z.infer<S>>;
+  async #call(method: string, route: string, schema: null, body?: unknown, renew?: boolean, auth?: boolean): Promise<void>;
+  async #call<S extends z.ZodType>(method: string, route: string, schema: S | null, body?: unknown, renew = false, auth = true): Promise<z.infer<S> | void> {
+    const token = auth ? await this.#getToken({ renew }) : null;
     let res: Response;
     try {
       res = await this.#fetch(this.#baseUrl + route, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
       throw new ClientError('network', `${method} ${route}: ${error instanceof Error ? error.message : String(error)}`, error);
     }
-    if (res.status === 401 && !renew) return this.#call(method, route, schema, body, true);
+    if (res.status === 401 && !renew && auth) return schema === null ? this.#call(method, route, null, body, true) : this.#call(method, route, schema, body, true);
+    if (res.ok && schema === null) return;
     const json: unknown = await res.json().catch(() => null);
     if (!res.ok) {
       const problem = ApiErrorBodySchema.safeParse(json);
@@ -73,8 +105,11 @@ export class RestClient {
         ? new ApiError(res.status, problem.data.error.code, problem.data.error.message)
         : new ApiError(res.status, 'unknown', `${method} ${route} failed`);
     }
+    if (schema === null) return;
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new ClientError('invalid_data', `${method} ${route}: unexpected answer (${parsed.error.issues[0]?.message ?? 'invalid'})`);
     return parsed.data;
   }
 }
+
+const roomPath = (roomId: string): string => `/api/rooms/${encodeURIComponent(roomId)}`;

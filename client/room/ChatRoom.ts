@@ -11,8 +11,9 @@ import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { getMessage, lastMessage, listMessages, unreadCount } from '../../shared/roomDoc/queries.ts';
+import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
-import { markRead, readPosition } from '../../shared/roomDoc/readOps.ts';
+import { markRead, readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import type { Failure, RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import { ClientError } from '../errors/ClientError.ts';
@@ -111,9 +112,21 @@ export class ChatRoom {
     return this.#d.replica.doc;
   }
 
-  /** The newest `limit` messages before `beforeId` (or the newest overall), oldest first. */
-  messages({ beforeId, limit = 50 }: { beforeId?: string; limit?: number } = {}): { messages: ClientMessage[]; hasMore: boolean } {
+  /**
+   * The newest `limit` messages before `beforeId` (or the newest overall), oldest first; with
+   * `afterId` instead, the oldest `limit` messages after it (paging forward again after paging
+   * back), and `hasMore` says whether newer ones follow. Both are O(log n + limit).
+   */
+  messages({ beforeId, afterId, limit = 50 }: { beforeId?: string; afterId?: string; limit?: number } = {}): { messages: ClientMessage[]; hasMore: boolean } {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new ClientError('invalid_payload', 'limit must be an integer from 1 to 1000');
+    if (afterId !== undefined) {
+      if (beforeId !== undefined) throw new ClientError('invalid_payload', 'give beforeId or afterId, not both');
+      const index = roomIndex(this.doc);
+      const start = index.upperBound(afterId);
+      const end = Math.min(index.size, start + limit);
+      const views = index.idsBetween(start, end).flatMap((id) => getMessage(this.doc, id) ?? []);
+      return { messages: views.map((view) => this.#toClient(view)), hasMore: end < index.size };
+    }
     const page = listMessages(this.doc, beforeId === undefined ? { limit } : { beforeId, limit });
     return { messages: page.messages.map((view) => this.#toClient(view)), hasMore: page.hasMore };
   }
@@ -187,6 +200,16 @@ export class ChatRoom {
   /** A user's read position (the newest message id they read, on any device); mine by default. */
   readPosition(userId: string = this.#d.user.id): string | null {
     return readPosition(this.doc, userId);
+  }
+
+  /** Every member's read position (user id -> newest message id read), for read receipts. */
+  readPositions(): Map<string, string> {
+    return readPositions(this.doc);
+  }
+
+  /** Whether I may delete other people's messages and manage members (owner or admin here). */
+  get myRole(): ChatMemberRole {
+    return this.#actor().role;
   }
 
   unreadCount(): number {

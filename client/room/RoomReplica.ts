@@ -292,6 +292,10 @@ export class RoomReplica implements SyncPeer {
       if (local.length > 0) {
         this.#connection?.sendUpdate(local.length === 1 ? local[0]! : Y.mergeUpdates(local));
         this.#channel?.postMessage({ roomId: this.roomId });
+      } else {
+        // Only what the server sent: other tabs with the room open get it on their own socket, but
+        // tabs without it open refresh their room list from the store (ChatClient).
+        this.#channel?.postMessage({ roomId: this.roomId, remote: true });
       }
       for (const q of batch) q.stored.resolve();
       if (this.#logEntries >= this.#policy.maxEntries || this.#logBytes >= this.#policy.maxBytes) void this.#compactInBackground();
@@ -340,6 +344,7 @@ export class RoomReplica implements SyncPeer {
 
   #onTabMessage(data: unknown): void {
     if (typeof data !== 'object' || data === null || (data as { roomId?: unknown }).roomId !== this.roomId) return;
+    if ((data as { remote?: unknown }).remote === true) return;
     // Reads are chained so two messages never apply the same range twice concurrently.
     this.#tabReads = this.#tabReads.then(() => this.#readFromTabs()).catch((error: unknown) => {
       this.#events.emit('error', storageError(error, `reading room ${this.roomId} written by another tab`));

@@ -135,6 +135,25 @@ export class RoomConnection {
     void this.#open();
   }
 
+  /**
+   * Drops the socket (which may be dead without knowing it: after a network change no close
+   * arrives until the silence timeout) and connects again at once, backoff reset. For the
+   * browser's `online` event.
+   */
+  reconnectNow(): void {
+    // Already fetching a token for a new socket: that socket is the fresh one.
+    if (this.#closed || this.#stopped || (this.#state === 'connecting' && !this.#ws)) return;
+    this.#clearRetry();
+    this.#attempt = 0;
+    if (this.#ws) {
+      this.#dropSocket(CloseCode.Normal, 'reconnecting');
+      this.#onClose(CloseCode.GoingAway, 'reconnecting');
+      this.#clearRetry();
+    }
+    this.#setState('offline');
+    this.connect();
+  }
+
   /** Sends a stored local update, if the handshake is done (else the next syncStep2 carries it). */
   sendUpdate(update: Uint8Array): void {
     if (!this.#handshakeSent) return;
