@@ -1,8 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
 
-// One config for Vite (the web app, added with the client) and Vitest.
+const root = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
+/** `npm run dev` proxies the API and sockets to a running sync server (scripts/dev.ts starts one). */
+const devServer = process.env.PARLEY_DEV_SERVER ?? 'http://127.0.0.1:8787';
+/** Paths the service worker must never answer with the app shell: they belong to the server. */
+const SERVER_PATHS = [/^\/api\//, /^\/sync\//, /^\/ws/, /^\/healthz/];
+
+// One config for Vite (the web app in client/ui) and Vitest (every test, from the project root).
 export default defineConfig({
+  root: root('./client/ui'),
+  build: {
+    outDir: root('./dist/app'),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+  },
+  server: {
+    proxy: {
+      '/api': devServer,
+      '/healthz': devServer,
+      '/sync': { target: devServer, ws: true },
+      '/ws': { target: devServer, ws: true },
+    },
+  },
+  plugins: [
+    VitePWA({
+      strategies: 'generateSW',
+      registerType: 'autoUpdate',
+      injectRegister: false,
+      includeAssets: ['icon.svg'],
+      manifest: {
+        name: 'Parley',
+        short_name: 'Parley',
+        description: 'Chat that works offline',
+        theme_color: '#4f46e5',
+        background_color: '#ffffff',
+        display: 'standalone',
+        start_url: '/',
+        icons: [{ src: 'icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,webmanifest}'],
+        navigateFallback: 'index.html',
+        navigateFallbackDenylist: SERVER_PATHS,
+        cleanupOutdatedCaches: true,
+        clientsClaim: true,
+        skipWaiting: true,
+      },
+    }),
+  ],
   test: {
+    root: root('.'),
     include: ['test/**/*.test.ts'],
     environment: 'node',
     // Integration tests start real servers on port 0; give them room on a 2-core machine.

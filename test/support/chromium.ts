@@ -33,3 +33,7 @@ export async function launchChromium(): Promise<Browser> {
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS });
 }
+
+/** A browser suite's name, carrying the reason when it is skipped (no browser and not CI). */
+export const browserSuiteName = (name: string): string =>
+  browserTestsRun() ? name : `${name} (skipped: no Chromium at ${CHROMIUM_PATH}; apt-get install -y chromium)`;

@@ -1,0 +1,267 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import type { ClientMessage } from '../../room/ChatRoom.ts';
+import { dayLabel } from '../format/formatTime.ts';
+import { icons } from '../format/icons.ts';
+import { layoutMessages, readReceipts } from '../format/messageRows.ts';
+import { base, tokens } from '../theme.ts';
+import type { Reader } from './parley-message.ts';
+import './parley-message.ts';
+
+/** How close to an edge (px) scrolling loads the next page. */
+const EDGE_PX = 400;
+
+/**
+ * The message scroller. It renders only the window RoomController gives it, asks for more at
+ * either edge (`load-older`, `load-newer`), keeps the message under the reader still while pages
+ * come and go, sticks to the bottom while the reader is there, and reports it (`at-bottom`).
+ */
+export class ParleyMessageList extends LitElement {
+  static override properties = {
+    messages: { attribute: false },
+    hasOlder: { type: Boolean },
+    hasNewer: { type: Boolean },
+    myId: { attribute: false },
+    isManager: { type: Boolean },
+    readPositions: { attribute: false },
+    nameOf: { attribute: false },
+    roomId: { attribute: false },
+  };
+  declare messages: readonly ClientMessage[];
+  declare hasOlder: boolean;
+  declare hasNewer: boolean;
+  declare myId: string;
+  declare isManager: boolean;
+  declare readPositions: ReadonlyMap<string, string>;
+  declare nameOf: (userId: string) => string;
+  declare roomId: string | null;
+  #atBottom = true;
+  #anchor: { id: string; top: number } | null = null;
+  #painted: string | null = null;
+  #requested = false;
+  #settling = false;
+
+  constructor() {
+    super();
+    this.messages = [];
+    this.hasOlder = false;
+    this.hasNewer = false;
+    this.myId = '';
+    this.isManager = false;
+    this.readPositions = new Map();
+    this.nameOf = (id) => id;
+    this.roomId = null;
+  }
+
+  static override styles = [
+    tokens,
+    base,
+    css`
+      :host {
+        display: block;
+        position: relative;
+        min-height: 0;
+      }
+      .scroller {
+        height: 100%;
+        overflow-y: auto;
+        overflow-anchor: none;
+        overscroll-behavior: contain;
+        padding-bottom: 12px;
+      }
+      .day {
+        display: flex;
+        align-items: center;
+        gap: 12px;
+        margin: 18px 20px 6px;
+        font-size: 12px;
+        font-weight: 600;
+        color: var(--text-muted);
+      }
+      .day::before,
+      .day::after {
+        content: '';
+        flex: 1;
+        border-top: 1px solid var(--border);
+      }
+      .edge {
+        padding: 16px;
+        text-align: center;
+        font-size: 13px;
+        color: var(--text-faint);
+      }
+      .start {
+        padding: 32px 20px 8px;
+      }
+      .start h2 {
+        margin: 0 0 4px;
+        font-size: 18px;
+      }
+      .start p {
+        margin: 0;
+        color: var(--text-muted);
+        font-size: 14px;
+      }
+      .jump {
+        position: absolute;
+        right: 20px;
+        bottom: 14px;
+        display: inline-flex;
+        align-items: center;
+        gap: 6px;
+        border: 1px solid var(--border);
+        border-radius: 18px;
+        background: var(--bg);
+        box-shadow: var(--shadow);
+        padding: 7px 12px;
+        font-size: 13px;
+        font-weight: 600;
+      }
+    `,
+  ];
+
+  override render() {
+    const rows = layoutMessages(this.messages, (iso) => dayLabel(iso));
+    const ids = this.messages.map((m) => m.id);
+    const receipts = readReceipts(this.readPositions, ids, new Set([this.myId]));
+    return html`<div class="scroller" data-testid="message-scroller" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" tabindex="0" @scroll=${this.#onScroll}>
+        ${this.hasOlder
+          ? html`<div class="edge" aria-hidden="true">Loading earlier messages…</div>`
+          : html`<div class="start"><h2>This is the start of the conversation</h2><p>Messages are kept on this device and synced when you are online.</p></div>`}
+        ${repeat(
+          rows,
+          (row) => row.message.id,
+          (row) => html`${row.day ? html`<div class="day" role="separator">${row.day}</div>` : nothing}<parley-message
+              data-message-id=${row.message.id}
+              data-state=${row.message.state.state}
+              .message=${row.message}
+              .groupStart=${row.groupStart}
+              .mine=${row.message.sender_id === this.myId}
+              .canDelete=${this.isManager}
+              .readers=${this.#readers(receipts.get(row.message.id), row.message.sender_id)}
+              .nameOf=${this.nameOf}
+              .myId=${this.myId}
+            ></parley-message>`,
+        )}
+        ${this.hasNewer ? html`<div class="edge" aria-hidden="true">Loading newer messages…</div>` : nothing}
+      </div>
+      ${this.hasNewer || !this.#atBottom
+        ? html`<button class="jump" @click=${this.#jump}>${icons.arrowDown(15)} Jump to latest</button>`
+        : nothing}`;
+  }
+
+  /** Who has read up to this message; its sender obviously has, so is not listed. */
+  #readers(ids: readonly string[] | undefined, senderId: string | null): readonly Reader[] {
+    const others = ids?.filter((id) => id !== senderId);
+    return others && others.length > 0 ? others.map((id) => ({ id, name: this.nameOf(id) })) : EMPTY;
+  }
+
+  get #scroller(): HTMLElement | null {
+    return this.renderRoot.querySelector('.scroller');
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('roomId')) {
+      this.#atBottom = true;
+      this.#anchor = null;
+      if (this.roomId === null) this.#painted = null;
+    }
+    // While the last update's rows are still rendering, the DOM is half-built: keep its anchor.
+    if (this.#settling) return;
+    // Remember the first message in view, to put it back where it was after the update.
+    this.#anchor = null;
+    const scroller = this.#scroller;
+    if (!scroller || this.#atBottom) return;
+    const top = scroller.getBoundingClientRect().top;
+    for (const row of scroller.querySelectorAll<HTMLElement>('parley-message')) {
+      const rect = row.getBoundingClientRect();
+      if (rect.bottom > top) {
+        this.#anchor = { id: row.dataset.messageId ?? '', top: rect.top - top };
+        return;
+      }
+    }
+  }
+
+  protected override async updated(changed: PropertyValues<this>): Promise<void> {
+    const scroller = this.#scroller;
+    if (!scroller || this.#settling) return;
+    this.#settling = true;
+    try {
+      await this.#rowsRendered(scroller);
+    } finally {
+      this.#settling = false;
+    }
+    this.#requested = false;
+    if (this.#atBottom && !this.hasNewer) {
+      scroller.scrollTop = scroller.scrollHeight;
+    } else if (this.#anchor) {
+      const row = scroller.querySelector<HTMLElement>(`parley-message[data-message-id="${CSS.escape(this.#anchor.id)}"]`);
+      if (row) {
+        const now = row.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+        scroller.scrollTop += now - this.#anchor.top;
+      }
+    }
+    this.#anchor = null;
+    if (this.roomId && this.#painted !== this.roomId && (changed.has('roomId') || changed.has('messages'))) {
+      const roomId = this.roomId;
+      this.#painted = roomId;
+      requestAnimationFrame(() => this.dispatchEvent(new CustomEvent('painted', { detail: roomId })));
+    }
+    this.#checkEdges(scroller);
+  }
+
+  /** Rows render their own shadow content a microtask after the list; measure only once all have. */
+  async #rowsRendered(scroller: HTMLElement): Promise<void> {
+    for (;;) {
+      await this.updateComplete;
+      const rows = [...scroller.querySelectorAll<ParleyMessageLike>('parley-message')];
+      await Promise.all(rows.map((m) => m.updateComplete));
+      if (!this.isUpdatePending && !rows.some((m) => m.isUpdatePending)) return;
+    }
+  }
+
+  #onScroll(): void {
+    const scroller = this.#scroller;
+    if (!scroller) return;
+    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 24;
+    if (atBottom !== this.#atBottom) {
+      this.#atBottom = atBottom;
+      this.dispatchEvent(new CustomEvent('at-bottom', { detail: atBottom && !this.hasNewer }));
+      this.requestUpdate();
+    }
+    this.#checkEdges(scroller);
+  }
+
+  #checkEdges(scroller: HTMLElement): void {
+    if (this.#requested) return;
+    if (this.hasOlder && scroller.scrollTop < EDGE_PX) {
+      this.#requested = true;
+      this.dispatchEvent(new CustomEvent('load-older'));
+    } else if (this.hasNewer && scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < EDGE_PX) {
+      this.#requested = true;
+      this.dispatchEvent(new CustomEvent('load-newer'));
+    }
+  }
+
+  #jump(): void {
+    this.#atBottom = true;
+    this.dispatchEvent(new CustomEvent('jump-latest'));
+    this.dispatchEvent(new CustomEvent('at-bottom', { detail: true }));
+    this.requestUpdate();
+  }
+
+  /** Scrolls to the newest message (after sending). */
+  stickToBottom(): void {
+    this.#atBottom = true;
+    this.requestUpdate();
+  }
+}
+
+interface ParleyMessageLike extends HTMLElement {
+  readonly updateComplete: Promise<boolean>;
+  readonly isUpdatePending: boolean;
+}
+
+const EMPTY: readonly Reader[] = [];
+
+customElements.define('parley-message-list', ParleyMessageList);

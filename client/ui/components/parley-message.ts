@@ -1,0 +1,369 @@
+import { LitElement, css, html, nothing } from 'lit';
+import type { ClientMessage } from '../../room/ChatRoom.ts';
+import { clockTime } from '../format/formatTime.ts';
+import { icons } from '../format/icons.ts';
+import { base, tokens } from '../theme.ts';
+import './parley-avatar.ts';
+import './parley-emoji-picker.ts';
+
+export type MessageAction =
+  | { readonly action: 'edit'; readonly id: string; readonly content: string }
+  | { readonly action: 'delete' | 'retry' | 'discard'; readonly id: string }
+  | { readonly action: 'react'; readonly id: string; readonly reaction: string };
+
+export interface Reader {
+  readonly id: string;
+  readonly name: string;
+}
+
+/**
+ * One message row: sender, time, text or the deleted placeholder, reactions, delivery state,
+ * read receipts and hover actions. Emits `message-action` (MessageAction).
+ */
+export class ParleyMessage extends LitElement {
+  static override properties = {
+    message: { attribute: false },
+    groupStart: { type: Boolean, attribute: 'group-start' },
+    mine: { type: Boolean },
+    canDelete: { type: Boolean, attribute: 'can-delete' },
+    readers: { attribute: false },
+    nameOf: { attribute: false },
+    myId: { attribute: false },
+    editing: { state: true },
+    picking: { state: true },
+  };
+  declare message: ClientMessage;
+  declare groupStart: boolean;
+  declare mine: boolean;
+  declare canDelete: boolean;
+  declare readers: readonly Reader[];
+  declare nameOf: (userId: string) => string;
+  declare myId: string;
+  declare editing: boolean;
+  declare picking: boolean;
+
+  constructor() {
+    super();
+    this.groupStart = true;
+    this.mine = false;
+    this.canDelete = false;
+    this.readers = [];
+    this.nameOf = (id) => id;
+    this.myId = '';
+    this.editing = false;
+    this.picking = false;
+  }
+
+  static override styles = [
+    tokens,
+    base,
+    css`
+      :host {
+        display: block;
+      }
+      .row {
+        position: relative;
+        display: grid;
+        grid-template-columns: 40px 1fr;
+        column-gap: 10px;
+        padding: 2px 20px 2px 16px;
+      }
+      .row.start {
+        margin-top: 10px;
+        padding-top: 4px;
+      }
+      .row:hover,
+      .row:focus-within {
+        background: var(--bg-subtle);
+      }
+      .gutter {
+        font-size: 11px;
+        color: transparent;
+        text-align: right;
+        padding-top: 3px;
+        user-select: none;
+      }
+      .row:hover .gutter {
+        color: var(--text-faint);
+      }
+      .head {
+        display: flex;
+        align-items: baseline;
+        gap: 8px;
+        margin-bottom: 1px;
+      }
+      .sender {
+        font-weight: 650;
+        font-size: 15px;
+      }
+      .time {
+        font-size: 12px;
+        color: var(--text-faint);
+      }
+      .content {
+        font-size: 15px;
+        line-height: 1.45;
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+      }
+      .edited {
+        font-size: 12px;
+        color: var(--text-faint);
+        margin-left: 4px;
+      }
+      .deleted {
+        font-style: italic;
+        color: var(--text-faint);
+        font-size: 14px;
+      }
+      .system {
+        color: var(--text-muted);
+        font-size: 13px;
+        text-align: center;
+        padding: 6px 16px;
+      }
+      .meta {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 6px;
+        margin-top: 4px;
+      }
+      .meta:empty {
+        display: none;
+      }
+      .reaction {
+        display: inline-flex;
+        align-items: center;
+        gap: 5px;
+        height: 26px;
+        padding: 0 8px;
+        border-radius: 13px;
+        border: 1px solid var(--border);
+        background: var(--bg);
+        font-size: 13px;
+      }
+      .reaction[aria-pressed='true'] {
+        border-color: #c7c9fb;
+        background: var(--accent-soft);
+        color: var(--accent);
+      }
+      .reaction .count {
+        font-weight: 600;
+        font-size: 12px;
+      }
+      .state {
+        display: inline-flex;
+        align-items: center;
+        gap: 4px;
+        margin-left: 6px;
+        vertical-align: -2px;
+        color: var(--text-faint);
+      }
+      .state.sent {
+        color: var(--success);
+      }
+      .rejected {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px;
+        margin-top: 6px;
+        padding: 8px 10px;
+        border-radius: var(--radius);
+        background: var(--danger-soft);
+        color: var(--danger);
+        font-size: 13px;
+      }
+      .rejected button {
+        border: 1px solid currentColor;
+        background: transparent;
+        border-radius: 6px;
+        padding: 3px 10px;
+        font-size: 12px;
+        font-weight: 600;
+      }
+      .readers {
+        display: flex;
+        justify-content: flex-end;
+        align-items: center;
+        gap: 3px;
+        margin-top: 2px;
+        font-size: 11px;
+        color: var(--text-faint);
+      }
+      .actions {
+        position: absolute;
+        top: -14px;
+        right: 20px;
+        gap: 2px;
+        padding: 2px;
+        background: var(--bg);
+        border: 1px solid var(--border);
+        border-radius: var(--radius);
+        box-shadow: 0 1px 3px rgb(16 16 24 / 8%);
+      }
+      /* Hidden by opacity, not display, so keyboard users can still Tab to the actions. */
+      .actions {
+        display: flex;
+        opacity: 0;
+        pointer-events: none;
+      }
+      .row:hover .actions,
+      .row:focus-within .actions,
+      .actions.open {
+        opacity: 1;
+        pointer-events: auto;
+      }
+      .picker {
+        position: absolute;
+        z-index: 5;
+        top: 20px;
+        right: 20px;
+      }
+      textarea {
+        width: 100%;
+        min-height: 64px;
+        resize: vertical;
+        line-height: 1.45;
+      }
+      .edit-hint {
+        font-size: 12px;
+        color: var(--text-muted);
+        margin-top: 4px;
+      }
+      @media (hover: none) {
+        .actions {
+          opacity: 1;
+          pointer-events: auto;
+          position: static;
+          box-shadow: none;
+          border: 0;
+          background: transparent;
+          grid-column: 2;
+          justify-self: end;
+        }
+      }
+    `,
+  ];
+
+  override render() {
+    const m = this.message;
+    if (m.message_type === 'system') return html`<div class="system">${m.content}</div>`;
+    const sender = m.sender_name ?? (m.sender_id ? this.nameOf(m.sender_id) : 'Unknown');
+    return html`<article
+      class="row ${this.groupStart ? 'start' : ''}"
+      aria-label=${`${sender} at ${clockTime(m.created_at)}${m.is_deleted ? ', deleted' : ''}${m.is_edited ? ', edited' : ''}`}
+      tabindex="-1"
+    >
+      ${this.groupStart
+        ? html`<parley-avatar .name=${sender} .userKey=${m.sender_id ?? sender} size="36"></parley-avatar>`
+        : html`<div class="gutter" aria-hidden="true">${clockTime(m.created_at)}</div>`}
+      <div>
+        ${this.groupStart ? html`<div class="head"><span class="sender">${sender}</span><time class="time" datetime=${m.created_at}>${clockTime(m.created_at)}</time></div>` : nothing}
+        ${this.editing ? this.#editor() : this.#content()}
+        <div class="meta">${this.#reactions()}</div>
+        ${m.state.state === 'rejected'
+          ? html`<div class="rejected" role="alert" data-testid="rejected">
+              ${icons.alert(15)}<span>Not sent: ${m.state.reason} (${m.state.code})</span>
+              <button @click=${() => this.#emit({ action: 'retry', id: m.id })}>Retry</button>
+              <button @click=${() => this.#emit({ action: 'discard', id: m.id })}>Discard</button>
+            </div>`
+          : nothing}
+        ${this.readers.length > 0
+          ? html`<div class="readers" data-testid="read-receipts" aria-label=${`Seen by ${this.readers.map((r) => r.name).join(', ')}`}>
+              <span>Seen by</span>
+              ${this.readers.slice(0, 5).map((r) => html`<parley-avatar .name=${r.name} .userKey=${r.id} size="16" title=${r.name}></parley-avatar>`)}
+              ${this.readers.length > 5 ? html`<span>+${this.readers.length - 5}</span>` : nothing}
+            </div>`
+          : nothing}
+      </div>
+      ${m.is_deleted || this.editing ? nothing : this.#actions()}
+    </article>`;
+  }
+
+  #content() {
+    const m = this.message;
+    if (m.is_deleted) return html`<div class="deleted" data-testid="deleted">This message was deleted${this.#state()}</div>`;
+    return html`<div class="content">${m.content}${m.is_edited ? html`<span class="edited" data-testid="edited">(edited)</span>` : nothing}${this.#state()}</div>`;
+  }
+
+  #state() {
+    if (!this.mine) return nothing;
+    switch (this.message.state.state) {
+      case 'pending':
+        return html`<span class="state pending" role="img" aria-label="Sending" title="Sending">${icons.clock(13)}</span>`;
+      case 'sent':
+        return html`<span class="state sent" role="img" aria-label="Sent" title="Sent">${icons.check(14)}</span>`;
+      case 'rejected':
+        return html`<span class="state" style="color:var(--danger)" role="img" aria-label="Not sent">${icons.alert(13)}</span>`;
+    }
+  }
+
+  #reactions() {
+    const entries = Object.entries(this.message.reactions).filter(([, users]) => users.length > 0);
+    return entries.map(([reaction, users]) => {
+      const names = users.map((id) => (id === this.myId ? 'You' : this.nameOf(id)));
+      const mine = users.includes(this.myId);
+      return html`<button
+        class="reaction"
+        data-reaction=${reaction}
+        aria-pressed=${String(mine)}
+        title=${names.join(', ')}
+        aria-label=${`${reaction} ${users.length}: ${names.join(', ')}`}
+        @click=${() => this.#emit({ action: 'react', id: this.message.id, reaction })}
+      >
+        <span>${reaction}</span><span class="count">${users.length}</span>
+      </button>`;
+    });
+  }
+
+  #actions() {
+    const m = this.message;
+    return html`<div class="actions ${this.picking ? 'open' : ''}" role="toolbar" aria-label="Message actions">
+        <button class="icon-button" aria-label="Add reaction" aria-haspopup="menu" aria-expanded=${String(this.picking)} title="Add reaction" @click=${() => (this.picking = !this.picking)}>${icons.smile(17)}</button>
+        ${this.mine ? html`<button class="icon-button" aria-label="Edit message" title="Edit" @click=${() => (this.editing = true)}>${icons.pencil(16)}</button>` : nothing}
+        ${this.mine || this.canDelete ? html`<button class="icon-button" aria-label="Delete message" title="Delete" @click=${() => this.#emit({ action: 'delete', id: m.id })}>${icons.trash(16)}</button>` : nothing}
+      </div>
+      ${this.picking
+        ? html`<parley-emoji-picker
+            class="picker"
+            @pick=${(e: CustomEvent<string>) => {
+              this.picking = false;
+              this.#emit({ action: 'react', id: m.id, reaction: e.detail });
+            }}
+            @close=${() => (this.picking = false)}
+          ></parley-emoji-picker>`
+        : nothing}`;
+  }
+
+  #editor() {
+    return html`<textarea aria-label="Edit message" .value=${this.message.content} @keydown=${this.#editKey}></textarea>
+      <div class="edit-hint">Enter to save · Escape to cancel</div>`;
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('editing') && this.editing) {
+      const area = this.renderRoot.querySelector('textarea');
+      area?.focus();
+      area?.setSelectionRange(area.value.length, area.value.length);
+    }
+  }
+
+  #editKey(event: KeyboardEvent): void {
+    if (event.key === 'Escape') {
+      this.editing = false;
+      return;
+    }
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    const content = (event.target as HTMLTextAreaElement).value.trim();
+    this.editing = false;
+    if (content && content !== this.message.content) this.#emit({ action: 'edit', id: this.message.id, content });
+  }
+
+  #emit(detail: MessageAction): void {
+    this.dispatchEvent(new CustomEvent<MessageAction>('message-action', { detail, bubbles: true, composed: true }));
+  }
+}
+customElements.define('parley-message', ParleyMessage);

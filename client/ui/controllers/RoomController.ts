@@ -1,0 +1,324 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ChatClient } from '../../ChatClient.ts';
+import type { ChatRoom, ClientMessage, TypingUser } from '../../room/ChatRoom.ts';
+import type { ChatMember, ChatMemberRole } from '../../../shared/models/chatMember.ts';
+import type { User } from '../../../shared/models/user.ts';
+import type { UserPresence } from '../../../shared/models/userPresence.ts';
+import type { ConnectionState } from '../../sync/RoomConnection.ts';
+import { ClientError } from '../../errors/ClientError.ts';
+
+/** Messages per page when scrolling through history. */
+export const PAGE_SIZE = 50;
+/** Most messages rendered at once: pages far from the viewport are dropped, so cost stays flat. */
+export const MAX_WINDOW = 200;
+
+/**
+ * The rendered window: the `size` messages before `endBefore` (null: the newest ones). Scrolling
+ * back grows it by pages and drops pages at the far end once it holds MAX_WINDOW.
+ */
+interface MessageWindow {
+  readonly endBefore: string | null;
+  readonly size: number;
+}
+
+/**
+ * One open room for the room view: a bounded window of its messages, their states, typing,
+ * presence, members and read positions. Every SDK subscription of the room view lives here.
+ */
+export class RoomController implements ReactiveController {
+  readonly #host: ReactiveControllerHost;
+  room: ChatRoom | null = null;
+  roomId: string | null = null;
+  /** The room whose messages `messages` holds: null until the opened room was first read. */
+  loadedRoomId: string | null = null;
+  messages: readonly ClientMessage[] = [];
+  hasOlder = false;
+  /** Whether newer messages exist below the window (after paging far back). */
+  hasNewer = false;
+  typing: readonly TypingUser[] = [];
+  presence: ReadonlyMap<string, UserPresence> = new Map();
+  members: readonly ChatMember[] = [];
+  readPositions: ReadonlyMap<string, string> = new Map();
+  myReadPosition: string | null = null;
+  connection: ConnectionState = 'connecting';
+  error: string | null = null;
+  /** Bumps whenever the window changes because of paging (the list keeps its scroll anchor). */
+  windowVersion = 0;
+  #window: MessageWindow = { endBefore: null, size: PAGE_SIZE };
+  #client: ChatClient | null = null;
+  #offs: Array<() => void> = [];
+  #frame: number | null = null;
+  #cache = new Map<string, { key: string; message: ClientMessage }>();
+  #paintedFor: string | null = null;
+  #atBottom = true;
+  #opening = 0;
+
+  constructor(host: ReactiveControllerHost) {
+    this.#host = host;
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    void this.#close();
+  }
+
+  get myId(): string | null {
+    return this.#client?.user.id ?? null;
+  }
+
+  /** Opens `roomId` on `client` (closing the room shown before); null shows nothing. */
+  async show(client: ChatClient | null, roomId: string | null): Promise<void> {
+    if (client === this.#client && roomId === this.roomId) return;
+    const attempt = ++this.#opening;
+    await this.#close();
+    this.#client = client;
+    this.roomId = roomId;
+    this.#window = { endBefore: null, size: PAGE_SIZE };
+    this.#atBottom = true;
+    this.#paintedFor = null;
+    this.error = null;
+    this.#host.requestUpdate();
+    if (!client || !roomId) return;
+    let room: ChatRoom;
+    try {
+      room = await client.openRoom(roomId);
+    } catch (error) {
+      if (attempt === this.#opening) {
+        this.error = error instanceof Error ? error.message : String(error);
+        this.#host.requestUpdate();
+      }
+      return;
+    }
+    if (attempt !== this.#opening) return;
+    this.room = room;
+    this.connection = room.connectionState;
+    this.#offs = [
+      room.on('change', () => this.#schedule()),
+      room.on('states', () => this.#schedule()),
+      room.on('typing', (users) => {
+        this.typing = users;
+        this.#host.requestUpdate();
+      }),
+      room.on('presence', (presence) => {
+        this.presence = new Map(presence.map((p) => [p.user_id, p]));
+        this.#host.requestUpdate();
+        this.#announcePresence(presence);
+      }),
+      room.on('connection', (state) => {
+        this.connection = state;
+        this.#host.requestUpdate();
+      }),
+    ];
+    this.presence = new Map(room.presence().map((p) => [p.user_id, p]));
+    this.typing = room.typingUsers();
+    this.#recompute();
+  }
+
+  /** The room's live presence also freshens the room list's dots (`room-presence` on the host element). */
+  #announcePresence(presence: readonly UserPresence[]): void {
+    if (this.#host instanceof HTMLElement) this.#host.dispatchEvent(new CustomEvent('room-presence', { detail: presence, bubbles: true, composed: true }));
+  }
+
+  /** Whether the list is scrolled to its newest message (then new messages count as read). */
+  setAtBottom(atBottom: boolean): void {
+    this.#atBottom = atBottom;
+    if (atBottom) this.#markRead();
+  }
+
+  /** Called by the list once it has painted a room's newest messages for the first time. */
+  painted(): void {
+    if (!this.roomId || this.#paintedFor === this.roomId) return;
+    this.#paintedFor = this.roomId;
+    performance.mark('parley:room-painted');
+  }
+
+  loadOlder(): void {
+    if (!this.hasOlder) return;
+    let { endBefore, size } = this.#window;
+    size += PAGE_SIZE;
+    if (size > MAX_WINDOW) {
+      // Drop the newest page: the window now ends before its first message.
+      const dropFrom = this.messages[this.messages.length - PAGE_SIZE];
+      if (dropFrom) endBefore = dropFrom.id;
+      size -= PAGE_SIZE;
+    }
+    this.#window = { endBefore, size };
+    this.windowVersion++;
+    this.#recompute();
+  }
+
+  loadNewer(): void {
+    const room = this.room;
+    const last = this.messages[this.messages.length - 1];
+    if (!room || !this.hasNewer || !last) return;
+    // One more than a page: the extra one is where the window now ends.
+    const next = room.messages({ afterId: last.id, limit: PAGE_SIZE + 1 });
+    const cursor = next.messages.length > PAGE_SIZE ? next.messages[PAGE_SIZE] : undefined;
+    const added = Math.min(next.messages.length, PAGE_SIZE);
+    this.#window = { endBefore: cursor ? cursor.id : null, size: Math.min(MAX_WINDOW, this.#window.size + added) };
+    this.windowVersion++;
+    this.#recompute();
+  }
+
+  /** Back to the newest messages (the "jump to latest" button, sending a message). */
+  jumpToLatest(): void {
+    if (this.#window.endBefore === null) return;
+    this.#window = { endBefore: null, size: PAGE_SIZE };
+    this.windowVersion++;
+    this.#recompute();
+  }
+
+  async send(content: string): Promise<void> {
+    this.jumpToLatest();
+    await this.#run(() => this.room?.send({ content }));
+  }
+
+  edit(id: string, content: string): Promise<void> {
+    return this.#run(() => this.room?.edit(id, { content }));
+  }
+
+  delete(id: string): Promise<void> {
+    return this.#run(() => this.room?.delete(id));
+  }
+
+  toggleReaction(id: string, reaction: string): Promise<void> {
+    const me = this.myId;
+    const message = this.messages.find((m) => m.id === id);
+    const mine = me !== null && (message?.reactions[reaction] ?? []).includes(me);
+    return this.#run(() => (mine ? this.room?.unreact(id, reaction) : this.room?.react(id, reaction)));
+  }
+
+  /** Drops this device's refused changes so the room syncs again (rejected messages go). */
+  async discardRejected(): Promise<void> {
+    const client = this.#client;
+    const roomId = this.roomId;
+    if (!client || !roomId) return;
+    await this.#close();
+    await client.discardLocalChanges(roomId);
+    this.roomId = null;
+    await this.show(client, roomId);
+  }
+
+  searchUsers(prefix: string): Promise<User[]> {
+    return this.#client?.searchUsers(prefix) ?? Promise.resolve([]);
+  }
+
+  addMember(userId: string): Promise<void> {
+    return this.#run(() => this.#client?.addMember(this.roomId ?? '', userId));
+  }
+
+  setRole(userId: string, role: ChatMemberRole): Promise<void> {
+    return this.#run(() => this.#client?.setMemberRole(this.roomId ?? '', userId, role));
+  }
+
+  removeMember(userId: string): Promise<void> {
+    return this.#run(() => this.#client?.removeMember(this.roomId ?? '', userId));
+  }
+
+  /** Leaves the room; resolves true when it worked (the view then goes back to the list). */
+  async leave(): Promise<boolean> {
+    const client = this.#client;
+    const roomId = this.roomId;
+    if (!client || !roomId) return false;
+    try {
+      await this.#close();
+      await client.leaveRoom(roomId);
+      this.roomId = null;
+      return true;
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+      this.roomId = null;
+      await this.show(client, roomId);
+      return false;
+    }
+  }
+
+  /** Retries a refused message: drops the refused changes, then sends its text again. */
+  async retry(id: string): Promise<void> {
+    const content = this.messages.find((m) => m.id === id)?.content;
+    await this.discardRejected();
+    if (content) await this.send(content);
+  }
+
+  clearError(): void {
+    this.error = null;
+    this.#host.requestUpdate();
+  }
+
+  typingNow(): void {
+    this.room?.startTyping();
+  }
+
+  stoppedTyping(): void {
+    this.room?.stopTyping();
+  }
+
+  async #run(action: () => Promise<unknown> | undefined): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this.error = error instanceof ClientError ? error.message : String(error);
+      this.#host.requestUpdate();
+    }
+  }
+
+  #schedule(): void {
+    if (this.#frame !== null) return;
+    // Coalesces bursts (a sync delivering hundreds of updates) into one render per frame.
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = null;
+      this.#recompute();
+    });
+  }
+
+  #recompute(): void {
+    const room = this.room;
+    if (!room || room.closed) return;
+    const { endBefore, size } = this.#window;
+    const page = room.messages(endBefore === null ? { limit: size } : { beforeId: endBefore, limit: size });
+    this.messages = page.messages.map((m) => this.#stable(m));
+    this.loadedRoomId = room.id;
+    this.hasOlder = page.hasMore;
+    this.hasNewer = endBefore !== null;
+    this.members = room.members().filter((m) => m.is_active);
+    this.readPositions = room.readPositions();
+    this.myReadPosition = room.readPosition();
+    this.#host.requestUpdate();
+    this.#markRead();
+  }
+
+  /** The same object for an unchanged message, so its row does not re-render. */
+  #stable(message: ClientMessage): ClientMessage {
+    const key = `${message.updated_at}|${message.is_deleted}|${message.sender_name}|${JSON.stringify(message.state)}|${JSON.stringify(message.reactions)}`;
+    const cached = this.#cache.get(message.id);
+    if (cached && cached.key === key) return cached.message;
+    this.#cache.set(message.id, { key, message });
+    return message;
+  }
+
+  #markRead(): void {
+    const room = this.room;
+    const newest = this.messages[this.messages.length - 1];
+    if (!room || room.closed || !newest || this.hasNewer || !this.#atBottom || document.visibilityState !== 'visible') return;
+    const position = room.readPosition();
+    if (position !== null && newest.id <= position) return;
+    room.markRead(newest.id).catch(() => undefined);
+  }
+
+  async #close(): Promise<void> {
+    for (const off of this.#offs) off();
+    this.#offs = [];
+    if (this.#frame !== null) cancelAnimationFrame(this.#frame);
+    this.#frame = null;
+    const room = this.room;
+    this.room = null;
+    this.loadedRoomId = null;
+    this.messages = [];
+    this.typing = [];
+    this.members = [];
+    this.#cache.clear();
+    await room?.close();
+  }
+}
