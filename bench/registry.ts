@@ -10,7 +10,8 @@ import peerPresence from './scenarios/peerPresence.ts';
 import syncLatency from './scenarios/syncLatency.ts';
 import updateValidation from './scenarios/updateValidation.ts';
 import clientStartup from './scenarios/clientStartup.ts';
+import webAppLoad from './scenarios/webAppLoad.ts';
 import commandFanout from './scenarios/commandFanout.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, peerFanout, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory];
+export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, peerFanout, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory];

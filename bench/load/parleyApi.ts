@@ -23,9 +23,10 @@ export interface BenchLogin {
   readonly userId: string;
 }
 
-/** Dev login (the server must run with --dev). */
-export async function devLogin(baseUrl: string, name: string): Promise<BenchLogin> {
-  const { token, user } = await postJson(baseUrl, '/api/auth/dev-login', { name }, DevLoginResponseSchema);
+/** Dev login (the server must run with --dev); `userId` picks the id (a seeded history's author). */
+export async function devLogin(baseUrl: string, name: string, userId?: string): Promise<BenchLogin> {
+  const body = userId === undefined ? { name } : { name, user_id: userId };
+  const { token, user } = await postJson(baseUrl, '/api/auth/dev-login', body, DevLoginResponseSchema);
   return { token, userId: user.id };
 }
 
