@@ -56,6 +56,11 @@ export interface ChatClientOptions {
   readonly now?: () => number;
   /** Ask the browser not to evict the database (navigator.storage.persist()). Default true. */
   readonly requestPersistentStorage?: boolean;
+  /**
+   * Largest sync frame sent, in bytes; keep it under the server's PARLEY_MAX_FRAME_BYTES. An
+   * offline backlog or a large burst goes out as several updates under it. Default 512 KiB.
+   */
+  readonly maxFrameBytes?: number;
 }
 
 export interface RoomSummary {
@@ -515,6 +520,7 @@ export class ChatClient {
       getToken: this.#opts.getToken,
       WebSocket: this.#WebSocket,
       ...(this.#opts.reconnect ? { backoff: this.#opts.reconnect } : {}),
+      ...(this.#opts.maxFrameBytes === undefined ? {} : { maxFrameBytes: this.#opts.maxFrameBytes }),
       ...(awareness ? { awareness } : {}),
     });
     replica.attach(connection);

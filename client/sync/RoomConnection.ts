@@ -9,6 +9,8 @@ import { CloseCode } from '../../shared/errors/closeCodes.ts';
 import { Emitter } from '../events/Emitter.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { roomSplitOptions } from './roomSplitOptions.ts';
+import { splitUpdate } from './splitUpdate.ts';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.ts';
 
 /** What a connection needs from the room replica it syncs. */
@@ -53,9 +55,25 @@ export interface RoomConnectionOptions {
   readonly awareness?: awarenessProtocol.Awareness;
   /** Close and reconnect when nothing arrived for this long (the server speaks every 15 s). */
   readonly silenceMs?: number;
+  /**
+   * Largest frame this connection sends. A reconnect's backlog and large live updates are split
+   * into several updates under it, so it must stay under the server's PARLEY_MAX_FRAME_BYTES.
+   * Default 512 KiB (DEFAULT_MAX_FRAME_BYTES).
+   */
+  readonly maxFrameBytes?: number;
 }
 
 const DEFAULT_SILENCE_MS = 40_000;
+/**
+ * Half the server's default frame limit (1 MiB): room for a server configured somewhat lower,
+ * and a frame the server validates in a few milliseconds, while a 2 MiB backlog still takes only
+ * a handful of frames out of the rate limit's burst of 200.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 512 * 1024;
+/** Below this nearly every struct would travel alone: a frame per message. */
+const MIN_MAX_FRAME_BYTES = 1024;
+/** Sync message type, subtype and the payload's length prefix (a varUint of at most 5 bytes). */
+const FRAME_HEADER_BYTES = 8;
 
 /** The sync URL of a room: ws(s)://host:port/sync/<roomId>?token=…&parley=1. */
 export function syncUrl(serverUrl: string, roomId: string, token: string): string {
@@ -104,8 +122,14 @@ export class RoomConnection {
   #lastError: { code: string; reason: string } | null = null;
   #stopped: ClientError | null = null;
   #closed = false;
+  /** Stored local updates waiting for the end of the turn, sent merged (see sendUpdate). */
+  #outbox: Uint8Array[] = [];
 
   constructor(peer: SyncPeer, opts: RoomConnectionOptions) {
+    const max = opts.maxFrameBytes;
+    if (max !== undefined && !(Number.isSafeInteger(max) && max >= MIN_MAX_FRAME_BYTES)) {
+      throw new RangeError(`maxFrameBytes must be an integer of at least ${MIN_MAX_FRAME_BYTES}, got ${max}`);
+    }
     this.#peer = peer;
     this.#opts = opts;
     opts.awareness?.on('update', this.#onAwarenessUpdate);
@@ -154,13 +178,34 @@ export class RoomConnection {
     this.connect();
   }
 
-  /** Sends a stored local update, if the handshake is done (else the next syncStep2 carries it). */
+  /**
+   * Sends a stored local update, if the handshake is done (else the next syncStep2 carries it).
+   * Updates handed over in the same turn leave together, merged and cut to the frame budget: the
+   * server's rate limit counts frames, not bytes.
+   */
   sendUpdate(update: Uint8Array): void {
     if (!this.#handshakeSent) return;
-    this.#send(frame((e) => {
-      encoding.writeVarUint(e, MessageType.Sync);
-      syncProtocol.writeUpdate(e, update);
-    }));
+    this.#outbox.push(update);
+    if (this.#outbox.length === 1) queueMicrotask(this.#flushOutbox);
+  }
+
+  readonly #flushOutbox = (): void => {
+    const updates = this.#outbox;
+    this.#outbox = [];
+    // Dropped with its socket: the next socket's syncStep2 carries whatever is stored.
+    if (updates.length === 0 || !this.#handshakeSent) return;
+    const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+    for (const chunk of this.#split(merged)) {
+      this.#send(frame((e) => {
+        encoding.writeVarUint(e, MessageType.Sync);
+        syncProtocol.writeUpdate(e, chunk);
+      }));
+    }
+  };
+
+  #split(update: Uint8Array): Uint8Array[] {
+    const budget = (this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) - FRAME_HEADER_BYTES;
+    return update.byteLength <= budget ? [update] : splitUpdate(update, budget, roomSplitOptions(this.#peer.doc));
   }
 
   /** Closes for good; releases timers and remote awareness states. */
@@ -195,6 +240,7 @@ export class RoomConnection {
     ws.binaryType = 'arraybuffer';
     this.#ws = ws;
     this.#handshakeSent = false;
+    this.#outbox = [];
     this.#synced = false;
     this.#lastError = null;
     ws.onopen = () => {
@@ -296,16 +342,22 @@ export class RoomConnection {
     // Synchronous from here: whenStored() resolved with nothing queued, so the document holds
     // exactly what is stored, and every later local write is sent live after its own storing.
     const diff = Y.encodeStateAsUpdate(this.#peer.doc, encodedStateVector);
-    this.#send(frame((e) => {
-      encoding.writeVarUint(e, MessageType.Sync);
-      encodeStep2(e, diff);
-    }));
+    // The first part answers as syncStep2; the rest follow as updates, in the order the split
+    // needs (the server takes both alike, each judged against what the earlier ones added).
+    this.#split(diff).forEach((chunk, i) => {
+      this.#send(frame((e) => {
+        encoding.writeVarUint(e, MessageType.Sync);
+        if (i === 0) encodeStep2(e, chunk);
+        else syncProtocol.writeUpdate(e, chunk);
+      }));
+    });
     this.#handshakeSent = true;
   }
 
   #onClose(code: number, reason: string): void {
     this.#ws = null;
     this.#handshakeSent = false;
+    this.#outbox = [];
     this.#synced = false;
     this.#clearSilence();
     this.#removeRemoteAwareness();

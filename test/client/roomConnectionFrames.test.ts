@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import * as syncProtocol from 'y-protocols/sync';
+import { MessageType } from '../../shared/protocol/messageTypes.ts';
+import { createMessage } from '../../shared/roomDoc/messageOps.ts';
+import { RoomConnection, type SyncPeer } from '../../client/sync/RoomConnection.ts';
+import { WS_OPEN, type WebSocketLike } from '../../client/sync/WebSocketLike.ts';
+import { alice } from '../roomDoc/fixtures.ts';
+
+/** A socket that records what the connection sends; the test plays the server. */
+class FakeSocket implements WebSocketLike {
+  static last: FakeSocket | null = null;
+  binaryType = 'arraybuffer';
+  readyState = 0;
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  readonly sent: Uint8Array[] = [];
+  constructor(readonly url: string) {
+    FakeSocket.last = this;
+  }
+  send(data: Uint8Array): void {
+    this.sent.push(data);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  open(): void {
+    this.readyState = WS_OPEN;
+    this.onopen?.({});
+  }
+  receive(bytes: Uint8Array): void {
+    this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+  }
+}
+
+/** The sync frames sent: [subtype, payload]. */
+function syncFrames(socket: FakeSocket): Array<[number, Uint8Array]> {
+  return socket.sent.flatMap((bytes): Array<[number, Uint8Array]> => {
+    const decoder = decoding.createDecoder(bytes);
+    if (decoding.readVarUint(decoder) !== MessageType.Sync) return [];
+    return [[decoding.readVarUint(decoder), decoding.readVarUint8Array(decoder)]];
+  });
+}
+
+function peerOf(doc: Y.Doc): SyncPeer {
+  return {
+    roomId: '0190a3f4-0000-7000-8000-000000000000',
+    doc,
+    whenStored: () => Promise.resolve(),
+    checkServerState: () => Promise.resolve(),
+    applyRemote: (update) => Y.applyUpdate(doc, update),
+    acknowledged: () => {},
+    refused: () => {},
+  };
+}
+
+const step1From = (serverDoc: Y.Doc): Uint8Array => {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.Sync);
+  syncProtocol.writeSyncStep1(encoder, serverDoc);
+  return encoding.toUint8Array(encoder);
+};
+
+const BUDGET = 16 * 1024;
+/** The connection's own awaits (token provider, whenStored) all resolve within one macrotask turn. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+const connections: RoomConnection[] = [];
+afterEach(() => {
+  for (const c of connections.splice(0)) c.close();
+});
+
+async function handshake(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.Doc }> {
+  const connection = new RoomConnection(peerOf(doc), {
+    serverUrl: 'http://127.0.0.1:1',
+    getToken: () => 'token',
+    WebSocket: FakeSocket,
+    maxFrameBytes: BUDGET,
+  });
+  connections.push(connection);
+  connection.connect();
+  await settle();
+  const socket = FakeSocket.last!;
+  socket.open();
+  const server = new Y.Doc();
+  socket.receive(step1From(server));
+  await settle();
+  // What the connection sent answers the server's step 1: the server applies it in order.
+  for (const [subtype, payload] of syncFrames(socket)) if (subtype !== syncProtocol.messageYjsSyncStep1) Y.applyUpdate(server, payload);
+  socket.sent.length = 0;
+  return { socket, server };
+}
+
+describe('RoomConnection frames', () => {
+  it('answers step 1 with a backlog over the budget as a step 2 followed by updates, every frame within the budget', async () => {
+    const doc = new Y.Doc();
+    for (let i = 0; i < 500; i++) createMessage(doc, alice, { content: `backlog ${i} `.padEnd(150, 'x') });
+    expect(Y.encodeStateAsUpdate(doc).byteLength).toBeGreaterThan(4 * BUDGET);
+
+    const connection = new RoomConnection(peerOf(doc), { serverUrl: 'http://127.0.0.1:1', getToken: () => 'token', WebSocket: FakeSocket, maxFrameBytes: BUDGET });
+    connections.push(connection);
+    connection.connect();
+    await settle();
+    const socket = FakeSocket.last!;
+    socket.open();
+    const server = new Y.Doc();
+    socket.receive(step1From(server));
+    await settle();
+
+    const frames = syncFrames(socket).filter(([subtype]) => subtype !== syncProtocol.messageYjsSyncStep1);
+    expect(frames.length).toBeGreaterThan(4);
+    expect(frames[0]![0]).toBe(syncProtocol.messageYjsSyncStep2);
+    expect(frames.slice(1).every(([subtype]) => subtype === syncProtocol.messageYjsUpdate)).toBe(true);
+    for (const bytes of socket.sent) expect(bytes.byteLength).toBeLessThanOrEqual(BUDGET);
+    for (const [, payload] of frames) {
+      Y.applyUpdate(server, payload);
+      expect(server.store.pendingStructs).toBeNull();
+    }
+    expect(Y.encodeStateAsUpdate(server)).toEqual(Y.encodeStateAsUpdate(doc));
+  });
+
+  it('sends the stored updates handed over in one turn as one frame, and a large one as several within the budget', async () => {
+    const doc = new Y.Doc();
+    const { socket, server } = await handshake(doc);
+    const updates: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 50; i++) createMessage(doc, alice, { content: `live ${i}` });
+    for (const u of updates.splice(0)) connection().sendUpdate(u);
+    await Promise.resolve();
+    const first = syncFrames(socket);
+    expect(first).toHaveLength(1);
+    Y.applyUpdate(server, first[0]![1]);
+
+    socket.sent.length = 0;
+    for (let i = 0; i < 400; i++) createMessage(doc, alice, { content: `burst ${i} `.padEnd(150, 'x') });
+    for (const u of updates.splice(0)) connection().sendUpdate(u);
+    await Promise.resolve();
+    const frames = syncFrames(socket);
+    expect(frames.length).toBeGreaterThan(2);
+    expect(frames.length).toBeLessThan(20);
+    for (const bytes of socket.sent) expect(bytes.byteLength).toBeLessThanOrEqual(BUDGET);
+    expect(frames.every(([subtype]) => subtype === syncProtocol.messageYjsUpdate)).toBe(true);
+    for (const [, payload] of frames) {
+      Y.applyUpdate(server, payload);
+      expect(server.store.pendingStructs).toBeNull();
+    }
+    expect(Y.encodeStateAsUpdate(server)).toEqual(Y.encodeStateAsUpdate(doc));
+  });
+});
+
+const connection = (): RoomConnection => connections[connections.length - 1]!;
