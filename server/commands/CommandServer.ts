@@ -1,16 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import type { AuthUser, TokenService } from '../auth/TokenService.ts';
-import type { Logger } from '../log.ts';
-import type { Directory } from '../storage/Directory.ts';
-import type { PresenceTracker } from '../presence/PresenceTracker.ts';
-import type { RoomRegistry } from '../sync/RoomRegistry.ts';
-import type { ConnectionSlots } from '../sync/ConnectionSlots.ts';
-import type { SyncLimits } from '../sync/SyncLimits.ts';
+import type { AuthUser } from '../auth/TokenService.ts';
 import { TokenBucket } from '../sync/TokenBucket.ts';
 import { checkRoomAccess } from '../sync/checkRoomAccess.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
+import type { SocketServerDeps } from '../ws/SocketServerDeps.ts';
 import type { RoomEvent } from '../../shared/commands/roomEvent.ts';
 import { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps } from './CommandDeps.ts';
@@ -23,22 +18,13 @@ export const COMMANDS_PATH = '/ws/commands';
 /** As the SDK's default: a typing_start clears itself after this long without another. */
 export const COMMAND_TYPING_TIMEOUT_MS = 5_000;
 
-export interface CommandServerOptions {
-  tokens: TokenService;
-  directory: Directory;
-  registry: RoomRegistry;
-  presence: PresenceTracker;
-  logger: Logger;
-  /**
-   * Largest command frame answered, in bytes: the sync endpoint's PARLEY_MAX_FRAME_BYTES. A larger
-   * frame, up to twice this, is answered with `payload_too_large` and the connection stays; one
-   * over twice this is never buffered whole: the socket closes with 1009.
-   */
-  maxFrameBytes: number;
-  /** The sync endpoint's limits: the rate (PARLEY_RATE_*), per-user cap, send buffer. */
-  limits: SyncLimits;
-  /** Shared with the sync server: one cap per user across both endpoints. */
-  slots: ConnectionSlots;
+/**
+ * `maxFrameBytes` is the largest command frame answered; a larger one, up to twice this, is
+ * answered with `payload_too_large` and the connection stays; one over twice this is never
+ * buffered whole: the socket closes with 1009.
+ */
+export interface CommandServerOptions extends SocketServerDeps {
+  /** How long a typing_start lasts without another (COMMAND_TYPING_TIMEOUT_MS). */
   typingTimeoutMs?: number;
 }
 

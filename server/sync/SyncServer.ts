@@ -1,31 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
-import type { Logger } from '../log.ts';
-import type { Directory } from '../storage/Directory.ts';
-import type { TokenService, AuthUser } from '../auth/TokenService.ts';
-import type { PresenceTracker } from '../presence/PresenceTracker.ts';
-import type { RoomRegistry } from './RoomRegistry.ts';
+import type { AuthUser } from '../auth/TokenService.ts';
 import { SyncConnection, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION } from './SyncConnection.ts';
 import { checkRoomAccess } from './checkRoomAccess.ts';
-import type { ConnectionSlots } from './ConnectionSlots.ts';
 import { FrameRateLimiter } from './FrameRateLimiter.ts';
-import type { SyncLimits } from './SyncLimits.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
+import type { SocketServerDeps } from '../ws/SocketServerDeps.ts';
 
 export const SYNC_PATH_PREFIX = '/sync/';
 
-export interface SyncServerOptions {
-  tokens: TokenService;
-  directory: Directory;
-  registry: RoomRegistry;
-  presence: PresenceTracker;
-  logger: Logger;
-  maxFrameBytes: number;
-  limits: SyncLimits;
-  /** Per-user connection slots, shared with the command endpoint. */
-  slots: ConnectionSlots;
-}
+export type SyncServerOptions = SocketServerDeps;
 
 /** A malformed percent-encoding yields a string that is no room id (refused as 4404). */
 const safeDecode = (s: string): string => {

@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
 import type { WebSocketConstructor } from '../../client/sync/WebSocketLike.ts';
 import { startTestServer } from '../support/serverHarness.ts';
-import { freePort, freshDbName, openTestClient, until } from './support/clientHarness.ts';
+import { allSent, freshDbName, openTestClient, stoppedServerWithRoom, until } from './support/clientHarness.ts';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -32,7 +32,6 @@ function recordingWebSocket(): { WebSocket: WebSocketConstructor; closes: number
 }
 
 const BODY = 'x'.repeat(150);
-const allSent = (room: ChatRoom, ids: readonly string[]): boolean => ids.every((id) => room.messageState(id)?.state === 'sent');
 /** Every message id of the room, oldest first (pages of at most 1,000). */
 function allIds(room: ChatRoom): string[] {
   const pages: string[][] = [];
@@ -75,16 +74,8 @@ describe('a large unsent backlog', () => {
   }, 60_000);
 
   it('a device that wrote over 2 MiB offline reconnects and gets everything sent, in frames under the budget, with no socket closed for its size, rate or dependencies', async () => {
-    // The server runs once to sign the users up and create the room, then stops.
-    const port = await freePort();
-    const first = await startTestServer({ PORT: String(port) });
+    const { server: first, serverUrl, ana, bob, roomId, restart } = await stoppedServerWithRoom();
     cleanup.push(() => first.dispose());
-    const ana = await first.login('Ana');
-    const bob = await first.login('Bob');
-    const roomId = await first.createRoom(ana, [bob]);
-    await first.stop();
-
-    const serverUrl = `http://127.0.0.1:${port}`;
     const recording = recordingWebSocket();
     const client = await openTestClient({ serverUrl, token: ana.token, dbName: freshDbName('offline-backlog'), WebSocket: recording.WebSocket });
     cleanup.push(() => client.close());
@@ -100,7 +91,7 @@ describe('a large unsent backlog', () => {
     }
     expect(room.messageState(ids[0]!)).toEqual({ state: 'pending' });
 
-    const second = await startTestServer({ PORT: String(port), PARLEY_DATA_DIR: first.dataDir });
+    const second = await restart();
     cleanup.push(() => second.dispose());
     await until((c) => room.on('states', c), () => allSent(room, ids), 'all 10,000 offline messages to be sent', 25_000);
     expect(recording.closes.filter((code) => REFUSALS.includes(code))).toEqual([]);

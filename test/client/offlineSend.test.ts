@@ -1,29 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../../client/ChatClient.ts';
-import type { ChatRoom } from '../../client/room/ChatRoom.ts';
-import { startTestServer, type TestServer } from '../support/serverHarness.ts';
-import { freePort, freshDbName, openTestClient, until } from './support/clientHarness.ts';
+import { allSent, freshDbName, openTestClient, stoppedServerWithRoom, until } from './support/clientHarness.ts';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
 
-const allSent = (room: ChatRoom, ids: readonly string[]): boolean => ids.every((id) => room.messageState(id)?.state === 'sent');
-
 describe('offline send', () => {
   it('sends 20 messages, an edit and a reaction with the server down; after a restart they are pending; once the server starts they are sent, and the other user gets each exactly once', async () => {
-    // The server runs once to sign the users up and create the room, then stops: the client
-    // below starts with nothing listening on its port.
-    const port = await freePort();
-    const first = await startTestServer({ PORT: String(port) });
+    const { server: first, serverUrl, ana, bob, roomId, restart } = await stoppedServerWithRoom();
     cleanup.push(() => first.dispose());
-    const ana = await first.login('Ana');
-    const bob = await first.login('Bob');
-    const roomId = await first.createRoom(ana, [bob]);
-    await first.stop();
-
-    const serverUrl = `http://127.0.0.1:${port}`;
     const dbName = freshDbName('offline');
     const offline = await openTestClient({ serverUrl, token: ana.token, dbName });
     const room = await offline.openRoom(roomId);
@@ -48,7 +35,7 @@ describe('offline send', () => {
     expect(again.getMessage(ids[7]!)?.reactions).toEqual({ '👍': [ana.id] });
 
     // The server starts (same port, same data): the client reconnects on its own.
-    const second = await startTestServer({ PORT: String(port), PARLEY_DATA_DIR: first.dataDir });
+    const second = await restart();
     cleanup.push(() => second.dispose());
     await until((c) => again.on('states', c), () => allSent(again, ids), 'every offline message to be sent');
     expect(again.getMessage(ids[7]!)?.state).toEqual({ state: 'sent' });

@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { browserSuiteName, browserTestsRun, launchChromium } from '../support/chromium.ts';
-import type { TestServer } from '../support/serverHarness.ts';
-import { startWebAppServer } from '../support/webApp.ts';
+import { expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { freshDbName, openTestClient } from '../client/support/clientHarness.ts';
-import { createRoom, messageRow, newDevice, openRoom, screenshot, signIn, UI_TIMEOUT } from './support/appPage.ts';
+import { createRoom, messageRow, newDevice, openRoom, screenshot, signIn, UI_TIMEOUT, describeInBrowser } from './support/appPage.ts';
 import { MAX_WINDOW, PAGE_SIZE } from '../../client/ui/controllers/RoomController.ts';
 
-let server: TestServer;
-let browser: Browser;
 const COUNT = 600;
 
 /** Scrolls the message list to its top, which asks for the page before. */
@@ -17,17 +12,9 @@ const scrollToTop = (page: Page): Promise<void> =>
     el.scrollTop = 0;
   });
 
-describe.runIf(browserTestsRun())(browserSuiteName('web app: history'), () => {
-  beforeAll(async () => {
-    server = await startWebAppServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
-
+describeInBrowser('web app: history', (suite) => {
   it(`scrolls back through ${COUNT} messages with a bounded number of rows and a stable position`, async () => {
+    const { server, browser } = suite;
     const ana = await server.login('Ana Lima');
     const ben = await server.login('Ben Okafor');
     const roomId = await createRoom(server, ana, 'history', [ben]);

@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { browserSuiteName, browserTestsRun, launchChromium } from '../support/chromium.ts';
-import type { TestServer } from '../support/serverHarness.ts';
-import { startWebAppServer } from '../support/webApp.ts';
-import { createRoom, messageRow, newDevice, openRoom, screenshot, send, signIn, UI_TIMEOUT } from './support/appPage.ts';
-
-let server: TestServer;
-let browser: Browser;
+import { expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { createRoom, messageRow, newDevice, openRoom, screenshot, send, signIn, UI_TIMEOUT, describeInBrowser } from './support/appPage.ts';
 
 /** The texts of the message rows in display order (deleted ones as a placeholder). */
 const conversation = (page: Page): Promise<string[]> =>
@@ -22,17 +16,9 @@ const conversation = (page: Page): Promise<string[]> =>
 const controlledByServiceWorker = (page: Page): Promise<unknown> =>
   page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: UI_TIMEOUT });
 
-describe.runIf(browserTestsRun())(browserSuiteName('web app: offline'), () => {
-  beforeAll(async () => {
-    server = await startWebAppServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
-
+describeInBrowser('web app: offline', (suite) => {
   it('sends, edits and reacts offline; after reconnecting both screens agree and pending turns sent', async () => {
+    const { server, browser } = suite;
     const ana = await server.login('Ana Lima');
     const ben = await server.login('Ben Okafor');
     const roomId = await createRoom(server, ana, 'trip-planning', [ben]);
@@ -88,6 +74,7 @@ describe.runIf(browserTestsRun())(browserSuiteName('web app: offline'), () => {
   });
 
   it('reloads with no network: the app shell and every message load from the device', async () => {
+    const { server, browser } = suite;
     const ana = await server.login('Ana Lima');
     const ben = await server.login('Ben Okafor');
     const roomId = await createRoom(server, ana, 'offline-reading', [ben]);

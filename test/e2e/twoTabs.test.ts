@@ -1,24 +1,9 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { browserSuiteName, browserTestsRun, launchChromium } from '../support/chromium.ts';
-import type { TestServer } from '../support/serverHarness.ts';
-import { startWebAppServer } from '../support/webApp.ts';
-import { createRoom, messageRow, newDevice, openRoom, send, signIn } from './support/appPage.ts';
+import { it } from 'vitest';
+import { createRoom, messageRow, newDevice, openRoom, send, signIn, describeInBrowser } from './support/appPage.ts';
 
-let server: TestServer;
-let browser: Browser;
-
-describe.runIf(browserTestsRun())(browserSuiteName('web app: two tabs of one user'), () => {
-  beforeAll(async () => {
-    server = await startWebAppServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
-
+describeInBrowser('web app: two tabs of one user', (suite) => {
   it('a message sent in one tab shows in the other, and the read position follows', async () => {
+    const { server, browser } = suite;
     const ana = await server.login('Ana Lima');
     const ben = await server.login('Ben Okafor');
     const roomId = await createRoom(server, ana, 'release', [ben]);

@@ -1,24 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { browserSuiteName, browserTestsRun, launchChromium } from '../support/chromium.ts';
-import type { TestServer } from '../support/serverHarness.ts';
-import { startWebAppServer } from '../support/webApp.ts';
-import { createRoom, messageRow, newDevice, openRoom, screenshot, send, signIn } from './support/appPage.ts';
+import { expect, it } from 'vitest';
+import { createRoom, messageRow, newDevice, openRoom, screenshot, send, signIn, describeInBrowser } from './support/appPage.ts';
 
-let server: TestServer;
-let browser: Browser;
-
-describe.runIf(browserTestsRun())(browserSuiteName('web app: two users chat'), () => {
-  beforeAll(async () => {
-    server = await startWebAppServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
-
+describeInBrowser('web app: two users chat', (suite) => {
   it('messages, an edit, a delete, reactions and read receipts reach the other side', async () => {
+    const { server, browser } = suite;
     const ana = await server.login('Ana Lima');
     const ben = await server.login('Ben Okafor');
     const roomId = await createRoom(server, ana, 'design-team', [ben]);
@@ -84,9 +69,9 @@ describe.runIf(browserTestsRun())(browserSuiteName('web app: two users chat'), (
   });
 
   it('creates a group from the app, adds a member, and the other user gets it and can leave', async () => {
-    const ana = await server.login('Ana Lima');
-    await server.login('Ben Okafor');
-    await server.login('Cleo Park');
+    const { server, browser } = suite;
+    // Everyone signs up first: only users who have signed in once can be found and added.
+    for (const name of ['Ana Lima', 'Ben Okafor', 'Cleo Park']) await server.login(name);
     const a = await newDevice(browser, server);
     const b = await newDevice(browser, server);
     await signIn(a.page, 'Ana Lima');

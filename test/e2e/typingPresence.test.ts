@@ -1,24 +1,9 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { browserSuiteName, browserTestsRun, launchChromium } from '../support/chromium.ts';
-import type { TestServer } from '../support/serverHarness.ts';
-import { startWebAppServer } from '../support/webApp.ts';
-import { createRoom, newDevice, openRoom, screenshot, signIn } from './support/appPage.ts';
+import { it } from 'vitest';
+import { createRoom, newDevice, openRoom, screenshot, signIn, describeInBrowser } from './support/appPage.ts';
 
-let server: TestServer;
-let browser: Browser;
-
-describe.runIf(browserTestsRun())(browserSuiteName('web app: typing and presence'), () => {
-  beforeAll(async () => {
-    server = await startWebAppServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
-
+describeInBrowser('web app: typing and presence', (suite) => {
   it('the typing line and the presence dot appear and clear', async () => {
+    const { server, browser } = suite;
     const ana = await server.login('Ana Lima');
     const ben = await server.login('Ben Okafor');
     const direct = await createRoom(server, ana, '', [ben], 'direct');

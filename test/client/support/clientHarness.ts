@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { ChatClient, type ChatClientOptions } from '../../../client/ChatClient.ts';
 import type { ChatRoom } from '../../../client/room/ChatRoom.ts';
 import type { WebSocketConstructor } from '../../../client/sync/WebSocketLike.ts';
+import { startTestServer, type TestServer, type TestUser } from '../../support/serverHarness.ts';
 
 /** Fast reconnects: tests start and stop servers and must not wait out production backoff. */
 export const TEST_BACKOFF = { baseMs: 20, maxMs: 250 } as const;
@@ -72,3 +73,40 @@ export function until(
 /** Resolves once the room's socket has synced. */
 export const untilOnline = (room: ChatRoom): Promise<void> =>
   until((check) => room.on('connection', check), () => room.connectionState === 'online', 'the room to be online');
+
+/** A room on a server that has stopped: the client starts with nothing listening at `serverUrl`. */
+export interface StoppedServerRoom {
+  readonly server: TestServer;
+  readonly port: number;
+  readonly serverUrl: string;
+  readonly ana: TestUser;
+  readonly bob: TestUser;
+  readonly roomId: string;
+  /** Starts the server again on the same port and data (the caller disposes what it returns). */
+  restart(): Promise<TestServer>;
+}
+
+/**
+ * Runs the server once to sign Ana and Bob up and create their room, then stops it: the starting
+ * point of every offline test. `server.dispose()` removes the data dir once the test is done.
+ */
+export async function stoppedServerWithRoom(): Promise<StoppedServerRoom> {
+  const port = await freePort();
+  const server = await startTestServer({ PORT: String(port) });
+  const ana = await server.login('Ana');
+  const bob = await server.login('Bob');
+  const roomId = await server.createRoom(ana, [bob]);
+  await server.stop();
+  return {
+    server,
+    port,
+    serverUrl: `http://127.0.0.1:${port}`,
+    ana,
+    bob,
+    roomId,
+    restart: () => startTestServer({ PORT: String(port), PARLEY_DATA_DIR: server.dataDir }),
+  };
+}
+
+/** Every one of `ids` is `sent` in `room` (the server's ack covers it). */
+export const allSent = (room: ChatRoom, ids: readonly string[]): boolean => ids.every((id) => room.messageState(id)?.state === 'sent');

@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe } from 'vitest';
 import type { TestServer, TestUser } from '../../support/serverHarness.ts';
+import { browserSuiteName, browserTestsRun, launchChromium } from '../../support/chromium.ts';
+import { startWebAppServer } from '../../support/webApp.ts';
 
 /** Where each run's screenshots go (git-ignored). */
 export const SCREENSHOT_DIR = path.resolve('test-results', 'screenshots');
@@ -76,4 +79,40 @@ export async function waitForAttribute(page: Page, selector: string, name: strin
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
+export interface BrowserSuite {
+  readonly server: TestServer;
+  readonly browser: Browser;
+}
+
+/**
+ * A browser test file's suite: the real server on a free port serving the built app, and one
+ * Chromium, both started once for the file. Without a browser it is skipped with the reason in
+ * its name, except in CI, where it fails.
+ */
+export function describeInBrowser(name: string, body: (suite: BrowserSuite) => void): void {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  const suite: BrowserSuite = {
+    get server() {
+      if (!server) throw new Error('the suite has not started its server');
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error('the suite has not started its browser');
+      return browser;
+    },
+  };
+  describe.runIf(browserTestsRun())(browserSuiteName(name), () => {
+    beforeAll(async () => {
+      server = await startWebAppServer();
+      browser = await launchChromium();
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await server?.dispose();
+    });
+    body(suite);
+  });
 }

@@ -1,0 +1,22 @@
+import type { TokenService } from '../auth/TokenService.ts';
+import type { Logger } from '../log.ts';
+import type { PresenceTracker } from '../presence/PresenceTracker.ts';
+import type { Directory } from '../storage/Directory.ts';
+import type { ConnectionSlots } from '../sync/ConnectionSlots.ts';
+import type { RoomRegistry } from '../sync/RoomRegistry.ts';
+import type { SyncLimits } from '../sync/SyncLimits.ts';
+
+/** What each socket endpoint (sync, commands) is built from; ParleyServer wires one set for both. */
+export interface SocketServerDeps {
+  tokens: TokenService;
+  directory: Directory;
+  registry: RoomRegistry;
+  presence: PresenceTracker;
+  logger: Logger;
+  /** PARLEY_MAX_FRAME_BYTES: the largest frame an endpoint reads. */
+  maxFrameBytes: number;
+  /** Rate limits (PARLEY_RATE_*), per-user cap, send-buffer limit. */
+  limits: SyncLimits;
+  /** One cap per user across both endpoints. */
+  slots: ConnectionSlots;
+}
