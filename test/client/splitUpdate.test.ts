@@ -4,11 +4,12 @@ import * as Y from 'yjs';
 import { roomSplitOptions } from '../../client/sync/roomSplitOptions.ts';
 import { splitUpdate } from '../../client/sync/splitUpdate.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
-import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
+import { createMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
+import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { markRead, readPositions } from '../../shared/roomDoc/readOps.ts';
 import { alice, bob, carolAdmin } from '../roomDoc/fixtures.ts';
+import { DOC_OPS as ROOM_DOC_OPS, applyDocOp as applyRoomDocOp } from '../validation/roomDocOps.ts';
 import { Device, ValidatingServer } from '../validation/ValidatingServer.ts';
 
 /** Number of structs a chunk carries (a chunk over the budget must carry exactly one). */
@@ -152,12 +153,8 @@ describe('splitUpdate', () => {
 
 // Room documents through the server's validator: every chunk of a device's backlog is accepted.
 const ACTORS: readonly Actor[] = [alice, alice, bob, carolAdmin];
-const ROOM_OPS = ['send', 'edit', 'delete', 'react', 'unreact', 'read', 'push', 'pull'] as const;
+const ROOM_OPS = [...ROOM_DOC_OPS, 'push', 'pull'] as const;
 const roomOp = fc.record({ device: fc.nat(ACTORS.length - 1), kind: fc.constantFrom(...ROOM_OPS), pick: fc.nat() });
-
-function nth<T>(items: readonly T[], pick: number): T | undefined {
-  return items.length === 0 ? undefined : items[pick % items.length];
-}
 
 /** Pushes a device's backlog as the connection does: split, each chunk its own update. */
 function pushSplit(device: Device, budget: number): void {
@@ -171,36 +168,10 @@ function pushSplit(device: Device, budget: number): void {
 
 function applyRoomOp(devices: readonly Device[], op: { device: number; kind: (typeof ROOM_OPS)[number]; pick: number }, budget: number): void {
   const device = devices[op.device]!;
-  const { doc, actor } = device;
-  const all = listMessages(doc, { limit: 10_000 }).messages.filter((m) => m.deletedAt === null);
-  const own = all.filter((m) => m.senderId === actor.userId);
-  const target = nth(op.kind === 'edit' || (op.kind === 'delete' && actor.role === 'member') ? own : all, op.pick);
-  const reaction = nth(['👍', '🎉'], op.pick) ?? '👍';
-  switch (op.kind) {
-    case 'send':
-      createMessage(doc, actor, { content: `message ${op.pick} `.padEnd(20 + (op.pick % 200), '.') });
-      return;
-    case 'edit':
-      if (target) editMessage(doc, actor, { id: target.id, content: `edited ${op.pick}` });
-      return;
-    case 'delete':
-      if (target) deleteMessage(doc, actor, { id: target.id });
-      return;
-    case 'react':
-      if (target) addReaction(doc, actor, { messageId: target.id, reaction });
-      return;
-    case 'unreact':
-      if (target) removeReaction(doc, actor, { messageId: target.id, reaction });
-      return;
-    case 'read':
-      if (target) markRead(doc, actor, target.id);
-      return;
-    case 'push':
-      pushSplit(device, budget);
-      return;
-    case 'pull':
-      device.pull();
-  }
+  // Messages of varied length, so that chunks cut at many different places.
+  if (applyRoomDocOp(device.doc, device.actor, op.kind, op.pick, { content: `message ${op.pick} `.padEnd(20 + (op.pick % 200), '.') })) return;
+  if (op.kind === 'push') pushSplit(device, budget);
+  else device.pull();
 }
 
 describe('splitUpdate and the server validator', () => {

@@ -3,12 +3,13 @@ import fc from 'fast-check';
 import * as Y from 'yjs';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { parseMessageEntry, reactionKey, readKey, roomMaps } from '../../shared/roomDoc/layout.ts';
-import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
+import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
-import { markRead, readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
+import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
+import { readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import { ALICE, BOB, CAROL, alice, bob, carolAdmin } from '../roomDoc/fixtures.ts';
 import { Device, ValidatingServer } from './ValidatingServer.ts';
+import { DOC_OPS, applyDocOp, nth } from './roomDocOps.ts';
 
 /*
  * Properties of the validator with real Yjs replicas: (1) any interleaving of legitimate
@@ -20,7 +21,7 @@ import { Device, ValidatingServer } from './ValidatingServer.ts';
 const ACTORS: readonly Actor[] = [alice, alice, bob, carolAdmin];
 const REACTIONS = ['👍', '🎉', '+1'];
 
-const OPERATIONS = ['send', 'edit', 'delete', 'react', 'unreact', 'read', 'push', 'pull'] as const;
+const OPERATIONS = [...DOC_OPS, 'push', 'pull'] as const;
 type OperationKind = (typeof OPERATIONS)[number];
 interface Operation {
   readonly device: number;
@@ -52,45 +53,13 @@ const view = (doc: Y.Doc) => ({
   reads: Object.fromEntries([...readPositions(doc)].sort()),
 });
 
-function nth<T>(items: readonly T[], pick: number): T | undefined {
-  return items.length === 0 ? undefined : items[pick % items.length];
-}
-
 function apply(devices: readonly Device[], op: Operation): void {
   const device = devices[op.device];
   if (!device) return;
-  const { doc, actor } = device;
-  const all = listMessages(doc, { limit: 10_000 }).messages.filter((m) => m.deletedAt === null);
-  const own = all.filter((m) => m.senderId === actor.userId);
-  const target = nth(op.kind === 'edit' || (op.kind === 'delete' && actor.role === 'member') ? own : all, op.pick);
-  const reaction = nth(REACTIONS, op.pick) ?? '👍';
-  switch (op.kind) {
-    case 'send':
-      createMessage(doc, actor, { content: `message ${op.pick}` });
-      return;
-    case 'edit':
-      if (target) editMessage(doc, actor, { id: target.id, content: `edited ${op.pick}` });
-      return;
-    case 'delete':
-      if (target) deleteMessage(doc, actor, { id: target.id });
-      return;
-    case 'react':
-      if (target) addReaction(doc, actor, { messageId: target.id, reaction });
-      return;
-    case 'unreact':
-      if (target) removeReaction(doc, actor, { messageId: target.id, reaction });
-      return;
-    case 'read':
-      if (target) markRead(doc, actor, target.id);
-      return;
-    case 'push': {
-      const refusal = device.push();
-      if (refusal) throw new Error(`a legitimate update was refused: ${refusal.code}: ${refusal.reason}`);
-      return;
-    }
-    case 'pull':
-      device.pull();
-  }
+  if (applyDocOp(device.doc, device.actor, op.kind, op.pick, { reactions: REACTIONS })) return;
+  if (op.kind === 'pull') return device.pull();
+  const refusal = device.push();
+  if (refusal) throw new Error(`a legitimate update was refused: ${refusal.code}: ${refusal.reason}`);
 }
 
 /** Makes one forged update on a fresh replica of the server's room; null when the room offers no target for it. */
