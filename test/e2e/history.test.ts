@@ -42,6 +42,10 @@ describeInBrowser('web app: history', (suite) => {
           const row = list?.querySelector<HTMLElement>(`parley-message[data-message-id="${id}"]`);
           const first = list?.querySelector('parley-message')?.getAttribute('data-message-id');
           if (!scroller || !row || first === id) return false;
+          // Rows render their content a moment after they are inserted: until the older page has
+          // its height and the list has put the old top row back in place, the page above it has
+          // not pushed the scroll position off the top yet. Only then is the next scroll a new one.
+          if (scroller.scrollTop <= 0) return false;
           const top = row.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
           return top >= -1 && top < scroller.clientHeight;
         },
