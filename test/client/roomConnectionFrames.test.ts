@@ -11,7 +11,11 @@ import { alice } from '../roomDoc/fixtures.ts';
 
 /** A socket that records what the connection sends; the test plays the server. */
 class FakeSocket implements WebSocketLike {
-  static last: FakeSocket | null = null;
+  static #created: Array<(socket: FakeSocket) => void> = [];
+  /** The next socket the connection opens. */
+  static next(): Promise<FakeSocket> {
+    return new Promise((resolve) => FakeSocket.#created.push(resolve));
+  }
   binaryType = 'arraybuffer';
   readyState = 0;
   onopen: ((event: unknown) => void) | null = null;
@@ -19,11 +23,17 @@ class FakeSocket implements WebSocketLike {
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
   readonly sent: Uint8Array[] = [];
+  #sending: Array<() => void> = [];
   constructor(readonly url: string) {
-    FakeSocket.last = this;
+    for (const resolve of FakeSocket.#created.splice(0)) resolve(this);
   }
   send(data: Uint8Array): void {
     this.sent.push(data);
+    for (const resolve of this.#sending.splice(0)) resolve();
+  }
+  /** Resolves at the next frame sent. */
+  nextSend(): Promise<void> {
+    return new Promise((resolve) => this.#sending.push(resolve));
   }
   close(): void {
     this.readyState = 3;
@@ -66,14 +76,16 @@ const step1From = (serverDoc: Y.Doc): Uint8Array => {
 };
 
 const BUDGET = 16 * 1024;
-/** The connection's own awaits (token provider, whenStored) all resolve within one macrotask turn. */
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 const connections: RoomConnection[] = [];
 afterEach(() => {
   for (const c of connections.splice(0)) c.close();
 });
 
-async function handshake(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.Doc }> {
+/**
+ * Connects `doc` through a fake socket and plays an empty server's step 1; resolves once the
+ * connection answered it (its step 2, and the updates that follow it, leave in one go).
+ */
+async function answerStep1(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.Doc; connection: RoomConnection }> {
   const connection = new RoomConnection(peerOf(doc), {
     serverUrl: 'http://127.0.0.1:1',
     getToken: () => 'token',
@@ -81,17 +93,25 @@ async function handshake(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.Do
     maxFrameBytes: BUDGET,
   });
   connections.push(connection);
+  const created = FakeSocket.next();
   connection.connect();
-  await settle();
-  const socket = FakeSocket.last!;
+  const socket = await created;
+  const step1Sent = socket.nextSend();
   socket.open();
+  await step1Sent;
   const server = new Y.Doc();
+  const answered = socket.nextSend();
   socket.receive(step1From(server));
-  await settle();
-  // What the connection sent answers the server's step 1: the server applies it in order.
-  for (const [subtype, payload] of syncFrames(socket)) if (subtype !== syncProtocol.messageYjsSyncStep1) Y.applyUpdate(server, payload);
-  socket.sent.length = 0;
-  return { socket, server };
+  await answered;
+  return { socket, server, connection };
+}
+
+/** answerStep1, with the server holding what the connection sent and the record cleared. */
+async function handshake(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.Doc; connection: RoomConnection }> {
+  const connected = await answerStep1(doc);
+  for (const [subtype, payload] of syncFrames(connected.socket)) if (subtype !== syncProtocol.messageYjsSyncStep1) Y.applyUpdate(connected.server, payload);
+  connected.socket.sent.length = 0;
+  return connected;
 }
 
 describe('RoomConnection frames', () => {
@@ -100,15 +120,7 @@ describe('RoomConnection frames', () => {
     for (let i = 0; i < 500; i++) createMessage(doc, alice, { content: `backlog ${i} `.padEnd(150, 'x') });
     expect(Y.encodeStateAsUpdate(doc).byteLength).toBeGreaterThan(4 * BUDGET);
 
-    const connection = new RoomConnection(peerOf(doc), { serverUrl: 'http://127.0.0.1:1', getToken: () => 'token', WebSocket: FakeSocket, maxFrameBytes: BUDGET });
-    connections.push(connection);
-    connection.connect();
-    await settle();
-    const socket = FakeSocket.last!;
-    socket.open();
-    const server = new Y.Doc();
-    socket.receive(step1From(server));
-    await settle();
+    const { socket, server } = await answerStep1(doc);
 
     const frames = syncFrames(socket).filter(([subtype]) => subtype !== syncProtocol.messageYjsSyncStep1);
     expect(frames.length).toBeGreaterThan(4);
@@ -124,11 +136,11 @@ describe('RoomConnection frames', () => {
 
   it('sends the stored updates handed over in one turn as one frame, and a large one as several within the budget', async () => {
     const doc = new Y.Doc();
-    const { socket, server } = await handshake(doc);
+    const { socket, server, connection } = await handshake(doc);
     const updates: Uint8Array[] = [];
     doc.on('update', (u: Uint8Array) => updates.push(u));
     for (let i = 0; i < 50; i++) createMessage(doc, alice, { content: `live ${i}` });
-    for (const u of updates.splice(0)) connection().sendUpdate(u);
+    for (const u of updates.splice(0)) connection.sendUpdate(u);
     await Promise.resolve();
     const first = syncFrames(socket);
     expect(first).toHaveLength(1);
@@ -136,7 +148,7 @@ describe('RoomConnection frames', () => {
 
     socket.sent.length = 0;
     for (let i = 0; i < 400; i++) createMessage(doc, alice, { content: `burst ${i} `.padEnd(150, 'x') });
-    for (const u of updates.splice(0)) connection().sendUpdate(u);
+    for (const u of updates.splice(0)) connection.sendUpdate(u);
     await Promise.resolve();
     const frames = syncFrames(socket);
     expect(frames.length).toBeGreaterThan(2);
@@ -151,4 +163,3 @@ describe('RoomConnection frames', () => {
   });
 });
 
-const connection = (): RoomConnection => connections[connections.length - 1]!;
