@@ -8,6 +8,7 @@ import type { StoredRoom, UpdateStore } from '../storage/UpdateStore.ts';
 import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
 import { SyncConnection } from './SyncConnection.ts';
+import { SharedReply } from './SharedReply.ts';
 import { SERVER_ORIGIN, STORAGE_ORIGIN } from './origins.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { encodeAck, encodeError } from '../../shared/protocol/parleyMessages.ts';
@@ -49,6 +50,9 @@ export interface RoomOptions {
 }
 
 type PendingUpdate = { update: Uint8Array; origin: unknown };
+
+/** How long the shared whole-room reply outlives the last joiner that asked for it. */
+const WHOLE_ROOM_KEEP_MS = 5_000;
 
 /** Called after each commit with the updates it made durable, in the order they were applied. */
 export type CommitListener = (updates: readonly Uint8Array[]) => void;
@@ -107,6 +111,8 @@ export class Room implements CommitParticipant {
   #logUpdates: number;
   #logBytes: number;
   #closed = false;
+  /** The sync step 2 answering an empty state vector, for the document as it is now. */
+  readonly #wholeRoom = new SharedReply(WHOLE_ROOM_KEEP_MS);
 
   private constructor(roomId: string, doc: Y.Doc, stored: StoredRoom, opts: RoomOptions) {
     this.roomId = roomId;
@@ -267,18 +273,23 @@ export class Room implements CommitParticipant {
   }
 
   #sendSyncStep2(conn: SyncConnection, stateVector: Uint8Array): void {
-    let diff: Uint8Array;
+    const encode = (): Uint8Array => {
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MessageType.Sync);
+      encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
+      encoding.writeVarUint8Array(encoder, Y.encodeStateAsUpdate(this.doc, stateVector));
+      return encoding.toUint8Array(encoder);
+    };
+    // An empty state vector (one varUint 0) asks for the whole room: joiners with nothing share it.
+    const whole = stateVector.byteLength === 1 && stateVector[0] === 0;
+    let message: Uint8Array;
     try {
-      diff = Y.encodeStateAsUpdate(this.doc, stateVector);
+      message = whole ? this.#wholeRoom.get(encode) : encode();
     } catch {
       conn.close('ProtocolError', 'malformed state vector');
       return;
     }
-    const encoder = encoding.createEncoder();
-    encoding.writeVarUint(encoder, MessageType.Sync);
-    encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
-    encoding.writeVarUint8Array(encoder, diff);
-    conn.send(encoding.toUint8Array(encoder));
+    conn.send(message);
   }
 
   #receiveUpdate(conn: SyncConnection, update: Uint8Array): void {
@@ -382,6 +393,7 @@ export class Room implements CommitParticipant {
 
   // Attached after the load transaction, so every update seen here is new and must be committed.
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    this.#wholeRoom.invalidate();
     this.#pending.push({ update, origin });
     this.#opts.queue.schedule(this);
   };
@@ -468,6 +480,7 @@ export class Room implements CommitParticipant {
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#wholeRoom.close();
     this.#commitListeners.clear();
     this.#holders.clear();
     this.doc.off('update', this.#onDocUpdate);
