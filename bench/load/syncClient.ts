@@ -24,6 +24,11 @@ const SYNC_STEP1 = 0;
 const SYNC_STEP2 = 1;
 const SYNC_UPDATE = 2;
 /** Hocuspocus message types (packages/server/src/types.ts) and its auth sub-types. */
+/** awareness • varByteArray(update), update := varUint(count) • entries: the count. */
+function awarenessEntries(decoder: decoding.Decoder): number {
+  return decoding.readVarUint(decoding.createDecoder(decoding.readVarUint8Array(decoder)));
+}
+
 const HP = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3, SyncReply: 4, Stateless: 5, Close: 7, SyncStatus: 8 } as const;
 const HP_AUTH = { Token: 0, PermissionDenied: 1, Authenticated: 2 } as const;
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc());
@@ -44,7 +49,8 @@ export interface ClientOptions {
   /** Every update payload the server sends (sync step 2 or update), with its arrival time. */
   readonly onUpdate?: (update: Uint8Array, at: number) => void;
   /** Every awareness message, with its size. */
-  readonly onAwareness?: (bytes: number, at: number) => void;
+  /** Each awareness frame received: its size, when, and how many client states it carries (a server may batch them). */
+  readonly onAwareness?: (bytes: number, at: number, entries: number) => void;
   readonly label: string;
 }
 
@@ -200,7 +206,7 @@ export class SyncClient {
       // Whatever the other clients sent, byte for byte: y-websocket update or awareness frames.
       const decoder = decoding.createDecoder(data);
       const type = decoding.readVarUint(decoder);
-      if (type === MessageType.Awareness) this.opts.onAwareness?.(data.byteLength, at);
+      if (type === MessageType.Awareness) this.opts.onAwareness?.(data.byteLength, at, awarenessEntries(decoder));
       if (type !== MessageType.Sync) return;
       if (decoding.readVarUint(decoder) !== SYNC_UPDATE) return;
       this.#received(decoding.readVarUint8Array(decoder), at);
@@ -227,7 +233,7 @@ export class SyncClient {
       return;
     }
     if (type === MessageType.Awareness) {
-      this.opts.onAwareness?.(data.byteLength, at);
+      this.opts.onAwareness?.(data.byteLength, at, awarenessEntries(decoder));
       return;
     }
     if (protocol === 'hocuspocus') {

@@ -11,8 +11,9 @@ import type { Figure, RunOptions, Scenario } from '../scenario.ts';
  * load y/hub's benchmark reports. Over a window after a warm-up: the server's CPU share (cores, all
  * threads) and its event-loop delay p99 (perf_hooks.monitorEventLoopDelay, preloaded into every
  * server by bench/peers/probe.ts, so Parley needs no hook of its own), and its RSS. Every update goes
- * out to the whole room, so the load generator counts the awareness frames it receives, against
- * N x N per second, to show whether it kept up: a reader that falls behind slows the server down.
+ * out to the whole room, so the load generator counts the client states it receives, against
+ * N x N per second, to show whether it kept up (a reader that falls behind slows the server down),
+ * and the frames they came in (Parley batches them; the others send one frame per update).
  */
 
 interface Sizes {
@@ -44,8 +45,10 @@ async function presence(peer: PeerName, sizes: Sizes): Promise<Figure[]> {
       const [room] = await prepareRooms(server, 1, sizes.clients);
       if (!room) throw new Error('no room');
       let frames = 0;
-      const onAwareness = (): void => {
+      let entries = 0;
+      const onAwareness = (_bytes: number, _at: number, count: number): void => {
         frames++;
+        entries += count;
       };
       const clients = await session.openSynced(
         room.members.map((m, i) => {
@@ -84,6 +87,7 @@ async function presence(peer: PeerName, sizes: Sizes): Promise<Figure[]> {
       const before = await server.usage();
       const own = ownCpuMs();
       const framesBefore = frames;
+      const entriesBefore = entries;
       const sentBefore = done;
       const windowStart = performance.now();
       await session.wait(sleep(sizes.windowMs), 'window');
@@ -95,8 +99,9 @@ async function presence(peer: PeerName, sizes: Sizes): Promise<Figure[]> {
       const ownCores = (ownCpuMs() - own) / wall;
       const updatesPerSec = ((done - sentBefore) * 1000) / wall;
       const framesPerSec = ((frames - framesBefore) * 1000) / wall;
+      const entriesPerSec = ((entries - entriesBefore) * 1000) / wall;
       const fanout = updatesPerSec * sizes.clients;
-      const note = `${sizes.clients} clients x 1 Hz over ${(wall / 1000).toFixed(1)} s: sent ${updatesPerSec.toFixed(0)} updates/s; received ${framesPerSec.toFixed(0)} awareness frames/s (${((100 * framesPerSec) / fanout).toFixed(0)}% of N x updates); load generator ${ownCores.toFixed(2)} cores`;
+      const note = `${sizes.clients} clients x 1 Hz over ${(wall / 1000).toFixed(1)} s: sent ${updatesPerSec.toFixed(0)} updates/s; received ${entriesPerSec.toFixed(0)} states/s (${((100 * entriesPerSec) / fanout).toFixed(0)}% of N x updates) in ${framesPerSec.toFixed(0)} awareness frames/s; load generator ${ownCores.toFixed(2)} cores`;
       return [
         { metric: `${sizes.clients} clients: server CPU`, value: (after.cpuMs - before.cpuMs) / wall, unit: 'cores', note, peer, better: 'lower' },
         delayEnd === null
