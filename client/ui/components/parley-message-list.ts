@@ -36,6 +36,8 @@ export class ParleyMessageList extends LitElement {
   declare nameOf: (userId: string) => string;
   declare roomId: string | null;
   #atBottom = true;
+  /** The next update scrolls to the bottom whatever the reader's position (a send, "jump to latest"). */
+  #stickRequested = false;
   #anchor: { id: string; top: number } | null = null;
   #painted: string | null = null;
   #requested = false;
@@ -171,7 +173,13 @@ export class ParleyMessageList extends LitElement {
     // Remember the first message in view, to put it back where it was after the update.
     this.#anchor = null;
     const scroller = this.#scroller;
-    if (!scroller || this.#atBottom) return;
+    if (!scroller) return;
+    // The scroll event reaches #onScroll a frame after the reader scrolls: an update in between
+    // must not pull a reader who just left the bottom back down to it. The geometry now, before
+    // this update adds anything, is the truth (unless the bottom was asked for: a send, the jump).
+    if (this.#stickRequested || changed.has('roomId')) this.#stickRequested = false;
+    else this.#noteAtBottom(scroller);
+    if (this.#atBottom) return;
     const top = scroller.getBoundingClientRect().top;
     for (const row of scroller.querySelectorAll<HTMLElement>('parley-message')) {
       const rect = row.getBoundingClientRect();
@@ -223,13 +231,17 @@ export class ParleyMessageList extends LitElement {
   #onScroll(): void {
     const scroller = this.#scroller;
     if (!scroller) return;
-    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 24;
-    if (atBottom !== this.#atBottom) {
-      this.#atBottom = atBottom;
-      this.dispatchEvent(new CustomEvent('at-bottom', { detail: atBottom && !this.hasNewer }));
-      this.requestUpdate();
-    }
+    if (this.#noteAtBottom(scroller)) this.requestUpdate();
     this.#checkEdges(scroller);
+  }
+
+  /** Reads whether the reader is at the bottom; tells the room view when that changed (returns whether it did). */
+  #noteAtBottom(scroller: HTMLElement): boolean {
+    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 24;
+    if (atBottom === this.#atBottom) return false;
+    this.#atBottom = atBottom;
+    this.dispatchEvent(new CustomEvent('at-bottom', { detail: atBottom && !this.hasNewer }));
+    return true;
   }
 
   #checkEdges(scroller: HTMLElement): void {
@@ -245,6 +257,7 @@ export class ParleyMessageList extends LitElement {
 
   #jump(): void {
     this.#atBottom = true;
+    this.#stickRequested = true;
     this.dispatchEvent(new CustomEvent('jump-latest'));
     this.dispatchEvent(new CustomEvent('at-bottom', { detail: true }));
     this.requestUpdate();
@@ -253,6 +266,7 @@ export class ParleyMessageList extends LitElement {
   /** Scrolls to the newest message (after sending). */
   stickToBottom(): void {
     this.#atBottom = true;
+    this.#stickRequested = true;
     this.requestUpdate();
   }
 }
