@@ -53,7 +53,7 @@ export default defineConfig({
   ],
   test: {
     root: root('.'),
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'shared/**/*.test.ts', 'server/**/*.test.ts', 'client/**/*.test.ts'],
     environment: 'node',
     // Integration tests start real servers on port 0; give them room on a 2-core machine.
     testTimeout: 30_000,

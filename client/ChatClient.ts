@@ -1,7 +1,7 @@
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { z } from 'zod';
 import type { ChatMessage } from '../shared/models/chatMessage.ts';
 import { ChatMessageSchema } from '../shared/models/chatMessage.ts';
+import { TabMessageSchema, tabChannelName } from '../shared/protocol/tabMessages.ts';
 import type { ChatRoom as ChatRoomModel, ChatRoomCreate } from '../shared/models/chatRoom.ts';
 import type { ChatMember, ChatMemberRole } from '../shared/models/chatMember.ts';
 import type { DevLoginResponse, User } from '../shared/models/user.ts';
@@ -169,7 +169,7 @@ export class ChatClient {
     await store.putIdentity({ key: 'identity', user, serverUrl: opts.serverUrl });
     const lease = await ClientIdLease.acquire(store, opts.locks ?? defaultClientIdLocks(), dbName);
     const rows = await store.getRooms();
-    const client = new ChatClient(opts, user, store, opts.store === undefined, lease, rows, `parley:${dbName}`);
+    const client = new ChatClient(opts, user, store, opts.store === undefined, lease, rows, tabChannelName(dbName));
     if (opts.requestPersistentStorage !== false) void client.#requestPersistence();
     client.#followOtherTabs();
     void client.refreshRooms().catch(() => {
@@ -566,10 +566,9 @@ export class ChatClient {
    */
   #followOtherTabs(): void {
     if (typeof BroadcastChannel === 'undefined') return;
-    const RoomGrewSchema = z.object({ roomId: z.string() });
     this.#tabChannel = new BroadcastChannel(this.#channelName);
     this.#tabChannel.onmessage = (event: MessageEvent<unknown>) => {
-      const grew = RoomGrewSchema.safeParse(event.data);
+      const grew = TabMessageSchema.safeParse(event.data);
       const roomId = grew.success ? grew.data.roomId : null;
       if (roomId === null || !this.#rows.has(roomId) || this.#open.has(roomId) || this.#tabTimers.has(roomId)) return;
       // Loading a room from the store costs more than reading an open one: once per burst.

@@ -2,8 +2,9 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { readAck, readError } from '../../shared/protocol/parleyMessages.ts';
+import { MessageType, SyncStep } from '../../shared/protocol/messageTypes.ts';
+import { readAck, readError, readSync, writeAwareness, writeSyncStep1, writeSyncStep2, writeUpdate } from '../../shared/protocol/frames.ts';
+import { encodeAwarenessUpdate } from '../../shared/protocol/awarenessUpdate.ts';
 import type { Protocol } from './peerServer.ts';
 
 /*
@@ -20,15 +21,12 @@ import type { Protocol } from './peerServer.ts';
  * from a run with a dropped connection would measure reconnects.
  */
 
-const SYNC_STEP1 = 0;
-const SYNC_STEP2 = 1;
-const SYNC_UPDATE = 2;
-/** Hocuspocus message types (packages/server/src/types.ts) and its auth sub-types. */
 /** awareness • varByteArray(update), update := varUint(count) • entries: the count. */
 function awarenessEntries(decoder: decoding.Decoder): number {
   return decoding.readVarUint(decoding.createDecoder(decoding.readVarUint8Array(decoder)));
 }
 
+/** Hocuspocus message types (packages/server/src/types.ts) and its auth sub-types. */
 const HP = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3, SyncReply: 4, Stateless: 5, Close: 7, SyncStatus: 8 } as const;
 const HP_AUTH = { Token: 0, PermissionDenied: 1, Authenticated: 2 } as const;
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc());
@@ -97,25 +95,13 @@ export class SyncClient {
 
   /** Sends a Yjs update as a sync `update` message. */
   sendUpdate(update: Uint8Array): void {
-    this.#send((e) => {
-      encoding.writeVarUint(e, MessageType.Sync);
-      encoding.writeVarUint(e, SYNC_UPDATE);
-      encoding.writeVarUint8Array(e, update);
-    });
+    this.#send((e) => writeUpdate(e, update));
   }
 
   /** Sends an awareness update (y-protocols encoding: entries of clientID, clock, state JSON). */
   sendAwareness(clientId: number, clock: number, state: unknown): void {
-    const inner = encoding.createEncoder();
-    encoding.writeVarUint(inner, 1);
-    encoding.writeVarUint(inner, clientId);
-    encoding.writeVarUint(inner, clock);
-    encoding.writeVarString(inner, JSON.stringify(state));
-    const body = encoding.toUint8Array(inner);
-    this.#send((e) => {
-      encoding.writeVarUint(e, MessageType.Awareness);
-      encoding.writeVarUint8Array(e, body);
-    });
+    const body = encodeAwarenessUpdate([{ clientId, clock, state: state as Record<string, unknown> | null }]);
+    this.#send((e) => writeAwareness(e, body));
   }
 
   /** Resolves once the server acknowledged (Parley) everything `doc` wrote under its own client id. */
@@ -166,11 +152,7 @@ export class SyncClient {
         encoding.writeVarString(e, this.opts.token ?? '');
       });
     }
-    this.#send((e) => {
-      encoding.writeVarUint(e, MessageType.Sync);
-      encoding.writeVarUint(e, SYNC_STEP1);
-      encoding.writeVarUint8Array(e, doc ? Y.encodeStateVector(doc) : new Uint8Array([0]));
-    });
+    this.#send((e) => writeSyncStep1(e, doc ? Y.encodeStateVector(doc) : new Uint8Array([0])));
   };
 
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -208,7 +190,7 @@ export class SyncClient {
       const type = decoding.readVarUint(decoder);
       if (type === MessageType.Awareness) this.opts.onAwareness?.(data.byteLength, at, awarenessEntries(decoder));
       if (type !== MessageType.Sync) return;
-      if (decoding.readVarUint(decoder) !== SYNC_UPDATE) return;
+      if (decoding.readVarUint(decoder) !== SyncStep.Update) return;
       this.#received(decoding.readVarUint8Array(decoder), at);
       return;
     }
@@ -216,19 +198,15 @@ export class SyncClient {
     if (protocol === 'hocuspocus') decoding.readVarString(decoder);
     const type = decoding.readVarUint(decoder);
     if (type === MessageType.Sync || (protocol === 'hocuspocus' && type === HP.SyncReply)) {
-      const sub = decoding.readVarUint(decoder);
-      const payload = decoding.readVarUint8Array(decoder);
-      if (sub === SYNC_STEP1) {
+      const sync = readSync(decoder);
+      if (typeof sync === 'string') return;
+      if (sync.type === 'syncStep1') {
         const doc = this.opts.doc;
-        const answer = doc ? Y.encodeStateAsUpdate(doc, payload) : EMPTY_UPDATE;
-        this.#send((e) => {
-          encoding.writeVarUint(e, MessageType.Sync);
-          encoding.writeVarUint(e, SYNC_STEP2);
-          encoding.writeVarUint8Array(e, answer);
-        });
-      } else if (sub === SYNC_STEP2 || sub === SYNC_UPDATE) {
-        this.#received(payload, at);
-        if (sub === SYNC_STEP2) this.#markSynced();
+        const answer = doc ? Y.encodeStateAsUpdate(doc, sync.stateVector) : EMPTY_UPDATE;
+        this.#send((e) => writeSyncStep2(e, answer));
+      } else {
+        this.#received(sync.update, at);
+        if (sync.type === 'syncStep2') this.#markSynced();
       }
       return;
     }
@@ -245,7 +223,7 @@ export class SyncClient {
       return;
     }
     if (type === MessageType.Ack) {
-      this.acked = Y.decodeStateVector(readAck(decoder));
+      this.acked = Y.decodeStateVector(readAck(decoder).stateVector);
       for (const listener of [...this.#ackListeners]) listener();
     } else if (type === MessageType.Error) {
       const { code, reason } = readError(decoder);

@@ -1,11 +1,10 @@
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { z } from 'zod';
-import { UserIdSchema } from '../../shared/ids.ts';
 import type { JsonObject } from '../../shared/json.ts';
 import type { ChatMember, ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { ChatMessage, MessageType } from '../../shared/models/chatMessage.ts';
-import { UserPresenceSchema, type UserPresence } from '../../shared/models/userPresence.ts';
+import type { UserPresence } from '../../shared/models/userPresence.ts';
+import { PeerStateSchema, ServerPresenceStateSchema } from '../../shared/protocol/awarenessStates.ts';
 import type { User } from '../../shared/models/user.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
@@ -51,8 +50,6 @@ export interface ChatRoomEvents {
 }
 
 /** The server's own awareness entry in a room (docs/protocol.md, "Presence"). */
-const ServerPresenceSchema = z.object({ parley: z.literal('server'), presence: z.record(UserIdSchema, UserPresenceSchema) });
-const PeerStateSchema = z.object({ user: z.object({ id: UserIdSchema, name: z.string() }), typing: z.boolean().optional() });
 
 export interface ChatRoomDeps {
   readonly replica: RoomReplica;
@@ -312,7 +309,7 @@ export class ChatRoom {
   #onAwareness(): void {
     let presenceChanged = false;
     for (const raw of this.#d.awareness.getStates().values()) {
-      const server = ServerPresenceSchema.safeParse(raw);
+      const server = ServerPresenceStateSchema.safeParse(raw);
       if (!server.success) continue;
       for (const p of Object.values(server.data.presence)) this.#presence.set(p.user_id, p);
       presenceChanged = true;

@@ -6,6 +6,7 @@ import type { LocalStore, StoredRoomLog } from '../store/LocalStore.ts';
 import { mergeRoomUpdates } from '../store/mergeRoomUpdates.ts';
 import type { MessageRejection, RoomSyncRow } from '../store/storedRecords.ts';
 import { RoomConnection, type SyncPeer } from '../sync/RoomConnection.ts';
+import { TabMessageSchema, type TabMessage } from '../../shared/protocol/tabMessages.ts';
 
 export type MessageState =
   | { readonly state: 'pending' }
@@ -291,11 +292,11 @@ export class RoomReplica implements SyncPeer {
       const local = batch.filter((q) => q.local).map((q) => q.update);
       if (local.length > 0) {
         this.#connection?.sendUpdate(local.length === 1 ? local[0]! : Y.mergeUpdates(local));
-        this.#channel?.postMessage({ roomId: this.roomId });
+        this.#tell({ roomId: this.roomId });
       } else {
         // Only what the server sent: other tabs with the room open get it on their own socket, but
         // tabs without it open refresh their room list from the store (ChatClient).
-        this.#channel?.postMessage({ roomId: this.roomId, remote: true });
+        this.#tell({ roomId: this.roomId, remote: true });
       }
       for (const q of batch) q.stored.resolve();
       if (this.#logEntries >= this.#policy.maxEntries || this.#logBytes >= this.#policy.maxBytes) void this.#compactInBackground();
@@ -342,9 +343,13 @@ export class RoomReplica implements SyncPeer {
       });
   }
 
+  #tell(message: TabMessage): void {
+    this.#channel?.postMessage(message);
+  }
+
   #onTabMessage(data: unknown): void {
-    if (typeof data !== 'object' || data === null || (data as { roomId?: unknown }).roomId !== this.roomId) return;
-    if ((data as { remote?: unknown }).remote === true) return;
+    const message = TabMessageSchema.safeParse(data);
+    if (!message.success || message.data.roomId !== this.roomId || message.data.remote === true) return;
     // Reads are chained so two messages never apply the same range twice concurrently.
     this.#tabReads = this.#tabReads.then(() => this.#readFromTabs()).catch((error: unknown) => {
       this.#events.emit('error', storageError(error, `reading room ${this.roomId} written by another tab`));

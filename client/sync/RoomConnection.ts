@@ -1,11 +1,8 @@
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
-import * as decoding from 'lib0/decoding';
-import * as syncProtocol from 'y-protocols/sync';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { readAck, readError } from '../../shared/protocol/parleyMessages.ts';
-import { CloseCode } from '../../shared/errors/closeCodes.ts';
+import { decodeServerFrame, encodeFrame, type SyncFrame } from '../../shared/protocol/frames.ts';
+import { syncUrl } from '../../shared/protocol/endpoints.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { Emitter } from '../events/Emitter.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
@@ -75,20 +72,6 @@ const MIN_MAX_FRAME_BYTES = 1024;
 /** Sync message type, subtype and the payload's length prefix (a varUint of at most 5 bytes). */
 const FRAME_HEADER_BYTES = 8;
 
-/** The sync URL of a room: ws(s)://host:port/sync/<roomId>?token=…&parley=1. */
-export function syncUrl(serverUrl: string, roomId: string, token: string): string {
-  const url = new URL(serverUrl);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : url.protocol;
-  url.pathname = `${url.pathname.replace(/\/$/, '')}/sync/${encodeURIComponent(roomId)}`;
-  url.search = new URLSearchParams({ token, parley: '1' }).toString();
-  return url.toString();
-}
-
-function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder();
-  write(encoder);
-  return encoding.toUint8Array(encoder);
-}
 
 const toBytes = (data: unknown): Uint8Array | null => {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
@@ -196,10 +179,7 @@ export class RoomConnection {
     if (updates.length === 0 || !this.#handshakeSent) return;
     const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
     for (const chunk of this.#split(merged)) {
-      this.#send(frame((e) => {
-        encoding.writeVarUint(e, MessageType.Sync);
-        syncProtocol.writeUpdate(e, chunk);
-      }));
+      this.#send(encodeFrame({ type: 'update', update: chunk }));
     }
   };
 
@@ -246,10 +226,7 @@ export class RoomConnection {
     ws.onopen = () => {
       if (ws !== this.#ws) return;
       this.#touch();
-      this.#send(frame((e) => {
-        encoding.writeVarUint(e, MessageType.Sync);
-        syncProtocol.writeSyncStep1(e, this.#peer.doc);
-      }));
+      this.#send(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.#peer.doc) }));
       const awareness = this.#opts.awareness;
       if (awareness && awareness.getLocalState() !== null) {
         this.#send(this.#awarenessFrame(awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID])));
@@ -272,45 +249,47 @@ export class RoomConnection {
   }
 
   #receive(ws: WebSocketLike, bytes: Uint8Array): void {
-    const decoder = decoding.createDecoder(bytes);
+    const decoded = decodeServerFrame(bytes);
+    if (!decoded.ok) return this.#malformed(decoded.reason);
+    const message = decoded.frame;
+    // Types this client does not know (future extensions, y-websocket auth) are ignored.
+    if (message === null) return;
     try {
-      const type = decoding.readVarUint(decoder);
-      switch (type) {
-        case MessageType.Sync:
-          this.#receiveSync(ws, decoder);
+      switch (message.type) {
+        case 'syncStep1':
+        case 'syncStep2':
+        case 'update':
+          this.#receiveSync(ws, message);
           return;
-        case MessageType.Awareness: {
-          const update = decoding.readVarUint8Array(decoder);
-          if (this.#opts.awareness) awarenessProtocol.applyAwarenessUpdate(this.#opts.awareness, update, this);
+        case 'awareness':
+          if (this.#opts.awareness) awarenessProtocol.applyAwarenessUpdate(this.#opts.awareness, message.update, this);
           return;
-        }
-        case MessageType.Ack: {
-          const stateVector = Y.decodeStateVector(readAck(decoder));
+        case 'ack': {
+          const stateVector = Y.decodeStateVector(message.stateVector);
           this.#peer.acknowledged(stateVector);
           this.#events.emit('ack', stateVector);
           return;
         }
-        case MessageType.Error:
-          this.#lastError = readError(decoder);
+        case 'error':
+          this.#lastError = { code: message.code, reason: message.reason };
           return;
-        default:
-          // Types this client does not know (future extensions, y-websocket auth) are ignored.
-          return;
+        default: {
+          const unknown: never = message;
+          throw new Error(`unhandled frame ${JSON.stringify(unknown)}`);
+        }
       }
     } catch (error) {
       this.#malformed(error instanceof Error ? error.message : String(error));
     }
   }
 
-  #receiveSync(ws: WebSocketLike, decoder: decoding.Decoder): void {
-    const subtype = decoding.readVarUint(decoder);
-    const payload = decoding.readVarUint8Array(decoder);
-    switch (subtype) {
-      case syncProtocol.messageYjsSyncStep1:
-        void this.#answerStep1(ws, payload);
+  #receiveSync(ws: WebSocketLike, message: SyncFrame): void {
+    switch (message.type) {
+      case 'syncStep1':
+        void this.#answerStep1(ws, message.stateVector);
         return;
-      case syncProtocol.messageYjsSyncStep2:
-        this.#peer.applyRemote(payload, this);
+      case 'syncStep2':
+        this.#peer.applyRemote(message.update, this);
         if (!this.#synced) {
           this.#synced = true;
           this.#attempt = 0;
@@ -319,11 +298,13 @@ export class RoomConnection {
           this.#events.emit('synced', undefined);
         }
         return;
-      case syncProtocol.messageYjsUpdate:
-        this.#peer.applyRemote(payload, this);
+      case 'update':
+        this.#peer.applyRemote(message.update, this);
         return;
-      default:
-        throw new Error(`unknown sync message type ${subtype}`);
+      default: {
+        const unknown: never = message;
+        throw new Error(`unhandled sync frame ${JSON.stringify(unknown)}`);
+      }
     }
   }
 
@@ -345,11 +326,7 @@ export class RoomConnection {
     // The first part answers as syncStep2; the rest follow as updates, in the order the split
     // needs (the server takes both alike, each judged against what the earlier ones added).
     this.#split(diff).forEach((chunk, i) => {
-      this.#send(frame((e) => {
-        encoding.writeVarUint(e, MessageType.Sync);
-        if (i === 0) encodeStep2(e, chunk);
-        else syncProtocol.writeUpdate(e, chunk);
-      }));
+      this.#send(encodeFrame(i === 0 ? { type: 'syncStep2', update: chunk } : { type: 'update', update: chunk }));
     });
     this.#handshakeSent = true;
   }
@@ -460,10 +437,7 @@ export class RoomConnection {
   }
 
   #awarenessFrame(update: Uint8Array): Uint8Array {
-    return frame((e) => {
-      encoding.writeVarUint(e, MessageType.Awareness);
-      encoding.writeVarUint8Array(e, update);
-    });
+    return encodeFrame({ type: 'awareness', update });
   }
 
   readonly #onAwarenessUpdate = (
@@ -482,9 +456,4 @@ export class RoomConnection {
     const remote = [...awareness.getStates().keys()].filter((id) => id !== awareness.clientID);
     if (remote.length > 0) awarenessProtocol.removeAwarenessStates(awareness, remote, this);
   }
-}
-
-function encodeStep2(encoder: encoding.Encoder, update: Uint8Array): void {
-  encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
-  encoding.writeVarUint8Array(encoder, update);
 }

@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import type { AuthUser } from '../auth/TokenService.ts';
 import { closeSocket } from '../sync/SyncConnection.ts';
-import type { CloseCodeName } from '../../shared/errors/closeCodes.ts';
+import type { CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 import type { RequestIdSchema } from '../../shared/commands/webSocketCommand.ts';
 import type { z } from 'zod';
 import { CommandOrigin } from './CommandOrigin.ts';

@@ -13,8 +13,8 @@ import { commandFailure } from './CommandFailure.ts';
 import { executeCommand } from './executeCommand.ts';
 import { parseCommandFrame } from './parseCommandFrame.ts';
 import { RoomFeeds } from './RoomFeeds.ts';
+import { COMMANDS_PATH } from '../../shared/protocol/endpoints.ts';
 
-export const COMMANDS_PATH = '/ws/commands';
 /** As the SDK's default: a typing_start clears itself after this long without another. */
 export const COMMAND_TYPING_TIMEOUT_MS = 5_000;
 

@@ -3,7 +3,7 @@ import type { Room } from '../sync/Room.ts';
 import { ROOT, roomMaps, type RoomMaps } from '../../shared/roomDoc/layout.ts';
 import { readPositions } from '../../shared/roomDoc/readOps.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
-import { PeerStateSchema, ServerPresenceStateSchema } from '../../shared/commands/peerState.ts';
+import { PeerStateSchema, ServerPresenceStateSchema } from '../../shared/protocol/awarenessStates.ts';
 import type { RoomEvent } from '../../shared/commands/roomEvent.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
 import { type KeyChange, docEvents } from './docEvents.ts';

@@ -3,9 +3,8 @@ import type { Room } from '../sync/Room.ts';
 import type { PresenceTracker } from './PresenceTracker.ts';
 import { usersPresence } from './usersPresence.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
+import { SERVER_AWARENESS_KIND, type ServerPresenceState } from '../../shared/protocol/awarenessStates.ts';
 
-/** The server's awareness state in every room: `{ parley: 'server', presence: { [userId]: UserPresence } }`. */
-export const SERVER_AWARENESS_KIND = 'server';
 
 /**
  * How long presence changes in a room are gathered before one publication. Without it, N
@@ -85,6 +84,7 @@ export class PresencePublisher {
     if (!entry) return;
     const presence: Record<string, UserPresence> = {};
     for (const p of usersPresence(this.#directory, this.#tracker, [...entry.members])) presence[p.user_id] = p;
-    entry.room.setServerState({ parley: SERVER_AWARENESS_KIND, presence });
+    const state: ServerPresenceState = { parley: SERVER_AWARENESS_KIND, presence };
+    entry.room.setServerState(state);
   }
 }

@@ -1,7 +1,4 @@
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
-import * as decoding from 'lib0/decoding';
-import * as syncProtocol from 'y-protocols/sync';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { Logger } from '../log.ts';
 import type { StoredRoom, UpdateStore } from '../storage/UpdateStore.ts';
@@ -10,21 +7,14 @@ import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
 import { SyncConnection } from './SyncConnection.ts';
 import { SharedReply } from './SharedReply.ts';
 import { SERVER_ORIGIN, STORAGE_ORIGIN } from './origins.ts';
-import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { encodeAck, encodeError } from '../../shared/protocol/parleyMessages.ts';
+import { decodeClientFrame, encodeFrame, type SyncFrame } from '../../shared/protocol/frames.ts';
+import { decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry, type RawAwarenessEntry } from '../../shared/protocol/awarenessUpdate.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import type { ClientBinding } from '../storage/UpdateStore.ts';
 import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
 import type { Verdict } from '../validation/validateUpdate.ts';
-import {
-  decodeAwarenessFrame,
-  encodeAwarenessEntries,
-  parseAwarenessState,
-  stampIdentity,
-  type AwarenessEntry,
-  type RawAwarenessEntry,
-} from './awarenessEntries.ts';
+import { parseAwarenessState, stampIdentity } from './awarenessEntries.ts';
 
 /**
  * Decides whether a connection may apply an update to the room (the write-permission seam):
@@ -63,28 +53,7 @@ export type CommitListener = (updates: readonly Uint8Array[]) => void;
 /** A callback waiting for the pending commit; `failed` runs instead when the room is abandoned. */
 type AfterCommit = { done: () => void; failed: (() => void) | undefined };
 
-const syncUpdateMessage = (update: Uint8Array): Uint8Array => {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Sync);
-  syncProtocol.writeUpdate(encoder, update);
-  return encoding.toUint8Array(encoder);
-};
-
-/** The value a lib0 read returns, or null when the bytes run out or a length lies (truncated, hostile input). */
-function readOrNull<T>(read: () => T): T | null {
-  try {
-    return read();
-  } catch {
-    return null;
-  }
-}
-
-const awarenessMessage = (update: Uint8Array): Uint8Array => {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Awareness);
-  encoding.writeVarUint8Array(encoder, update);
-  return encoding.toUint8Array(encoder);
-};
+const awarenessMessage = (update: Uint8Array): Uint8Array => encodeFrame({ type: 'awareness', update });
 
 /**
  * One loaded room: its Y.Doc, its awareness, its connections, and the path every update takes:
@@ -200,7 +169,7 @@ export class Room implements CommitParticipant {
     }
     this.#serverAwareness.add(clientId);
     const clock = (this.awareness.meta.get(clientId)?.clock ?? 0) + 1;
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries([{ clientId, clock, state }]), SERVER_ORIGIN);
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessUpdate([{ clientId, clock, state }]), SERVER_ORIGIN);
   }
 
   /** A client id for setServerAwareness that no awareness entry or document writer uses here. */
@@ -213,10 +182,7 @@ export class Room implements CommitParticipant {
 
   join(conn: SyncConnection): void {
     this.connections.add(conn);
-    const encoder = encoding.createEncoder();
-    encoding.writeVarUint(encoder, MessageType.Sync);
-    syncProtocol.writeSyncStep1(encoder, this.doc);
-    conn.send(encoding.toUint8Array(encoder));
+    conn.send(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.doc) }));
     const clients = [...this.awareness.getStates().keys()];
     if (clients.length > 0) {
       conn.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)));
@@ -232,60 +198,52 @@ export class Room implements CommitParticipant {
 
   /** Handles one binary frame from a connection. Malformed input closes that connection only. */
   receive(conn: SyncConnection, frame: Uint8Array): void {
-    const decoder = decoding.createDecoder(frame);
-    const type = readOrNull(() => decoding.readVarUint(decoder));
-    switch (type) {
-      case null:
-        conn.close('ProtocolError', 'malformed frame');
+    const decoded = decodeClientFrame(frame);
+    if (!decoded.ok) {
+      conn.close('ProtocolError', decoded.reason);
+      return;
+    }
+    const message = decoded.frame;
+    switch (message.type) {
+      case 'syncStep1':
+      case 'syncStep2':
+      case 'update':
+        this.#receiveSync(conn, message);
         return;
-      case MessageType.Sync:
-        this.#receiveSync(conn, decoder);
+      case 'awareness':
+        this.#receiveAwareness(conn, message.update);
         return;
-      case MessageType.Awareness: {
-        const update = readOrNull(() => decoding.readVarUint8Array(decoder));
-        if (update) this.#receiveAwareness(conn, update);
-        else conn.close('ProtocolError', 'malformed awareness message');
-        return;
-      }
-      case MessageType.QueryAwareness: {
+      case 'queryAwareness': {
         const clients = [...this.awareness.getStates().keys()];
         conn.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, clients)));
         return;
       }
-      default:
-        conn.close('ProtocolError', `unknown message type ${type}`);
+      default: {
+        const unknown: never = message;
+        throw new Error(`unhandled frame ${JSON.stringify(unknown)}`);
+      }
     }
   }
 
-  #receiveSync(conn: SyncConnection, decoder: decoding.Decoder): void {
-    const message = readOrNull(() => ({ subtype: decoding.readVarUint(decoder), payload: decoding.readVarUint8Array(decoder) }));
-    if (!message) {
-      conn.close('ProtocolError', 'malformed sync message');
-      return;
-    }
-    const { subtype, payload } = message;
-    switch (subtype) {
-      case syncProtocol.messageYjsSyncStep1:
+  #receiveSync(conn: SyncConnection, message: SyncFrame): void {
+    switch (message.type) {
+      case 'syncStep1':
         // Never answer with state that is not yet durable: wait for the pending commit.
-        this.whenCommitted(() => this.#sendSyncStep2(conn, payload));
+        this.whenCommitted(() => this.#sendSyncStep2(conn, message.stateVector));
         return;
-      case syncProtocol.messageYjsSyncStep2:
-      case syncProtocol.messageYjsUpdate:
-        this.#receiveUpdate(conn, payload);
+      case 'syncStep2':
+      case 'update':
+        this.#receiveUpdate(conn, message.update);
         return;
-      default:
-        conn.close('ProtocolError', `unknown sync message type ${subtype}`);
+      default: {
+        const unknown: never = message;
+        throw new Error(`unhandled sync frame ${JSON.stringify(unknown)}`);
+      }
     }
   }
 
   #sendSyncStep2(conn: SyncConnection, stateVector: Uint8Array): void {
-    const encode = (): Uint8Array => {
-      const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, MessageType.Sync);
-      encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
-      encoding.writeVarUint8Array(encoder, Y.encodeStateAsUpdate(this.doc, stateVector));
-      return encoding.toUint8Array(encoder);
-    };
+    const encode = (): Uint8Array => encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, stateVector) });
     // An empty state vector (one varUint 0) asks for the whole room: joiners with nothing share it.
     const whole = stateVector.byteLength === 1 && stateVector[0] === 0;
     let message: Uint8Array;
@@ -331,7 +289,7 @@ export class Room implements CommitParticipant {
   }
 
   #receiveAwareness(conn: SyncConnection, update: Uint8Array): void {
-    const entries = decodeAwarenessFrame(update);
+    const entries = decodeAwarenessUpdate(update);
     if (!entries) {
       conn.close('ProtocolError', 'malformed awareness update');
       return;
@@ -347,7 +305,7 @@ export class Room implements CommitParticipant {
       const parsed = parseAwarenessState(entry.json);
       if (!parsed.ok) {
         this.#opts.logger.info({ room: this.roomId, user: conn.user.id, reason: parsed.reason }, 'awareness state refused');
-        if (conn.parley) conn.send(encodeError('awareness_refused', parsed.reason));
+        if (conn.parley) conn.send(encodeFrame({ type: 'error', code: 'awareness_refused', reason: parsed.reason }));
         continue;
       }
       accepted.push({ clientId: entry.clientId, clock: entry.clock, state: parsed.state && stampIdentity(parsed.state, conn.user) });
@@ -360,7 +318,7 @@ export class Room implements CommitParticipant {
       this.#awarenessOwner.set(entry.clientId, conn);
       conn.awarenessClients.add(entry.clientId);
     }
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(accepted), conn);
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessUpdate(accepted), conn);
   }
 
   /**
@@ -444,7 +402,7 @@ export class Room implements CommitParticipant {
     const done = this.#inFlight;
     this.#inFlight = [];
     for (const { update, origin } of done) {
-      const message = syncUpdateMessage(update);
+      const message = encodeFrame({ type: 'update', update });
       for (const conn of this.connections) if (conn !== origin) conn.send(message);
       this.#logUpdates += 1;
       this.#logBytes += update.byteLength;
@@ -455,7 +413,7 @@ export class Room implements CommitParticipant {
       if (!conn.awaitingAck) continue;
       conn.awaitingAck = false;
       if (!conn.parley) continue;
-      ack ??= encodeAck(Y.encodeStateVector(this.doc));
+      ack ??= encodeFrame({ type: 'ack', stateVector: Y.encodeStateVector(this.doc) });
       conn.send(ack);
     }
     if (done.length > 0) {

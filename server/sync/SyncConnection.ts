@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import type { AuthUser } from '../auth/TokenService.ts';
-import { encodeError } from '../../shared/protocol/parleyMessages.ts';
-import { CloseCode, type CloseCodeName } from '../../shared/errors/closeCodes.ts';
+import { encodeFrame } from '../../shared/protocol/frames.ts';
+import { CloseCode, type CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 
 /** Close reasons are at most 123 bytes (RFC 6455); longer ones are cut at a character boundary. */
 function clampReason(reason: string): string {
@@ -11,14 +11,6 @@ function clampReason(reason: string): string {
 }
 
 /**
- * Query parameter by which a client declares it understands Parley's extra messages (ack,
- * error): `?parley=1`. Stock y-websocket clients leave it out and get neither, since they log
- * "Unable to compute message" for every message type they do not know.
- */
-export const PARLEY_PROTOCOL_PARAM = 'parley';
-export const PARLEY_PROTOCOL_VERSION = '1';
-
-/**
  * Closes a socket with a named code. For error codes, a Parley client (`withError`) also gets
  * the reason first as an error message, which it can read even where the close reason is lost.
  */
@@ -26,7 +18,7 @@ export function closeSocket(ws: WebSocket, name: CloseCodeName, reason: string, 
   const code = CloseCode[name];
   if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
   if (withError && ws.readyState === WebSocket.OPEN && (code >= 4000 || code === CloseCode.ProtocolError)) {
-    ws.send(encodeError(errorCode, reason));
+    ws.send(encodeFrame({ type: 'error', code: errorCode, reason }));
   }
   ws.close(code, clampReason(errorCode === name ? reason : `${errorCode}: ${reason}`));
 }

@@ -1,7 +1,7 @@
 /**
  * Per-connection and per-user limits of the sync endpoint. Every default is chosen so that no
  * legitimate chat client comes near it; each one bounds what a hostile client can cost the server.
- * The environment variables are in server/config.ts; the close codes in shared/errors/closeCodes.ts.
+ * The environment variables are in server/config.ts; the close codes in shared/protocol/closeCodes.ts.
  */
 export interface SyncLimits {
   /**

@@ -2,13 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import type { AuthUser } from '../auth/TokenService.ts';
-import { SyncConnection, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION } from './SyncConnection.ts';
+import { SyncConnection } from './SyncConnection.ts';
+import { PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
 import { checkRoomAccess } from './checkRoomAccess.ts';
 import { FrameRateLimiter } from './FrameRateLimiter.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { SocketServerDeps } from '../ws/SocketServerDeps.ts';
-
-export const SYNC_PATH_PREFIX = '/sync/';
 
 export type SyncServerOptions = SocketServerDeps;
 

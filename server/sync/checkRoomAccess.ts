@@ -1,5 +1,5 @@
 import type { Directory } from '../storage/Directory.ts';
-import type { CloseCodeName } from '../../shared/errors/closeCodes.ts';
+import type { CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
 import { RoomIdSchema } from '../../shared/ids.ts';
 import type { ErrorCode } from '../../shared/errors/errorCodes.ts';

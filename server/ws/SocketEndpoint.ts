@@ -8,7 +8,7 @@ import type { ConnectionSlots } from '../sync/ConnectionSlots.ts';
 import { heartbeatVerdict } from '../sync/heartbeatVerdict.ts';
 import { closeSocket } from '../sync/SyncConnection.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
-import { CloseCode, type CloseCodeName } from '../../shared/errors/closeCodes.ts';
+import { CloseCode, type CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 
 /** A connection that answers no ping within this interval (and reads nothing) is dropped. */
 const HEARTBEAT_MS = 30_000;

@@ -18,3 +18,14 @@ export const MessageType = {
   Error: 101,
 } as const;
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
+
+/** The second varUint of a Sync frame (y-protocols/sync's messageYjsSyncStep1/2, messageYjsUpdate). */
+export const SyncStep = {
+  /** The sender's state vector: "send me what I lack". */
+  Step1: 0,
+  /** The answer to a step 1: everything the asker lacked, as one update. */
+  Step2: 1,
+  /** A live update. */
+  Update: 2,
+} as const;
+export type SyncStepValue = (typeof SyncStep)[keyof typeof SyncStep];

@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
-import * as decoding from 'lib0/decoding';
-import * as syncProtocol from 'y-protocols/sync';
-import { MessageType } from '../../shared/protocol/messageTypes.ts';
+import { decodeClientFrame, encodeFrame, type SyncFrame } from '../../shared/protocol/frames.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { RoomConnection, type SyncPeer } from '../../client/sync/RoomConnection.ts';
 import { WS_OPEN, type WebSocketLike } from '../../client/sync/WebSocketLike.ts';
@@ -47,12 +44,15 @@ class FakeSocket implements WebSocketLike {
   }
 }
 
-/** The sync frames sent: [subtype, payload]. */
-function syncFrames(socket: FakeSocket): Array<[number, Uint8Array]> {
-  return socket.sent.flatMap((bytes): Array<[number, Uint8Array]> => {
-    const decoder = decoding.createDecoder(bytes);
-    if (decoding.readVarUint(decoder) !== MessageType.Sync) return [];
-    return [[decoding.readVarUint(decoder), decoding.readVarUint8Array(decoder)]];
+/** The sync frames sent: [type, payload]. */
+function syncFrames(socket: FakeSocket): Array<[SyncFrame['type'], Uint8Array]> {
+  return socket.sent.flatMap((bytes): Array<[SyncFrame['type'], Uint8Array]> => {
+    const decoded = decodeClientFrame(bytes);
+    if (!decoded.ok) throw new Error(decoded.reason);
+    const frame = decoded.frame;
+    if (frame.type === 'syncStep1') return [[frame.type, frame.stateVector]];
+    if (frame.type === 'syncStep2' || frame.type === 'update') return [[frame.type, frame.update]];
+    return [];
   });
 }
 
@@ -68,12 +68,7 @@ function peerOf(doc: Y.Doc): SyncPeer {
   };
 }
 
-const step1From = (serverDoc: Y.Doc): Uint8Array => {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Sync);
-  syncProtocol.writeSyncStep1(encoder, serverDoc);
-  return encoding.toUint8Array(encoder);
-};
+const step1From = (serverDoc: Y.Doc): Uint8Array => encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(serverDoc) });
 
 const BUDGET = 16 * 1024;
 const connections: RoomConnection[] = [];
@@ -109,7 +104,7 @@ async function answerStep1(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.
 /** answerStep1, with the server holding what the connection sent and the record cleared. */
 async function handshake(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.Doc; connection: RoomConnection }> {
   const connected = await answerStep1(doc);
-  for (const [subtype, payload] of syncFrames(connected.socket)) if (subtype !== syncProtocol.messageYjsSyncStep1) Y.applyUpdate(connected.server, payload);
+  for (const [subtype, payload] of syncFrames(connected.socket)) if (subtype !== 'syncStep1') Y.applyUpdate(connected.server, payload);
   connected.socket.sent.length = 0;
   return connected;
 }
@@ -122,10 +117,10 @@ describe('RoomConnection frames', () => {
 
     const { socket, server } = await answerStep1(doc);
 
-    const frames = syncFrames(socket).filter(([subtype]) => subtype !== syncProtocol.messageYjsSyncStep1);
+    const frames = syncFrames(socket).filter(([subtype]) => subtype !== 'syncStep1');
     expect(frames.length).toBeGreaterThan(4);
-    expect(frames[0]![0]).toBe(syncProtocol.messageYjsSyncStep2);
-    expect(frames.slice(1).every(([subtype]) => subtype === syncProtocol.messageYjsUpdate)).toBe(true);
+    expect(frames[0]![0]).toBe('syncStep2');
+    expect(frames.slice(1).every(([subtype]) => subtype === 'update')).toBe(true);
     for (const bytes of socket.sent) expect(bytes.byteLength).toBeLessThanOrEqual(BUDGET);
     for (const [, payload] of frames) {
       Y.applyUpdate(server, payload);
@@ -154,7 +149,7 @@ describe('RoomConnection frames', () => {
     expect(frames.length).toBeGreaterThan(2);
     expect(frames.length).toBeLessThan(20);
     for (const bytes of socket.sent) expect(bytes.byteLength).toBeLessThanOrEqual(BUDGET);
-    expect(frames.every(([subtype]) => subtype === syncProtocol.messageYjsUpdate)).toBe(true);
+    expect(frames.every(([subtype]) => subtype === 'update')).toBe(true);
     for (const [, payload] of frames) {
       Y.applyUpdate(server, payload);
       expect(server.store.pendingStructs).toBeNull();

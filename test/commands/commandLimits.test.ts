@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { WebSocket } from 'ws';
 import { RoomEventSchemas } from '../../shared/commands/roomEvent.ts';
 import { CommandErrorDataSchema } from '../../shared/commands/commandErrorData.ts';
-import { CloseCode } from '../../shared/errors/closeCodes.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { closedByServer, connectProvider, startWithRoom, synced, type TwoMemberRoom } from '../support/serverHarness.ts';
 import { CommandClient, commandsUrl } from '../support/commandClient.ts';
 

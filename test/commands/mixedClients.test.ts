@@ -9,13 +9,11 @@ import { getMessage } from '../../shared/roomDoc/queries.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
 import { RoomEventSchemas } from '../../shared/commands/roomEvent.ts';
-import { PeerStateSchema } from '../../shared/commands/peerState.ts';
+import { PeerStateSchema } from '../../shared/protocol/awarenessStates.ts';
 import type { WebSocketResponse } from '../../shared/commands/webSocketResponse.ts';
 import { connectProvider, startWithRoom, synced, untilDoc, type TwoMemberRoom } from '../support/serverHarness.ts';
 import { CommandClient } from '../support/commandClient.ts';
-import * as encoding from 'lib0/encoding';
-import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { encodeAwarenessEntries } from '../../server/sync/awarenessEntries.ts';
+import { awarenessFrame } from '../support/syncFrames.ts';
 
 /*
  * A JSON command client (Ana, the owner) and a stock y-websocket client (Ben) chat in one room:
@@ -148,10 +146,7 @@ describe('awareness entries of command clients', () => {
     const [clientId] = [...provider.awareness.getStates()].find(([, raw]) => PeerStateSchema.safeParse(raw).data?.user.id === s.ana.id) ?? [];
     if (clientId === undefined) throw new Error('no awareness entry for the command client');
     const clock = provider.awareness.meta.get(clientId)?.clock ?? 0;
-    const spoof = encoding.createEncoder();
-    encoding.writeVarUint(spoof, MessageType.Awareness);
-    encoding.writeVarUint8Array(spoof, encodeAwarenessEntries([{ clientId, clock: clock + 1, state: { user: { id: s.ana.id, name: 'Ana' }, typing: false } }]));
-    provider.ws?.send(encoding.toUint8Array(spoof));
+    provider.ws?.send(awarenessFrame([{ clientId, clock: clock + 1, state: { user: { id: s.ana.id, name: 'Ana' }, typing: false } }]));
     // Ben's own change, sent after the spoof on the same socket, marks when the server has judged both.
     provider.awareness.setLocalState({ user: { id: s.ben.id, name: 'Ben' }, typing: true });
     await json.event('typing_started', (d) => d.user_id === s.ben.id);

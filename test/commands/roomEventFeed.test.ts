@@ -9,7 +9,7 @@ import { RoomFeeds } from '../../server/commands/RoomFeeds.ts';
 import { RoomSubscription } from '../../server/commands/RoomSubscription.ts';
 import type { FeedEvent } from '../../server/commands/RoomEventFeed.ts';
 import { createMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
-import { PeerStateSchema } from '../../shared/commands/peerState.ts';
+import { PeerStateSchema } from '../../shared/protocol/awarenessStates.ts';
 import { uuidv4 } from '../../shared/ids.ts';
 
 /*

@@ -5,7 +5,7 @@ import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { CloseCode } from '../../shared/errors/closeCodes.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { acknowledged, closedByServer, openProvider, synced } from '../support/serverHarness.ts';
 import { startChildServer, type ChildServer } from '../support/childServer.ts';
 import { makeTempDir } from '../support/tempDir.ts';

@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { readAck } from '../../shared/protocol/parleyMessages.ts';
+import { readAck } from '../../shared/protocol/frames.ts';
 import { loadConfig, type Config } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
 import { startServer, type RunningServer } from '../../server/ParleyServer.ts';
@@ -145,7 +145,7 @@ export function openProvider(
     const acks: AckState = { stateVector: new Map(), listeners: new Set() };
     ackedState.set(provider, acks);
     provider.messageHandlers[MessageType.Ack] = (_encoder, decoder) => {
-      acks.stateVector = Y.decodeStateVector(readAck(decoder));
+      acks.stateVector = Y.decodeStateVector(readAck(decoder).stateVector);
       for (const listener of [...acks.listeners]) listener();
     };
     provider.messageHandlers[MessageType.Error] = () => {};

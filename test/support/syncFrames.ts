@@ -1,42 +1,29 @@
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
-import * as decoding from 'lib0/decoding';
-import * as syncProtocol from 'y-protocols/sync';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { readError } from '../../shared/protocol/parleyMessages.ts';
-import { encodeAwarenessEntries, type AwarenessEntry } from '../../server/sync/awarenessEntries.ts';
+import { decodeServerFrame, encodeFrame, type ErrorFrame } from '../../shared/protocol/frames.ts';
+import { encodeAwarenessUpdate, type AwarenessEntry } from '../../shared/protocol/awarenessUpdate.ts';
 import { RawSocket, messageTypeOf } from './rawSocket.ts';
 import type { TestServer, TestUser } from './serverHarness.ts';
 
 /** sync • update(upd): what a provider sends for each local transaction. */
-export function updateFrame(update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Sync);
-  syncProtocol.writeUpdate(encoder, update);
-  return encoding.toUint8Array(encoder);
-}
+export const updateFrame = (update: Uint8Array): Uint8Array => encodeFrame({ type: 'update', update });
 
 /** sync • syncStep1(sv): asks the server for everything `sv` lacks (all of it when empty). */
-export function step1Frame(stateVector: Uint8Array = Y.encodeStateVector(new Y.Doc())): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Sync);
-  encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep1);
-  encoding.writeVarUint8Array(encoder, stateVector);
-  return encoding.toUint8Array(encoder);
-}
+export const step1Frame = (stateVector: Uint8Array = Y.encodeStateVector(new Y.Doc())): Uint8Array => encodeFrame({ type: 'syncStep1', stateVector });
 
 /** awareness • awarenessUpdate(entries). */
-export function awarenessFrame(entries: readonly AwarenessEntry[]): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Awareness);
-  encoding.writeVarUint8Array(encoder, encodeAwarenessEntries(entries));
-  return encoding.toUint8Array(encoder);
-}
+export const awarenessFrame = (entries: readonly AwarenessEntry[]): Uint8Array => encodeFrame({ type: 'awareness', update: encodeAwarenessUpdate(entries) });
 
 /** Whether a frame is sync • syncStep2 (the server's answer to a step 1). */
 export function isStep2(frame: Uint8Array): boolean {
-  const d = decoding.createDecoder(frame);
-  return decoding.readVarUint(d) === MessageType.Sync && decoding.readVarUint(d) === syncProtocol.messageYjsSyncStep2;
+  const decoded = decodeServerFrame(frame);
+  return decoded.ok && decoded.frame?.type === 'syncStep2';
+}
+
+/** The Parley error frame in `frame`, or null when it is none. */
+export function errorFrameOf(frame: Uint8Array): ErrorFrame | null {
+  const decoded = decodeServerFrame(frame);
+  return decoded.ok && decoded.frame?.type === 'error' ? decoded.frame : null;
 }
 
 /** A raw socket on a room as `user`, with Parley's extra messages. */
@@ -48,13 +35,10 @@ export const errorsOf = (raw: RawSocket): Array<{ code: string; reason: string }
 
 /** The Parley error messages among `messages`, decoded. */
 export function errorsIn(messages: readonly Uint8Array[]): Array<{ code: string; reason: string }> {
-  return messages
-    .filter((m) => messageTypeOf(m) === MessageType.Error)
-    .map((m) => {
-      const d = decoding.createDecoder(m);
-      decoding.readVarUint(d);
-      return readError(d);
-    });
+  return messages.flatMap((m) => {
+    const error = errorFrameOf(m);
+    return error ? [{ code: error.code, reason: error.reason }] : [];
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as decoding from 'lib0/decoding';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { decodeAwarenessFrame } from '../../server/sync/awarenessEntries.ts';
+import { decodeAwarenessUpdate } from '../../shared/protocol/awarenessUpdate.ts';
+import { decodeServerFrame } from '../../shared/protocol/frames.ts';
 import { messageTypeOf, type RawSocket } from '../support/rawSocket.ts';
 import { startWithRoom, type TwoMemberRoom } from '../support/serverHarness.ts';
 import { awarenessFrame, openRaw } from '../support/syncFrames.ts';
@@ -20,9 +20,8 @@ afterAll(async () => {
 
 /** The entries of one awareness frame. */
 const entriesOf = (frame: Uint8Array) => {
-  const decoder = decoding.createDecoder(frame);
-  decoding.readVarUint(decoder);
-  return decodeAwarenessFrame(decoding.readVarUint8Array(decoder)) ?? [];
+  const decoded = decodeServerFrame(frame);
+  return decoded.ok && decoded.frame?.type === 'awareness' ? (decodeAwarenessUpdate(decoded.frame.update) ?? []) : [];
 };
 const isAwareness = (m: Uint8Array): boolean => messageTypeOf(m) === MessageType.Awareness;
 

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import * as syncProtocol from 'y-protocols/sync';
 import type { WebsocketProvider } from 'y-websocket';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
@@ -10,8 +9,8 @@ import { markRead } from '../../shared/roomDoc/readOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { ROOT, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { uuidv7Time } from '../../shared/ids.ts';
-import { CloseCode } from '../../shared/errors/closeCodes.ts';
-import { MessageType } from '../../shared/protocol/messageTypes.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
+import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import type { Room } from '../../server/sync/Room.ts';
 import type { SyncConnection } from '../../server/sync/SyncConnection.ts';
@@ -64,14 +63,7 @@ function canonical(updates: readonly Uint8Array[]): string {
   return Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64');
 }
 
-function syncFrame(subtype: number, payload: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Sync);
-  encoding.writeVarUint(encoder, subtype);
-  encoding.writeVarUint8Array(encoder, payload);
-  return encoding.toUint8Array(encoder);
-}
-const step2Frame = (update: Uint8Array): Uint8Array => syncFrame(syncProtocol.messageYjsSyncStep2, update);
+const step2Frame = (update: Uint8Array): Uint8Array => encodeFrame({ type: 'syncStep2', update });
 
 /** Hand-written V1 bytes (lib0 encoding), for shapes no Yjs API produces. */
 function bytes(write: (e: encoding.Encoder) => void): Uint8Array {
@@ -82,18 +74,13 @@ function bytes(write: (e: encoding.Encoder) => void): Uint8Array {
 
 /** An awareness frame with one entry (clock 1) whose state is the raw JSON text `json`. */
 function rawAwarenessFrame(clientId: number, json: string): Uint8Array {
-  return bytes((e) => {
-    encoding.writeVarUint(e, MessageType.Awareness);
-    encoding.writeVarUint8Array(
-      e,
-      bytes((a) => {
-        encoding.writeVarUint(a, 1);
-        encoding.writeVarUint(a, clientId);
-        encoding.writeVarUint(a, 1);
-        encoding.writeVarString(a, json);
-      }),
-    );
+  const update = bytes((a) => {
+    encoding.writeVarUint(a, 1);
+    encoding.writeVarUint(a, clientId);
+    encoding.writeVarUint(a, 1);
+    encoding.writeVarString(a, json);
   });
+  return encodeFrame({ type: 'awareness', update });
 }
 
 const HUGE = 2 ** 40;

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import type { WebsocketProvider } from 'y-websocket';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { CloseCode } from '../../shared/errors/closeCodes.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import { DEFAULT_SYNC_LIMITS } from '../../server/sync/SyncLimits.ts';
 import {

@@ -1,16 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
-import * as decoding from 'lib0/decoding';
-import * as syncProtocol from 'y-protocols/sync';
 import type { WebsocketProvider } from 'y-websocket';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { markRead } from '../../shared/roomDoc/readOps.ts';
 import { uuidv7Time } from '../../shared/ids.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { readAck, readError } from '../../shared/protocol/parleyMessages.ts';
-import { CloseCode } from '../../shared/errors/closeCodes.ts';
+import { decodeServerFrame } from '../../shared/protocol/frames.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SignJWT } from 'jose';
@@ -27,7 +24,7 @@ import {
   type TestUser,
 } from '../support/serverHarness.ts';
 import { RawSocket, messageTypeOf } from '../support/rawSocket.ts';
-import { encodeAwarenessEntries } from '../../server/sync/awarenessEntries.ts';
+import { awarenessFrame, errorFrameOf, updateFrame } from '../support/syncFrames.ts';
 
 const contents = (doc: Y.Doc): string[] => listMessages(doc, { limit: 1000 }).messages.map((m) => m.content);
 
@@ -114,14 +111,10 @@ describe('sync server', () => {
     const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ana.token}&parley=1`);
     const doc = new Y.Doc();
     send(doc, ana, 'acked');
-    const encoder = encoding.createEncoder();
-    encoding.writeVarUint(encoder, MessageType.Sync);
-    syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(doc));
-    raw.send(encoding.toUint8Array(encoder));
-    const ack = await raw.next((m) => messageTypeOf(m) === MessageType.Ack);
-    const d = decoding.createDecoder(ack);
-    decoding.readVarUint(d);
-    const sv = Y.decodeStateVector(readAck(d));
+    raw.send(updateFrame(Y.encodeStateAsUpdate(doc)));
+    const ack = decodeServerFrame(await raw.next((m) => messageTypeOf(m) === MessageType.Ack));
+    if (!ack.ok || ack.frame?.type !== 'ack') throw new Error('not an ack');
+    const sv = Y.decodeStateVector(ack.frame.stateVector);
     expect(sv.get(doc.clientID)).toBe(Y.getState(doc.store, doc.clientID));
     raw.close();
   });
@@ -208,12 +201,7 @@ describe('sync server', () => {
     await seen(a.doc.clientID, (state) => state.typing === false);
 
     const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ben.token}`);
-    const frame = (clientId: number, state: Record<string, unknown>) => {
-      const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, MessageType.Awareness);
-      encoding.writeVarUint8Array(encoder, encodeAwarenessEntries([{ clientId, clock: 1000, state }]));
-      return encoding.toUint8Array(encoder);
-    };
+    const frame = (clientId: number, state: Record<string, unknown>) => awarenessFrame([{ clientId, clock: 1000, state }]);
     const benClientId = 424242;
     raw.send(frame(a.doc.clientID, { typing: 'spoofed' }));
     raw.send(frame(benClientId, { typing: true }));
@@ -249,17 +237,10 @@ describe('sync server', () => {
 
   it('drops an own awareness state over 4 KiB with an error, and keeps the connection', async () => {
     const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ana.token}&parley=1`);
-    const frame = (state: Record<string, unknown>) => {
-      const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, MessageType.Awareness);
-      encoding.writeVarUint8Array(encoder, encodeAwarenessEntries([{ clientId: 777, clock: 1, state }]));
-      return encoding.toUint8Array(encoder);
-    };
+    const frame = (state: Record<string, unknown>) => awarenessFrame([{ clientId: 777, clock: 1, state }]);
     raw.send(frame({ blob: 'x'.repeat(5000) }));
-    const error = await raw.next((m) => messageTypeOf(m) === MessageType.Error);
-    const d = decoding.createDecoder(error);
-    decoding.readVarUint(d);
-    expect(readError(d)).toEqual({ code: 'awareness_refused', reason: 'awareness state over 4096 bytes' });
+    const error = errorFrameOf(await raw.next((m) => messageTypeOf(m) === MessageType.Error));
+    expect(error).toEqual({ type: 'error', code: 'awareness_refused', reason: 'awareness state over 4096 bytes' });
     // Still connected: a small state is accepted and relayed.
     const watcher = open(ben);
     await synced(watcher);
@@ -354,11 +335,9 @@ describe('bad input on the sync endpoint', () => {
     raw.send(frame);
     expect((await raw.closed).code).toBe(code);
     if (code !== CloseCode.MessageTooBig) {
-      const error = raw.received.find((m) => messageTypeOf(m) === MessageType.Error);
+      const error = raw.received.map(errorFrameOf).find((e) => e !== null);
       expect(error).toBeDefined();
-      const d = decoding.createDecoder(error ?? new Uint8Array());
-      decoding.readVarUint(d);
-      expect(readError(d).reason.length).toBeGreaterThan(0);
+      expect(error?.reason.length).toBeGreaterThan(0);
     }
     // The bystander still syncs, and a new client sees its message.
     send(bystander.doc, ana, 'still here');

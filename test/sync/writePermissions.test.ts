@@ -1,16 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import * as encoding from 'lib0/encoding';
-import * as decoding from 'lib0/decoding';
-import * as syncProtocol from 'y-protocols/sync';
 import type { WebsocketProvider } from 'y-websocket';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { readError } from '../../shared/protocol/parleyMessages.ts';
 import { parseMessageEntry, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { getMessage } from '../../shared/roomDoc/queries.ts';
 import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
-import { encodeAwarenessEntries } from '../../server/sync/awarenessEntries.ts';
+import { awarenessFrame, errorFrameOf, updateFrame } from '../support/syncFrames.ts';
 import { RawSocket, messageTypeOf } from '../support/rawSocket.ts';
 import { acknowledged, connectProvider, startTestServer, startWithRoom, synced, untilDoc, type TestServer, type TestUser } from '../support/serverHarness.ts';
 
@@ -19,17 +15,11 @@ import { acknowledged, connectProvider, startTestServer, startWithRoom, synced, 
  * its sender learns why and is disconnected, and everyone else keeps syncing.
  */
 
-const syncUpdateFrame = (update: Uint8Array): Uint8Array => {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MessageType.Sync);
-  syncProtocol.writeUpdate(encoder, update);
-  return encoding.toUint8Array(encoder);
-};
 
 function decodeError(frame: Uint8Array): { code: string; reason: string } {
-  const decoder = decoding.createDecoder(frame);
-  decoding.readVarUint(decoder);
-  return readError(decoder);
+  const error = errorFrameOf(frame);
+  if (!error) throw new Error('not an error frame');
+  return { code: error.code, reason: error.reason };
 }
 
 /** What a replica produced while running `change`. */
@@ -93,7 +83,7 @@ describe('write permissions in the sync path', () => {
       const value = parseMessageEntry(id, roomMaps(doc).messages.get(id));
       roomMaps(doc).messages.set(id, { ...value, content: 'forged by ben' });
     });
-    socket.send(syncUpdateFrame(forged));
+    socket.send(updateFrame(forged));
     const error = decodeError(await socket.next((m) => messageTypeOf(m) === MessageType.Error));
     expect(error.code).toBe('forbidden');
     expect(error.reason).toContain(id);
@@ -119,7 +109,7 @@ describe('write permissions in the sync path', () => {
     const { socket, doc } = await benReplica();
     doc.clientID = anaClientId;
     const stolen = capture(doc, () => void addReaction(doc, { userId: ben.id, role: 'member' }, { messageId: id, reaction: '👍' }));
-    socket.send(syncUpdateFrame(stolen));
+    socket.send(updateFrame(stolen));
     expect(decodeError(await socket.next((m) => messageTypeOf(m) === MessageType.Error)).code).toBe('client_id_taken');
     expect((await socket.closed).code).toBe(4422);
   });
@@ -132,7 +122,7 @@ describe('write permissions in the sync path', () => {
     const observer = open(ben, doc);
     await synced(observer);
     const forged = capture(doc, () => roomMaps(doc).deletions.set(id, { deletedAt: Date.now(), deletedBy: ben.id }));
-    socket.send(syncUpdateFrame(forged));
+    socket.send(updateFrame(forged));
     expect(await socket.closed).toEqual({ code: 4422, reason: expect.stringMatching(/^forbidden: /) as unknown as string });
     expect(socket.received.some((m) => messageTypeOf(m) === MessageType.Error)).toBe(false);
   });
@@ -146,12 +136,7 @@ describe('write permissions in the sync path', () => {
     provider.destroy();
     const socket = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ben.token}&parley=1`);
     sockets.push(socket);
-    const frame = (clientId: number, state: Record<string, unknown>) => {
-      const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, MessageType.Awareness);
-      encoding.writeVarUint8Array(encoder, encodeAwarenessEntries([{ clientId, clock: 10_000, state }]));
-      return encoding.toUint8Array(encoder);
-    };
+    const frame = (clientId: number, state: Record<string, unknown>) => awarenessFrame([{ clientId, clock: 10_000, state }]);
     socket.send(frame(anaClientId, { typing: 'as ana' }));
     socket.send(frame(31337, { typing: 'as ben' }));
     await new Promise<void>((resolve) => {

@@ -1,0 +1,27 @@
+/*
+ * Where the sockets live and how a client says it speaks Parley's additions. A stock
+ * y-websocket WebsocketProvider connects as `new WebsocketProvider(`${ws}/sync`, roomId, doc,
+ * { params: { token } })`; Parley's SDK adds `parley=1`.
+ */
+
+/** The y-websocket endpoint: `ws(s)://HOST:PORT/sync/<roomId>?token=<jwt>[&parley=1]`. */
+export const SYNC_PATH_PREFIX = '/sync/';
+/** The JSON command endpoint: `ws(s)://HOST:PORT/ws/commands?token=<jwt>` (docs/commands.md). */
+export const COMMANDS_PATH = '/ws/commands';
+
+/**
+ * Query parameter by which a client declares it understands Parley's extra messages (ack,
+ * error): `?parley=1`. Stock y-websocket clients leave it out and get neither, since they log
+ * "Unable to compute message" for every message type they do not know.
+ */
+export const PARLEY_PROTOCOL_PARAM = 'parley';
+export const PARLEY_PROTOCOL_VERSION = '1';
+
+/** The sync URL of a room for a Parley client: ws(s)://host:port/sync/<roomId>?token=…&parley=1. */
+export function syncUrl(serverUrl: string, roomId: string, token: string): string {
+  const url = new URL(serverUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : url.protocol;
+  url.pathname = `${url.pathname.replace(/\/$/, '')}${SYNC_PATH_PREFIX}${encodeURIComponent(roomId)}`;
+  url.search = new URLSearchParams({ token, [PARLEY_PROTOCOL_PARAM]: PARLEY_PROTOCOL_VERSION }).toString();
+  return url.toString();
+}
