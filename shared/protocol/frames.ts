@@ -167,22 +167,16 @@ export function frameMessageType(bytes: Uint8Array): number | null {
  * into `bytes`, not copies.
  */
 export function decodeClientFrame(bytes: Uint8Array): Decoded<ClientFrame> {
-  const decoder = decoding.createDecoder(bytes);
-  const type = attempt(() => decoding.readVarUint(decoder));
-  switch (type) {
-    case null:
-      return malformed('malformed frame');
-    case MessageType.Sync:
-      return syncFrame(decoder);
-    case MessageType.Awareness: {
-      const frame = attempt(() => readAwareness(decoder));
-      return frame ? { ok: true, frame } : malformed('malformed awareness message');
+  return decodeFrame<ClientFrame>(bytes, (type, decoder) => {
+    switch (type) {
+      case MessageType.Awareness:
+        return orMalformed(() => readAwareness(decoder), 'malformed awareness message');
+      case MessageType.QueryAwareness:
+        return { ok: true, frame: { type: 'queryAwareness' } };
+      default:
+        return malformed(`unknown message type ${type}`);
     }
-    case MessageType.QueryAwareness:
-      return { ok: true, frame: { type: 'queryAwareness' } };
-    default:
-      return malformed(`unknown message type ${type}`);
-  }
+  });
 }
 
 /**
@@ -191,22 +185,27 @@ export function decodeClientFrame(bytes: Uint8Array): Decoded<ClientFrame> {
  * clients ignore them, as stock y-websocket clients do.
  */
 export function decodeServerFrame(bytes: Uint8Array): Decoded<ServerFrame | null> {
+  return decodeFrame<ServerFrame | null>(bytes, (type, decoder) => {
+    switch (type) {
+      case MessageType.Awareness:
+        return orMalformed(() => readAwareness(decoder), 'malformed awareness message');
+      case MessageType.Ack:
+        return orMalformed(() => readAck(decoder), 'malformed ack');
+      case MessageType.Error:
+        return orMalformed(() => readError(decoder), 'malformed error message');
+      default:
+        return { ok: true, frame: null };
+    }
+  });
+}
+
+/** Reads the message type and a sync frame, which both directions share; `rest` reads the other types. */
+function decodeFrame<F>(bytes: Uint8Array, rest: (type: number, decoder: decoding.Decoder) => Decoded<F>): Decoded<F | SyncFrame> {
   const decoder = decoding.createDecoder(bytes);
   const type = attempt(() => decoding.readVarUint(decoder));
-  switch (type) {
-    case null:
-      return malformed('malformed frame');
-    case MessageType.Sync:
-      return syncFrame(decoder);
-    case MessageType.Awareness:
-      return orMalformed(() => readAwareness(decoder), 'malformed awareness message');
-    case MessageType.Ack:
-      return orMalformed(() => readAck(decoder), 'malformed ack');
-    case MessageType.Error:
-      return orMalformed(() => readError(decoder), 'malformed error message');
-    default:
-      return { ok: true, frame: null };
-  }
+  if (type === null) return malformed('malformed frame');
+  if (type === MessageType.Sync) return syncFrame(decoder);
+  return rest(type, decoder);
 }
 
 function syncFrame(decoder: decoding.Decoder): Decoded<SyncFrame> {
