@@ -13,7 +13,7 @@ const port = process.env.PORT ?? '8787';
 const bin = (pkg: string, file: string) => path.join(ROOT, 'node_modules', pkg, file);
 
 const children: ChildProcess[] = [
-  spawn(process.execPath, [bin('tsx', 'dist/cli.mjs'), 'watch', 'server/main.ts', '--dev', '--port', port, '--app-dir', 'off'], {
+  spawn(process.execPath, [bin('tsx', 'dist/cli.mjs'), 'watch', 'server/cli.ts', 'serve', '--dev', '--port', port, '--app-dir', 'off'], {
     cwd: ROOT,
     stdio: 'inherit',
   }),

@@ -1,14 +1,17 @@
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
-import type { Config } from './config.ts';
-import type { Logger } from './log.ts';
+import { ConfigError, DB_FILE_NAME, defaultConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
 import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
 import { WorkerCompactor } from './storage/WorkerCompactor.ts';
 import type { Compactor } from './storage/Compactor.ts';
 import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
+import { anyTokenVerifier, hostTokenVerifier, type TokenVerifier, type VerifyToken } from './auth/TokenVerifier.ts';
 import { PresenceTracker } from './presence/PresenceTracker.ts';
 import { PresencePublisher } from './presence/PresencePublisher.ts';
 import { CommitQueue } from './sync/CommitQueue.ts';
@@ -19,29 +22,91 @@ import { RoomSummaries } from './sync/RoomSummaries.ts';
 import { createApi } from './http/createApi.ts';
 import { ConnectionSlots } from './sync/ConnectionSlots.ts';
 import { CommandServer } from './commands/CommandServer.ts';
+import type { SyncLimits } from './sync/SyncLimits.ts';
 
-export interface RunningServer {
-  /** http://HOST:PORT of the listening server (the real port when started on port 0). */
-  readonly url: string;
-  readonly port: number;
-  /** The SQLite handle (for operations and fault-injection tests; the server owns it). */
+/**
+ * Options of createParleyServer: every setting of Config (README, "Configuration"), each
+ * optional with the same default as its environment variable, plus what a host app plugs in.
+ */
+export interface ParleyServerOptions extends Partial<Omit<Config, 'syncLimits' | 'dbFile'>> {
+  /** Rate limits, connection cap and send-buffer limit; each field defaults as its PARLEY_* variable. */
+  syncLimits?: Partial<SyncLimits>;
+  /**
+   * The host app's own token check (any scheme: an asymmetric JWT, a session lookup). Without it
+   * the server verifies HS256 JWTs signed with `jwtSecret`. With dev login on, tokens dev login
+   * minted are accepted too.
+   */
+  verifyToken?: VerifyToken;
+  /** A pino logger; default: one at `logLevel` on stdout. */
+  logger?: Logger;
+}
+
+export interface ParleyServer {
+  /** The settings in force (defaults filled in). */
+  readonly config: Config;
+  /** The REST API and the web app's files, as a Node request listener (mount it in any framework). */
+  readonly handleRequest: http.RequestListener;
+  /**
+   * Takes a WebSocket upgrade on /sync/<roomId> or /ws/commands and returns true; returns false
+   * for any other path, which the host app then handles (or refuses) itself.
+   */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Serves REST, app and sockets from the host's own HTTP server, which must have no request
+   * handler of its own (otherwise route with handleRequest and handleUpgrade yourself).
+   */
+  attach(server: http.Server): void;
+  /** Creates an HTTP server for Parley alone and listens (defaults: config.port and config.host). */
+  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  /** http://HOST:PORT once listen() resolved; null before, or when attached to a host's server. */
+  readonly url: string | null;
+  /** The SQLite handle (operations and fault-injection tests; the server owns it). */
   readonly db: Db;
   readonly directory: Directory;
   readonly registry: RoomRegistry;
   readonly compactor: Compactor;
+  /** The built-in HS256 service: mints dev-login tokens and verifies them. */
   readonly tokens: TokenService;
   /** Stops accepting, closes every connection, commits and compacts every room, closes the database. */
   close(): Promise<void>;
 }
 
-/** Wires storage, auth, the sync server and the REST API onto one HTTP server and starts listening. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+/** Fills the defaults in and checks that some way to verify tokens exists. */
+function resolveConfig(options: ParleyServerOptions): Config {
+  const defaults = defaultConfig();
+  const dataDir = path.resolve(options.dataDir ?? defaults.dataDir);
+  const config: Config = {
+    ...defaults,
+    ...Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && key !== 'verifyToken' && key !== 'logger')),
+    dataDir,
+    dbFile: path.join(dataDir, DB_FILE_NAME),
+    syncLimits: { ...defaults.syncLimits, ...options.syncLimits },
+  };
+  if (!config.jwtSecret && !config.devLogin && !options.verifyToken) {
+    throw new ConfigError('createParleyServer needs verifyToken, a jwtSecret (at least 32 characters) or devLogin: true.');
+  }
+  return config;
+}
+
+/**
+ * Builds a Parley server: storage, auth, the sync and command endpoints and the REST API, ready
+ * to `listen()` on its own port or to `attach()` to the host app's HTTP server. Opens (and
+ * creates) the SQLite file in `dataDir` at once.
+ */
+export function createParleyServer(options: ParleyServerOptions = {}): ParleyServer {
+  const config = resolveConfig(options);
+  const logger = options.logger ?? createLogger(config.logLevel);
   const db = openDatabase(config.dbFile, { synchronous: config.sqliteSynchronous });
   const directory = new Directory(db);
   const store = new SqliteUpdateStore(db);
   const queue = new CommitQueue(store);
   const compactor = new WorkerCompactor(config.dbFile, config.sqliteSynchronous, logger);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
+  const verifier: TokenVerifier = options.verifyToken
+    ? config.devLogin
+      ? anyTokenVerifier([tokens, hostTokenVerifier(options.verifyToken)])
+      : hostTokenVerifier(options.verifyToken)
+    : tokens;
   const tracker = new PresenceTracker();
 
   const summaries = new RoomSummaries(directory);
@@ -72,7 +137,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
 
   const endpoints = {
-    tokens,
+    tokens: verifier,
     directory,
     registry,
     presence: tracker,
@@ -86,7 +151,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const commands = new CommandServer(endpoints);
   const api = createApi({
     directory,
-    tokens,
+    tokens: verifier,
+    devTokens: tokens,
     presence: tracker,
     logger,
     devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
@@ -104,37 +170,87 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
   });
 
-  const server = http.createServer(getRequestListener(api.fetch));
-  server.on('upgrade', (req, socket, head) => {
-    if (sync.handleUpgrade(req, socket, head)) return;
-    if (commands.handleUpgrade(req, socket, head)) return;
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const handleRequest = getRequestListener(api.fetch);
+  const handleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean =>
+    sync.handleUpgrade(req, socket, head) || commands.handleUpgrade(req, socket, head);
+  /** Upgrades on a server Parley owns: anything not Parley's gets a 404. */
+  const onOwnUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (!handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  };
+  let ownServer: http.Server | null = null;
+  let url: string | null = null;
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await Promise.all([sync.close(), commands.close()]);
       publisher.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      const server = ownServer;
+      if (server) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
       registry.unloadAll();
       await compactor.close();
       db.close();
       logger.info('server stopped');
     })());
 
-  return { url, port, db, directory, registry, compactor, tokens, close };
+  return {
+    config,
+    handleRequest,
+    handleUpgrade,
+    attach(server) {
+      server.on('request', handleRequest);
+      server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(req, socket, head));
+    },
+    async listen(port = config.port, host = config.host) {
+      if (ownServer) throw new Error('listen() was already called');
+      const server = http.createServer(handleRequest);
+      server.on('upgrade', onOwnUpgrade);
+      ownServer = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const bound = (server.address() as AddressInfo).port;
+      const shown = host.includes(':') ? `[${host}]` : host;
+      url = `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${bound}`;
+      return { url, port: bound };
+    },
+    get url() {
+      return url;
+    },
+    db,
+    directory,
+    registry,
+    compactor,
+    tokens,
+    close,
+  };
+}
+
+export interface RunningServer extends ParleyServer {
+  /** http://HOST:PORT of the listening server (the real port when started on port 0). */
+  readonly url: string;
+  readonly port: number;
+}
+
+/** createParleyServer from a loaded Config, listening on config.port and config.host. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const { dbFile: _dbFile, ...options } = config;
+  const server = createParleyServer({ ...options, logger });
+  let listening: { url: string; port: number };
+  try {
+    listening = await server.listen();
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  return { ...server, url: listening.url, port: listening.port };
 }

@@ -1,12 +1,12 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_SYNC_LIMITS, type SyncLimits } from './sync/SyncLimits.ts';
 import { DEFAULT_MAX_DOC_BYTES } from './sync/RoomRegistry.ts';
+import { PACKAGE_ROOT } from './packagePaths.ts';
 
-/** Where `npm run build:app` (Vite) writes the web app: dist/app beside server/, whatever the working directory. */
-export const DEFAULT_APP_DIR = fileURLToPath(new URL('../dist/app', import.meta.url));
+/** Where the build (Vite) writes the web app: dist/app of this package, whatever the working directory. */
+export const DEFAULT_APP_DIR = path.join(PACKAGE_ROOT, 'dist', 'app');
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -87,7 +87,9 @@ export interface Config {
   syncLimits: SyncLimits;
 }
 
-export const CLI_USAGE = `Usage: parley-server [options]
+export const CLI_USAGE = `Usage: parley serve [options]     run the sync server (also: parley [options])
+       parley --help             print this text
+Options of serve:
   --port N          port to listen on (env PORT, default 8787; 0 picks a free port)
   --host H          address to bind (env HOST, default 127.0.0.1)
   --data-dir DIR    directory of the SQLite file (env PARLEY_DATA_DIR, default ./data)
@@ -139,12 +141,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   if (!e.PARLEY_JWT_SECRET && !e.PARLEY_DEV_LOGIN) {
     throw new ConfigError('PARLEY_JWT_SECRET is required (at least 32 characters) unless dev mode is on (--dev or PARLEY_DEV_LOGIN=1).');
   }
+  return toConfig(e);
+}
+
+/** Every setting at its default (no secret, dev login off): the base createParleyServer's options override. */
+export function defaultConfig(): Config {
+  return toConfig(EnvSchema.parse({}));
+}
+
+function toConfig(e: z.infer<typeof EnvSchema>): Config {
   const dataDir = path.resolve(e.PARLEY_DATA_DIR);
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir,
-    dbFile: path.join(dataDir, 'parley.db'),
+    dbFile: path.join(dataDir, DB_FILE_NAME),
     appDir: e.PARLEY_APP_DIR === 'off' ? null : path.resolve(e.PARLEY_APP_DIR),
     jwtSecret: e.PARLEY_JWT_SECRET,
     devLogin: e.PARLEY_DEV_LOGIN,
@@ -166,5 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
     },
   };
 }
+
+/** The SQLite file inside the data directory. */
+export const DB_FILE_NAME = 'parley.db';
 
 export const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--help');

@@ -63,7 +63,7 @@ export type Probe = z.infer<typeof ProbeSchema>;
 /** How each server is run, for the record and RESULTS.md. */
 export const PEER_SETTINGS: Record<PeerName, string> = {
   parley:
-    'server/main.ts, SQLite WAL synchronous=NORMAL, log level info (to a file), default limits except where a scenario says (fan-out and durability raise PARLEY_RATE_PER_SEC/PARLEY_RATE_BURST to 1e6; idle memory sets PARLEY_ROOM_IDLE_MS=2000).',
+    'dist/server/cli.js (compiled, plain JavaScript), SQLite WAL synchronous=NORMAL, log level info (to a file), default limits except where a scenario says (fan-out and durability raise PARLEY_RATE_PER_SEC/PARLEY_RATE_BURST to 1e6; idle memory sets PARLEY_ROOM_IDLE_MS=2000).',
   'raw-ws': 'forwards every frame to the other sockets on the same path, no decoding, no state.',
   'y-relay': "its own setupWSConnection, as its bin wires it; no persistence (rooms stay in memory for the process's life).",
   'y-relay-leveldb': 'the same with YPERSISTENCE=<dir>: every update appended to y-leveldb as it arrives (not awaited), no acknowledgement.',
@@ -153,7 +153,8 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
   const env: Record<string, string> = { ...stringEnv(process.env), PORT: String(port), HOST: '127.0.0.1' };
   let script: string;
   if (name === 'parley') {
-    script = 'server/main.ts';
+    // The compiled server, as an installed package runs it (`npm run bench` builds it first).
+    script = 'dist/server/cli.js';
     env.PARLEY_DATA_DIR = opts.dataDir;
     env.PARLEY_JWT_SECRET = opts.secret ?? 'bench-secret-bench-secret-bench-secret!';
   } else {
@@ -166,6 +167,7 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
   mkdirSync(opts.dataDir, { recursive: true });
   const logFile = join(opts.dataDir, `${name}.log`);
   const logFd = openSync(logFile, 'a');
+  // The probe is TypeScript: tsx loads it (and the peers' scripts); Parley itself runs compiled.
   const nodeArgs = ['--expose-gc', '--import', 'tsx', '--import', PROBE, script];
   const pinned = pinLoad() !== 'none';
   const command = pinned ? 'taskset' : process.execPath;

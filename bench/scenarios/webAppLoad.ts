@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildWebAppIfStale, WEB_APP_OUT_DIR } from '../../scripts/webAppBuild.ts';
+import { buildWebAppIfStale, WEB_APP_OUT_DIR } from '../../scripts/build.ts';
 import { launchChromium } from '../../test/support/chromium.ts';
 import { type ChildServer, startChildServer, stopChildServer } from '../../test/support/childServer.ts';
 import { makeTempDir } from '../../test/support/tempDir.ts';

@@ -4,7 +4,8 @@ import crypto from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 import { UserIdSchema } from '../../shared/ids.ts';
-import { DisplayNameSchema, type User } from '../../shared/models/user.ts';
+import { DisplayNameSchema } from '../../shared/models/user.ts';
+import type { AuthUser, TokenVerifier } from './TokenVerifier.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 
 /** The claims Parley reads from a token: `sub` is the user id, `name` the display name. */
@@ -13,11 +14,10 @@ const ClaimsSchema = z.object({
   name: DisplayNameSchema,
 });
 
-/** The authenticated identity of a request or connection. */
-export type AuthUser = User;
+export type { AuthUser } from './TokenVerifier.ts';
 
-/** Verifies (and, for dev login, mints) HS256 JWTs. */
-export class TokenService {
+/** Verifies (and, for dev login, mints) HS256 JWTs signed with one shared secret. */
+export class TokenService implements TokenVerifier {
   readonly #key: Uint8Array;
 
   constructor(secret: string) {

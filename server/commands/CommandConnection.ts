@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import type { AuthUser } from '../auth/TokenService.ts';
+import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { closeSocket } from '../sync/SyncConnection.ts';
 import type { CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 import type { RequestIdSchema } from '../../shared/commands/webSocketCommand.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import type { AuthUser } from '../auth/TokenService.ts';
+import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { TokenBucket } from '../sync/TokenBucket.ts';
 import { checkRoomAccess } from '../sync/checkRoomAccess.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';

@@ -1,4 +1,5 @@
-import type { AuthUser, TokenService } from '../auth/TokenService.ts';
+import type { TokenService } from '../auth/TokenService.ts';
+import type { AuthUser, TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
 import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { Directory } from '../storage/Directory.ts';
@@ -17,7 +18,9 @@ export interface AccessNotifier {
 
 export interface ApiDeps {
   directory: Directory;
-  tokens: TokenService;
+  tokens: TokenVerifier;
+  /** Mints dev-login tokens (the built-in HS256 service, which `tokens` also accepts). */
+  devTokens: TokenService;
   /** Who is online (in memory); `statusChanged` tells presence listeners about PUT /api/me/status. */
   presence: PresenceTracker;
   logger: Logger;

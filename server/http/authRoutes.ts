@@ -21,7 +21,7 @@ export function authRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const body = await parseJsonBody(c, DevLoginSchema);
     const user = { id: body.user_id ?? deps.directory.users.findByName(body.name)?.id ?? uuidv4(), name: body.name };
     deps.directory.users.upsert(user, now());
-    const token = await deps.tokens.sign(user, deps.devLogin.tokenTtlSeconds);
+    const token = await deps.devTokens.sign(user, deps.devLogin.tokenTtlSeconds);
     return c.json({ token, user } satisfies DevLoginResponse);
   });
 

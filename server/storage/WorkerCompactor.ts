@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import type { Logger } from '../log.ts';
+import { RUNNING_COMPILED } from '../packagePaths.ts';
 import type { CompactionOutcome, Compactor } from './Compactor.ts';
 
 const OutcomeSchema = z.union([
@@ -15,9 +16,17 @@ const OutcomeSchema = z.union([
   z.object({ ok: z.literal(false), roomId: z.string(), error: z.string() }),
 ]);
 
-const WORKER_URL = new URL('./compactionWorkerMain.ts', import.meta.url).href;
-// The worker is a fresh thread without the parent's TypeScript loader: it registers tsx first.
-const BOOTSTRAP = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); })`;
+/**
+ * Compiled (the package, `npm start`), the worker is plain JavaScript and starts with no loader:
+ * no tsx at run time. From the TypeScript sources (tests, `npm run dev`) the worker is a fresh
+ * thread without the parent's TypeScript loader, so it registers tsx (a dev dependency) first.
+ */
+function startWorker(workerData: unknown): Worker {
+  if (RUNNING_COMPILED) return new Worker(new URL('./compactionWorkerMain.js', import.meta.url), { workerData });
+  const source = new URL('./compactionWorkerMain.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
 
 /**
  * Compacts in a worker thread with its own SQLite connection, so building a snapshot of a large
@@ -72,7 +81,7 @@ export class WorkerCompactor implements Compactor {
 
   #ensureWorker(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { dbFile: this.#dbFile, synchronous: this.#synchronous } });
+    const worker = startWorker({ dbFile: this.#dbFile, synchronous: this.#synchronous });
     worker.unref();
     worker.on('message', (raw: unknown) => {
       const parsed = OutcomeSchema.safeParse(raw);

@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import type { AuthUser } from '../auth/TokenService.ts';
+import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { CloseCode, type CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
-import type { AuthUser } from '../auth/TokenService.ts';
+import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { SyncConnection } from './SyncConnection.ts';
 import { PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
 import { checkRoomAccess } from './checkRoomAccess.ts';

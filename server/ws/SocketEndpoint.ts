@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { AuthUser, TokenService } from '../auth/TokenService.ts';
+import type { AuthUser, TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
 import type { Directory } from '../storage/Directory.ts';
 import type { ConnectionSlots } from '../sync/ConnectionSlots.ts';
@@ -34,7 +34,7 @@ export interface UpgradeHow {
 export interface SocketEndpointOptions {
   /** Names the endpoint in log lines ("sync", "command"). */
   label: string;
-  tokens: TokenService;
+  tokens: TokenVerifier;
   directory: Directory;
   logger: Logger;
   /** ws's maxPayload: a larger frame closes the socket with 1009 before it is buffered whole. */

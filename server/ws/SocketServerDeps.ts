@@ -1,4 +1,4 @@
-import type { TokenService } from '../auth/TokenService.ts';
+import type { TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
 import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { Directory } from '../storage/Directory.ts';
@@ -8,7 +8,7 @@ import type { SyncLimits } from '../sync/SyncLimits.ts';
 
 /** What each socket endpoint (sync, commands) is built from; ParleyServer wires one set for both. */
 export interface SocketServerDeps {
-  tokens: TokenService;
+  tokens: TokenVerifier;
   directory: Directory;
   registry: RoomRegistry;
   presence: PresenceTracker;

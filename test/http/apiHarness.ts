@@ -118,6 +118,7 @@ export async function startApi(options: StartOptions = {}): Promise<ApiHarness> 
   const app = createApi({
     directory,
     tokens,
+    devTokens: tokens,
     presence,
     logger,
     access,

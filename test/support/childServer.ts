@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 
@@ -13,12 +14,17 @@ export interface ChildServer {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
+/** The compiled CLI, what `npm start` and the installed package run (built by `npm run build:lib`). */
+export const COMPILED_CLI = path.join(ROOT, 'dist', 'server', 'cli.js');
+
 /**
- * Runs `server/main.ts` in its own process (as `npm start` does) and resolves once it logged
- * that it is listening. Used where a test must kill or signal the real process.
+ * Runs the compiled `parley serve` in its own process with plain node (no tsx, as an installed
+ * package runs) and resolves once it logged that it is listening. Used where a test must kill or
+ * signal the real process, and by benchmarks.
  */
 export function startChildServer(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+  if (!existsSync(COMPILED_CLI)) return Promise.reject(new Error(`${COMPILED_CLI} is missing: run \`npm run build:lib\``));
+  const child = spawn(process.execPath, [COMPILED_CLI, 'serve', ...args], {
     cwd: ROOT,
     env: { ...process.env, PARLEY_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

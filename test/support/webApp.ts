@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { startTestServer, type TestServer } from './serverHarness.ts';
-import { WEB_APP_OUT_DIR } from '../../scripts/webAppBuild.ts';
+import { WEB_APP_OUT_DIR } from '../../scripts/build.ts';
 
 /**
  * The real server on port 0 (fresh data dir, dev login on) serving the built web app at `/`,

@@ -1,8 +1,23 @@
+#!/usr/bin/env node
 import { ConfigError, CLI_USAGE, loadConfig, wantsHelp } from './config.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './ParleyServer.ts';
 
-const argv = process.argv.slice(2);
+/*
+ * The `parley` command: `parley serve [options]` (or `parley [options]`) runs the sync server
+ * from the compiled package with plain node; `--help` prints the options. Settings come from
+ * flags, then the environment (README, "Configuration").
+ */
+
+const [first, ...rest] = process.argv.slice(2);
+let argv: string[];
+if (first === undefined || first.startsWith('-')) argv = first === undefined ? [] : [first, ...rest];
+else if (first === 'serve') argv = rest;
+else if (first === 'help') argv = ['--help'];
+else {
+  console.error(`parley: unknown command "${first}"\n${CLI_USAGE}`);
+  process.exit(2);
+}
 if (wantsHelp(argv)) {
   console.log(CLI_USAGE);
   process.exit(0);
