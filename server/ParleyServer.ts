@@ -19,10 +19,13 @@ import { RoomRegistry } from './sync/RoomRegistry.ts';
 import { SyncServer } from './sync/SyncServer.ts';
 import { createValidatingGate } from './sync/validatingGate.ts';
 import { RoomSummaries } from './sync/RoomSummaries.ts';
+import { commitStages } from './sync/commit/commitStages.ts';
+import { SERVER_ORIGIN } from './sync/origins.ts';
+import { scrubDeleted } from '../shared/roomDoc/scrubDeleted.ts';
 import { createApi } from './http/createApi.ts';
-import { ConnectionSlots } from './sync/ConnectionSlots.ts';
+import { ConnectionSlots } from './ws/ConnectionSlots.ts';
 import { CommandServer } from './commands/CommandServer.ts';
-import type { SyncLimits } from './sync/SyncLimits.ts';
+import type { SyncLimits } from './limits/SyncLimits.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -121,11 +124,13 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactUpdates: config.compactUpdates,
     compactBytes: config.compactBytes,
     maxDocBytes: config.maxDocBytes,
+    stages: commitStages({ summaries }),
     onLoaded: (room) => {
+      // A deleted message's text that an earlier process left behind is cleared on load too.
+      scrubDeleted(room.doc, SERVER_ORIGIN);
       summaries.update(room);
       publisher.roomLoaded(room);
     },
-    onCommitted: (room) => summaries.schedule(room),
     onUnloaded: (roomId) => {
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_SYNC_LIMITS, type SyncLimits } from './sync/SyncLimits.ts';
+import { DEFAULT_SYNC_LIMITS, type SyncLimits } from './limits/SyncLimits.ts';
 import { DEFAULT_MAX_DOC_BYTES } from './sync/RoomRegistry.ts';
 import { PACKAGE_ROOT } from './packagePaths.ts';
 

@@ -13,7 +13,7 @@
 export { createParleyServer, type ParleyServer, type ParleyServerOptions } from './ParleyServer.ts';
 export { loadConfig, defaultConfig, ConfigError, CLI_USAGE, type Config } from './config.ts';
 export type { AuthUser, TokenVerifier, VerifyToken } from './auth/TokenVerifier.ts';
-export type { SyncLimits } from './sync/SyncLimits.ts';
+export type { SyncLimits } from './limits/SyncLimits.ts';
 export type { Logger } from './log.ts';
 export { CloseCode, type CloseCodeName, type CloseCodeValue } from '../shared/protocol/closeCodes.ts';
 export { UPDATE_REFUSAL_CODES, type UpdateRefusalCode } from '../shared/protocol/updateRefusals.ts';

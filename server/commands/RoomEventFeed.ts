@@ -30,8 +30,8 @@ export class RoomEventFeed {
   readonly #nameOf: (userId: string) => string | null;
   /** Key changes of the transaction being cleaned up, until its afterTransaction event. */
   #changes: KeyChange[] = [];
-  /** Events per applied update (the very array Room commits), until that update is committed. */
-  readonly #byUpdate = new Map<Uint8Array, RoomEvent[]>();
+  /** Events per applied update, by its number in the room (CommittedUpdate.seq), until it is committed. */
+  readonly #bySeq = new Map<number, RoomEvent[]>();
   readonly #reads: Map<string, string>;
   #typing: Map<string, string>;
   #presence: Map<string, { json: string; presence: UserPresence }>;
@@ -67,9 +67,10 @@ export class RoomEventFeed {
       const derived = docEvents({ doc, roomId: room.roomId, reads: this.#reads, nameOf: this.#nameOf }, changes);
       if (derived.length > 0) events.set(tr, derived);
     };
-    const onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
+    const onUpdate = (_update: Uint8Array, _origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {
       const derived = events.get(tr);
-      if (derived) this.#byUpdate.set(update, derived);
+      // Room's own update listener ran first (it registers at load): lastAppliedSeq names this update.
+      if (derived) this.#bySeq.set(room.lastAppliedSeq, derived);
     };
     doc.on('afterTransaction', afterTransaction);
     doc.on('update', onUpdate);
@@ -77,10 +78,10 @@ export class RoomEventFeed {
     this.#teardown.push(() => doc.off('update', onUpdate));
     this.#teardown.push(
       room.onCommit((updates) => {
-        for (const update of updates) {
-          const events = this.#byUpdate.get(update);
+        for (const { seq } of updates) {
+          const events = this.#bySeq.get(seq);
           if (!events) continue;
-          this.#byUpdate.delete(update);
+          this.#bySeq.delete(seq);
           for (const event of events) this.#emit(event);
         }
       }),
@@ -108,7 +109,7 @@ export class RoomEventFeed {
   dispose(): void {
     for (const undo of this.#teardown.splice(0)) undo();
     this.#listeners.clear();
-    this.#byUpdate.clear();
+    this.#bySeq.clear();
   }
 
   #emit(event: RoomEvent): void {

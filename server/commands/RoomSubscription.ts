@@ -30,7 +30,7 @@ export class RoomSubscription {
     this.#deps = deps;
     this.room = deps.room;
     this.#unsubscribe = deps.feeds.subscribe(deps.room, (event: FeedEvent) => deps.send(event.frame));
-    this.#awarenessId = deps.room.freshAwarenessClientId();
+    this.#awarenessId = deps.room.roomAwareness.freshClientId();
     this.#setTyping(false);
   }
 
@@ -51,12 +51,12 @@ export class RoomSubscription {
     this.#ended = true;
     if (this.#typingTimer) clearTimeout(this.#typingTimer);
     this.#unsubscribe();
-    this.room.setServerAwareness(this.#awarenessId, null);
+    this.room.roomAwareness.setServerOwned(this.#awarenessId, null);
     this.#deps.release();
   }
 
   #setTyping(typing: boolean): void {
     const { id, name } = this.#deps.user;
-    this.room.setServerAwareness(this.#awarenessId, { user: { id, name }, typing });
+    this.room.roomAwareness.setServerOwned(this.#awarenessId, { user: { id, name }, typing });
   }
 }

@@ -1,5 +1,5 @@
 import type { Room } from '../sync/Room.ts';
-import { checkRoomAccess } from '../sync/checkRoomAccess.ts';
+import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { type CommandFailure, commandFailure } from './CommandFailure.ts';
 import type { CommandConnection } from './CommandConnection.ts';

@@ -3,7 +3,7 @@ import { markRead, readPosition } from '../../shared/roomDoc/readOps.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import { JOIN_ROOM_MESSAGES } from '../../shared/commands/commandAnswers.ts';
 import type { CommandPayload } from '../../shared/commands/webSocketCommand.ts';
-import { checkRoomAccess } from '../sync/checkRoomAccess.ts';
+import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import { commandFailure } from './CommandFailure.ts';
 import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';

@@ -85,6 +85,6 @@ export class PresencePublisher {
     const presence: Record<string, UserPresence> = {};
     for (const p of usersPresence(this.#directory, this.#tracker, [...entry.members])) presence[p.user_id] = p;
     const state: ServerPresenceState = { parley: SERVER_AWARENESS_KIND, presence };
-    entry.room.setServerState(state);
+    entry.room.roomAwareness.setServerState(state);
   }
 }

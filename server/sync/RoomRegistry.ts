@@ -17,7 +17,8 @@ export interface RoomRegistryOptions {
   maxDocBytes?: number;
   onLoaded?: (room: Room) => void;
   onUnloaded?: (roomId: string) => void;
-  onCommitted?: RoomOptions['onCommitted'];
+  /** What runs after each commit, in order (commit/commitStages.ts). */
+  stages: RoomOptions['stages'];
 }
 
 /** 128 MiB: about 500,000 messages at Parley's measured 266 bytes each. */
@@ -51,7 +52,7 @@ export class RoomRegistry {
     this.#cancelIdle(roomId);
     let room = this.#rooms.get(roomId);
     if (!room) {
-      const { store, compactor, queue, logger, gate, compactUpdates, compactBytes, onCommitted, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
+      const { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
       const started = performance.now();
       room = Room.load(roomId, {
         store,
@@ -62,7 +63,7 @@ export class RoomRegistry {
         compactUpdates,
         compactBytes,
         maxDocBytes,
-        onCommitted,
+        stages,
         onFailed: (failed) => this.#drop(failed),
       });
       this.#rooms.set(roomId, room);

@@ -1,16 +1,14 @@
 import type { Directory } from '../storage/Directory.ts';
 import type { Room } from './Room.ts';
-import { SERVER_ORIGIN } from './origins.ts';
 import { lastMessage, getMessage } from '../../shared/roomDoc/queries.ts';
 import { readPositions } from '../../shared/roomDoc/readOps.ts';
-import { scrubDeleted } from '../../shared/roomDoc/scrubDeleted.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 
 /**
  * Keeps what the REST API reports about a room in step with its document after every commit:
  * `rooms.last_message` (the newest message as ChatMessage JSON) and each member's
- * `last_read_at` (the time of the newest message they have read). Also re-clears the text of a
- * deleted message that a concurrent edit brought back.
+ * `last_read_at` (the time of the newest message they have read): a projection for REST, which
+ * never writes to the document.
  */
 export class RoomSummaries {
   readonly #directory: Directory;
@@ -41,8 +39,6 @@ export class RoomSummaries {
   }
 
   update(room: Room): void {
-    // The scrub is a server transaction: it is committed and relayed like any update.
-    scrubDeleted(room.doc, SERVER_ORIGIN);
     let written = this.#written.get(room.roomId);
     if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map() }));
 

@@ -4,8 +4,8 @@ import type { WebSocket, RawData } from 'ws';
 import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { SyncConnection } from './SyncConnection.ts';
 import { PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
-import { checkRoomAccess } from './checkRoomAccess.ts';
-import { FrameRateLimiter } from './FrameRateLimiter.ts';
+import { checkRoomAccess } from '../access/checkRoomAccess.ts';
+import { FrameRateLimiter } from '../limits/FrameRateLimiter.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { SocketServerDeps } from '../ws/SocketServerDeps.ts';
 
@@ -100,7 +100,7 @@ export class SyncServer {
   recheckMember(roomId: string, userId: string): void {
     const room = this.#opts.registry.get(roomId);
     if (!room) return;
-    for (const conn of [...room.connections]) {
+    for (const conn of [...room.peers()]) {
       if (conn.user.id !== userId) continue;
       const access = checkRoomAccess(this.#opts.directory, roomId, userId);
       if (!access.ok) conn.close(access.close, access.reason);
@@ -111,14 +111,14 @@ export class SyncServer {
   recheckRoom(roomId: string): void {
     const room = this.#opts.registry.get(roomId);
     if (!room) return;
-    for (const userId of new Set([...room.connections].map((c) => c.user.id))) this.recheckMember(roomId, userId);
+    for (const userId of new Set([...room.peers()].map((c) => c.user.id))) this.recheckMember(roomId, userId);
   }
 
   /** Stops accepting, closes every sync connection with 1001 and resolves once all have closed. */
   close(graceMs?: number): Promise<void> {
     return this.#endpoint.close(() => {
       for (const room of this.#opts.registry.loaded()) {
-        for (const conn of [...room.connections]) conn.close('GoingAway', 'server shutting down');
+        for (const conn of [...room.peers()]) conn.close('GoingAway', 'server shutting down');
       }
     }, graceMs);
   }

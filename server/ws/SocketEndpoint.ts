@@ -4,9 +4,9 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuthUser, TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
 import type { Directory } from '../storage/Directory.ts';
-import type { ConnectionSlots } from '../sync/ConnectionSlots.ts';
-import { heartbeatVerdict } from '../sync/heartbeatVerdict.ts';
-import { closeSocket } from '../sync/SyncConnection.ts';
+import type { ConnectionSlots } from './ConnectionSlots.ts';
+import { heartbeatVerdict } from './heartbeatVerdict.ts';
+import { closeSocket } from './closeSocket.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { CloseCode, type CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 

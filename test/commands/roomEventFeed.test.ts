@@ -4,6 +4,7 @@ import { MemoryUpdateStore } from '../../server/storage/MemoryUpdateStore.ts';
 import { InlineCompactor } from '../../server/storage/InlineCompactor.ts';
 import { CommitQueue } from '../../server/sync/CommitQueue.ts';
 import { RoomRegistry } from '../../server/sync/RoomRegistry.ts';
+import { CORE_COMMIT_STAGES } from '../../server/sync/commit/commitStages.ts';
 import type { Room } from '../../server/sync/Room.ts';
 import { RoomFeeds } from '../../server/commands/RoomFeeds.ts';
 import { RoomSubscription } from '../../server/commands/RoomSubscription.ts';
@@ -35,6 +36,7 @@ beforeEach(() => {
     idleMs: 0,
     compactUpdates: 1000,
     compactBytes: 1 << 30,
+    stages: CORE_COMMIT_STAGES,
   });
 });
 afterEach(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionSlots } from '../../server/sync/ConnectionSlots.ts';
+import { ConnectionSlots } from '../../server/ws/ConnectionSlots.ts';
 import { prng } from '../support/prng.ts';
 
 describe('ConnectionSlots', () => {

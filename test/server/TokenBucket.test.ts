@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../server/sync/TokenBucket.ts';
-import { FrameRateLimiter, frameKind } from '../../server/sync/FrameRateLimiter.ts';
+import { TokenBucket } from '../../server/limits/TokenBucket.ts';
+import { FrameRateLimiter, frameKind } from '../../server/limits/FrameRateLimiter.ts';
 
 /** A clock the test moves by hand, in ms. */
 function manualClock(start = 1000) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heartbeatVerdict } from '../../server/sync/heartbeatVerdict.ts';
+import { heartbeatVerdict } from '../../server/ws/heartbeatVerdict.ts';
 
 describe('heartbeatVerdict', () => {
   it('keeps a socket that answered the last ping', () => {

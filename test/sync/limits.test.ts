@@ -7,7 +7,7 @@ import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
-import { DEFAULT_SYNC_LIMITS } from '../../server/sync/SyncLimits.ts';
+import { DEFAULT_SYNC_LIMITS } from '../../server/limits/SyncLimits.ts';
 import {
   acknowledged,
   connectProvider,

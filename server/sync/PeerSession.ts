@@ -1,0 +1,71 @@
+import * as Y from 'yjs';
+import { decodeClientFrame, encodeFrame } from '../../shared/protocol/frames.ts';
+import type { Room } from './Room.ts';
+import type { RoomPeer } from './RoomPeer.ts';
+
+/**
+ * One peer's side of the sync protocol in a room: decodes each frame it sends and does what the
+ * frame asks (answers a step 1 once everything applied is committed, hands updates to the room,
+ * awareness to the awareness rules), and remembers whether it waits for an acknowledgement.
+ */
+export class PeerSession {
+  readonly peer: RoomPeer;
+  readonly #room: Room;
+  /** The peer sent updates that the next commit must acknowledge. */
+  awaitingAck = false;
+
+  constructor(room: Room, peer: RoomPeer) {
+    this.#room = room;
+    this.peer = peer;
+  }
+
+  /** What a joining peer gets first: the room's step 1 and every awareness state. */
+  greet(): void {
+    this.peer.send(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.#room.doc) }));
+    const awareness = this.#room.roomAwareness.snapshotFrame();
+    if (awareness) this.peer.send(awareness);
+  }
+
+  /** Handles one binary frame. Malformed input closes this peer only. */
+  receive(bytes: Uint8Array): void {
+    const decoded = decodeClientFrame(bytes);
+    if (!decoded.ok) {
+      this.peer.close('ProtocolError', decoded.reason);
+      return;
+    }
+    const frame = decoded.frame;
+    switch (frame.type) {
+      case 'syncStep1': {
+        // Never answer with state that is not yet durable: wait for the pending commit.
+        const { stateVector } = frame;
+        this.#room.whenCommitted(() => this.#answerStep1(stateVector));
+        return;
+      }
+      case 'syncStep2':
+      case 'update':
+        if (this.#room.applyFrom(this.peer, frame.update)) this.awaitingAck = true;
+        return;
+      case 'awareness':
+        this.#room.roomAwareness.receive(this.peer, frame.update);
+        return;
+      case 'queryAwareness':
+        this.peer.send(this.#room.roomAwareness.queryFrame());
+        return;
+      default: {
+        const unknown: never = frame;
+        throw new Error(`unhandled frame ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  #answerStep1(stateVector: Uint8Array): void {
+    let reply: Uint8Array;
+    try {
+      reply = this.#room.syncStep2For(stateVector);
+    } catch {
+      this.peer.close('ProtocolError', 'malformed state vector');
+      return;
+    }
+    this.peer.send(reply);
+  }
+}

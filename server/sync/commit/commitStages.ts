@@ -1,0 +1,24 @@
+import type { RoomSummaries } from '../RoomSummaries.ts';
+import type { CommitStage } from './CommittedBatch.ts';
+import { relayUpdates } from './relayUpdates.ts';
+import { acknowledgeWriters } from './acknowledgeWriters.ts';
+import { notifyCommitListeners } from './notifyCommitListeners.ts';
+import { resumeWaiting } from './resumeWaiting.ts';
+import { scrubDeletedMessages } from './scrubDeletedMessages.ts';
+import { updateRoomSummaries } from './updateRoomSummaries.ts';
+import { requestCompaction } from './requestCompaction.ts';
+
+/**
+ * What happens after a group commit, in order, for each room in it. Relay and acknowledgement
+ * come first: they are the latency every client sees. Command-endpoint events next (in the order
+ * the changes were applied), then what waited for the commit (sync step 2 answers, command
+ * answers), so a joiner's reply holds every change already announced. The server's own follow-up
+ * writes (re-clearing deleted text) and the REST summaries come after what clients wait for;
+ * compaction, which only schedules work off the sync path, last.
+ */
+export function commitStages(deps: { summaries: RoomSummaries }): readonly CommitStage[] {
+  return [relayUpdates, acknowledgeWriters, notifyCommitListeners, resumeWaiting, scrubDeletedMessages, updateRoomSummaries(deps.summaries), requestCompaction];
+}
+
+/** The stages a room needs with no REST projection (tests, tools): relay, ack, listeners, waiters, compaction. */
+export const CORE_COMMIT_STAGES: readonly CommitStage[] = [relayUpdates, acknowledgeWriters, notifyCommitListeners, resumeWaiting, requestCompaction];
