@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { TokenBucket } from '../limits/TokenBucket.ts';
 import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
-import type { SocketServerDeps } from '../ws/SocketServerDeps.ts';
+import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomEvent } from '../../shared/commands/roomEvent.ts';
 import { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps } from './CommandDeps.ts';
@@ -23,7 +23,7 @@ export const COMMAND_TYPING_TIMEOUT_MS = 5_000;
  * answered with `payload_too_large` and the connection stays; one over twice this is never
  * buffered whole: the socket closes with 1009.
  */
-export interface CommandServerOptions extends SocketServerDeps {
+export interface CommandServerOptions extends EndpointDeps {
   /** How long a typing_start lasts without another (COMMAND_TYPING_TIMEOUT_MS). */
   typingTimeoutMs?: number;
 }

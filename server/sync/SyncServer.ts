@@ -7,9 +7,9 @@ import { PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from
 import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import { FrameRateLimiter } from '../limits/FrameRateLimiter.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
-import type { SocketServerDeps } from '../ws/SocketServerDeps.ts';
+import type { EndpointDeps } from '../EndpointDeps.ts';
 
-export type SyncServerOptions = SocketServerDeps;
+export type SyncServerOptions = EndpointDeps;
 
 /** A malformed percent-encoding yields a string that is no room id (refused as 4404). */
 const safeDecode = (s: string): string => {

@@ -1,13 +1,13 @@
-import type { TokenVerifier } from '../auth/TokenVerifier.ts';
-import type { Logger } from '../log.ts';
-import type { PresenceTracker } from '../presence/PresenceTracker.ts';
-import type { Directory } from '../storage/Directory.ts';
-import type { ConnectionSlots } from './ConnectionSlots.ts';
-import type { RoomRegistry } from '../sync/RoomRegistry.ts';
-import type { SyncLimits } from '../limits/SyncLimits.ts';
+import type { TokenVerifier } from './auth/TokenVerifier.ts';
+import type { Logger } from './log.ts';
+import type { PresenceTracker } from './presence/PresenceTracker.ts';
+import type { Directory } from './storage/Directory.ts';
+import type { ConnectionSlots } from './ws/ConnectionSlots.ts';
+import type { RoomRegistry } from './sync/RoomRegistry.ts';
+import type { SyncLimits } from './limits/SyncLimits.ts';
 
 /** What each socket endpoint (sync, commands) is built from; ParleyServer wires one set for both. */
-export interface SocketServerDeps {
+export interface EndpointDeps {
   tokens: TokenVerifier;
   directory: Directory;
   registry: RoomRegistry;
