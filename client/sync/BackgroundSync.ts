@@ -1,3 +1,9 @@
+import { ClientError } from '../errors/ClientError.ts';
+import type { RoomReplica } from '../room/RoomReplica.ts';
+import type { RoomConnection } from './RoomConnection.ts';
+import type { RoomSyncFactory } from './RoomSyncFactory.ts';
+import { syncRoomOnce } from './syncRoomOnce.ts';
+
 export interface BackgroundSyncOptions {
   /** Most rooms synced at once in the background (each holds one WebSocket while it syncs). Default 3. */
   readonly maxConnections?: number;
@@ -6,10 +12,18 @@ export interface BackgroundSyncOptions {
 }
 
 export interface BackgroundSyncDeps extends BackgroundSyncOptions {
+  readonly factory: RoomSyncFactory;
   /** The rooms to keep up to date, most important first (rooms open in the foreground excluded). */
   readonly rooms: () => readonly string[];
-  /** Connects, catches up both ways, disconnects. Never rejects. */
-  readonly syncOnce: (roomId: string) => Promise<void>;
+  /** Whether a room is open in the foreground (then it syncs there, not here). */
+  readonly isOpen: (roomId: string) => boolean;
+  /** Give up on one room's sync after this long (ms). Default 20,000. */
+  readonly timeoutMs?: number;
+  /** A room was synced: its replica, before it closes (for the room list's summary). */
+  readonly synced: (roomId: string, replica: RoomReplica) => void;
+  /** Whether the server was reached, as the last sync found. */
+  readonly reachable: (reachable: boolean) => void;
+  readonly onError: (error: ClientError) => void;
 }
 
 /**
@@ -21,22 +35,44 @@ export interface BackgroundSyncDeps extends BackgroundSyncOptions {
  */
 export class BackgroundSync {
   readonly #deps: BackgroundSyncDeps;
+  /** Each room's sync under way, so one room never syncs twice at once. */
+  readonly #running = new Map<string, Promise<void>>();
+  /** The replicas and connections of those syncs, once loaded (a replica's client id follows a retirement). */
+  readonly #replicas = new Map<string, RoomReplica>();
+  readonly #connections = new Map<string, RoomConnection>();
+  readonly #enabled: boolean;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #sweeping: Promise<void> | null = null;
   #again = false;
   #stopped = false;
 
-  constructor(deps: BackgroundSyncDeps) {
+  constructor(deps: BackgroundSyncDeps, enabled = true) {
     this.#deps = deps;
+    this.#enabled = enabled;
   }
 
   get maxConnections(): number {
     return Math.max(1, this.#deps.maxConnections ?? 3);
   }
 
+  /** The replicas of syncs under way. */
+  replicas(): RoomReplica[] {
+    return [...this.#replicas.values()];
+  }
+
+  /** Whether a room is being synced in the background right now. */
+  has(roomId: string): boolean {
+    return this.#running.has(roomId);
+  }
+
+  /** Resolves once the room's background sync (if any) is over. */
+  async settled(roomId: string): Promise<void> {
+    await this.#running.get(roomId);
+  }
+
   /** Starts a sweep now, or right after the running one. Resolves when that sweep is done. */
   kick(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
+    if (this.#stopped || !this.#enabled) return Promise.resolve();
     if (this.#sweeping) {
       this.#again = true;
       return this.#sweeping;
@@ -56,21 +92,65 @@ export class BackgroundSync {
     return this.#sweeping;
   }
 
-  /** Waits for the running sweep, and stops sweeping. */
+  /**
+   * Syncs one room once: connect, exchange what each side lacks, wait until the server
+   * acknowledged everything of ours, disconnect; then hand the replica to `synced`. Never rejects.
+   */
+  syncOnce(roomId: string): Promise<void> {
+    if (this.#stopped || this.#deps.isOpen(roomId)) return Promise.resolve();
+    let running = this.#running.get(roomId);
+    if (!running) {
+      running = this.#syncOnce(roomId).finally(() => this.#running.delete(roomId));
+      this.#running.set(roomId, running);
+    }
+    return running;
+  }
+
+  /** Stops sweeping, closes the syncs under way and waits for them to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    // A closed connection goes offline, which ends its sync at once.
+    for (const connection of this.#connections.values()) connection.close();
     await this.#sweeping;
+    await Promise.allSettled([...this.#running.values()]);
   }
 
   async #sweep(): Promise<void> {
     const queue = [...this.#deps.rooms()];
     const worker = async (): Promise<void> => {
       for (let roomId = queue.shift(); roomId !== undefined && !this.#stopped; roomId = queue.shift()) {
-        await this.#deps.syncOnce(roomId);
+        await this.syncOnce(roomId);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.maxConnections, queue.length) }, worker));
+  }
+
+  async #syncOnce(roomId: string): Promise<void> {
+    const { factory, onError } = this.#deps;
+    let replica: RoomReplica;
+    try {
+      replica = await factory.loadReplica(roomId);
+    } catch (error) {
+      onError(error instanceof ClientError ? error : new ClientError('storage_failed', String(error), error));
+      return;
+    }
+    if (replica.refusal !== null || this.#stopped) {
+      await replica.close();
+      return;
+    }
+    this.#replicas.set(roomId, replica);
+    const { connection, release } = factory.connect(replica);
+    this.#connections.set(roomId, connection);
+    const outcome = await syncRoomOnce(replica, connection, this.#deps.timeoutMs ?? 20_000, onError);
+    if (outcome === 'unreachable') this.#deps.reachable(false);
+    if (connection.synced) this.#deps.reachable(true);
+    connection.close();
+    release();
+    this.#connections.delete(roomId);
+    this.#replicas.delete(roomId);
+    this.#deps.synced(roomId, replica);
+    await replica.close();
   }
 }

@@ -1,0 +1,46 @@
+import type { ClientIdLocks } from './identity/ClientIdLocks.ts';
+import type { CompactionPolicy } from './room/RoomReplica.ts';
+import type { LocalStore } from './store/LocalStore.ts';
+import type { BackgroundSyncOptions } from './sync/BackgroundSync.ts';
+import type { BackoffOptions } from './sync/backoff.ts';
+import type { TokenProvider } from './sync/RoomConnection.ts';
+import type { WebSocketConstructor } from './sync/WebSocketLike.ts';
+
+export interface ChatClientOptions {
+  /** http(s)://host:port of the Parley server (REST under /api, sync under /sync). */
+  readonly serverUrl: string;
+  /**
+   * Returns a token for the user (a JWT minted by the app's backend). Called before each
+   * connection and REST call; `renew: true` after the server refused the last one (4401 / 401).
+   * Offline, it may return the last token it had: the client reads who the user is from it.
+   */
+  readonly getToken: TokenProvider;
+  /** Where to keep everything; default: DexieLocalStore on IndexedDB named `dbName`. */
+  readonly store?: LocalStore;
+  /** Default `parley:<userId>`: one database per user, so users of one browser never mix. */
+  readonly dbName?: string;
+  /** IndexedDB implementation for the default store (`fake-indexeddb` in Node). */
+  readonly indexedDB?: IDBFactory;
+  readonly IDBKeyRange?: typeof IDBKeyRange;
+  /** Default: the global WebSocket (pass the `ws` package in Node 20). */
+  readonly WebSocket?: WebSocketConstructor;
+  readonly fetch?: typeof fetch;
+  /** Default: the Web Locks API, else locks shared within this JavaScript realm. */
+  readonly locks?: ClientIdLocks;
+  /** Reconnect backoff of every room connection. Default 250 ms doubling to 30 s, with jitter. */
+  readonly reconnect?: BackoffOptions;
+  /** Rooms not opened in the foreground; `enabled: false` turns background sync off. */
+  readonly background?: BackgroundSyncOptions & { readonly enabled?: boolean; readonly timeoutMs?: number };
+  readonly compaction?: CompactionPolicy;
+  /** Typing clears itself after this long without a startTyping() call. Default 5,000 ms. */
+  readonly typingTimeoutMs?: number;
+  /** The clock for message ids and timestamps (tests). */
+  readonly now?: () => number;
+  /** Ask the browser not to evict the database (navigator.storage.persist()). Default true. */
+  readonly requestPersistentStorage?: boolean;
+  /**
+   * Largest sync frame sent, in bytes; keep it under the server's PARLEY_MAX_FRAME_BYTES. An
+   * offline backlog or a large burst goes out as several updates under it. Default 512 KiB.
+   */
+  readonly maxFrameBytes?: number;
+}

@@ -1,0 +1,137 @@
+import * as awarenessProtocol from 'y-protocols/awareness';
+import type { User } from '../../shared/models/user.ts';
+import type { RestClient } from '../api/RestClient.ts';
+import type { ClientError } from '../errors/ClientError.ts';
+import { ChatRoom } from '../room/ChatRoom.ts';
+import type { RoomReplica } from '../room/RoomReplica.ts';
+import type { LocalStore } from '../store/LocalStore.ts';
+import type { BackgroundSync } from '../sync/BackgroundSync.ts';
+import type { RoomConnection } from '../sync/RoomConnection.ts';
+import type { RoomSyncFactory } from '../sync/RoomSyncFactory.ts';
+
+interface OpenRoom {
+  readonly room: ChatRoom;
+  readonly replica: RoomReplica;
+  readonly connection: RoomConnection;
+}
+
+export interface OpenRoomsDeps {
+  readonly store: LocalStore;
+  readonly rest: RestClient;
+  readonly user: User;
+  readonly factory: RoomSyncFactory;
+  readonly background: BackgroundSync;
+  readonly typingTimeoutMs: number;
+  readonly now: () => number;
+  /** The room's document changed (its summary in the room list is due). */
+  readonly changed: (roomId: string) => void;
+  readonly onError: (error: ClientError) => void;
+}
+
+/**
+ * The rooms open in the foreground: each readable at once from the device, with its own
+ * connection kept live (and its presence and typing) until the app closes it.
+ */
+export class OpenRooms {
+  readonly #d: OpenRoomsDeps;
+  readonly #open = new Map<string, Promise<OpenRoom>>();
+
+  constructor(deps: OpenRoomsDeps) {
+    this.#d = deps;
+  }
+
+  has(roomId: string): boolean {
+    return this.#open.has(roomId);
+  }
+
+  ids(): string[] {
+    return [...this.#open.keys()];
+  }
+
+  /** The room, opening it first if needed (one ChatRoom per room however often it is asked for). */
+  open(roomId: string): Promise<ChatRoom> {
+    let open = this.#open.get(roomId);
+    if (!open) {
+      open = this.#openRoom(roomId);
+      this.#open.set(roomId, open);
+      open.catch(() => this.#open.delete(roomId));
+    }
+    return open.then((o) => o.room);
+  }
+
+  /** The room if it is open (or opening), null otherwise; never rejects. */
+  async get(roomId: string): Promise<ChatRoom | null> {
+    return (await this.#open.get(roomId)?.catch(() => null))?.room ?? null;
+  }
+
+  /** The replica of an open room, null when the room is not open. */
+  replica(roomId: string): Promise<RoomReplica> | null {
+    return this.#open.get(roomId)?.then((o) => o.replica) ?? null;
+  }
+
+  /** The replicas of every room opened successfully. */
+  async replicas(): Promise<RoomReplica[]> {
+    const settled = await Promise.allSettled(this.#open.values());
+    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value.replica] : []));
+  }
+
+  /** Closes the room if it is open. */
+  async close(roomId: string): Promise<void> {
+    await (await this.get(roomId))?.close();
+  }
+
+  /** Drops every socket at once and connects again (the browser's `online` event). */
+  async reconnectNow(): Promise<void> {
+    for (const open of this.#open.values()) (await open.catch(() => null))?.connection.reconnectNow();
+  }
+
+  async closeAll(): Promise<void> {
+    const open = await Promise.allSettled([...this.#open.values()]);
+    await Promise.all(open.flatMap((r) => (r.status === 'fulfilled' ? [r.value.room.close()] : [])));
+  }
+
+  /** Fetches the room's members from the server into the cache and the open room; offline, the cache stands. */
+  async refreshMembers(room: ChatRoom): Promise<void> {
+    try {
+      const members = await this.#d.rest.members(room.id);
+      await this.#d.store.putMembers({ roomId: room.id, members });
+      room.setMembers(members);
+    } catch {
+      // Offline or no longer a member: the cached list stays; the sync connection reports access.
+    }
+  }
+
+  async #openRoom(roomId: string): Promise<OpenRoom> {
+    const { store, user, factory, background } = this.#d;
+    await background.settled(roomId);
+    const replica = await factory.loadReplica(roomId);
+    const awareness = new awarenessProtocol.Awareness(replica.doc);
+    const { connection, release } = factory.connect(replica, awareness);
+    const members = (await store.getMembers(roomId))?.members ?? [];
+    const cachedPresence = await store.getPresence(members.map((m) => m.user_id));
+    const room = new ChatRoom({
+      replica,
+      connection,
+      awareness,
+      user,
+      members,
+      cachedPresence,
+      typingTimeoutMs: this.#d.typingTimeoutMs,
+      now: this.#d.now,
+      onClose: async () => {
+        this.#open.delete(roomId);
+        connection.close();
+        release();
+        awareness.destroy();
+        offChanged();
+        await replica.close();
+      },
+    });
+    const offChanged = replica.on('changed', () => this.#d.changed(roomId));
+    replica.on('error', this.#d.onError);
+    connection.on('stopped', this.#d.onError);
+    if (replica.refusal === null) connection.connect();
+    void this.refreshMembers(room);
+    return { room, replica, connection };
+  }
+}

@@ -1,0 +1,168 @@
+import type { ChatMessage } from '../../shared/models/chatMessage.ts';
+import { ChatMessageSchema } from '../../shared/models/chatMessage.ts';
+import type { ChatRoom as ChatRoomModel } from '../../shared/models/chatRoom.ts';
+import { TabMessageSchema } from '../../shared/protocol/tabMessages.ts';
+import { lastMessage, unreadCount } from '../../shared/roomDoc/queries.ts';
+import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
+import type { RestClient } from '../api/RestClient.ts';
+import { ClientError } from '../errors/ClientError.ts';
+import { RoomReplica } from '../room/RoomReplica.ts';
+import type { LocalStore } from '../store/LocalStore.ts';
+import type { RoomRow } from '../store/storedRecords.ts';
+
+export interface RoomSummary {
+  readonly room: ChatRoomModel;
+  readonly unreadCount: number;
+  readonly lastMessage: ChatMessage | null;
+}
+
+export interface RoomListDeps {
+  readonly store: LocalStore;
+  readonly rest: RestClient;
+  readonly userId: string;
+  /** The BroadcastChannel shared by the tabs on this database. */
+  readonly channelName: string;
+  /** The replica of a room open in the foreground, null when it is not open. */
+  readonly openReplica: (roomId: string) => Promise<RoomReplica> | null;
+  /** Whether a room is being synced in the background (its summary follows when that ends). */
+  readonly syncingInBackground: (roomId: string) => boolean;
+  /** The client id replicas loaded only to read a summary are loaded under. */
+  readonly clientId: () => number;
+  readonly onChange: (rooms: readonly RoomSummary[]) => void;
+  readonly onError: (error: ClientError) => void;
+}
+
+const SUMMARY_DELAY_MS = 25;
+/** Another tab stored something in a room this tab has not opened: refresh its summary after this long. */
+const TAB_SUMMARY_DELAY_MS = 250;
+
+const storageError = (error: unknown): ClientError => (error instanceof ClientError ? error : new ClientError('storage_failed', String(error), error));
+
+/**
+ * The user's rooms as the app lists them: cached on the device (readable offline), refreshed
+ * from the server, each with its unread count and last message computed from the room's
+ * document, and following what other tabs on the same database store.
+ */
+export class RoomList {
+  readonly #d: RoomListDeps;
+  #rows: Map<string, RoomRow>;
+  readonly #summaryTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #tabTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #tabChannel: BroadcastChannel | null = null;
+  #closed = false;
+
+  constructor(deps: RoomListDeps, rows: readonly RoomRow[]) {
+    this.#d = deps;
+    this.#rows = new Map(rows.map((row) => [row.id, row]));
+    this.#followOtherTabs();
+  }
+
+  /** Newest activity first. */
+  rooms(): RoomSummary[] {
+    return [...this.#rows.values()]
+      .sort((a, b) => a.order - b.order)
+      .map((row) => ({ room: row.room, unreadCount: row.unreadCount, lastMessage: row.lastMessage }));
+  }
+
+  /** The cached row of a room, as the list holds it. */
+  row(roomId: string): RoomRow | undefined {
+    return this.#rows.get(roomId);
+  }
+
+  /** Fetches the list from the server and caches it; keeps what the device computed for known rooms. */
+  async refresh(): Promise<void> {
+    const rooms = await this.#d.rest.listRooms();
+    const rows = rooms.map((room, order): RoomRow => {
+      const known = this.#rows.get(room.id);
+      const fallback = ChatMessageSchema.safeParse(room.last_message);
+      return {
+        id: room.id,
+        room,
+        order,
+        unreadCount: known?.unreadCount ?? 0,
+        lastMessage: known?.lastMessage ?? (fallback.success ? fallback.data : null),
+      };
+    });
+    this.#rows = new Map(rows.map((row) => [row.id, row]));
+    await this.#d.store.replaceRooms(rows);
+    this.#emit();
+  }
+
+  /** Forgets a room the user left (its stored data is the caller's to delete). */
+  remove(roomId: string): void {
+    this.#rows.delete(roomId);
+    this.#emit();
+  }
+
+  /** The room's summary from its replica, now. */
+  updateSummary(roomId: string, replica: RoomReplica): void {
+    const row = this.#rows.get(roomId);
+    if (!row || this.#closed) return;
+    const last = lastMessage(replica.doc);
+    const next: RoomRow = {
+      ...row,
+      unreadCount: unreadCount(replica.doc, this.#d.userId),
+      lastMessage: last ? toChatMessage(last, roomId) : row.lastMessage,
+    };
+    this.#rows.set(roomId, next);
+    this.#d.store.putRoom(next).catch((error: unknown) => this.#d.onError(storageError(error)));
+    this.#emit();
+  }
+
+  /** Recomputes the room's summary soon (once per burst of changes). */
+  scheduleSummary(roomId: string): void {
+    if (this.#summaryTimers.has(roomId) || this.#closed) return;
+    this.#summaryTimers.set(
+      roomId,
+      setTimeout(() => {
+        this.#summaryTimers.delete(roomId);
+        const open = this.#d.openReplica(roomId);
+        if (open) void open.then((replica) => this.updateSummary(roomId, replica));
+        else if (!this.#d.syncingInBackground(roomId)) void this.#summaryFromStore(roomId);
+      }, SUMMARY_DELAY_MS),
+    );
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const timer of this.#summaryTimers.values()) clearTimeout(timer);
+    for (const timer of this.#tabTimers.values()) clearTimeout(timer);
+    this.#tabChannel?.close();
+  }
+
+  /**
+   * Another tab of this user stored something in a room this tab has not opened (a message it
+   * received, a read): the list here follows from the shared database, with no socket.
+   */
+  #followOtherTabs(): void {
+    if (typeof BroadcastChannel === 'undefined') return;
+    this.#tabChannel = new BroadcastChannel(this.#d.channelName);
+    this.#tabChannel.onmessage = (event: MessageEvent<unknown>) => {
+      const grew = TabMessageSchema.safeParse(event.data);
+      const roomId = grew.success ? grew.data.roomId : null;
+      if (roomId === null || !this.#rows.has(roomId) || this.#d.openReplica(roomId) || this.#tabTimers.has(roomId)) return;
+      // Loading a room from the store costs more than reading an open one: once per burst.
+      this.#tabTimers.set(
+        roomId,
+        setTimeout(() => {
+          this.#tabTimers.delete(roomId);
+          this.scheduleSummary(roomId);
+        }, TAB_SUMMARY_DELAY_MS),
+      );
+    };
+  }
+
+  async #summaryFromStore(roomId: string): Promise<void> {
+    try {
+      const replica = await RoomReplica.load(this.#d.store, roomId, this.#d.clientId());
+      this.updateSummary(roomId, replica);
+      await replica.close();
+    } catch (error) {
+      this.#d.onError(storageError(error));
+    }
+  }
+
+  #emit(): void {
+    if (!this.#closed) this.#d.onChange(this.rooms());
+  }
+}
