@@ -79,6 +79,52 @@ const toBytes = (data: unknown): Uint8Array | null => {
   return null;
 };
 
+/** Everything that lives and dies with one socket: nothing of it outlasts the socket. */
+interface Socket {
+  readonly ws: WebSocketLike;
+  /** Our syncStep2 went out: live updates may follow (never before: clock gaps). */
+  handshakeSent: boolean;
+  /** The server's first syncStep2 was applied. */
+  synced: boolean;
+  /** The error frame the server sent before closing, if any. */
+  lastError: { code: string; reason: string } | null;
+  /** Stored local updates waiting for the end of the turn, sent merged (see sendUpdate). */
+  outbox: Uint8Array[];
+  silence: ReturnType<typeof setTimeout> | null;
+}
+
+/**
+ * Where the connection is in its life. `idle`: no socket and no retry planned (before connect(),
+ * or between dropping a socket and opening the next). `fetchingToken`: asking for a token for a
+ * new socket. `socket`: a socket exists (opening, handshaking or live: see Socket). `waiting`:
+ * backing off before the next attempt. `stopped`: reconnecting cannot help. `closed`: for good.
+ */
+type Phase =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'fetchingToken' }
+  | { readonly kind: 'socket'; readonly socket: Socket }
+  | { readonly kind: 'waiting'; readonly timer: ReturnType<typeof setTimeout> }
+  | { readonly kind: 'stopped'; readonly error: ClientError }
+  | { readonly kind: 'closed' };
+
+function stateOf(phase: Phase): ConnectionState {
+  switch (phase.kind) {
+    case 'fetchingToken':
+      return 'connecting';
+    case 'socket':
+      return phase.socket.synced ? 'online' : 'connecting';
+    case 'idle':
+    case 'waiting':
+    case 'stopped':
+    case 'closed':
+      return 'offline';
+    default: {
+      const unknown: never = phase;
+      throw new Error(`unknown phase ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
 /**
  * One y-websocket-protocol connection to one room, speaking Parley's additions (`parley=1`: acks
  * and errors). Unlike a stock WebsocketProvider it never sends what is not stored on the device:
@@ -87,26 +133,18 @@ const toBytes = (data: unknown): Uint8Array | null => {
  *
  * Reconnects with exponential backoff and jitter; on 4401 it asks for a renewed token and retries
  * at once; 4403/4404 stop it (no access); 4422/4413 stop it after telling the replica which
- * refusal it got.
+ * refusal it got. Its life is one Phase at a time; the public `state` derives from it.
  */
 export class RoomConnection {
   readonly #peer: SyncPeer;
   readonly #opts: RoomConnectionOptions;
   readonly #events = new Emitter<ConnectionEvents>();
-  #ws: WebSocketLike | null = null;
+  #phase: Phase = { kind: 'idle' };
   #state: ConnectionState = 'offline';
+  /** Failed attempts since the last sync: the backoff's exponent. */
   #attempt = 0;
+  /** Ask the token provider for a renewed token (the last socket closed with 4401). */
   #renewToken = false;
-  #retryTimer: ReturnType<typeof setTimeout> | null = null;
-  #silenceTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Our syncStep2 went out on this socket: live updates may follow (never before: clock gaps). */
-  #handshakeSent = false;
-  #synced = false;
-  #lastError: { code: string; reason: string } | null = null;
-  #stopped: ClientError | null = null;
-  #closed = false;
-  /** Stored local updates waiting for the end of the turn, sent merged (see sendUpdate). */
-  #outbox: Uint8Array[] = [];
 
   constructor(peer: SyncPeer, opts: RoomConnectionOptions) {
     const max = opts.maxFrameBytes;
@@ -124,21 +162,23 @@ export class RoomConnection {
 
   /** Synced on the current socket. */
   get synced(): boolean {
-    return this.#synced;
+    return this.#phase.kind === 'socket' && this.#phase.socket.synced;
   }
 
   get stopped(): ClientError | null {
-    return this.#stopped;
+    return this.#phase.kind === 'stopped' ? this.#phase.error : null;
   }
 
   on<K extends keyof ConnectionEvents>(name: K, listener: (payload: ConnectionEvents[K]) => void): () => void {
     return this.#events.on(name, listener);
   }
 
+  /** Starts connecting, unless a socket, a token request or a retry is already under way. */
   connect(): void {
-    if (this.#closed || this.#stopped || this.#ws || this.#state === 'connecting') return;
-    this.#clearRetry();
-    this.#setState('connecting');
+    const phase = this.#phase;
+    if (phase.kind !== 'idle' && phase.kind !== 'waiting') return;
+    if (phase.kind === 'waiting') clearTimeout(phase.timer);
+    this.#enter({ kind: 'fetchingToken' });
     void this.#open();
   }
 
@@ -148,16 +188,13 @@ export class RoomConnection {
    * browser's `online` event.
    */
   reconnectNow(): void {
+    const phase = this.#phase;
     // Already fetching a token for a new socket: that socket is the fresh one.
-    if (this.#closed || this.#stopped || (this.#state === 'connecting' && !this.#ws)) return;
-    this.#clearRetry();
+    if (phase.kind === 'closed' || phase.kind === 'stopped' || phase.kind === 'fetchingToken') return;
     this.#attempt = 0;
-    if (this.#ws) {
-      this.#dropSocket(CloseCode.Normal, 'reconnecting');
-      this.#onClose(CloseCode.GoingAway, 'reconnecting');
-      this.#clearRetry();
-    }
-    this.#setState('offline');
+    if (phase.kind === 'socket') this.#endSocket(phase.socket, CloseCode.Normal, 'reconnecting');
+    if (phase.kind === 'waiting') clearTimeout(phase.timer);
+    this.#enter({ kind: 'idle' });
     this.connect();
   }
 
@@ -167,21 +204,20 @@ export class RoomConnection {
    * server's rate limit counts frames, not bytes.
    */
   sendUpdate(update: Uint8Array): void {
-    if (!this.#handshakeSent) return;
-    this.#outbox.push(update);
-    if (this.#outbox.length === 1) queueMicrotask(this.#flushOutbox);
+    const socket = this.#socket();
+    if (!socket?.handshakeSent) return;
+    socket.outbox.push(update);
+    if (socket.outbox.length === 1) queueMicrotask(() => this.#flushOutbox(socket));
   }
 
-  readonly #flushOutbox = (): void => {
-    const updates = this.#outbox;
-    this.#outbox = [];
+  #flushOutbox(socket: Socket): void {
+    const updates = socket.outbox;
+    socket.outbox = [];
     // Dropped with its socket: the next socket's syncStep2 carries whatever is stored.
-    if (updates.length === 0 || !this.#handshakeSent) return;
+    if (updates.length === 0 || this.#socket() !== socket) return;
     const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
-    for (const chunk of this.#split(merged)) {
-      this.#send(encodeFrame({ type: 'update', update: chunk }));
-    }
-  };
+    for (const chunk of this.#split(merged)) this.#send(socket, encodeFrame({ type: 'update', update: chunk }));
+  }
 
   #split(update: Uint8Array): Uint8Array[] {
     const budget = (this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) - FRAME_HEADER_BYTES;
@@ -190,12 +226,12 @@ export class RoomConnection {
 
   /** Closes for good; releases timers and remote awareness states. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#clearRetry();
+    const phase = this.#phase;
+    if (phase.kind === 'closed') return;
+    if (phase.kind === 'socket') this.#endSocket(phase.socket, CloseCode.Normal, 'client closed');
+    if (phase.kind === 'waiting') clearTimeout(phase.timer);
     this.#opts.awareness?.off('update', this.#onAwarenessUpdate);
-    this.#dropSocket(CloseCode.Normal, 'client closed');
-    this.#setState('offline');
+    this.#enter({ kind: 'closed' });
     this.#events.clear();
   }
 
@@ -208,7 +244,7 @@ export class RoomConnection {
       this.#scheduleRetry();
       return;
     }
-    if (this.#closed || this.#stopped) return;
+    if (this.#phase.kind !== 'fetchingToken') return;
     let ws: WebSocketLike;
     try {
       ws = new this.#opts.WebSocket(syncUrl(this.#opts.serverUrl, this.#peer.roomId, token));
@@ -218,39 +254,36 @@ export class RoomConnection {
       return;
     }
     ws.binaryType = 'arraybuffer';
-    this.#ws = ws;
-    this.#handshakeSent = false;
-    this.#outbox = [];
-    this.#synced = false;
-    this.#lastError = null;
+    const socket: Socket = { ws, handshakeSent: false, synced: false, lastError: null, outbox: [], silence: null };
+    this.#enter({ kind: 'socket', socket });
     ws.onopen = () => {
-      if (ws !== this.#ws) return;
-      this.#touch();
-      this.#send(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.#peer.doc) }));
+      if (this.#socket() !== socket) return;
+      this.#touch(socket);
+      this.#send(socket, encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.#peer.doc) }));
       const awareness = this.#opts.awareness;
       if (awareness && awareness.getLocalState() !== null) {
-        this.#send(this.#awarenessFrame(awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID])));
+        this.#send(socket, encodeFrame({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID]) }));
       }
     };
     ws.onmessage = (event) => {
-      if (ws !== this.#ws) return;
-      this.#touch();
+      if (this.#socket() !== socket) return;
+      this.#touch(socket);
       const bytes = toBytes(event.data);
-      if (!bytes) return this.#malformed('a text frame');
-      this.#receive(ws, bytes);
+      if (!bytes) return this.#malformed(socket, 'a text frame');
+      this.#receive(socket, bytes);
     };
     ws.onclose = (event) => {
-      if (ws !== this.#ws) return;
-      this.#onClose(event.code, event.reason);
+      if (this.#socket() !== socket) return;
+      this.#lost(socket, event.code, event.reason);
     };
     ws.onerror = () => {
       // A close event always follows; it carries the code that decides what to do.
     };
   }
 
-  #receive(ws: WebSocketLike, bytes: Uint8Array): void {
+  #receive(socket: Socket, bytes: Uint8Array): void {
     const decoded = decodeServerFrame(bytes);
-    if (!decoded.ok) return this.#malformed(decoded.reason);
+    if (!decoded.ok) return this.#malformed(socket, decoded.reason);
     const message = decoded.frame;
     // Types this client does not know (future extensions, y-websocket auth) are ignored.
     if (message === null) return;
@@ -259,7 +292,7 @@ export class RoomConnection {
         case 'syncStep1':
         case 'syncStep2':
         case 'update':
-          this.#receiveSync(ws, message);
+          this.#receiveSync(socket, message);
           return;
         case 'awareness':
           if (this.#opts.awareness) awarenessProtocol.applyAwarenessUpdate(this.#opts.awareness, message.update, this);
@@ -271,7 +304,7 @@ export class RoomConnection {
           return;
         }
         case 'error':
-          this.#lastError = { code: message.code, reason: message.reason };
+          socket.lastError = { code: message.code, reason: message.reason };
           return;
         default: {
           const unknown: never = message;
@@ -279,22 +312,22 @@ export class RoomConnection {
         }
       }
     } catch (error) {
-      this.#malformed(error instanceof Error ? error.message : String(error));
+      this.#malformed(socket, error instanceof Error ? error.message : String(error));
     }
   }
 
-  #receiveSync(ws: WebSocketLike, message: SyncFrame): void {
+  #receiveSync(socket: Socket, message: SyncFrame): void {
     switch (message.type) {
       case 'syncStep1':
-        void this.#answerStep1(ws, message.stateVector);
+        void this.#answerStep1(socket, message.stateVector);
         return;
       case 'syncStep2':
         this.#peer.applyRemote(message.update, this);
-        if (!this.#synced) {
-          this.#synced = true;
+        if (!socket.synced) {
+          socket.synced = true;
           this.#attempt = 0;
           this.#renewToken = false;
-          this.#setState('online');
+          this.#refreshState();
           this.#events.emit('synced', undefined);
         }
         return;
@@ -309,43 +342,43 @@ export class RoomConnection {
   }
 
   /** Our syncStep2: only what is stored on the device, and only after the client id check. */
-  async #answerStep1(ws: WebSocketLike, encodedStateVector: Uint8Array): Promise<void> {
+  async #answerStep1(socket: Socket, encodedStateVector: Uint8Array): Promise<void> {
     try {
       await this.#peer.checkServerState(Y.decodeStateVector(encodedStateVector));
       await this.#peer.whenStored();
     } catch (error) {
       this.#events.emit('error', error instanceof ClientError ? error : new ClientError('storage_failed', String(error), error));
-      if (ws === this.#ws) this.#dropSocket(CloseCode.Normal, 'local storage failed');
-      this.#scheduleRetry();
+      if (this.#socket() === socket) {
+        this.#endSocket(socket, CloseCode.Normal, 'local storage failed');
+        this.#scheduleRetry();
+      }
       return;
     }
-    if (ws !== this.#ws || ws.readyState !== WS_OPEN) return;
+    if (this.#socket() !== socket || socket.ws.readyState !== WS_OPEN) return;
     // Synchronous from here: whenStored() resolved with nothing queued, so the document holds
     // exactly what is stored, and every later local write is sent live after its own storing.
     const diff = Y.encodeStateAsUpdate(this.#peer.doc, encodedStateVector);
     // The first part answers as syncStep2; the rest follow as updates, in the order the split
     // needs (the server takes both alike, each judged against what the earlier ones added).
     this.#split(diff).forEach((chunk, i) => {
-      this.#send(encodeFrame(i === 0 ? { type: 'syncStep2', update: chunk } : { type: 'update', update: chunk }));
+      this.#send(socket, encodeFrame(i === 0 ? { type: 'syncStep2', update: chunk } : { type: 'update', update: chunk }));
     });
-    this.#handshakeSent = true;
+    socket.handshakeSent = true;
   }
 
-  #onClose(code: number, reason: string): void {
-    this.#ws = null;
-    this.#handshakeSent = false;
-    this.#outbox = [];
-    this.#synced = false;
-    this.#clearSilence();
-    this.#removeRemoteAwareness();
-    if (this.#closed) return;
-    const error = this.#lastError;
+  /**
+   * The socket closed, or this side gave up on it (then `closeWith` is the code it closes with):
+   * decide from the close code what comes next.
+   */
+  #lost(socket: Socket, code: number, reason: string, closeWith: number = CloseCode.Normal): void {
+    this.#endSocket(socket, closeWith, reason);
+    const error = socket.lastError;
     switch (true) {
       case code === CloseCode.Unauthorized:
         // Renew at once; a second 4401 in a row (renewal did not help) backs off like any failure.
         if (!this.#renewToken) {
           this.#renewToken = true;
-          this.#setState('offline');
+          this.#enter({ kind: 'idle' });
           this.connect();
           return;
         }
@@ -362,59 +395,48 @@ export class RoomConnection {
       default:
         break;
     }
-    this.#setState('offline');
     this.#scheduleRetry();
   }
 
   #stop(error: ClientError): void {
-    this.#stopped = error;
-    this.#setState('offline');
+    this.#enter({ kind: 'stopped', error });
     this.#events.emit('stopped', error);
   }
 
   #scheduleRetry(): void {
-    if (this.#closed || this.#stopped || this.#retryTimer) return;
-    this.#setState('offline');
+    const kind = this.#phase.kind;
+    if (kind === 'closed' || kind === 'stopped' || kind === 'waiting') return;
     const delay = backoffDelay(this.#attempt++, this.#opts.backoff);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
+    const timer = setTimeout(() => {
+      this.#enter({ kind: 'idle' });
       this.connect();
     }, delay);
+    this.#enter({ kind: 'waiting', timer });
   }
 
-  #clearRetry(): void {
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
-  }
-
-  #touch(): void {
-    this.#clearSilence();
-    const ws = this.#ws;
-    this.#silenceTimer = setTimeout(() => {
-      if (ws === this.#ws) this.#dropSocket(CloseCode.Normal, 'server silent');
-      this.#onClose(CloseCode.GoingAway, 'server silent');
+  #touch(socket: Socket): void {
+    if (socket.silence) clearTimeout(socket.silence);
+    socket.silence = setTimeout(() => {
+      if (this.#socket() === socket) this.#lost(socket, CloseCode.GoingAway, 'server silent');
     }, this.#opts.silenceMs ?? DEFAULT_SILENCE_MS);
   }
 
-  #clearSilence(): void {
-    if (this.#silenceTimer) clearTimeout(this.#silenceTimer);
-    this.#silenceTimer = null;
-  }
-
-  #malformed(what: string): void {
+  #malformed(socket: Socket, what: string): void {
     this.#events.emit('error', new ClientError('invalid_data', `malformed frame from the server: ${what}`));
-    const ws = this.#ws;
-    if (!ws) return;
-    this.#dropSocket(CloseCode.ProtocolError, 'malformed frame');
-    this.#onClose(CloseCode.ProtocolError, 'malformed frame');
+    if (this.#socket() !== socket) return;
+    this.#lost(socket, CloseCode.ProtocolError, 'malformed frame', CloseCode.ProtocolError);
   }
 
-  /** Detaches and closes the current socket; its close event is then ignored. */
-  #dropSocket(code: number, reason: string): void {
-    const ws = this.#ws;
-    this.#ws = null;
-    this.#clearSilence();
-    if (!ws) return;
+  /**
+   * Lets go of a socket: its handlers and timer, the remote awareness states it brought, and the
+   * socket itself (closed with `code`; a no-op on a socket already closed). Leaves the phase to
+   * the caller.
+   */
+  #endSocket(socket: Socket, code: number, reason: string): void {
+    if (socket.silence) clearTimeout(socket.silence);
+    socket.silence = null;
+    socket.outbox = [];
+    const { ws } = socket;
     ws.onopen = ws.onmessage = ws.onclose = null;
     // Closing a socket that is still connecting reports an error; with no handler `ws` throws it.
     ws.onerror = () => {};
@@ -423,21 +445,27 @@ export class RoomConnection {
     } catch {
       // Already closing.
     }
+    this.#removeRemoteAwareness();
   }
 
-  #send(bytes: Uint8Array): void {
-    const ws = this.#ws;
-    if (ws && ws.readyState === WS_OPEN) ws.send(bytes);
+  #socket(): Socket | null {
+    return this.#phase.kind === 'socket' ? this.#phase.socket : null;
   }
 
-  #setState(state: ConnectionState): void {
+  #send(socket: Socket, bytes: Uint8Array): void {
+    if (socket.ws.readyState === WS_OPEN) socket.ws.send(bytes);
+  }
+
+  #enter(phase: Phase): void {
+    this.#phase = phase;
+    this.#refreshState();
+  }
+
+  #refreshState(): void {
+    const state = stateOf(this.#phase);
     if (this.#state === state) return;
     this.#state = state;
     this.#events.emit('state', state);
-  }
-
-  #awarenessFrame(update: Uint8Array): Uint8Array {
-    return encodeFrame({ type: 'awareness', update });
   }
 
   readonly #onAwarenessUpdate = (
@@ -445,9 +473,10 @@ export class RoomConnection {
     origin: unknown,
   ): void => {
     const awareness = this.#opts.awareness;
-    if (!awareness || origin === this || !this.#synced) return;
+    const socket = this.#socket();
+    if (!awareness || origin === this || !socket?.synced) return;
     const own = added.concat(updated, removed).filter((id) => id === awareness.clientID);
-    if (own.length > 0) this.#send(this.#awarenessFrame(awarenessProtocol.encodeAwarenessUpdate(awareness, own)));
+    if (own.length > 0) this.#send(socket, encodeFrame({ type: 'awareness', update: awarenessProtocol.encodeAwarenessUpdate(awareness, own) }));
   };
 
   #removeRemoteAwareness(): void {

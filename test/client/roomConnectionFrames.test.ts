@@ -2,47 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { decodeClientFrame, encodeFrame, type SyncFrame } from '../../shared/protocol/frames.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { RoomConnection, type SyncPeer } from '../../client/sync/RoomConnection.ts';
-import { WS_OPEN, type WebSocketLike } from '../../client/sync/WebSocketLike.ts';
+import { RoomConnection } from '../../client/sync/RoomConnection.ts';
+import { FakeSocket, peerOf } from '../support/fakeSocket.ts';
 import { alice } from '../roomDoc/fixtures.ts';
-
-/** A socket that records what the connection sends; the test plays the server. */
-class FakeSocket implements WebSocketLike {
-  static #created: Array<(socket: FakeSocket) => void> = [];
-  /** The next socket the connection opens. */
-  static next(): Promise<FakeSocket> {
-    return new Promise((resolve) => FakeSocket.#created.push(resolve));
-  }
-  binaryType = 'arraybuffer';
-  readyState = 0;
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  readonly sent: Uint8Array[] = [];
-  #sending: Array<() => void> = [];
-  constructor(readonly url: string) {
-    for (const resolve of FakeSocket.#created.splice(0)) resolve(this);
-  }
-  send(data: Uint8Array): void {
-    this.sent.push(data);
-    for (const resolve of this.#sending.splice(0)) resolve();
-  }
-  /** Resolves at the next frame sent. */
-  nextSend(): Promise<void> {
-    return new Promise((resolve) => this.#sending.push(resolve));
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = WS_OPEN;
-    this.onopen?.({});
-  }
-  receive(bytes: Uint8Array): void {
-    this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
-  }
-}
 
 /** The sync frames sent: [type, payload]. */
 function syncFrames(socket: FakeSocket): Array<[SyncFrame['type'], Uint8Array]> {
@@ -54,18 +16,6 @@ function syncFrames(socket: FakeSocket): Array<[SyncFrame['type'], Uint8Array]> 
     if (frame.type === 'syncStep2' || frame.type === 'update') return [[frame.type, frame.update]];
     return [];
   });
-}
-
-function peerOf(doc: Y.Doc): SyncPeer {
-  return {
-    roomId: '0190a3f4-0000-7000-8000-000000000000',
-    doc,
-    whenStored: () => Promise.resolve(),
-    checkServerState: () => Promise.resolve(),
-    applyRemote: (update) => Y.applyUpdate(doc, update),
-    acknowledged: () => {},
-    refused: () => {},
-  };
 }
 
 const step1From = (serverDoc: Y.Doc): Uint8Array => encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(serverDoc) });
