@@ -1,3 +1,7 @@
+/*
+ * Over 350 lines for a reason: the replica is one ordered write path (apply, store, send, ack,
+ * compact, other tabs) whose steps share one queue; splitting it would scatter that order.
+ */
 import * as Y from 'yjs';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { Emitter } from '../events/Emitter.ts';

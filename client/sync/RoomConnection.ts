@@ -1,3 +1,8 @@
+/*
+ * Over 350 lines for a reason: one protocol state machine, every phase transition in one file so
+ * that each can be read against the others; its types and phases live in connectionTypes.ts and
+ * connectionPhase.ts.
+ */
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { decodeServerFrame, encodeFrame, type SyncFrame } from '../../shared/protocol/frames.ts';
@@ -5,60 +10,14 @@ import { syncUrl } from '../../shared/protocol/endpoints.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { Emitter } from '../events/Emitter.ts';
 import { ClientError } from '../errors/ClientError.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { backoffDelay } from './backoff.ts';
 import { roomSplitOptions } from './roomSplitOptions.ts';
 import { splitUpdate } from './splitUpdate.ts';
-import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.ts';
+import { WS_OPEN, type WebSocketLike } from './WebSocketLike.ts';
+import type { ConnectionEvents, ConnectionState, RoomConnectionOptions, SyncPeer } from './connectionTypes.ts';
+import { stateOf, type Phase, type Socket } from './connectionPhase.ts';
 
-/** What a connection needs from the room replica it syncs. */
-export interface SyncPeer {
-  readonly roomId: string;
-  readonly doc: Y.Doc;
-  /** Resolves once every update the document holds is stored on the device. */
-  whenStored(): Promise<void>;
-  /** The server's state vector, before anything is sent: the peer may need a fresh client id. */
-  checkServerState(stateVector: Map<number, number>): Promise<void>;
-  /** An update from the server (committed there before it was relayed). */
-  applyRemote(update: Uint8Array, origin: RoomConnection): void;
-  /** The server committed everything this state vector covers. */
-  acknowledged(stateVector: Map<number, number>): void;
-  /** The server refused an update of ours (then closed the connection). */
-  refused(code: string, reason: string): void;
-}
-
-export type TokenProvider = (context: { readonly renew: boolean }) => string | Promise<string>;
-
-export type ConnectionState = 'connecting' | 'online' | 'offline';
-
-export interface ConnectionEvents {
-  [name: string]: unknown;
-  state: ConnectionState;
-  /** The first server syncStep2 of a socket was applied: the replica holds what the server had. */
-  synced: undefined;
-  ack: Map<number, number>;
-  /** Reconnecting cannot help (not a member, no such room, a refused update). */
-  stopped: ClientError;
-  /** Something to tell the app that does not stop the connection (malformed frame, token failure). */
-  error: ClientError;
-}
-
-export interface RoomConnectionOptions {
-  /** http(s)://host:port of the Parley server. */
-  readonly serverUrl: string;
-  readonly getToken: TokenProvider;
-  readonly WebSocket: WebSocketConstructor;
-  readonly backoff?: BackoffOptions;
-  /** Presence and typing; the connection relays its local state and applies remote states. */
-  readonly awareness?: awarenessProtocol.Awareness;
-  /** Close and reconnect when nothing arrived for this long (the server speaks every 15 s). */
-  readonly silenceMs?: number;
-  /**
-   * Largest frame this connection sends. A reconnect's backlog and large live updates are split
-   * into several updates under it, so it must stay under the server's PARLEY_MAX_FRAME_BYTES.
-   * Default 512 KiB (DEFAULT_MAX_FRAME_BYTES).
-   */
-  readonly maxFrameBytes?: number;
-}
+export type { ConnectionEvents, ConnectionState, RoomConnectionOptions, SyncPeer, TokenProvider } from './connectionTypes.ts';
 
 const DEFAULT_SILENCE_MS = 40_000;
 /**
@@ -78,52 +37,6 @@ const toBytes = (data: unknown): Uint8Array | null => {
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return null;
 };
-
-/** Everything that lives and dies with one socket: nothing of it outlasts the socket. */
-interface Socket {
-  readonly ws: WebSocketLike;
-  /** Our syncStep2 went out: live updates may follow (never before: clock gaps). */
-  handshakeSent: boolean;
-  /** The server's first syncStep2 was applied. */
-  synced: boolean;
-  /** The error frame the server sent before closing, if any. */
-  lastError: { code: string; reason: string } | null;
-  /** Stored local updates waiting for the end of the turn, sent merged (see sendUpdate). */
-  outbox: Uint8Array[];
-  silence: ReturnType<typeof setTimeout> | null;
-}
-
-/**
- * Where the connection is in its life. `idle`: no socket and no retry planned (before connect(),
- * or between dropping a socket and opening the next). `fetchingToken`: asking for a token for a
- * new socket. `socket`: a socket exists (opening, handshaking or live: see Socket). `waiting`:
- * backing off before the next attempt. `stopped`: reconnecting cannot help. `closed`: for good.
- */
-type Phase =
-  | { readonly kind: 'idle' }
-  | { readonly kind: 'fetchingToken' }
-  | { readonly kind: 'socket'; readonly socket: Socket }
-  | { readonly kind: 'waiting'; readonly timer: ReturnType<typeof setTimeout> }
-  | { readonly kind: 'stopped'; readonly error: ClientError }
-  | { readonly kind: 'closed' };
-
-function stateOf(phase: Phase): ConnectionState {
-  switch (phase.kind) {
-    case 'fetchingToken':
-      return 'connecting';
-    case 'socket':
-      return phase.socket.synced ? 'online' : 'connecting';
-    case 'idle':
-    case 'waiting':
-    case 'stopped':
-    case 'closed':
-      return 'offline';
-    default: {
-      const unknown: never = phase;
-      throw new Error(`unknown phase ${JSON.stringify(unknown)}`);
-    }
-  }
-}
 
 /**
  * One y-websocket-protocol connection to one room, speaking Parley's additions (`parley=1`: acks

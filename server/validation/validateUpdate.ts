@@ -1,3 +1,7 @@
+/*
+ * Over 350 lines for a reason: the validator is one pass over a decoded update (structs, then
+ * deletions) whose steps share the pass's state; the per-key rules live in slotRules.ts.
+ */
 import * as Y from 'yjs';
 import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';

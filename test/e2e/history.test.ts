@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { freshDbName, openTestClient } from '../client/support/clientHarness.ts';
+import { freshDbName, openTestClient } from '../support/clientHarness.ts';
 import { createRoom, messageRow, newDevice, openRoom, screenshot, signIn, UI_TIMEOUT, describeInBrowser } from './support/appPage.ts';
 import { MAX_WINDOW, PAGE_SIZE } from '../../client/ui/controllers/RoomController.ts';
 

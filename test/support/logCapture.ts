@@ -9,7 +9,7 @@ export type LogLine = z.infer<typeof LogLineSchema>;
  * The server's log lines, kept in memory so a test can await what the server decided (a close
  * it cannot observe from a stalled socket, the user and room of a rate-limit log). A test file
  * routes the server's logger here with
- *   vi.mock('../../server/log.ts', () => import('./logCapture.ts').then((m) => m.logModule));
+ *   vi.mock('<relative path to server/log.ts>', () => import('<relative path to test/support/logCapture.ts>').then((m) => m.logModule));
  */
 export class LogCapture {
   readonly lines: LogLine[] = [];

@@ -1,3 +1,7 @@
+/*
+ * Over 350 lines for a reason: one message row with its template and styles (lit keeps them
+ * together); its helpers live in client/ui/format.
+ */
 import { LitElement, css, html, nothing } from 'lit';
 import type { ClientMessage } from '../../room/ChatRoom.ts';
 import { clockTime } from '../format/formatTime.ts';

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import { MessageType } from '../../shared/protocol/messageTypes.ts';
+import { createMessage } from '../../shared/roomDoc/messageOps.ts';
+import { listMessages } from '../../shared/roomDoc/queries.ts';
+import { messageTypeOf, type RawSocket } from '../../test/support/rawSocket.ts';
+import { startWithRoom, type TwoMemberRoom } from '../../test/support/serverHarness.ts';
+import { isStep2, openRaw, step1Frame, updateFrame } from '../../test/support/syncFrames.ts';
+
+/** Joiners that hold nothing get the whole room from a shared reply; a change makes the next one fresh. */
+
+let room: TwoMemberRoom;
+let author: Y.Doc;
+const sockets: RawSocket[] = [];
+
+beforeAll(async () => {
+  room = await startWithRoom();
+  author = new Y.Doc();
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  author.destroy();
+  await room.t.dispose();
+});
+
+/** Ana writes a message and waits for the server's ack: it is committed. */
+async function anaSends(content: string): Promise<void> {
+  const ana = await openRaw(room.t, room.roomId, room.ana);
+  sockets.push(ana);
+  const updates: Uint8Array[] = [];
+  const collect = (u: Uint8Array) => updates.push(u);
+  author.on('update', collect);
+  const result = createMessage(author, { userId: room.ana.id, role: 'owner' }, { content });
+  author.off('update', collect);
+  if (!result.ok) throw new Error(result.message);
+  const acked = ana.next((m) => messageTypeOf(m) === MessageType.Ack);
+  for (const update of updates) ana.send(updateFrame(update));
+  await acked;
+}
+
+/** A new joiner with an empty document: the step 2 it receives. */
+async function joinEmpty(): Promise<Uint8Array> {
+  const ben = await openRaw(room.t, room.roomId, room.ben);
+  sockets.push(ben);
+  const answer = ben.next(isStep2);
+  ben.send(step1Frame());
+  return answer;
+}
+
+const contentsOf = (step2: Uint8Array): string[] => {
+  const decoder = decoding.createDecoder(step2);
+  decoding.readVarUint(decoder);
+  decoding.readVarUint(decoder);
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, decoding.readVarUint8Array(decoder));
+  return listMessages(doc, { limit: 100 }).messages.map((m) => m.content);
+};
+
+describe('the full-state reply to joiners with nothing', () => {
+  // That they share one encoding is SharedReply's unit test; over the wire, each must get the whole room.
+  it('gives every joiner the whole room, also to joiners asking at once', async () => {
+    await anaSends('first');
+    const answers = await Promise.all([joinEmpty(), joinEmpty(), joinEmpty()]);
+    for (const answer of answers) expect(contentsOf(answer)).toEqual(['first']);
+  });
+
+  it('is encoded again after any change, so a later joiner gets the change', async () => {
+    const before = await joinEmpty();
+    await anaSends('second');
+    const after = await joinEmpty();
+    expect(contentsOf(before)).toEqual(['first']);
+    expect(contentsOf(after)).toEqual(['first', 'second']);
+  });
+});

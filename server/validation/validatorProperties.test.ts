@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as Y from 'yjs';
+import type { Actor } from '../../shared/roomDoc/actor.ts';
+import { parseMessageEntry, reactionKey, readKey, roomMaps } from '../../shared/roomDoc/layout.ts';
+import { createMessage } from '../../shared/roomDoc/messageOps.ts';
+import { listMessages } from '../../shared/roomDoc/queries.ts';
+import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
+import { readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
+import { ALICE, BOB, CAROL, alice, bob, carolAdmin } from '../../test/support/roomDocFixtures.ts';
+import { Device, ValidatingServer } from '../../test/support/ValidatingServer.ts';
+import { DOC_OPS, applyDocOp, nth } from '../../test/support/roomDocOps.ts';
+
+/*
+ * Properties of the validator with real Yjs replicas: (1) any interleaving of legitimate
+ * operations made with shared/roomDoc, on devices that go offline and come back in any order, is
+ * accepted and converges; (2) after that, every forged change is refused and leaves the server's
+ * document byte-identical.
+ */
+
+const ACTORS: readonly Actor[] = [alice, alice, bob, carolAdmin];
+const REACTIONS = ['👍', '🎉', '+1'];
+
+const OPERATIONS = [...DOC_OPS, 'push', 'pull'] as const;
+type OperationKind = (typeof OPERATIONS)[number];
+interface Operation {
+  readonly device: number;
+  readonly kind: OperationKind;
+  readonly pick: number;
+}
+
+const FORGERIES = [
+  'edit-others',
+  'delete-others',
+  'tombstone-others',
+  'react-as-other',
+  'unreact-others',
+  'forge-sender',
+  'system-message',
+  'steal-client-id',
+  'unknown-key',
+  'unknown-root',
+  'read-backwards',
+  'read-as-other',
+] as const;
+type ForgeryKind = (typeof FORGERIES)[number];
+
+const operation = fc.record({ device: fc.nat(ACTORS.length - 1), kind: fc.constantFrom(...OPERATIONS), pick: fc.nat() });
+const forgery = fc.record({ kind: fc.constantFrom(...FORGERIES), pick: fc.nat() });
+
+const view = (doc: Y.Doc) => ({
+  messages: listMessages(doc, { limit: 10_000 }).messages,
+  reads: Object.fromEntries([...readPositions(doc)].sort()),
+});
+
+function apply(devices: readonly Device[], op: Operation): void {
+  const device = devices[op.device];
+  if (!device) return;
+  if (applyDocOp(device.doc, device.actor, op.kind, op.pick, { reactions: REACTIONS })) return;
+  if (op.kind === 'pull') return device.pull();
+  const refusal = device.push();
+  if (refusal) throw new Error(`a legitimate update was refused: ${refusal.code}: ${refusal.reason}`);
+}
+
+/** Makes one forged update on a fresh replica of the server's room; null when the room offers no target for it. */
+function forge(server: ValidatingServer, devices: readonly Device[], kind: ForgeryKind, pick: number): [string, Uint8Array] | null {
+  const forger = new Device(bob, server);
+  const { messages, deletions, reactions, reads } = roomMaps(forger.doc);
+  const live = listMessages(forger.doc, { limit: 10_000 }).messages.filter((m) => m.deletedAt === null);
+  const others = live.filter((m) => m.senderId !== BOB);
+  const target = nth(others, pick);
+  const value = target ? parseMessageEntry(target.id, messages.get(target.id)) : null;
+  const update = (change: () => void): [string, Uint8Array] => [BOB, forger.capture(change)];
+  switch (kind) {
+    case 'edit-others':
+      return value && update(() => messages.set(value.id, { ...value, content: 'forged' }));
+    case 'delete-others':
+      return target ? update(() => deletions.set(target.id, { deletedAt: Date.now(), deletedBy: BOB })) : null;
+    case 'tombstone-others':
+      return value && update(() => messages.set(value.id, { ...value, content: '', meta: {} }));
+    case 'react-as-other':
+      return target ? update(() => reactions.set(reactionKey({ messageId: target.id, userId: ALICE, reaction: '👍' }), Date.now())) : null;
+    case 'unreact-others': {
+      const key = [...reactions.keys()].find((k) => !k.includes(BOB));
+      return key ? update(() => reactions.delete(key)) : null;
+    }
+    case 'forge-sender': {
+      const at = Date.now();
+      return update(() => {
+        const result = createMessage(forger.doc, { userId: CAROL, role: 'member' }, { content: 'as carol', now: at });
+        if (!result.ok) throw new Error(result.message);
+      });
+    }
+    case 'system-message':
+      return update(() => {
+        const at = Date.now();
+        const id = '019b76da-a800-7000-8000-000000000001';
+        messages.set(id, { id, senderId: null, type: 'system', content: 'system', meta: {}, createdAt: at });
+      });
+    case 'steal-client-id': {
+      const victim = nth(devices.filter((d) => d.actor.userId !== BOB && server.owners.ownerOf(d.doc.clientID) !== undefined), pick);
+      if (!victim || !live[0]) return null;
+      forger.doc.clientID = victim.doc.clientID;
+      const messageId = live[0].id;
+      return update(() => void addReaction(forger.doc, bob, { messageId, reaction: '🎉' }));
+    }
+    case 'unknown-key':
+      return update(() => messages.set('not-a-message-id', { hello: 'world' }));
+    case 'unknown-root':
+      return update(() => forger.doc.getMap('settings').set('admin', BOB));
+    case 'read-backwards': {
+      // Bob's own device, fully synced: move its key back to an older message.
+      const own = devices.find((d) => d.actor.userId === BOB);
+      const position = own ? readPosition(server.doc, BOB) : null;
+      const older = live.find((m) => position !== null && m.id < position);
+      const key = own ? readKey({ userId: BOB, clientId: own.doc.clientID }) : null;
+      if (!own || !older || !key || reads.get(key) !== position) return null;
+      return [BOB, own.capture(() => roomMaps(own.doc).reads.set(key, older.id))];
+    }
+    case 'read-as-other':
+      return target ? update(() => reads.set(readKey({ userId: ALICE, clientId: forger.doc.clientID }), target.id)) : null;
+  }
+}
+
+describe('validator properties', () => {
+  it('accepts every legitimate interleaving, converges, then refuses every forgery without a trace', () => {
+    const exercised = new Set<ForgeryKind>();
+    fc.assert(
+      fc.property(fc.array(operation, { minLength: 10, maxLength: 120 }), fc.array(forgery, { minLength: 1, maxLength: 12 }), (ops, forgeries) => {
+        const server = new ValidatingServer([alice, bob, carolAdmin]);
+        const devices = ACTORS.map((actor) => new Device(actor, server));
+        for (const op of ops) apply(devices, op);
+        // Everyone comes back online, in order, then catches up.
+        for (const device of devices) {
+          const refusal = device.push();
+          expect(refusal, refusal?.reason).toBeNull();
+        }
+        for (const device of devices) device.pull();
+        const expected = view(server.doc);
+        for (const device of devices) expect(view(device.doc)).toEqual(expected);
+
+        for (const { kind, pick } of forgeries) {
+          const forged = forge(server, devices, kind, pick);
+          if (!forged) continue;
+          const [userId, update] = forged;
+          exercised.add(kind);
+          const before = server.state();
+          const refusal = server.submit(userId, update);
+          expect(refusal, `${kind} was accepted`).not.toBeNull();
+          expect(Buffer.from(server.state()).equals(Buffer.from(before)), `${kind} changed the document`).toBe(true);
+        }
+      }),
+      { numRuns: 200, seed: 20261124 },
+    );
+    // Every kind of forgery was actually tried (none always found its room without a target).
+    expect([...exercised].sort()).toEqual([...FORGERIES].sort());
+  });
+});
