@@ -33,16 +33,7 @@ function connection(opts: { refused?: (code: string, reason: string) => void; re
   return { connection: c, states };
 }
 
-/** Connects and opens the next socket; resolves once the connection sent its step 1. */
-async function opened(c: RoomConnection): Promise<FakeSocket> {
-  const created = FakeSocket.next();
-  c.connect();
-  const socket = await created;
-  const sent = socket.nextSend();
-  socket.open();
-  await sent;
-  return socket;
-}
+const opened = (c: RoomConnection): Promise<FakeSocket> => FakeSocket.openFor(c);
 
 const serverStep2 = encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(new Y.Doc()) });
 

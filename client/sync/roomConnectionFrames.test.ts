@@ -38,12 +38,7 @@ async function answerStep1(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.
     maxFrameBytes: BUDGET,
   });
   connections.push(connection);
-  const created = FakeSocket.next();
-  connection.connect();
-  const socket = await created;
-  const step1Sent = socket.nextSend();
-  socket.open();
-  await step1Sent;
+  const socket = await FakeSocket.openFor(connection);
   const server = new Y.Doc();
   const answered = socket.nextSend();
   socket.receive(step1From(server));

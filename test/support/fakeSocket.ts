@@ -38,6 +38,16 @@ export class FakeSocket implements WebSocketLike {
   receive(bytes: Uint8Array): void {
     this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
   }
+  /** Connects `connection`, opens the socket it makes, and resolves once it sent its step 1. */
+  static async openFor(connection: { connect(): void }): Promise<FakeSocket> {
+    const created = FakeSocket.next();
+    connection.connect();
+    const socket = await created;
+    const step1Sent = socket.nextSend();
+    socket.open();
+    await step1Sent;
+    return socket;
+  }
   /** The server closes the socket with `code`. */
   serverCloses(code: number, reason = ''): void {
     this.readyState = 3;
