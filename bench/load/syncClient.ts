@@ -2,7 +2,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import { MessageType, SyncStep } from '../../shared/protocol/messageTypes.ts';
+import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { readAck, readError, readSync, writeAwareness, writeSyncStep1, writeSyncStep2, writeUpdate } from '../../shared/protocol/frames.ts';
 import { encodeAwarenessUpdate } from '../../shared/protocol/awarenessUpdate.ts';
 import type { Protocol } from './peerServer.ts';
@@ -190,8 +190,8 @@ export class SyncClient {
       const type = decoding.readVarUint(decoder);
       if (type === MessageType.Awareness) this.opts.onAwareness?.(data.byteLength, at, awarenessEntries(decoder));
       if (type !== MessageType.Sync) return;
-      if (decoding.readVarUint(decoder) !== SyncStep.Update) return;
-      this.#received(decoding.readVarUint8Array(decoder), at);
+      const sync = readSync(decoder);
+      if (typeof sync !== 'string' && sync.type === 'update') this.#received(sync.update, at);
       return;
     }
     const decoder = decoding.createDecoder(data);

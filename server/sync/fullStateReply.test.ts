@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import * as decoding from 'lib0/decoding';
+import { decodeServerFrame } from '../../shared/protocol/frames.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
@@ -49,11 +49,10 @@ async function joinEmpty(): Promise<Uint8Array> {
 }
 
 const contentsOf = (step2: Uint8Array): string[] => {
-  const decoder = decoding.createDecoder(step2);
-  decoding.readVarUint(decoder);
-  decoding.readVarUint(decoder);
+  const decoded = decodeServerFrame(step2);
+  if (!decoded.ok || decoded.frame?.type !== 'syncStep2') throw new Error('not a sync step 2');
   const doc = new Y.Doc();
-  Y.applyUpdate(doc, decoding.readVarUint8Array(decoder));
+  Y.applyUpdate(doc, decoded.frame.update);
   return listMessages(doc, { limit: 100 }).messages.map((m) => m.content);
 };
 

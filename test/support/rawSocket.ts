@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import * as decoding from 'lib0/decoding';
+import { frameMessageType } from '../../shared/protocol/frames.ts';
 
 /** A bare WebSocket on the sync endpoint, for sending hand-made (and malformed) frames. */
 export class RawSocket {
@@ -49,4 +49,4 @@ export class RawSocket {
 }
 
 /** The top-level message type of a frame. */
-export const messageTypeOf = (m: Uint8Array): number => decoding.readVarUint(decoding.createDecoder(m));
+export const messageTypeOf = (m: Uint8Array): number => frameMessageType(m) ?? -1;
