@@ -103,7 +103,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const directory = new Directory(db);
   const store = new SqliteUpdateStore(db);
   const queue = new CommitQueue(store);
-  const compactor = new WorkerCompactor(config.dbFile, config.sqliteSynchronous, logger);
+  const compactor = new WorkerCompactor(config.dbFile, config.sqliteSynchronous, store, logger);
+  compactor.start();
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const verifier: TokenVerifier = options.verifyToken
     ? config.devLogin

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { PeerName } from './peerServer.ts';
+import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 
 /*
  * What a stopped server left on disk for one room: the room's own stored bytes where the format
@@ -30,14 +31,8 @@ export function storedBytes(peer: PeerName, dataDir: string, roomId: string): St
       const file = join(dataDir, 'parley.db');
       const db = new Database(file, { readonly: true });
       try {
-        const row = db
-          .prepare<[string, string, string], { log: number; rows: number; snapshot: number }>(
-            `SELECT (SELECT coalesce(sum(length(data)), 0) FROM room_updates WHERE room_id = ?) AS log,
-                    (SELECT count(*) FROM room_updates WHERE room_id = ?) AS rows,
-                    (SELECT coalesce(sum(length(data)), 0) FROM room_snapshots WHERE room_id = ?) AS snapshot`,
-          )
-          .get(roomId, roomId, roomId);
-        if (!row) throw new Error('no row');
+        const stats = new SqliteUpdateStore(db).stats(roomId);
+        const row = { log: stats.bytes, rows: stats.updates, snapshot: stats.snapshotBytes };
         const fileBytes = sizeOf(file) + sizeOf(`${file}-wal`);
         return { roomBytes: row.log + row.snapshot, fileBytes, detail: `snapshot ${row.snapshot} B + log ${row.log} B in ${row.rows} rows` };
       } finally {

@@ -12,6 +12,7 @@ import { makeTempDir } from '../../test/support/tempDir.ts';
 import { createRoom, devLogin } from '../load/parleyApi.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { quantile } from '../stats.ts';
+import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 
 /*
  * Parley's sync path over real loopback sockets. The server runs in a child process (its own
@@ -278,13 +279,8 @@ async function measure({ observers: n, messages: m }: Sizes): Promise<Figure[]> 
     const db = openDatabase(path.join(tmp.dir, 'parley.db'));
     let stored: { logBytes: number; logRows: number; snapshotBytes: number };
     try {
-      stored = db
-        .prepare<{ room: string }, { logBytes: number; logRows: number; snapshotBytes: number }>(
-          `SELECT (SELECT coalesce(sum(length(data)), 0) FROM room_updates WHERE room_id = @room) AS logBytes,
-                  (SELECT count(*) FROM room_updates WHERE room_id = @room) AS logRows,
-                  (SELECT coalesce(sum(length(data)), 0) FROM room_snapshots WHERE room_id = @room) AS snapshotBytes`,
-        )
-        .get({ room: room.id })!;
+      const stats = new SqliteUpdateStore(db).stats(room.id);
+      stored = { logBytes: stats.bytes, logRows: stats.updates, snapshotBytes: stats.snapshotBytes };
     } finally {
       db.close();
     }

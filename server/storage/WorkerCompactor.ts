@@ -3,11 +3,14 @@ import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { RUNNING_COMPILED } from '../packagePaths.ts';
 import type { CompactionOutcome, Compactor } from './Compactor.ts';
+import type { SqliteUpdateStore } from './SqliteUpdateStore.ts';
 
-const OutcomeSchema = z.union([
+/** What the worker posts back: the merged room (its snapshot transferred, not copied), or why not. */
+const WorkerReplySchema = z.union([
   z.object({
     ok: z.literal(true),
     roomId: z.string(),
+    snapshot: z.instanceof(Uint8Array).nullable(),
     upToSeq: z.number(),
     updatesMerged: z.number(),
     bytesBefore: z.number(),
@@ -29,13 +32,21 @@ function startWorker(workerData: unknown): Worker {
 }
 
 /**
- * Compacts in a worker thread with its own SQLite connection, so building a snapshot of a large
- * room (hundreds of ms for 100,000 messages) never stalls the sync path. One room at a time; the
- * worker starts on first use and is restarted if it dies.
+ * Compacts without stalling the sync path, by design rather than by thresholds:
+ * - the worker thread only reads (its own SQLite connection; in WAL mode a reader never blocks
+ *   the writer) and merges (hundreds of ms of CPU for 100,000 messages, off the main thread);
+ * - the main thread writes the result on its own connection, in steps of at most one 256 KiB
+ *   chunk each, one step per event-loop turn (SqliteUpdateStore.compactionSteps). No other
+ *   connection ever writes, so the group commit never waits for SQLite's write lock (which
+ *   better-sqlite3 would do synchronously, holding the event loop), and no step's work grows
+ *   with the room's size.
+ * One room at a time; the worker starts with the server and is restarted if it dies.
  */
 export class WorkerCompactor implements Compactor {
   readonly #dbFile: string;
   readonly #synchronous: 'NORMAL' | 'FULL';
+  /** The main thread's store: the only connection that writes. */
+  readonly #store: SqliteUpdateStore;
   readonly #logger: Logger;
   readonly #queue = new Set<string>();
   readonly #listeners = new Set<(outcome: CompactionOutcome) => void>();
@@ -43,10 +54,20 @@ export class WorkerCompactor implements Compactor {
   #inFlight: { roomId: string; done: () => void; finished: Promise<void> } | null = null;
   #closed = false;
 
-  constructor(dbFile: string, synchronous: 'NORMAL' | 'FULL', logger: Logger) {
+  constructor(dbFile: string, synchronous: 'NORMAL' | 'FULL', store: SqliteUpdateStore, logger: Logger) {
     this.#dbFile = dbFile;
     this.#synchronous = synchronous;
+    this.#store = store;
     this.#logger = logger;
+  }
+
+  /**
+   * Starts the worker now, at server start, rather than on the first compaction: starting a
+   * thread and loading its modules costs tens of milliseconds of CPU, which would otherwise land
+   * on the sync path's busiest moment (the first room past its threshold).
+   */
+  start(): void {
+    if (!this.#closed) this.#ensureWorker();
   }
 
   request(roomId: string): void {
@@ -84,8 +105,12 @@ export class WorkerCompactor implements Compactor {
     const worker = startWorker({ dbFile: this.#dbFile, synchronous: this.#synchronous });
     worker.unref();
     worker.on('message', (raw: unknown) => {
-      const parsed = OutcomeSchema.safeParse(raw);
-      this.#finish(parsed.success ? parsed.data : { ok: false, roomId: this.#inFlight?.roomId ?? '', error: 'malformed worker reply' });
+      const parsed = WorkerReplySchema.safeParse(raw);
+      if (!parsed.success) return this.#finish({ ok: false, roomId: this.#inFlight?.roomId ?? '', error: 'malformed worker reply' });
+      if (!parsed.data.ok) return this.#finish(parsed.data);
+      const { snapshot, ...result } = parsed.data;
+      if (!snapshot) return this.#finish({ ...result, ok: true });
+      this.#write(this.#store.compactionSteps(result.roomId, snapshot, result.upToSeq), { ...result, ok: true });
     });
     worker.on('error', (err) => {
       this.#logger.error({ err }, 'compaction worker crashed');
@@ -94,6 +119,21 @@ export class WorkerCompactor implements Compactor {
     });
     this.#worker = worker;
     return worker;
+  }
+
+  /** Runs the write steps one per event-loop turn, so commits and frames interleave with them. */
+  #write(steps: Generator<void, void, void>, outcome: CompactionOutcome): void {
+    const next = (): void => {
+      let step: IteratorResult<void, void>;
+      try {
+        step = steps.next();
+      } catch (err) {
+        return this.#finish({ ok: false, roomId: outcome.roomId, error: err instanceof Error ? err.message : String(err) });
+      }
+      if (step.done) this.#finish(outcome);
+      else setImmediate(next);
+    };
+    next();
   }
 
   #finish(outcome: CompactionOutcome): void {

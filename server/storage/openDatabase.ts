@@ -72,6 +72,20 @@ const MIGRATIONS: readonly string[] = [
   `,
   // Dev login and the user search look users up by name.
   `CREATE INDEX users_by_name ON users(name);`,
+  // A large snapshot is written in chunks, each in its own short transaction, so that the
+  // compaction worker never holds the write lock for longer than one chunk takes (the sync path's
+  // commits wait for it synchronously). room_snapshots.generation names the room's chunked
+  // snapshot; NULL means the snapshot is room_snapshots.data itself.
+  `
+  ALTER TABLE room_snapshots ADD COLUMN generation INTEGER;
+  CREATE TABLE room_snapshot_chunks (
+    room_id     TEXT NOT NULL,
+    generation  INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    data        BLOB NOT NULL,
+    PRIMARY KEY (room_id, generation, idx)
+  );
+  `,
 ];
 
 /**
