@@ -9,7 +9,7 @@ import { z } from 'zod';
 /*
  * Starts and stops the servers under test, each in its own child process (pinned to core 0 where
  * the machine has two cores or more), and reads their CPU, memory and event-loop delay through
- * bench/peers/probe.ts, which every server has preloaded. Every child is registered until it has
+ * bench/peers/probe.mjs, which every server has preloaded. Every child is registered until it has
  * exited, and killed if this process exits or is interrupted first: no orphans.
  */
 
@@ -39,7 +39,7 @@ export const TRAITS: Record<PeerName, PeerTraits> = {
 };
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PROBE = join(ROOT, 'bench/peers/probe.ts');
+const PROBE = join(ROOT, 'bench/peers/probe.mjs');
 const SCRIPTS: Record<Exclude<PeerName, 'parley'>, string> = {
   'raw-ws': 'bench/peers/rawRelay.ts',
   'y-relay': 'bench/peers/yRelay.ts',
@@ -167,8 +167,9 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
   mkdirSync(opts.dataDir, { recursive: true });
   const logFile = join(opts.dataDir, `${name}.log`);
   const logFd = openSync(logFile, 'a');
-  // The probe is TypeScript: tsx loads it (and the peers' scripts); Parley itself runs compiled.
-  const nodeArgs = ['--expose-gc', '--import', 'tsx', '--import', PROBE, script];
+  // Parley runs compiled, with no loader; the peers' scripts are TypeScript, which tsx loads.
+  const loader = name === 'parley' ? [] : ['--import', 'tsx'];
+  const nodeArgs = ['--expose-gc', ...loader, '--import', PROBE, script];
   const pinned = pinLoad() !== 'none';
   const command = pinned ? 'taskset' : process.execPath;
   const args = pinned ? ['-c', '0', process.execPath, ...nodeArgs] : nodeArgs;

@@ -10,7 +10,7 @@ import type { Figure, RunOptions, Scenario } from '../scenario.ts';
  * (a typing flag and a cursor that change every time; updates spread evenly over the second), the
  * load y/hub's benchmark reports. Over a window after a warm-up: the server's CPU share (cores, all
  * threads) and its event-loop delay p99 (perf_hooks.monitorEventLoopDelay, preloaded into every
- * server by bench/peers/probe.ts, so Parley needs no hook of its own), and its RSS. Every update goes
+ * server by bench/peers/probe.mjs, so Parley needs no hook of its own), and its RSS. Every update goes
  * out to the whole room, so the load generator counts the client states it receives, against
  * N x N per second, to show whether it kept up (a reader that falls behind slows the server down),
  * and the frames they came in (Parley batches them; the others send one frame per update).

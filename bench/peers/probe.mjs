@@ -1,38 +1,35 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /*
- * Preloaded into every benchmarked server (`node --import tsx --import bench/peers/probe.ts ...`),
- * Parley and peers alike, so every server is measured by the same instrument and no server code
- * needs a hook. Over the IPC channel the harness opened, it answers a probe request with the
- * process's CPU time (all threads), RSS, peak RSS, heap, and the event-loop delay since the last
- * reset (beyond the 10 ms sampling interval). It never keeps the process alive: the channel is unref'd.
+ * Preloaded into every benchmarked server (`node --import bench/peers/probe.mjs ...`), Parley
+ * and peers alike, so every server is measured by the same instrument and no server code needs a
+ * hook. Plain JavaScript, so that Parley (which runs compiled) is measured without a TypeScript
+ * loader in its process; the peers' own scripts still load tsx. Over the IPC channel the harness
+ * opened, it answers a probe request with the process's CPU time (all threads), RSS, peak RSS,
+ * heap, and the event-loop delay since the last reset (beyond the 10 ms sampling interval). It
+ * never keeps the process alive: the channel is unref'd.
  *
  * Request:  { probe: number, gc: boolean, resetDelay: boolean }
  * Response: { probe, cpuMs, rssBytes, peakRssBytes, heapUsedBytes, delay: { p50Ms, p99Ms, maxMs, samples } }
+ * (the harness parses the response with a zod schema: bench/load/peerServer.ts)
  */
 
 const RESOLUTION_MS = 10;
 const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 delay.enable();
 
-interface ProbeRequest {
-  probe: number;
-  gc: boolean;
-  resetDelay: boolean;
-}
-
-function isProbeRequest(value: unknown): value is ProbeRequest {
+/** @param {unknown} value @returns {value is { probe: number, gc: boolean, resetDelay: boolean }} */
+function isProbeRequest(value) {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.probe === 'number' && typeof v.gc === 'boolean' && typeof v.resetDelay === 'boolean';
+  return typeof value.probe === 'number' && typeof value.gc === 'boolean' && typeof value.resetDelay === 'boolean';
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = globalThis.gc;
 /** The histogram holds intervals between its timer's runs: the delay is what exceeds the resolution. */
-const ns = (value: number): number => (Number.isFinite(value) ? Math.max(0, value / 1e6 - RESOLUTION_MS) : 0);
+const ns = (value) => (Number.isFinite(value) ? Math.max(0, value / 1e6 - RESOLUTION_MS) : 0);
 
 if (process.send !== undefined) {
-  process.on('message', (message: unknown) => {
+  process.on('message', (message) => {
     if (!isProbeRequest(message)) return;
     if (message.gc && gc) {
       gc();
