@@ -169,7 +169,9 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
   const logFd = openSync(logFile, 'a');
   // Parley runs compiled, with no loader; the peers' scripts are TypeScript, which tsx loads.
   const loader = name === 'parley' ? [] : ['--import', 'tsx'];
-  const nodeArgs = ['--expose-gc', ...loader, '--import', PROBE, script];
+  // PARLEY_BENCH_CPU_PROF=<dir>: a V8 CPU profile of each Parley server process, written when it stops.
+  const profile = name === 'parley' && process.env.PARLEY_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PARLEY_BENCH_CPU_PROF}`] : [];
+  const nodeArgs = ['--expose-gc', ...profile, ...loader, '--import', PROBE, script];
   const pinned = pinLoad() !== 'none';
   const command = pinned ? 'taskset' : process.execPath;
   const args = pinned ? ['-c', '0', process.execPath, ...nodeArgs] : nodeArgs;
