@@ -1,9 +1,7 @@
-import * as Y from 'yjs';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { Receiver, SendLog } from '../load/deliveries.ts';
+import { openFanoutRoom } from '../load/fanoutRoom.ts';
 import { collectGarbage, eachPeer, loadGeneratorDelay, selectedPeers, withPeer } from '../load/peerRun.ts';
 import { type PeerName, pinLoad } from '../load/peerServer.ts';
-import { prepareRooms } from '../load/rooms.ts';
 import { Session, sleep } from '../load/session.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { median, quantile } from '../stats.ts';
@@ -48,11 +46,6 @@ async function once(peer: PeerName, n: number, sizes: Sizes): Promise<Run> {
   return withPeer(peer, env, async (server) => {
     const session = new Session(server);
     try {
-      const [room] = await prepareRooms(server, 1, n + 1);
-      if (!room) throw new Error('no room');
-      const [writerMember, ...observerMembers] = room.members;
-      if (!writerMember) throw new Error('no writer');
-      const log = new SendLog();
       const total = sizes.warmup + sizes.messages;
       const arrivals: number[] = [];
       const latencies: number[] = [];
@@ -62,18 +55,7 @@ async function once(peer: PeerName, n: number, sizes: Sizes): Promise<Run> {
         if (index >= sizes.warmup) latencies.push(latencyMs);
         if (index === total - 1 && count === n) allArrived?.();
       };
-      const receivers = observerMembers.map(() => new Receiver(log, onDelivery));
-      await session.openSynced(
-        observerMembers.map((m, i) => {
-          const { url, docName } = server.endpoint(room.roomId, m.token);
-          return { url, docName, protocol: server.traits.protocol, token: m.token, label: `observer ${i}`, onUpdate: receivers[i]?.onUpdate };
-        }),
-      );
-      const doc = new Y.Doc();
-      const { url, docName } = server.endpoint(room.roomId, writerMember.token);
-      const writer = session.open({ url, docName, protocol: server.traits.protocol, token: writerMember.token, doc, label: 'writer' });
-      await session.wait(writer.synced, 'writer sync');
-      await sleep(SETTLE_MS);
+      const { writerMember, doc, log } = await openFanoutRoom(server, session, n, onDelivery, SETTLE_MS);
 
       collectGarbage();
       const delivered = new Promise<void>((resolve) => (allArrived = resolve));

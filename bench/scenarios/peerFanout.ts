@@ -1,10 +1,9 @@
 import * as Y from 'yjs';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { Receiver, SendLog } from '../load/deliveries.ts';
+import { openFanoutRoom } from '../load/fanoutRoom.ts';
 import { collectGarbage, eachPeer, loadGeneratorDelay, selectedPeers, withPeer } from '../load/peerRun.ts';
 import { type PeerName, TRAITS, pinLoad } from '../load/peerServer.ts';
-import { prepareRooms } from '../load/rooms.ts';
-import { Session, ownCpuMs, sleep, tick } from '../load/session.ts';
+import { Session, ownCpuMs, tick } from '../load/session.ts';
 import { storedBytes } from '../load/storedBytes.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { quantile } from '../stats.ts';
@@ -49,12 +48,6 @@ async function fanout(peer: PeerName, n: number, sizes: Sizes, measureStorage: b
   return withPeer(peer, env, async (server, dataDir) => {
     const session = new Session(server);
     try {
-      const [room] = await prepareRooms(server, 1, n + 1);
-      if (!room) throw new Error('no room');
-      const [writerMember, ...observerMembers] = room.members;
-      if (!writerMember) throw new Error('no writer');
-
-      const log = new SendLog();
       // arrivals[i]: observers that have message i; waiting: the closed loop's wait for message i.
       const arrivals: number[] = [];
       const latencies: number[] = [];
@@ -69,19 +62,7 @@ async function fanout(peer: PeerName, n: number, sizes: Sizes, measureStorage: b
           w.resolve();
         }
       };
-      const receivers = observerMembers.map(() => new Receiver(log, onDelivery));
-      await session.openSynced(
-        observerMembers.map((m, i) => {
-          const { url, docName } = server.endpoint(room.roomId, m.token);
-          return { url, docName, protocol: server.traits.protocol, token: m.token, label: `observer ${i}`, onUpdate: receivers[i]?.onUpdate };
-        }),
-      );
-      const doc = new Y.Doc();
-      const { url, docName } = server.endpoint(room.roomId, writerMember.token);
-      const writer = session.open({ url, docName, protocol: server.traits.protocol, token: writerMember.token, doc, label: 'writer' });
-      await session.wait(writer.synced, 'writer sync');
-      // Let the joins settle (Parley republishes room presence within 200 ms of a join).
-      await sleep(SETTLE_MS);
+      const { roomId, writerMember, doc, log, receivers } = await openFanoutRoom(server, session, n, onDelivery, SETTLE_MS);
 
       let sent = 0;
       const send = (): number => {
@@ -154,7 +135,7 @@ async function fanout(peer: PeerName, n: number, sizes: Sizes, measureStorage: b
         const encoded = Y.encodeStateAsUpdate(doc).byteLength;
         if (peer === 'parley') {
           // While the room is live its updates sit in the log, one row each, until a compaction.
-          const live = storedBytes(peer, dataDir, room.roomId);
+          const live = storedBytes(peer, dataDir, roomId);
           if (live?.roomBytes != null) {
             figures.push({
               metric: 'stored bytes per message, live',
@@ -170,7 +151,7 @@ async function fanout(peer: PeerName, n: number, sizes: Sizes, measureStorage: b
         await session.closeAll();
         const exit = await server.stop();
         if (exit !== 0) throw new Error(`${peer} did not stop cleanly (${exit})`);
-        const stored = storedBytes(peer, dataDir, room.roomId);
+        const stored = storedBytes(peer, dataDir, roomId);
         if (stored) {
           const bytes = stored.roomBytes ?? stored.fileBytes;
           figures.push(
