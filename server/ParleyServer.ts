@@ -9,6 +9,7 @@ import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
 import { WorkerCompactor } from './storage/WorkerCompactor.ts';
+import { StorageWorker } from './storage/StorageWorker.ts';
 import type { Compactor } from './storage/Compactor.ts';
 import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
 import { anyTokenVerifier, hostTokenVerifier, type TokenVerifier, type VerifyToken } from './auth/TokenVerifier.ts';
@@ -103,8 +104,10 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const directory = new Directory(db);
   const store = new SqliteUpdateStore(db);
   const queue = new CommitQueue(store);
-  const compactor = new WorkerCompactor(config.dbFile, config.sqliteSynchronous, store, logger);
-  compactor.start();
+  // Reads and merges rooms off the main thread (compaction, loading big rooms); started now, not on first use.
+  const storageWorker = new StorageWorker(config.dbFile, config.sqliteSynchronous, logger);
+  storageWorker.start();
+  const compactor = new WorkerCompactor(storageWorker, store, logger);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const verifier: TokenVerifier = options.verifyToken
     ? config.devLogin
@@ -200,6 +203,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       }
       registry.unloadAll();
       await compactor.close();
+      await storageWorker.close();
       db.close();
       logger.info('server stopped');
     })());

@@ -6,6 +6,7 @@ import * as Y from 'yjs';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { WorkerCompactor } from '../../server/storage/WorkerCompactor.ts';
+import { StorageWorker } from '../../server/storage/StorageWorker.ts';
 import { createLogger } from '../../server/log.ts';
 import { uuidv4 } from '../../shared/ids.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
@@ -52,8 +53,9 @@ const appendLog = async (round: number): Promise<void> => {
 };
 await appendLog(0);
 
-const compactor = new WorkerCompactor(file, 'NORMAL', store, createLogger('silent'));
-compactor.start();
+const worker = new StorageWorker(file, 'NORMAL', createLogger('silent'));
+worker.start();
+const compactor = new WorkerCompactor(worker, store, createLogger('silent'));
 let rounds = 0;
 const finished = new Promise<void>((resolve) =>
   compactor.onCompacted((outcome) => {
@@ -99,5 +101,6 @@ const out = path.resolve(import.meta.dirname, '..', 'results');
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, `compactStall-${new Date().toISOString().replace(/[:.]/g, '')}.json`), JSON.stringify(result, null, 2) + '\n');
 await compactor.close();
+await worker.close();
 db.close();
 rmSync(dir, { recursive: true, force: true });

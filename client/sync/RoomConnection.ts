@@ -12,7 +12,7 @@ import { Emitter } from '../events/Emitter.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import { backoffDelay } from './backoff.ts';
 import { roomSplitOptions } from './roomSplitOptions.ts';
-import { splitUpdate } from './splitUpdate.ts';
+import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
 import { WS_OPEN, type WebSocketLike } from './WebSocketLike.ts';
 import type { ConnectionEvents, ConnectionState, RoomConnectionOptions, SyncPeer } from './connectionTypes.ts';
 import { stateOf, type Phase, type Socket } from './connectionPhase.ts';

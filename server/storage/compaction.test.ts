@@ -6,6 +6,7 @@ import { SqliteUpdateStore } from './SqliteUpdateStore.ts';
 import { MemoryUpdateStore } from './MemoryUpdateStore.ts';
 import { compactRoom } from './compactRoom.ts';
 import { WorkerCompactor } from './WorkerCompactor.ts';
+import { StorageWorker } from './StorageWorker.ts';
 import { InlineCompactor } from './InlineCompactor.ts';
 import type { CompactionOutcome, Compactor } from './Compactor.ts';
 import type { UpdateStore } from './UpdateStore.ts';
@@ -71,7 +72,15 @@ describe.each([
 });
 
 describe.each([
-  ['WorkerCompactor', (file: string, store: SqliteUpdateStore): Compactor => new WorkerCompactor(file, 'NORMAL', store, createLogger('silent'))],
+  [
+    'WorkerCompactor',
+    (file: string, store: SqliteUpdateStore): Compactor => {
+      const worker = new StorageWorker(file, 'NORMAL', createLogger('silent'));
+      const compactor = new WorkerCompactor(worker, store, createLogger('silent'));
+      // The worker is the compactor's owner's to close: here, the test's.
+      return { request: (r) => compactor.request(r), onCompacted: (l) => compactor.onCompacted(l), close: async () => (await compactor.close(), await worker.close()) };
+    },
+  ],
   ['InlineCompactor', (_file: string, store: SqliteUpdateStore): Compactor => new InlineCompactor(store, createLogger('silent'))],
 ])('%s', (_name, makeCompactor) => {
   let db: Db;

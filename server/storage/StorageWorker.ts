@@ -1,0 +1,93 @@
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import type { Logger } from '../log.ts';
+import { RUNNING_COMPILED } from '../packagePaths.ts';
+
+/**
+ * Compiled (the package, `npm start`), the worker is plain JavaScript and starts with no loader:
+ * no tsx at run time. From the TypeScript sources (tests, `npm run dev`) the worker is a fresh
+ * thread without the parent's TypeScript loader, so it registers tsx (a dev dependency) first.
+ */
+function startWorker(workerData: unknown): Worker {
+  if (RUNNING_COMPILED) return new Worker(new URL('./storageWorkerMain.js', import.meta.url), { workerData });
+  const source = new URL('./storageWorkerMain.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/** What the main thread asks the worker (storageWorkerMain.ts answers in order). */
+export type StorageWorkerRequest =
+  /** Read the room and merge its snapshot and log into one snapshot (for compaction). */
+  | { readonly kind: 'merge'; readonly roomId: string }
+  /** Read the room, merge it, and cut the state into dependency-ordered updates of about `chunkBytes`. */
+  | { readonly kind: 'loadChunks'; readonly roomId: string; readonly chunkBytes: number };
+
+const ReplySchema = z.object({ id: z.number() }).loose();
+
+/**
+ * The storage worker thread: its own SQLite connection, on which it only reads (in WAL mode a
+ * reader never blocks the writer), and the CPU-heavy work on what it read (merging, splitting),
+ * so none of that runs on the sync path. One request at a time, answered in order; the worker
+ * starts with the server (starting a thread and loading its modules costs about 180 ms of CPU,
+ * which would otherwise land on the busiest moment) and is restarted if it dies.
+ */
+export class StorageWorker {
+  readonly #workerData: { dbFile: string; synchronous: 'NORMAL' | 'FULL' };
+  readonly #logger: Logger;
+  #worker: Worker | null = null;
+  #nextId = 1;
+  readonly #waiting = new Map<number, { resolve: (reply: Record<string, unknown>) => void; reject: (error: Error) => void }>();
+  #closed = false;
+
+  constructor(dbFile: string, synchronous: 'NORMAL' | 'FULL', logger: Logger) {
+    this.#workerData = { dbFile, synchronous };
+    this.#logger = logger;
+  }
+
+  start(): void {
+    if (!this.#closed) this.#ensureWorker();
+  }
+
+  /** Sends a request; resolves with the worker's reply (parse it), rejects if the worker dies. */
+  request(request: StorageWorkerRequest): Promise<Record<string, unknown>> {
+    if (this.#closed) return Promise.reject(new Error('the storage worker is closed'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#ensureWorker().postMessage({ id, ...request });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#worker?.terminate();
+    this.#worker = null;
+    this.#failAll(new Error('the storage worker closed'));
+  }
+
+  #ensureWorker(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = startWorker(this.#workerData);
+    worker.unref();
+    worker.on('message', (raw: unknown) => {
+      const reply = ReplySchema.safeParse(raw);
+      if (!reply.success) return this.#logger.error({ raw }, 'malformed storage worker reply');
+      const waiter = this.#waiting.get(reply.data.id);
+      this.#waiting.delete(reply.data.id);
+      waiter?.resolve(reply.data);
+    });
+    worker.on('error', (err) => {
+      this.#logger.error({ err }, 'storage worker crashed');
+      this.#worker = null;
+      this.#failAll(err);
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  #failAll(error: Error): void {
+    const waiting = [...this.#waiting.values()];
+    this.#waiting.clear();
+    for (const waiter of waiting) waiter.reject(error);
+  }
+}
