@@ -21,6 +21,7 @@ import { SyncServer } from './sync/SyncServer.ts';
 import { createValidatingGate } from './sync/validatingGate.ts';
 import { RoomSummaries } from './sync/RoomSummaries.ts';
 import { commitStages } from './sync/commit/commitStages.ts';
+import { workerRoomLoader } from './sync/workerRoomLoader.ts';
 import { SERVER_ORIGIN } from './sync/origins.ts';
 import { scrubDeleted } from '../shared/roomDoc/scrubDeleted.ts';
 import { createApi } from './http/createApi.ts';
@@ -125,6 +126,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     logger,
     gate: createValidatingGate(directory),
     idleMs: config.roomIdleMs,
+    loader: workerRoomLoader(storageWorker),
+    slicedLoadAboveBytes: config.slicedLoadAboveBytes,
     compactUpdates: config.compactUpdates,
     compactBytes: config.compactBytes,
     maxDocBytes: config.maxDocBytes,

@@ -43,6 +43,11 @@ const EnvSchema = z.object({
   PARLEY_MAX_FRAME_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** A room's stored size (snapshot plus log) past which updates are refused with 4413. */
   PARLEY_MAX_DOC_BYTES: int(1024, 16 * 1024 * 1024 * 1024).default(DEFAULT_MAX_DOC_BYTES),
+  /**
+   * A room stored larger than this many bytes is loaded off the event loop: the storage worker
+   * reads and cuts it, and the main thread applies it in slices (frames wait until it is ready).
+   */
+  PARLEY_SLICED_LOAD_BYTES: int(0, 16 * 1024 * 1024 * 1024).default(1024 * 1024),
   /** How long a room stays in memory after its last connection closes, in ms. */
   PARLEY_ROOM_IDLE_MS: int(0, 3_600_000).default(30_000),
   /** Compact a room's update log once it holds this many updates... */
@@ -81,6 +86,8 @@ export interface Config {
   maxFrameBytes: number;
   maxDocBytes: number;
   roomIdleMs: number;
+  /** Rooms stored larger than this load in slices (PARLEY_SLICED_LOAD_BYTES). */
+  slicedLoadAboveBytes: number;
   compactUpdates: number;
   compactBytes: number;
   /** Rate limits, connection cap and send-buffer limit of the sync endpoint. */
@@ -165,6 +172,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
     maxDocBytes: e.PARLEY_MAX_DOC_BYTES,
     roomIdleMs: e.PARLEY_ROOM_IDLE_MS,
+    slicedLoadAboveBytes: e.PARLEY_SLICED_LOAD_BYTES,
     compactUpdates: e.PARLEY_COMPACT_UPDATES,
     compactBytes: e.PARLEY_COMPACT_BYTES,
     syncLimits: {

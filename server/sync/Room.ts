@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import type * as awarenessProtocol from 'y-protocols/awareness';
 import type { Logger } from '../log.ts';
-import type { ClientBinding, StoredRoom, UpdateStore } from '../storage/UpdateStore.ts';
+import type { ClientBinding, UpdateStore } from '../storage/UpdateStore.ts';
 import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
 import type { CommitStage, CommittedUpdate } from './commit/CommittedBatch.ts';
@@ -42,6 +42,19 @@ export interface RoomOptions {
 /** How long the shared whole-room reply outlives the last joiner that asked for it. */
 const WHOLE_ROOM_KEEP_MS = 5_000;
 
+/** What a room needs to know of its stored form, however it was loaded. */
+export interface StoredShape {
+  readonly snapshotBytes: number;
+  readonly logUpdates: number;
+  readonly logBytes: number;
+  readonly clientOwners: Iterable<readonly [clientId: number, userId: string]>;
+}
+
+/** A room's state cut into dependency-ordered updates (by the storage worker), for loadInSlices. */
+export interface RoomSlices extends StoredShape {
+  readonly chunks: readonly Uint8Array[];
+}
+
 /** Called after each commit with the updates it made durable, in the order they were applied. */
 export type CommitListener = (updates: readonly CommittedUpdate[]) => void;
 
@@ -77,13 +90,13 @@ export class Room implements CommitParticipant {
   readonly #wholeRoom = new SharedReply(WHOLE_ROOM_KEEP_MS);
   #closed = false;
 
-  private constructor(roomId: string, doc: Y.Doc, stored: StoredRoom, opts: RoomOptions) {
+  private constructor(roomId: string, doc: Y.Doc, stored: StoredShape, opts: RoomOptions) {
     this.roomId = roomId;
     this.doc = doc;
     this.#opts = opts;
-    this.#logUpdates = stored.updates.length;
-    this.#logBytes = stored.updates.reduce((sum, u) => sum + u.byteLength, 0);
-    this.#storedBytes = this.#logBytes + (stored.snapshot?.byteLength ?? 0);
+    this.#logUpdates = stored.logUpdates;
+    this.#logBytes = stored.logBytes;
+    this.#storedBytes = stored.logBytes + stored.snapshotBytes;
     this.clientOwners = new ClientOwners(stored.clientOwners);
     // The server writes too (re-tombstoning): under a client id nobody has used in this room.
     while (this.clientOwners.ownerOf(doc.clientID) !== undefined || Y.getState(doc.store, doc.clientID) > 0) {
@@ -96,17 +109,37 @@ export class Room implements CommitParticipant {
     doc.on('update', this.#onDocUpdate);
   }
 
-  /** Loads the room from storage: snapshot, then every update logged after it. */
+  /** Loads the room from storage at once: snapshot, then every update logged after it. */
   static load(roomId: string, opts: RoomOptions): Room {
     const stored = opts.store.load(roomId);
-    const doc = new Y.Doc({ gc: true });
-    // Define the layout's root maps first, so that the validator reads every root as a Y.Map.
-    roomMaps(doc);
+    const doc = Room.#emptyDoc();
     doc.transact(() => {
       if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot, STORAGE_ORIGIN);
       for (const update of stored.updates) Y.applyUpdate(doc, update, STORAGE_ORIGIN);
     }, STORAGE_ORIGIN);
-    return new Room(roomId, doc, stored, opts);
+    const logBytes = stored.updates.reduce((sum, u) => sum + u.byteLength, 0);
+    return new Room(roomId, doc, { snapshotBytes: stored.snapshot?.byteLength ?? 0, logUpdates: stored.updates.length, logBytes, clientOwners: stored.clientOwners }, opts);
+  }
+
+  /**
+   * Builds the room from its state cut into dependency-ordered updates (read and cut by the
+   * storage worker), one update per event-loop turn, so loading a big room never holds the
+   * event loop for longer than one piece takes. Nothing sees the document before it is whole.
+   */
+  static async loadInSlices(roomId: string, slices: RoomSlices, opts: RoomOptions): Promise<Room> {
+    const doc = Room.#emptyDoc();
+    for (const chunk of slices.chunks) {
+      Y.applyUpdate(doc, chunk, STORAGE_ORIGIN);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return new Room(roomId, doc, slices, opts);
+  }
+
+  static #emptyDoc(): Y.Doc {
+    const doc = new Y.Doc({ gc: true });
+    // Define the layout's root maps first, so that the validator reads every root as a Y.Map.
+    roomMaps(doc);
+    return doc;
   }
 
   get closed(): boolean {

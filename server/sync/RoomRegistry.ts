@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts';
 import type { UpdateStore } from '../storage/UpdateStore.ts';
 import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitQueue } from './CommitQueue.ts';
-import { Room, type RoomOptions, type UpdateGate } from './Room.ts';
+import { Room, type RoomOptions, type RoomSlices, type UpdateGate } from './Room.ts';
 
 export interface RoomRegistryOptions {
   store: UpdateStore;
@@ -15,6 +15,12 @@ export interface RoomRegistryOptions {
   compactBytes: number;
   /** Refuse updates once a stored room would pass this many bytes (default DEFAULT_MAX_DOC_BYTES). */
   maxDocBytes?: number;
+  /**
+   * Reads a room and cuts its state into pieces off the main thread (the storage worker); rooms
+   * stored larger than `slicedLoadAboveBytes` are loaded this way by openReady.
+   */
+  loader?: (roomId: string) => Promise<RoomSlices>;
+  slicedLoadAboveBytes?: number;
   onLoaded?: (room: Room) => void;
   onUnloaded?: (roomId: string) => void;
   /** What runs after each commit, in order (commit/commitStages.ts). */
@@ -34,6 +40,9 @@ export class RoomRegistry {
   readonly #idleTimers = new Map<string, NodeJS.Timeout>();
   readonly #opts: RoomRegistryOptions;
   readonly #unloadListeners = new Set<(roomId: string) => void>();
+  /** Big rooms being loaded in slices. */
+  readonly #loading = new Map<string, Promise<Room>>();
+  #stopped = false;
 
   constructor(opts: RoomRegistryOptions) {
     this.#opts = opts;
@@ -47,30 +56,65 @@ export class RoomRegistry {
     return this.#rooms.values();
   }
 
-  /** The loaded room, loading it from storage first if needed; cancels a pending unload. */
+  /** The loaded room, loading it from storage at once if needed; cancels a pending unload. */
   open(roomId: string): Room {
     this.#cancelIdle(roomId);
     let room = this.#rooms.get(roomId);
     if (!room) {
-      const { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
       const started = performance.now();
-      room = Room.load(roomId, {
-        store,
-        compactor,
-        queue,
-        logger,
-        gate,
-        compactUpdates,
-        compactBytes,
-        maxDocBytes,
-        stages,
-        onFailed: (failed) => this.#drop(failed),
-      });
-      this.#rooms.set(roomId, room);
-      logger.debug({ room: roomId, ms: Math.round(performance.now() - started) }, 'room loaded');
-      this.#opts.onLoaded?.(room);
+      room = Room.load(roomId, this.#roomOptions());
+      this.#register(room, started);
     }
     return room;
+  }
+
+  /**
+   * The loaded room, or a promise of it while a big room (stored larger than
+   * slicedLoadAboveBytes) is read by the storage worker and applied in slices, so that loading it
+   * never holds the event loop for long; smaller rooms load at once, as open() does.
+   */
+  openReady(roomId: string): Room | Promise<Room> {
+    const loaded = this.#rooms.get(roomId);
+    if (loaded) return this.open(roomId);
+    const loading = this.#loading.get(roomId);
+    if (loading) return loading;
+    const { loader, slicedLoadAboveBytes = Infinity, store } = this.#opts;
+    const stats = store.stats(roomId);
+    if (!loader || stats.snapshotBytes + stats.bytes <= slicedLoadAboveBytes) return this.open(roomId);
+    const started = performance.now();
+    const promise = loader(roomId)
+      .then((slices) => Room.loadInSlices(roomId, slices, this.#roomOptions()))
+      .then(
+        (room) => {
+          this.#loading.delete(roomId);
+          // Loaded at once meanwhile (a command), or shut down: the room in the registry wins.
+          const current = this.#rooms.get(roomId);
+          if (current || this.#stopped) {
+            room.destroy();
+            if (current) return current;
+            throw new Error('the server is shutting down');
+          }
+          this.#register(room, started);
+          return room;
+        },
+        (err: unknown) => {
+          this.#loading.delete(roomId);
+          throw err;
+        },
+      );
+    this.#loading.set(roomId, promise);
+    return promise;
+  }
+
+  #roomOptions(): RoomOptions {
+    const { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
+    return { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes, onFailed: (failed) => this.#drop(failed) };
+  }
+
+  #register(room: Room, started: number): void {
+    this.#rooms.set(room.roomId, room);
+    this.#opts.logger.debug({ room: room.roomId, ms: Math.round(performance.now() - started) }, 'room loaded');
+    this.#opts.onLoaded?.(room);
   }
 
   /**
@@ -116,8 +160,9 @@ export class RoomRegistry {
     this.#opts.logger.debug({ room: roomId }, 'room unloaded');
   }
 
-  /** Unloads every room (shutdown). */
+  /** Unloads every room (shutdown); a room still loading in slices is dropped when it is ready. */
   unloadAll(): void {
+    this.#stopped = true;
     this.#opts.queue.flush();
     for (const roomId of [...this.#rooms.keys()]) this.unload(roomId);
   }

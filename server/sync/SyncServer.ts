@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { SyncConnection } from './SyncConnection.ts';
+import type { Room } from './Room.ts';
 import { PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
 import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import { FrameRateLimiter } from '../limits/FrameRateLimiter.ts';
@@ -64,8 +65,20 @@ export class SyncServer {
         logger.warn({ room: roomId, user: user.id, conn: conn.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
     });
     const rate = new FrameRateLimiter(limits);
-    const room = registry.open(roomId);
+    // A big room loads in slices (RoomRegistry.openReady): until it is ready, frames wait here in order.
+    const opening = registry.openReady(roomId);
+    let room: Room | null = opening instanceof Promise ? null : opening;
+    const waiting: Uint8Array[] = [];
     const releasePresence = presence.connect(user.id);
+    const handle = (frame: Uint8Array): void => {
+      if (!room) return void waiting.push(frame);
+      try {
+        room.receive(conn, frame);
+      } catch (err) {
+        logger.error({ err, room: roomId, user: user.id }, 'sync frame handler failed');
+        conn.close('InternalError', 'internal error');
+      }
+    };
     ws.on('message', (data: RawData, isBinary: boolean) => {
       // Frames that were already in flight when the server decided to close are dropped unread.
       if (conn.closed) return;
@@ -77,23 +90,35 @@ export class SyncServer {
         logger.warn({ room: roomId, user: user.id, conn: conn.id, frames: exhausted, burst, perSecond }, 'sync connection rate limited');
         return conn.close('RateLimited', `more than ${burst} ${exhausted} frames in a burst or ${perSecond} per second`);
       }
-      try {
-        room.receive(conn, frame);
-      } catch (err) {
-        logger.error({ err, room: roomId, user: user.id }, 'sync frame handler failed');
-        conn.close('InternalError', 'internal error');
-      }
+      handle(frame);
     });
     ws.on('error', (err) => logger.debug({ err, room: roomId, user: user.id }, 'sync socket error'));
     ws.on('close', (code: number) => {
       conn.markClosed();
-      room.leave(conn);
-      registry.released(room);
+      if (room) {
+        room.leave(conn);
+        registry.released(room);
+      }
       releasePresence();
       logger.debug({ room: roomId, user: user.id, code }, 'sync connection closed');
     });
-    room.join(conn);
-    logger.debug({ room: roomId, user: user.id, conn: conn.id }, 'sync connection opened');
+    const join = (ready: Room): void => {
+      room = ready;
+      if (conn.closed) {
+        // Gone while the room loaded: it never joined, but the room may now idle out.
+        registry.released(ready);
+        return;
+      }
+      ready.join(conn);
+      logger.debug({ room: roomId, user: user.id, conn: conn.id }, 'sync connection opened');
+      for (const frame of waiting.splice(0)) handle(frame);
+    };
+    if (room) join(room);
+    else
+      void (opening as Promise<Room>).then(join, (err: unknown) => {
+        logger.error({ err, room: roomId, user: user.id }, 'room failed to load');
+        conn.close('InternalError', 'internal error');
+      });
   }
 
   /** Closes the user's connections to a room they may no longer open (removed, deactivated). */

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import type { StorageWorker } from '../storage/StorageWorker.ts';
+import { SNAPSHOT_CHUNK_BYTES } from '../storage/SqliteUpdateStore.ts';
+import type { RoomSlices } from './Room.ts';
+
+const SlicesReplySchema = z.union([
+  z.object({
+    ok: z.literal(true),
+    chunks: z.array(z.instanceof(Uint8Array)),
+    clientOwners: z.array(z.tuple([z.number(), z.string()])),
+    logUpdates: z.number(),
+    logBytes: z.number(),
+    snapshotBytes: z.number(),
+  }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+
+/**
+ * RoomRegistry's loader for big rooms: the storage worker reads the room, merges it and cuts the
+ * state into dependency-ordered updates of about one snapshot chunk each (256 KiB, a few ms to
+ * apply), which Room.loadInSlices applies one per event-loop turn.
+ */
+export function workerRoomLoader(worker: StorageWorker): (roomId: string) => Promise<RoomSlices> {
+  return async (roomId) => {
+    const reply = SlicesReplySchema.safeParse(await worker.request({ kind: 'loadChunks', roomId, chunkBytes: SNAPSHOT_CHUNK_BYTES }));
+    if (!reply.success) throw new Error('malformed storage worker reply');
+    if (!reply.data.ok) throw new Error(`loading room ${roomId} failed: ${reply.data.error}`);
+    return reply.data;
+  };
+}
