@@ -58,7 +58,7 @@ for (const [mode, slicedLoadAboveBytes] of [
   // A bare client that asks for everything and does not apply it: the delay measured is the server's.
   const ws = new WebSocket(`${url.replace('http', 'ws')}/sync/${roomId}?token=${token}`);
   ws.binaryType = 'nodebuffer';
-  const step2Bytes = await new Promise<number>((resolve, reject) => {
+  const firstStep2FrameBytes = await new Promise<number>((resolve, reject) => {
     ws.on('open', () => ws.send(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(new Y.Doc()) })));
     ws.on('message', (data: Buffer) => {
       const decoded = decodeServerFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -70,7 +70,7 @@ for (const [mode, slicedLoadAboveBytes] of [
   delay.disable();
   ws.close();
   await server.close();
-  results.push({ probe: 'loadStall', mode, messages: N, step2Bytes, joinerHasStep2Ms: Math.round(syncedMs), eventLoopDelayMaxMs: Number((delay.max / 1e6).toFixed(1)), eventLoopDelayP99Ms: Number((delay.percentile(99) / 1e6).toFixed(1)) });
+  results.push({ probe: 'loadStall', mode, messages: N, firstStep2FrameBytes, joinerHasFirstStep2FrameMs: Math.round(syncedMs), eventLoopDelayMaxMs: Number((delay.max / 1e6).toFixed(1)), eventLoopDelayP99Ms: Number((delay.percentile(99) / 1e6).toFixed(1)) });
   console.log(JSON.stringify(results.at(-1)));
 }
 const out = path.resolve(import.meta.dirname, '..', 'results');

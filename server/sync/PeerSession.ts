@@ -59,13 +59,21 @@ export class PeerSession {
   }
 
   #answerStep1(stateVector: Uint8Array): void {
-    let reply: Uint8Array;
+    let reply: readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
     try {
       reply = this.#room.syncStep2For(stateVector);
     } catch {
       this.peer.close('ProtocolError', 'malformed state vector');
       return;
     }
-    this.peer.send(reply);
+    if (!(reply instanceof Promise)) return this.#send(reply);
+    reply.then(
+      (frames) => this.#send(frames),
+      () => this.peer.close('InternalError', 'the room could not be read'),
+    );
+  }
+
+  #send(frames: readonly Uint8Array[]): void {
+    for (const frame of frames) this.peer.send(frame);
   }
 }

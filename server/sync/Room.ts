@@ -37,6 +37,11 @@ export interface RoomOptions {
   maxDocBytes: number;
   /** The commit failed; the registry must drop this room (its memory holds undurable changes). */
   onFailed?: (room: Room) => void;
+  /**
+   * Reads a room's stored state and cuts it into pieces off the main thread (the storage
+   * worker): the whole-room step 2 of a room stored larger than `aboveBytes` is made this way.
+   */
+  wholeRoomFromStorage?: { readonly loader: (roomId: string) => Promise<RoomSlices>; readonly aboveBytes: number };
 }
 
 /** How long the shared whole-room reply outlives the last joiner that asked for it. */
@@ -87,7 +92,7 @@ export class Room implements CommitParticipant {
   /** Holders other than peers (command connections) keeping the room loaded. */
   readonly #holders = new Set<object>();
   /** The sync step 2 answering an empty state vector, for the document as it is now. */
-  readonly #wholeRoom = new SharedReply(WHOLE_ROOM_KEEP_MS);
+  readonly #wholeRoom = new SharedReply<readonly Uint8Array[]>(WHOLE_ROOM_KEEP_MS);
   #closed = false;
 
   private constructor(roomId: string, doc: Y.Doc, stored: StoredShape, opts: RoomOptions) {
@@ -238,13 +243,26 @@ export class Room implements CommitParticipant {
   }
 
   /**
-   * The sync step 2 frame answering `stateVector`. An empty state vector (one varUint 0) asks for
-   * the whole room: joiners with nothing share one encoding. Throws on a malformed state vector.
+   * The frames answering a sync step 1 with `stateVector`: one step 2 frame, or for the whole of
+   * a big room a step 2 followed by updates. An empty state vector (one varUint 0) asks for the
+   * whole room: joiners with nothing share one reply. For a room stored larger than
+   * `wholeRoomFromStorage.aboveBytes` that reply is read and cut by the storage worker rather
+   * than encoded here (hundreds of ms for 100,000 messages): it reads what is committed, which is
+   * the whole room, since a step 1 is answered only once nothing is pending, and every change
+   * committed after that reaches the asker as a relayed update anyway. Throws on a malformed
+   * state vector.
    */
-  syncStep2For(stateVector: Uint8Array): Uint8Array {
-    const encode = (): Uint8Array => encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, stateVector) });
+  syncStep2For(stateVector: Uint8Array): readonly Uint8Array[] | Promise<readonly Uint8Array[]> {
+    const encode = (): Uint8Array[] => [encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, stateVector) })];
     const whole = stateVector.byteLength === 1 && stateVector[0] === 0;
-    return whole ? this.#wholeRoom.get(encode) : encode();
+    if (!whole) return encode();
+    const fromStorage = this.#opts.wholeRoomFromStorage;
+    if (!fromStorage || this.#storedBytes <= fromStorage.aboveBytes) return this.#wholeRoom.get(encode);
+    return this.#wholeRoom.get(() =>
+      fromStorage.loader(this.roomId).then(({ chunks }) =>
+        chunks.length === 0 ? encode() : chunks.map((update, i) => encodeFrame(i === 0 ? { type: 'syncStep2', update } : { type: 'update', update })),
+      ),
+    );
   }
 
   #refuse(peer: RoomPeer, refusal: UpdateRefusal): void {

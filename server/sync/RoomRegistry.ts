@@ -108,7 +108,9 @@ export class RoomRegistry {
 
   #roomOptions(): RoomOptions {
     const { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
-    return { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes, onFailed: (failed) => this.#drop(failed) };
+    const { loader, slicedLoadAboveBytes } = this.#opts;
+    const wholeRoomFromStorage = loader && slicedLoadAboveBytes !== undefined ? { loader, aboveBytes: slicedLoadAboveBytes } : undefined;
+    return { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes, onFailed: (failed) => this.#drop(failed), ...(wholeRoomFromStorage ? { wholeRoomFromStorage } : {}) };
   }
 
   #register(room: Room, started: number): void {
