@@ -1,10 +1,8 @@
 import * as Y from 'yjs';
 import type * as awarenessProtocol from 'y-protocols/awareness';
-import type { Logger } from '../log.ts';
-import type { ClientBinding, UpdateStore } from '../storage/UpdateStore.ts';
-import type { Compactor } from '../storage/Compactor.ts';
-import type { CommitParticipant, CommitQueue } from './CommitQueue.ts';
-import type { CommitStage, CommittedUpdate } from './commit/CommittedBatch.ts';
+import type { ClientBinding } from '../storage/UpdateStore.ts';
+import type { CommitParticipant } from './CommitQueue.ts';
+import type { CommittedUpdate } from './commit/CommittedBatch.ts';
 import { PeerSession } from './PeerSession.ts';
 import { RoomAwareness } from './RoomAwareness.ts';
 import type { RoomPeer } from './RoomPeer.ts';
@@ -14,54 +12,13 @@ import { encodeFrame } from '../../shared/protocol/frames.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
-import type { Verdict } from '../validation/validateUpdate.ts';
+import type { CommitListener, RoomOptions, RoomSlices, StoredShape } from './roomTypes.ts';
 
-/**
- * Decides whether a peer may apply an update to the room (the write-permission seam): accepted
- * with the client ids it newly binds to the sender, or refused.
- */
-export type UpdateGate = (room: Room, peer: RoomPeer, update: Uint8Array) => Verdict;
-
-export interface RoomOptions {
-  store: UpdateStore;
-  compactor: Compactor;
-  queue: CommitQueue;
-  logger: Logger;
-  gate: UpdateGate;
-  /** What runs after each commit, in order (commit/commitStages.ts). */
-  stages: readonly CommitStage[];
-  /** Compact the log once this many updates (or bytes) sit after the snapshot. */
-  compactUpdates: number;
-  compactBytes: number;
-  /** Refuse updates once the stored room (snapshot plus log) would pass this many bytes. */
-  maxDocBytes: number;
-  /** The commit failed; the registry must drop this room (its memory holds undurable changes). */
-  onFailed?: (room: Room) => void;
-  /**
-   * Reads a room's stored state and cuts it into pieces off the main thread (the storage
-   * worker): the whole-room step 2 of a room stored larger than `aboveBytes` is made this way.
-   */
-  wholeRoomFromStorage?: { readonly loader: (roomId: string) => Promise<RoomSlices>; readonly aboveBytes: number };
-}
+export type { CommitListener, RoomOptions, RoomSlices, StoredShape, UpdateGate } from './roomTypes.ts';
 
 /** How long the shared whole-room reply outlives the last joiner that asked for it. */
 const WHOLE_ROOM_KEEP_MS = 5_000;
 
-/** What a room needs to know of its stored form, however it was loaded. */
-export interface StoredShape {
-  readonly snapshotBytes: number;
-  readonly logUpdates: number;
-  readonly logBytes: number;
-  readonly clientOwners: Iterable<readonly [clientId: number, userId: string]>;
-}
-
-/** A room's state cut into dependency-ordered updates (by the storage worker), for loadInSlices. */
-export interface RoomSlices extends StoredShape {
-  readonly chunks: readonly Uint8Array[];
-}
-
-/** Called after each commit with the updates it made durable, in the order they were applied. */
-export type CommitListener = (updates: readonly CommittedUpdate[]) => void;
 
 /** A callback waiting for the pending commit; `failed` runs instead when the room is abandoned. */
 type AfterCommit = { done: () => void; failed: (() => void) | undefined };
