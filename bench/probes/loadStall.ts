@@ -17,8 +17,8 @@ import { roomMaps } from '../../shared/roomDoc/layout.ts';
  * state vector, the reply not applied) while the process's event-loop delay, the server's, is
  * sampled every millisecond. Run once with the default
  * PARLEY_SLICED_LOAD_BYTES (1 MiB: the room loads in slices) and once with it at its maximum
- * (the room loads at once, as before). The whole-room step 2 the joiner then gets is encoded at
- * once in both runs, so it is in both maxima.
+ * (the room loads at once, as before). Loaded in slices, the joiner's whole-room reply is the
+ * slices themselves; loaded at once, it is one step 2 encoded on the main thread, in that maximum.
  * Usage: npx tsx bench/probes/loadStall.ts [N]   (prints one JSON line per mode, and writes them to bench/results/)
  */
 

@@ -13,18 +13,27 @@ export type RoomStep = CommandFailure | { readonly ok: true; readonly answer: ()
  * endpoint (an active member of an active room; the role comes from the directory now, not from
  * when the socket opened). Whatever `op` applied is committed before the answer is built, so an
  * answer never reports a change the server could still lose, and reads never show one either.
+ * A big room is loaded in slices first (RoomRegistry.openReady), as for a sync joiner, so a
+ * command never holds the event loop for a whole room's load.
  */
-export function inRoom(deps: CommandDeps, conn: CommandConnection, roomId: string, op: (room: Room, actor: Actor) => RoomStep): Promise<Outcome> {
-  const access = checkRoomAccess(deps.directory, roomId, conn.user.id);
-  if (!access.ok) return Promise.resolve(commandFailure(access.code, access.reason));
+export async function inRoom(deps: CommandDeps, conn: CommandConnection, roomId: string, op: (room: Room, actor: Actor) => RoomStep): Promise<Outcome> {
+  const before = checkRoomAccess(deps.directory, roomId, conn.user.id);
+  if (!before.ok) return commandFailure(before.code, before.reason);
   const holder = {};
   let lease;
   try {
+    await deps.registry.openReady(roomId);
     lease = deps.registry.acquire(roomId, holder);
   } catch (err) {
     // A room that cannot be loaded (corrupt snapshot, storage fault) fails this command only.
     deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command: room failed to load');
-    return Promise.resolve(commandFailure('internal', 'internal error'));
+    return commandFailure('internal', 'internal error');
+  }
+  // Membership may have changed while a big room loaded: the rule holds as of now.
+  const access = checkRoomAccess(deps.directory, roomId, conn.user.id);
+  if (!access.ok) {
+    lease.release();
+    return commandFailure(access.code, access.reason);
   }
   const { room, release } = lease;
   let step: RoomStep;
@@ -33,11 +42,11 @@ export function inRoom(deps: CommandDeps, conn: CommandConnection, roomId: strin
   } catch (err) {
     release();
     deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command failed');
-    return Promise.resolve(commandFailure('internal', 'internal error'));
+    return commandFailure('internal', 'internal error');
   }
   if (!step.ok) {
     release();
-    return Promise.resolve(step);
+    return step;
   }
   const { answer } = step;
   return new Promise((resolve) => {

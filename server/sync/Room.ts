@@ -11,6 +11,7 @@ import { STORAGE_ORIGIN } from './origins.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
+import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
 import type { CommitListener, RoomOptions, RoomSlices, StoredShape } from './roomTypes.ts';
 
@@ -90,11 +91,22 @@ export class Room implements CommitParticipant {
    */
   static async loadInSlices(roomId: string, slices: RoomSlices, opts: RoomOptions): Promise<Room> {
     const doc = Room.#emptyDoc();
-    for (const chunk of slices.chunks) {
-      Y.applyUpdate(doc, chunk, STORAGE_ORIGIN);
+    // The message index (REST summaries, scrubbing, commands) follows each slice as it lands,
+    // rather than being built by one scan of the whole room afterwards.
+    roomIndex(doc);
+    // The slices are the whole room as loaded: the first joiners with nothing get them as their
+    // reply, rather than waiting for the storage worker to read and cut the room again. Framed
+    // slice by slice, as each is applied, so framing costs no turn of its own.
+    const frames: Uint8Array[] = [];
+    for (const [i, chunk] of slices.chunks.entries()) {
+      // Yield first: the worker's reply arrives in the poll phase, and the check phase follows it in the same turn.
       await new Promise((resolve) => setImmediate(resolve));
+      Y.applyUpdate(doc, chunk, STORAGE_ORIGIN);
+      frames.push(wholeRoomFrame(i, chunk));
     }
-    return new Room(roomId, doc, slices, opts);
+    const room = new Room(roomId, doc, slices, opts);
+    if (frames.length > 0) room.#wholeRoom.seed(frames);
+    return room;
   }
 
   static #emptyDoc(): Y.Doc {
@@ -215,11 +227,7 @@ export class Room implements CommitParticipant {
     if (!whole) return encode();
     const fromStorage = this.#opts.wholeRoomFromStorage;
     if (!fromStorage || this.#storedBytes <= fromStorage.aboveBytes) return this.#wholeRoom.get(encode);
-    return this.#wholeRoom.get(() =>
-      fromStorage.loader(this.roomId).then(({ chunks }) =>
-        chunks.length === 0 ? encode() : chunks.map((update, i) => encodeFrame(i === 0 ? { type: 'syncStep2', update } : { type: 'update', update })),
-      ),
-    );
+    return this.#wholeRoom.get(() => fromStorage.loader(this.roomId).then(({ chunks }) => (chunks.length === 0 ? encode() : chunks.map((chunk, i) => wholeRoomFrame(i, chunk)))));
   }
 
   #refuse(peer: RoomPeer, refusal: UpdateRefusal): void {
@@ -330,4 +338,9 @@ export class Room implements CommitParticipant {
     this.roomAwareness.destroy();
     this.doc.destroy();
   }
+}
+
+/** Slice `i` of a room's state cut into dependency-ordered updates, as a frame of the reply to an empty state vector: a step 2, then updates. */
+function wholeRoomFrame(i: number, update: Uint8Array): Uint8Array {
+  return encodeFrame(i === 0 ? { type: 'syncStep2', update } : { type: 'update', update });
 }

@@ -49,6 +49,13 @@ export class SharedReply<T = Uint8Array> {
     return pending;
   }
 
+  /** Takes `reply` as the current answer (one already at hand), unless one is being produced. */
+  seed(reply: T): void {
+    if (this.#pending) return;
+    this.#reply = reply;
+    this.#touch();
+  }
+
   invalidate(): void {
     this.#reply = null;
     this.#pending = null;

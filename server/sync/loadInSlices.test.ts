@@ -13,7 +13,9 @@ import { CORE_COMMIT_STAGES } from './commit/commitStages.ts';
 import { workerRoomLoader } from './workerRoomLoader.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
-import { listMessages } from '../../shared/roomDoc/queries.ts';
+import { lastMessage, listMessages, messageCount } from '../../shared/roomDoc/queries.ts';
+import { decodeServerFrame } from '../../shared/protocol/frames.ts';
+import { CommandClient } from '../../test/support/commandClient.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { makeTempDir } from '../../test/support/tempDir.ts';
 import { acknowledged, connectProvider, startWithRoom, synced, untilDoc, type TwoMemberRoom } from '../../test/support/serverHarness.ts';
@@ -65,13 +67,36 @@ describe('Room.loadInSlices', () => {
     const slices = await workerRoomLoader(worker)('r');
     expect(slices.chunks.length).toBeGreaterThan(2);
     expect(slices.logUpdates).toBe(300);
-    const sliced = await Room.loadInSlices('r', slices, opts);
+    const sliced = await Room.loadInSlices('r', slices, { ...opts, wholeRoomFromStorage: { loader: workerRoomLoader(worker), aboveBytes: 0 } });
     const atOnce = Room.load('r', opts);
     expect(sliced.doc.store.pendingStructs).toBeNull();
     expect(Y.encodeStateVector(sliced.doc)).toEqual(Y.encodeStateVector(atOnce.doc));
     expect(contents(sliced.doc)).toEqual(contents(atOnce.doc));
     expect(contents(sliced.doc)).toEqual(contents(doc));
     expect(sliced.hasRoomFor(0) && sliced.maxDocBytes).toBe(1 << 30);
+    // The message index followed the slices as they landed.
+    expect(messageCount(sliced.doc)).toBe(messageCount(atOnce.doc));
+    expect(lastMessage(sliced.doc)).toEqual(lastMessage(atOnce.doc));
+
+    // The first joiner with nothing gets the slices themselves, at once, and they make the whole room.
+    const reply = sliced.syncStep2For(Y.encodeStateVector(new Y.Doc()));
+    if (reply instanceof Promise) throw new Error('the whole-room reply should be the slices as loaded');
+    expect(reply.length).toBe(slices.chunks.length);
+    const joiner = new Y.Doc();
+    for (const [i, frame] of reply.entries()) {
+      const decoded = decodeServerFrame(frame);
+      if (!decoded.ok || !decoded.frame) throw new Error('undecodable frame');
+      expect(decoded.frame.type).toBe(i === 0 ? 'syncStep2' : 'update');
+      if (decoded.frame.type === 'syncStep2' || decoded.frame.type === 'update') Y.applyUpdate(joiner, decoded.frame.update);
+    }
+    expect(joiner.store.pendingStructs).toBeNull();
+    expect(contents(joiner)).toEqual(contents(doc));
+
+    // Any change drops that reply: the next joiner's comes from the storage worker again.
+    createMessage(sliced.doc, ana, { content: 'after the load' });
+    const next = sliced.syncStep2For(Y.encodeStateVector(new Y.Doc()));
+    expect(next).toBeInstanceOf(Promise);
+    await next;
     sliced.destroy();
     atOnce.destroy();
   });
@@ -107,6 +132,33 @@ describe('a sync connection to a room loaded in slices', () => {
     for (const reader of readers) {
       await untilDoc(reader.doc, (doc) => listMessages(doc, { limit: 1000 }).messages.length === 201);
       expect(listMessages(reader.doc, { limit: 1000 }).messages.at(-1)?.content).toBe('after the load');
+    }
+  });
+
+  it('answers a JSON command client only once the room is loaded, with everything in it', async () => {
+    s = await startWithRoom({ PARLEY_SLICED_LOAD_BYTES: '0' });
+    const first = connectProvider(s.t, s.roomId, s.ana, new Y.Doc(), { parley: true });
+    providers.push(first);
+    await synced(first);
+    for (let i = 0; i < 200; i++) createMessage(first.doc, { userId: s.ana.id, role: 'owner' }, { content: `before ${i}` });
+    await acknowledged(first);
+    first.destroy();
+    await s.t.restart();
+    expect(s.t.server.registry.get(s.roomId)).toBeUndefined();
+
+    const json = await CommandClient.connect(s.t, s.ben);
+    try {
+      const [history, sent] = await Promise.all([
+        json.request('fetch_history', { room_id: s.roomId, limit: 5 }),
+        json.request('send_message', { room_id: s.roomId, content: 'while it loads' }),
+      ]);
+      expect(history.success).toBe(true);
+      expect(sent.success).toBe(true);
+      const room = s.t.server.registry.get(s.roomId);
+      expect(room && messageCount(room.doc)).toBe(201);
+      expect(room && lastMessage(room.doc)?.content).toBe('while it loads');
+    } finally {
+      await json.close();
     }
   });
 });

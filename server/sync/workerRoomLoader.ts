@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { StorageWorker } from '../storage/StorageWorker.ts';
-import { SNAPSHOT_CHUNK_BYTES } from '../storage/SqliteUpdateStore.ts';
 import type { RoomSlices } from './Room.ts';
 
 const SlicesReplySchema = z.union([
@@ -16,13 +15,20 @@ const SlicesReplySchema = z.union([
 ]);
 
 /**
+ * The size of one slice of a big room: applying 64 KiB of messages (about 250, with the message
+ * index following) takes about 5 ms, so loading never holds the event loop for longer; the same
+ * slices are the frames of the whole-room reply to joiners.
+ */
+export const LOAD_SLICE_BYTES = 64 * 1024;
+
+/**
  * RoomRegistry's loader for big rooms: the storage worker reads the room, merges it and cuts the
- * state into dependency-ordered updates of about one snapshot chunk each (256 KiB, a few ms to
- * apply), which Room.loadInSlices applies one per event-loop turn.
+ * state into dependency-ordered updates of about LOAD_SLICE_BYTES each, which Room.loadInSlices
+ * applies one per event-loop turn.
  */
 export function workerRoomLoader(worker: StorageWorker): (roomId: string) => Promise<RoomSlices> {
   return async (roomId) => {
-    const reply = SlicesReplySchema.safeParse(await worker.request({ kind: 'loadChunks', roomId, chunkBytes: SNAPSHOT_CHUNK_BYTES }));
+    const reply = SlicesReplySchema.safeParse(await worker.request({ kind: 'loadChunks', roomId, chunkBytes: LOAD_SLICE_BYTES }));
     if (!reply.success) throw new Error('malformed storage worker reply');
     if (!reply.data.ok) throw new Error(`loading room ${roomId} failed: ${reply.data.error}`);
     return reply.data;
