@@ -16,6 +16,7 @@ import { anyTokenVerifier, hostTokenVerifier, type TokenVerifier, type VerifyTok
 import { PresenceTracker } from './presence/PresenceTracker.ts';
 import { PresencePublisher } from './presence/PresencePublisher.ts';
 import { CommitQueue } from './sync/CommitQueue.ts';
+import { FramePacer } from './ws/FramePacer.ts';
 import { RoomRegistry } from './sync/RoomRegistry.ts';
 import { SyncServer } from './sync/SyncServer.ts';
 import { createValidatingGate } from './sync/validatingGate.ts';
@@ -70,6 +71,8 @@ export interface ParleyServer {
   readonly directory: Directory;
   readonly registry: RoomRegistry;
   readonly compactor: Compactor;
+  /** Paces whole-room replies of big rooms (tests watch it). */
+  readonly pacer: FramePacer;
   /** The built-in HS256 service: mints dev-login tokens and verifies them. */
   readonly tokens: TokenService;
   /** Stops accepting, closes every connection, commits and compacts every room, closes the database. */
@@ -119,6 +122,9 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
 
   const summaries = new RoomSummaries(directory);
   const publisher = new PresencePublisher(directory, tracker);
+  // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
+  // a slow link downloads a big room at its link's speed instead of being closed for it.
+  const pacer = new FramePacer({ highWaterBytes: Math.min(1024 * 1024, config.syncLimits.maxBufferedBytes / 2) });
   const registry = new RoomRegistry({
     store,
     compactor,
@@ -132,6 +138,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactBytes: config.compactBytes,
     maxDocBytes: config.maxDocBytes,
     stages: commitStages({ summaries }),
+    pacer,
     onLoaded: (room) => {
       // A deleted message's text that an earlier process left behind is cleared on load too.
       scrubDeleted(room.doc, SERVER_ORIGIN);
@@ -205,6 +212,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
         });
       }
       registry.unloadAll();
+      pacer.stop();
       await compactor.close();
       await storageWorker.close();
       db.close();
@@ -243,6 +251,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     directory,
     registry,
     compactor,
+    pacer,
     tokens,
     close,
   };

@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { decodeClientFrame, encodeFrame } from '../../shared/protocol/frames.ts';
 import type { Room } from './Room.ts';
 import type { RoomPeer } from './RoomPeer.ts';
+import type { FramePacer } from '../ws/FramePacer.ts';
 
 /**
  * One peer's side of the sync protocol in a room: decodes each frame it sends and does what the
@@ -11,12 +12,14 @@ import type { RoomPeer } from './RoomPeer.ts';
 export class PeerSession {
   readonly peer: RoomPeer;
   readonly #room: Room;
+  readonly #pacer: FramePacer | undefined;
   /** The peer sent updates that the next commit must acknowledge. */
   awaitingAck = false;
 
-  constructor(room: Room, peer: RoomPeer) {
+  constructor(room: Room, peer: RoomPeer, pacer?: FramePacer) {
     this.#room = room;
     this.peer = peer;
+    this.#pacer = pacer;
   }
 
   /** What a joining peer gets first: the room's step 1 and every awareness state. */
@@ -74,6 +77,8 @@ export class PeerSession {
   }
 
   #send(frames: readonly Uint8Array[]): void {
-    for (const frame of frames) this.peer.send(frame);
+    // A big room's reply is many frames: paced, so that writing it holds no turn for long.
+    if (frames.length > 1 && this.#pacer) this.#pacer.send(this.peer, frames);
+    else for (const frame of frames) this.peer.send(frame);
   }
 }

@@ -24,6 +24,8 @@ class MemoryPeer implements RoomPeer {
   static #next = 1;
   readonly id = MemoryPeer.#next++;
   readonly received: ServerFrame[] = [];
+  /** Frames are handed over at once: nothing waits unsent. */
+  readonly bufferedBytes = 0;
   closedWith: { name: CloseCodeName; reason: string; errorCode: string } | null = null;
   constructor(
     readonly user: { id: string; name: string },

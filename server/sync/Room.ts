@@ -165,7 +165,7 @@ export class Room implements CommitParticipant {
   }
 
   join(peer: RoomPeer): void {
-    const session = new PeerSession(this, peer);
+    const session = new PeerSession(this, peer, this.#opts.pacer);
     this.#sessions.set(peer, session);
     session.greet();
   }

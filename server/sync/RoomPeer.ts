@@ -12,6 +12,8 @@ export interface RoomPeer {
   /** Speaks Parley's additions: gets ack and error frames (`?parley=1`). */
   readonly parley: boolean;
   readonly closed: boolean;
+  /** Bytes sent to it that still wait unsent on its socket (what a FramePacer paces by). */
+  readonly bufferedBytes: number;
   /** Queues one encoded frame (shared/protocol/frames.ts); may close a slow reader instead. */
   send(frame: Uint8Array): void;
   /** Closes with a named code; a Parley peer gets `errorCode` (default: the code's name) and the reason first. */

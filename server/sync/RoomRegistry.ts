@@ -2,6 +2,7 @@ import type { Logger } from '../log.ts';
 import type { UpdateStore } from '../storage/UpdateStore.ts';
 import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitQueue } from './CommitQueue.ts';
+import type { FramePacer } from '../ws/FramePacer.ts';
 import { Room, type RoomOptions, type RoomSlices, type UpdateGate } from './Room.ts';
 
 export interface RoomRegistryOptions {
@@ -21,6 +22,8 @@ export interface RoomRegistryOptions {
    */
   loader?: (roomId: string) => Promise<RoomSlices>;
   slicedLoadAboveBytes?: number;
+  /** Paces replies of several frames (RoomOptions.pacer). */
+  pacer?: FramePacer;
   onLoaded?: (room: Room) => void;
   onUnloaded?: (roomId: string) => void;
   /** What runs after each commit, in order (commit/commitStages.ts). */
@@ -108,9 +111,14 @@ export class RoomRegistry {
 
   #roomOptions(): RoomOptions {
     const { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
-    const { loader, slicedLoadAboveBytes } = this.#opts;
+    const { loader, slicedLoadAboveBytes, pacer } = this.#opts;
     const wholeRoomFromStorage = loader && slicedLoadAboveBytes !== undefined ? { loader, aboveBytes: slicedLoadAboveBytes } : undefined;
-    return { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes, onFailed: (failed) => this.#drop(failed), ...(wholeRoomFromStorage ? { wholeRoomFromStorage } : {}) };
+    return {
+      store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes,
+      onFailed: (failed) => this.#drop(failed),
+      ...(wholeRoomFromStorage ? { wholeRoomFromStorage } : {}),
+      ...(pacer ? { pacer } : {}),
+    };
   }
 
   #register(room: Room, started: number): void {

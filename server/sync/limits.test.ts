@@ -6,6 +6,7 @@ import type { WebsocketProvider } from 'y-websocket';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
+import { decodeServerFrame } from '../../shared/protocol/frames.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { DEFAULT_SYNC_LIMITS } from '../limits/SyncLimits.ts';
 import {
@@ -342,6 +343,64 @@ describe('slow consumer', () => {
     expect(contents(b.doc)).toHaveLength(65);
     a.destroy();
     b.destroy();
+  });
+  it('a reader on a slow link downloading a big room is paced, not closed: it gets the whole room when it reads again', async () => {
+    // Every whole-room reply is cut into slices here, and the reader may hold 64 KiB unread.
+    const room = await startWithRoom({ PARLEY_MAX_BUFFERED_BYTES: '65536', PARLEY_SLICED_LOAD_BYTES: '0' });
+    t = room.t;
+    const { ana, ben, roomId } = room;
+    const a = connectProvider(t, roomId, ana, new Y.Doc(), { parley: true });
+    await synced(a);
+    // About 6 MiB of room: more than the kernel's socket buffers take, so most of it must wait in the server.
+    for (let batch = 0; batch < 8; batch++) {
+      a.doc.transact(() => {
+        for (let i = 0; i < 48; i++) send(a.doc, ana, `${batch * 48 + i} `.padEnd(16_000, 'x'));
+      });
+    }
+    await acknowledged(a);
+
+    const ws = new WebSocket(`${t.syncUrl}/${roomId}?token=${ben.token}&parley=1`);
+    const received: Uint8Array[] = [];
+    ws.on('message', (data: Buffer) => received.push(new Uint8Array(data)));
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      ws.once('upgrade', (res) => resolve(res.socket));
+      ws.once('error', reject);
+    });
+    await new Promise((resolve) => ws.once('message', resolve));
+    socket.pause();
+    ws.send(step1Frame());
+    // The server holds the rest back for Ben rather than queueing it on his socket (and closing him as too slow).
+    let decided = false;
+    const closedAsSlow = serverLogs.next(logOf('sync connection closed: slow consumer', ben)).then(() => 'closed as a slow consumer');
+    const paced = (async () => {
+      while (!decided && t.server.pacer.waiting === 0) await new Promise((resolve) => setImmediate(resolve));
+      return 'paced';
+    })();
+    const outcome = await Promise.race([paced, closedAsSlow]);
+    decided = true;
+    expect(outcome).toBe('paced');
+    socket.resume();
+
+    const doc = new Y.Doc();
+    const applied = new Set<Uint8Array>();
+    await new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        for (const frame of received) {
+          if (applied.has(frame)) continue;
+          applied.add(frame);
+          const decoded = decodeServerFrame(frame);
+          if (decoded.ok && (decoded.frame?.type === 'syncStep2' || decoded.frame?.type === 'update')) Y.applyUpdate(doc, decoded.frame.update);
+        }
+        if (contents(doc).length === 384) resolve();
+      };
+      ws.on('message', check);
+      ws.once('close', (code: number) => reject(new Error(`closed with ${code}`)));
+      check();
+    });
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(errorsIn(received)).toEqual([]);
+    ws.close();
+    a.destroy();
   });
 });
 

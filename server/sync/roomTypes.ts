@@ -6,6 +6,7 @@ import type { CommitStage, CommittedUpdate } from './commit/CommittedBatch.ts';
 import type { RoomPeer } from './RoomPeer.ts';
 import type { Room } from './Room.ts';
 import type { Verdict } from '../validation/validateUpdate.ts';
+import type { FramePacer } from '../ws/FramePacer.ts';
 
 /* What a Room is built from and how it is loaded: the types around server/sync/Room.ts. */
 
@@ -35,6 +36,8 @@ export interface RoomOptions {
    * worker): the whole-room step 2 of a room stored larger than `aboveBytes` is made this way.
    */
   wholeRoomFromStorage?: { readonly loader: (roomId: string) => Promise<RoomSlices>; readonly aboveBytes: number };
+  /** Sends a reply of several frames (a big room's whole-room reply) paced; without one, at once. */
+  pacer?: FramePacer;
 }
 
 

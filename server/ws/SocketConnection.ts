@@ -40,6 +40,11 @@ export class SocketConnection {
     this.id = SocketConnection.#nextId++;
   }
 
+  /** Bytes queued on the socket and not yet handed to the kernel. */
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
   get closed(): boolean {
     return this.#closed || this.ws.readyState !== WebSocket.OPEN;
   }

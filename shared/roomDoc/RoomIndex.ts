@@ -137,8 +137,14 @@ export class RoomIndex {
   }
 
   #addIds(added: string[]): void {
-    if (added.length > BATCH_THRESHOLD) {
-      this.#ids = mergeSorted(this.#ids, added.sort());
+    added.sort();
+    const last = this.#ids.at(-1);
+    // Ids are time-ordered (UUIDv7): new messages, and the slices of a room loaded in order, come
+    // after everything indexed, and are appended without touching the rest.
+    if (added.length > 0 && (last === undefined || added[0]! > last)) {
+      for (const id of added) this.#ids.push(id);
+    } else if (added.length > BATCH_THRESHOLD) {
+      this.#ids = mergeSorted(this.#ids, added);
     } else {
       for (const id of added) insertSorted(this.#ids, id);
     }
