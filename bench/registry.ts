@@ -4,6 +4,7 @@ import durability from './scenarios/durability.ts';
 import peerColdLoad from './scenarios/peerColdLoad.ts';
 import peerFanout from './scenarios/peerFanout.ts';
 import openLoopFanout from './scenarios/openLoopFanout.ts';
+import noisyNeighbour from './scenarios/noisyNeighbour.ts';
 import peerJoinStorm from './scenarios/peerJoinStorm.ts';
 import peerIdleMemory from './scenarios/peerIdleMemory.ts';
 import peerManyRooms from './scenarios/peerManyRooms.ts';
@@ -15,4 +16,4 @@ import webAppLoad from './scenarios/webAppLoad.ts';
 import commandFanout from './scenarios/commandFanout.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, peerFanout, openLoopFanout, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory];
+export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory];

@@ -85,11 +85,12 @@ export async function withSeeded<T>(
   seed: Seed,
   members: number,
   fn: (seeded: SeededServer, dataDir: string) => Promise<T>,
+  env: Record<string, string> = {},
 ): Promise<T> {
   const tmp = tempDir(`parley-bench-seeded-${peer}-`);
   let seeded: SeededServer | null = null;
   try {
-    seeded = await startSeeded(peer, tmp.dir, seed, members);
+    seeded = await startSeeded(peer, tmp.dir, seed, members, env);
     return await fn(seeded, tmp.dir);
   } catch (error) {
     throw withLogTail(error, peer, tmp.dir);

@@ -1,8 +1,7 @@
-import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { openFanoutRoom } from '../load/fanoutRoom.ts';
-import { collectGarbage, eachPeer, loadGeneratorDelay, selectedPeers, withPeer } from '../load/peerRun.ts';
+import { OpenLoopWriter, type WindowResult } from '../load/openLoopWriter.ts';
+import { eachPeer, selectedPeers, withPeer } from '../load/peerRun.ts';
 import { type PeerName, pinLoad } from '../load/peerServer.ts';
-import { Session, sleep } from '../load/session.ts';
+import { Session } from '../load/session.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { median, quantile } from '../stats.ts';
 import { PARLEY_UNLIMITED } from './peerFanout.ts';
@@ -32,63 +31,13 @@ const RATE_PER_SECOND = 200;
 const SETTLE_MS = 1_000;
 const content = (i: number): string => `message ${i} of the open-loop benchmark `.padEnd(80, '.');
 
-interface Run {
-  readonly latencies: number[];
-  readonly cpuMsPerMessage: number;
-  readonly rssBytes: number;
-  readonly loopDelayP99Ms: number;
-  readonly loopDelayMaxMs: number;
-  readonly generatorLagMaxMs: number;
-}
-
-async function once(peer: PeerName, n: number, sizes: Sizes): Promise<Run> {
+async function once(peer: PeerName, n: number, sizes: Sizes): Promise<WindowResult> {
   const env = peer === 'parley' ? PARLEY_UNLIMITED : {};
   return withPeer(peer, env, async (server) => {
     const session = new Session(server);
     try {
-      const total = sizes.warmup + sizes.messages;
-      const arrivals: number[] = [];
-      const latencies: number[] = [];
-      let allArrived: (() => void) | null = null;
-      const onDelivery = (_writer: number, index: number, latencyMs: number): void => {
-        const count = (arrivals[index] = (arrivals[index] ?? 0) + 1);
-        if (index >= sizes.warmup) latencies.push(latencyMs);
-        if (index === total - 1 && count === n) allArrived?.();
-      };
-      const { writerMember, doc, log } = await openFanoutRoom(server, session, n, onDelivery, SETTLE_MS);
-
-      collectGarbage();
-      const delivered = new Promise<void>((resolve) => (allArrived = resolve));
-      const intervalMs = 1000 / RATE_PER_SECOND;
-      const start = performance.now();
-      let usage = { cpuMs: 0 };
-      for (let i = 0; i < total; i++) {
-        const scheduled = start + i * intervalMs;
-        const wait = scheduled - performance.now();
-        if (wait > 1) await sleep(wait);
-        if (i === sizes.warmup) {
-          loadGeneratorDelay();
-          usage = await server.usage();
-          await server.probe({ resetDelay: true });
-        }
-        const result = createMessage(doc, writerMember.actor, { content: content(i) });
-        if (!result.ok) throw new Error(`${result.code}: ${result.message}`);
-        // Timed from when it was due, not when the loop got to it.
-        log.record(doc, scheduled);
-        session.check();
-      }
-      await session.wait(delivered, 'every observer has every message');
-      const generatorLag = loadGeneratorDelay();
-      const end = await server.usage();
-      const probe = await server.probe();
-      return {
-        latencies,
-        cpuMsPerMessage: (end.cpuMs - usage.cpuMs) / sizes.messages,
-        rssBytes: end.rssBytes,
-        loopDelayP99Ms: probe.delay.p99Ms,
-        loopDelayMaxMs: probe.delay.maxMs,
-        generatorLagMaxMs: generatorLag.maxMs,
-      };
+      const writer = await OpenLoopWriter.open(server, session, n, SETTLE_MS);
+      return await writer.window({ warmup: sizes.warmup, messages: sizes.messages, ratePerSecond: RATE_PER_SECOND, content });
     } finally {
       await session.closeAll();
     }
@@ -104,9 +53,9 @@ const scenario: Scenario = {
     return eachPeer('openLoopFanout', selectedPeers(opts), async (peer) => {
       const figures: Figure[] = [];
       for (const n of sizes.observers) {
-        const runs: Run[] = [];
+        const runs: WindowResult[] = [];
         for (let r = 0; r < sizes.repetitions; r++) runs.push(await once(peer, n, sizes));
-        const of = (pick: (run: Run) => number): number => median(runs.map(pick));
+        const of = (pick: (run: WindowResult) => number): number => median(runs.map(pick));
         const at = `N=${n}`;
         const note = `${sizes.messages} msgs at ${RATE_PER_SECOND}/s after ${sizes.warmup} warm-up, median of ${runs.length}; load generator lag max ${of((r) => r.generatorLagMaxMs).toFixed(0)} ms`;
         const latency = (q: number) => of((r) => quantile(r.latencies, q));
