@@ -145,6 +145,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       summaries.update(room);
       publisher.roomLoaded(room);
     },
+    onUnloading: (room) => summaries.writeRoom(room),
     onUnloaded: (roomId) => {
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);
@@ -212,6 +213,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
         });
       }
       registry.unloadAll();
+      summaries.close();
       pacer.stop();
       await compactor.close();
       await storageWorker.close();

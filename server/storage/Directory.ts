@@ -30,13 +30,24 @@ export class Directory {
   readonly members: MemberRepo;
   readonly presence: PresenceRepo;
   readonly #db: Db;
+  #freshen: () => void = () => {};
 
   constructor(db: Db) {
     this.#db = db;
+    const freshen = (): void => this.#freshen();
     this.users = new UserRepo(db);
-    this.rooms = new RoomRepo(db);
-    this.members = new MemberRepo(db, this.users);
+    this.rooms = new RoomRepo(db, freshen);
+    this.members = new MemberRepo(db, this.users, freshen);
     this.presence = new PresenceRepo(db, this.users);
+  }
+
+  /**
+   * Registers what brings the columns the sync layer projects from room documents
+   * (`rooms.last_message`, `members.last_read_at`) up to date: the reads that return them call it
+   * first, so those columns can be written lazily, not on every commit, and still never read stale.
+   */
+  freshenProjectionsWith(fn: () => void): void {
+    this.#freshen = fn;
   }
 
   /**

@@ -44,8 +44,12 @@ export class MemberRepo {
   readonly #update;
   readonly #setLastReadAt;
 
-  constructor(db: Db, users: UserRepo) {
+  /** Brings last_read_at up to date before a read that returns it (Directory.freshenProjectionsWith). */
+  readonly #freshen: () => void;
+
+  constructor(db: Db, users: UserRepo, freshen: () => void = () => {}) {
     this.#users = users;
+    this.#freshen = freshen;
     // Ties in created_at (one transaction adds a room's initial members) fall back to rowid,
     // which is insertion order.
     const withUser = `SELECT ${MEMBER_COLUMNS}, u.name AS user_name FROM members m JOIN users u ON u.id = m.user_id`;
@@ -86,6 +90,7 @@ export class MemberRepo {
   }
 
   get(roomId: string, userId: string): ChatMemberInDB | null {
+    this.#freshen();
     const row = this.#get.get(roomId, userId);
     return row === undefined ? null : parseRow(MemberRowSchema, row, 'members');
   }
@@ -101,12 +106,14 @@ export class MemberRepo {
 
   /** The member with their `user` (null while they have never authenticated). */
   getWithUser(roomId: string, userId: string): ChatMember | null {
+    this.#freshen();
     const row = this.#getWithUser.get(roomId, userId);
     return row === undefined ? null : toChatMember(row);
   }
 
   /** Members of the room with their users, oldest membership first; inactive ones only when asked. */
   list(roomId: string, options: { includeInactive: boolean } = { includeInactive: false }): ChatMember[] {
+    this.#freshen();
     const statement = options.includeInactive ? this.#list : this.#listActive;
     return statement.all(roomId).map(toChatMember);
   }

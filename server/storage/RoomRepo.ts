@@ -89,8 +89,10 @@ export class RoomRepo {
   readonly #insert;
   readonly #update;
   readonly #setLastMessage;
+  readonly #freshen: () => void;
 
-  constructor(db: Db) {
+  constructor(db: Db, freshen: () => void = () => {}) {
+    this.#freshen = freshen;
     const memberCount = `(SELECT COUNT(*) FROM members c WHERE c.room_id = r.id AND c.is_active = 1) AS member_count`;
     this.#get = db.prepare<[string]>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = ?`);
     this.#getSummary = db.prepare<[string]>(
@@ -146,12 +148,14 @@ export class RoomRepo {
 
   /** The room as the API shows it: with member_count (active members), last_message, company. */
   getSummary(id: string): ChatRoom | null {
+    this.#freshen();
     const row = this.#getSummary.get(id);
     return row === undefined ? null : toChatRoom(row);
   }
 
   /** Rooms where `userId` is an active member (inactive rooms included), newest activity first. */
   listForUser(userId: string): ChatRoom[] {
+    this.#freshen();
     const rooms = this.#listForUser.all(userId).map(toChatRoom);
     return rooms.sort((a, b) => activityMs(b) - activityMs(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

@@ -25,6 +25,8 @@ export interface RoomRegistryOptions {
   /** Paces replies of several frames (RoomOptions.pacer). */
   pacer?: FramePacer;
   onLoaded?: (room: Room) => void;
+  /** Called just before a room unloads on purpose (idle, shutdown): its document is still readable. */
+  onUnloading?: (room: Room) => void;
   onUnloaded?: (roomId: string) => void;
   /** What runs after each commit, in order (commit/commitStages.ts). */
   stages: RoomOptions['stages'];
@@ -166,6 +168,7 @@ export class RoomRegistry {
     if (!room) return;
     this.#cancelIdle(roomId);
     room.requestCompaction();
+    this.#opts.onUnloading?.(room);
     this.#drop(room);
     this.#opts.logger.debug({ room: roomId }, 'room unloaded');
   }

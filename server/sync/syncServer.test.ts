@@ -107,6 +107,32 @@ describe('sync server', () => {
     expect(anaMember?.last_read_at).toBe(new Date(uuidv7Time(lastId) ?? 0).toISOString());
   });
 
+  it('writes the REST view lazily: a commit leaves the SQLite columns alone until a read, an unload or a second later', async () => {
+    const stored = (): string | null => {
+      const row = t.server.db.prepare('SELECT last_message FROM rooms WHERE id = ?').get(roomId) as { last_message: string | null };
+      return row.last_message === null ? null : (JSON.parse(row.last_message) as { content: string }).content;
+    };
+    const a = open(ana, { parley: true });
+    await synced(a);
+    send(a.doc, ana, 'lazy one');
+    await acknowledged(a);
+    // Committed, acknowledged, relayed: the projection is not written yet...
+    expect(stored()).toBeNull();
+    // ...but any read that returns it writes it first.
+    const rooms = (await t.api(ben, 'GET', '/api/rooms')).body as { rooms: Array<{ id: string; last_message: { content: string } | null }> };
+    expect(rooms.rooms.find((r) => r.id === roomId)?.last_message?.content).toBe('lazy one');
+    expect(stored()).toBe('lazy one');
+
+    send(a.doc, ana, 'lazy two');
+    await acknowledged(a);
+    expect(stored()).toBe('lazy one');
+    // Unloading the room writes what is due.
+    a.destroy();
+    await t.stop();
+    await t.restart();
+    expect(stored()).toBe('lazy two');
+  });
+
   it('acknowledges an update with the committed state vector', async () => {
     const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ana.token}&parley=1`);
     const doc = new Y.Doc();

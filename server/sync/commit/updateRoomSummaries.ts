@@ -1,7 +1,7 @@
 import type { RoomSummaries } from '../RoomSummaries.ts';
 import type { CommitStage } from './CommittedBatch.ts';
 
-/** Brings what the REST API reports about the room (last message, read times) in step with it. */
+/** Marks what the REST API reports about the room (last message, read times) as behind it: RoomSummaries writes it before anyone reads it. */
 export const updateRoomSummaries =
   (summaries: RoomSummaries): CommitStage =>
   ({ room, updates }) => {
