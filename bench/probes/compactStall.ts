@@ -54,7 +54,6 @@ const appendLog = async (round: number): Promise<void> => {
 await appendLog(0);
 
 const worker = new StorageWorker(file, 'NORMAL', createLogger('silent'));
-worker.start();
 const compactor = new WorkerCompactor(worker, store, createLogger('silent'));
 let rounds = 0;
 const finished = new Promise<void>((resolve) =>

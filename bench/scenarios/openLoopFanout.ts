@@ -14,7 +14,7 @@ import { PARLEY_UNLIMITED } from './peerFanout.ts';
  * 2,000 timed updates after a 200-update warm-up (excluded the same way for every server) take
  * 10 s and cross PARLEY_COMPACT_UPDATES (500) at least three times, so compactions fall inside
  * the timed window. Per N and server: latency p50, p99, p99.9 and max (medians over repetitions),
- * server CPU per message, RSS at the end, and the server's event-loop delay p99 and max (from the
+ * server CPU per message, RSS at start and at the end, and the server's event-loop delay p99 and max (from the
  * preloaded probe, bench/peers/probe.mjs).
  */
 
@@ -31,13 +31,19 @@ const RATE_PER_SECOND = 200;
 const SETTLE_MS = 1_000;
 const content = (i: number): string => `message ${i} of the open-loop benchmark `.padEnd(80, '.');
 
-async function once(peer: PeerName, n: number, sizes: Sizes): Promise<WindowResult> {
+interface Run extends WindowResult {
+  /** The server's RSS once it listens, before any client. */
+  readonly rssAtStartBytes: number;
+}
+
+async function once(peer: PeerName, n: number, sizes: Sizes): Promise<Run> {
   const env = peer === 'parley' ? PARLEY_UNLIMITED : {};
   return withPeer(peer, env, async (server) => {
     const session = new Session(server);
     try {
+      const { rssBytes: rssAtStartBytes } = await server.usage();
       const writer = await OpenLoopWriter.open(server, session, n, SETTLE_MS);
-      return await writer.window({ warmup: sizes.warmup, messages: sizes.messages, ratePerSecond: RATE_PER_SECOND, content });
+      return { rssAtStartBytes, ...(await writer.window({ warmup: sizes.warmup, messages: sizes.messages, ratePerSecond: RATE_PER_SECOND, content })) };
     } finally {
       await session.closeAll();
     }
@@ -53,9 +59,9 @@ const scenario: Scenario = {
     return eachPeer('openLoopFanout', selectedPeers(opts), async (peer) => {
       const figures: Figure[] = [];
       for (const n of sizes.observers) {
-        const runs: WindowResult[] = [];
+        const runs: Run[] = [];
         for (let r = 0; r < sizes.repetitions; r++) runs.push(await once(peer, n, sizes));
-        const of = (pick: (run: WindowResult) => number): number => median(runs.map(pick));
+        const of = (pick: (run: Run) => number): number => median(runs.map(pick));
         const at = `N=${n}`;
         const note = `${sizes.messages} msgs at ${RATE_PER_SECOND}/s after ${sizes.warmup} warm-up, median of ${runs.length}; load generator lag max ${of((r) => r.generatorLagMaxMs).toFixed(0)} ms`;
         const latency = (q: number) => of((r) => quantile(r.latencies, q));
@@ -65,6 +71,7 @@ const scenario: Scenario = {
           { metric: `${at}: latency p99.9`, value: latency(0.999), unit: 'ms', note, peer, better: 'lower' },
           { metric: `${at}: latency max`, value: of((r) => r.latencies.reduce((a, b) => Math.max(a, b), 0)), unit: 'ms', note, peer, better: 'lower' },
           { metric: `${at}: server CPU per message`, value: of((r) => r.cpuMsPerMessage), unit: 'ms', note: 'all threads, timed window', peer, better: 'lower' },
+          { metric: `${at}: server RSS at start`, value: of((r) => r.rssAtStartBytes) / 2 ** 20, unit: 'MiB', note: 'listening, before any client', peer, better: 'lower' },
           { metric: `${at}: server RSS at the end`, value: of((r) => r.rssBytes) / 2 ** 20, unit: 'MiB', peer, better: 'lower' },
           { metric: `${at}: event-loop delay p99`, value: of((r) => r.loopDelayP99Ms), unit: 'ms', note: 'beyond the 10 ms sampling interval', peer, better: 'lower' },
           { metric: `${at}: event-loop delay max`, value: of((r) => r.loopDelayMaxMs), unit: 'ms', note: 'timed window', peer, better: 'lower' },

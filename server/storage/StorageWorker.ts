@@ -9,8 +9,8 @@ import { RUNNING_COMPILED } from '../packagePaths.ts';
  * thread without the parent's TypeScript loader, so it registers tsx (a dev dependency) first.
  */
 function startWorker(workerData: unknown): Worker {
-  if (RUNNING_COMPILED) return new Worker(new URL('./storageWorkerMain.js', import.meta.url), { workerData });
-  const source = new URL('./storageWorkerMain.ts', import.meta.url).href;
+  if (RUNNING_COMPILED) return new Worker(new URL('./storageWorkerEntry.js', import.meta.url), { workerData });
+  const source = new URL('./storageWorkerEntry.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`;
   return new Worker(bootstrap, { eval: true, workerData });
 }
@@ -24,12 +24,17 @@ export type StorageWorkerRequest =
 
 const ReplySchema = z.object({ id: z.number() }).loose();
 
+/** A worker with nothing to do for this long is stopped, giving back its memory (about 30 MiB). */
+export const STORAGE_WORKER_IDLE_MS = 60_000;
+
 /**
  * The storage worker thread: its own SQLite connection, on which it only reads (in WAL mode a
  * reader never blocks the writer), and the CPU-heavy work on what it read (merging, splitting),
- * so none of that runs on the sync path. One request at a time, answered in order; the worker
- * starts with the server (starting a thread and loading its modules costs about 180 ms of CPU,
- * which would otherwise land on the busiest moment) and is restarted if it dies.
+ * so none of that runs on the sync path. One request at a time, answered in order. It starts on
+ * the first request and stops after STORAGE_WORKER_IDLE_MS without one: a server that compacts
+ * nothing holds no second V8 isolate. Starting costs the main thread about 2.5 ms (the thread and
+ * its module loading run on their own, at the lowest priority: storageWorkerEntry.ts); the
+ * request waits the 20 to 200 ms the worker takes to boot. A worker that dies is started afresh.
  */
 export class StorageWorker {
   readonly #workerData: { dbFile: string; synchronous: 'NORMAL' | 'FULL' };
@@ -38,20 +43,25 @@ export class StorageWorker {
   #nextId = 1;
   readonly #waiting = new Map<number, { resolve: (reply: Record<string, unknown>) => void; reject: (error: Error) => void }>();
   #closed = false;
+  #idleTimer: NodeJS.Timeout | null = null;
+  readonly #idleMs: number;
 
-  constructor(dbFile: string, synchronous: 'NORMAL' | 'FULL', logger: Logger) {
+  constructor(dbFile: string, synchronous: 'NORMAL' | 'FULL', logger: Logger, idleMs = STORAGE_WORKER_IDLE_MS) {
     this.#workerData = { dbFile, synchronous };
     this.#logger = logger;
+    this.#idleMs = idleMs;
   }
 
-  start(): void {
-    if (!this.#closed) this.#ensureWorker();
+  /** Whether the worker thread is running now. */
+  get running(): boolean {
+    return this.#worker !== null;
   }
 
   /** Sends a request; resolves with the worker's reply (parse it), rejects if the worker dies. */
   request(request: StorageWorkerRequest): Promise<Record<string, unknown>> {
     if (this.#closed) return Promise.reject(new Error('the storage worker is closed'));
     const id = this.#nextId++;
+    this.#cancelIdle();
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
       this.#ensureWorker().postMessage({ id, ...request });
@@ -60,6 +70,7 @@ export class StorageWorker {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#cancelIdle();
     await this.#worker?.terminate();
     this.#worker = null;
     this.#failAll(new Error('the storage worker closed'));
@@ -74,6 +85,7 @@ export class StorageWorker {
       if (!reply.success) return this.#logger.error({ raw }, 'malformed storage worker reply');
       const waiter = this.#waiting.get(reply.data.id);
       this.#waiting.delete(reply.data.id);
+      if (this.#waiting.size === 0) this.#idleSoon();
       waiter?.resolve(reply.data);
     });
     worker.on('error', (err) => {
@@ -83,6 +95,24 @@ export class StorageWorker {
     });
     this.#worker = worker;
     return worker;
+  }
+
+  #idleSoon(): void {
+    this.#cancelIdle();
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null;
+      const worker = this.#worker;
+      if (!worker || this.#waiting.size > 0) return;
+      this.#worker = null;
+      void worker.terminate();
+      this.#logger.debug('storage worker stopped (idle)');
+    }, this.#idleMs);
+    this.#idleTimer.unref();
+  }
+
+  #cancelIdle(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
   }
 
   #failAll(error: Error): void {

@@ -1,4 +1,3 @@
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { openDatabase } from './openDatabase.ts';
@@ -7,7 +6,7 @@ import { mergeRoom } from './compactRoom.ts';
 import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
 
 /**
- * Entry point of the storage worker thread (StorageWorker.ts): reads rooms on its own SQLite
+ * The storage worker thread's work (started through storageWorkerEntry.ts): reads rooms on its own SQLite
  * connection (a WAL reader, which never blocks the main thread's writes) and does the heavy work
  * on them; it writes nothing. Bytes go back transferred, not copied.
  */
@@ -19,7 +18,6 @@ const RequestSchema = z.discriminatedUnion('kind', [
 
 const port = parentPort;
 if (port) {
-  lowerThisThreadsPriority();
   const { dbFile, synchronous } = StorageWorkerDataSchema.parse(workerData);
   const db = openDatabase(dbFile, { synchronous });
   const store = new SqliteUpdateStore(db);
@@ -54,17 +52,3 @@ if (port) {
   port.on('close', () => db.close());
 }
 
-/**
- * Merging a big room takes a second or more of CPU; on a busy machine the sync path must come
- * first. On Linux a nice value belongs to a thread, so this lowers the worker alone to the lowest
- * priority: the main thread (commits, relays, acks) gets the CPU whenever it wants it, and the
- * worker the rest. Elsewhere (macOS) it would lower the whole process, so it is not done.
- */
-function lowerThisThreadsPriority(): void {
-  if (process.platform !== 'linux') return;
-  try {
-    setPriority(19);
-  } catch {
-    // Not permitted (a locked-down container): the worker keeps the default priority.
-  }
-}
