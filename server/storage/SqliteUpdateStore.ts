@@ -16,6 +16,8 @@ type SnapshotRow = { data: Buffer; up_to_seq: number; generation: number | null 
 export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 /** Stale chunks deleted per transaction (freeing a chunk's pages costs like writing them). */
 const CHUNKS_DELETED_PER_TX = 4;
+/** Log entries a snapshot covers, deleted per transaction (most are a few hundred bytes). */
+const LOG_ROWS_DELETED_PER_TX = 64;
 
 /** The bytes of chunks in order, as one array. */
 function concat(parts: readonly Buffer[]): Uint8Array {
@@ -77,7 +79,10 @@ export class SqliteUpdateStore implements UpdateStore {
       `INSERT INTO room_snapshots (room_id, data, generation, up_to_seq, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(room_id) DO UPDATE SET data = excluded.data, generation = excluded.generation, up_to_seq = excluded.up_to_seq, updated_at = excluded.updated_at`,
     );
-    this.#deleteUpTo = db.prepare<[string, number]>('DELETE FROM room_updates WHERE room_id = ? AND seq <= ?');
+    this.#deleteUpTo = db.prepare<[string, number, number]>(
+      `DELETE FROM room_updates WHERE seq IN
+         (SELECT seq FROM room_updates WHERE room_id = ? AND seq <= ? ORDER BY seq LIMIT ?)`,
+    );
     this.#stats = db.prepare<[string, number], { n: number; bytes: number | null }>(
       'SELECT count(*) AS n, sum(length(data)) AS bytes FROM room_updates WHERE room_id = ? AND seq > ?',
     );
@@ -89,14 +94,14 @@ export class SqliteUpdateStore implements UpdateStore {
       for (const { roomId, update } of entries) this.#insertUpdate.run(roomId, asBuffer(update));
       for (const { roomId, clientId, userId } of bindings) this.#insertBinding.run(roomId, clientId, userId);
     });
-    // Makes a snapshot (inline data, or a staged chunk generation) the room's, and drops the log
-    // entries it covers. A snapshot never goes back in time: a late compaction of an older state
-    // is dropped (false).
+    // Makes a snapshot (inline data, or a staged chunk generation) the room's. A snapshot never
+    // goes back in time: a late compaction of an older state is dropped (false). The log entries
+    // it covers are ignored from then on (load and stats read past up_to_seq) and deleted after,
+    // in steps.
     this.#compactTx = db.transaction((roomId: string, inline: Uint8Array | null, generation: number | null, upToSeq: number): boolean => {
       const current = this.#getSnapshot.get(roomId);
       if (current && current.up_to_seq >= upToSeq) return false;
       this.#upsertSnapshot.run(roomId, asBuffer(inline ?? new Uint8Array(0)), generation, upToSeq, Date.now());
-      this.#deleteUpTo.run(roomId, upToSeq);
       return true;
     });
   }
@@ -144,7 +149,9 @@ export class SqliteUpdateStore implements UpdateStore {
   *compactionSteps(roomId: string, snapshot: Uint8Array, upToSeq: number): Generator<void, void, void> {
     const current = this.#getSnapshot.get(roomId);
     if (current && current.up_to_seq >= upToSeq) return;
+    // What an earlier compaction interrupted by a crash left behind.
     yield* this.#dropChunksExcept(roomId, current?.generation ?? null);
+    if (current) yield* this.#dropLogUpTo(roomId, current.up_to_seq);
     let generation: number | null = null;
     if (snapshot.byteLength > SNAPSHOT_CHUNK_BYTES) {
       generation = (this.#maxGeneration.get(roomId)?.generation ?? current?.generation ?? 0) + 1;
@@ -156,8 +163,15 @@ export class SqliteUpdateStore implements UpdateStore {
     const switched = this.#compactTx.immediate(roomId, generation === null ? snapshot : null, generation, upToSeq);
     yield;
     // The generation in force now (a late compaction of an older state kept the current one).
-    const keep = switched ? generation : (this.#getSnapshot.get(roomId)?.generation ?? null);
+    const inForce = this.#getSnapshot.get(roomId);
+    const keep = switched ? generation : (inForce?.generation ?? null);
     yield* this.#dropChunksExcept(roomId, keep);
+    if (inForce) yield* this.#dropLogUpTo(roomId, inForce.up_to_seq);
+  }
+
+  /** Deletes the log entries a snapshot covers (seq <= upToSeq), a few per step. */
+  *#dropLogUpTo(roomId: string, upToSeq: number): Generator<void, void, void> {
+    while (this.#deleteUpTo.run(roomId, upToSeq, LOG_ROWS_DELETED_PER_TX).changes > 0) yield;
   }
 
   /** Deletes the room's chunks of every generation but `keep`, a few per step. */

@@ -6,6 +6,8 @@ import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 
 /** How long a changed room's summary may wait unwritten when nobody reads it. */
 export const SUMMARY_WRITE_DELAY_MS = 1_000;
+/** Rooms written per event-loop turn when the delay runs out (a few ms of work at most). */
+const ROOMS_PER_TURN = 16;
 
 /**
  * Keeps what the REST API reports about a room in step with its document: `rooms.last_message`
@@ -16,14 +18,15 @@ export const SUMMARY_WRITE_DELAY_MS = 1_000;
  * as JSON into SQLite on every message cost about 13 % of the server's CPU with 200 busy rooms).
  * Due rooms are written together in one transaction before any read that returns those columns
  * (Directory.freshenProjectionsWith: so a client that got its ack still reads a current summary),
- * when a room unloads, and at the latest SUMMARY_WRITE_DELAY_MS after the change.
+ * when a room unloads, and at the latest SUMMARY_WRITE_DELAY_MS after the change, then
+ * ROOMS_PER_TURN rooms per turn (200 busy rooms at once held the event loop for tens of ms).
  */
 export class RoomSummaries {
   readonly #directory: Directory;
   /** Per loaded room: the newest message's view as last written, and each user's read position written. */
   readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string> }>();
   readonly #due = new Set<Room>();
-  #timer: NodeJS.Timeout | null = null;
+  #timer: { readonly cancel: () => void } | null = null;
   #writing = false;
 
   constructor(directory: Directory) {
@@ -35,17 +38,40 @@ export class RoomSummaries {
   schedule(room: Room): void {
     this.#due.add(room);
     if (this.#timer) return;
-    this.#timer = setTimeout(() => this.writeDue(), SUMMARY_WRITE_DELAY_MS);
-    this.#timer.unref();
+    const timeout = setTimeout(this.#writeSome, SUMMARY_WRITE_DELAY_MS);
+    timeout.unref();
+    this.#timer = { cancel: () => clearTimeout(timeout) };
   }
+
+  /** Writes up to ROOMS_PER_TURN due rooms, and comes back next turn for the rest. */
+  readonly #writeSome = (): void => {
+    this.#timer = null;
+    if (this.#writing) return;
+    const rooms: Room[] = [];
+    for (const room of this.#due) {
+      if (rooms.length === ROOMS_PER_TURN) break;
+      rooms.push(room);
+    }
+    for (const room of rooms) this.#due.delete(room);
+    this.#write(rooms);
+    if (this.#due.size > 0 && this.#timer === null) {
+      const next = setImmediate(this.#writeSome);
+      this.#timer = { cancel: () => clearImmediate(next) };
+    }
+  };
 
   /** Writes every due room's summary, in one transaction. */
   writeDue(): void {
     if (this.#due.size === 0 || this.#writing) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
     const rooms = [...this.#due];
     this.#due.clear();
+    this.#write(rooms);
+  }
+
+  #write(rooms: readonly Room[]): void {
+    if (rooms.length === 0) return;
     this.#writing = true;
     try {
       this.#directory.transaction(() => {
@@ -92,7 +118,7 @@ export class RoomSummaries {
   /** Writes what is due and stops the timer (shutdown). */
   close(): void {
     this.writeDue();
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
   }
 }
