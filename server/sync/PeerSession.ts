@@ -15,6 +15,8 @@ export class PeerSession {
   readonly #pacer: FramePacer | undefined;
   /** The peer sent updates that the next commit must acknowledge. */
   awaitingAck = false;
+  /** The server asked the peer for what it lacks (a sync step 1) and waits for its step 2. */
+  #catchingUp = false;
 
   constructor(room: Room, peer: RoomPeer, pacer?: FramePacer) {
     this.#room = room;
@@ -46,7 +48,7 @@ export class PeerSession {
       }
       case 'syncStep2':
       case 'update':
-        if (this.#room.applyFrom(this.peer, frame.update)) this.awaitingAck = true;
+        this.#apply(frame.type, frame.update);
         return;
       case 'awareness':
         this.#room.roomAwareness.receive(this.peer, frame.update);
@@ -59,6 +61,29 @@ export class PeerSession {
         throw new Error(`unhandled frame ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /**
+   * An update that depends on changes the peer has not sent yet is not an attack: a stock
+   * y-websocket client that wrote offline sends its next live update as soon as it reconnects,
+   * before its sync step 2 carries the offline writes. Refusing it (4422, final for y-websocket)
+   * would lose those writes. So the server drops it and asks the peer for everything it lacks with
+   * a sync step 1 of its own; the peer's step 2 carries the dropped update too (a Yjs step 2 holds
+   * everything the asker's state vector does not). Updates that arrive missing something while
+   * that step 2 is awaited are dropped the same way. Only a step 2 that still lacks dependencies
+   * once asked for is refused: that peer cannot provide them.
+   */
+  #apply(type: 'syncStep2' | 'update', update: Uint8Array): void {
+    const tolerateMissing = type === 'update' || !this.#catchingUp;
+    const outcome = this.#room.applyFrom(this.peer, update, { tolerateMissing });
+    if (outcome === 'applied') {
+      this.awaitingAck = true;
+      if (type === 'syncStep2') this.#catchingUp = false;
+      return;
+    }
+    if (outcome !== 'missing' || this.#catchingUp) return;
+    this.#catchingUp = true;
+    this.peer.send(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(this.#room.doc) }));
   }
 
   #answerStep1(stateVector: Uint8Array): void {

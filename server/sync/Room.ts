@@ -183,17 +183,20 @@ export class Room implements CommitParticipant {
   /**
    * Applies an update a peer sent, if it fits the size limit and passes the gate; a refused
    * update is not applied, stored or relayed, and its sender learns why and is disconnected.
-   * Returns whether it was applied (the next commit then acknowledges it).
+   * With `tolerateMissing`, an update refused only because it depends on changes the server does
+   * not have yet is not applied either, but its sender stays connected: 'missing' (the session
+   * asks the peer for what it lacks). 'applied': the next commit acknowledges it.
    */
-  applyFrom(peer: RoomPeer, update: Uint8Array): boolean {
+  applyFrom(peer: RoomPeer, update: Uint8Array, opts: { tolerateMissing?: boolean } = {}): 'applied' | 'refused' | 'missing' {
     if (!this.hasRoomFor(update.byteLength)) {
       this.#refuse(peer, { code: 'document_too_large', reason: `the room document reached its limit of ${this.#opts.maxDocBytes} bytes` });
-      return false;
+      return 'refused';
     }
     const verdict = this.#opts.gate(this, peer, update);
     if (!verdict.ok) {
+      if (opts.tolerateMissing && verdict.refusal.code === 'missing_dependencies') return 'missing';
       this.#refuse(peer, verdict.refusal);
-      return false;
+      return 'refused';
     }
     try {
       Y.applyUpdate(this.doc, update, peer);
@@ -201,14 +204,14 @@ export class Room implements CommitParticipant {
       // The validator accepted it, so this is a bug: nothing of the update may stay half-applied.
       this.#opts.logger.error({ room: this.roomId, user: peer.user.id, err }, 'validated update failed to apply; dropping room from memory');
       this.#abandon('InternalError', 'internal error');
-      return false;
+      return 'refused';
     }
     for (const clientId of verdict.newClients) {
       this.clientOwners.bind(clientId, peer.user.id);
       this.#pendingBindings.push({ roomId: this.roomId, clientId, userId: peer.user.id });
     }
     this.#opts.queue.schedule(this);
-    return true;
+    return 'applied';
   }
 
   /**

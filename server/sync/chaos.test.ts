@@ -1,13 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { WebsocketProvider } from 'y-websocket';
-import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
-import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
-import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { markRead, readPositions } from '../../shared/roomDoc/readOps.ts';
-import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { acknowledged, connectProvider, covers, startTestServer, synced, untilDoc, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
-import { prng, type Rng } from '../../test/support/prng.ts';
+import { prng } from '../../test/support/prng.ts';
+import { type Device, randomOperation, view } from '../../test/support/randomRoomOps.ts';
 
 /*
  * Several devices of several users edit one room over real sockets while they drop off and come
@@ -19,30 +15,6 @@ import { prng, type Rng } from '../../test/support/prng.ts';
 const REGRESSION_SEEDS: number[] = [];
 const SEEDS = [1, 2, 3, 4, 5];
 const STEPS = 150;
-
-interface Device {
-  provider: WebsocketProvider;
-  actor: Actor;
-}
-
-const view = (doc: Y.Doc) => ({
-  messages: listMessages(doc, { limit: 10_000 }).messages,
-  reads: Object.fromEntries([...readPositions(doc)].sort()),
-});
-
-function randomOperation(rng: Rng, device: Device, step: number): void {
-  const doc = device.provider.doc;
-  const own = listMessages(doc, { limit: 10_000 }).messages.filter((m) => m.senderId === device.actor.userId && m.deletedAt === null);
-  const any = listMessages(doc, { limit: 10_000 }).messages.filter((m) => m.deletedAt === null);
-  const roll = rng.int(6);
-  const target = rng.pick(roll < 3 ? own : any);
-  if (roll === 0 || !target) createMessage(doc, device.actor, { content: `step ${step}` });
-  else if (roll === 1) editMessage(doc, device.actor, { id: target.id, content: `edited at ${step}` });
-  else if (roll === 2) deleteMessage(doc, device.actor, { id: target.id });
-  else if (roll === 3) addReaction(doc, device.actor, { messageId: target.id, reaction: rng.pick(['👍', '🎉', '+1']) ?? '👍' });
-  else if (roll === 4) removeReaction(doc, device.actor, { messageId: target.id, reaction: '👍' });
-  else markRead(doc, device.actor, target.id);
-}
 
 describe('sync under disconnects, reconnects and room unloads', () => {
   let t: TestServer;

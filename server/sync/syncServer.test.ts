@@ -6,7 +6,7 @@ import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { markRead } from '../../shared/roomDoc/readOps.ts';
 import { uuidv7Time } from '../../shared/ids.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
-import { decodeServerFrame } from '../../shared/protocol/frames.ts';
+import { decodeServerFrame, encodeFrame } from '../../shared/protocol/frames.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,7 +24,7 @@ import {
   type TestUser,
 } from '../../test/support/serverHarness.ts';
 import { RawSocket, messageTypeOf } from '../../test/support/rawSocket.ts';
-import { awarenessFrame, errorFrameOf, updateFrame } from '../../test/support/syncFrames.ts';
+import { awarenessFrame, errorFrameOf, errorsOf, updateFrame } from '../../test/support/syncFrames.ts';
 
 const contents = (doc: Y.Doc): string[] => listMessages(doc, { limit: 1000 }).messages.map((m) => m.content);
 
@@ -143,6 +143,56 @@ describe('sync server', () => {
     const sv = Y.decodeStateVector(ack.frame.stateVector);
     expect(sv.get(doc.clientID)).toBe(Y.getState(doc.store, doc.clientID));
     raw.close();
+  });
+
+  /** The server frame in `m`, or null when it does not decode. */
+  const frameOf = (m: Uint8Array) => {
+    const decoded = decodeServerFrame(m);
+    return decoded.ok ? decoded.frame : null;
+  };
+
+  const stored = (): string[] => {
+    const room = t.server.registry.get(roomId);
+    return room ? contents(room.doc) : [];
+  };
+
+  it('an update that depends on writes the connection has not sent yet is not refused: the server asks for them, and the step 2 that answers brings both', async () => {
+    const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ana.token}&parley=1`);
+    const step1s = () => raw.received.filter((m) => frameOf(m)?.type === 'syncStep1');
+    await raw.next((m) => frameOf(m)?.type === 'syncStep1');
+    // Written offline, then one more right after reconnecting, sent before the step 2 (as a stock y-websocket client does).
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => updates.push(u));
+    send(doc, ana, 'written offline');
+    send(doc, ana, 'written on reconnect');
+    raw.send(updateFrame(updates[1] ?? new Uint8Array()));
+    // The server asks with a step 1 of its own, stores nothing yet, and keeps the connection.
+    const asked = await raw.next((m) => step1s().indexOf(m) === 1);
+    const askedFrame = frameOf(asked);
+    if (askedFrame?.type !== 'syncStep1') throw new Error('not a step 1');
+    expect(stored()).toEqual([]);
+    raw.send(encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(doc, askedFrame.stateVector) }));
+    await raw.next((m) => {
+      const ack = frameOf(m);
+      return ack?.type === 'ack' && (Y.decodeStateVector(ack.stateVector).get(doc.clientID) ?? 0) >= Y.getState(doc.store, doc.clientID);
+    });
+    expect(stored()).toEqual(['written offline', 'written on reconnect']);
+    expect(errorsOf(raw)).toEqual([]);
+    raw.close();
+
+    // A step 2 that, once asked for, still lacks what the update needs: that peer cannot provide it (4422).
+    const liar = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ana.token}&parley=1`);
+    const other = new Y.Doc();
+    const gapped: Uint8Array[] = [];
+    other.on('update', (u: Uint8Array) => gapped.push(u));
+    send(other, ana, 'never sent');
+    send(other, ana, 'depends on it');
+    liar.send(updateFrame(gapped[1] ?? new Uint8Array()));
+    liar.send(encodeFrame({ type: 'syncStep2', update: gapped[1] ?? new Uint8Array() }));
+    expect((await liar.closed).code).toBe(CloseCode.UpdateRefused);
+    expect(errorsOf(liar).map((e) => e.code)).toEqual(['missing_dependencies']);
+    expect(stored()).toEqual(['written offline', 'written on reconnect']);
   });
 
   it('refuses a bad token (4401), a non-member (4403) and an unknown room (4404)', async () => {
