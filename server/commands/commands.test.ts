@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_META_BYTES } from '../../shared/roomDoc/valueLimits.ts';
 import { uuidv4, uuidv7 } from '../../shared/ids.ts';
 import { ChatMessageSchema, MAX_CONTENT_LENGTH, type ChatMessage } from '../../shared/models/chatMessage.ts';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
@@ -114,6 +115,8 @@ describe('send_message', () => {
   it('refuses bad payloads, system messages, non-members and unknown rooms', async () => {
     failed(await anaC.request('send_message', { room_id: roomId, content: 'x'.repeat(MAX_CONTENT_LENGTH + 1) }), 'send_message', 'invalid_payload');
     failed(await anaC.request('send_message', { room_id: roomId, content: 7 }), 'send_message', 'invalid_payload');
+    // The same value limits as on sync (shared/roomDoc/valueLimits.ts).
+    failed(await anaC.request('send_message', { room_id: roomId, content: 'hi', extra_metadata: { k: 'x'.repeat(MAX_META_BYTES) } }), 'send_message', 'invalid_payload');
     failed(await anaC.request('send_message', { room_id: roomId, content: 'hi', message_type: 'system' }), 'send_message', 'forbidden');
     failed(await anaC.request('send_message', { room_id: roomId, content: 'hi', message_id: uuidv4() }), 'send_message', 'invalid_payload');
     failed(await cyC.request('send_message', { room_id: roomId, content: 'hi' }), 'send_message', 'not_a_member');

@@ -14,6 +14,7 @@ import {
   parseReadValue,
 } from '../../shared/roomDoc/layout.ts';
 import { mayCreateMessage, mayDeleteMessage, mayEditMessage, mayWriteUserKey } from '../../shared/roomDoc/permissions.ts';
+import { metaProblem } from '../../shared/roomDoc/valueLimits.ts';
 import { Refused } from './Refused.ts';
 
 /** The root maps of the room document layout, by name. */
@@ -49,6 +50,10 @@ export interface SlotContext {
   requireDeletion(messageId: string): void;
   /** Records that the sender's read position must be checked at the end of the update. */
   touchReads(): void;
+  /** Counts a message this update creates (MAX_NEW_MESSAGES_PER_UPDATE). */
+  countNewMessage(): void;
+  /** Counts a reaction this update adds or removes on a message (the per-update and per-person limits). */
+  countReactionChange(messageId: string): void;
   /**
    * Runs a check once every item of the update is judged. Checks that look at another slot wait
    * for the end: within one update a deletion record may come before the message it deletes
@@ -80,7 +85,11 @@ function judgeMessage(ctx: SlotContext, key: string, value: Written): void {
     return;
   }
   const next = parsedValue(value, (v) => parseMessageEntry(key, v), `message ${key}`);
+  // Limits bind what is written now; a value stored before them stays deletable (a tombstone has empty meta).
+  const tooLarge = metaProblem(next.meta);
+  if (tooLarge) throw new Refused('over_limit', `message ${key}: ${tooLarge}`);
   if (existing === null) {
+    ctx.countNewMessage();
     if (!mayCreateMessage(ctx.actor(), next)) throw new Refused('bad_message', `message ${key} must be sent as yourself and not as a system message`);
     if (next.createdAt > ctx.now + MAX_FUTURE_SKEW_MS) throw new Refused('bad_message', `message ${key} is dated more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`);
     return;
@@ -114,6 +123,7 @@ function judgeReaction(ctx: SlotContext, key: string, value: Written): void {
   const parsed = parseReactionKey(key);
   if (!parsed) throw new Refused('bad_layout', `reactions key ${JSON.stringify(key)} is not message|user|reaction`);
   if (!mayWriteUserKey(ctx.actor(), parsed.userId)) throw new Refused('forbidden', 'a user adds and removes only their own reactions');
+  ctx.countReactionChange(parsed.messageId);
   if (value === DELETED) return;
   parsedValue(value, (v) => parseReactionValue(v), `reaction ${key}`);
   ctx.atEnd(() => {

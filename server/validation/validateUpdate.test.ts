@@ -8,7 +8,8 @@ import { markRead, readPosition } from '../../shared/roomDoc/readOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { SERVER_OWNER } from './ClientOwners.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
-import { ALICE, BOB, T0, alice, bob, carolAdmin, v7 } from '../../test/support/roomDocFixtures.ts';
+import { ALICE, BOB, CAROL, T0, alice, bob, carolAdmin, v7 } from '../../test/support/roomDocFixtures.ts';
+import { MAX_META_BYTES, MAX_REACTION_CHANGES_PER_UPDATE, MAX_REACTIONS_PER_PERSON_PER_MESSAGE } from '../../shared/roomDoc/valueLimits.ts';
 import { Device, ValidatingServer } from '../../test/support/ValidatingServer.ts';
 
 const setup = () => {
@@ -293,5 +294,69 @@ describe('validateUpdate: forged changes are refused and change nothing', () => 
     const body = (u: Uint8Array) => u.subarray(1, u.length - 1); // strip run count and empty delete set
     const forged = new Uint8Array([2, ...body(one), ...body(two), 0]);
     expectRefused(server, ALICE, forged, 'malformed_update');
+  });
+});
+
+describe('validateUpdate: value limits (shared/roomDoc/valueLimits.ts)', () => {
+  it('metadata over 8 KiB, on a new message or an edit, is over_limit; at the limit it passes', () => {
+    const { server, a, id } = withAliceMessage();
+    // {"k":"…"} is 8 bytes around the text.
+    const meta = (bytes: number) => ({ k: 'x'.repeat(bytes - 8) });
+    const now = Date.now();
+    // v7 keeps the time of its argument: the id and createdAt agree.
+    const atLimit = a.capture((doc) => roomMaps(doc).messages.set(v7(now, 1), { id: v7(now, 1), senderId: ALICE, type: 'text', content: 'ok', meta: meta(MAX_META_BYTES), createdAt: now }));
+    expect(server.submit(ALICE, atLimit)).toBeNull();
+    const newOver = forge(server, alice, (doc) => {
+      const at = Date.now();
+      roomMaps(doc).messages.set(v7(at, 2), { id: v7(at, 2), senderId: ALICE, type: 'text', content: 'big', meta: meta(MAX_META_BYTES + 1), createdAt: at });
+    });
+    expectRefused(server, ALICE, newOver, 'over_limit');
+    a.pull();
+    const existing = parseMessageEntry(id, roomMaps(a.doc).messages.get(id));
+    if (!existing) throw new Error('no message');
+    const editOver = a.capture((doc) => roomMaps(doc).messages.set(id, { ...existing, meta: meta(MAX_META_BYTES + 1), editedAt: Date.now() }));
+    expectRefused(server, ALICE, editOver, 'over_limit');
+  });
+
+  it('more than 1,000 reaction changes in one update, or more than 20 reactions of one person on one message, are over_limit', () => {
+    const { server, a, b, id } = withAliceMessage();
+    const second = createMessage(a.doc, alice, { content: 'second' });
+    if (!second.ok) throw new Error('create failed');
+    expect(a.push()).toBeNull();
+    b.pull();
+    // 20 different reactions on one message: the limit, accepted.
+    const twenty = b.capture((doc) => {
+      for (let i = 0; i < MAX_REACTIONS_PER_PERSON_PER_MESSAGE; i++) roomMaps(doc).reactions.set(reactionKey({ messageId: id, userId: BOB, reaction: `r${i}` }), Date.now());
+    });
+    expect(server.submit(BOB, twenty)).toBeNull();
+    const oneMore = b.capture((doc) => roomMaps(doc).reactions.set(reactionKey({ messageId: id, userId: BOB, reaction: 'one more' }), Date.now()));
+    expectRefused(server, BOB, oneMore, 'over_limit');
+    // Swapping one for another in one update keeps the count: accepted.
+    const fresh = new Device(bob, server);
+    fresh.pull();
+    const swap = fresh.capture((doc) => {
+      roomMaps(doc).reactions.delete(reactionKey({ messageId: id, userId: BOB, reaction: 'r0' }));
+      roomMaps(doc).reactions.set(reactionKey({ messageId: id, userId: BOB, reaction: 'swapped' }), Date.now());
+    });
+    expect(server.submit(BOB, swap)).toBeNull();
+    // One reaction change more than an update may carry.
+    const many = forge(server, carolAdmin, (doc) => {
+      for (let i = 0; i < MAX_REACTION_CHANGES_PER_UPDATE + 1; i++) {
+        const messageId = i % 2 === 0 ? id : second.id;
+        roomMaps(doc).reactions.set(reactionKey({ messageId, userId: CAROL, reaction: `c${i}` }), Date.now());
+      }
+    });
+    expectRefused(server, CAROL, many, 'over_limit');
+  });
+
+  it('the SDK operations refuse what the validator would: big metadata, a 21st reaction', () => {
+    const { a, b, id } = withAliceMessage();
+    const big = createMessage(a.doc, alice, { content: 'big', meta: { k: 'x'.repeat(MAX_META_BYTES) } });
+    expect(big).toMatchObject({ ok: false, code: 'invalid_payload' });
+    expect(editMessage(a.doc, alice, { id, meta: { k: 'x'.repeat(MAX_META_BYTES) } })).toMatchObject({ ok: false, code: 'invalid_payload' });
+    for (let i = 0; i < MAX_REACTIONS_PER_PERSON_PER_MESSAGE; i++) expect(addReaction(b.doc, bob, { messageId: id, reaction: `r${i}` }).ok).toBe(true);
+    expect(addReaction(b.doc, bob, { messageId: id, reaction: 'one more' })).toMatchObject({ ok: false, code: 'invalid_payload' });
+    // Adding one it already has is still fine.
+    expect(addReaction(b.doc, bob, { messageId: id, reaction: 'r3' }).ok).toBe(true);
   });
 });

@@ -7,6 +7,8 @@ import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { readPosition } from '../../shared/roomDoc/readOps.ts';
+import { reactionKeysOf } from '../../shared/roomDoc/reactionOps.ts';
+import { MAX_NEW_MESSAGES_PER_UPDATE, MAX_REACTION_CHANGES_PER_UPDATE, MAX_REACTIONS_PER_PERSON_PER_MESSAGE } from '../../shared/roomDoc/valueLimits.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import type { ClientOwners } from './ClientOwners.ts';
 import { decodeUpdateSafely, type Struct } from './decodeUpdateSafely.ts';
@@ -90,6 +92,10 @@ class UpdateCheck implements SlotContext {
   readonly #finalMessages = new Map<string, MessageValue | null>();
   readonly #newClients: number[] = [];
   #readsTouched = false;
+  #newMessages = 0;
+  #reactionChanges = 0;
+  /** Messages whose reactions this update changes: their per-person count is checked at the end. */
+  readonly #reactedTo = new Set<string>();
   #actor: Actor | null = null;
 
   readonly userId: string;
@@ -148,6 +154,15 @@ class UpdateCheck implements SlotContext {
 
   touchReads(): void {
     this.#readsTouched = true;
+  }
+
+  countNewMessage(): void {
+    if (++this.#newMessages > MAX_NEW_MESSAGES_PER_UPDATE) throw new Refused('over_limit', `an update may create at most ${MAX_NEW_MESSAGES_PER_UPDATE} messages`);
+  }
+
+  countReactionChange(messageId: string): void {
+    if (++this.#reactionChanges > MAX_REACTION_CHANGES_PER_UPDATE) throw new Refused('over_limit', `an update may change at most ${MAX_REACTION_CHANGES_PER_UPDATE} reactions`);
+    this.#reactedTo.add(messageId);
   }
 
   // Structs
@@ -345,6 +360,20 @@ class UpdateCheck implements SlotContext {
       }
     }
     if (this.#readsTouched) this.#checkReadPosition();
+    for (const messageId of this.#reactedTo) this.#checkReactionCount(messageId);
+  }
+
+  /** The sender's different reactions on the message, once the update is applied, stay within the limit. */
+  #checkReactionCount(messageId: string): void {
+    const keys = new Set(reactionKeysOf(this.#input.doc, messageId, this.userId));
+    for (const [key, write] of this.#writes.reactions) {
+      if (!key.startsWith(`${messageId}|${this.userId}|`)) continue;
+      if (write.value === DELETED) keys.delete(key);
+      else keys.add(key);
+    }
+    if (keys.size > MAX_REACTIONS_PER_PERSON_PER_MESSAGE) {
+      throw new Refused('over_limit', `a person may have at most ${MAX_REACTIONS_PER_PERSON_PER_MESSAGE} different reactions on one message`);
+    }
   }
 
   /** The sender's read position (the greatest over their devices' keys) never moves backwards. */

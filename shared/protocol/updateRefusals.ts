@@ -26,6 +26,8 @@ export const UPDATE_REFUSAL_CODES = {
   bad_read_position: 'a read position names no message or moves backwards',
   /** A reaction or deletion for a message the room does not have. */
   unknown_message: 'the change names a message the room does not have',
+  /** A value or a change over one of the documented value limits (shared/roomDoc/valueLimits.ts). */
+  over_limit: 'a value or a change is over a documented limit',
   /** The room document reached the server's size limit. */
   document_too_large: 'the room document reached its size limit',
 } as const;

@@ -4,6 +4,7 @@ import type { JsonObject } from '../json.ts';
 import type { MessageType } from '../models/chatMessage.ts';
 import { type Actor, assertActor } from './actor.ts';
 import { clockNow } from './clockNow.ts';
+import { metaProblem } from './valueLimits.ts';
 import { jsonEqual } from './jsonEqual.ts';
 import {
   MAX_FUTURE_SKEW_MS,
@@ -78,6 +79,8 @@ function insertMessage(
   });
   if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
   const value = parsed.data;
+  const tooLarge = metaProblem(value.meta);
+  if (tooLarge) return failure('invalid_payload', tooLarge);
   if (value.createdAt > now + MAX_FUTURE_SKEW_MS) {
     return failure('invalid_payload', `message id time is more than ${MAX_FUTURE_SKEW_MS} ms in the future`);
   }
@@ -119,6 +122,8 @@ export function editMessage(doc: Y.Doc, actor: Actor, input: EditMessageInput, o
     editedAt: Math.max(now, existing.createdAt, existing.editedAt ?? 0),
   });
   if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
+  const tooLarge = metaProblem(parsed.data.meta);
+  if (tooLarge) return failure('invalid_payload', tooLarge);
   const next = structuredClone(parsed.data);
   doc.transact(() => maps.messages.set(input.id, next), origin);
   return { ok: true };

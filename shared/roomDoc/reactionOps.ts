@@ -3,6 +3,8 @@ import { type Actor, assertActor } from './actor.ts';
 import { clockNow } from './clockNow.ts';
 import { isStorableReaction, parseDeletionValue, parseMessageEntry, parseReactionValue, reactionKey, roomMaps } from './layout.ts';
 import { type Failure, type Result, failure } from './result.ts';
+import { roomIndex } from './RoomIndex.ts';
+import { MAX_REACTIONS_PER_PERSON_PER_MESSAGE } from './valueLimits.ts';
 
 export interface ReactionInput {
   readonly messageId: string;
@@ -27,6 +29,9 @@ export function addReaction(doc: Y.Doc, actor: Actor, input: ReactionInput, orig
   const key = reactionKey({ messageId: input.messageId, userId: actor.userId, reaction: input.reaction });
   // Adding twice keeps the first time, which orders the reaction list.
   if (parseReactionValue(reactions.get(key)) !== null) return { ok: true };
+  if (reactionKeysOf(doc, input.messageId, actor.userId).length >= MAX_REACTIONS_PER_PERSON_PER_MESSAGE) {
+    return failure('invalid_payload', `a person may have at most ${MAX_REACTIONS_PER_PERSON_PER_MESSAGE} different reactions on one message`);
+  }
   doc.transact(() => reactions.set(key, now), origin);
   return { ok: true };
 }
@@ -47,4 +52,13 @@ function targetProblem(doc: Y.Doc, { messageId, reaction }: ReactionInput): Fail
   if (!parseMessageEntry(messageId, messages.get(messageId))) return failure('not_found', `no message ${messageId}`);
   if (parseDeletionValue(deletions.get(messageId))) return failure('deleted', `message ${messageId} is deleted`);
   return null;
+}
+
+/** The keys of `userId`'s reactions on the message, as the document holds them now. */
+export function reactionKeysOf(doc: Y.Doc, messageId: string, userId: string): string[] {
+  const keys: string[] = [];
+  for (const entry of roomIndex(doc).reactions(messageId)) {
+    if (entry.userId === userId) keys.push(reactionKey({ messageId, userId, reaction: entry.reaction }));
+  }
+  return keys;
 }
