@@ -4,6 +4,7 @@ import { openDatabase } from './openDatabase.ts';
 import { SqliteUpdateStore } from './SqliteUpdateStore.ts';
 import { mergeRoom } from './compactRoom.ts';
 import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
+import { encodeFrame } from '../../shared/protocol/frames.ts';
 
 /**
  * The storage worker thread's work (started through storageWorkerEntry.ts): reads rooms on its own SQLite
@@ -32,18 +33,20 @@ if (port) {
         return;
       }
       const state = merged.snapshot ?? stored.snapshot;
-      const chunks = state ? splitUpdate(state, request.chunkBytes) : [];
+      // Framed here, as the whole-room reply's frames (a step 2, then updates): the main thread
+      // applies the update inside each and sends the frames as they are, copying nothing.
+      const frames = state ? splitUpdate(state, request.chunkBytes).map((update, i) => encodeFrame(i === 0 ? { type: 'syncStep2', update } : { type: 'update', update })) : [];
       port.postMessage(
         {
           id,
           ok: true,
-          chunks,
+          frames,
           clientOwners: stored.clientOwners,
           logUpdates: stored.updates.length,
           logBytes: stored.updates.reduce((sum, u) => sum + u.byteLength, 0),
           snapshotBytes: stored.snapshot?.byteLength ?? 0,
         },
-        [...new Set(chunks.map((c) => c.buffer as ArrayBuffer))],
+        [...new Set(frames.map((f) => f.buffer as ArrayBuffer))],
       );
     } catch (err) {
       port.postMessage({ id, ok: false, roomId, error: err instanceof Error ? err.message : String(err) });

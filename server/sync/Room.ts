@@ -8,7 +8,7 @@ import { RoomAwareness } from './RoomAwareness.ts';
 import type { RoomPeer } from './RoomPeer.ts';
 import { SharedReply } from './SharedReply.ts';
 import { STORAGE_ORIGIN } from './origins.ts';
-import { encodeFrame } from '../../shared/protocol/frames.ts';
+import { decodeServerFrame, encodeFrame } from '../../shared/protocol/frames.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
@@ -94,18 +94,15 @@ export class Room implements CommitParticipant {
     // The message index (REST summaries, scrubbing, commands) follows each slice as it lands,
     // rather than being built by one scan of the whole room afterwards.
     roomIndex(doc);
-    // The slices are the whole room as loaded: the first joiners with nothing get them as their
-    // reply, rather than waiting for the storage worker to read and cut the room again. Framed
-    // slice by slice, as each is applied, so framing costs no turn of its own.
-    const frames: Uint8Array[] = [];
-    for (const [i, chunk] of slices.chunks.entries()) {
+    for (const frame of slices.frames) {
       // Yield first: the worker's reply arrives in the poll phase, and the check phase follows it in the same turn.
       await new Promise((resolve) => setImmediate(resolve));
-      Y.applyUpdate(doc, chunk, STORAGE_ORIGIN);
-      frames.push(wholeRoomFrame(i, chunk));
+      Y.applyUpdate(doc, updateInFrame(frame), STORAGE_ORIGIN);
     }
     const room = new Room(roomId, doc, slices, opts);
-    if (frames.length > 0) room.#wholeRoom.seed(frames);
+    // The frames are the whole room as loaded: the first joiners with nothing get them as their
+    // reply, rather than waiting for the storage worker to read and cut the room again.
+    if (slices.frames.length > 0) room.#wholeRoom.seed(slices.frames);
     return room;
   }
 
@@ -230,7 +227,7 @@ export class Room implements CommitParticipant {
     if (!whole) return encode();
     const fromStorage = this.#opts.wholeRoomFromStorage;
     if (!fromStorage || this.#storedBytes <= fromStorage.aboveBytes) return this.#wholeRoom.get(encode);
-    return this.#wholeRoom.get(() => fromStorage.loader(this.roomId).then(({ chunks }) => (chunks.length === 0 ? encode() : chunks.map((chunk, i) => wholeRoomFrame(i, chunk)))));
+    return this.#wholeRoom.get(() => fromStorage.loader(this.roomId).then(({ frames }) => (frames.length === 0 ? encode() : frames)));
   }
 
   #refuse(peer: RoomPeer, refusal: UpdateRefusal): void {
@@ -343,7 +340,9 @@ export class Room implements CommitParticipant {
   }
 }
 
-/** Slice `i` of a room's state cut into dependency-ordered updates, as a frame of the reply to an empty state vector: a step 2, then updates. */
-function wholeRoomFrame(i: number, update: Uint8Array): Uint8Array {
-  return encodeFrame(i === 0 ? { type: 'syncStep2', update } : { type: 'update', update });
+/** The update a whole-room reply frame (sync step 2 or update) carries, as a view into the frame. */
+function updateInFrame(frame: Uint8Array): Uint8Array {
+  const decoded = decodeServerFrame(frame);
+  if (!decoded.ok || (decoded.frame?.type !== 'syncStep2' && decoded.frame?.type !== 'update')) throw new Error('the storage worker sent a frame that is not a sync update');
+  return decoded.frame.update;
 }

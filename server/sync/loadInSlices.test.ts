@@ -65,7 +65,7 @@ describe('Room.loadInSlices', () => {
     const opts: RoomOptions = { store, compactor: new InlineCompactor(store, logger), queue, logger, gate: () => ({ ok: true, newClients: [] }), stages: CORE_COMMIT_STAGES, compactUpdates: 1000, compactBytes: 1 << 30, maxDocBytes: 1 << 30 };
     worker = new StorageWorker(file, 'NORMAL', logger);
     const slices = await workerRoomLoader(worker)('r');
-    expect(slices.chunks.length).toBeGreaterThan(2);
+    expect(slices.frames.length).toBeGreaterThan(2);
     expect(slices.logUpdates).toBe(300);
     const sliced = await Room.loadInSlices('r', slices, { ...opts, wholeRoomFromStorage: { loader: workerRoomLoader(worker), aboveBytes: 0 } });
     const atOnce = Room.load('r', opts);
@@ -81,7 +81,7 @@ describe('Room.loadInSlices', () => {
     // The first joiner with nothing gets the slices themselves, at once, and they make the whole room.
     const reply = sliced.syncStep2For(Y.encodeStateVector(new Y.Doc()));
     if (reply instanceof Promise) throw new Error('the whole-room reply should be the slices as loaded');
-    expect(reply.length).toBe(slices.chunks.length);
+    expect(reply.length).toBe(slices.frames.length);
     const joiner = new Y.Doc();
     for (const [i, frame] of reply.entries()) {
       const decoded = decodeServerFrame(frame);

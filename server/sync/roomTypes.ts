@@ -49,9 +49,12 @@ export interface StoredShape {
   readonly clientOwners: Iterable<readonly [clientId: number, userId: string]>;
 }
 
-/** A room's state cut into dependency-ordered updates (by the storage worker), for loadInSlices. */
+/**
+ * A room's state cut into dependency-ordered updates (by the storage worker), each already framed
+ * as the whole-room reply's frames: a sync step 2, then updates (shared/protocol/frames.ts).
+ */
 export interface RoomSlices extends StoredShape {
-  readonly chunks: readonly Uint8Array[];
+  readonly frames: readonly Uint8Array[];
 }
 
 /** Called after each commit with the updates it made durable, in the order they were applied. */

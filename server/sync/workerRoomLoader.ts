@@ -5,7 +5,7 @@ import type { RoomSlices } from './Room.ts';
 const SlicesReplySchema = z.union([
   z.object({
     ok: z.literal(true),
-    chunks: z.array(z.instanceof(Uint8Array)),
+    frames: z.array(z.instanceof(Uint8Array)),
     clientOwners: z.array(z.tuple([z.number(), z.string()])),
     logUpdates: z.number(),
     logBytes: z.number(),
@@ -23,8 +23,8 @@ export const LOAD_SLICE_BYTES = 16 * 1024;
 
 /**
  * RoomRegistry's loader for big rooms: the storage worker reads the room, merges it and cuts the
- * state into dependency-ordered updates of about LOAD_SLICE_BYTES each, which Room.loadInSlices
- * applies one per event-loop turn.
+ * state into dependency-ordered updates of about LOAD_SLICE_BYTES each, framed as the whole-room
+ * reply (a step 2, then updates), which Room.loadInSlices applies one per event-loop turn.
  */
 export function workerRoomLoader(worker: StorageWorker): (roomId: string) => Promise<RoomSlices> {
   return async (roomId) => {
