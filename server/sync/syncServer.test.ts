@@ -156,17 +156,22 @@ describe('sync server', () => {
     return room ? contents(room.doc) : [];
   };
 
+  /** Two messages by Ana on a new device; the update of the second depends on the first. */
+  const twoMessages = (first: string, then: string): { doc: Y.Doc; second: Uint8Array } => {
+    const doc = new Y.Doc();
+    send(doc, ana, first);
+    const before = Y.encodeStateVector(doc);
+    send(doc, ana, then);
+    return { doc, second: Y.encodeStateAsUpdate(doc, before) };
+  };
+
   it('an update that depends on writes the connection has not sent yet is not refused: the server asks for them, and the step 2 that answers brings both', async () => {
     const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ana.token}&parley=1`);
     const step1s = () => raw.received.filter((m) => frameOf(m)?.type === 'syncStep1');
     await raw.next((m) => frameOf(m)?.type === 'syncStep1');
     // Written offline, then one more right after reconnecting, sent before the step 2 (as a stock y-websocket client does).
-    const doc = new Y.Doc();
-    const updates: Uint8Array[] = [];
-    doc.on('update', (u: Uint8Array) => updates.push(u));
-    send(doc, ana, 'written offline');
-    send(doc, ana, 'written on reconnect');
-    raw.send(updateFrame(updates[1] ?? new Uint8Array()));
+    const { doc, second } = twoMessages('written offline', 'written on reconnect');
+    raw.send(updateFrame(second));
     // The server asks with a step 1 of its own, stores nothing yet, and keeps the connection.
     const asked = await raw.next((m) => step1s().indexOf(m) === 1);
     const askedFrame = frameOf(asked);
@@ -183,13 +188,9 @@ describe('sync server', () => {
 
     // A step 2 that, once asked for, still lacks what the update needs: that peer cannot provide it (4422).
     const liar = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ana.token}&parley=1`);
-    const other = new Y.Doc();
-    const gapped: Uint8Array[] = [];
-    other.on('update', (u: Uint8Array) => gapped.push(u));
-    send(other, ana, 'never sent');
-    send(other, ana, 'depends on it');
-    liar.send(updateFrame(gapped[1] ?? new Uint8Array()));
-    liar.send(encodeFrame({ type: 'syncStep2', update: gapped[1] ?? new Uint8Array() }));
+    const gapped = twoMessages('never sent', 'depends on it').second;
+    liar.send(updateFrame(gapped));
+    liar.send(encodeFrame({ type: 'syncStep2', update: gapped }));
     expect((await liar.closed).code).toBe(CloseCode.UpdateRefused);
     expect(errorsOf(liar).map((e) => e.code)).toEqual(['missing_dependencies']);
     expect(stored()).toEqual(['written offline', 'written on reconnect']);
