@@ -92,4 +92,10 @@ describe('createParleyServer', () => {
       expect((await fetch(`${url}/api/rooms`, { headers: { authorization: `Bearer ${bearer}` } })).status).toBe(200);
     }
   });
+
+  it('keeps acknowledged messages through a power loss by default (synchronous=FULL); NORMAL is an opt-in', () => {
+    // SQLite reports synchronous as a number: 1 NORMAL, 2 FULL.
+    expect(started({ verifyToken }).db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(started({ verifyToken, sqliteSynchronous: 'NORMAL' }).db.pragma('synchronous', { simple: true })).toBe(1);
+  });
 });

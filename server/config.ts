@@ -34,8 +34,12 @@ const EnvSchema = z.object({
   /** Lifetime of tokens minted by dev login, in seconds. */
   PARLEY_DEV_TOKEN_TTL: int(60, 30 * 86400).default(86400),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** SQLite `synchronous` in WAL mode: NORMAL survives a process crash, FULL also a power loss. */
-  PARLEY_SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  /**
+   * SQLite `synchronous` in WAL mode. FULL (the default): an acknowledged message survives a power
+   * loss too, at one fsync per group commit. NORMAL: it survives a process crash, and the last
+   * transactions before a power loss may be lost; an opt-in for hosts that accept that.
+   */
+  PARLEY_SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('FULL'),
   /**
    * Largest WebSocket frame accepted, in bytes (1 MiB). On /ws/commands a larger frame, up to
    * twice this, is answered `payload_too_large` and the connection stays (docs/commands.md).

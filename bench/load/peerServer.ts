@@ -63,7 +63,7 @@ export type Probe = z.infer<typeof ProbeSchema>;
 /** How each server is run, for the record and RESULTS.md. */
 export const PEER_SETTINGS: Record<PeerName, string> = {
   parley:
-    'dist/server/cli.js (compiled, plain JavaScript), SQLite WAL synchronous=NORMAL, log level info (to a file), default limits except where a scenario says (fan-out and durability raise PARLEY_RATE_PER_SEC/PARLEY_RATE_BURST to 1e6; idle memory sets PARLEY_ROOM_IDLE_MS=2000).',
+    'dist/server/cli.js (compiled, plain JavaScript), SQLite WAL synchronous=FULL (the default), log level info (to a file), default limits except where a scenario says (fan-out and durability raise PARLEY_RATE_PER_SEC/PARLEY_RATE_BURST to 1e6; idle memory sets PARLEY_ROOM_IDLE_MS=2000).',
   'raw-ws': 'forwards every frame to the other sockets on the same path, no decoding, no state.',
   'y-relay': "its own setupWSConnection, as its bin wires it; no persistence (rooms stay in memory for the process's life).",
   'y-relay-leveldb': 'the same with YPERSISTENCE=<dir>: every update appended to y-leveldb as it arrives (not awaited), no acknowledgement.',

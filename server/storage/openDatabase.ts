@@ -90,9 +90,10 @@ const MIGRATIONS: readonly string[] = [
 
 /**
  * Opens (creating if needed) the SQLite file and brings its schema up to date.
- * WAL with synchronous=NORMAL: a committed transaction survives a process crash (kill -9);
- * the last transactions before a power loss or OS crash may be lost.
- * `synchronous: 'FULL'` survives power loss at the cost of an fsync per commit.
+ * WAL with synchronous=NORMAL unless asked otherwise: a committed transaction survives a process
+ * crash (kill -9); the last transactions before a power loss or OS crash may be lost.
+ * `synchronous: 'FULL'` survives power loss at the cost of an fsync per commit. The server opens
+ * its database with PARLEY_SQLITE_SYNCHRONOUS, FULL by default; NORMAL here serves tools and tests.
  */
 export function openDatabase(file: string, options: { synchronous?: 'NORMAL' | 'FULL' } = {}): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });

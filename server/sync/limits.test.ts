@@ -73,6 +73,7 @@ describe('limits configuration', () => {
       maxBufferedBytes: 4 * 1024 * 1024,
     });
     expect(config.maxFrameBytes).toBe(1024 * 1024);
+    expect(config.sqliteSynchronous).toBe('FULL');
   });
 
   it('reads every limit from the environment (rates may be fractional)', () => {
