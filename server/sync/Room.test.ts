@@ -6,6 +6,7 @@ import { InlineCompactor } from '../storage/InlineCompactor.ts';
 import { CommitQueue } from './CommitQueue.ts';
 import { Room, type UpdateGate } from './Room.ts';
 import type { RoomPeer } from './RoomPeer.ts';
+import { AWARENESS_LIMITS } from './RoomAwareness.ts';
 import { CORE_COMMIT_STAGES } from './commit/commitStages.ts';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate } from '../../shared/protocol/awarenessUpdate.ts';
 import { decodeServerFrame, encodeFrame, type ServerFrame } from '../../shared/protocol/frames.ts';
@@ -190,5 +191,44 @@ describe('Room', () => {
 
     room.leave(anaPeer);
     expect(room.awareness.getStates().has(11)).toBe(false);
+  });
+
+  it('bounds awareness: client ids per connection and per user, and the bytes of the room; refused entries keep the connection', () => {
+    const frame = (from: number, count: number, bytes: number) =>
+      encodeFrame({ type: 'awareness', update: encodeAwarenessUpdate(Array.from({ length: count }, (_, i) => ({ clientId: from + i, clock: 1, state: { pad: 'x'.repeat(bytes) } }))) });
+    const refusals = (peer: MemoryPeer) => peer.framesOf('error').filter((e) => e.code === 'awareness_refused').map((e) => e.reason);
+    const held = (userId: string) => [...room.awareness.getStates().values()].filter((state) => (state as { user?: { id?: string } }).user?.id === userId).length;
+
+    const flood = new MemoryPeer(ben);
+    room.join(flood);
+    room.receive(flood, frame(1000, 1000, 10));
+    expect(held(ben.id)).toBe(AWARENESS_LIMITS.idsPerConnection);
+    expect(refusals(flood)).toEqual([`a connection may hold awareness states for at most ${AWARENESS_LIMITS.idsPerConnection} client ids (${1000 - AWARENESS_LIMITS.idsPerConnection} entries refused)`]);
+    expect(flood.closedWith).toBeNull();
+
+    for (let c = 0; c < 6; c++) {
+      const more = new MemoryPeer(ben);
+      room.join(more);
+      room.receive(more, frame(5000 + c * 100, AWARENESS_LIMITS.idsPerConnection, 10));
+    }
+    expect(held(ben.id)).toBe(AWARENESS_LIMITS.idsPerUser);
+
+    // Many users with 4 KiB states: the room stops at its byte bound, whoever asks.
+    const users = Array.from({ length: 80 }, (_, i) => ({ id: uuidv4(), name: `U${i}` }));
+    const peers = users.map((user) => new MemoryPeer(user));
+    peers.forEach((peer, i) => {
+      room.join(peer);
+      room.receive(peer, frame(20_000 + i * 100, AWARENESS_LIMITS.idsPerConnection, 4000));
+    });
+    const bytes = [...room.awareness.getStates().values()].reduce((sum: number, state) => sum + JSON.stringify(state).length, 0);
+    expect(bytes).toBeLessThanOrEqual(AWARENESS_LIMITS.roomBytes);
+    expect(bytes).toBeGreaterThan(AWARENESS_LIMITS.roomBytes - 5000);
+    expect(peers.some((peer) => refusals(peer).some((reason) => reason.includes('bytes')))).toBe(true);
+
+    // A leaving connection frees what it held: another may take that room.
+    const before = refusals(peers.at(-1) ?? flood).length;
+    for (const peer of peers.slice(0, 5)) room.leave(peer);
+    room.receive(peers.at(-1) ?? flood, frame(90_000, 1, 4000));
+    expect(refusals(peers.at(-1) ?? flood)).toHaveLength(before);
   });
 });

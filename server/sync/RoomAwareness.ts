@@ -11,6 +11,21 @@ import { SERVER_ORIGIN } from './origins.ts';
 /** Awareness changes are relayed together once per window: typing and presence may lag by this much. */
 const AWARENESS_BATCH_MS = 50;
 
+/**
+ * Awareness bounds (docs/protocol.md, "Awareness"): a y-websocket provider uses one client id per
+ * document, and takes a new one only when it restarts, so these leave room for reconnects and
+ * several devices while one connection can no longer fill the room's awareness (one connection
+ * once registered 1.2 million ids: +521 MiB, and a 25.8 MB state for every joiner).
+ */
+export const AWARENESS_LIMITS = {
+  /** Client ids one connection may hold states for. */
+  idsPerConnection: 4,
+  /** Client ids one user may hold states for in one room, over all their connections. */
+  idsPerUser: 16,
+  /** Bytes of state JSON the room holds over every client id (each state is capped at 4 KiB too). */
+  roomBytes: 1024 * 1024,
+} as const;
+
 const awarenessFrame = (update: Uint8Array): Uint8Array => encodeFrame({ type: 'awareness', update });
 
 /**
@@ -31,6 +46,9 @@ export class RoomAwareness {
   /** Which peer set each remote client id, and the ids each peer holds (removed when it leaves). */
   readonly #ownerOf = new Map<number, RoomPeer>();
   readonly #heldBy = new Map<RoomPeer, Set<number>>();
+  /** Bytes of each remote state's JSON, and their sum (AWARENESS_LIMITS.roomBytes). */
+  readonly #stateBytes = new Map<number, number>();
+  #totalBytes = 0;
   /** Client ids changed since the last relay (see #flush). */
   readonly #batch = new Set<number>();
   #timer: NodeJS.Timeout | null = null;
@@ -67,6 +85,7 @@ export class RoomAwareness {
       return;
     }
     const accepted: AwarenessEntry[] = [];
+    const refused: string[] = [];
     for (const entry of entries) {
       const verdict = this.#judge(peer, entry);
       if (verdict === 'echo') continue;
@@ -76,23 +95,62 @@ export class RoomAwareness {
       }
       const parsed = parseAwarenessState(entry.json);
       if (!parsed.ok) {
-        this.#logger.info({ room: this.#roomId, user: peer.user.id, reason: parsed.reason }, 'awareness state refused');
-        if (peer.parley) peer.send(encodeFrame({ type: 'error', code: 'awareness_refused', reason: parsed.reason }));
+        refused.push(parsed.reason);
         continue;
       }
-      accepted.push({ clientId: entry.clientId, clock: entry.clock, state: parsed.state && stampIdentity(parsed.state, peer.user) });
+      const state = parsed.state && stampIdentity(parsed.state, peer.user);
+      if (state !== null) {
+        // Counted as relayed: with the stamped identity.
+        const bytes = JSON.stringify(state).length;
+        const over = this.#overLimit(peer, entry.clientId, bytes);
+        if (over) {
+          refused.push(over);
+          continue;
+        }
+        this.#hold(peer, entry.clientId, bytes);
+      }
+      accepted.push({ clientId: entry.clientId, clock: entry.clock, state });
+    }
+    if (refused.length > 0) {
+      // One error per frame, whatever it carried: a flood of entries is not answered by a flood.
+      const reason = refused.length === 1 ? (refused[0] ?? '') : `${refused[0] ?? ''} (${refused.length} entries refused)`;
+      this.#logger.info({ room: this.#roomId, user: peer.user.id, reason }, 'awareness state refused');
+      if (peer.parley) peer.send(encodeFrame({ type: 'error', code: 'awareness_refused', reason }));
     }
     if (accepted.length === 0) return;
-    for (const entry of accepted) {
-      if (entry.state === null) continue;
-      const previous = this.#ownerOf.get(entry.clientId);
-      if (previous && previous !== peer) this.#heldBy.get(previous)?.delete(entry.clientId);
-      this.#ownerOf.set(entry.clientId, peer);
-      let held = this.#heldBy.get(peer);
-      if (!held) this.#heldBy.set(peer, (held = new Set()));
-      held.add(entry.clientId);
-    }
     awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessUpdate(accepted), peer);
+  }
+
+  /** Why holding a state of `bytes` for `clientId` on behalf of `peer` would pass a bound, or null. */
+  #overLimit(peer: RoomPeer, clientId: number, bytes: number): string | null {
+    const isNew = this.#ownerOf.get(clientId) !== peer;
+    if (isNew) {
+      if ((this.#heldBy.get(peer)?.size ?? 0) >= AWARENESS_LIMITS.idsPerConnection) {
+        return `a connection may hold awareness states for at most ${AWARENESS_LIMITS.idsPerConnection} client ids`;
+      }
+      let ofUser = 0;
+      for (const [holder, ids] of this.#heldBy) if (holder.user.id === peer.user.id) ofUser += ids.size;
+      if (ofUser >= AWARENESS_LIMITS.idsPerUser) return `a user may hold awareness states for at most ${AWARENESS_LIMITS.idsPerUser} client ids in a room`;
+    }
+    const total = this.#totalBytes - (this.#stateBytes.get(clientId) ?? 0) + bytes;
+    if (total > AWARENESS_LIMITS.roomBytes) return `the room's awareness states would pass ${AWARENESS_LIMITS.roomBytes} bytes`;
+    return null;
+  }
+
+  #hold(peer: RoomPeer, clientId: number, bytes: number): void {
+    const previous = this.#ownerOf.get(clientId);
+    if (previous && previous !== peer) this.#heldBy.get(previous)?.delete(clientId);
+    this.#ownerOf.set(clientId, peer);
+    let held = this.#heldBy.get(peer);
+    if (!held) this.#heldBy.set(peer, (held = new Set()));
+    held.add(clientId);
+    this.#setBytes(clientId, bytes);
+  }
+
+  #setBytes(clientId: number, bytes: number): void {
+    this.#totalBytes += bytes - (this.#stateBytes.get(clientId) ?? 0);
+    if (bytes > 0) this.#stateBytes.set(clientId, bytes);
+    else this.#stateBytes.delete(clientId);
   }
 
   /** Removes the states a leaving peer set. */
@@ -101,7 +159,10 @@ export class RoomAwareness {
     this.#heldBy.delete(peer);
     if (!held) return;
     const owned = [...held].filter((id) => this.#ownerOf.get(id) === peer);
-    for (const id of owned) this.#ownerOf.delete(id);
+    for (const id of owned) {
+      this.#ownerOf.delete(id);
+      this.#setBytes(id, 0);
+    }
     if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, null);
   }
 
@@ -165,6 +226,13 @@ export class RoomAwareness {
   }
 
   readonly #onUpdate = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
+    // A state set to null, or timed out: it no longer counts against its holder or the room.
+    for (const id of removed) {
+      const holder = this.#ownerOf.get(id);
+      if (holder) this.#heldBy.get(holder)?.delete(id);
+      this.#ownerOf.delete(id);
+      this.#setBytes(id, 0);
+    }
     const changed = added.concat(updated, removed);
     if (changed.length === 0 || !this.#hasPeers()) return;
     for (const id of changed) this.#batch.add(id);
