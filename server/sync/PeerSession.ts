@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { decodeClientFrame, encodeFrame } from '../../shared/protocol/frames.ts';
 import type { Room } from './Room.ts';
+import { StepOneRefused } from './roomTypes.ts';
 import type { RoomPeer } from './RoomPeer.ts';
 import type { FramePacer } from '../ws/FramePacer.ts';
 
@@ -90,8 +91,8 @@ export class PeerSession {
     let reply: readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
     try {
       reply = this.#room.syncStep2For(stateVector);
-    } catch {
-      this.peer.close('ProtocolError', 'malformed state vector');
+    } catch (err) {
+      this.peer.close('ProtocolError', err instanceof StepOneRefused ? err.message : 'malformed state vector');
       return;
     }
     if (!(reply instanceof Promise)) return this.#send(reply);

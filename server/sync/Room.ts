@@ -13,7 +13,7 @@ import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
-import type { CommitListener, RoomOptions, RoomSlices, StoredShape } from './roomTypes.ts';
+import { type CommitListener, MAX_UNKNOWN_STATE_VECTOR_ENTRIES, type RoomOptions, type RoomSlices, StepOneRefused, type StoredShape } from './roomTypes.ts';
 
 export type { CommitListener, RoomOptions, RoomSlices, StoredShape, UpdateGate } from './roomTypes.ts';
 
@@ -84,15 +84,10 @@ export class Room implements CommitParticipant {
     return new Room(roomId, doc, { snapshotBytes: stored.snapshot?.byteLength ?? 0, logUpdates: stored.updates.length, logBytes, clientOwners: stored.clientOwners }, opts);
   }
 
-  /**
-   * Builds the room from its state cut into dependency-ordered updates (read and cut by the
-   * storage worker), one update per event-loop turn, so loading a big room never holds the
-   * event loop for longer than one piece takes. Nothing sees the document before it is whole.
-   */
+  /** Builds the room from the storage worker's slices, one per turn; nothing sees it before it is whole. */
   static async loadInSlices(roomId: string, slices: RoomSlices, opts: RoomOptions): Promise<Room> {
     const doc = Room.#emptyDoc();
-    // The message index (REST summaries, scrubbing, commands) follows each slice as it lands,
-    // rather than being built by one scan of the whole room afterwards.
+    // The message index follows each slice as it lands, rather than one scan of the whole room after.
     roomIndex(doc);
     for (const frame of slices.frames) {
       // Yield first: the worker's reply arrives in the poll phase, and the check phase follows it in the same turn.
@@ -213,18 +208,24 @@ export class Room implements CommitParticipant {
 
   /**
    * The frames answering a sync step 1 with `stateVector`: one step 2 frame, or for the whole of
-   * a big room a step 2 followed by updates. An empty state vector (one varUint 0) asks for the
-   * whole room: joiners with nothing share one reply. For a room stored larger than
-   * `wholeRoomFromStorage.aboveBytes` that reply is read and cut by the storage worker rather
+   * a big room a step 2 followed by updates. A state vector naming nothing the room has (an empty
+   * one, say) asks for the whole room: joiners with nothing share one reply. For a room stored
+   * larger than `wholeRoomFromStorage.aboveBytes` that reply is read and cut by the storage worker rather
    * than encoded here (hundreds of ms for 100,000 messages): it reads what is committed, which is
    * the whole room, since a step 1 is answered only once nothing is pending, and every change
    * committed after that reaches the asker as a relayed update anyway. Throws on a malformed
-   * state vector.
+   * state vector, and StepOneRefused on one naming far more client ids than the room has.
    */
   syncStep2For(stateVector: Uint8Array): readonly Uint8Array[] | Promise<readonly Uint8Array[]> {
-    const encode = (): Uint8Array[] => [encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, stateVector) })];
-    const whole = stateVector.byteLength === 1 && stateVector[0] === 0;
-    if (!whole) return encode();
+    const asked = Y.decodeStateVector(stateVector);
+    if (asked.size > this.doc.store.clients.size + MAX_UNKNOWN_STATE_VECTOR_ENTRIES) {
+      throw new StepOneRefused(`a sync step 1 names ${asked.size} client ids; the room has ${this.doc.store.clients.size}`);
+    }
+    // Entries for client ids the room has never seen (or at clock 0) change nothing in the answer:
+    // dropped, so that such a step 1 is answered as an empty one, from the shared whole-room reply.
+    const known = new Map([...asked].filter(([client, clock]) => clock > 0 && this.doc.store.clients.has(client)));
+    const encode = (): Uint8Array[] => [encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(known)) })];
+    if (known.size > 0) return encode();
     const fromStorage = this.#opts.wholeRoomFromStorage;
     if (!fromStorage || this.#storedBytes <= fromStorage.aboveBytes) return this.#wholeRoom.get(encode);
     return this.#wholeRoom.get(() => fromStorage.loader(this.roomId).then(({ frames }) => (frames.length === 0 ? encode() : frames)));

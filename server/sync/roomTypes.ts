@@ -59,3 +59,9 @@ export interface RoomSlices extends StoredShape {
 
 /** Called after each commit with the updates it made durable, in the order they were applied. */
 export type CommitListener = (updates: readonly CommittedUpdate[]) => void;
+
+/** Client ids a step 1 may name beyond those the room has (a client's own new ids, with writes not sent yet). */
+export const MAX_UNKNOWN_STATE_VECTOR_ENTRIES = 1024;
+
+/** A sync step 1 the room will not answer: the peer is closed with ProtocolError and this reason. */
+export class StepOneRefused extends Error {}

@@ -196,6 +196,23 @@ describe('sync server', () => {
     expect(stored()).toEqual(['written offline', 'written on reconnect']);
   });
 
+  it('answers a sync step 1 that names only client ids the room never saw as one asking for everything', async () => {
+    const a = open(ana, { parley: true });
+    await synced(a);
+    send(a.doc, ana, 'one');
+    send(a.doc, ana, 'two');
+    await acknowledged(a);
+    const raw = await RawSocket.open(`${t.syncUrl}/${roomId}?token=${ben.token}&parley=1`);
+    raw.send(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(new Map([[424_242, 7], [a.doc.clientID, 0]])) }));
+    const reply = frameOf(await raw.next((m) => frameOf(m)?.type === 'syncStep2'));
+    if (reply?.type !== 'syncStep2') throw new Error('no step 2');
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, reply.update);
+    expect(contents(doc)).toEqual(['one', 'two']);
+    raw.close();
+    a.destroy();
+  });
+
   it('refuses a bad token (4401), a non-member (4403) and an unknown room (4404)', async () => {
     const carl = await t.login('Carl');
     const secret = fs.readFileSync(path.join(t.dataDir, 'dev-jwt-secret'), 'utf8').trim();
@@ -403,6 +420,11 @@ describe('bad input on the sync endpoint', () => {
     ['a text frame', 'hello', CloseCode.ProtocolError],
     ['a frame over the size limit', new Uint8Array(70_000), CloseCode.MessageTooBig],
     ['a malformed awareness update', new Uint8Array([1, 3, 1, 1, 1]), CloseCode.ProtocolError],
+    [
+      'a sync step 1 naming over 1,024 more client ids than the room has',
+      encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(new Map(Array.from({ length: 2000 }, (_, i): [number, number] => [1_000_000 + i, 1]))) }),
+      CloseCode.ProtocolError,
+    ],
   ];
 
   it.each(frames)('closes a connection that sends %s, and keeps serving others', async (_name, frame, code) => {
