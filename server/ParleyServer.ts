@@ -17,6 +17,7 @@ import { PresenceTracker } from './presence/PresenceTracker.ts';
 import { PresencePublisher } from './presence/PresencePublisher.ts';
 import { CommitQueue } from './sync/CommitQueue.ts';
 import { FramePacer } from './ws/FramePacer.ts';
+import { UserRateLimiter } from './limits/UserRateLimiter.ts';
 import { RoomRegistry } from './sync/RoomRegistry.ts';
 import { SyncServer } from './sync/SyncServer.ts';
 import { createValidatingGate } from './sync/validatingGate.ts';
@@ -176,6 +177,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     logger,
     devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
     webAppDir: config.appDir,
+    roomCreation: new UserRateLimiter(config.roomCreation),
     access: {
       membershipChanged(roomId, userId) {
         sync.recheckMember(roomId, userId);

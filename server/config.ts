@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_SYNC_LIMITS, type SyncLimits } from './limits/SyncLimits.ts';
+import type { UserRateLimit } from './limits/UserRateLimiter.ts';
 import { DEFAULT_MAX_DOC_BYTES } from './sync/RoomRegistry.ts';
 import { PACKAGE_ROOT } from './packagePaths.ts';
 
@@ -73,6 +74,10 @@ const EnvSchema = z.object({
   PARLEY_MAX_CONNECTIONS_PER_USER: int(1, 100_000).default(DEFAULT_SYNC_LIMITS.maxConnectionsPerUser),
   /** Bytes waiting in a connection's send buffer before it counts as a slow consumer (4531). */
   PARLEY_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(DEFAULT_SYNC_LIMITS.maxBufferedBytes),
+  /** Rooms one user may create in a burst over REST; past it, 429 with Retry-After. */
+  PARLEY_ROOM_CREATE_BURST: int(1, 1_000_000).default(20),
+  /** Rooms per minute one user may keep creating. */
+  PARLEY_ROOM_CREATE_PER_MINUTE: rate(1_000_000).default(10),
 });
 
 export interface Config {
@@ -96,6 +101,8 @@ export interface Config {
   compactBytes: number;
   /** Rate limits, connection cap and send-buffer limit of the sync endpoint. */
   syncLimits: SyncLimits;
+  /** POST /api/rooms per user (PARLEY_ROOM_CREATE_BURST, PARLEY_ROOM_CREATE_PER_MINUTE). */
+  roomCreation: UserRateLimit;
 }
 
 export const CLI_USAGE = `Usage: parley serve [options]     run the sync server (also: parley [options])
@@ -187,6 +194,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
       maxConnectionsPerUser: e.PARLEY_MAX_CONNECTIONS_PER_USER,
       maxBufferedBytes: e.PARLEY_MAX_BUFFERED_BYTES,
     },
+    roomCreation: { burst: e.PARLEY_ROOM_CREATE_BURST, perMinute: e.PARLEY_ROOM_CREATE_PER_MINUTE },
   };
 }
 

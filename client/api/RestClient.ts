@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ApiErrorBodySchema } from '../../shared/errors/errorCodes.ts';
 import { ChatMemberListSchema, ChatMemberSchema, type ChatMember, type ChatMemberRole } from '../../shared/models/chatMember.ts';
-import { ChatRoomListSchema, ChatRoomSchema, type ChatRoom, type ChatRoomCreate } from '../../shared/models/chatRoom.ts';
+import { ChatRoomListSchema, ChatRoomSchema, MAX_ROOMS_PER_PAGE, type ChatRoom, type ChatRoomCreate, type ChatRoomList } from '../../shared/models/chatRoom.ts';
 import { DevLoginResponseSchema, UserListSchema, type DevLoginResponse, type User } from '../../shared/models/user.ts';
 import { PresenceListSchema, UserPresenceSchema, type UserPresence } from '../../shared/models/userPresence.ts';
 import { ClientError } from '../errors/ClientError.ts';
@@ -32,8 +32,18 @@ export class RestClient {
     this.#fetch = fetchImpl;
   }
 
+  /** Every room of the caller, newest activity first, following the pages of GET /api/rooms. */
   async listRooms(): Promise<ChatRoom[]> {
-    return (await this.#call('GET', '/api/rooms', ChatRoomListSchema)).rooms;
+    const rooms = new Map<string, ChatRoom>();
+    let cursor: string | null = null;
+    do {
+      const query = `?limit=${MAX_ROOMS_PER_PAGE}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+      const page: ChatRoomList = await this.#call('GET', `/api/rooms${query}`, ChatRoomListSchema);
+      // A room whose activity changed between pages may come twice: keep its first place.
+      for (const room of page.rooms) if (!rooms.has(room.id)) rooms.set(room.id, room);
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    return [...rooms.values()];
   }
 
   createRoom(input: Partial<ChatRoomCreate> & Pick<ChatRoomCreate, 'type'>): Promise<ChatRoom> {

@@ -3,6 +3,7 @@ import type { AuthUser, TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
 import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { Directory } from '../storage/Directory.ts';
+import type { UserRateLimiter } from '../limits/UserRateLimiter.ts';
 
 /**
  * How the REST API tells the sync layer that access may have changed. Called after the
@@ -30,6 +31,8 @@ export interface ApiDeps {
   access: AccessNotifier;
   /** The built web app served at `/` from the API's origin; none when null or absent. */
   webAppDir?: string | null;
+  /** POST /api/rooms per user: over it, 429 `rate_limited` with Retry-After. */
+  roomCreation: UserRateLimiter;
   /** Clock for stored timestamps (tests pin it); Date.now by default. */
   now?: () => number;
 }

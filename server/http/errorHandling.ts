@@ -15,10 +15,15 @@ export function invalidPayload(error: z.ZodError, what: string): ParleyError {
   return new ParleyError('invalid_payload', `invalid ${what}`, error.issues);
 }
 
+/** The details of a 429: how long to wait, also sent as the Retry-After header. */
+export const RetryAfterSchema = z.object({ retry_after_seconds: z.number().int().positive() });
+
 function respond(c: Context, error: ParleyError): Response {
   // ERROR_STATUS holds only 4xx/5xx codes, all of which carry a body.
   const status = error.status as ContentfulStatusCode;
   if (error.code === 'unauthorized') c.header('WWW-Authenticate', 'Bearer');
+  const retryAfter = RetryAfterSchema.safeParse(error.details);
+  if (error.code === 'rate_limited' && retryAfter.success) c.header('Retry-After', String(retryAfter.data.retry_after_seconds));
   return c.json(error.toBody(), status);
 }
 

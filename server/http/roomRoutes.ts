@@ -1,9 +1,11 @@
 import { Hono } from 'hono';
-import { ChatRoomCreateSchema, ChatRoomUpdateSchema, type ChatRoom, type ChatRoomList } from '../../shared/models/chatRoom.ts';
+import { ChatRoomCreateSchema, ChatRoomListQuerySchema, ChatRoomUpdateSchema, type ChatRoom, type ChatRoomList } from '../../shared/models/chatRoom.ts';
+import { ParleyError } from '../../shared/errors/errorCodes.ts';
+import { encodeRoomCursor, roomsAfter } from './roomListCursor.ts';
 import type { ChatRoomUpdate } from '../../shared/models/chatRoom.ts';
 import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
 import { notifyRoom } from './notifyAccess.ts';
-import { parseJsonBody } from './parseRequest.ts';
+import { parseJsonBody, parseQuery } from './parseRequest.ts';
 import { requireActiveMember, requireManager, roomIdParam } from './roomAccess.ts';
 
 const changesSomething = (patch: ChatRoomUpdate): boolean =>
@@ -16,13 +18,23 @@ export function roomRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   app.post('/', async (c) => {
+    const limited = deps.roomCreation.take(c.var.user.id);
+    if (limited) {
+      throw new ParleyError('rate_limited', `too many rooms created; try again in ${limited.retryAfterSeconds} s`, { retry_after_seconds: limited.retryAfterSeconds });
+    }
     const input = await parseJsonBody(c, ChatRoomCreateSchema);
     const room = directory.createRoom(input, c.var.user.id, now());
     notifyRoom(deps, room.id);
     return c.json(room satisfies ChatRoom, 201);
   });
 
-  app.get('/', (c) => c.json({ rooms: directory.rooms.listForUser(c.var.user.id) } satisfies ChatRoomList));
+  app.get('/', (c) => {
+    const { limit, cursor } = parseQuery(c, ChatRoomListQuerySchema);
+    const after = roomsAfter(directory.rooms.listForUser(c.var.user.id), cursor);
+    const rooms = after.slice(0, limit);
+    const last = rooms.at(-1);
+    return c.json({ rooms, next_cursor: after.length > limit && last ? encodeRoomCursor(last) : null } satisfies ChatRoomList);
+  });
 
   app.get('/:roomId', (c) => {
     const roomId = roomIdParam(c);

@@ -4,6 +4,7 @@ import { ChatMemberListSchema } from '../../shared/models/chatMember.ts';
 import { ChatRoomListSchema, ChatRoomSchema } from '../../shared/models/chatRoom.ts';
 import { toTimestamp } from '../../shared/models/timestamps.ts';
 import { chatMessage, expectError, startApi, T0, type ApiHarness, type Session } from '../../test/support/apiHarness.ts';
+import { RestClient } from '../../client/api/RestClient.ts';
 
 let h: ApiHarness;
 let ana: Session;
@@ -258,5 +259,61 @@ describe('PATCH /api/rooms/:roomId', () => {
       'invalid_payload',
     );
     expect((error.details as Array<{ code: string }>).map((i) => i.code).sort()).toEqual(['invalid_type', 'unrecognized_keys']);
+  });
+});
+
+describe('GET /api/rooms pages', () => {
+  it('pages the list with limit and next_cursor, in list order, and refuses a cursor it did not give out', async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      h.clock.advance(1000);
+      names.unshift(`room ${i}`);
+      await h.createRoom(ana, { name: `room ${i}`, type: 'group' });
+    }
+    const page = async (query: string) => ChatRoomListSchema.parse((await h.request('GET', `/api/rooms${query}`, { as: ana })).body);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const next = await page(`?limit=3${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`);
+      expect(next.rooms.length).toBeLessThanOrEqual(3);
+      seen.push(...next.rooms.map((r) => r.name ?? ''));
+      cursor = next.next_cursor;
+      pages++;
+    } while (cursor !== null);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(names);
+    // Without limit: one page of at most 100, the last one here.
+    expect((await page('')).next_cursor).toBeNull();
+    expectError(await h.request('GET', '/api/rooms?cursor=bm90LWEtY3Vyc29y', { as: ana }), 'invalid_payload');
+    expectError(await h.request('GET', '/api/rooms?limit=501', { as: ana }), 'invalid_payload');
+  });
+
+  it('the SDK follows every page (over 500 rooms)', async () => {
+    for (let i = 0; i < 510; i++) h.directory.createRoom({ name: `bulk ${i}`, type: 'group', members: [], extra_metadata: {}, company_id: null, is_active: true }, ana.user.id, T0 + i);
+    const client = new RestClient(h.url, () => Promise.resolve(ana.token));
+    const rooms = await client.listRooms();
+    expect(rooms).toHaveLength(510);
+    expect(new Set(rooms.map((r) => r.id)).size).toBe(510);
+    expect(rooms[0]?.name).toBe('bulk 509');
+  });
+});
+
+describe('POST /api/rooms quota', () => {
+  it('a user past the burst gets 429 rate_limited with Retry-After; others are unaffected; tokens come back with time', async () => {
+    await h.close();
+    h = await startApi({ roomCreation: { burst: 3, perMinute: 6 } });
+    const cy = await h.login('Cy');
+    const dee = await h.login('Dee');
+    for (let i = 0; i < 3; i++) expect((await h.request('POST', '/api/rooms', { as: cy, json: { type: 'group', name: `r${i}` } })).status).toBe(201);
+    const refused = await h.request('POST', '/api/rooms', { as: cy, json: { type: 'group', name: 'one too many' } });
+    expectError(refused, 'rate_limited');
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect((await h.request('POST', '/api/rooms', { as: dee, json: { type: 'group', name: 'other user' } })).status).toBe(201);
+    h.clock.advance(10_000);
+    expect((await h.request('POST', '/api/rooms', { as: cy, json: { type: 'group', name: 'later' } })).status).toBe(201);
+    // Nothing of the refused request was created.
+    const names = ChatRoomListSchema.parse((await h.request('GET', '/api/rooms', { as: cy })).body).rooms.map((r) => r.name);
+    expect(names).not.toContain('one too many');
   });
 });

@@ -40,6 +40,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Milliseconds until take() would succeed (0 when it would now). */
+  msUntilToken(): number {
+    this.#refill();
+    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) * 1000) / this.refillPerSecond);
+  }
+
   /** Tokens available now (fractional while refilling). */
   get available(): number {
     this.#refill();

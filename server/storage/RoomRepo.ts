@@ -75,7 +75,7 @@ function toChatRoom(row: unknown): ChatRoom {
 }
 
 /** Newest activity first: the last message's time, else the room's creation; ties by id. */
-function activityMs(room: ChatRoom): number {
+export function activityMs(room: ChatRoom): number {
   const lastAt = room.last_message?.created_at;
   return Date.parse(typeof lastAt === 'string' ? lastAt : room.created_at);
 }

@@ -65,6 +65,16 @@ export const ChatRoomSchema = ChatRoomInDBSchema.extend({
 });
 export type ChatRoom = z.infer<typeof ChatRoomSchema>;
 
-/** GET /api/rooms: the caller's rooms, newest activity first. */
-export const ChatRoomListSchema = z.object({ rooms: z.array(ChatRoomSchema) });
+/** Most rooms one page of GET /api/rooms holds, and how many when `limit` is absent. */
+export const MAX_ROOMS_PER_PAGE = 500;
+export const DEFAULT_ROOMS_PER_PAGE = 100;
+
+/** GET /api/rooms?limit=&cursor=: a page size, and where the previous page ended (its next_cursor). */
+export const ChatRoomListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_ROOMS_PER_PAGE).default(DEFAULT_ROOMS_PER_PAGE),
+  cursor: z.string().min(1).max(200).optional(),
+});
+
+/** GET /api/rooms: one page of the caller's rooms, newest activity first; `next_cursor` null on the last. */
+export const ChatRoomListSchema = z.object({ rooms: z.array(ChatRoomSchema), next_cursor: z.string().nullable() });
 export type ChatRoomList = z.infer<typeof ChatRoomListSchema>;

@@ -1,3 +1,5 @@
+import { UserRateLimiter, type UserRateLimit } from '../../server/limits/UserRateLimiter.ts';
+import { defaultConfig } from '../../server/config.ts';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -101,6 +103,8 @@ export interface StartOptions {
   devLogin?: boolean;
   /** Replaces the real tracker (to make it fail). */
   presence?: PresenceTracker;
+  /** POST /api/rooms per user; the server's defaults when absent. */
+  roomCreation?: UserRateLimit;
 }
 
 const bearer = (as: Session | string): string => `Bearer ${typeof as === 'string' ? as : as.token}`;
@@ -123,6 +127,7 @@ export async function startApi(options: StartOptions = {}): Promise<ApiHarness> 
     logger,
     access,
     devLogin: { enabled: options.devLogin ?? true, tokenTtlSeconds: 3600 },
+    roomCreation: new UserRateLimiter(options.roomCreation ?? defaultConfig().roomCreation, clock.now),
     now: clock.now,
   });
 
