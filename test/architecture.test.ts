@@ -41,7 +41,7 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   sync: ['access', 'auth', 'limits', 'storage', 'validation', 'ws'],
   presence: ['storage', 'sync'],
   commands: ['access', 'auth', 'limits', 'storage', 'sync', 'ws'],
-  http: ['auth', 'presence', 'storage'],
+  http: ['auth', 'limits', 'presence', 'storage'],
 };
 
 describe('architecture', () => {
