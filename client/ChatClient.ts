@@ -7,6 +7,7 @@ import type { ChatMember, ChatMemberRole } from '../shared/models/chatMember.ts'
 import type { DevLoginResponse, User } from '../shared/models/user.ts';
 import type { UserPresence } from '../shared/models/userPresence.ts';
 import { tabChannelName } from '../shared/protocol/tabMessages.ts';
+import { ServerClock } from './api/ServerClock.ts';
 import { RestClient } from './api/RestClient.ts';
 import { ClientError } from './errors/ClientError.ts';
 import { Emitter } from './events/Emitter.ts';
@@ -65,7 +66,10 @@ export class ChatClient {
     this.user = user;
     this.store = store;
     this.#ownsStore = ownsStore;
-    this.#rest = new RestClient(opts.serverUrl, opts.getToken, opts.fetch);
+    // Ids and timestamps are minted on the server's clock as the REST answers tell it, unless the
+    // host gives its own clock.
+    const serverClock = opts.now ? null : new ServerClock(opts.deviceClock);
+    this.#rest = new RestClient(opts.serverUrl, opts.getToken, opts.fetch, serverClock);
     const onError = (error: ClientError): void => this.#events.emit('error', error);
     const channelName = tabChannelName(dbName);
     this.#status = new ConnectionStatus((state) => this.#events.emit('connection', state));
@@ -108,7 +112,7 @@ export class ChatClient {
       factory,
       background: this.#background,
       typingTimeoutMs: opts.typingTimeoutMs ?? 5_000,
-      now: opts.now ?? Date.now,
+      now: opts.now ?? serverClock?.now ?? Date.now,
       changed: (roomId) => this.#list.scheduleSummary(roomId),
       onError,
     });

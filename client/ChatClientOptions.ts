@@ -34,8 +34,15 @@ export interface ChatClientOptions {
   readonly compaction?: CompactionPolicy;
   /** Typing clears itself after this long without a startTyping() call. Default 5,000 ms. */
   readonly typingTimeoutMs?: number;
-  /** The clock for message ids and timestamps (tests). */
+  /** The clock for message ids and timestamps, used as it is (tests); without it, `deviceClock` corrected by the server's. */
   readonly now?: () => number;
+  /**
+   * The device's own clock (default Date.now). Ids and timestamps are minted on it plus the
+   * offset measured from the `Date` header of REST answers (api/ServerClock.ts), so a device whose
+   * clock is off by hours still writes messages the server accepts and that sort where they were
+   * written. Tests give a wrong one.
+   */
+  readonly deviceClock?: () => number;
   /** Ask the browser not to evict the database (navigator.storage.persist()). Default true. */
   readonly requestPersistentStorage?: boolean;
   /**

@@ -1,3 +1,4 @@
+import type { ServerClock } from './ServerClock.ts';
 import type { z } from 'zod';
 import { ApiErrorBodySchema } from '../../shared/errors/errorCodes.ts';
 import { ChatMemberListSchema, ChatMemberSchema, type ChatMember, type ChatMemberRole } from '../../shared/models/chatMember.ts';
@@ -26,10 +27,13 @@ export class RestClient {
   readonly #getToken: TokenProvider;
   readonly #fetch: typeof fetch;
 
-  constructor(baseUrl: string, getToken: TokenProvider, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)) {
+  readonly #clock: ServerClock | null;
+
+  constructor(baseUrl: string, getToken: TokenProvider, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis), clock: ServerClock | null = null) {
     this.#baseUrl = baseUrl.replace(/\/$/, '');
     this.#getToken = getToken;
     this.#fetch = fetchImpl;
+    this.#clock = clock;
   }
 
   /** Every room of the caller, newest activity first, following the pages of GET /api/rooms. */
@@ -97,6 +101,7 @@ export class RestClient {
   async #call<S extends z.ZodType>(method: string, route: string, schema: S | null, body?: unknown, renew = false, auth = true): Promise<z.infer<S> | void> {
     const token = auth ? await this.#getToken({ renew }) : null;
     let res: Response;
+    const sentAt = this.#clock?.local() ?? 0;
     try {
       res = await this.#fetch(this.#baseUrl + route, {
         method,
@@ -106,6 +111,7 @@ export class RestClient {
     } catch (error) {
       throw new ClientError('network', `${method} ${route}: ${error instanceof Error ? error.message : String(error)}`, error);
     }
+    this.#clock?.observe(res.headers.get('date'), sentAt, this.#clock.local());
     if (res.status === 401 && !renew && auth) return schema === null ? this.#call(method, route, null, body, true) : this.#call(method, route, schema, body, true);
     if (res.ok && schema === null) return;
     const json: unknown = await res.json().catch(() => null);

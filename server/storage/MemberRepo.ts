@@ -5,6 +5,9 @@ import type { Db } from './openDatabase.ts';
 import { SqlBoolean, SqlTimestamp, parseRow } from './sqlRows.ts';
 import type { UserRepo } from './UserRepo.ts';
 
+/** A time column as stored: ms since the epoch. */
+const MillisColumn = z.number().int().nonnegative();
+
 const MEMBER_COLUMNS = 'm.id, m.room_id, m.user_id, m.role, m.is_active, m.last_read_at, m.created_at, m.updated_at';
 
 const MemberRowShape = {
@@ -33,6 +36,7 @@ export class MemberRepo {
   readonly #users: UserRepo;
   readonly #get;
   readonly #activeRole;
+  readonly #memberSince;
   readonly #getWithUser;
   readonly #list;
   readonly #listActive;
@@ -58,6 +62,7 @@ export class MemberRepo {
     this.#activeRole = db.prepare<[string, string], { role: unknown }>(
       'SELECT role FROM members WHERE room_id = ? AND user_id = ? AND is_active = 1',
     );
+    this.#memberSince = db.prepare<[string, string], { created_at: unknown }>('SELECT created_at FROM members WHERE room_id = ? AND user_id = ?');
     this.#list = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? ORDER BY m.created_at, m.rowid`);
     this.#listActive = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? AND m.is_active = 1 ORDER BY m.created_at, m.rowid`);
     this.#activeUserIds = db.prepare<[string]>(`SELECT user_id FROM members WHERE room_id = ? AND is_active = 1`);
@@ -102,6 +107,12 @@ export class MemberRepo {
   activeRole(roomId: string, userId: string): ChatMemberRole | null {
     const row = this.#activeRole.get(roomId, userId);
     return row === undefined ? null : ChatMemberRoleSchema.parse(row.role);
+  }
+
+  /** When the user first became a member of the room (ms), or null; one column, for the sync path. */
+  memberSince(roomId: string, userId: string): number | null {
+    const row = this.#memberSince.get(roomId, userId);
+    return row === undefined ? null : MillisColumn.parse(row.created_at);
   }
 
   /** The member with their `user` (null while they have never authenticated). */

@@ -192,10 +192,13 @@ describe('hostile input on the sync endpoint', () => {
   const anaActor = () => ({ userId: ana.id, role: 'owner' as const });
 
   /*
-   * Every input is deterministic (user ids, client ids, message ids, times), so a seed makes the
-   * same bytes on every run and a failing mutation can be replayed from its hex.
+   * Every input is deterministic (user ids, client ids, message ids, times from the minute the
+   * file started), so a seed makes the same bytes up to that time, and a failing mutation can be
+   * replayed from its hex.
    */
-  const T0 = Date.UTC(2026, 0, 1);
+  // The minute this file started: messages may not be dated before their sender joined the room
+  // (5 minutes of skew allowed), and the rooms here are created as the file runs.
+  const T0 = Math.floor(Date.now() / 60_000) * 60_000;
   let idCounter = 0;
   /** A UUIDv7 with a fixed time and a counter in place of the random bits. */
   const nextMessageId = (): string => {

@@ -18,6 +18,7 @@ export function createValidatingGate(directory: Directory, clock: () => number =
         // Membership was checked when the socket opened and is rechecked on every change; a
         // member removed mid-flight has no role left, and "member" grants no one else's rights.
         role: () => directory.members.activeRole(room.roomId, conn.user.id) ?? 'member',
+        memberSince: () => directory.members.memberSince(room.roomId, conn.user.id),
       },
       owners: room.clientOwners,
       now: clock(),

@@ -2,6 +2,7 @@ import { jsonProblem } from '../../shared/json.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import {
   MAX_FUTURE_SKEW_MS,
+  MAX_PAST_SKEW_MS,
   type MessageValue,
   type RoomMaps,
   isMessageId,
@@ -41,6 +42,8 @@ export interface SlotContext {
   readonly userId: string;
   /** The sender as an actor with their room role (looked up only when a rule needs the role). */
   actor(): Actor;
+  /** When the sender became a member of the room (ms), or null when unknown. */
+  memberSince(): number | null;
   readonly now: number;
   /** The slot's value as of this point in the update; undefined when absent or deleted. */
   current(root: RootName, key: string): unknown;
@@ -92,6 +95,10 @@ function judgeMessage(ctx: SlotContext, key: string, value: Written): void {
     ctx.countNewMessage();
     if (!mayCreateMessage(ctx.actor(), next)) throw new Refused('bad_message', `message ${key} must be sent as yourself and not as a system message`);
     if (next.createdAt > ctx.now + MAX_FUTURE_SKEW_MS) throw new Refused('bad_message', `message ${key} is dated more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`);
+    const since = ctx.memberSince();
+    if (since !== null && next.createdAt < since - MAX_PAST_SKEW_MS) {
+      throw new Refused('bad_message', `message ${key} is dated ${new Date(next.createdAt).toISOString()}, before you joined this room (${new Date(since).toISOString()}): check the device's clock`);
+    }
     return;
   }
   if (mayEditMessage(ctx.actor(), existing)) {

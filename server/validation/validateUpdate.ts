@@ -26,6 +26,11 @@ export interface UpdateSender {
   readonly userId: string;
   /** The sender's role in the room, looked up only when a rule needs it (deleting others' messages). */
   readonly role: () => ChatMemberRole;
+  /**
+   * When the sender became a member of the room (ms), looked up only for new messages: none may
+   * be dated earlier (MAX_PAST_SKEW_MS allowed). Absent or null: no such rule (tests, tools).
+   */
+  readonly memberSince?: () => number | null;
 }
 
 export interface ValidationInput {
@@ -97,6 +102,7 @@ class UpdateCheck implements SlotContext {
   /** Messages whose reactions this update changes: their per-person count is checked at the end. */
   readonly #reactedTo = new Set<string>();
   #actor: Actor | null = null;
+  #memberSince: number | null | undefined = undefined;
 
   readonly userId: string;
   readonly now: number;
@@ -126,6 +132,11 @@ class UpdateCheck implements SlotContext {
   actor(): Actor {
     this.#actor ??= { userId: this.userId, role: this.#input.sender.role() };
     return this.#actor;
+  }
+
+  memberSince(): number | null {
+    if (this.#memberSince === undefined) this.#memberSince = this.#input.sender.memberSince?.() ?? null;
+    return this.#memberSince;
   }
 
   current(root: RootName, key: string): unknown {

@@ -39,6 +39,8 @@ export const KEY_SEPARATOR = '|';
 
 /** How far ahead of the checking clock a message's createdAt (its id's time) may be. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** How far before its sender joined the room a message's createdAt may be (clock skew between devices and server). */
+export const MAX_PAST_SKEW_MS = 5 * 60_000;
 
 const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
