@@ -151,6 +151,9 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       publisher.roomUnloaded(roomId);
     },
   });
+  compactor.onCompacted((outcome) => {
+    if (outcome.ok && outcome.updatesMerged > 0) registry.get(outcome.roomId)?.compacted(outcome);
+  });
   tracker.on((change) => {
     if (change.cause === 'disconnected') directory.presence.setLastSeen(change.userId, change.at);
     publisher.userChanged(change.userId);

@@ -27,16 +27,16 @@ const answerWith = (deps: CommandDeps, room: Room, id: string) => (): Outcome =>
 };
 
 /** The same cap a sync update meets: the room's stored size. */
-function roomFor(room: Room, payload: object): RoomStep | null {
+function roomFor(room: Room, payload: object, createsMessage = false): RoomStep | null {
   const bytes = Buffer.byteLength(JSON.stringify(payload));
-  return room.hasRoomFor(bytes) ? null : commandFailure('document_too_large', `the room document reached its limit of ${room.maxDocBytes} bytes`);
+  return room.hasRoomFor(bytes, createsMessage) ? null : commandFailure('document_too_large', `the room document reached its limit of ${room.maxDocBytes} bytes`);
 }
 
 export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'send_message'>): Promise<Outcome> {
   return inRoom(deps, conn, p.room_id, (room, actor) => {
     // mayCreateMessage (shared/roomDoc/permissions.ts): system messages come from the server alone.
     if (p.message_type === 'system') return commandFailure('forbidden', 'system messages come from the server alone');
-    const full = roomFor(room, p);
+    const full = roomFor(room, p, true);
     if (full) return full;
     const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);

@@ -19,7 +19,8 @@ export type { CommitListener, RoomOptions, RoomSlices, StoredShape, UpdateGate }
 
 /** How long the shared whole-room reply outlives the last joiner that asked for it. */
 const WHOLE_ROOM_KEEP_MS = 5_000;
-
+/** A full room can always be cleaned up: writes that create no message may pass maxDocBytes by 10 %. */
+const CLEANUP_GRACE = 1.1;
 
 /** A callback waiting for the pending commit; `failed` runs instead when the room is abandoned. */
 type AfterCommit = { done: () => void; failed: (() => void) | undefined };
@@ -41,7 +42,7 @@ export class Room implements CommitParticipant {
   #pendingBindings: ClientBinding[] = [];
   #inFlight: CommittedUpdate[] = [];
   #appliedSeq = 0;
-  /** Stored size: the snapshot and log as loaded, plus every update committed since. */
+  /** Stored size: the snapshot and log as loaded, plus every update applied since (re-measured by compaction). */
   #storedBytes: number;
   #logUpdates: number;
   #logBytes: number;
@@ -122,9 +123,9 @@ export class Room implements CommitParticipant {
     return this.#appliedSeq;
   }
 
-  /** Whether `bytes` more would keep the stored room within maxDocBytes (the check every sync update passes too). */
-  hasRoomFor(bytes: number): boolean {
-    return this.#storedBytes + bytes <= this.#opts.maxDocBytes;
+  /** Whether `bytes` more keep the room within maxDocBytes; other writes than new messages get CLEANUP_GRACE. */
+  hasRoomFor(bytes: number, createsMessage = true): boolean {
+    return this.#storedBytes + bytes <= this.#opts.maxDocBytes * (createsMessage ? 1 : CLEANUP_GRACE);
   }
 
   get maxDocBytes(): number {
@@ -173,21 +174,19 @@ export class Room implements CommitParticipant {
   }
 
   /**
-   * Applies an update a peer sent, if it fits the size limit and passes the gate; a refused
-   * update is not applied, stored or relayed, and its sender learns why and is disconnected.
-   * With `tolerateMissing`, an update refused only because it depends on changes the server does
-   * not have yet is not applied either, but its sender stays connected: 'missing' (the session
-   * asks the peer for what it lacks). 'applied': the next commit acknowledges it.
+   * Applies a peer's update if it passes the gate and fits; a refused one is not applied, stored or relayed,
+   * and its sender is told and disconnected, but with `tolerateMissing` one lacking only dependencies is 'missing'.
    */
   applyFrom(peer: RoomPeer, update: Uint8Array, opts: { tolerateMissing?: boolean } = {}): 'applied' | 'refused' | 'missing' {
-    if (!this.hasRoomFor(update.byteLength)) {
-      this.#refuse(peer, { code: 'document_too_large', reason: `the room document reached its limit of ${this.#opts.maxDocBytes} bytes` });
-      return 'refused';
-    }
     const verdict = this.#opts.gate(this, peer, update);
     if (!verdict.ok) {
       if (opts.tolerateMissing && verdict.refusal.code === 'missing_dependencies') return 'missing';
       this.#refuse(peer, verdict.refusal);
+      return 'refused';
+    }
+    if (!this.hasRoomFor(update.byteLength, verdict.createsMessages ?? true)) {
+      this.requestCompaction(); // what deletions freed counts once compaction re-measures the room
+      this.#refuse(peer, { code: 'document_too_large', reason: `the room document reached its limit of ${this.#opts.maxDocBytes} bytes; deleting messages frees room once the server compacts it` });
       return 'refused';
     }
     try {
@@ -245,6 +244,7 @@ export class Room implements CommitParticipant {
   // Attached after the load transaction, so every update seen here is new and must be committed.
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     this.#wholeRoom.invalidate();
+    this.#storedBytes += update.byteLength; // when applied: a burst within one turn meets the size limit too
     this.#pending.push({ seq: ++this.#appliedSeq, update, origin });
     this.#opts.queue.schedule(this);
   };
@@ -265,7 +265,6 @@ export class Room implements CommitParticipant {
     for (const { update } of updates) {
       this.#logUpdates += 1;
       this.#logBytes += update.byteLength;
-      this.#storedBytes += update.byteLength;
     }
     const writers: RoomPeer[] = [];
     for (const session of this.#sessions.values()) {
@@ -311,15 +310,17 @@ export class Room implements CommitParticipant {
     this.#opts.onFailed?.(this);
   }
 
+  /** A compaction finished: the stored size is re-measured (deleted content is gone), updates since stay counted. */
+  compacted({ bytesBefore, bytesAfter }: { bytesBefore: number; bytesAfter: number }): void {
+    this.#storedBytes = Math.max(0, this.#storedBytes - bytesBefore + bytesAfter);
+  }
+
   /** Whether the log after the snapshot passed the compaction thresholds. */
   get logIsDueForCompaction(): boolean {
     return this.#logUpdates >= this.#opts.compactUpdates || this.#logBytes >= this.#opts.compactBytes;
   }
 
-  /**
-   * Asks the compactor to merge the room's log into its snapshot (off the sync path). Everything
-   * applied so far must be committed first, so that what the compactor reads is the whole room.
-   */
+  /** Asks the compactor to merge the log into the snapshot, once everything applied is committed (it reads the whole room). */
   requestCompaction(): void {
     if (this.#closed || this.#logUpdates === 0) return;
     if (this.#pending.length > 0) this.#opts.queue.flush();

@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { WebsocketProvider } from 'y-websocket';
-import { createMessage } from '../../shared/roomDoc/messageOps.ts';
+import { createMessage, deleteMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { decodeServerFrame } from '../../shared/protocol/frames.ts';
@@ -22,7 +22,7 @@ import {
 import { RawSocket, messageTypeOf } from '../../test/support/rawSocket.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { serverLogs, type LogLine } from '../../test/support/logCapture.ts';
-import { awarenessFrame, errorsIn, errorsOf, joinedOrClosed, openRaw, step1Frame, updateFrame } from '../../test/support/syncFrames.ts';
+import { awarenessFrame, errorsIn, errorsOf, isStep2, joinedOrClosed, openRaw, step1Frame, updateFrame } from '../../test/support/syncFrames.ts';
 
 // The server's log goes to memory: tests await the server's own record of what it decided.
 vi.mock('../log.ts', () => import('../../test/support/logCapture.ts').then((m) => m.logModule));
@@ -455,10 +455,10 @@ describe('document size', () => {
     const roomId = await t.createRoom(ana, []);
     const writer = connectProvider(t, roomId, ana, new Y.Doc(), { parley: true });
     await synced(writer);
-    // About 300 bytes per message: the first ~25 fit.
+    // About 400 bytes per message: 20 fit (the limit binds a burst within one turn too).
     const big = 'x'.repeat(200);
     let sent = 0;
-    while (sent < 25) {
+    while (sent < 20) {
       send(writer.doc, ana, `${sent} ${big}`);
       sent++;
     }
@@ -470,7 +470,7 @@ describe('document size', () => {
     const [update] = messageUpdates(ana, [`one too many ${big.repeat(5)}`]);
     raw.send(updateFrame(update ?? new Uint8Array()));
     expect((await raw.closed).code).toBe(CloseCode.DocumentTooLarge);
-    expect(errorsOf(raw)).toEqual([{ code: 'document_too_large', reason: 'the room document reached its limit of 8192 bytes' }]);
+    expect(errorsOf(raw)).toEqual([{ code: 'document_too_large', reason: 'the room document reached its limit of 8192 bytes; deleting messages frees room once the server compacts it' }]);
     await serverLogs.next((line) => line.msg === 'update refused' && line.code === 'document_too_large' && line.user === ana.id);
 
     // Reading still works: a fresh client gets everything stored.
@@ -478,6 +478,23 @@ describe('document size', () => {
     await synced(reader);
     expect(contents(reader.doc)).toHaveLength(sent);
     reader.destroy();
+
+    // The owner deletes some (a full room still takes clean-up writes): once compacted, the room is re-measured while still loaded and takes a message again.
+    const compacted = new Promise<void>((resolve) => t.server.compactor.onCompacted((outcome) => outcome.ok && outcome.roomId === roomId && outcome.updatesMerged > 0 && resolve()));
+    for (const message of listMessages(writer.doc, { limit: 100 }).messages.slice(0, 3)) deleteMessage(writer.doc, { userId: ana.id, role: 'owner' }, { id: message.id });
+    await acknowledged(writer);
+    // A refused write asks for the compaction itself (the log of 3 deletions is under the thresholds).
+    const again = await openRaw(t, roomId, ana);
+    again.send(updateFrame(messageUpdates(ana, [`after the clean-up ${big.repeat(5)}`])[0] ?? new Uint8Array()));
+    expect((await again.closed).code).toBe(CloseCode.DocumentTooLarge);
+    await compacted;
+    expect(t.server.registry.get(roomId)).toBe(room);
+    const fits = await openRaw(t, roomId, ana);
+    fits.send(updateFrame(messageUpdates(ana, [`after the clean-up ${big}`])[0] ?? new Uint8Array()));
+    fits.send(step1Frame());
+    await fits.next(isStep2);
+    expect(errorsOf(fits)).toEqual([]);
+    fits.close();
     writer.destroy();
   });
 });

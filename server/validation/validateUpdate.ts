@@ -44,7 +44,12 @@ export interface ValidationInput {
 }
 
 export type Verdict =
-  | { readonly ok: true; readonly newClients: readonly number[] }
+  | {
+      readonly ok: true;
+      readonly newClients: readonly number[];
+      /** The update creates messages (the room's size limit binds it fully; other writes get the clean-up grace). */
+      readonly createsMessages?: boolean;
+    }
   | { readonly ok: false; readonly refusal: UpdateRefusal };
 
 /**
@@ -54,7 +59,9 @@ export type Verdict =
  */
 export function validateUpdate(input: ValidationInput): Verdict {
   try {
-    return { ok: true, newClients: new UpdateCheck(input).run() };
+    const check = new UpdateCheck(input);
+    const newClients = check.run();
+    return { ok: true, newClients, createsMessages: check.createsMessages };
   } catch (err) {
     if (err instanceof Refused) return { ok: false, refusal: { code: err.code, reason: err.reason } };
     throw err;
@@ -165,6 +172,10 @@ class UpdateCheck implements SlotContext {
 
   touchReads(): void {
     this.#readsTouched = true;
+  }
+
+  get createsMessages(): boolean {
+    return this.#newMessages > 0;
   }
 
   countNewMessage(): void {
