@@ -46,7 +46,7 @@ const EnvSchema = z.object({
    * twice this, is answered `payload_too_large` and the connection stays (docs/commands.md).
    */
   PARLEY_MAX_FRAME_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
-  /** A room's stored size (snapshot plus log) past which updates are refused with 4413. */
+  /** A room's stored size (snapshot plus log) past which updates are refused with 4513. */
   PARLEY_MAX_DOC_BYTES: int(1024, 16 * 1024 * 1024 * 1024).default(DEFAULT_MAX_DOC_BYTES),
   /**
    * A room stored larger than this many bytes is loaded off the event loop: the storage worker

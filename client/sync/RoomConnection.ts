@@ -45,7 +45,7 @@ const toBytes = (data: unknown): Uint8Array | null => {
  * they are stored (`sendUpdate`), never from the document's update event.
  *
  * Reconnects with exponential backoff and jitter; on 4401 it asks for a renewed token and retries
- * at once; 4403/4404 stop it (no access); 4422/4413 stop it after telling the replica which
+ * at once; 4403/4404 stop it (no access); 4422/4513 stop it after telling the replica which
  * refusal it got. Its life is one Phase at a time; the public `state` derives from it.
  */
 export class RoomConnection {

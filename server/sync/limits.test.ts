@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { DEFAULT_SYNC_LIMITS } from '../limits/SyncLimits.ts';
 import {
   acknowledged,
+  closedByServer,
   connectProvider,
   startTestServer,
   startWithRoom,
@@ -449,7 +450,34 @@ describe('document size', () => {
   let t: TestServer;
   afterEach(() => t.dispose());
 
-  it('an update that would take the stored room past PARLEY_MAX_DOC_BYTES is refused with 4413 and document_too_large; the room stays readable', async () => {
+  it('a stock client refused for a full room is not stopped for good: once the owner cleans up, its write gets in', async () => {
+    t = await startTestServer({ PARLEY_MAX_DOC_BYTES: '8192' });
+    const ana = await t.login('Ana');
+    const ben = await t.login('Ben');
+    const roomId = await t.createRoom(ana, [ben]);
+    const owner = connectProvider(t, roomId, ana, new Y.Doc(), { parley: true });
+    await synced(owner);
+    for (let i = 0; i < 20; i++) send(owner.doc, ana, `${i} ${'x'.repeat(200)}`);
+    await acknowledged(owner);
+
+    const stock = connectProvider(t, roomId, ben);
+    const finalCloses: number[] = [];
+    stock.on('closed', (event: { code: number }) => finalCloses.push(event.code));
+    await synced(stock);
+    const refused = closedByServer(stock);
+    send(stock.doc, ben, `from ben ${'y'.repeat(600)}`);
+    expect((await refused).code).toBe(CloseCode.DocumentTooLarge);
+
+    // The owner cleans up; the stock client keeps retrying and gets in once the room is compacted.
+    for (const message of listMessages(owner.doc, { limit: 100 }).messages.slice(0, 6)) deleteMessage(owner.doc, { userId: ana.id, role: 'owner' }, { id: message.id });
+    await acknowledged(owner);
+    await untilDoc(owner.doc, (doc) => contents(doc).some((c) => c.startsWith('from ben')));
+    expect(finalCloses).toEqual([]);
+    stock.destroy();
+    owner.destroy();
+  });
+
+  it('an update that would take the stored room past PARLEY_MAX_DOC_BYTES is refused with 4513 (retried, not final) and document_too_large; the room stays readable', async () => {
     t = await startTestServer({ PARLEY_MAX_DOC_BYTES: '8192' });
     const ana = await t.login('Ana');
     const roomId = await t.createRoom(ana, []);

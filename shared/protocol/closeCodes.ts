@@ -23,8 +23,12 @@ export const CloseCode = {
   RoomNotFound: 4404,
   /** An update the server refused (see the error message sent just before). */
   UpdateRefused: 4422,
-  /** The room document reached its size limit. */
-  DocumentTooLarge: 4413,
+  /**
+   * The room document reached its size limit. A 45xx code ("try again later"), not 4413: the
+   * members can make room (deletions are still accepted and compaction re-measures the room), so
+   * a stock provider must keep reconnecting rather than stop for good.
+   */
+  DocumentTooLarge: 4513,
   /** Too many updates per second on this connection: back off, then reconnect. */
   RateLimited: 4529,
   /** Too many open connections for this user: close another, then reconnect. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Why the server refused an update (docs/protocol.md, "Refused updates"). A refused update is not
  * applied, stored or relayed; a `?parley=1` client receives `error(code, reason)` with one of these
- * codes, then the connection closes with 4422 UpdateRefused (4413 for `document_too_large`).
+ * codes, then the connection closes with 4422 UpdateRefused (4513 for `document_too_large`, a close a stock client retries after).
  */
 export const UPDATE_REFUSAL_CODES = {
   /** The bytes do not decode as a Yjs V1 update. */
