@@ -6,19 +6,17 @@ import type { CommittedUpdate } from './commit/CommittedBatch.ts';
 import { PeerSession } from './PeerSession.ts';
 import { RoomAwareness } from './RoomAwareness.ts';
 import type { RoomPeer } from './RoomPeer.ts';
-import { SharedReply } from './SharedReply.ts';
+import { StepTwoReplies } from './StepTwoReplies.ts';
 import { STORAGE_ORIGIN } from './origins.ts';
-import { decodeServerFrame, encodeFrame } from '../../shared/protocol/frames.ts';
+import { decodeServerFrame } from '../../shared/protocol/frames.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
-import { type CommitListener, MAX_UNKNOWN_STATE_VECTOR_ENTRIES, type RoomOptions, type RoomSlices, StepOneRefused, type StoredShape } from './roomTypes.ts';
+import type { CommitListener, RoomOptions, RoomSlices, StoredShape } from './roomTypes.ts';
 
 export type { CommitListener, RoomOptions, RoomSlices, StoredShape, UpdateGate } from './roomTypes.ts';
 
-/** How long the shared whole-room reply outlives the last joiner that asked for it. */
-const WHOLE_ROOM_KEEP_MS = 5_000;
 /** A full room can always be cleaned up: writes that create no message may pass maxDocBytes by 10 %. */
 const CLEANUP_GRACE = 1.1;
 
@@ -50,8 +48,8 @@ export class Room implements CommitParticipant {
   readonly #commitListeners = new Set<CommitListener>();
   /** Holders other than peers (command connections) keeping the room loaded. */
   readonly #holders = new Set<object>();
-  /** The sync step 2 answering an empty state vector, for the document as it is now. */
-  readonly #wholeRoom = new SharedReply<readonly Uint8Array[]>(WHOLE_ROOM_KEEP_MS);
+  /** The answers to sync step 1s, the whole-room one shared. */
+  readonly #replies: StepTwoReplies;
   #closed = false;
 
   private constructor(roomId: string, doc: Y.Doc, stored: StoredShape, opts: RoomOptions) {
@@ -61,6 +59,7 @@ export class Room implements CommitParticipant {
     this.#logUpdates = stored.logUpdates;
     this.#logBytes = stored.logBytes;
     this.#storedBytes = stored.logBytes + stored.snapshotBytes;
+    this.#replies = new StepTwoReplies({ roomId, doc, storedBytes: () => this.#storedBytes, fromStorage: opts.wholeRoomFromStorage });
     this.clientOwners = new ClientOwners(stored.clientOwners);
     // The server writes too (re-tombstoning): under a client id nobody has used in this room.
     while (this.clientOwners.ownerOf(doc.clientID) !== undefined || Y.getState(doc.store, doc.clientID) > 0) {
@@ -98,7 +97,7 @@ export class Room implements CommitParticipant {
     const room = new Room(roomId, doc, slices, opts);
     // The frames are the whole room as loaded: the first joiners with nothing get them as their
     // reply, rather than waiting for the storage worker to read and cut the room again.
-    if (slices.frames.length > 0) room.#wholeRoom.seed(slices.frames);
+    room.#replies.seed(slices.frames);
     return room;
   }
 
@@ -205,29 +204,9 @@ export class Room implements CommitParticipant {
     return 'applied';
   }
 
-  /**
-   * The frames answering a sync step 1 with `stateVector`: one step 2 frame, or for the whole of
-   * a big room a step 2 followed by updates. A state vector naming nothing the room has (an empty
-   * one, say) asks for the whole room: joiners with nothing share one reply. For a room stored
-   * larger than `wholeRoomFromStorage.aboveBytes` that reply is read and cut by the storage worker rather
-   * than encoded here (hundreds of ms for 100,000 messages): it reads what is committed, which is
-   * the whole room, since a step 1 is answered only once nothing is pending, and every change
-   * committed after that reaches the asker as a relayed update anyway. Throws on a malformed
-   * state vector, and StepOneRefused on one naming far more client ids than the room has.
-   */
+  /** The frames answering a sync step 1 with `stateVector` (StepTwoReplies). */
   syncStep2For(stateVector: Uint8Array): readonly Uint8Array[] | Promise<readonly Uint8Array[]> {
-    const asked = Y.decodeStateVector(stateVector);
-    if (asked.size > this.doc.store.clients.size + MAX_UNKNOWN_STATE_VECTOR_ENTRIES) {
-      throw new StepOneRefused(`a sync step 1 names ${asked.size} client ids; the room has ${this.doc.store.clients.size}`);
-    }
-    // Entries for client ids the room has never seen (or at clock 0) change nothing in the answer:
-    // dropped, so that such a step 1 is answered as an empty one, from the shared whole-room reply.
-    const known = new Map([...asked].filter(([client, clock]) => clock > 0 && this.doc.store.clients.has(client)));
-    const encode = (): Uint8Array[] => [encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(known)) })];
-    if (known.size > 0) return encode();
-    const fromStorage = this.#opts.wholeRoomFromStorage;
-    if (!fromStorage || this.#storedBytes <= fromStorage.aboveBytes) return this.#wholeRoom.get(encode);
-    return this.#wholeRoom.get(() => fromStorage.loader(this.roomId).then(({ frames }) => (frames.length === 0 ? encode() : frames)));
+    return this.#replies.for(stateVector);
   }
 
   #refuse(peer: RoomPeer, refusal: UpdateRefusal): void {
@@ -243,7 +222,7 @@ export class Room implements CommitParticipant {
 
   // Attached after the load transaction, so every update seen here is new and must be committed.
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    this.#wholeRoom.invalidate();
+    this.#replies.invalidate();
     this.#storedBytes += update.byteLength; // when applied: a burst within one turn meets the size limit too
     this.#pending.push({ seq: ++this.#appliedSeq, update, origin });
     this.#opts.queue.schedule(this);
@@ -333,7 +312,7 @@ export class Room implements CommitParticipant {
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wholeRoom.close();
+    this.#replies.close();
     this.#commitListeners.clear();
     this.#holders.clear();
     this.doc.off('update', this.#onDocUpdate);

@@ -1,0 +1,67 @@
+import * as Y from 'yjs';
+import { encodeFrame } from '../../shared/protocol/frames.ts';
+import { SharedReply } from './SharedReply.ts';
+import { MAX_UNKNOWN_STATE_VECTOR_ENTRIES, type RoomOptions, StepOneRefused } from './roomTypes.ts';
+
+/** How long the shared whole-room reply outlives the last joiner that asked for it. */
+const WHOLE_ROOM_KEEP_MS = 5_000;
+
+/**
+ * A room's answers to sync step 1s. A state vector naming something the room has gets its
+ * difference, encoded here. One naming nothing the room has (an empty one, say) asks for the
+ * whole room, and every such asker shares one reply while the room does not change (SharedReply).
+ * For a room stored larger than `wholeRoomFromStorage.aboveBytes` that reply is read and cut by the
+ * storage worker rather than encoded here (hundreds of ms for 100,000 messages): it reads what is
+ * committed, which is the whole room, since a step 1 is answered only once nothing is pending, and
+ * every change committed after that reaches the asker as a relayed update anyway. Right after a
+ * room was loaded in slices, the slices themselves are that reply (seed).
+ */
+export class StepTwoReplies {
+  readonly #roomId: string;
+  readonly #doc: Y.Doc;
+  readonly #storedBytes: () => number;
+  readonly #fromStorage: RoomOptions['wholeRoomFromStorage'];
+  readonly #wholeRoom = new SharedReply<readonly Uint8Array[]>(WHOLE_ROOM_KEEP_MS);
+
+  constructor(opts: { roomId: string; doc: Y.Doc; storedBytes: () => number; fromStorage: RoomOptions['wholeRoomFromStorage'] }) {
+    this.#roomId = opts.roomId;
+    this.#doc = opts.doc;
+    this.#storedBytes = opts.storedBytes;
+    this.#fromStorage = opts.fromStorage;
+  }
+
+  /**
+   * The frames answering a step 1 with `stateVector`: one step 2 frame, or for the whole of a big
+   * room a step 2 followed by updates. Throws on a malformed state vector, and StepOneRefused on
+   * one naming far more client ids than the room has.
+   */
+  for(stateVector: Uint8Array): readonly Uint8Array[] | Promise<readonly Uint8Array[]> {
+    const asked = Y.decodeStateVector(stateVector);
+    const clients = this.#doc.store.clients;
+    if (asked.size > clients.size + MAX_UNKNOWN_STATE_VECTOR_ENTRIES) {
+      throw new StepOneRefused(`a sync step 1 names ${asked.size} client ids; the room has ${clients.size}`);
+    }
+    // Entries for client ids the room has never seen (or at clock 0) change nothing in the answer:
+    // dropped, so that such a step 1 is answered as an empty one, from the shared whole-room reply.
+    const known = new Map([...asked].filter(([client, clock]) => clock > 0 && clients.has(client)));
+    const encode = (): Uint8Array[] => [encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.#doc, Y.encodeStateVector(known)) })];
+    if (known.size > 0) return encode();
+    const fromStorage = this.#fromStorage;
+    if (!fromStorage || this.#storedBytes() <= fromStorage.aboveBytes) return this.#wholeRoom.get(encode);
+    return this.#wholeRoom.get(() => fromStorage.loader(this.#roomId).then(({ frames }) => (frames.length === 0 ? encode() : frames)));
+  }
+
+  /** Takes the frames of a room just loaded in slices as the current whole-room reply. */
+  seed(frames: readonly Uint8Array[]): void {
+    if (frames.length > 0) this.#wholeRoom.seed(frames);
+  }
+
+  /** The room changed: the whole-room reply is made afresh for the next asker. */
+  invalidate(): void {
+    this.#wholeRoom.invalidate();
+  }
+
+  close(): void {
+    this.#wholeRoom.close();
+  }
+}
