@@ -1,3 +1,11 @@
+import { z } from 'zod';
+
+/** An HTTP `Date` header (RFC 9110 IMF-fixdate), as ms since the epoch. */
+const HttpDateSchema = z
+  .string()
+  .transform((text) => Date.parse(text))
+  .pipe(z.number().refine(Number.isFinite, 'not a date'));
+
 /**
  * The server's clock as this device best knows it, for the ids and timestamps the SDK mints: a
  * device whose clock is wrong by hours would otherwise write messages the server refuses (dated
@@ -29,9 +37,9 @@ export class ServerClock {
 
   /** Takes in the `Date` header of an answer to a request sent at `sentAt` and received at `receivedAt` (device ms). */
   observe(dateHeader: string | null, sentAt: number, receivedAt: number): void {
-    if (dateHeader === null) return;
-    const serverSecond = Date.parse(dateHeader);
-    if (!Number.isFinite(serverSecond)) return;
+    const parsed = HttpDateSchema.safeParse(dateHeader);
+    if (!parsed.success) return;
+    const serverSecond = parsed.data;
     const offset = serverSecond + 500 - (sentAt + receivedAt) / 2;
     const uncertainty = 1000 + (receivedAt - sentAt) / 2;
     this.#offsetMs = Math.abs(offset) <= uncertainty ? 0 : Math.round(offset);

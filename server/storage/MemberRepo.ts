@@ -94,8 +94,11 @@ export class MemberRepo {
     );
   }
 
+  /**
+   * The membership row, for access checks and the like (its last_read_at may lag the document by
+   * up to a second; the reads that answer clients, getWithUser and list, bring it up to date).
+   */
   get(roomId: string, userId: string): ChatMemberInDB | null {
-    this.#freshen();
     const row = this.#get.get(roomId, userId);
     return row === undefined ? null : parseRow(MemberRowSchema, row, 'members');
   }
