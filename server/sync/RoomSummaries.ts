@@ -46,7 +46,6 @@ export class RoomSummaries {
   /** Writes up to ROOMS_PER_TURN due rooms, and comes back next turn for the rest. */
   readonly #writeSome = (): void => {
     this.#timer = null;
-    if (this.#writing) return;
     const rooms: Room[] = [];
     for (const room of this.#due) {
       if (rooms.length === ROOMS_PER_TURN) break;

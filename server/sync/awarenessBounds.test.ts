@@ -4,7 +4,7 @@ import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import type { RawSocket } from '../../test/support/rawSocket.ts';
 import { acknowledged, connectProvider, startWithRoom, synced, untilDoc, type TwoMemberRoom } from '../../test/support/serverHarness.ts';
-import { awarenessFrame, errorsOf, openRaw } from '../../test/support/syncFrames.ts';
+import { awarenessFrame, errorFrameOf, errorsOf, openRaw } from '../../test/support/syncFrames.ts';
 import { AWARENESS_LIMITS } from './RoomAwareness.ts';
 
 /*
@@ -36,7 +36,8 @@ describe('awareness bounds over sockets', () => {
     const flood = await openRaw(s.t, s.roomId, s.ben);
     sockets.push(flood);
     flood.send(awarenessFrame(entries(100_000, 1000)));
-    await until(() => errorsOf(flood).length > 0);
+    // The server refuses and applies in one synchronous step: once its error arrives, the states are set.
+    await flood.next((m) => errorFrameOf(m) !== null);
     expect(bens()).toBe(AWARENESS_LIMITS.idsPerConnection);
     // One error for the frame, however many entries it refused.
     expect(errorsOf(flood)).toEqual([

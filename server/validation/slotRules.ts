@@ -55,8 +55,8 @@ export interface SlotContext {
   touchReads(): void;
   /** Counts a message this update creates (MAX_NEW_MESSAGES_PER_UPDATE). */
   countNewMessage(): void;
-  /** Counts a reaction this update adds or removes on a message (the per-update and per-person limits). */
-  countReactionChange(messageId: string): void;
+  /** Counts a reaction this update adds or removes (the per-update limit; the per-person one is checked at the end). */
+  countReactionChange(): void;
   /**
    * Runs a check once every item of the update is judged. Checks that look at another slot wait
    * for the end: within one update a deletion record may come before the message it deletes
@@ -130,7 +130,7 @@ function judgeReaction(ctx: SlotContext, key: string, value: Written): void {
   const parsed = parseReactionKey(key);
   if (!parsed) throw new Refused('bad_layout', `reactions key ${JSON.stringify(key)} is not message|user|reaction`);
   if (!mayWriteUserKey(ctx.actor(), parsed.userId)) throw new Refused('forbidden', 'a user adds and removes only their own reactions');
-  ctx.countReactionChange(parsed.messageId);
+  ctx.countReactionChange();
   if (value === DELETED) return;
   parsedValue(value, (v) => parseReactionValue(v), `reaction ${key}`);
   ctx.atEnd(() => {

@@ -5,7 +5,7 @@
 import * as Y from 'yjs';
 import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
-import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
+import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReactionKey, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { readPosition } from '../../shared/roomDoc/readOps.ts';
 import { reactionKeysOf } from '../../shared/roomDoc/reactionOps.ts';
 import { MAX_NEW_MESSAGES_PER_UPDATE, MAX_REACTION_CHANGES_PER_UPDATE, MAX_REACTIONS_PER_PERSON_PER_MESSAGE } from '../../shared/roomDoc/valueLimits.ts';
@@ -106,8 +106,6 @@ class UpdateCheck implements SlotContext {
   #readsTouched = false;
   #newMessages = 0;
   #reactionChanges = 0;
-  /** Messages whose reactions this update changes: their per-person count is checked at the end. */
-  readonly #reactedTo = new Set<string>();
   #actor: Actor | null = null;
   #memberSince: number | null | undefined = undefined;
 
@@ -182,9 +180,8 @@ class UpdateCheck implements SlotContext {
     if (++this.#newMessages > MAX_NEW_MESSAGES_PER_UPDATE) throw new Refused('over_limit', `an update may create at most ${MAX_NEW_MESSAGES_PER_UPDATE} messages`);
   }
 
-  countReactionChange(messageId: string): void {
+  countReactionChange(): void {
     if (++this.#reactionChanges > MAX_REACTION_CHANGES_PER_UPDATE) throw new Refused('over_limit', `an update may change at most ${MAX_REACTION_CHANGES_PER_UPDATE} reactions`);
-    this.#reactedTo.add(messageId);
   }
 
   // Structs
@@ -382,19 +379,29 @@ class UpdateCheck implements SlotContext {
       }
     }
     if (this.#readsTouched) this.#checkReadPosition();
-    for (const messageId of this.#reactedTo) this.#checkReactionCount(messageId);
+    if (this.#reactionChanges > 0) this.#checkReactionCounts();
   }
 
-  /** The sender's different reactions on the message, once the update is applied, stay within the limit. */
-  #checkReactionCount(messageId: string): void {
-    const keys = new Set(reactionKeysOf(this.#input.doc, messageId, this.userId));
+  /** On every message this update reacts to, the sender's different reactions stay within the limit. */
+  #checkReactionCounts(): void {
+    // This update's last write per key of the sender's, grouped by message (others' keys are refused earlier).
+    const byMessage = new Map<string, Array<{ key: string; live: boolean }>>();
     for (const [key, write] of this.#writes.reactions) {
-      if (!key.startsWith(`${messageId}|${this.userId}|`)) continue;
-      if (write.value === DELETED) keys.delete(key);
-      else keys.add(key);
+      const parsed = parseReactionKey(key);
+      if (!parsed || parsed.userId !== this.userId) continue;
+      let writes = byMessage.get(parsed.messageId);
+      if (!writes) byMessage.set(parsed.messageId, (writes = []));
+      writes.push({ key, live: write.value !== DELETED });
     }
-    if (keys.size > MAX_REACTIONS_PER_PERSON_PER_MESSAGE) {
-      throw new Refused('over_limit', `a person may have at most ${MAX_REACTIONS_PER_PERSON_PER_MESSAGE} different reactions on one message`);
+    for (const [messageId, writes] of byMessage) {
+      const keys = new Set(reactionKeysOf(this.#input.doc, messageId, this.userId));
+      for (const { key, live } of writes) {
+        if (live) keys.add(key);
+        else keys.delete(key);
+      }
+      if (keys.size > MAX_REACTIONS_PER_PERSON_PER_MESSAGE) {
+        throw new Refused('over_limit', `a person may have at most ${MAX_REACTIONS_PER_PERSON_PER_MESSAGE} different reactions on one message`);
+      }
     }
   }
 
