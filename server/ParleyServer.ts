@@ -137,6 +137,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactUpdates: config.compactUpdates,
     compactBytes: config.compactBytes,
     maxDocBytes: config.maxDocBytes,
+    ...(config.memberGrowth ? { memberGrowth: config.memberGrowth } : {}),
     stages: commitStages({ summaries }),
     pacer,
     onLoaded: (room) => {

@@ -78,6 +78,12 @@ const EnvSchema = z.object({
   PARLEY_ROOM_CREATE_BURST: int(1, 1_000_000).default(20),
   /** Rooms per minute one user may keep creating. */
   PARLEY_ROOM_CREATE_PER_MINUTE: rate(1_000_000).default(10),
+  /**
+   * Bytes one member may add to one room per hour (8 MiB), also the burst: 128 MiB at the default
+   * room limit takes one member 15 hours, not seconds, so nobody fills a room before an owner can act.
+   * 0 turns the limit off.
+   */
+  PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR: int(0, 16 * 1024 * 1024 * 1024).default(8 * 1024 * 1024),
 });
 
 export interface Config {
@@ -103,6 +109,8 @@ export interface Config {
   syncLimits: SyncLimits;
   /** POST /api/rooms per user (PARLEY_ROOM_CREATE_BURST, PARLEY_ROOM_CREATE_PER_MINUTE). */
   roomCreation: UserRateLimit;
+  /** Bytes one member may add to one room (PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR); null: unlimited. */
+  memberGrowth: UserRateLimit | null;
 }
 
 export const CLI_USAGE = `Usage: parley serve [options]     run the sync server (also: parley [options])
@@ -195,6 +203,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
       maxBufferedBytes: e.PARLEY_MAX_BUFFERED_BYTES,
     },
     roomCreation: { burst: e.PARLEY_ROOM_CREATE_BURST, perMinute: e.PARLEY_ROOM_CREATE_PER_MINUTE },
+    memberGrowth: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR === 0 ? null : { burst: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR, perMinute: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR / 60 },
   };
 }
 

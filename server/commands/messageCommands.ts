@@ -26,17 +26,17 @@ const answerWith = (deps: CommandDeps, room: Room, id: string) => (): Outcome =>
   return { ok: true, data: { message: toChatMessage(view, room.roomId, deps.nameOf) } };
 };
 
-/** The same cap a sync update meets: the room's stored size. */
-function roomFor(room: Room, payload: object, createsMessage = false): RoomStep | null {
-  const bytes = Buffer.byteLength(JSON.stringify(payload));
-  return room.hasRoomFor(bytes, createsMessage) ? null : commandFailure('document_too_large', `the room document reached its limit of ${room.maxDocBytes} bytes`);
+/** The same caps a sync update meets: the room's stored size and the member's growth share. */
+function roomFor(room: Room, userId: string, payload: object, createsMessage = false): RoomStep | null {
+  const unfit = room.admit(userId, Buffer.byteLength(JSON.stringify(payload)), createsMessage);
+  return unfit ? commandFailure(unfit.code, unfit.reason) : null;
 }
 
 export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'send_message'>): Promise<Outcome> {
   return inRoom(deps, conn, p.room_id, (room, actor) => {
     // mayCreateMessage (shared/roomDoc/permissions.ts): system messages come from the server alone.
     if (p.message_type === 'system') return commandFailure('forbidden', 'system messages come from the server alone');
-    const full = roomFor(room, p, true);
+    const full = roomFor(room, actor.userId, p, true);
     if (full) return full;
     const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
@@ -46,7 +46,7 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
 
 export function editMessageCommand(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'edit_message'>): Promise<Outcome> {
   return inRoom(deps, conn, p.room_id, (room, actor) => {
-    const full = roomFor(room, p);
+    const full = roomFor(room, actor.userId, p);
     if (full) return full;
     const result = editMessage(room.doc, actor, { id: p.message_id, content: p.content }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
@@ -69,7 +69,7 @@ export function reactionCommand(
   add: boolean,
 ): Promise<Outcome> {
   return inRoom(deps, conn, p.room_id, (room, actor) => {
-    const full = add ? roomFor(room, p) : null;
+    const full = add ? roomFor(room, actor.userId, p) : null;
     if (full) return full;
     const input = { messageId: p.message_id, reaction: p.reaction };
     const result = add ? addReaction(room.doc, actor, input, conn.origin) : removeReaction(room.doc, actor, input, conn.origin);

@@ -35,6 +35,17 @@ describe('TokenBucket', () => {
     expect(takeAll(bucket)).toBe(5);
   });
 
+  it('takes several tokens at once, or none, and says how long until it could', () => {
+    const clock = manualClock();
+    const bucket = new TokenBucket({ capacity: 100, refillPerSecond: 10, now: clock.now });
+    expect(bucket.take(60)).toBe(true);
+    expect(bucket.take(50)).toBe(false);
+    expect(bucket.available).toBe(40);
+    expect(bucket.msUntilToken(50)).toBe(1000);
+    clock.advance(1000);
+    expect(bucket.take(50)).toBe(true);
+  });
+
   it('never holds more than capacity, however long it was idle', () => {
     const clock = manualClock();
     const bucket = new TokenBucket({ capacity: 3, refillPerSecond: 1000, now: clock.now });

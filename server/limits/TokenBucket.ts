@@ -32,18 +32,18 @@ export class TokenBucket {
     this.#last = now();
   }
 
-  /** Spends one token; false (and nothing spent) when the bucket is empty. */
-  take(): boolean {
+  /** Spends `n` tokens (one by default); false (and nothing spent) when fewer are left. */
+  take(n = 1): boolean {
     this.#refill();
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < n) return false;
+    this.#tokens -= n;
     return true;
   }
 
-  /** Milliseconds until take() would succeed (0 when it would now). */
-  msUntilToken(): number {
+  /** Milliseconds until take(n) would succeed (0 when it would now; n is at most the capacity). */
+  msUntilToken(n = 1): number {
     this.#refill();
-    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) * 1000) / this.refillPerSecond);
+    return this.#tokens >= n ? 0 : Math.ceil(((n - this.#tokens) * 1000) / this.refillPerSecond);
   }
 
   /** Tokens available now (fractional while refilling). */

@@ -133,7 +133,7 @@ describe('Room', () => {
     room.join(writer);
     room.receive(writer, encodeFrame({ type: 'update', update: anasMessage('x'.repeat(1500)) }));
     queue.flush();
-    expect(room.hasRoomFor(room.maxDocBytes)).toBe(false);
+    expect(room.admit(ana.id, room.maxDocBytes)?.code).toBe('document_too_large');
     const big = new Uint8Array(room.maxDocBytes);
     room.receive(writer, encodeFrame({ type: 'update', update: big }));
     expect(writer.closedWith?.name).toBe('DocumentTooLarge');

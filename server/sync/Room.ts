@@ -9,7 +9,7 @@ import type { RoomPeer } from './RoomPeer.ts';
 import { StepTwoReplies } from './StepTwoReplies.ts';
 import { STORAGE_ORIGIN } from './origins.ts';
 import { decodeServerFrame } from '../../shared/protocol/frames.ts';
-import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
+import { type UpdateRefusal, refusalCloseCode } from '../../shared/protocol/updateRefusals.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
@@ -122,9 +122,22 @@ export class Room implements CommitParticipant {
     return this.#appliedSeq;
   }
 
-  /** Whether `bytes` more keep the room within maxDocBytes; other writes than new messages get CLEANUP_GRACE. */
-  hasRoomFor(bytes: number, createsMessage = true): boolean {
-    return this.#storedBytes + bytes <= this.#opts.maxDocBytes * (createsMessage ? 1 : CLEANUP_GRACE);
+  /**
+   * Whether `userId` may add `bytes` to the room (null) or the refusal: the room's stored size
+   * stays within maxDocBytes (writes that create no message get CLEANUP_GRACE), and the member
+   * stays within their growth share (RoomOptions.memberGrowth), spent when this answers null.
+   */
+  admit(userId: string, bytes: number, createsMessage = true): (UpdateRefusal & { code: 'document_too_large' | 'member_quota' }) | null {
+    const limit = this.#opts.maxDocBytes;
+    if (this.#storedBytes + bytes > limit * (createsMessage ? 1 : CLEANUP_GRACE)) {
+      this.requestCompaction(); // what deletions freed counts once compaction re-measures the room
+      return { code: 'document_too_large', reason: `this room is full (${limit} bytes stored): an owner or admin can delete old messages to make room, and the server frees it within seconds` };
+    }
+    const wait = this.#opts.memberGrowth?.take(`${this.roomId}/${userId}`, bytes);
+    if (wait) {
+      return { code: 'member_quota', reason: `you added more to this room lately than one member may; try again in ${wait.retryAfterSeconds} s` };
+    }
+    return null;
   }
 
   get maxDocBytes(): number {
@@ -183,9 +196,9 @@ export class Room implements CommitParticipant {
       this.#refuse(peer, verdict.refusal);
       return 'refused';
     }
-    if (!this.hasRoomFor(update.byteLength, verdict.createsMessages ?? true)) {
-      this.requestCompaction(); // what deletions freed counts once compaction re-measures the room
-      this.#refuse(peer, { code: 'document_too_large', reason: `the room document reached its limit of ${this.#opts.maxDocBytes} bytes; deleting messages frees room once the server compacts it` });
+    const unfit = this.admit(peer.user.id, update.byteLength, verdict.createsMessages ?? true);
+    if (unfit) {
+      this.#refuse(peer, unfit);
       return 'refused';
     }
     try {
@@ -211,7 +224,7 @@ export class Room implements CommitParticipant {
 
   #refuse(peer: RoomPeer, refusal: UpdateRefusal): void {
     this.#opts.logger.warn({ room: this.roomId, user: peer.user.id, code: refusal.code, reason: refusal.reason }, 'update refused');
-    peer.close(refusal.code === 'document_too_large' ? 'DocumentTooLarge' : 'UpdateRefused', refusal.reason, refusal.code);
+    peer.close(refusalCloseCode(refusal.code), refusal.reason, refusal.code);
   }
 
   /** Runs `fn` once everything applied so far is committed (now, if nothing is pending). */

@@ -4,6 +4,7 @@ import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitQueue } from './CommitQueue.ts';
 import type { FramePacer } from '../ws/FramePacer.ts';
 import { Room, type RoomOptions, type RoomSlices, type UpdateGate } from './Room.ts';
+import { type UserRateLimit, UserRateLimiter } from '../limits/UserRateLimiter.ts';
 
 export interface RoomRegistryOptions {
   store: UpdateStore;
@@ -16,6 +17,8 @@ export interface RoomRegistryOptions {
   compactBytes: number;
   /** Refuse updates once a stored room would pass this many bytes (default DEFAULT_MAX_DOC_BYTES). */
   maxDocBytes?: number;
+  /** Bytes one member may add to one room in a burst and per minute (RoomOptions.memberGrowth); none: unlimited. */
+  memberGrowth?: UserRateLimit;
   /**
    * Reads a room and cuts its state into pieces off the main thread (the storage worker); rooms
    * stored larger than `slicedLoadAboveBytes` are loaded this way by openReady.
@@ -47,10 +50,13 @@ export class RoomRegistry {
   readonly #unloadListeners = new Set<(roomId: string) => void>();
   /** Big rooms being loaded in slices. */
   readonly #loading = new Map<string, Promise<Room>>();
+  /** Every room's per-member growth buckets, kept here so that they outlive a room's unloading. */
+  readonly #memberGrowth: UserRateLimiter | undefined;
   #stopped = false;
 
   constructor(opts: RoomRegistryOptions) {
     this.#opts = opts;
+    this.#memberGrowth = opts.memberGrowth ? new UserRateLimiter(opts.memberGrowth) : undefined;
   }
 
   get(roomId: string): Room | undefined {
@@ -114,12 +120,14 @@ export class RoomRegistry {
   #roomOptions(): RoomOptions {
     const { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
     const { loader, slicedLoadAboveBytes, pacer } = this.#opts;
+    const memberGrowth = this.#memberGrowth;
     const wholeRoomFromStorage = loader && slicedLoadAboveBytes !== undefined ? { loader, aboveBytes: slicedLoadAboveBytes } : undefined;
     return {
       store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes,
       onFailed: (failed) => this.#drop(failed),
       ...(wholeRoomFromStorage ? { wholeRoomFromStorage } : {}),
       ...(pacer ? { pacer } : {}),
+      ...(memberGrowth ? { memberGrowth } : {}),
     };
   }
 

@@ -20,6 +20,7 @@ import {
   type TestServer,
   type TestUser,
 } from '../../test/support/serverHarness.ts';
+import { CommandClient } from '../../test/support/commandClient.ts';
 import { RawSocket, messageTypeOf } from '../../test/support/rawSocket.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { serverLogs, type LogLine } from '../../test/support/logCapture.ts';
@@ -498,7 +499,7 @@ describe('document size', () => {
     const [update] = messageUpdates(ana, [`one too many ${big.repeat(5)}`]);
     raw.send(updateFrame(update ?? new Uint8Array()));
     expect((await raw.closed).code).toBe(CloseCode.DocumentTooLarge);
-    expect(errorsOf(raw)).toEqual([{ code: 'document_too_large', reason: 'the room document reached its limit of 8192 bytes; deleting messages frees room once the server compacts it' }]);
+    expect(errorsOf(raw)).toEqual([{ code: 'document_too_large', reason: 'this room is full (8192 bytes stored): an owner or admin can delete old messages to make room, and the server frees it within seconds' }]);
     await serverLogs.next((line) => line.msg === 'update refused' && line.code === 'document_too_large' && line.user === ana.id);
 
     // Reading still works: a fresh client gets everything stored.
@@ -524,5 +525,40 @@ describe('document size', () => {
     expect(errorsOf(fits)).toEqual([]);
     fits.close();
     writer.destroy();
+  });
+
+  it('one member cannot fill a room: past their growth share their writes are refused with member_quota and 4529 (retried), while others keep writing', async () => {
+    t = await startTestServer({ PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR: '8000' });
+    const ana = await t.login('Ana');
+    const mallory = await t.login('Mallory');
+    const roomId = await t.createRoom(ana, [mallory]);
+    const canary = connectProvider(t, roomId, ana, new Y.Doc(), { parley: true });
+    await synced(canary);
+    const canaryCloses: number[] = [];
+    canary.on('connection-close', (event: { code: number } | null) => canaryCloses.push(event?.code ?? 0));
+
+    // Mallory's big messages: the first ones fit the 8,000-byte share, then they are refused.
+    const raw = await openRaw(t, roomId, mallory);
+    const updates = messageUpdates(mallory, Array.from({ length: 12 }, (_, i) => `${i} ${'m'.repeat(1000)}`));
+    for (const update of updates) raw.send(updateFrame(update));
+    expect((await raw.closed).code).toBe(CloseCode.RateLimited);
+    const [error] = errorsOf(raw);
+    expect(error?.code).toBe('member_quota');
+    expect(error?.reason).toMatch(/^you added more to this room lately than one member may; try again in \d+ s$/);
+    const stored = contents(canary.doc).length;
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(updates.length);
+
+    // The same share holds on the command endpoint, and Ana's writes are untouched by Mallory's.
+    const bot = await CommandClient.connect(t, mallory);
+    await bot.request('join_room', { room_id: roomId });
+    const answer = await bot.request('send_message', { room_id: roomId, content: 'z'.repeat(2000), message_type: 'text' });
+    expect(answer).toMatchObject({ success: false, error: 'member_quota' });
+    await bot.close();
+    send(canary.doc, ana, 'the canary still writes');
+    await acknowledged(canary);
+    await untilDoc(canary.doc, (doc) => contents(doc).includes('the canary still writes'));
+    expect(canaryCloses).toEqual([]);
+    canary.destroy();
   });
 });

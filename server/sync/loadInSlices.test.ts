@@ -73,7 +73,7 @@ describe('Room.loadInSlices', () => {
     expect(Y.encodeStateVector(sliced.doc)).toEqual(Y.encodeStateVector(atOnce.doc));
     expect(contents(sliced.doc)).toEqual(contents(atOnce.doc));
     expect(contents(sliced.doc)).toEqual(contents(doc));
-    expect(sliced.hasRoomFor(0) && sliced.maxDocBytes).toBe(1 << 30);
+    expect(sliced.admit('u', 0) === null && sliced.maxDocBytes).toBe(1 << 30);
     // The message index followed the slices as they landed.
     expect(messageCount(sliced.doc)).toBe(messageCount(atOnce.doc));
     expect(lastMessage(sliced.doc)).toEqual(lastMessage(atOnce.doc));

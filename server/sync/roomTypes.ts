@@ -7,6 +7,7 @@ import type { RoomPeer } from './RoomPeer.ts';
 import type { Room } from './Room.ts';
 import type { Verdict } from '../validation/validateUpdate.ts';
 import type { FramePacer } from '../ws/FramePacer.ts';
+import type { UserRateLimiter } from '../limits/UserRateLimiter.ts';
 
 /* What a Room is built from and how it is loaded: the types around server/sync/Room.ts. */
 
@@ -29,6 +30,11 @@ export interface RoomOptions {
   compactBytes: number;
   /** Refuse updates once the stored room (snapshot plus log) would pass this many bytes. */
   maxDocBytes: number;
+  /**
+   * Bytes each member may add to a room, per `${roomId}/${userId}` key (shared by every room of
+   * the server, so that it outlives a room's unloading); none: no per-member limit.
+   */
+  memberGrowth?: UserRateLimiter;
   /** The commit failed; the registry must drop this room (its memory holds undurable changes). */
   onFailed?: (room: Room) => void;
   /**

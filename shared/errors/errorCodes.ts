@@ -24,6 +24,8 @@ export const ERROR_STATUS = {
   /** The room's stored document reached PARLEY_MAX_DOC_BYTES. */
   document_too_large: 413,
   rate_limited: 429,
+  /** The member added more to the room lately than PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR allows. */
+  member_quota: 429,
   internal: 500,
 } as const;
 

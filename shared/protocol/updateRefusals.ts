@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * Why the server refused an update (docs/protocol.md, "Refused updates"). A refused update is not
  * applied, stored or relayed; a `?parley=1` client receives `error(code, reason)` with one of these
- * codes, then the connection closes with 4422 UpdateRefused (4513 for `document_too_large`, a close a stock client retries after).
+ * codes, then the connection closes with the code `refusalCloseCode` names: 4422 UpdateRefused, or
+ * a close a stock client retries after for a condition that time or an owner can fix.
  */
 export const UPDATE_REFUSAL_CODES = {
   /** The bytes do not decode as a Yjs V1 update. */
@@ -30,6 +31,8 @@ export const UPDATE_REFUSAL_CODES = {
   over_limit: 'a value or a change is over a documented limit',
   /** The room document reached the server's size limit. */
   document_too_large: 'the room document reached its size limit',
+  /** The sender added more to this room lately than one member may (PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR). */
+  member_quota: 'the sender added more to this room lately than one member may',
 } as const;
 
 export type UpdateRefusalCode = keyof typeof UPDATE_REFUSAL_CODES;
@@ -39,4 +42,15 @@ export const UpdateRefusalCodeSchema = z.enum(Object.keys(UPDATE_REFUSAL_CODES) 
 export interface UpdateRefusal {
   readonly code: UpdateRefusalCode;
   readonly reason: string;
+}
+
+/**
+ * The close that follows a refusal. A full room (an owner can delete messages) and a member over
+ * their growth share (time fixes it) close with 45xx, which stock providers retry after a
+ * backoff, re-sending the same change; everything else is 4422, which reconnecting cannot fix.
+ */
+export function refusalCloseCode(code: UpdateRefusalCode): 'UpdateRefused' | 'DocumentTooLarge' | 'RateLimited' {
+  if (code === 'document_too_large') return 'DocumentTooLarge';
+  if (code === 'member_quota') return 'RateLimited';
+  return 'UpdateRefused';
 }
