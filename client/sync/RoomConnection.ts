@@ -11,7 +11,7 @@ import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { Emitter } from '../events/Emitter.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import { backoffDelay } from './backoff.ts';
-import { roomSplitOptions } from './roomSplitOptions.ts';
+import { roomSplitOptions } from '../../shared/roomDoc/roomSplitOptions.ts';
 import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
 import { WS_OPEN, type WebSocketLike } from './WebSocketLike.ts';
 import type { ConnectionEvents, ConnectionState, RoomConnectionOptions, SyncPeer } from './connectionTypes.ts';

@@ -1,10 +1,18 @@
 import * as Y from 'yjs';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { SharedReply } from './SharedReply.ts';
+import { roomSplitOptions } from '../../shared/roomDoc/roomSplitOptions.ts';
+import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
 import { MAX_UNKNOWN_STATE_VECTOR_ENTRIES, type RoomOptions, StepOneRefused } from './roomTypes.ts';
 
 /** How long the shared whole-room reply outlives the last joiner that asked for it. */
 const WHOLE_ROOM_KEEP_MS = 5_000;
+/**
+ * A reply larger than this is sent as a step 2 and updates of at most this size: a stock client
+ * far behind in a big room must never meet a frame over its WebSocket's limit (`ws` takes 100 MiB),
+ * and the frame pacer can share the link between a long reply and everyone else's frames.
+ */
+export const REPLY_FRAME_BYTES = 1024 * 1024;
 
 /**
  * A room's answers to sync step 1s. A state vector naming something the room has gets its
@@ -31,8 +39,8 @@ export class StepTwoReplies {
   }
 
   /**
-   * The frames answering a step 1 with `stateVector`: one step 2 frame, or for the whole of a big
-   * room a step 2 followed by updates. Throws on a malformed state vector, and StepOneRefused on
+   * The frames answering a step 1 with `stateVector`: one step 2 frame, or, for a difference over
+   * REPLY_FRAME_BYTES or the whole of a big room, a step 2 followed by updates. Throws on a malformed state vector, and StepOneRefused on
    * one naming far more client ids than the room has.
    */
   for(stateVector: Uint8Array): readonly Uint8Array[] | Promise<readonly Uint8Array[]> {
@@ -44,11 +52,17 @@ export class StepTwoReplies {
     // Entries for client ids the room has never seen (or at clock 0) change nothing in the answer:
     // dropped, so that such a step 1 is answered as an empty one, from the shared whole-room reply.
     const known = new Map([...asked].filter(([client, clock]) => clock > 0 && clients.has(client)));
-    const encode = (): Uint8Array[] => [encodeFrame({ type: 'syncStep2', update: Y.encodeStateAsUpdate(this.#doc, Y.encodeStateVector(known)) })];
+    const encode = (): Uint8Array[] => this.#framed(Y.encodeStateAsUpdate(this.#doc, Y.encodeStateVector(known)));
     if (known.size > 0) return encode();
     const fromStorage = this.#fromStorage;
     if (!fromStorage || this.#storedBytes() <= fromStorage.aboveBytes) return this.#wholeRoom.get(encode);
     return this.#wholeRoom.get(() => fromStorage.loader(this.#roomId).then(({ frames }) => (frames.length === 0 ? encode() : frames)));
+  }
+
+  /** A difference as frames: one step 2, or a step 2 and updates that apply in order. */
+  #framed(update: Uint8Array): Uint8Array[] {
+    const parts = splitUpdate(update, REPLY_FRAME_BYTES, roomSplitOptions(this.#doc));
+    return parts.map((part, i) => encodeFrame(i === 0 ? { type: 'syncStep2', update: part } : { type: 'update', update: part }));
   }
 
   /** Takes the frames of a room just loaded in slices as the current whole-room reply. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as Y from 'yjs';
-import { roomSplitOptions } from '../../client/sync/roomSplitOptions.ts';
+import { roomSplitOptions } from '../roomDoc/roomSplitOptions.ts';
 import { splitUpdate } from './splitUpdate.ts';
 import type { Actor } from '../roomDoc/actor.ts';
 import { listMessages } from '../roomDoc/queries.ts';

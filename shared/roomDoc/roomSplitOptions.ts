@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
-import { ROOT } from '../../shared/roomDoc/layout.ts';
-import type { Slot, SplitOptions } from '../../shared/yjs/splitUpdate.ts';
+import { ROOT } from './layout.ts';
+import type { Slot, SplitOptions } from '../yjs/splitUpdate.ts';
 
 /**
  * How to split a room document's updates: a message entry is the one others name (deletion
