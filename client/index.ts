@@ -3,6 +3,7 @@ export { ChatRoom, type ChatRoomEvents, type ClientMessage, type SendInput, type
 export type { MessageState, CompactionPolicy } from './room/RoomReplica.ts';
 export { ClientError, CLIENT_ERROR_CODES, type ClientErrorCode } from './errors/ClientError.ts';
 export { ApiError } from './api/RestClient.ts';
+export { describeRefusal, refusalMayPass } from './errors/describeRefusal.ts';
 export type { ConnectionState, TokenProvider } from './sync/RoomConnection.ts';
 export type { BackoffOptions } from './sync/backoff.ts';
 export type { BackgroundSyncOptions } from './sync/BackgroundSync.ts';

@@ -91,6 +91,7 @@ export class ChatRoom {
       deps.connection.on('state', (s) => this.#events.emit('connection', s)),
       deps.connection.on('error', (e) => this.#events.emit('error', e)),
       deps.connection.on('stopped', (e) => this.#events.emit('error', e)),
+      deps.connection.on('refused', (e) => this.#events.emit('error', e)),
     );
     const onAwareness = (): void => this.#onAwareness();
     deps.awareness.on('change', onAwareness);
@@ -139,11 +140,23 @@ export class ChatRoom {
   }
 
   /**
-   * Set when the server refused one of this room's updates: sync stops (a retry would be refused
-   * again) until the app calls ChatClient.discardLocalChanges(roomId). Null otherwise.
+   * Set when the server refused one of this room's updates. The room keeps syncing the others'
+   * changes, but holds this device's writes (they show as rejected with this refusal: sending
+   * them again would be refused again) until `resend()`, or until the app calls
+   * ChatClient.discardLocalChanges(roomId), which drops them. Null otherwise.
+   * `describeRefusal` (client/errors) words it for people.
    */
   get refusal(): { readonly code: string; readonly reason: string } | null {
     return this.#d.replica.refusal;
+  }
+
+  /**
+   * Sends the held changes again: for a refusal that someone else can fix (`document_too_large`:
+   * an owner deleted old messages). Refused again, they are held again with the new refusal.
+   */
+  resend(): void {
+    this.#d.replica.resend();
+    this.#d.connection.holdWrites(false);
   }
 
   messageState(id: string): MessageState | null {

@@ -152,7 +152,10 @@ export class RoomReplica implements SyncPeer {
     if (!value || value.deleted) return null;
     const deletion = deletions._map.get(messageId);
     const items = deletion && !deletion.deleted ? [value, deletion] : [value];
-    return items.every((item) => this.#covered(item.id)) ? { state: 'sent' } : { state: 'pending' };
+    if (items.every((item) => this.#covered(item.id))) return { state: 'sent' };
+    // While a refusal stands, nothing of this device's is sent (the connection holds its writes).
+    const refusal = this.#refusal;
+    return refusal ? { state: 'rejected', code: refusal.code, reason: refusal.reason } : { state: 'pending' };
   }
 
   /** Whether every change made on this device is on the server. */
@@ -206,6 +209,18 @@ export class RoomReplica implements SyncPeer {
       if (this.messageState(id)?.state === 'pending') this.#rejected[id] = rejection;
     });
     this.#refusal = rejection;
+    this.#saveSyncRow();
+    this.#events.emit('states', undefined);
+  }
+
+  /**
+   * Lifts the refusal: every change the server does not hold is pending again, to be sent on the
+   * connection's next handshake (for a refusal that time or an owner fixed: a full room).
+   */
+  resend(): void {
+    if (this.#refusal === null) return;
+    this.#refusal = null;
+    this.#rejected = {};
     this.#saveSyncRow();
     this.#events.emit('states', undefined);
   }

@@ -130,7 +130,8 @@ export class OpenRooms {
     const offChanged = replica.on('changed', () => this.#d.changed(roomId));
     replica.on('error', this.#d.onError);
     connection.on('stopped', this.#d.onError);
-    if (replica.refusal === null) connection.connect();
+    connection.on('refused', this.#d.onError);
+    connection.connect();
     void this.refreshMembers(room);
     return { room, replica, connection };
   }

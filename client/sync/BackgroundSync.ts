@@ -136,7 +136,7 @@ export class BackgroundSync {
       onError(error instanceof ClientError ? error : new ClientError('storage_failed', String(error), error));
       return;
     }
-    if (replica.refusal !== null || this.#stopped) {
+    if (this.#stopped) {
       await replica.close();
       return;
     }

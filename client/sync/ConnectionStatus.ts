@@ -4,6 +4,8 @@ import type { ConnectionState, RoomConnection } from './RoomConnection.ts';
  * The client's one connection state, from every room connection it holds and whether the last
  * REST call or background sync reached the server: online when any connection is, connecting
  * when any tries, online with no connection at all when the server was reachable, else offline.
+ * A connection stopped by the server's answer (no access to a room) proves the server reachable
+ * and says nothing about the network: it counts as online. A refusal never stops a connection.
  */
 export class ConnectionStatus {
   readonly #connections = new Set<RoomConnection>();
@@ -40,7 +42,7 @@ export class ConnectionStatus {
 
   recompute(): void {
     if (this.#closed) return;
-    const states = [...this.#connections].map((c) => c.state);
+    const states = [...this.#connections].map((c) => (c.stopped ? 'online' : c.state));
     const next: ConnectionState = states.includes('online')
       ? 'online'
       : states.includes('connecting')

@@ -79,14 +79,39 @@ describe('RoomConnection lifecycle', () => {
     expect(another).toBe(false);
   });
 
-  it('tells the replica about a refused update (4422) with the code from the error frame', async () => {
+  it('tells the replica about a refused update (4422) with the code from the error frame, then reads on holding its writes until told to send again', async () => {
     const refusals: string[] = [];
     const { connection: c } = connection({ refused: (code, reason) => refusals.push(`${code}: ${reason}`) });
+    const events: string[] = [];
+    c.on('refused', (e) => events.push(e.code));
     const socket = await opened(c);
     socket.receive(encodeFrame({ type: 'error', code: 'forbidden', reason: 'not your message' }));
     socket.serverCloses(CloseCode.UpdateRefused);
     expect(refusals).toEqual(['forbidden: not your message']);
-    expect(c.stopped?.code).toBe('update_refused');
+    expect(events).toEqual(['update_refused']);
+    expect([c.stopped, c.holding]).toEqual([null, true]);
+
+    // The next socket reads: the server's step 1 gets no step 2, live updates are not sent.
+    const next = FakeSocket.next();
+    c.reconnectNow();
+    const reading = await next;
+    reading.open();
+    reading.receive(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(new Y.Doc()) }));
+    reading.receive(serverStep2);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(c.state).toBe('online');
+    c.sendUpdate(new Uint8Array([0, 0]));
+    await Promise.resolve();
+    expect(reading.sent.map((f) => decodeClientFrame(f)).map((d) => (d.ok ? d.frame?.type : 'bad'))).toEqual(['syncStep1']);
+
+    // Sending again: a fresh socket whose handshake carries the held writes.
+    const resumed = FakeSocket.next();
+    c.holdWrites(false);
+    const sending = await resumed;
+    sending.open();
+    sending.receive(encodeFrame({ type: 'syncStep1', stateVector: Y.encodeStateVector(new Y.Doc()) }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sending.sent.map((f) => decodeClientFrame(f)).map((d) => (d.ok ? d.frame?.type : 'bad'))).toEqual(['syncStep1', 'syncStep2']);
   });
 
   it('reconnectNow drops the socket and opens the next one at once, backoff or not', async () => {

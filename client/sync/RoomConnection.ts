@@ -45,8 +45,11 @@ const toBytes = (data: unknown): Uint8Array | null => {
  * they are stored (`sendUpdate`), never from the document's update event.
  *
  * Reconnects with exponential backoff and jitter; on 4401 it asks for a renewed token and retries
- * at once; 4403/4404 stop it (no access); 4422/4513 stop it after telling the replica which
- * refusal it got. Its life is one Phase at a time; the public `state` derives from it.
+ * at once; 4403/4404 stop it (no access). After a refusal (4422, 4513) it tells the replica which
+ * refusal it got and reconnects holding the device's writes: it reads (the server's changes,
+ * presence) and sends nothing of the document, since the refused change would go again, until
+ * `resume()` (after an owner made room, say) or the app discards the refused changes. Its life is
+ * one Phase at a time; the public `state` derives from it.
  */
 export class RoomConnection {
   readonly #peer: SyncPeer;
@@ -58,6 +61,8 @@ export class RoomConnection {
   #attempt = 0;
   /** Ask the token provider for a renewed token (the last socket closed with 4401). */
   #renewToken = false;
+  /** Reads only: the device's writes stay on the device (after a refusal, until resume()). */
+  #holding = false;
 
   constructor(peer: SyncPeer, opts: RoomConnectionOptions) {
     const max = opts.maxFrameBytes;
@@ -80,6 +85,22 @@ export class RoomConnection {
 
   get stopped(): ClientError | null {
     return this.#phase.kind === 'stopped' ? this.#phase.error : null;
+  }
+
+  /** Whether the connection holds the device's writes back (reads only). */
+  get holding(): boolean {
+    return this.#holding;
+  }
+
+  /**
+   * Holds the device's writes back from the next handshake on (reads only), or lets them go
+   * again: with `false` on a live socket, it reconnects at once so that its sync step 2 carries
+   * what was held.
+   */
+  holdWrites(hold: boolean): void {
+    if (this.#holding === hold) return;
+    this.#holding = hold;
+    if (!hold && this.#phase.kind === 'socket') this.reconnectNow();
   }
 
   on<K extends keyof ConnectionEvents>(name: K, listener: (payload: ConnectionEvents[K]) => void): () => void {
@@ -267,7 +288,7 @@ export class RoomConnection {
       }
       return;
     }
-    if (this.#socket() !== socket || socket.ws.readyState !== WS_OPEN) return;
+    if (this.#socket() !== socket || socket.ws.readyState !== WS_OPEN || this.#holding) return;
     // Synchronous from here: whenStored() resolved with nothing queued, so the document holds
     // exactly what is stored, and every later local write is sent live after its own storing.
     const diff = Y.encodeStateAsUpdate(this.#peer.doc, encodedStateVector);
@@ -300,10 +321,12 @@ export class RoomConnection {
         this.#stop(new ClientError('access_denied', `${code}: ${error?.reason ?? reason}`));
         return;
       case code === CloseCode.UpdateRefused || code === CloseCode.DocumentTooLarge: {
+        // Sending the same change again would be refused again: keep reading, hold the writes.
         const refusal = error ?? { code: 'update_refused', reason: reason || 'the server refused an update' };
         this.#peer.refused(refusal.code, refusal.reason);
-        this.#stop(new ClientError('update_refused', `${refusal.code}: ${refusal.reason}`));
-        return;
+        this.#holding = true;
+        this.#events.emit('refused', new ClientError('update_refused', `${refusal.code}: ${refusal.reason}`));
+        break;
       }
       default:
         break;

@@ -54,6 +54,8 @@ export class RoomSyncFactory {
       ...(awareness ? { awareness } : {}),
     });
     replica.attach(connection);
+    // A room whose change was refused reads on, holding this device's writes (ChatRoom.refusal).
+    if (replica.refusal !== null) connection.holdWrites(true);
     const untrack = status.track(connection);
     const offError = connection.on('error', onError);
     return {

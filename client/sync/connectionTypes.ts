@@ -30,8 +30,10 @@ export interface ConnectionEvents {
   /** The first server syncStep2 of a socket was applied: the replica holds what the server had. */
   synced: undefined;
   ack: Map<number, number>;
-  /** Reconnecting cannot help (not a member, no such room, a refused update). */
+  /** Reconnecting cannot help (not a member, no such room). */
   stopped: ClientError;
+  /** The server refused an update of ours: the connection goes on reading, holding our writes. */
+  refused: ClientError;
   /** Something to tell the app that does not stop the connection (malformed frame, token failure). */
   error: ClientError;
 }

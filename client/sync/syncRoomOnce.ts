@@ -8,7 +8,7 @@ export type SyncOnceOutcome =
   | 'done'
   /** The server could not be reached. */
   | 'unreachable'
-  /** Reconnecting cannot help (access denied, refused update): reported as an error. */
+  /** Reconnecting cannot help (access denied): reported as an error. */
   | 'stopped'
   /** Neither within the time allowed. */
   | 'timeout';
@@ -29,11 +29,14 @@ export function syncRoomOnce(replica: RoomReplica, connection: RoomConnection, t
       resolve(outcome);
     };
     const check = (): void => {
-      if (connection.synced && !replica.hasPending()) done('done');
+      // A connection holding the device's writes (after a refusal) only reads: done once synced.
+      if (connection.synced && (connection.holding || !replica.hasPending())) done('done');
     };
     offs.push(
       connection.on('synced', check),
       replica.on('states', check),
+      // Reported; the connection reads on, holding our writes, and is done once synced.
+      connection.on('refused', onStopped),
       connection.on('stopped', (error) => {
         onStopped(error);
         done('stopped');

@@ -1,4 +1,5 @@
 import type { Room } from '../sync/Room.ts';
+import type { Growth } from '../validation/validateUpdate.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { getMessage } from '../../shared/roomDoc/queries.ts';
@@ -27,8 +28,8 @@ const answerWith = (deps: CommandDeps, room: Room, id: string) => (): Outcome =>
 };
 
 /** The same caps a sync update meets: the room's stored size and the member's growth share. */
-function roomFor(room: Room, userId: string, payload: object, createsMessage = false): RoomStep | null {
-  const unfit = room.admit(userId, Buffer.byteLength(JSON.stringify(payload)), createsMessage);
+function roomFor(room: Room, userId: string, payload: object, growth: Growth = 'other'): RoomStep | null {
+  const unfit = room.admit(userId, Buffer.byteLength(JSON.stringify(payload)), growth);
   return unfit ? commandFailure(unfit.code, unfit.reason) : null;
 }
 
@@ -36,7 +37,7 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
   return inRoom(deps, conn, p.room_id, (room, actor) => {
     // mayCreateMessage (shared/roomDoc/permissions.ts): system messages come from the server alone.
     if (p.message_type === 'system') return commandFailure('forbidden', 'system messages come from the server alone');
-    const full = roomFor(room, actor.userId, p, true);
+    const full = roomFor(room, actor.userId, p, 'messages');
     if (full) return full;
     const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);

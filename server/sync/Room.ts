@@ -13,11 +13,12 @@ import { type UpdateRefusal, refusalCloseCode } from '../../shared/protocol/upda
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
+import type { Growth } from '../validation/validateUpdate.ts';
 import type { CommitListener, RoomOptions, RoomSlices, StoredShape } from './roomTypes.ts';
 
 export type { CommitListener, RoomOptions, RoomSlices, StoredShape, UpdateGate } from './roomTypes.ts';
 
-/** A full room can always be cleaned up: writes that create no message may pass maxDocBytes by 10 %. */
+/** Writes that add content but create no message (edits, reactions, read positions) may pass maxDocBytes by 10 %. */
 const CLEANUP_GRACE = 1.1;
 
 /** A callback waiting for the pending commit; `failed` runs instead when the room is abandoned. */
@@ -42,6 +43,8 @@ export class Room implements CommitParticipant {
   #appliedSeq = 0;
   /** Stored size: the snapshot and log as loaded, plus every update applied since (re-measured by compaction). */
   #storedBytes: number;
+  /** A write was refused for the room's size and no new message fitted since: every write asks for a compaction. */
+  #full = false;
   #logUpdates: number;
   #logBytes: number;
   #afterCommit: AfterCommit[] = [];
@@ -124,24 +127,32 @@ export class Room implements CommitParticipant {
 
   /**
    * Whether `userId` may add `bytes` to the room (null) or the refusal: the room's stored size
-   * stays within maxDocBytes (writes that create no message get CLEANUP_GRACE), and the member
-   * stays within their growth share (RoomOptions.memberGrowth), spent when this answers null.
+   * stays within maxDocBytes (writes that create no message get CLEANUP_GRACE, deletions are
+   * never refused for size), and the member stays within their growth share
+   * (RoomOptions.memberGrowth), spent when this answers null.
    */
-  admit(userId: string, bytes: number, createsMessage = true): (UpdateRefusal & { code: 'document_too_large' | 'member_quota' }) | null {
+  admit(userId: string, bytes: number, growth: Growth = 'messages'): (UpdateRefusal & { code: 'document_too_large' | 'member_quota' }) | null {
     const limit = this.#opts.maxDocBytes;
-    if (this.#storedBytes + bytes > limit * (createsMessage ? 1 : CLEANUP_GRACE)) {
+    if (growth !== 'none' && this.#storedBytes + bytes > limit * (growth === 'messages' ? 1 : CLEANUP_GRACE)) {
       this.requestCompaction(); // what deletions freed counts once compaction re-measures the room
+      this.#full = true;
       return { code: 'document_too_large', reason: `this room is full (${limit} bytes stored): an owner or admin can delete old messages to make room, and the server frees it within seconds` };
     }
     const wait = this.#opts.memberGrowth?.take(`${this.roomId}/${userId}`, bytes);
     if (wait) {
       return { code: 'member_quota', reason: `you added more to this room lately than one member may; try again in ${wait.retryAfterSeconds} s` };
     }
+    if (growth === 'messages') this.#full = false;
     return null;
   }
 
   get maxDocBytes(): number {
     return this.#opts.maxDocBytes;
+  }
+
+  /** The room's stored size as the size limit sees it (re-measured by each compaction). */
+  get storedBytes(): number {
+    return this.#storedBytes;
   }
 
   /** Whether anything still needs the room loaded: a peer or a holder. */
@@ -196,7 +207,7 @@ export class Room implements CommitParticipant {
       this.#refuse(peer, verdict.refusal);
       return 'refused';
     }
-    const unfit = this.admit(peer.user.id, update.byteLength, verdict.createsMessages ?? true);
+    const unfit = this.admit(peer.user.id, update.byteLength, verdict.growth);
     if (unfit) {
       this.#refuse(peer, unfit);
       return 'refused';
@@ -239,6 +250,8 @@ export class Room implements CommitParticipant {
     this.#storedBytes += update.byteLength; // when applied: a burst within one turn meets the size limit too
     this.#pending.push({ seq: ++this.#appliedSeq, update, origin });
     this.#opts.queue.schedule(this);
+    // A clean-up write into a room that refused a write for its size: compacted at once, so that what it frees counts soon.
+    if (this.#full) queueMicrotask(() => this.requestCompaction());
   };
 
   // CommitParticipant

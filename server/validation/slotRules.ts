@@ -55,6 +55,8 @@ export interface SlotContext {
   touchReads(): void;
   /** Counts a message this update creates (MAX_NEW_MESSAGES_PER_UPDATE). */
   countNewMessage(): void;
+  /** Records a write that adds content without creating a message (Growth 'other'): deletions do not. */
+  countGrowth(): void;
   /** Counts a reaction this update adds or removes (the per-update limit; the per-person one is checked at the end). */
   countReactionChange(): void;
   /**
@@ -103,6 +105,8 @@ function judgeMessage(ctx: SlotContext, key: string, value: Written): void {
   }
   if (mayEditMessage(ctx.actor(), existing)) {
     if (!sameIdentity(next, existing)) throw new Refused('bad_message', `an edit of message ${key} must keep its id, sender, type and creation time`);
+    // The sender deleting their own message writes a tombstone: that frees room.
+    if (!isTombstone(next)) ctx.countGrowth();
     return;
   }
   // Deleting someone else's message replaces its value with a tombstone, next to a deletion record.
@@ -132,6 +136,7 @@ function judgeReaction(ctx: SlotContext, key: string, value: Written): void {
   if (!mayWriteUserKey(ctx.actor(), parsed.userId)) throw new Refused('forbidden', 'a user adds and removes only their own reactions');
   ctx.countReactionChange();
   if (value === DELETED) return;
+  ctx.countGrowth();
   parsedValue(value, (v) => parseReactionValue(v), `reaction ${key}`);
   ctx.atEnd(() => {
     if (!ctx.finalMessage(parsed.messageId)) throw new Refused('unknown_message', `cannot react to message ${parsed.messageId}: the room has no such message`);
@@ -144,6 +149,7 @@ function judgeRead(ctx: SlotContext, key: string, value: Written): void {
   if (!mayWriteUserKey(ctx.actor(), parsed.userId)) throw new Refused('forbidden', 'a user moves only their own read position');
   ctx.touchReads();
   if (value === DELETED) return;
+  ctx.countGrowth();
   const position = parsedValue(value, (v) => parseReadValue(v), `read position ${key}`);
   const previous = parseReadValue(ctx.current('reads', key));
   if (previous !== null && position < previous) throw new Refused('bad_read_position', 'a read position never moves backwards');

@@ -43,12 +43,20 @@ export interface ValidationInput {
   readonly now: number;
 }
 
+/**
+ * How an update can grow the room, for its size limit: it creates messages (the limit binds it
+ * fully), it writes other content (edits, reactions, read positions: the clean-up grace), or it
+ * only deletes (deletion records, tombstones, reaction removals: never refused for size, since
+ * it frees room once compacted).
+ */
+export type Growth = 'messages' | 'other' | 'none';
+
 export type Verdict =
   | {
       readonly ok: true;
       readonly newClients: readonly number[];
-      /** The update creates messages (the room's size limit binds it fully; other writes get the clean-up grace). */
-      readonly createsMessages?: boolean;
+      /** How the update can grow the room (default 'messages'). */
+      readonly growth?: Growth;
     }
   | { readonly ok: false; readonly refusal: UpdateRefusal };
 
@@ -61,7 +69,7 @@ export function validateUpdate(input: ValidationInput): Verdict {
   try {
     const check = new UpdateCheck(input);
     const newClients = check.run();
-    return { ok: true, newClients, createsMessages: check.createsMessages };
+    return { ok: true, newClients, growth: check.growth };
   } catch (err) {
     if (err instanceof Refused) return { ok: false, refusal: { code: err.code, reason: err.reason } };
     throw err;
@@ -105,6 +113,8 @@ class UpdateCheck implements SlotContext {
   readonly #newClients: number[] = [];
   #readsTouched = false;
   #newMessages = 0;
+  /** A write other than a new message that adds content (an edit, a reaction, a read position). */
+  #grows = false;
   #reactionChanges = 0;
   #actor: Actor | null = null;
   #memberSince: number | null | undefined = undefined;
@@ -172,8 +182,12 @@ class UpdateCheck implements SlotContext {
     this.#readsTouched = true;
   }
 
-  get createsMessages(): boolean {
-    return this.#newMessages > 0;
+  get growth(): Growth {
+    return this.#newMessages > 0 ? 'messages' : this.#grows ? 'other' : 'none';
+  }
+
+  countGrowth(): void {
+    this.#grows = true;
   }
 
   countNewMessage(): void {

@@ -4,6 +4,7 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { ClientMessage } from '../../room/ChatRoom.ts';
+import { describeRefusal } from '../../errors/describeRefusal.ts';
 import { clockTime } from '../format/formatTime.ts';
 import { icons } from '../format/icons.ts';
 import { base, tokens } from '../theme.ts';
@@ -269,7 +270,7 @@ export class ParleyMessage extends LitElement {
         <div class="meta">${this.#reactions()}</div>
         ${m.state.state === 'rejected'
           ? html`<div class="rejected" role="alert" data-testid="rejected">
-              ${icons.alert(15)}<span>Not sent: ${m.state.reason} (${m.state.code})</span>
+              ${icons.alert(15)}<span title=${`${m.state.code}: ${m.state.reason}`}>Not sent. ${describeRefusal(m.state)}</span>
               <button @click=${() => this.#emit({ action: 'retry', id: m.id })}>Retry</button>
               <button @click=${() => this.#emit({ action: 'discard', id: m.id })}>Discard</button>
             </div>`

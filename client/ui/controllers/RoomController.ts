@@ -6,6 +6,7 @@ import type { User } from '../../../shared/models/user.ts';
 import type { UserPresence } from '../../../shared/models/userPresence.ts';
 import type { ConnectionState } from '../../sync/RoomConnection.ts';
 import { ClientError } from '../../errors/ClientError.ts';
+import { refusalMayPass } from '../../errors/describeRefusal.ts';
 
 /** Messages per page when scrolling through history. */
 export const PAGE_SIZE = 50;
@@ -235,8 +236,14 @@ export class RoomController implements ReactiveController {
     }
   }
 
-  /** Retries a refused message: drops the refused changes, then sends its text again. */
+  /**
+   * Retries a refused message: for a refusal that can pass later (a full room an owner made room
+   * in) the held changes are sent again as they are; otherwise they are dropped and the text is
+   * sent again as a new message.
+   */
   async retry(id: string): Promise<void> {
+    const refusal = this.room?.refusal;
+    if (this.room && refusal && refusalMayPass(refusal.code)) return this.room.resend();
     const content = this.messages.find((m) => m.id === id)?.content;
     await this.discardRejected();
     if (content) await this.send(content);
