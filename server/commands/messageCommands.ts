@@ -1,5 +1,4 @@
-import type { Room } from '../sync/Room.ts';
-import type { Growth } from '../validation/validateUpdate.ts';
+import type { Growth, Room } from '../sync/Room.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { getMessage } from '../../shared/roomDoc/queries.ts';

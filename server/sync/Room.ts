@@ -17,6 +17,7 @@ import type { Growth } from '../validation/validateUpdate.ts';
 import type { CommitListener, RoomOptions, RoomSlices, StoredShape } from './roomTypes.ts';
 
 export type { CommitListener, RoomOptions, RoomSlices, StoredShape, UpdateGate } from './roomTypes.ts';
+export type { Growth } from '../validation/validateUpdate.ts';
 
 /** Writes that add content but create no message (edits, reactions, read positions) may pass maxDocBytes by 10 %. */
 const CLEANUP_GRACE = 1.1;
