@@ -74,6 +74,8 @@ const EnvSchema = z.object({
   PARLEY_MAX_CONNECTIONS_PER_USER: int(1, 100_000).default(DEFAULT_SYNC_LIMITS.maxConnectionsPerUser),
   /** Bytes waiting in a connection's send buffer before it counts as a slow consumer (4531). */
   PARLEY_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(DEFAULT_SYNC_LIMITS.maxBufferedBytes),
+  /** Documents one multiplexed sync socket may hold open at once (4530 for one more; the socket stays). */
+  PARLEY_MAX_DOCS_PER_CONNECTION: int(1, 100_000).default(DEFAULT_SYNC_LIMITS.maxDocsPerConnection),
   /** Rooms one user may create in a burst over REST; past it, 429 with Retry-After. */
   PARLEY_ROOM_CREATE_BURST: int(1, 1_000_000).default(20),
   /** Rooms per minute one user may keep creating. */
@@ -201,6 +203,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
       awarenessPerSecond: e.PARLEY_AWARENESS_RATE_PER_SEC,
       maxConnectionsPerUser: e.PARLEY_MAX_CONNECTIONS_PER_USER,
       maxBufferedBytes: e.PARLEY_MAX_BUFFERED_BYTES,
+      maxDocsPerConnection: e.PARLEY_MAX_DOCS_PER_CONNECTION,
     },
     roomCreation: { burst: e.PARLEY_ROOM_CREATE_BURST, perMinute: e.PARLEY_ROOM_CREATE_PER_MINUTE },
     memberGrowth: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR === 0 ? null : { burst: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR, perMinute: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR / 60 },

@@ -28,6 +28,11 @@ export interface SyncLimits {
    * this is still allowed on top (the initial sync of a big room), see SyncConnection.send.
    */
   maxBufferedBytes: number;
+  /**
+   * Documents one multiplexed socket (/ws/sync) may hold open at once; a channel opened past it is
+   * refused with 4530 (the socket stays). Also the burst of channel opens and closes.
+   */
+  maxDocsPerConnection: number;
 }
 
 export const DEFAULT_SYNC_LIMITS: SyncLimits = {
@@ -37,4 +42,5 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = {
   awarenessPerSecond: 200,
   maxConnectionsPerUser: 50,
   maxBufferedBytes: 4 * 1024 * 1024,
+  maxDocsPerConnection: 1000,
 };

@@ -3,10 +3,11 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { SyncConnection } from './SyncConnection.ts';
-import type { Room } from './Room.ts';
-import { PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
+import { MuxConnection } from './MuxConnection.ts';
+import { RoomAttachment } from './RoomAttachment.ts';
+import { SocketConnection } from '../ws/SocketConnection.ts';
+import { MUX_SYNC_PATH, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
 import { checkRoomAccess } from '../access/checkRoomAccess.ts';
-import { FrameRateLimiter } from '../limits/FrameRateLimiter.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { EndpointDeps } from '../EndpointDeps.ts';
 
@@ -22,12 +23,16 @@ const safeDecode = (s: string): string => {
 };
 
 /**
- * The y-websocket endpoint: `ws://HOST:PORT/sync/<roomId>?token=<jwt>`. Authentication and
- * membership are checked before the socket joins the room (SocketEndpoint).
+ * The sync endpoints: the y-websocket one, `ws://HOST:PORT/sync/<roomId>?token=<jwt>` (one room per
+ * socket; authentication and membership are checked before the socket joins the room), and the
+ * multiplexed one, `ws://HOST:PORT/ws/sync?token=<jwt>` (one socket per device, membership checked
+ * per channel: MuxConnection). Both put each peer in its room through a RoomAttachment.
  */
 export class SyncServer {
   readonly #endpoint: SocketEndpoint;
   readonly #opts: SyncServerOptions;
+  /** The multiplexed sockets open now (closed with the server). */
+  readonly #muxes = new Set<SocketConnection>();
 
   constructor(opts: SyncServerOptions) {
     this.#opts = opts;
@@ -41,9 +46,17 @@ export class SyncServer {
     });
   }
 
-  /** Takes an HTTP upgrade if its path is /sync/...; returns false otherwise. */
+  /** Takes an HTTP upgrade if its path is /sync/... or /ws/sync; returns false otherwise. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = requestUrl(req);
+    if (url?.pathname === MUX_SYNC_PATH) {
+      this.#endpoint.upgrade(req, socket, head, {
+        token: url.searchParams.get('token'),
+        check: () => ({ ok: true }),
+        open: (ws, user) => this.#acceptMux(ws, user),
+      });
+      return true;
+    }
     if (!url?.pathname.startsWith(SYNC_PATH_PREFIX)) return false;
     const roomId = safeDecode(url.pathname.slice(SYNC_PATH_PREFIX.length));
     const parley = url.searchParams.get(PARLEY_PROTOCOL_PARAM) === PARLEY_PROTOCOL_VERSION;
@@ -58,67 +71,50 @@ export class SyncServer {
   }
 
   #accept(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean): void {
-    const { registry, presence, logger, limits } = this.#opts;
+    const { presence, logger, limits } = this.#opts;
     const conn: SyncConnection = new SyncConnection(ws, user, roomId, parley, {
       maxBufferedBytes: limits.maxBufferedBytes,
       onSlowConsumer: (buffered) =>
         logger.warn({ room: roomId, user: user.id, conn: conn.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
     });
-    const rate = new FrameRateLimiter(limits);
-    // A big room loads in slices (RoomRegistry.openReady): until it is ready, frames wait here in order.
-    const opening = registry.openReady(roomId);
-    let room: Room | null = opening instanceof Promise ? null : opening;
-    const waiting: Uint8Array[] = [];
     const releasePresence = presence.connect(user.id);
-    const handle = (frame: Uint8Array): void => {
-      if (!room) return void waiting.push(frame);
-      try {
-        room.receive(conn, frame);
-      } catch (err) {
-        logger.error({ err, room: roomId, user: user.id }, 'sync frame handler failed');
-        conn.close('InternalError', 'internal error');
-      }
-    };
+    const attachment = new RoomAttachment(conn, roomId, this.#opts);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       // Frames that were already in flight when the server decided to close are dropped unread.
       if (conn.closed) return;
       if (!isBinary) return conn.close('ProtocolError', 'text frames are not part of the sync protocol');
-      const frame = frameBytes(data);
-      const exhausted = rate.admit(frame);
-      if (exhausted) {
-        const [burst, perSecond] = exhausted === 'sync' ? [limits.syncBurst, limits.syncPerSecond] : [limits.awarenessBurst, limits.awarenessPerSecond];
-        logger.warn({ room: roomId, user: user.id, conn: conn.id, frames: exhausted, burst, perSecond }, 'sync connection rate limited');
-        return conn.close('RateLimited', `more than ${burst} ${exhausted} frames in a burst or ${perSecond} per second`);
-      }
-      handle(frame);
+      attachment.receive(frameBytes(data));
     });
     ws.on('error', (err) => logger.debug({ err, room: roomId, user: user.id }, 'sync socket error'));
     ws.on('close', (code: number) => {
       conn.markClosed();
-      if (room) {
-        room.leave(conn);
-        registry.released(room);
-      }
+      attachment.detach();
       releasePresence();
       logger.debug({ room: roomId, user: user.id, code }, 'sync connection closed');
     });
-    const join = (ready: Room): void => {
-      room = ready;
-      if (conn.closed) {
-        // Gone while the room loaded: it never joined, but the room may now idle out.
-        registry.released(ready);
-        return;
-      }
-      ready.join(conn);
-      logger.debug({ room: roomId, user: user.id, conn: conn.id }, 'sync connection opened');
-      for (const frame of waiting.splice(0)) handle(frame);
-    };
-    if (room) join(room);
-    else
-      void (opening as Promise<Room>).then(join, (err: unknown) => {
-        logger.error({ err, room: roomId, user: user.id }, 'room failed to load');
-        conn.close('InternalError', 'internal error');
-      });
+  }
+
+  /** A multiplexed socket (/ws/sync): one per device, a channel per document (MuxConnection). */
+  #acceptMux(ws: WebSocket, user: AuthUser): void {
+    const { presence, logger, limits } = this.#opts;
+    const socket: SocketConnection = new SocketConnection(ws, user, false, {
+      maxBufferedBytes: limits.maxBufferedBytes,
+      allowLargestFrame: true,
+      onSlowConsumer: (buffered) => logger.warn({ user: user.id, conn: socket.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
+    });
+    const mux = new MuxConnection(socket, this.#opts);
+    const releasePresence = presence.connect(user.id);
+    this.#muxes.add(socket);
+    ws.on('message', (data: RawData, isBinary: boolean) => mux.receive(data, isBinary));
+    ws.on('error', (err) => logger.debug({ err, user: user.id }, 'sync socket error'));
+    ws.on('close', (code: number) => {
+      socket.markClosed();
+      this.#muxes.delete(socket);
+      mux.closed();
+      releasePresence();
+      logger.debug({ user: user.id, code }, 'multiplexed sync connection closed');
+    });
+    logger.debug({ user: user.id, conn: socket.id }, 'multiplexed sync connection opened');
   }
 
   /** Closes the user's connections to a room they may no longer open (removed, deactivated). */
@@ -145,6 +141,7 @@ export class SyncServer {
       for (const room of this.#opts.registry.loaded()) {
         for (const conn of [...room.peers()]) conn.close('GoingAway', 'server shutting down');
       }
+      for (const socket of this.#muxes) socket.close('GoingAway', 'server shutting down');
     }, graceMs);
   }
 }

@@ -73,6 +73,7 @@ describe('limits configuration', () => {
       awarenessPerSecond: 200,
       maxConnectionsPerUser: 50,
       maxBufferedBytes: 4 * 1024 * 1024,
+      maxDocsPerConnection: 1000,
     });
     expect(config.maxFrameBytes).toBe(1024 * 1024);
     expect(config.sqliteSynchronous).toBe('FULL');
@@ -89,6 +90,7 @@ describe('limits configuration', () => {
         PARLEY_MAX_CONNECTIONS_PER_USER: '3',
         PARLEY_MAX_BUFFERED_BYTES: '65536',
         PARLEY_MAX_FRAME_BYTES: '2048',
+        PARLEY_MAX_DOCS_PER_CONNECTION: '7',
       },
       [],
     );
@@ -99,6 +101,7 @@ describe('limits configuration', () => {
       awarenessPerSecond: 2.5,
       maxConnectionsPerUser: 3,
       maxBufferedBytes: 65536,
+      maxDocsPerConnection: 7,
     });
     expect(config.maxFrameBytes).toBe(2048);
     // Empty means unset.

@@ -7,6 +7,7 @@
  */
 export * from './messageTypes.ts';
 export * from './frames.ts';
+export * from './muxFrames.ts';
 export * from './awarenessUpdate.ts';
 export * from './awarenessStates.ts';
 export * from './endpoints.ts';
