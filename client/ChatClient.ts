@@ -27,6 +27,7 @@ import { ConnectionStatus } from './sync/ConnectionStatus.ts';
 import type { ConnectionState } from './sync/RoomConnection.ts';
 import { RoomSyncFactory } from './sync/RoomSyncFactory.ts';
 import { defaultWebSocket } from './sync/WebSocketLike.ts';
+import { SyncSocket, socketPerDocument } from './sync/SyncSocket.ts';
 
 export type { RoomSummary } from './rooms/RoomList.ts';
 export type { ChatClientOptions } from './ChatClientOptions.ts';
@@ -56,6 +57,8 @@ export class ChatClient {
   readonly #events = new Emitter<ChatClientEvents>();
   readonly #identity: ClientIdentity;
   readonly #status: ConnectionStatus;
+  /** The device's one sync socket (null with `multiplex: false`: a socket per room). */
+  readonly #sync: SyncSocket | null;
   readonly #list: RoomList;
   readonly #open: OpenRooms;
   readonly #background: BackgroundSync;
@@ -78,13 +81,14 @@ export class ChatClient {
       async () => [...this.#background.replicas(), ...(await this.#open.replicas())],
       (clientId) => this.#events.emit('clientId', clientId),
     );
+    const WebSocket = opts.WebSocket ?? defaultWebSocket();
+    this.#sync = opts.multiplex === false ? null : new SyncSocket({ serverUrl: opts.serverUrl, WebSocket });
     const factory = new RoomSyncFactory({
       store,
       identity: this.#identity,
       status: this.#status,
-      serverUrl: opts.serverUrl,
       getToken: opts.getToken,
-      WebSocket: opts.WebSocket ?? defaultWebSocket(),
+      openSocket: this.#sync ? this.#sync.opener : socketPerDocument(opts.serverUrl, WebSocket),
       ...(opts.reconnect ? { reconnect: opts.reconnect } : {}),
       ...(opts.maxFrameBytes === undefined ? {} : { maxFrameBytes: opts.maxFrameBytes }),
       ...(opts.compaction ? { compaction: opts.compaction } : {}),
@@ -322,6 +326,8 @@ export class ChatClient {
    */
   async reconnectNow(): Promise<void> {
     this.#assertOpen();
+    // The shared socket may be dead without knowing it after a network change: a fresh one.
+    this.#sync?.reconnect();
     await this.#open.reconnectNow();
     await this.refreshRooms().catch(() => undefined);
   }
@@ -346,6 +352,7 @@ export class ChatClient {
     this.#list.close();
     await this.#background.stop();
     await this.#open.closeAll();
+    this.#sync?.close();
     this.#status.close();
     this.#identity.release();
     if (this.#ownsStore) await this.store.close();

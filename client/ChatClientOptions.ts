@@ -24,6 +24,11 @@ export interface ChatClientOptions {
   readonly IDBKeyRange?: typeof IDBKeyRange;
   /** Default: the global WebSocket (pass the `ws` package in Node 20). */
   readonly WebSocket?: WebSocketConstructor;
+  /**
+   * Sync every room over one WebSocket per client (`/ws/sync`, a channel per room). Default true;
+   * `false` opens a socket per room on `/sync/<roomId>`, as stock y-websocket clients do.
+   */
+  readonly multiplex?: boolean;
   readonly fetch?: typeof fetch;
   /** Default: the Web Locks API, else locks shared within this JavaScript realm. */
   readonly locks?: ClientIdLocks;

@@ -3,10 +3,11 @@ import * as Y from 'yjs';
 import { ConnectionStatus } from './ConnectionStatus.ts';
 import { RoomConnection, type ConnectionState } from './RoomConnection.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
+import { socketPerDocument } from './SyncSocket.ts';
 import { FakeSocket, peerOf } from '../../test/support/fakeSocket.ts';
 
 const newConnection = (): RoomConnection =>
-  new RoomConnection(peerOf(new Y.Doc()), { serverUrl: 'http://127.0.0.1:1', getToken: () => 'token', WebSocket: FakeSocket, backoff: { baseMs: 60_000, maxMs: 60_000 } });
+  new RoomConnection(peerOf(new Y.Doc()), { getToken: () => 'token', openSocket: socketPerDocument('http://127.0.0.1:1', FakeSocket), backoff: { baseMs: 60_000, maxMs: 60_000 } });
 
 describe('ConnectionStatus', () => {
   it('is online with no connection once the server was reachable, and offline once it was not', () => {

@@ -4,6 +4,7 @@ import { RoomConnection } from './RoomConnection.ts';
 import type { ConnectionState } from './RoomConnection.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { decodeClientFrame, encodeFrame } from '../../shared/protocol/frames.ts';
+import { socketPerDocument } from './SyncSocket.ts';
 import { FakeSocket, peerOf } from '../../test/support/fakeSocket.ts';
 
 /*
@@ -18,12 +19,11 @@ afterEach(() => {
 
 function connection(opts: { refused?: (code: string, reason: string) => void; renewals?: boolean[] } = {}): { connection: RoomConnection; states: ConnectionState[] } {
   const c = new RoomConnection(peerOf(new Y.Doc(), opts.refused), {
-    serverUrl: 'http://127.0.0.1:1',
     getToken: ({ renew }) => {
       opts.renewals?.push(renew);
       return 'token';
     },
-    WebSocket: FakeSocket,
+    openSocket: socketPerDocument('http://127.0.0.1:1', FakeSocket),
     // Long enough that no retry fires during a test: a retry shows as state 'offline' and no socket.
     backoff: { baseMs: 60_000, maxMs: 60_000 },
   });

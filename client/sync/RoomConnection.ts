@@ -6,7 +6,6 @@
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { decodeServerFrame, encodeFrame, type SyncFrame } from '../../shared/protocol/frames.ts';
-import { syncUrl } from '../../shared/protocol/endpoints.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { Emitter } from '../events/Emitter.ts';
 import { ClientError } from '../errors/ClientError.ts';
@@ -181,7 +180,7 @@ export class RoomConnection {
     if (this.#phase.kind !== 'fetchingToken') return;
     let ws: WebSocketLike;
     try {
-      ws = new this.#opts.WebSocket(syncUrl(this.#opts.serverUrl, this.#peer.roomId, token));
+      ws = this.#opts.openSocket(this.#peer.roomId, token);
     } catch (error) {
       this.#events.emit('error', new ClientError('network', `cannot open a WebSocket: ${String(error)}`, error));
       this.#scheduleRetry();

@@ -6,15 +6,15 @@ import type { LocalStore } from '../store/LocalStore.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { ConnectionStatus } from './ConnectionStatus.ts';
 import { RoomConnection, type TokenProvider } from './RoomConnection.ts';
-import type { WebSocketConstructor } from './WebSocketLike.ts';
+import type { SocketOpener } from './SyncSocket.ts';
 
 export interface RoomSyncFactoryOptions {
   readonly store: LocalStore;
   readonly identity: ClientIdentity;
   readonly status: ConnectionStatus;
-  readonly serverUrl: string;
   readonly getToken: TokenProvider;
-  readonly WebSocket: WebSocketConstructor;
+  /** A channel of the device's one sync socket per room, or a socket per room. */
+  readonly openSocket: SocketOpener;
   readonly reconnect?: BackoffOptions;
   readonly maxFrameBytes?: number;
   readonly compaction?: CompactionPolicy;
@@ -44,11 +44,10 @@ export class RoomSyncFactory {
 
   /** A connection for the replica (not connected yet); `release` detaches it from the status once closed. */
   connect(replica: RoomReplica, awareness?: awarenessProtocol.Awareness): { connection: RoomConnection; release: () => void } {
-    const { serverUrl, getToken, WebSocket, reconnect, maxFrameBytes, status, onError } = this.#opts;
+    const { getToken, openSocket, reconnect, maxFrameBytes, status, onError } = this.#opts;
     const connection = new RoomConnection(replica, {
-      serverUrl,
       getToken,
-      WebSocket,
+      openSocket,
       ...(reconnect ? { backoff: reconnect } : {}),
       ...(maxFrameBytes === undefined ? {} : { maxFrameBytes }),
       ...(awareness ? { awareness } : {}),

@@ -2,7 +2,7 @@ import type * as Y from 'yjs';
 import type * as awarenessProtocol from 'y-protocols/awareness';
 import type { ClientError } from '../errors/ClientError.ts';
 import type { BackoffOptions } from './backoff.ts';
-import type { WebSocketConstructor } from './WebSocketLike.ts';
+import type { SocketOpener } from './SyncSocket.ts';
 
 /** What a connection needs from the room replica it syncs. */
 export interface SyncPeer {
@@ -39,10 +39,9 @@ export interface ConnectionEvents {
 }
 
 export interface RoomConnectionOptions {
-  /** http(s)://host:port of the Parley server. */
-  readonly serverUrl: string;
   readonly getToken: TokenProvider;
-  readonly WebSocket: WebSocketConstructor;
+  /** Opens the socket for the room (SyncSocket's channels, or socketPerDocument). */
+  readonly openSocket: SocketOpener;
   readonly backoff?: BackoffOptions;
   /** Presence and typing; the connection relays its local state and applies remote states. */
   readonly awareness?: awarenessProtocol.Awareness;

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { decodeClientFrame, encodeFrame, type SyncFrame } from '../../shared/protocol/frames.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { RoomConnection } from './RoomConnection.ts';
+import { socketPerDocument } from './SyncSocket.ts';
 import { FakeSocket, peerOf } from '../../test/support/fakeSocket.ts';
 import { alice } from '../../test/support/roomDocFixtures.ts';
 
@@ -32,9 +33,8 @@ afterEach(() => {
  */
 async function answerStep1(doc: Y.Doc): Promise<{ socket: FakeSocket; server: Y.Doc; connection: RoomConnection }> {
   const connection = new RoomConnection(peerOf(doc), {
-    serverUrl: 'http://127.0.0.1:1',
     getToken: () => 'token',
-    WebSocket: FakeSocket,
+    openSocket: socketPerDocument('http://127.0.0.1:1', FakeSocket),
     maxFrameBytes: BUDGET,
   });
   connections.push(connection);
