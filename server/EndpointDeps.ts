@@ -5,6 +5,7 @@ import type { Directory } from './storage/Directory.ts';
 import type { ConnectionSlots } from './ws/ConnectionSlots.ts';
 import type { RoomRegistry } from './sync/RoomRegistry.ts';
 import type { SyncLimits } from './limits/SyncLimits.ts';
+import type { UserFeed } from './feed/UserFeed.ts';
 
 /** What each socket endpoint (sync, commands) is built from; ParleyServer wires one set for both. */
 export interface EndpointDeps {
@@ -19,4 +20,6 @@ export interface EndpointDeps {
   limits: SyncLimits;
   /** One cap per user across both endpoints. */
   slots: ConnectionSlots;
+  /** The user feed served on the multiplexed socket's `feed` channel; none: that channel is refused as an unknown room. */
+  feed?: UserFeed;
 }

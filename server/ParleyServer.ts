@@ -30,6 +30,7 @@ import { createApi } from './http/createApi.ts';
 import { ConnectionSlots } from './ws/ConnectionSlots.ts';
 import { CommandServer } from './commands/CommandServer.ts';
 import type { SyncLimits } from './limits/SyncLimits.ts';
+import { UserFeed } from './feed/UserFeed.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -120,7 +121,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     : tokens;
   const tracker = new PresenceTracker();
 
-  const summaries = new RoomSummaries(directory);
+  const feed = new UserFeed({ directory, logger });
+  const summaries = new RoomSummaries(directory, (roomIds) => feed.lastMessagesChanged(roomIds));
   const publisher = new PresencePublisher(directory, tracker);
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
   // a slow link downloads a big room at its link's speed instead of being closed for it.
@@ -170,6 +172,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     limits: config.syncLimits,
     // One cap per user across the sync and command endpoints.
     slots: new ConnectionSlots(config.syncLimits.maxConnectionsPerUser),
+    feed,
   };
   const sync = new SyncServer(endpoints);
   const commands = new CommandServer(endpoints);
@@ -184,11 +187,13 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     roomCreation: new UserRateLimiter(config.roomCreation),
     access: {
       membershipChanged(roomId, userId) {
+        feed.roomChanged(roomId, { alsoFor: [userId], members: true });
         sync.recheckMember(roomId, userId);
         commands.recheckMember(roomId, userId);
         publisher.membershipChanged(roomId);
       },
       roomChanged(roomId) {
+        feed.roomChanged(roomId);
         sync.recheckRoom(roomId);
         commands.recheckRoom(roomId);
       },

@@ -2,6 +2,7 @@ import { uuidv4 } from '../../shared/ids.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import type { ChatRoom, ChatRoomCreate } from '../../shared/models/chatRoom.ts';
 import type { Db } from './openDatabase.ts';
+import { FeedRepo } from './FeedRepo.ts';
 import { MemberRepo } from './MemberRepo.ts';
 import { PresenceRepo } from './PresenceRepo.ts';
 import { RoomRepo, directKeyOf } from './RoomRepo.ts';
@@ -29,6 +30,8 @@ export class Directory {
   readonly rooms: RoomRepo;
   readonly members: MemberRepo;
   readonly presence: PresenceRepo;
+  /** The user feed's change log. */
+  readonly feed: FeedRepo;
   readonly #db: Db;
   #freshen: () => void = () => {};
 
@@ -36,6 +39,7 @@ export class Directory {
     this.#db = db;
     const freshen = (): void => this.#freshen();
     this.users = new UserRepo(db);
+    this.feed = new FeedRepo(db);
     this.rooms = new RoomRepo(db, freshen);
     this.members = new MemberRepo(db, this.users, freshen);
     this.presence = new PresenceRepo(db, this.users);

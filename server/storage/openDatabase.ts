@@ -86,6 +86,17 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (room_id, generation, idx)
   );
   `,
+  // The user feed's change log: "room R changed for user U" with a per-user sequence number.
+  `
+  CREATE TABLE user_feed (
+    user_id     TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    room_id     TEXT NOT NULL,
+    members     INTEGER NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (user_id, seq)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

@@ -5,7 +5,10 @@ import { TokenBucket } from '../limits/TokenBucket.ts';
 import type { SocketConnection } from '../ws/SocketConnection.ts';
 import { frameBytes } from '../ws/SocketEndpoint.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
-import { type ControlFrame, decodeMuxFrame, encodeControl } from '../../shared/protocol/muxFrames.ts';
+import { type ControlFrame, decodeMuxFrame, encodeControl, encodeOnChannel } from '../../shared/protocol/muxFrames.ts';
+import { FEED_DOCUMENT } from '../../shared/models/userFeed.ts';
+import { FeedChannel } from '../feed/FeedChannel.ts';
+import type { UserFeed } from '../feed/UserFeed.ts';
 import { ChannelPeer } from './ChannelPeer.ts';
 import { RoomAttachment } from './RoomAttachment.ts';
 
@@ -23,7 +26,7 @@ const CONTROL_PER_SECOND = 50;
 export class MuxConnection {
   readonly #socket: SocketConnection;
   readonly #deps: EndpointDeps;
-  readonly #channels = new Map<number, { peer: ChannelPeer; attachment: RoomAttachment }>();
+  readonly #channels = new Map<number, OpenChannel>();
   readonly #control: TokenBucket;
   /** Channel numbers only grow on a socket: a frame for a closed channel is never taken for a new one. */
   #highest = 0;
@@ -53,15 +56,12 @@ export class MuxConnection {
     const { frame } = decoded;
     if ('control' in frame) return this.#controlFrame(frame.control);
     // A channel the server closed may still get frames the client sent before it knew: dropped.
-    this.#channels.get(frame.channel)?.attachment.receive(frame.body);
+    this.#channels.get(frame.channel)?.receive(frame.body);
   }
 
   /** The socket closed: every channel leaves its room. */
   closed(): void {
-    for (const { peer, attachment } of this.#channels.values()) {
-      peer.markClosed();
-      attachment.detach();
-    }
+    for (const channel of this.#channels.values()) channel.end();
     this.#channels.clear();
   }
 
@@ -78,8 +78,7 @@ export class MuxConnection {
         const open = this.#channels.get(control.channel);
         if (!open) return;
         this.#channels.delete(control.channel);
-        open.peer.markClosed();
-        open.attachment.detach();
+        open.end();
         return;
       }
       case 'closed':
@@ -95,6 +94,8 @@ export class MuxConnection {
     if (this.#channels.size >= this.#maxChannels) {
       return refuse(CloseCode.TooManyConnections, 'TooManyConnections', `more than ${this.#maxChannels} documents open on one connection`);
     }
+    const feed = this.#deps.feed;
+    if (document === FEED_DOCUMENT && feed) return this.#openFeed(channel, feed);
     const access = checkRoomAccess(this.#deps.directory, document, socket.user.id);
     if (!access.ok) return refuse(CloseCode[access.close], access.close, access.reason);
     const peer = new ChannelPeer(socket, channel, (closed) => {
@@ -102,7 +103,7 @@ export class MuxConnection {
       const open = this.#channels.get(closed.channel);
       if (open?.peer !== closed) return;
       this.#channels.delete(closed.channel);
-      open.attachment.detach();
+      open.end();
     });
     let attachment: RoomAttachment;
     try {
@@ -114,6 +115,41 @@ export class MuxConnection {
     }
     // Closed while it opened (by its room, say): it leaves again at once.
     if (peer.closed) attachment.detach();
-    else this.#channels.set(channel, { peer, attachment });
+    else
+      this.#channels.set(channel, {
+        peer,
+        receive: (body) => attachment.receive(body),
+        end: () => (peer.markClosed(), attachment.detach()),
+      });
   }
+
+  /** The user feed on this channel (FeedChannel): JSON frames, no room. */
+  #openFeed(channel: number, feed: UserFeed): void {
+    const socket = this.#socket;
+    const open: OpenChannel = {
+      peer: null,
+      receive: (body) => feedChannel.receive(body),
+      end: () => feedChannel.detach(),
+    };
+    const feedChannel = new FeedChannel(
+      feed,
+      socket.user.id,
+      (bytes) => socket.send(encodeOnChannel(channel, bytes)),
+      (reason) => {
+        if (this.#channels.get(channel) !== open) return;
+        this.#channels.delete(channel);
+        feedChannel.detach();
+        socket.send(encodeControl({ type: 'closed', channel, code: CloseCode.ProtocolError, errorCode: 'ProtocolError', reason }));
+      },
+    );
+    this.#channels.set(channel, open);
+  }
+}
+
+/** A channel open on the socket: a room's (with its peer) or the feed's. */
+interface OpenChannel {
+  readonly peer: ChannelPeer | null;
+  receive(body: Uint8Array): void;
+  /** The channel is gone (closed by either side, or the socket closed): let go of what it holds. */
+  end(): void;
 }

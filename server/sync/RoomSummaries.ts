@@ -28,9 +28,14 @@ export class RoomSummaries {
   readonly #due = new Set<Room>();
   #timer: { readonly cancel: () => void } | null = null;
   #writing = false;
+  /** Rooms whose newest message was written since the listener last heard (told once per turn). */
+  readonly #newLast = new Set<string>();
+  readonly #onLastMessages: ((roomIds: readonly string[]) => void) | undefined;
 
-  constructor(directory: Directory) {
+  /** `onLastMessages` hears which rooms' newest message was written (the user feed pushes them). */
+  constructor(directory: Directory, onLastMessages?: (roomIds: readonly string[]) => void) {
     this.#directory = directory;
+    this.#onLastMessages = onLastMessages;
     directory.freshenProjectionsWith(() => this.writeDue());
   }
 
@@ -99,6 +104,7 @@ export class RoomSummaries {
       const json = last ? toChatMessage(last, room.roomId, (id) => this.#directory.users.get(id)?.name ?? null) : null;
       this.#directory.rooms.setLastMessage(room.roomId, json);
       written.lastMessage = key;
+      this.#told(room.roomId);
     }
 
     for (const [userId, messageId] of readPositions(room.doc)) {
@@ -107,6 +113,19 @@ export class RoomSummaries {
       if (message) this.#directory.members.setLastReadAt(room.roomId, userId, message.createdAt);
       written.reads.set(userId, messageId);
     }
+  }
+
+  /** After the transaction that wrote it (a microtask): the listener reads what is committed. */
+  #told(roomId: string): void {
+    if (!this.#onLastMessages) return;
+    if (this.#newLast.size === 0) {
+      queueMicrotask(() => {
+        const roomIds = [...this.#newLast];
+        this.#newLast.clear();
+        this.#onLastMessages?.(roomIds);
+      });
+    }
+    this.#newLast.add(roomId);
   }
 
   forget(roomId: string): void {

@@ -1,0 +1,131 @@
+import type { Logger } from '../log.ts';
+import type { Directory } from '../storage/Directory.ts';
+import { activityMs } from '../storage/RoomRepo.ts';
+import type { ChatRoom } from '../../shared/models/chatRoom.ts';
+import type { FeedChanges } from '../../shared/models/userFeed.ts';
+
+/** A connected device's feed channel. */
+export interface FeedSubscriber {
+  readonly userId: string;
+  send(changes: FeedChanges): void;
+}
+
+/**
+ * A cursor's time is this much before the frame it came with: rooms whose newest message is
+ * dated after it are sent again on resume. Message times are the senders' clocks, accepted up to
+ * MAX_PAST_SKEW_MS (5 minutes) before they joined; the margin keeps a late-dated message from
+ * slipping between two cursors. Sending a room twice is harmless.
+ */
+const CURSOR_TIME_MARGIN_MS = 10 * 60_000;
+
+const encodeCursor = (seq: number, ms: number): string => `${seq}.${ms}`;
+function decodeCursor(cursor: string | null): { seq: number; ms: number } | null {
+  const match = cursor === null ? null : /^(\d{1,15})\.(\d{1,15})$/.exec(cursor);
+  return match ? { seq: Number(match[1]), ms: Number(match[2]) } : null;
+}
+
+/**
+ * The user feed: what each user's devices need outside room documents, pushed live to their feed
+ * channels and caught up from a cursor. Membership and room changes are logged per user
+ * (FeedRepo: "room R changed for you"); a room's newest message is pushed live and caught up by
+ * time (rooms with activity after the cursor's time), so a message costs no write per member.
+ * What is sent is always the room as it is now, so a device offline for a week gets each room
+ * that changed once, not its history.
+ */
+export class UserFeed {
+  readonly #directory: Directory;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #subscribers = new Map<string, Set<FeedSubscriber>>();
+
+  constructor(opts: { directory: Directory; logger: Logger; now?: () => number }) {
+    this.#directory = opts.directory;
+    this.#logger = opts.logger;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Registers a device's channel; returns the unsubscribe. */
+  subscribe(subscriber: FeedSubscriber): () => void {
+    let set = this.#subscribers.get(subscriber.userId);
+    if (!set) this.#subscribers.set(subscriber.userId, (set = new Set()));
+    set.add(subscriber);
+    return () => {
+      set.delete(subscriber);
+      if (set.size === 0 && this.#subscribers.get(subscriber.userId) === set) this.#subscribers.delete(subscriber.userId);
+    };
+  }
+
+  /** Answers a device's resume: what changed since its cursor, or its whole list (reset). */
+  resume(subscriber: FeedSubscriber, cursor: string | null): void {
+    const userId = subscriber.userId;
+    const from = decodeCursor(cursor);
+    const logged = from ? this.#directory.feed.changesSince(userId, from.seq) : null;
+    const last = logged?.last ?? this.#directory.feed.lastSeq(userId);
+    const mine = this.#directory.rooms.listForUser(userId);
+    if (!from || !logged) {
+      subscriber.send({ type: 'changes', cursor: this.#cursor(last), reset: true, rooms: mine, removed: [], members: [] });
+      return;
+    }
+    const changed = new Map(logged.rooms);
+    // A new room is logged; a new message is not: rooms whose newest message is after the cursor's time.
+    for (const room of mine) if (room.last_message && activityMs(room) > from.ms && !changed.has(room.id)) changed.set(room.id, { members: false });
+    subscriber.send(this.#changesFor(userId, changed, last));
+  }
+
+  /**
+   * A room changed for its members (created, renamed, activated or deactivated; with `members`,
+   * its membership), and for `alsoFor` (who may just have lost it): logged, then pushed.
+   */
+  roomChanged(roomId: string, opts: { alsoFor?: readonly string[]; members?: boolean } = {}): void {
+    const users = new Set([...this.#directory.members.listActiveUserIds(roomId), ...(opts.alsoFor ?? [])]);
+    const members = opts.members ?? false;
+    const seqs = this.#directory.feed.append(roomId, users, members, this.#now());
+    for (const [userId, seq] of seqs) this.#push(userId, () => this.#changesFor(userId, new Map([[roomId, { members }]]), seq));
+  }
+
+  /** The rooms' newest messages changed (RoomSummaries wrote them): pushed to connected members, not logged. */
+  lastMessagesChanged(roomIds: Iterable<string>): void {
+    for (const roomId of roomIds) {
+      const room = this.#directory.rooms.getSummary(roomId);
+      if (!room) continue;
+      for (const userId of this.#directory.members.listActiveUserIds(roomId)) {
+        if (!this.#subscribers.has(userId)) continue;
+        this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [room], removed: [], members: [] }));
+      }
+    }
+  }
+
+  #push(userId: string, make: () => FeedChanges): void {
+    const set = this.#subscribers.get(userId);
+    if (!set || set.size === 0) return;
+    let changes: FeedChanges;
+    try {
+      changes = make();
+    } catch (err) {
+      this.#logger.error({ err, user: userId }, 'user feed: building changes failed');
+      return;
+    }
+    for (const subscriber of set) subscriber.send(changes);
+  }
+
+  #changesFor(userId: string, changed: ReadonlyMap<string, { readonly members: boolean }>, seq: number): FeedChanges {
+    const rooms: ChatRoom[] = [];
+    const removed: FeedChanges['removed'] = [];
+    const members: FeedChanges['members'] = [];
+    for (const [roomId, change] of changed) {
+      const room = this.#directory.rooms.getSummary(roomId);
+      const membership = this.#directory.members.get(roomId, userId);
+      if (!room) removed.push({ room_id: roomId, reason: 'not_found' });
+      else if (!membership?.is_active) removed.push({ room_id: roomId, reason: 'removed' });
+      else {
+        rooms.push(room);
+        if (change.members) members.push({ room_id: roomId, members: this.#directory.members.list(roomId) });
+      }
+    }
+    return { type: 'changes', cursor: this.#cursor(seq), reset: false, rooms, removed, members };
+  }
+
+  #cursor(seq: number): string {
+    return encodeCursor(seq, Math.max(0, this.#now() - CURSOR_TIME_MARGIN_MS));
+  }
+}

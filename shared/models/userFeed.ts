@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { RoomIdSchema } from '../ids.ts';
+import { ChatMemberSchema } from './chatMember.ts';
+import { ChatRoomSchema } from './chatRoom.ts';
+
+/*
+ * The user feed (docs/protocol.md, "User feed"): what a user's devices need outside room
+ * documents, on the channel named FEED_DOCUMENT of the multiplexed sync socket. Its frames are
+ * JSON text (UTF-8), parsed by these schemas on both sides.
+ */
+
+/** The document name of the feed channel (room ids are UUIDs, so it names no room). */
+export const FEED_DOCUMENT = 'feed';
+
+/** Where a device is in its feed: opaque to clients (the server's per-user sequence number and a time). */
+export const FeedCursorSchema = z.string().min(1).max(100);
+
+/** Client → server, once after opening the channel: what it holds (null: nothing yet). */
+export const FeedResumeSchema = z.object({ type: z.literal('resume'), cursor: FeedCursorSchema.nullable() }).strict();
+export type FeedResume = z.infer<typeof FeedResumeSchema>;
+
+/** A room the user no longer belongs to (removed by someone, or left on another device). */
+export const FeedRemovalSchema = z.object({ room_id: RoomIdSchema, reason: z.enum(['removed', 'not_found']) });
+export type FeedRemoval = z.infer<typeof FeedRemovalSchema>;
+
+/**
+ * Server → client: the rooms that changed (as GET /api/rooms shows them: name, activity,
+ * member_count, last_message), the rooms the user lost, and the member lists that changed (with
+ * each member's name). With `reset`, `rooms` is the whole list and any other room is gone. The
+ * client stores `cursor` once it stored the rest, and resumes from it.
+ */
+export const FeedChangesSchema = z.object({
+  type: z.literal('changes'),
+  cursor: FeedCursorSchema,
+  reset: z.boolean(),
+  rooms: z.array(ChatRoomSchema),
+  removed: z.array(FeedRemovalSchema),
+  members: z.array(z.object({ room_id: RoomIdSchema, members: z.array(ChatMemberSchema) })),
+});
+export type FeedChanges = z.infer<typeof FeedChangesSchema>;
