@@ -28,6 +28,8 @@ import type { ConnectionState } from './sync/RoomConnection.ts';
 import { RoomSyncFactory } from './sync/RoomSyncFactory.ts';
 import { defaultWebSocket } from './sync/WebSocketLike.ts';
 import { SyncSocket, socketPerDocument } from './sync/SyncSocket.ts';
+import { FeedConnection } from './feed/FeedConnection.ts';
+import type { FeedChanges } from '../shared/models/userFeed.ts';
 
 export type { RoomSummary } from './rooms/RoomList.ts';
 export type { ChatClientOptions } from './ChatClientOptions.ts';
@@ -40,6 +42,8 @@ export interface ChatClientEvents {
   error: ClientError;
   /** The client id was retired (the server held more under it than this device) and replaced. */
   clientId: number;
+  /** The user lost a room (removed by someone, or it is gone); it has left the list. */
+  roomRemoved: { readonly roomId: string; readonly reason: 'removed' | 'not_found' };
 }
 
 /**
@@ -59,6 +63,8 @@ export class ChatClient {
   readonly #status: ConnectionStatus;
   /** The device's one sync socket (null with `multiplex: false`: a socket per room). */
   readonly #sync: SyncSocket | null;
+  /** The user feed on that socket (null without it: the room list is then fetched, not pushed). */
+  readonly #feed: FeedConnection | null;
   readonly #list: RoomList;
   readonly #open: OpenRooms;
   readonly #background: BackgroundSync;
@@ -134,6 +140,17 @@ export class ChatClient {
       },
       rows,
     );
+    this.#feed = this.#sync
+      ? new FeedConnection({
+          store,
+          openSocket: this.#sync.opener,
+          getToken: opts.getToken,
+          ...(opts.reconnect ? { backoff: opts.reconnect } : {}),
+          apply: (changes) => this.#applyFeed(changes),
+          reached: () => this.#status.setReachable(true),
+          onError,
+        })
+      : null;
   }
 
   /** Opens the client: the local database, a client id, the cached room list; then syncs in the background. */
@@ -162,6 +179,7 @@ export class ChatClient {
     const rows = await store.getRooms();
     const client = new ChatClient(opts, user, store, opts.store === undefined, lease, rows, dbName);
     if (opts.requestPersistentStorage !== false) void client.#requestPersistence();
+    client.#feed?.connect();
     void client.refreshRooms().catch(() => {
       // Offline start: the cached list stands; background sync retries on its own schedule.
     });
@@ -328,6 +346,7 @@ export class ChatClient {
     this.#assertOpen();
     // The shared socket may be dead without knowing it after a network change: a fresh one.
     this.#sync?.reconnect();
+    this.#feed?.reconnectNow();
     await this.#open.reconnectNow();
     await this.refreshRooms().catch(() => undefined);
   }
@@ -349,6 +368,7 @@ export class ChatClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#feed?.close();
     this.#list.close();
     await this.#background.stop();
     await this.#open.closeAll();
@@ -357,6 +377,19 @@ export class ChatClient {
     this.#identity.release();
     if (this.#ownsStore) await this.store.close();
     this.#events.clear();
+  }
+
+  /** One frame of the user feed: the list, the member lists, unread counts to recompute, rooms lost. */
+  async #applyFeed(changes: FeedChanges): Promise<void> {
+    const { removed, newMessages } = await this.#list.applyFeed(changes);
+    for (const { room_id: roomId, members } of changes.members) {
+      await this.store.putMembers({ roomId, members });
+      const open = await this.#open.get(roomId);
+      if (open && !open.closed) open.setMembers(members);
+    }
+    // An unopened room with a newer message: its document (and unread count) follows in the background.
+    for (const roomId of newMessages) if (!this.#open.has(roomId)) void this.#background.syncOnce(roomId);
+    for (const { room_id: roomId, reason } of removed) this.#events.emit('roomRemoved', { roomId, reason });
   }
 
   async #afterMembership(roomId: string): Promise<void> {

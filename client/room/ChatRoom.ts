@@ -277,7 +277,7 @@ export class ChatRoom {
     return this.#members;
   }
 
-  /** @internal The client refreshes members when the REST API answers. */
+  /** @internal The client refreshes members when the REST API answers or the user feed brings them. */
   setMembers(members: readonly ChatMember[]): void {
     this.#members = members;
     // Sender names and my role come from the member list.

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../../shared/models/chatMessage.ts';
 import { ChatMessageSchema } from '../../shared/models/chatMessage.ts';
-import type { ChatRoom as ChatRoomModel } from '../../shared/models/chatRoom.ts';
+import { roomActivityMs, type ChatRoom as ChatRoomModel } from '../../shared/models/chatRoom.ts';
+import type { FeedChanges, FeedRemoval } from '../../shared/models/userFeed.ts';
 import { TabMessageSchema } from '../../shared/protocol/tabMessages.ts';
 import { lastMessage, unreadCount } from '../../shared/roomDoc/queries.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
@@ -36,6 +37,12 @@ const SUMMARY_DELAY_MS = 25;
 /** Another tab stored something in a room this tab has not opened: refresh its summary after this long. */
 const TAB_SUMMARY_DELAY_MS = 250;
 
+/** When a room last saw activity: its newest message here or on the server, else its creation. */
+function activityOf(row: RoomRow): number {
+  const local = row.lastMessage ? Date.parse(row.lastMessage.created_at) : 0;
+  return Math.max(local, roomActivityMs(row.room));
+}
+
 const storageError = (error: unknown): ClientError => (error instanceof ClientError ? error : new ClientError('storage_failed', String(error), error));
 
 /**
@@ -57,11 +64,48 @@ export class RoomList {
     this.#followOtherTabs();
   }
 
-  /** Newest activity first. */
+  /** Newest activity first (the newest message known here or to the server), then the server's order. */
   rooms(): RoomSummary[] {
     return [...this.#rows.values()]
-      .sort((a, b) => a.order - b.order)
-      .map((row) => ({ room: row.room, unreadCount: row.unreadCount, lastMessage: row.lastMessage }));
+      .map((row) => ({ row, at: activityOf(row) }))
+      .sort((a, b) => b.at - a.at || a.row.order - b.row.order)
+      .map(({ row }) => ({ room: row.room, unreadCount: row.unreadCount, lastMessage: row.lastMessage }));
+  }
+
+  /**
+   * Applies a frame of the user feed: rooms added or changed (as the server has them now), rooms
+   * lost; with `reset`, the frame is the whole list. Stored before it resolves. Answers which
+   * rooms were lost and which have a newer message from someone else than the device holds
+   * (their unread count needs the room's document).
+   */
+  async applyFeed(changes: FeedChanges): Promise<{ removed: readonly FeedRemoval[]; newMessages: readonly string[] }> {
+    const removed: FeedRemoval[] = [...changes.removed];
+    if (changes.reset) {
+      const listed = new Set(changes.rooms.map((room) => room.id));
+      for (const id of this.#rows.keys()) if (!listed.has(id)) removed.push({ room_id: id, reason: 'removed' });
+    }
+    const newMessages: string[] = [];
+    const changed: string[] = [];
+    for (const room of changes.rooms) {
+      const known = this.#rows.get(room.id);
+      const parsed = ChatMessageSchema.safeParse(room.last_message);
+      const fromServer = parsed.success ? parsed.data : null;
+      const newer = fromServer !== null && (known?.lastMessage == null || Date.parse(fromServer.created_at) > Date.parse(known.lastMessage.created_at));
+      if (newer && fromServer.sender_id !== this.#d.userId) newMessages.push(room.id);
+      const row: RoomRow = { id: room.id, room, order: known?.order ?? 0, unreadCount: known?.unreadCount ?? 0, lastMessage: newer ? fromServer : (known?.lastMessage ?? null) };
+      this.#rows.set(room.id, row);
+      changed.push(room.id);
+    }
+    for (const removal of removed) this.#rows.delete(removal.room_id);
+    // Each row as it is when written: a summary computed meanwhile (an unread count) must not be overwritten.
+    if (removed.length > 0) await this.#d.store.replaceRooms([...this.#rows.values()]);
+    else
+      for (const id of changed) {
+        const row = this.#rows.get(id);
+        if (row) await this.#d.store.putRoom(row);
+      }
+    this.#emit();
+    return { removed, newMessages };
   }
 
   /** The cached row of a room, as the list holds it. */

@@ -4,6 +4,8 @@ import type { CompactionResult, LocalStore, LogStats, MergeUpdates, StoredRoomLo
 import {
   ClientIdRowSchema,
   IdentityRowSchema,
+  FeedCursorRowSchema,
+  type FeedCursorRow,
   MembersRowSchema,
   PresenceRowSchema,
   RoomRowSchema,
@@ -218,6 +220,15 @@ export class DexieLocalStore implements LocalStore {
 
   async putIdentity(row: IdentityRow): Promise<void> {
     await this.#run('storing the identity', () => this.#t.meta.put(row));
+  }
+
+  async getFeedCursor(): Promise<string | null> {
+    return this.#run('reading the feed cursor', async () => this.#parse('meta', FeedCursorRowSchema, await this.#t.meta.get('feed'))?.cursor ?? null);
+  }
+
+  async putFeedCursor(cursor: string): Promise<void> {
+    const row: FeedCursorRow = { key: 'feed', cursor };
+    await this.#run('storing the feed cursor', () => this.#t.meta.put(row));
   }
 
   async close(): Promise<void> {

@@ -71,6 +71,10 @@ export interface LocalStore {
   getIdentity(): Promise<IdentityRow | null>;
   putIdentity(row: IdentityRow): Promise<void>;
 
+  /** The user feed's cursor (null before the first feed frame was stored). */
+  getFeedCursor(): Promise<string | null>;
+  putFeedCursor(cursor: string): Promise<void>;
+
   /** Rows that failed to parse since the store opened (skipped, never used). */
   readonly skippedRows: number;
   close(): Promise<void>;

@@ -17,6 +17,7 @@ export class MemoryLocalStore implements LocalStore {
   readonly #presence = new Map<string, PresenceRow>();
   readonly #clientIds = new Map<number, ClientIdRow>();
   #identity: IdentityRow | null = null;
+  #feedCursor: string | null = null;
   #closed = false;
 
   readonly skippedRows = 0;
@@ -124,6 +125,16 @@ export class MemoryLocalStore implements LocalStore {
   async putIdentity(row: IdentityRow): Promise<void> {
     this.#check();
     this.#identity = copy(row);
+  }
+
+  async getFeedCursor(): Promise<string | null> {
+    this.#check();
+    return this.#feedCursor;
+  }
+
+  async putFeedCursor(cursor: string): Promise<void> {
+    this.#check();
+    this.#feedCursor = cursor;
   }
 
   /** Closing models a closed database handle; `reopen()` models the next page load. */

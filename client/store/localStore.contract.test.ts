@@ -133,7 +133,7 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     await store.close();
   });
 
-  it('round-trips sync state, room list, members, presence, client ids and identity; deleteRoom drops one room only', async () => {
+  it('round-trips sync state, room list, members, presence, client ids, identity and the feed cursor; deleteRoom drops one room only', async () => {
     const { store, reopen } = await subject.open();
     const [a, b] = [uuidv4(), uuidv4()];
     const now = new Date().toISOString();
@@ -157,6 +157,8 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     await store.putPresence([{ user_id: userId, is_online: true, last_seen_at: null, status: 'here' }]);
     await store.putClientId({ clientId: 42, createdAt: 1, retiredAt: null });
     await store.putIdentity({ key: 'identity', user: { id: userId, name: 'Ana' }, serverUrl: 'http://x' });
+    expect(await store.getFeedCursor()).toBeNull();
+    await store.putFeedCursor('41.1700000000000');
     await store.appendUpdates(a, messageUpdates(1));
     await store.appendUpdates(b, messageUpdates(1));
     await store.close();
@@ -167,6 +169,7 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     expect(await s.getPresence([userId, uuidv4()])).toEqual([{ user_id: userId, is_online: true, last_seen_at: null, status: 'here' }]);
     expect(await s.getClientIds()).toEqual([{ clientId: 42, createdAt: 1, retiredAt: null }]);
     expect((await s.getIdentity())?.user.name).toBe('Ana');
+    expect(await s.getFeedCursor()).toBe('41.1700000000000');
     await s.replaceRooms([{ id: b, room: room(b), unreadCount: 0, lastMessage: null, order: 0 }]);
     expect((await s.getRooms()).map((r) => r.id)).toEqual([b]);
     await s.deleteRoom(a);

@@ -5,6 +5,7 @@ import { ChatMessageSchema } from '../../shared/models/chatMessage.ts';
 import { ChatRoomSchema } from '../../shared/models/chatRoom.ts';
 import { UserPresenceSchema } from '../../shared/models/userPresence.ts';
 import { UserSchema } from '../../shared/models/user.ts';
+import { FeedCursorSchema } from '../../shared/models/userFeed.ts';
 
 /*
  * What the SDK keeps on the device, one zod schema per record. IndexedDB is a trust boundary
@@ -69,5 +70,9 @@ export type ClientIdRow = z.infer<typeof ClientIdRowSchema>;
 /** The signed-in user, kept so the app can start offline. */
 export const IdentityRowSchema = z.object({ key: z.literal('identity'), user: UserSchema, serverUrl: z.string() });
 export type IdentityRow = z.infer<typeof IdentityRowSchema>;
+
+/** Where the device is in its user feed (the server's cursor, stored once what came with it is stored). */
+export const FeedCursorRowSchema = z.object({ key: z.literal('feed'), cursor: FeedCursorSchema });
+export type FeedCursorRow = z.infer<typeof FeedCursorRowSchema>;
 
 export const UserIdListSchema = z.array(UserIdSchema);

@@ -12,7 +12,7 @@ import { ClientError } from '../errors/ClientError.ts';
 import { backoffDelay } from './backoff.ts';
 import { roomSplitOptions } from '../../shared/roomDoc/roomSplitOptions.ts';
 import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
-import { WS_OPEN, type WebSocketLike } from './WebSocketLike.ts';
+import { SILENT_CLOSE_REASON, WS_OPEN, type WebSocketLike } from './WebSocketLike.ts';
 import type { ConnectionEvents, ConnectionState, RoomConnectionOptions, SyncPeer } from './connectionTypes.ts';
 import { stateOf, type Phase, type Socket } from './connectionPhase.ts';
 
@@ -352,7 +352,7 @@ export class RoomConnection {
   #touch(socket: Socket): void {
     if (socket.silence) clearTimeout(socket.silence);
     socket.silence = setTimeout(() => {
-      if (this.#socket() === socket) this.#lost(socket, CloseCode.GoingAway, 'server silent');
+      if (this.#socket() === socket) this.#lost(socket, CloseCode.GoingAway, SILENT_CLOSE_REASON);
     }, this.#opts.silenceMs ?? DEFAULT_SILENCE_MS);
   }
 

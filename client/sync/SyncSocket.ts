@@ -2,7 +2,7 @@ import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { decodeMuxFrame, encodeControl, encodeOnChannel, MAX_CHANNEL, type ControlFrame } from '../../shared/protocol/muxFrames.ts';
 import { muxSyncUrl, syncUrl } from '../../shared/protocol/endpoints.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
-import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.ts';
+import { SILENT_CLOSE_REASON, WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.ts';
 
 /** Opens the socket a RoomConnection speaks to one document on: its own, or a channel of a shared one. */
 export type SocketOpener = (document: string, token: string) => WebSocketLike;
@@ -213,9 +213,11 @@ class Channel implements WebSocketLike {
     if (this.readyState === WS_OPEN) this.#socket.send(this, data);
   }
 
-  close(): void {
+  close(_code?: number, reason?: string): void {
     if (this.readyState === CLOSED) return;
     this.#socket.release(this);
     this.readyState = CLOSED;
+    // The server speaks on every room channel at least every 15 s: silence means the shared socket is dead.
+    if (reason === SILENT_CLOSE_REASON) this.#socket.reconnect();
   }
 }

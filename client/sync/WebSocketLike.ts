@@ -14,6 +14,12 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 export const WS_OPEN = 1;
 
+/**
+ * The reason a connection closes its socket with when the server said nothing for too long. On
+ * a channel of the shared socket it means the socket itself is dead: SyncSocket drops it.
+ */
+export const SILENT_CLOSE_REASON = 'server silent';
+
 /** The platform's WebSocket, or an error telling Node users to pass one (`ws`). */
 export function defaultWebSocket(): WebSocketConstructor {
   const ctor = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;

@@ -3,6 +3,7 @@ import { RoomIdSchema, UuidSchema } from '../../shared/ids.ts';
 import { JsonObjectSchema, type JsonObject } from '../../shared/json.ts';
 import { ChatMessageSchema, type ChatMessage } from '../../shared/models/chatMessage.ts';
 import {
+  roomActivityMs,
   ChatRoomTypeSchema,
   type ChatRoom,
   type ChatRoomInDB,
@@ -75,10 +76,7 @@ function toChatRoom(row: unknown): ChatRoom {
 }
 
 /** Newest activity first: the last message's time, else the room's creation; ties by id. */
-export function activityMs(room: ChatRoom): number {
-  const lastAt = room.last_message?.created_at;
-  return Date.parse(typeof lastAt === 'string' ? lastAt : room.created_at);
-}
+export const activityMs = roomActivityMs;
 
 /** The `rooms` table. */
 export class RoomRepo {

@@ -65,6 +65,12 @@ export const ChatRoomSchema = ChatRoomInDBSchema.extend({
 });
 export type ChatRoom = z.infer<typeof ChatRoomSchema>;
 
+/** Newest activity first: the last message's time, else the room's creation (ms since the epoch). */
+export function roomActivityMs(room: Pick<ChatRoom, 'last_message' | 'created_at'>): number {
+  const lastAt = room.last_message?.['created_at'];
+  return Date.parse(typeof lastAt === 'string' ? lastAt : room.created_at);
+}
+
 /** Most rooms one page of GET /api/rooms holds, and how many when `limit` is absent. */
 export const MAX_ROOMS_PER_PAGE = 500;
 export const DEFAULT_ROOMS_PER_PAGE = 100;
