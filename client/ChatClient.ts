@@ -8,7 +8,7 @@ import type { DevLoginResponse, User } from '../shared/models/user.ts';
 import type { UserPresence } from '../shared/models/userPresence.ts';
 import { tabChannelName } from '../shared/protocol/tabMessages.ts';
 import { ServerClock } from './api/ServerClock.ts';
-import { RestClient } from './api/RestClient.ts';
+import { ApiError, RestClient } from './api/RestClient.ts';
 import { ClientError } from './errors/ClientError.ts';
 import { Emitter } from './events/Emitter.ts';
 import { ClientIdentity } from './identity/ClientIdentity.ts';
@@ -30,9 +30,14 @@ import { defaultWebSocket } from './sync/WebSocketLike.ts';
 import { SyncSocket, socketPerDocument } from './sync/SyncSocket.ts';
 import { FeedConnection } from './feed/FeedConnection.ts';
 import type { FeedChanges } from '../shared/models/userFeed.ts';
+import { z } from 'zod';
+import { RoomIdSchema } from '../shared/ids.ts';
 
 export type { RoomSummary } from './rooms/RoomList.ts';
 export type { ChatClientOptions } from './ChatClientOptions.ts';
+
+/** The `details` of a 409 on a direct room: the room that already exists for the pair. */
+const ExistingRoomSchema = z.object({ room_id: RoomIdSchema });
 
 export interface ChatClientEvents {
   [name: string]: unknown;
@@ -238,9 +243,20 @@ export class ChatClient {
     return this.rooms();
   }
 
+  /**
+   * Creates a room. A direct room with someone I already have one with is not an error: the
+   * existing room is answered (the server's 409 names it).
+   */
   async createRoom(input: Partial<ChatRoomCreate> & Pick<ChatRoomCreate, 'type'>): Promise<ChatRoomModel> {
     this.#assertOpen();
-    const room = await this.#rest.createRoom(input);
+    let room: ChatRoomModel;
+    try {
+      room = await this.#rest.createRoom(input);
+    } catch (error) {
+      const existing = input.type === 'direct' && error instanceof ApiError && error.status === 409 ? ExistingRoomSchema.safeParse(error.details) : null;
+      if (!existing?.success) throw error;
+      room = await this.#rest.room(existing.data.room_id);
+    }
     await this.refreshRooms().catch(() => undefined);
     return room;
   }

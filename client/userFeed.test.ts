@@ -76,4 +76,15 @@ describe('the user feed in the SDK', () => {
     await untilRooms(again, (rooms) => rooms.map((s) => s.room.id).sort().join() === [kept, added].sort().join(), 'the list to catch up');
     await again.close();
   });
+
+  it('starting a direct message with someone I already have one with opens the existing room', async () => {
+    const ana = await t.login('Ana direct');
+    const ben = await t.login('Ben direct');
+    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName('direct'), background: { enabled: false } });
+    const first = await client.createRoom({ type: 'direct', members: [{ user_id: ben.id, role: 'member' }] });
+    const again = await client.createRoom({ type: 'direct', members: [{ user_id: ben.id, role: 'member' }] });
+    expect(again.id).toBe(first.id);
+    expect(client.rooms().filter((s) => s.room.type === 'direct')).toHaveLength(1);
+    await client.close();
+  });
 });

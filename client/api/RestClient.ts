@@ -11,10 +11,13 @@ import type { TokenProvider } from '../sync/RoomConnection.ts';
 export class ApiError extends ClientError {
   readonly status: number;
   readonly apiCode: string;
-  constructor(status: number, apiCode: string, message: string) {
+  /** The error body's `details` (a 409 on a direct room names the existing one: `{ room_id }`). */
+  readonly details: unknown;
+  constructor(status: number, apiCode: string, message: string, details?: unknown) {
     super('api_error', `${status} ${apiCode}: ${message}`);
     this.status = status;
     this.apiCode = apiCode;
+    this.details = details;
   }
 }
 
@@ -48,6 +51,10 @@ export class RestClient {
       cursor = page.next_cursor;
     } while (cursor !== null);
     return [...rooms.values()];
+  }
+
+  room(roomId: string): Promise<ChatRoom> {
+    return this.#call('GET', roomPath(roomId), ChatRoomSchema);
   }
 
   createRoom(input: Partial<ChatRoomCreate> & Pick<ChatRoomCreate, 'type'>): Promise<ChatRoom> {
@@ -118,7 +125,7 @@ export class RestClient {
     if (!res.ok) {
       const problem = ApiErrorBodySchema.safeParse(json);
       throw problem.success
-        ? new ApiError(res.status, problem.data.error.code, problem.data.error.message)
+        ? new ApiError(res.status, problem.data.error.code, problem.data.error.message, problem.data.error.details)
         : new ApiError(res.status, 'unknown', `${method} ${route} failed`);
     }
     if (schema === null) return;
