@@ -129,6 +129,7 @@ export class ChatClient {
       typingTimeoutMs: opts.typingTimeoutMs ?? 5_000,
       now: opts.now ?? serverClock?.now ?? Date.now,
       changed: (roomId) => this.#list.scheduleSummary(roomId),
+      membersLoaded: (members) => this.#list.learnNames(members),
       onError,
     });
     this.#list = new RoomList(
@@ -396,9 +397,20 @@ export class ChatClient {
   }
 
   /** One frame of the user feed: the list, the member lists, unread counts to recompute, rooms lost. */
+  /**
+   * Signs this device out: closes the client and deletes everything it stored for the user (the
+   * rooms, the messages not yet sent, the client id), so the next person on the device finds
+   * nothing of theirs. A store passed in by the app is emptied too.
+   */
+  async signOut(): Promise<void> {
+    await this.close();
+    await this.store.destroy();
+  }
+
   async #applyFeed(changes: FeedChanges): Promise<void> {
     const { removed, newMessages } = await this.#list.applyFeed(changes);
     for (const { room_id: roomId, members } of changes.members) {
+      this.#list.learnNames(members);
       await this.store.putMembers({ roomId, members });
       const open = await this.#open.get(roomId);
       if (open && !open.closed) open.setMembers(members);

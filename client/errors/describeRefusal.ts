@@ -23,6 +23,7 @@ const WORDS: Record<UpdateRefusalCode, string> = {
  * know get a general sentence with the server's reason.
  */
 export function describeRefusal(refusal: { readonly code: string; readonly reason: string }): string {
+  if (refusal.code === 'access_denied') return 'You are no longer a member of this room (or it is gone), so this was not sent.';
   const known = UpdateRefusalCodeSchema.safeParse(refusal.code);
   return known.success ? WORDS[known.data] : `The server did not accept this change: ${refusal.reason}`;
 }

@@ -102,6 +102,11 @@ export class ChatRoom {
     return this.#events.on(name, listener);
   }
 
+  /** Why the room's sync stopped for good (`access_denied`: removed, or the room is gone); null while it syncs. */
+  get connectionStopped(): ClientError | null {
+    return this.#d.connection.stopped;
+  }
+
   get connectionState(): ConnectionState {
     return this.#d.connection.state;
   }

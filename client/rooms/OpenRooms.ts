@@ -1,4 +1,5 @@
 import * as awarenessProtocol from 'y-protocols/awareness';
+import type { ChatMember } from '../../shared/models/chatMember.ts';
 import type { User } from '../../shared/models/user.ts';
 import type { RestClient } from '../api/RestClient.ts';
 import type { ClientError } from '../errors/ClientError.ts';
@@ -25,6 +26,8 @@ export interface OpenRoomsDeps {
   readonly now: () => number;
   /** The room's document changed (its summary in the room list is due). */
   readonly changed: (roomId: string) => void;
+  /** A room's member list came from the server (names for the room list's previews). */
+  readonly membersLoaded: (members: readonly ChatMember[]) => void;
   readonly onError: (error: ClientError) => void;
 }
 
@@ -95,6 +98,7 @@ export class OpenRooms {
     try {
       const members = await this.#d.rest.members(room.id);
       await this.#d.store.putMembers({ roomId: room.id, members });
+      this.#d.membersLoaded(members);
       room.setMembers(members);
     } catch {
       // Offline or no longer a member: the cached list stays; the sync connection reports access.

@@ -55,13 +55,25 @@ export class RoomList {
   #rows: Map<string, RoomRow>;
   readonly #summaryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #tabTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Display names learnt from the server (last messages, member lists): previews say who wrote. */
+  readonly #names = new Map<string, string>();
   #tabChannel: BroadcastChannel | null = null;
   #closed = false;
 
   constructor(deps: RoomListDeps, rows: readonly RoomRow[]) {
     this.#d = deps;
     this.#rows = new Map(rows.map((row) => [row.id, row]));
+    for (const row of rows) this.#learnFrom(row.lastMessage);
     this.#followOtherTabs();
+  }
+
+  /** Names of people (from a member list), for previews of messages computed on the device. */
+  learnNames(members: readonly { readonly user_id: string; readonly user: { readonly name: string } | null }[]): void {
+    for (const member of members) if (member.user) this.#names.set(member.user_id, member.user.name);
+  }
+
+  #learnFrom(message: ChatMessage | null): void {
+    if (message?.sender_id && message.sender_name) this.#names.set(message.sender_id, message.sender_name);
   }
 
   /** Newest activity first (the newest message known here or to the server), then the server's order. */
@@ -90,6 +102,7 @@ export class RoomList {
       const known = this.#rows.get(room.id);
       const parsed = ChatMessageSchema.safeParse(room.last_message);
       const fromServer = parsed.success ? parsed.data : null;
+      this.#learnFrom(fromServer);
       const newer = fromServer !== null && (known?.lastMessage == null || Date.parse(fromServer.created_at) > Date.parse(known.lastMessage.created_at));
       if (newer && fromServer.sender_id !== this.#d.userId) newMessages.push(room.id);
       const row: RoomRow = { id: room.id, room, order: known?.order ?? 0, unreadCount: known?.unreadCount ?? 0, lastMessage: newer ? fromServer : (known?.lastMessage ?? null) };
@@ -119,6 +132,7 @@ export class RoomList {
     const rows = rooms.map((room, order): RoomRow => {
       const known = this.#rows.get(room.id);
       const fallback = ChatMessageSchema.safeParse(room.last_message);
+      if (fallback.success) this.#learnFrom(fallback.data);
       return {
         id: room.id,
         room,
@@ -146,7 +160,7 @@ export class RoomList {
     const next: RoomRow = {
       ...row,
       unreadCount: unreadCount(replica.doc, this.#d.userId),
-      lastMessage: last ? toChatMessage(last, roomId) : row.lastMessage,
+      lastMessage: last ? toChatMessage(last, roomId, (id) => this.#names.get(id) ?? null) : row.lastMessage,
     };
     this.#rows.set(roomId, next);
     this.#d.store.putRoom(next).catch((error: unknown) => this.#d.onError(storageError(error)));

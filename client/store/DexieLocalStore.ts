@@ -235,6 +235,10 @@ export class DexieLocalStore implements LocalStore {
     this.#db.close();
   }
 
+  async destroy(): Promise<void> {
+    await this.#run('deleting the database', () => this.#db.delete());
+  }
+
   #parse<S extends z.ZodType>(table: string, schema: S, raw: unknown): z.infer<S> | null {
     if (raw === undefined) return null;
     const parsed = schema.safeParse(raw);

@@ -75,6 +75,9 @@ export interface LocalStore {
   getFeedCursor(): Promise<string | null>;
   putFeedCursor(cursor: string): Promise<void>;
 
+  /** Closes the store and deletes everything it holds (signing out: nothing of the user stays on the device). */
+  destroy(): Promise<void>;
+
   /** Rows that failed to parse since the store opened (skipped, never used). */
   readonly skippedRows: number;
   close(): Promise<void>;

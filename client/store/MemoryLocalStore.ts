@@ -142,6 +142,19 @@ export class MemoryLocalStore implements LocalStore {
     this.#closed = true;
   }
 
+  async destroy(): Promise<void> {
+    this.#closed = true;
+    this.#log.clear();
+    this.#snapshots.clear();
+    this.#roomSync.clear();
+    this.#rooms.clear();
+    this.#members.clear();
+    this.#presence.clear();
+    this.#clientIds.clear();
+    this.#identity = null;
+    this.#feedCursor = null;
+  }
+
   reopen(): this {
     this.#closed = false;
     return this;

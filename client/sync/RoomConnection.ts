@@ -316,9 +316,13 @@ export class RoomConnection {
           return;
         }
         break;
-      case code === CloseCode.Forbidden || code === CloseCode.RoomNotFound:
-        this.#stop(new ClientError('access_denied', `${code}: ${error?.reason ?? reason}`));
+      case code === CloseCode.Forbidden || code === CloseCode.RoomNotFound: {
+        // What this device had not sent will never be: its messages show as not sent, and why.
+        const why = error?.reason ?? reason;
+        this.#peer.refused('access_denied', why || 'no access to this room');
+        this.#stop(new ClientError('access_denied', `${code}: ${why}`));
         return;
+      }
       case code === CloseCode.UpdateRefused || code === CloseCode.DocumentTooLarge: {
         // Sending the same change again would be refused again: keep reading, hold the writes.
         const refusal = error ?? { code: 'update_refused', reason: reason || 'the server refused an update' };

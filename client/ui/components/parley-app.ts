@@ -105,7 +105,7 @@ export class ParleyApp extends LitElement {
               .peers=${this.#list.peers}
               .presence=${this.#list.presence}
               @new-room=${() => (this.creating = true)}
-              @sign-out=${() => void s.signOut()}
+              @sign-out=${() => void s.signOut(null, { forget: true })}
             ></parley-room-list>
             <parley-room-view
               .client=${s.client}

@@ -1,20 +1,29 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
+import { MAX_CONTENT_LENGTH } from '../../../shared/models/chatMessage.ts';
 import { icons } from '../format/icons.ts';
 import { base, tokens } from '../theme.ts';
 
 /** Most lines the composer grows to before it scrolls. */
 const MAX_ROWS = 8;
+/** The character counter shows from this close to the limit. */
+const COUNTER_FROM = MAX_CONTENT_LENGTH - 1_000;
 
-/** The message box: Enter sends (`send`, detail: text), Shift+Enter is a new line; emits `typing`. */
+/**
+ * The message box: Enter sends (`send`, detail: text), Shift+Enter is a new line; emits `typing`.
+ * Near the length limit a counter shows; over it the draft stays and cannot be sent.
+ * Whitespace alone is never sent: the box is cleared.
+ */
 export class ParleyComposer extends LitElement {
-  static override properties = { placeholder: {}, disabled: { type: Boolean } };
+  static override properties = { placeholder: {}, disabled: { type: Boolean }, length: { state: true } };
   declare placeholder: string;
   declare disabled: boolean;
+  declare length: number;
 
   constructor() {
     super();
     this.placeholder = 'Write a message';
     this.disabled = false;
+    this.length = 0;
   }
 
   static override styles = [
@@ -68,9 +77,19 @@ export class ParleyComposer extends LitElement {
         cursor: default;
       }
       .hint {
+        display: flex;
+        gap: 8px;
         font-size: 11px;
         color: var(--text-faint);
         margin: 5px 4px 0;
+      }
+      .counter {
+        margin-left: auto;
+        font-variant-numeric: tabular-nums;
+      }
+      .counter.over {
+        color: var(--danger);
+        font-weight: 600;
       }
       @media (max-width: 720px) {
         .hint {
@@ -81,11 +100,19 @@ export class ParleyComposer extends LitElement {
   ];
 
   override render() {
+    const over = this.length > MAX_CONTENT_LENGTH;
     return html`<form @submit=${this.#submit}>
         <textarea rows="1" aria-label="Message" placeholder=${this.placeholder} ?disabled=${this.disabled} @keydown=${this.#key} @input=${this.#input}></textarea>
-        <button class="send" type="submit" aria-label="Send message" title="Send">${icons.send(17)}</button>
+        <button class="send" type="submit" aria-label="Send message" title=${over ? 'Too long to send' : 'Send'} ?disabled=${over}>${icons.send(17)}</button>
       </form>
-      <div class="hint" aria-hidden="true"><b>Enter</b> to send · <b>Shift + Enter</b> for a new line</div>`;
+      <div class="hint">
+        <span aria-hidden="true"><b>Enter</b> to send · <b>Shift + Enter</b> for a new line</span>
+        ${this.length >= COUNTER_FROM
+          ? html`<span class="counter ${over ? 'over' : ''}" data-testid="composer-counter" role=${over ? 'alert' : nothing}
+              >${over ? `${(this.length - MAX_CONTENT_LENGTH).toLocaleString()} characters too long · ` : ''}${this.length.toLocaleString()} / ${MAX_CONTENT_LENGTH.toLocaleString()}</span
+            >`
+          : nothing}
+      </div>`;
   }
 
   override focus(): void {
@@ -108,6 +135,7 @@ export class ParleyComposer extends LitElement {
     if (!area) return;
     area.style.height = 'auto';
     area.style.height = `${area.scrollHeight}px`;
+    this.length = area.value.trim().length;
     if (area.value.trim() !== '') this.dispatchEvent(new CustomEvent('typing'));
   }
 
@@ -118,11 +146,14 @@ export class ParleyComposer extends LitElement {
 
   #send(): void {
     const area = this.#area;
-    const content = area?.value.trim() ?? '';
-    if (!area || content === '') return;
+    if (!area) return;
+    const content = area.value.trim();
+    // Over the limit the draft stays, for the writer to shorten (the counter says by how much).
+    if (content.length > MAX_CONTENT_LENGTH) return;
     area.value = '';
     area.style.height = 'auto';
-    this.dispatchEvent(new CustomEvent('send', { detail: content }));
+    this.length = 0;
+    if (content !== '') this.dispatchEvent(new CustomEvent('send', { detail: content }));
   }
 }
 customElements.define('parley-composer', ParleyComposer);

@@ -212,7 +212,7 @@ export class ParleyRoomList extends LitElement {
         ? html`<footer>
             <parley-avatar .name=${this.me.name} .userKey=${this.me.id} size="30"></parley-avatar>
             <span class="me">${this.me.name}</span>
-            <button class="icon-button" aria-label="Sign out" title="Sign out" @click=${() => this.#emit('sign-out')}>${icons.logout(17)}</button>
+            <button class="icon-button" aria-label="Sign out" title="Sign out (removes your conversations from this device)" @click=${() => this.#emit('sign-out')}>${icons.logout(17)}</button>
           </footer>`
         : nothing}`;
   }

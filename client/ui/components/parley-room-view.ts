@@ -131,6 +131,14 @@ export class ParleyRoomView extends LitElement {
       .error span {
         flex: 1;
       }
+      .notice {
+        margin: 0 16px 16px;
+        padding: 12px 14px;
+        border-radius: var(--radius);
+        background: var(--bg-selected);
+        color: var(--text-muted);
+        font-size: 13px;
+      }
       parley-message-list {
         min-height: 0;
       }
@@ -178,8 +186,15 @@ export class ParleyRoomView extends LitElement {
     `,
   ];
 
+  /** The room as last listed: it stays titled after it left the list (removed). */
+  #lastSummary: RoomSummary | null = null;
+
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('client') || changed.has('roomId')) void this.#room.show(this.client, this.roomId);
+    if (changed.has('client') || changed.has('roomId')) {
+      this.#lastSummary = null;
+      void this.#room.show(this.client, this.roomId);
+    }
+    if (this.summary) this.#lastSummary = this.summary;
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -195,7 +210,8 @@ export class ParleyRoomView extends LitElement {
       return html`<div class="empty"><div><h2>Pick a conversation</h2><p>Or start a new one with the + button.</p></div></div>`;
     }
     const c = this.#room;
-    const room = this.summary?.room ?? null;
+    const room = (this.summary ?? this.#lastSummary)?.room ?? null;
+    const readOnly = c.lost ?? (room?.is_active === false ? 'This room was deactivated. What this device holds stays readable; nothing more can be sent here.' : null);
     const direct = room?.type === 'direct';
     const title = room ? roomTitle(room, this.peer?.name ?? null) : 'Conversation';
     const me = this.client?.user.id ?? '';
@@ -236,11 +252,13 @@ export class ParleyRoomView extends LitElement {
           @message-action=${(e: CustomEvent<MessageAction>) => void this.#onMessage(e.detail)}
         ></parley-message-list>
         <div class="typing" role="status" aria-live="polite" data-testid="typing-line">${typingLine(c.typing.map((u) => u.name))}</div>
-        <parley-composer
-          .placeholder=${`Message ${direct ? title : `#${title}`}`}
-          @send=${(e: CustomEvent<string>) => void this.#send(e.detail)}
-          @typing=${() => c.typingNow()}
-        ></parley-composer>
+        ${readOnly
+          ? html`<div class="notice" role="status" data-testid="room-notice">${readOnly}</div>`
+          : html`<parley-composer
+              .placeholder=${`Message ${direct ? title : `#${title}`}`}
+              @send=${(e: CustomEvent<string>) => void this.#send(e.detail)}
+              @typing=${() => c.typingNow()}
+            ></parley-composer>`}
       </section>
       ${this.showMembers
         ? html`<parley-member-panel

@@ -43,6 +43,8 @@ export class RoomController implements ReactiveController {
   myReadPosition: string | null = null;
   connection: ConnectionState = 'connecting';
   error: string | null = null;
+  /** Set once the user lost the room (removed, or it is gone): it stays readable, writing ends. */
+  lost: string | null = null;
   /** Bumps whenever the window changes because of paging (the list keeps its scroll anchor). */
   windowVersion = 0;
   #window: MessageWindow = { endBefore: null, size: PAGE_SIZE };
@@ -80,6 +82,7 @@ export class RoomController implements ReactiveController {
     this.#atBottom = true;
     this.#paintedFor = null;
     this.error = null;
+    this.lost = null;
     this.#host.requestUpdate();
     if (!client || !roomId) return;
     let room: ChatRoom;
@@ -111,7 +114,14 @@ export class RoomController implements ReactiveController {
         this.connection = state;
         this.#host.requestUpdate();
       }),
+      room.on('error', (error) => {
+        if (error.code === 'access_denied') this.#markLost();
+      }),
+      client.on('roomRemoved', ({ roomId: removed }) => {
+        if (removed === this.roomId) this.#markLost();
+      }),
     ];
+    if (room.connectionStopped?.code === 'access_denied') this.#markLost();
     this.presence = new Map(room.presence().map((p) => [p.user_id, p]));
     this.typing = room.typingUsers();
     this.#recompute();
@@ -247,6 +257,11 @@ export class RoomController implements ReactiveController {
     const content = this.messages.find((m) => m.id === id)?.content;
     await this.discardRejected();
     if (content) await this.send(content);
+  }
+
+  #markLost(): void {
+    this.lost = 'You are no longer a member of this room. What this device holds stays readable; nothing more can be sent here.';
+    this.#host.requestUpdate();
   }
 
   clearError(): void {

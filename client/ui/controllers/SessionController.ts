@@ -105,10 +105,19 @@ export class SessionController implements ReactiveController {
     await this.#openWith(sessionFromToken(token.trim(), null));
   }
 
-  async signOut(reason: string | null = null): Promise<void> {
+  /**
+   * Signs out: the session, the room shown (the next user must not land in it) and, with
+   * `forget`, everything this user stored on the device go. An expired session keeps the data,
+   * so that unsent messages survive signing in again.
+   */
+  async signOut(reason: string | null = null, { forget = false }: { forget?: boolean } = {}): Promise<void> {
     clearSession();
     this.#session = null;
-    await this.#closeClient();
+    if (location.hash) {
+      history.replaceState(null, '', location.pathname + location.search);
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    }
+    await this.#closeClient(forget);
     this.status = 'signed-out';
     if (reason) this.toast(reason);
     this.#host.requestUpdate();
@@ -207,12 +216,13 @@ export class SessionController implements ReactiveController {
     this.#host.requestUpdate();
   }
 
-  async #closeClient(): Promise<void> {
+  async #closeClient(forget = false): Promise<void> {
     for (const off of this.#offs) off();
     this.#offs = [];
     const client = this.client;
     this.client = null;
     this.rooms = [];
-    await client?.close();
+    if (forget) await client?.signOut().catch((error: unknown) => this.toast(`Deleting this account's data from the device failed: ${error instanceof Error ? error.message : String(error)}`));
+    else await client?.close();
   }
 }
