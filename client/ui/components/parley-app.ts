@@ -45,11 +45,13 @@ export class ParleyApp extends LitElement {
         flex: 1;
         min-height: 0;
         display: grid;
-        grid-template-columns: 300px 1fr;
+        /* minmax(0, …): a long preview or title never widens a column past the screen. */
+        grid-template-columns: 300px minmax(0, 1fr);
       }
       parley-room-list {
         border-right: 1px solid var(--border);
         min-height: 0;
+        min-width: 0;
       }
       parley-room-view {
         min-width: 0;
@@ -63,7 +65,7 @@ export class ParleyApp extends LitElement {
       }
       @media (max-width: 720px) {
         .shell {
-          grid-template-columns: 1fr;
+          grid-template-columns: minmax(0, 1fr);
         }
         .shell.in-room parley-room-list,
         .shell:not(.in-room) parley-room-view {

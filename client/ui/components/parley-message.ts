@@ -36,6 +36,7 @@ export class ParleyMessage extends LitElement {
     myId: { attribute: false },
     editing: { state: true },
     picking: { state: true },
+    confirmingDelete: { state: true },
   };
   declare message: ClientMessage;
   declare groupStart: boolean;
@@ -46,6 +47,8 @@ export class ParleyMessage extends LitElement {
   declare myId: string;
   declare editing: boolean;
   declare picking: boolean;
+  /** The delete button was pressed once: it asks before deleting (a deletion cannot be undone). */
+  declare confirmingDelete: boolean;
 
   constructor() {
     super();
@@ -57,6 +60,7 @@ export class ParleyMessage extends LitElement {
     this.myId = '';
     this.editing = false;
     this.picking = false;
+    this.confirmingDelete = false;
   }
 
   static override styles = [
@@ -180,6 +184,23 @@ export class ParleyMessage extends LitElement {
         color: var(--danger);
         font-size: 13px;
       }
+      .confirm {
+        grid-column: 2 / -1;
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px;
+        margin-top: 6px;
+        padding: 8px 10px;
+        border-radius: var(--radius);
+        background: var(--danger-soft);
+        color: var(--danger);
+        font-size: 13px;
+      }
+      .confirm span {
+        flex: 1;
+      }
+      .confirm button,
       .rejected button {
         border: 1px solid currentColor;
         background: transparent;
@@ -328,8 +349,18 @@ export class ParleyMessage extends LitElement {
     return html`<div class="actions ${this.picking ? 'open' : ''}" role="toolbar" aria-label="Message actions">
         <button class="icon-button" aria-label="Add reaction" aria-haspopup="menu" aria-expanded=${String(this.picking)} title="Add reaction" @click=${() => (this.picking = !this.picking)}>${icons.smile(17)}</button>
         ${this.mine ? html`<button class="icon-button" aria-label="Edit message" title="Edit" @click=${() => (this.editing = true)}>${icons.pencil(16)}</button>` : nothing}
-        ${this.mine || this.canDelete ? html`<button class="icon-button" aria-label="Delete message" title="Delete" @click=${() => this.#emit({ action: 'delete', id: m.id })}>${icons.trash(16)}</button>` : nothing}
+        ${this.mine || this.canDelete ? html`<button class="icon-button" aria-label="Delete message" title="Delete" @click=${() => (this.confirmingDelete = true)}>${icons.trash(16)}</button>` : nothing}
       </div>
+      ${this.confirmingDelete
+        ? html`<div class="confirm" role="alertdialog" aria-label="Delete this message?">
+            <span>Delete this message for everyone? This cannot be undone.</span>
+            <button class="danger" @click=${() => {
+              this.confirmingDelete = false;
+              this.#emit({ action: 'delete', id: m.id });
+            }}>Delete</button>
+            <button @click=${() => (this.confirmingDelete = false)}>Cancel</button>
+          </div>`
+        : nothing}
       ${this.picking
         ? html`<parley-emoji-picker
             class="picker"
