@@ -122,7 +122,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const tracker = new PresenceTracker();
 
   const feed = new UserFeed({ directory, logger });
-  const summaries = new RoomSummaries(directory, (roomIds) => feed.lastMessagesChanged(roomIds));
+  const summaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed));
   const publisher = new PresencePublisher(directory, tracker);
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
   // a slow link downloads a big room at its link's speed instead of being closed for it.

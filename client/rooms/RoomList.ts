@@ -86,9 +86,10 @@ export class RoomList {
 
   /**
    * Applies a frame of the user feed: rooms added or changed (as the server has them now), rooms
-   * lost; with `reset`, the frame is the whole list. Stored before it resolves. Answers which
-   * rooms were lost and which have a newer message from someone else than the device holds
-   * (their unread count needs the room's document).
+   * lost; with `reset`, the frame is the whole list. Stored before it resolves. Unread counts
+   * come from the server (per member), except for rooms open here. Answers which rooms were lost,
+   * and which have a newer message from someone else with no count from the server (an older
+   * server: the count needs the room's document).
    */
   async applyFeed(changes: FeedChanges): Promise<{ removed: readonly FeedRemoval[]; newMessages: readonly string[] }> {
     const removed: FeedRemoval[] = [...changes.removed];
@@ -104,8 +105,10 @@ export class RoomList {
       const fromServer = parsed.success ? parsed.data : null;
       this.#learnFrom(fromServer);
       const newer = fromServer !== null && (known?.lastMessage == null || Date.parse(fromServer.created_at) > Date.parse(known.lastMessage.created_at));
-      if (newer && fromServer.sender_id !== this.#d.userId) newMessages.push(room.id);
-      const row: RoomRow = { id: room.id, room, order: known?.order ?? 0, unreadCount: known?.unreadCount ?? 0, lastMessage: newer ? fromServer : (known?.lastMessage ?? null) };
+      // The server counts unread messages per member; an open room's document is more current.
+      const unreadCount = room.unread_count !== undefined && !this.#d.openReplica(room.id) ? room.unread_count : (known?.unreadCount ?? 0);
+      if (newer && room.unread_count === undefined && fromServer.sender_id !== this.#d.userId) newMessages.push(room.id);
+      const row: RoomRow = { id: room.id, room, order: known?.order ?? 0, unreadCount, lastMessage: newer ? fromServer : (known?.lastMessage ?? null) };
       this.#rows.set(room.id, row);
       changed.push(room.id);
     }
@@ -137,7 +140,7 @@ export class RoomList {
         id: room.id,
         room,
         order,
-        unreadCount: known?.unreadCount ?? 0,
+        unreadCount: room.unread_count !== undefined && !this.#d.openReplica(room.id) ? room.unread_count : (known?.unreadCount ?? 0),
         lastMessage: known?.lastMessage ?? (fallback.success ? fallback.data : null),
       };
     });

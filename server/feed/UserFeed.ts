@@ -11,10 +11,10 @@ export interface FeedSubscriber {
 }
 
 /**
- * A cursor's time is this much before the frame it came with: rooms whose newest message is
- * dated after it are sent again on resume. Message times are the senders' clocks, accepted up to
- * MAX_PAST_SKEW_MS (5 minutes) before they joined; the margin keeps a late-dated message from
- * slipping between two cursors. Sending a room twice is harmless.
+ * On resume, rooms whose newest message is dated after the cursor's time less this margin are
+ * sent again. Message times are the senders' clocks, accepted up to MAX_PAST_SKEW_MS (5 minutes)
+ * before they joined; the margin keeps a late-dated message from slipping between two cursors.
+ * Sending a room twice is harmless. (Membership times are the server's: no margin.)
  */
 const CURSOR_TIME_MARGIN_MS = 10 * 60_000;
 
@@ -67,8 +67,11 @@ export class UserFeed {
       return;
     }
     const changed = new Map(logged.rooms);
-    // A new room is logged; a new message is not: rooms whose newest message is after the cursor's time.
-    for (const room of mine) if (room.last_message && activityMs(room) > from.ms && !changed.has(room.id)) changed.set(room.id, { members: false });
+    // A new room is logged; a new message or a read elsewhere is not: rooms whose newest message,
+    // or the user's read position in them, moved after the cursor's time.
+    const since = from.ms - CURSOR_TIME_MARGIN_MS;
+    for (const room of mine) if (room.last_message && activityMs(room) > since && !changed.has(room.id)) changed.set(room.id, { members: false });
+    for (const roomId of this.#directory.members.roomsTouchedSince(userId, from.ms)) if (!changed.has(roomId)) changed.set(roomId, { members: false });
     subscriber.send(this.#changesFor(userId, changed, last));
   }
 
@@ -83,14 +86,18 @@ export class UserFeed {
     for (const [userId, seq] of seqs) this.#push(userId, () => this.#changesFor(userId, new Map([[roomId, { members }]]), seq));
   }
 
-  /** The rooms' newest messages changed (RoomSummaries wrote them): pushed to connected members, not logged. */
-  lastMessagesChanged(roomIds: Iterable<string>): void {
-    for (const roomId of roomIds) {
+  /**
+   * Rooms' summaries changed for these users (RoomSummaries wrote a newest message or unread
+   * counts): pushed to their connected devices, not logged (caught up by time and by the list).
+   */
+  summariesChanged(changed: ReadonlyMap<string, ReadonlySet<string>>): void {
+    for (const [roomId, users] of changed) {
       const room = this.#directory.rooms.getSummary(roomId);
       if (!room) continue;
-      for (const userId of this.#directory.members.listActiveUserIds(roomId)) {
+      for (const userId of users) {
         if (!this.#subscribers.has(userId)) continue;
-        this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [room], removed: [], members: [] }));
+        const mine = { ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) };
+        this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [mine], removed: [], members: [] }));
       }
     }
   }
@@ -118,7 +125,7 @@ export class UserFeed {
       if (!room) removed.push({ room_id: roomId, reason: 'not_found' });
       else if (!membership?.is_active) removed.push({ room_id: roomId, reason: 'removed' });
       else {
-        rooms.push(room);
+        rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) });
         if (change.members) members.push({ room_id: roomId, members: this.#directory.members.list(roomId) });
       }
     }
@@ -126,6 +133,6 @@ export class UserFeed {
   }
 
   #cursor(seq: number): string {
-    return encodeCursor(seq, Math.max(0, this.#now() - CURSOR_TIME_MARGIN_MS));
+    return encodeCursor(seq, this.#now());
   }
 }

@@ -72,6 +72,10 @@ describe('the user feed', () => {
     createMessage(writer.doc, { userId: ben.id, role: 'owner' }, { content: 'Kick-off at 10' });
     const message = await feed.next((c) => c.rooms.some((r) => r.id === group && r.last_message?.['content'] === 'Kick-off at 10'));
     expect(message.removed).toEqual([]);
+    // With Ana's own unread count, kept by the server: the list needs no document.
+    expect(message.rooms.find((r) => r.id === group)?.unread_count).toBe(1);
+    const list = (await t.api(ana, 'GET', '/api/rooms')).body as { rooms: Array<{ id: string; unread_count?: number }> };
+    expect(list.rooms.find((r) => r.id === group)?.unread_count).toBe(1);
     writer.destroy();
 
     // Removed: the room goes.

@@ -23,6 +23,7 @@ const MemberRowShape = {
 const MemberRowSchema = z.object(MemberRowShape);
 const MemberWithUserRowSchema = z.object({ ...MemberRowShape, user_name: z.string().nullable() });
 const UserIdRowSchema = z.object({ user_id: UserIdSchema });
+const RoomIdRowSchema = z.object({ room_id: RoomIdSchema });
 const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
 
 function toChatMember(row: unknown): ChatMember {
@@ -47,6 +48,9 @@ export class MemberRepo {
   readonly #insert;
   readonly #update;
   readonly #setLastReadAt;
+  readonly #setUnread;
+  readonly #unread;
+  readonly #touchedSince;
 
   /** Brings last_read_at up to date before a read that returns it (Directory.freshenProjectionsWith). */
   readonly #freshen: () => void;
@@ -92,6 +96,9 @@ export class MemberRepo {
       `UPDATE members SET last_read_at = @ms, updated_at = @now
        WHERE room_id = @room_id AND user_id = @user_id AND (last_read_at IS NULL OR last_read_at < @ms)`,
     );
+    this.#setUnread = db.prepare<{ room_id: string; user_id: string; n: number }>(`UPDATE members SET unread_count = @n WHERE room_id = @room_id AND user_id = @user_id`);
+    this.#unread = db.prepare<[string, string]>(`SELECT unread_count AS n FROM members WHERE room_id = ? AND user_id = ?`);
+    this.#touchedSince = db.prepare<[string, number]>(`SELECT room_id FROM members WHERE user_id = ? AND is_active = 1 AND updated_at > ?`);
   }
 
   /**
@@ -187,5 +194,22 @@ export class MemberRepo {
    */
   setLastReadAt(roomId: string, userId: string, ms: number, now: number = Date.now()): boolean {
     return this.#setLastReadAt.run({ room_id: roomId, user_id: userId, ms, now }).changes > 0;
+  }
+
+  /** The member's unread count as the summary writer last wrote it (0 for no such member). */
+  unreadCount(roomId: string, userId: string): number {
+    this.#freshen();
+    const row = this.#unread.get(roomId, userId);
+    return row === undefined ? 0 : parseRow(CountRowSchema, row, 'members').n;
+  }
+
+  /** Rooms where the user's membership changed after `ms` (a read position moved on one of their devices, a role). */
+  roomsTouchedSince(userId: string, ms: number): string[] {
+    this.#freshen();
+    return this.#touchedSince.all(userId, ms).map((row) => parseRow(RoomIdRowSchema, row, 'members').room_id);
+  }
+
+  setUnreadCount(roomId: string, userId: string, n: number): void {
+    this.#setUnread.run({ room_id: roomId, user_id: userId, n });
   }
 }

@@ -97,6 +97,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, seq)
   ) WITHOUT ROWID;
   `,
+  // Each member's unread count, kept by the summary writer: the room list needs no document.
+  `ALTER TABLE members ADD COLUMN unread_count INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**

@@ -1,8 +1,12 @@
 import type { Directory } from '../storage/Directory.ts';
 import type { Room } from './Room.ts';
-import { lastMessage, getMessage } from '../../shared/roomDoc/queries.ts';
+import { lastMessage, getMessage, unreadCount } from '../../shared/roomDoc/queries.ts';
+import { MAX_UNREAD_COUNT } from '../../shared/models/chatRoom.ts';
 import { readPositions } from '../../shared/roomDoc/readOps.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
+
+/** Told which users' summaries of which rooms were written (newest message, unread count). */
+export type SummaryListener = (changed: ReadonlyMap<string, ReadonlySet<string>>) => void;
 
 /** How long a changed room's summary may wait unwritten when nobody reads it. */
 export const SUMMARY_WRITE_DELAY_MS = 1_000;
@@ -23,19 +27,19 @@ const ROOMS_PER_TURN = 16;
  */
 export class RoomSummaries {
   readonly #directory: Directory;
-  /** Per loaded room: the newest message's view as last written, and each user's read position written. */
-  readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string> }>();
+  /** Per loaded room: the newest message's view as last written, each user's read position and unread count written. */
+  readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string>; unread: Map<string, number> }>();
   readonly #due = new Set<Room>();
   #timer: { readonly cancel: () => void } | null = null;
   #writing = false;
-  /** Rooms whose newest message was written since the listener last heard (told once per turn). */
-  readonly #newLast = new Set<string>();
-  readonly #onLastMessages: ((roomIds: readonly string[]) => void) | undefined;
+  /** What changed since the listener last heard (told once per turn): per room, the users whose summary moved. */
+  readonly #changed = new Map<string, Set<string>>();
+  readonly #onChanged: SummaryListener | undefined;
 
-  /** `onLastMessages` hears which rooms' newest message was written (the user feed pushes them). */
-  constructor(directory: Directory, onLastMessages?: (roomIds: readonly string[]) => void) {
+  /** `onChanged` hears whose summaries were written (the user feed pushes them). */
+  constructor(directory: Directory, onChanged?: SummaryListener) {
     this.#directory = directory;
-    this.#onLastMessages = onLastMessages;
+    this.#onChanged = onChanged;
     directory.freshenProjectionsWith(() => this.writeDue());
   }
 
@@ -94,17 +98,18 @@ export class RoomSummaries {
 
   update(room: Room): void {
     let written = this.#written.get(room.roomId);
-    if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map() }));
+    if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map(), unread: new Map() }));
 
     // Compared as the document's view, so the common commit (nothing about the newest message
     // changed) costs no database read for the sender's name.
+    let changed: readonly string[] = [];
     const last = lastMessage(room.doc);
     const key = JSON.stringify(last);
     if (key !== written.lastMessage) {
       const json = last ? toChatMessage(last, room.roomId, (id) => this.#directory.users.get(id)?.name ?? null) : null;
       this.#directory.rooms.setLastMessage(room.roomId, json);
       written.lastMessage = key;
-      this.#told(room.roomId);
+      changed = this.#directory.members.listActiveUserIds(room.roomId);
     }
 
     for (const [userId, messageId] of readPositions(room.doc)) {
@@ -113,19 +118,33 @@ export class RoomSummaries {
       if (message) this.#directory.members.setLastReadAt(room.roomId, userId, message.createdAt);
       written.reads.set(userId, messageId);
     }
+
+    // Unread counts, for the room list without the document: they move with messages and reads.
+    const users = new Set(changed);
+    for (const userId of this.#directory.members.listActiveUserIds(room.roomId)) {
+      const unread = unreadCount(room.doc, userId, MAX_UNREAD_COUNT);
+      if (written.unread.get(userId) === unread) continue;
+      this.#directory.members.setUnreadCount(room.roomId, userId, unread);
+      written.unread.set(userId, unread);
+      users.add(userId);
+    }
+    if (users.size > 0) this.#told(room.roomId, users);
   }
 
   /** After the transaction that wrote it (a microtask): the listener reads what is committed. */
-  #told(roomId: string): void {
-    if (!this.#onLastMessages) return;
-    if (this.#newLast.size === 0) {
+  #told(roomId: string, users: ReadonlySet<string>): void {
+    const listener = this.#onChanged;
+    if (!listener) return;
+    if (this.#changed.size === 0) {
       queueMicrotask(() => {
-        const roomIds = [...this.#newLast];
-        this.#newLast.clear();
-        this.#onLastMessages?.(roomIds);
+        const changed = new Map(this.#changed);
+        this.#changed.clear();
+        listener(changed);
       });
     }
-    this.#newLast.add(roomId);
+    const set = this.#changed.get(roomId) ?? new Set<string>();
+    for (const user of users) set.add(user);
+    this.#changed.set(roomId, set);
   }
 
   forget(roomId: string): void {

@@ -62,6 +62,11 @@ export const ChatRoomSchema = ChatRoomInDBSchema.extend({
   member_count: z.number().int().nonnegative(),
   last_message: z.record(z.string(), z.unknown()).nullable(),
   company: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * In the caller's own list (GET /api/rooms, the user feed): messages by others after the
+   * caller's read position, counted up to MAX_UNREAD_COUNT (shown as "999+" past it).
+   */
+  unread_count: z.number().int().nonnegative().optional(),
 });
 export type ChatRoom = z.infer<typeof ChatRoomSchema>;
 
@@ -70,6 +75,9 @@ export function roomActivityMs(room: Pick<ChatRoom, 'last_message' | 'created_at
   const lastAt = room.last_message?.['created_at'];
   return Date.parse(typeof lastAt === 'string' ? lastAt : room.created_at);
 }
+
+/** The most unread messages a room counts for a member; past it, the count stays here. */
+export const MAX_UNREAD_COUNT = 1000;
 
 /** Most rooms one page of GET /api/rooms holds, and how many when `limit` is absent. */
 export const MAX_ROOMS_PER_PAGE = 500;

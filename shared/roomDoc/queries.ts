@@ -48,12 +48,13 @@ export function messageCount(doc: Y.Doc): number {
 }
 
 /** Messages after the user's read position that others sent and nobody deleted. */
-export function unreadCount(doc: Y.Doc, userId: string): number {
+export function unreadCount(doc: Y.Doc, userId: string, cap = Infinity): number {
   const index = roomIndex(doc);
   const position = readPosition(doc, userId);
   const start = position === null ? 0 : index.upperBound(position);
   let count = 0;
-  for (let i = start; i < index.size; i++) {
+  // Newest first, so that a cap stops the scan early (a member who never read a big room).
+  for (let i = index.size - 1; i >= start && count < cap; i--) {
     const id = index.idAt(i);
     const value = id === undefined ? undefined : index.message(id);
     if (id !== undefined && value && value.senderId !== userId && !index.deletion(id)) count++;
