@@ -12,8 +12,9 @@ import peerPresence from './scenarios/peerPresence.ts';
 import syncLatency from './scenarios/syncLatency.ts';
 import updateValidation from './scenarios/updateValidation.ts';
 import clientStartup from './scenarios/clientStartup.ts';
+import userFeed from './scenarios/userFeed.ts';
 import webAppLoad from './scenarios/webAppLoad.ts';
 import commandFanout from './scenarios/commandFanout.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory];
+export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed];

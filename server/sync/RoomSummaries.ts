@@ -8,8 +8,14 @@ import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 /** Told which users' summaries of which rooms were written (newest message, unread count). */
 export type SummaryListener = (changed: ReadonlyMap<string, ReadonlySet<string>>) => void;
 
-/** How long a changed room's summary may wait unwritten when nobody reads it. */
+/** A room's summary is written at most once per this long while it keeps changing, when nobody reads it. */
 export const SUMMARY_WRITE_DELAY_MS = 1_000;
+/**
+ * A room quiet for SUMMARY_WRITE_DELAY_MS is written this soon after its change: a message after
+ * a pause reaches the other members' room lists (the user feed) within tens of ms, while a busy
+ * room is still written once a second.
+ */
+export const SUMMARY_FIRST_WRITE_MS = 25;
 /** Rooms written per event-loop turn when the delay runs out (a few ms of work at most). */
 const ROOMS_PER_TURN = 16;
 
@@ -22,15 +28,19 @@ const ROOMS_PER_TURN = 16;
  * as JSON into SQLite on every message cost about 13 % of the server's CPU with 200 busy rooms).
  * Due rooms are written together in one transaction before any read that returns those columns
  * (Directory.freshenProjectionsWith: so a client that got its ack still reads a current summary),
- * when a room unloads, and at the latest SUMMARY_WRITE_DELAY_MS after the change, then
- * ROOMS_PER_TURN rooms per turn (200 busy rooms at once held the event loop for tens of ms).
+ * when a room unloads, and otherwise SUMMARY_FIRST_WRITE_MS after a change to a room written
+ * longer than SUMMARY_WRITE_DELAY_MS ago, else SUMMARY_WRITE_DELAY_MS after its last write (at
+ * most once a second per busy room), ROOMS_PER_TURN rooms per turn (200 busy rooms at once held
+ * the event loop for tens of ms).
  */
 export class RoomSummaries {
   readonly #directory: Directory;
   /** Per loaded room: the newest message's view as last written, each user's read position and unread count written. */
   readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string>; unread: Map<string, number> }>();
   readonly #due = new Set<Room>();
-  #timer: { readonly cancel: () => void } | null = null;
+  #timer: { readonly at: number; readonly cancel: () => void } | null = null;
+  /** When each room's summary was last written (performance.now()). */
+  readonly #lastWrite = new WeakMap<Room, number>();
   #writing = false;
   /** What changed since the listener last heard (told once per turn): per room, the users whose summary moved. */
   readonly #changed = new Map<string, Set<string>>();
@@ -46,26 +56,42 @@ export class RoomSummaries {
   /** Marks the room's summary as behind its document; it is written before anyone reads it. */
   schedule(room: Room): void {
     this.#due.add(room);
-    if (this.#timer) return;
-    const timeout = setTimeout(this.#writeSome, SUMMARY_WRITE_DELAY_MS);
-    timeout.unref();
-    this.#timer = { cancel: () => clearTimeout(timeout) };
+    this.#armFor(this.#writableAt(room));
   }
 
-  /** Writes up to ROOMS_PER_TURN due rooms, and comes back next turn for the rest. */
+  /** When a due room may be written: soon after a quiet spell, else a second after its last write. */
+  #writableAt(room: Room): number {
+    const now = performance.now();
+    return Math.max(now + SUMMARY_FIRST_WRITE_MS, (this.#lastWrite.get(room) ?? -Infinity) + SUMMARY_WRITE_DELAY_MS);
+  }
+
+  /** The timer fires at `at`, unless it is armed for earlier already. */
+  #armFor(at: number): void {
+    if (this.#timer && this.#timer.at <= at) return;
+    this.#timer?.cancel();
+    const timeout = setTimeout(this.#writeSome, Math.max(0, at - performance.now()));
+    timeout.unref();
+    this.#timer = { at, cancel: () => clearTimeout(timeout) };
+  }
+
+  /** Writes up to ROOMS_PER_TURN due rooms that may be written now, and comes back for the rest. */
   readonly #writeSome = (): void => {
     this.#timer = null;
+    const now = performance.now();
     const rooms: Room[] = [];
+    let next = Infinity;
     for (const room of this.#due) {
-      if (rooms.length === ROOMS_PER_TURN) break;
-      rooms.push(room);
+      const at = (this.#lastWrite.get(room) ?? -Infinity) + SUMMARY_WRITE_DELAY_MS;
+      if (at > now) next = Math.min(next, at);
+      else if (rooms.length < ROOMS_PER_TURN) rooms.push(room);
+      else next = now;
     }
     for (const room of rooms) this.#due.delete(room);
     this.#write(rooms);
-    if (this.#due.size > 0 && this.#timer === null) {
-      const next = setImmediate(this.#writeSome);
-      this.#timer = { cancel: () => clearImmediate(next) };
-    }
+    if (next === now) {
+      const immediate = setImmediate(this.#writeSome);
+      this.#timer = { at: now, cancel: () => clearImmediate(immediate) };
+    } else if (next !== Infinity) this.#armFor(next);
   };
 
   /** Writes every due room's summary, in one transaction. */
@@ -85,6 +111,8 @@ export class RoomSummaries {
       this.#directory.transaction(() => {
         for (const room of rooms) if (!room.closed) this.update(room);
       });
+      const now = performance.now();
+      for (const room of rooms) this.#lastWrite.set(room, now);
     } finally {
       this.#writing = false;
     }
