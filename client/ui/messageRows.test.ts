@@ -46,6 +46,13 @@ describe('readReceipts', () => {
     expect(Object.fromEntries(receipts)).toEqual({ m4: ['ana', 'ben'], m6: ['cid'] });
   });
 
+  it('keeps a reader who replied under the newest message they read that is not their own', () => {
+    const receipts = readReceipts(new Map([['ben', 'm6']]), visible, new Set(['me']), ['me', 'me', 'ben']);
+    expect(Object.fromEntries(receipts)).toEqual({ m4: ['ben'] });
+    // Nothing of anyone else before: no receipt.
+    expect(readReceipts(new Map([['ben', 'm6']]), visible, new Set(), ['ben', 'ben', 'ben']).size).toBe(0);
+  });
+
   it('is empty for an empty page', () => {
     expect(readReceipts(new Map([['ana', 'm1']]), [], new Set()).size).toBe(0);
   });

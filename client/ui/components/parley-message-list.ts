@@ -125,7 +125,7 @@ export class ParleyMessageList extends LitElement {
   override render() {
     const rows = layoutMessages(this.messages, (iso) => dayLabel(iso));
     const ids = this.messages.map((m) => m.id);
-    const receipts = readReceipts(this.readPositions, ids, new Set([this.myId]));
+    const receipts = readReceipts(this.readPositions, ids, new Set([this.myId]), this.messages.map((m) => m.sender_id));
     return html`<div class="scroller" data-testid="message-scroller" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" tabindex="0" @scroll=${this.#onScroll}>
         ${this.hasOlder
           ? html`<div class="edge" aria-hidden="true">Loading earlier messages…</div>`

@@ -39,25 +39,33 @@ export function layoutMessages<M extends RowInput>(messages: readonly M[], dayLa
 }
 
 /**
- * Read receipts: for each message id, the users whose read position is exactly there (each user
- * appears once, at the newest message they read). Only ids in `visible` are kept; a position on
- * a message outside the page is moved to the newest visible message at or before it.
+ * Read receipts: for each message id, the users who read up to there (each user appears once, at
+ * the newest visible message they read that is not their own: once they reply, their receipt
+ * stays under what they answered instead of vanishing under their own message). A position on a
+ * message outside the page is moved to the newest visible message at or before it.
+ * `senders[i]` is the sender of `visibleIds[i]` (omitted: nobody's messages are skipped).
  */
-export function readReceipts(positions: ReadonlyMap<string, string>, visibleIds: readonly string[], exclude: ReadonlySet<string>): Map<string, string[]> {
+export function readReceipts(
+  positions: ReadonlyMap<string, string>,
+  visibleIds: readonly string[],
+  exclude: ReadonlySet<string>,
+  senders: readonly (string | null)[] = [],
+): Map<string, string[]> {
   const receipts = new Map<string, string[]>();
   const first = visibleIds[0];
   if (first === undefined) return receipts;
   for (const [userId, position] of positions) {
     if (exclude.has(userId) || position < first) continue;
-    let at: string | undefined;
+    let index = -1;
     for (let lo = 0, hi = visibleIds.length - 1; lo <= hi; ) {
       const mid = (lo + hi) >> 1;
-      const id = visibleIds[mid] as string;
-      if (id <= position) {
-        at = id;
+      if ((visibleIds[mid] as string) <= position) {
+        index = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
+    while (index >= 0 && senders[index] === userId) index--;
+    const at = visibleIds[index];
     if (at === undefined) continue;
     const list = receipts.get(at) ?? [];
     list.push(userId);
