@@ -87,6 +87,8 @@ describeInBrowser('web app: two users chat', (suite) => {
     await dialog.getByRole('button', { name: 'Create group' }).click();
     await a.page.locator('[data-testid="message-scroller"]').waitFor();
     await send(a.page, 'Kick-off at 10');
+    // On the server before anything else happens (a failure here is Ana's side, not Ben's).
+    await a.page.locator('parley-message[data-state="sent"]').filter({ hasText: 'Kick-off at 10' }).waitFor();
 
     // Ana adds Cleo from the member panel and makes Ben an admin.
     await a.page.getByRole('button', { name: 'Members' }).click();
@@ -97,8 +99,7 @@ describeInBrowser('web app: two users chat', (suite) => {
     await panel.getByLabel('Role of Ben Okafor').selectOption('admin');
     await screenshot(a.page, 'member-panel');
 
-    // Ben has the room (room list refresh on reconnect) and sees the message; then leaves it.
-    await b.page.reload();
+    // Ben has the room without a reload (the user feed) and sees the message; then leaves it.
     const entry = b.page.locator('[data-room-id]').filter({ hasText: 'launch-week' });
     await entry.click();
     await messageRow(b.page, 'Kick-off at 10').waitFor();
