@@ -172,7 +172,8 @@ export class ParleyMessage extends LitElement {
       .state.sent {
         color: var(--success);
       }
-      .rejected {
+      .rejected,
+      .confirm {
         display: flex;
         flex-wrap: wrap;
         align-items: center;
@@ -186,16 +187,6 @@ export class ParleyMessage extends LitElement {
       }
       .confirm {
         grid-column: 2 / -1;
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        gap: 8px;
-        margin-top: 6px;
-        padding: 8px 10px;
-        border-radius: var(--radius);
-        background: var(--danger-soft);
-        color: var(--danger);
-        font-size: 13px;
       }
       .confirm span {
         flex: 1;
