@@ -14,13 +14,11 @@ import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { ClientOwners, SERVER_OWNER } from '../validation/ClientOwners.ts';
 import type { Growth } from '../validation/validateUpdate.ts';
+import { RoomSize, type SizeRefusal } from './RoomSize.ts';
 import type { CommitListener, RoomOptions, RoomSlices, StoredShape } from './roomTypes.ts';
 
 export type { CommitListener, RoomOptions, RoomSlices, StoredShape, UpdateGate } from './roomTypes.ts';
 export type { Growth } from '../validation/validateUpdate.ts';
-
-/** Writes that add content but create no message (edits, reactions, read positions) may pass maxDocBytes by 10 %. */
-const CLEANUP_GRACE = 1.1;
 
 /** A callback waiting for the pending commit; `failed` runs instead when the room is abandoned. */
 type AfterCommit = { done: () => void; failed: (() => void) | undefined };
@@ -42,10 +40,8 @@ export class Room implements CommitParticipant {
   #pendingBindings: ClientBinding[] = [];
   #inFlight: CommittedUpdate[] = [];
   #appliedSeq = 0;
-  /** Stored size: the snapshot and log as loaded, plus every update applied since (re-measured by compaction). */
-  #storedBytes: number;
-  /** A write was refused for the room's size and no new message fitted since: every write asks for a compaction. */
-  #full = false;
+  /** The stored size and what may still be added to it. */
+  readonly #size: RoomSize;
   #logUpdates: number;
   #logBytes: number;
   #afterCommit: AfterCommit[] = [];
@@ -62,8 +58,8 @@ export class Room implements CommitParticipant {
     this.#opts = opts;
     this.#logUpdates = stored.logUpdates;
     this.#logBytes = stored.logBytes;
-    this.#storedBytes = stored.logBytes + stored.snapshotBytes;
-    this.#replies = new StepTwoReplies({ roomId, doc, storedBytes: () => this.#storedBytes, fromStorage: opts.wholeRoomFromStorage });
+    this.#size = new RoomSize(roomId, stored.logBytes + stored.snapshotBytes, opts);
+    this.#replies = new StepTwoReplies({ roomId, doc, storedBytes: () => this.#size.storedBytes, fromStorage: opts.wholeRoomFromStorage });
     this.clientOwners = new ClientOwners(stored.clientOwners);
     // The server writes too (re-tombstoning): under a client id nobody has used in this room.
     while (this.clientOwners.ownerOf(doc.clientID) !== undefined || Y.getState(doc.store, doc.clientID) > 0) {
@@ -126,34 +122,21 @@ export class Room implements CommitParticipant {
     return this.#appliedSeq;
   }
 
-  /**
-   * Whether `userId` may add `bytes` to the room (null) or the refusal: the room's stored size
-   * stays within maxDocBytes (writes that create no message get CLEANUP_GRACE, deletions are
-   * never refused for size), and the member stays within their growth share
-   * (RoomOptions.memberGrowth), spent when this answers null.
-   */
-  admit(userId: string, bytes: number, growth: Growth = 'messages'): (UpdateRefusal & { code: 'document_too_large' | 'member_quota' }) | null {
-    const limit = this.#opts.maxDocBytes;
-    if (growth !== 'none' && this.#storedBytes + bytes > limit * (growth === 'messages' ? 1 : CLEANUP_GRACE)) {
-      this.requestCompaction(); // what deletions freed counts once compaction re-measures the room
-      this.#full = true;
-      return { code: 'document_too_large', reason: `this room is full (${limit} bytes stored): an owner or admin can delete old messages to make room, and the server frees it within seconds` };
-    }
-    const wait = this.#opts.memberGrowth?.take(`${this.roomId}/${userId}`, bytes);
-    if (wait) {
-      return { code: 'member_quota', reason: `you added more to this room lately than one member may; try again in ${wait.retryAfterSeconds} s` };
-    }
-    if (growth === 'messages') this.#full = false;
-    return null;
+  /** Whether `userId` may add `bytes` to the room (null) or the refusal (RoomSize.admit); a full room asks for a compaction. */
+  admit(userId: string, bytes: number, growth: Growth = 'messages'): SizeRefusal | null {
+    const refusal = this.#size.admit(userId, bytes, growth);
+    // What deletions freed counts once compaction re-measures the room.
+    if (refusal?.code === 'document_too_large') this.requestCompaction();
+    return refusal;
   }
 
   get maxDocBytes(): number {
-    return this.#opts.maxDocBytes;
+    return this.#size.maxDocBytes;
   }
 
   /** The room's stored size as the size limit sees it (re-measured by each compaction). */
   get storedBytes(): number {
-    return this.#storedBytes;
+    return this.#size.storedBytes;
   }
 
   /** Whether anything still needs the room loaded: a peer or a holder. */
@@ -248,11 +231,11 @@ export class Room implements CommitParticipant {
   // Attached after the load transaction, so every update seen here is new and must be committed.
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     this.#replies.invalidate();
-    this.#storedBytes += update.byteLength; // when applied: a burst within one turn meets the size limit too
+    this.#size.added(update.byteLength);
     this.#pending.push({ seq: ++this.#appliedSeq, update, origin });
     this.#opts.queue.schedule(this);
     // A clean-up write into a room that refused a write for its size: compacted at once, so that what it frees counts soon.
-    if (this.#full) queueMicrotask(() => this.requestCompaction());
+    if (this.#size.full) queueMicrotask(() => this.requestCompaction());
   };
 
   // CommitParticipant
@@ -318,7 +301,7 @@ export class Room implements CommitParticipant {
 
   /** A compaction finished: the stored size is re-measured (deleted content is gone), updates since stay counted. */
   compacted({ bytesBefore, bytesAfter }: { bytesBefore: number; bytesAfter: number }): void {
-    this.#storedBytes = Math.max(0, this.#storedBytes - bytesBefore + bytesAfter);
+    this.#size.compacted(bytesBefore, bytesAfter);
   }
 
   /** Whether the log after the snapshot passed the compaction thresholds. */
