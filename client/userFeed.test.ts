@@ -50,6 +50,10 @@ describe('the user feed in the SDK', () => {
     await until((check) => room.on('change', check), () => room.members().some((m) => m.user?.name === 'Cleo'), 'Cleo in the member list');
     await untilRooms(client, () => summaryOf(client, group)?.room.member_count === 3, 'the member count');
 
+    // Deactivated elsewhere: it stays in the list, marked inactive.
+    expect((await t.api(ben, 'PATCH', `/api/rooms/${group}`, { is_active: false })).status).toBe(200);
+    await untilRooms(client, () => summaryOf(client, group)?.room.is_active === false, 'the room to show as deactivated');
+
     // Removed: the room leaves the list, and the app is told why.
     expect((await t.api(ben, 'DELETE', `/api/rooms/${other}/members/${ana.id}`)).status).toBe(204);
     await until((check) => client.on('roomRemoved', check), () => removals.length > 0, 'the removal');
