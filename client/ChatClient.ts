@@ -47,6 +47,8 @@ export interface ChatClientEvents {
   error: ClientError;
   /** The client id was retired (the server held more under it than this device) and replaced. */
   clientId: number;
+  /** Presence of people the user shares a room with changed (online, last seen, status), from the user feed. */
+  presence: readonly UserPresence[];
   /** The user lost a room (removed by someone, or it is gone); it has left the list. */
   roomRemoved: { readonly roomId: string; readonly reason: 'removed' | 'not_found' };
 }
@@ -418,6 +420,10 @@ export class ChatClient {
     // An unopened room with a newer message: its document (and unread count) follows in the background.
     for (const roomId of newMessages) if (!this.#open.has(roomId)) void this.#background.syncOnce(roomId);
     for (const { room_id: roomId, reason } of removed) this.#events.emit('roomRemoved', { roomId, reason });
+    if (changes.presence.length > 0) {
+      await this.store.putPresence(changes.presence);
+      this.#events.emit('presence', changes.presence);
+    }
   }
 
   async #afterMembership(roomId: string): Promise<void> {

@@ -31,6 +31,7 @@ import { ConnectionSlots } from './ws/ConnectionSlots.ts';
 import { CommandServer } from './commands/CommandServer.ts';
 import type { SyncLimits } from './limits/SyncLimits.ts';
 import { UserFeed } from './feed/UserFeed.ts';
+import { usersPresence } from './presence/usersPresence.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -121,7 +122,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     : tokens;
   const tracker = new PresenceTracker();
 
-  const feed = new UserFeed({ directory, logger });
+  const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds) });
   const summaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed));
   const publisher = new PresencePublisher(directory, tracker);
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
@@ -160,6 +161,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   tracker.on((change) => {
     if (change.cause === 'disconnected') directory.presence.setLastSeen(change.userId, change.at);
     publisher.userChanged(change.userId);
+    feed.presenceChanged(change.userId);
   });
 
   const endpoints = {

@@ -3,6 +3,7 @@ import type { Directory } from '../storage/Directory.ts';
 import { activityMs } from '../storage/RoomRepo.ts';
 import type { ChatRoom } from '../../shared/models/chatRoom.ts';
 import type { FeedChanges } from '../../shared/models/userFeed.ts';
+import type { UserPresence } from '../../shared/models/userPresence.ts';
 
 /** A connected device's feed channel. */
 export interface FeedSubscriber {
@@ -36,11 +37,14 @@ export class UserFeed {
   readonly #directory: Directory;
   readonly #logger: Logger;
   readonly #now: () => number;
+  readonly #presenceOf: (userIds: readonly string[]) => UserPresence[];
   readonly #subscribers = new Map<string, Set<FeedSubscriber>>();
 
-  constructor(opts: { directory: Directory; logger: Logger; now?: () => number }) {
+  /** `presenceOf` answers UserPresence from the presence tracker (server/presence). */
+  constructor(opts: { directory: Directory; logger: Logger; presenceOf?: (userIds: readonly string[]) => UserPresence[]; now?: () => number }) {
     this.#directory = opts.directory;
     this.#logger = opts.logger;
+    this.#presenceOf = opts.presenceOf ?? (() => []);
     this.#now = opts.now ?? Date.now;
   }
 
@@ -62,8 +66,10 @@ export class UserFeed {
     const logged = from ? this.#directory.feed.changesSince(userId, from.seq) : null;
     const last = logged?.last ?? this.#directory.feed.lastSeq(userId);
     const mine = this.#directory.rooms.listForUser(userId);
+    // Presence is not logged: who is online now, and who was last seen since the cursor.
+    const presence = this.#presenceOf(this.#directory.members.coMembers(userId)).filter((p) => p.is_online || (from !== null && p.last_seen_at !== null && Date.parse(p.last_seen_at) > from.ms));
     if (!from || !logged) {
-      subscriber.send({ type: 'changes', cursor: this.#cursor(last), reset: true, rooms: mine, removed: [], members: [] });
+      subscriber.send({ type: 'changes', cursor: this.#cursor(last), reset: true, rooms: mine, removed: [], members: [], presence });
       return;
     }
     const changed = new Map(logged.rooms);
@@ -72,7 +78,18 @@ export class UserFeed {
     const since = from.ms - CURSOR_TIME_MARGIN_MS;
     for (const room of mine) if (room.last_message && activityMs(room) > since && !changed.has(room.id)) changed.set(room.id, { members: false });
     for (const roomId of this.#directory.members.roomsTouchedSince(userId, from.ms)) if (!changed.has(roomId)) changed.set(roomId, { members: false });
-    subscriber.send(this.#changesFor(userId, changed, last));
+    subscriber.send({ ...this.#changesFor(userId, changed, last), presence });
+  }
+
+  /** A person's presence changed: pushed to the open feeds of everyone who shares a room with them. */
+  presenceChanged(userId: string): void {
+    const watching = this.#directory.members.coMembers(userId).filter((id) => this.#subscribers.has(id));
+    if (watching.length === 0) return;
+    const [presence] = this.#presenceOf([userId]);
+    if (!presence) return;
+    for (const watcher of watching) {
+      this.#push(watcher, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(watcher)), reset: false, rooms: [], removed: [], members: [], presence: [presence] }));
+    }
   }
 
   /**
@@ -97,7 +114,7 @@ export class UserFeed {
       for (const userId of users) {
         if (!this.#subscribers.has(userId)) continue;
         const mine = { ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) };
-        this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [mine], removed: [], members: [] }));
+        this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [mine], removed: [], members: [], presence: [] }));
       }
     }
   }
@@ -129,7 +146,7 @@ export class UserFeed {
         if (change.members) members.push({ room_id: roomId, members: this.#directory.members.list(roomId) });
       }
     }
-    return { type: 'changes', cursor: this.#cursor(seq), reset: false, rooms, removed, members };
+    return { type: 'changes', cursor: this.#cursor(seq), reset: false, rooms, removed, members, presence: [] };
   }
 
   #cursor(seq: number): string {

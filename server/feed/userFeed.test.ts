@@ -132,4 +132,27 @@ describe('the user feed', () => {
     await mux.join(room);
     mux.close();
   });
+
+  it('pushes the presence of people I share a room with: online when they connect, last seen when they leave', async () => {
+    t = await startTestServer();
+    const ana = await t.login('Ana');
+    const ben = await t.login('Ben');
+    const stranger = await t.login('Stranger');
+    await t.createRoom(ana, [ben]);
+    const feed = await openFeed(ana, null);
+    await feed.next();
+    const bens = await MuxSocket.open(t, ben);
+    const online = await feed.next((c) => c.presence.some((p) => p.user_id === ben.id));
+    expect(online.presence).toEqual([expect.objectContaining({ user_id: ben.id, is_online: true })]);
+    bens.close();
+    const offline = await feed.next((c) => c.presence.some((p) => p.user_id === ben.id && !p.is_online));
+    expect(offline.presence[0]?.last_seen_at).not.toBeNull();
+    // Someone who shares no room with Ana: nothing about them.
+    const theirs = await MuxSocket.open(t, stranger);
+    const room = await t.createRoom(ana, []);
+    await feed.next((c) => c.rooms.some((r) => r.id === room));
+    expect(feed.all().some((c) => c.presence.some((p) => p.user_id === stranger.id))).toBe(false);
+    theirs.close();
+    feed.mux.close();
+  });
 });

@@ -51,6 +51,7 @@ export class MemberRepo {
   readonly #setUnread;
   readonly #unread;
   readonly #touchedSince;
+  readonly #coMembers;
 
   /** Brings last_read_at up to date before a read that returns it (Directory.freshenProjectionsWith). */
   readonly #freshen: () => void;
@@ -99,6 +100,10 @@ export class MemberRepo {
     this.#setUnread = db.prepare<{ room_id: string; user_id: string; n: number }>(`UPDATE members SET unread_count = @n WHERE room_id = @room_id AND user_id = @user_id`);
     this.#unread = db.prepare<[string, string]>(`SELECT unread_count AS n FROM members WHERE room_id = ? AND user_id = ?`);
     this.#touchedSince = db.prepare<[string, number]>(`SELECT room_id FROM members WHERE user_id = ? AND is_active = 1 AND updated_at > ?`);
+    this.#coMembers = db.prepare<[string, string]>(
+      `SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.room_id = m.room_id
+       WHERE m.user_id = ? AND m.is_active = 1 AND o.is_active = 1 AND o.user_id != ?`,
+    );
   }
 
   /**
@@ -207,6 +212,11 @@ export class MemberRepo {
   roomsTouchedSince(userId: string, ms: number): string[] {
     this.#freshen();
     return this.#touchedSince.all(userId, ms).map((row) => parseRow(RoomIdRowSchema, row, 'members').room_id);
+  }
+
+  /** Everyone who shares an active room with the user (not the user). */
+  coMembers(userId: string): string[] {
+    return this.#coMembers.all(userId, userId).map((row) => parseRow(UserIdRowSchema, row, 'members').user_id);
   }
 
   setUnreadCount(roomId: string, userId: string, n: number): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RoomIdSchema } from '../ids.ts';
 import { ChatMemberSchema } from './chatMember.ts';
 import { ChatRoomSchema } from './chatRoom.ts';
+import { UserPresenceSchema } from './userPresence.ts';
 
 /*
  * The user feed (docs/protocol.md, "User feed"): what a user's devices need outside room
@@ -25,8 +26,8 @@ export type FeedRemoval = z.infer<typeof FeedRemovalSchema>;
 
 /**
  * Server → client: the rooms that changed (as GET /api/rooms shows them: name, activity,
- * member_count, last_message), the rooms the user lost, and the member lists that changed (with
- * each member's name). With `reset`, `rooms` is the whole list and any other room is gone. The
+ * member_count, last_message), the rooms the user lost, the member lists that changed (with
+ * each member's name), and the presence of people the user shares a room with. With `reset`, `rooms` is the whole list and any other room is gone. The
  * client stores `cursor` once it stored the rest, and resumes from it.
  */
 export const FeedChangesSchema = z.object({
@@ -36,5 +37,7 @@ export const FeedChangesSchema = z.object({
   rooms: z.array(ChatRoomSchema),
   removed: z.array(FeedRemovalSchema),
   members: z.array(z.object({ room_id: RoomIdSchema, members: z.array(ChatMemberSchema) })),
+  /** People the user shares a room with whose presence changed (online, last seen, status). */
+  presence: z.array(UserPresenceSchema),
 });
 export type FeedChanges = z.infer<typeof FeedChangesSchema>;

@@ -18,6 +18,7 @@ export class RoomListController implements ReactiveController {
   readonly #host: ReactiveControllerHost;
   peers: ReadonlyMap<string, DirectPeer> = new Map();
   presence: ReadonlyMap<string, UserPresence> = new Map();
+  #offPresence: (() => void) | null = null;
   #client: ChatClient | null = null;
   #asked = new Set<string>();
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -32,6 +33,8 @@ export class RoomListController implements ReactiveController {
   }
 
   hostDisconnected(): void {
+    this.#offPresence?.();
+    this.#offPresence = null;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
   }
@@ -43,6 +46,9 @@ export class RoomListController implements ReactiveController {
       this.#asked.clear();
       this.peers = new Map();
       this.presence = new Map();
+      // Live presence of the people I share rooms with (the user feed), between the REST refreshes.
+      this.#offPresence?.();
+      this.#offPresence = client?.on('presence', (presence) => this.mergePresence(presence)) ?? null;
     }
     if (!client) return;
     const missing = rooms.filter((r) => r.room.type === 'direct' && !this.#asked.has(r.room.id));
