@@ -83,6 +83,7 @@ export class UserFeed {
 
   /** A person's presence changed: pushed to the open feeds of everyone who shares a room with them. */
   presenceChanged(userId: string): void {
+    if (this.#subscribers.size === 0) return;
     const watching = this.#directory.members.coMembers(userId).filter((id) => this.#subscribers.has(id));
     if (watching.length === 0) return;
     const [presence] = this.#presenceOf([userId]);
@@ -109,11 +110,13 @@ export class UserFeed {
    */
   summariesChanged(changed: ReadonlyMap<string, ReadonlySet<string>>): void {
     for (const [roomId, users] of changed) {
-      const room = this.#directory.rooms.getSummary(roomId);
+      const watching = [...users].filter((userId) => this.#subscribers.has(userId));
+      if (watching.length === 0) continue;
+      // Just written by the summary writer: read as stored (no freshening of every other room).
+      const room = this.#directory.rooms.peekSummary(roomId);
       if (!room) continue;
-      for (const userId of users) {
-        if (!this.#subscribers.has(userId)) continue;
-        const mine = { ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) };
+      for (const userId of watching) {
+        const mine = { ...room, unread_count: this.#directory.members.unreadCount(roomId, userId, { fresh: false }) };
         this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [mine], removed: [], members: [], presence: [] }));
       }
     }

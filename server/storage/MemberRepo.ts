@@ -202,8 +202,8 @@ export class MemberRepo {
   }
 
   /** The member's unread count as the summary writer last wrote it (0 for no such member). */
-  unreadCount(roomId: string, userId: string): number {
-    this.#freshen();
+  unreadCount(roomId: string, userId: string, { fresh = true }: { fresh?: boolean } = {}): number {
+    if (fresh) this.#freshen();
     const row = this.#unread.get(roomId, userId);
     return row === undefined ? 0 : parseRow(CountRowSchema, row, 'members').n;
   }

@@ -150,6 +150,15 @@ export class RoomRepo {
   /** The room as the API shows it: with member_count (active members), last_message, company. */
   getSummary(id: string): ChatRoom | null {
     this.#freshen();
+    return this.peekSummary(id);
+  }
+
+  /**
+   * The room's summary as stored, without writing the due summaries first: for the summary
+   * writer's own listeners, which read a room it has just written (freshening there would write
+   * every other due room at once, on the event loop).
+   */
+  peekSummary(id: string): ChatRoom | null {
     const row = this.#getSummary.get(id);
     return row === undefined ? null : toChatRoom(row);
   }

@@ -109,7 +109,7 @@ export class RoomSummaries {
     this.#writing = true;
     try {
       this.#directory.transaction(() => {
-        for (const room of rooms) if (!room.closed) this.update(room);
+        for (const room of rooms) if (!room.closed) this.#update(room);
       });
       const now = performance.now();
       for (const room of rooms) this.#lastWrite.set(room, now);
@@ -124,7 +124,12 @@ export class RoomSummaries {
     this.update(room);
   }
 
+  /** Writes the room's summary now, in one transaction (one fsync for every member's row). */
   update(room: Room): void {
+    this.#directory.transaction(() => this.#update(room));
+  }
+
+  #update(room: Room): void {
     let written = this.#written.get(room.roomId);
     if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map(), unread: new Map() }));
 
