@@ -16,6 +16,13 @@ export const SUMMARY_WRITE_DELAY_MS = 1_000;
  * room is still written once a second.
  */
 export const SUMMARY_FIRST_WRITE_MS = 25;
+/**
+ * Summary transactions are at least this far apart, and each takes every room that may be written
+ * within this long: with synchronous=FULL each transaction is an fsync, and 200 busy rooms written
+ * each on its own second would otherwise cost 200 of them a second (measured: the many-rooms
+ * benchmark's p99 at 1,000 msg/s went from 16 to 70 ms).
+ */
+const SUMMARY_MIN_GAP_MS = 100;
 /** Rooms written per event-loop turn when the delay runs out (a few ms of work at most). */
 const ROOMS_PER_TURN = 16;
 
@@ -41,6 +48,8 @@ export class RoomSummaries {
   #timer: { readonly at: number; readonly cancel: () => void } | null = null;
   /** When each room's summary was last written (performance.now()). */
   readonly #lastWrite = new WeakMap<Room, number>();
+  /** When the last summary transaction ran (performance.now()). */
+  #lastTransaction = -Infinity;
   #writing = false;
   /** What changed since the listener last heard (told once per turn): per room, the users whose summary moved. */
   readonly #changed = new Map<string, Set<string>>();
@@ -65,8 +74,9 @@ export class RoomSummaries {
     return Math.max(now + SUMMARY_FIRST_WRITE_MS, (this.#lastWrite.get(room) ?? -Infinity) + SUMMARY_WRITE_DELAY_MS);
   }
 
-  /** The timer fires at `at`, unless it is armed for earlier already. */
-  #armFor(at: number): void {
+  /** The timer fires at `at` (not sooner than SUMMARY_MIN_GAP_MS after the last write), unless it is armed for earlier already. */
+  #armFor(wanted: number): void {
+    const at = Math.max(wanted, this.#lastTransaction + SUMMARY_MIN_GAP_MS);
     if (this.#timer && this.#timer.at <= at) return;
     this.#timer?.cancel();
     const timeout = setTimeout(this.#writeSome, Math.max(0, at - performance.now()));
@@ -82,7 +92,8 @@ export class RoomSummaries {
     let next = Infinity;
     for (const room of this.#due) {
       const at = (this.#lastWrite.get(room) ?? -Infinity) + SUMMARY_WRITE_DELAY_MS;
-      if (at > now) next = Math.min(next, at);
+      // Rooms that may be written within the gap come along: one transaction instead of several.
+      if (at > now + SUMMARY_MIN_GAP_MS) next = Math.min(next, at);
       else if (rooms.length < ROOMS_PER_TURN) rooms.push(room);
       else next = now;
     }
@@ -112,6 +123,7 @@ export class RoomSummaries {
         for (const room of rooms) if (!room.closed) this.#update(room);
       });
       const now = performance.now();
+      this.#lastTransaction = now;
       for (const room of rooms) this.#lastWrite.set(room, now);
     } finally {
       this.#writing = false;
