@@ -49,7 +49,7 @@ describe('a bot on a flaky link', () => {
         proxy.release();
       }
     })();
-    for (let i = 0; i < 120; i++) {
+    for (let i = 0; i < 60; i++) {
       const id = uuidv7();
       const content = `bot ${seed}.${i}`;
       for (;;) {
