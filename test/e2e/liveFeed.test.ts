@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createRoom, describeInBrowser, newDevice, openRoom, send, signIn } from './support/appPage.ts';
+import { createRoom, describeInBrowser, newDevice, openRoom, screenshot, send, signIn } from './support/appPage.ts';
 
 describeInBrowser('web app: one connection per device and a live room list', (suite) => {
   it('opens one WebSocket for 20 rooms, and rooms others create, rename and remove me from follow without a reload', async () => {
@@ -37,6 +37,7 @@ describeInBrowser('web app: one connection per device and a live room list', (su
     // Cleo removes Ana from the room she has open: it says so, and the composer goes.
     expect((await server.api(cleo, 'DELETE', `/api/rooms/${rooms[3]}/members/${ana.id}`)).status).toBe(204);
     await a.page.getByTestId('room-notice').filter({ hasText: 'You are no longer a member of this room' }).waitFor();
+    await screenshot(a.page, 'room-lost');
     expect(await a.page.getByLabel('Message', { exact: true }).count()).toBe(0);
     expect(await a.page.getByTestId('connection-banner').count()).toBe(0);
 

@@ -45,6 +45,7 @@ describeInBrowser('web app: two users chat', (suite) => {
     const link = messageRow(a.page, 'comments welcome');
     await link.hover();
     await link.getByRole('button', { name: 'Delete message' }).click();
+    await screenshot(a.page, 'delete-confirmation');
     await link.getByRole('alertdialog', { name: 'Delete this message?' }).getByRole('button', { name: 'Delete' }).click();
     await b.page.getByTestId('deleted').waitFor();
     expect(await messageRow(b.page, 'comments welcome').count()).toBe(0);
