@@ -226,6 +226,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       }
       registry.unloadAll();
       summaries.close();
+      feed.close();
       pacer.stop();
       await compactor.close();
       await storageWorker.close();

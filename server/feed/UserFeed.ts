@@ -19,6 +19,9 @@ export interface FeedSubscriber {
  */
 const CURSOR_TIME_MARGIN_MS = 10 * 60_000;
 
+/** Presence changes within this window reach a watcher in one frame. */
+const PRESENCE_COALESCE_MS = 200;
+
 const encodeCursor = (seq: number, ms: number): string => `${seq}.${ms}`;
 function decodeCursor(cursor: string | null): { seq: number; ms: number } | null {
   const match = cursor === null ? null : /^(\d{1,15})\.(\d{1,15})$/.exec(cursor);
@@ -39,6 +42,9 @@ export class UserFeed {
   readonly #now: () => number;
   readonly #presenceOf: (userIds: readonly string[]) => UserPresence[];
   readonly #subscribers = new Map<string, Set<FeedSubscriber>>();
+  /** People whose presence changed since the last push (PRESENCE_COALESCE_MS). */
+  readonly #presenceDue = new Set<string>();
+  #presenceTimer: NodeJS.Timeout | null = null;
 
   /** `presenceOf` answers UserPresence from the presence tracker (server/presence). */
   constructor(opts: { directory: Directory; logger: Logger; presenceOf?: (userIds: readonly string[]) => UserPresence[]; now?: () => number }) {
@@ -81,16 +87,42 @@ export class UserFeed {
     subscriber.send({ ...this.#changesFor(userId, changed, last), presence });
   }
 
-  /** A person's presence changed: pushed to the open feeds of everyone who shares a room with them. */
+  /**
+   * A person's presence changed: pushed to the open feeds of everyone who shares a room with them.
+   * Changes within PRESENCE_COALESCE_MS go out together, one frame per watcher: after a restart,
+   * N people reconnecting cost each watcher one frame, not N (the rooms' presence does the same).
+   */
   presenceChanged(userId: string): void {
     if (this.#subscribers.size === 0) return;
-    const watching = this.#directory.members.coMembers(userId).filter((id) => this.#subscribers.has(id));
-    if (watching.length === 0) return;
-    const [presence] = this.#presenceOf([userId]);
-    if (!presence) return;
-    for (const watcher of watching) {
-      this.#push(watcher, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(watcher)), reset: false, rooms: [], removed: [], members: [], presence: [presence] }));
+    this.#presenceDue.add(userId);
+    if (this.#presenceTimer) return;
+    this.#presenceTimer = setTimeout(() => this.#pushPresence(), PRESENCE_COALESCE_MS);
+    this.#presenceTimer.unref();
+  }
+
+  #pushPresence(): void {
+    this.#presenceTimer = null;
+    const due = [...this.#presenceDue];
+    this.#presenceDue.clear();
+    const byWatcher = new Map<string, UserPresence[]>();
+    for (const presence of this.#presenceOf(due)) {
+      for (const watcher of this.#directory.members.coMembers(presence.user_id)) {
+        if (!this.#subscribers.has(watcher)) continue;
+        const list = byWatcher.get(watcher) ?? [];
+        list.push(presence);
+        byWatcher.set(watcher, list);
+      }
     }
+    for (const [watcher, presence] of byWatcher) {
+      this.#push(watcher, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(watcher)), reset: false, rooms: [], removed: [], members: [], presence }));
+    }
+  }
+
+  /** Stops the pending presence push (shutdown). */
+  close(): void {
+    if (this.#presenceTimer) clearTimeout(this.#presenceTimer);
+    this.#presenceTimer = null;
+    this.#presenceDue.clear();
   }
 
   /**
