@@ -411,10 +411,12 @@ export class ChatClient {
 
   async #applyFeed(changes: FeedChanges): Promise<void> {
     const { removed, newMessages } = await this.#list.applyFeed(changes);
-    for (const { room_id: roomId, members } of changes.members) {
-      this.#list.learnNames(members);
-      await this.store.putMembers({ roomId, members });
+    for (const { room_id: roomId, members: changed, complete } of changes.members) {
+      this.#list.learnNames(changed);
       const open = await this.#open.get(roomId);
+      const held = complete ? [] : open && !open.closed ? open.members() : ((await this.store.getMembers(roomId))?.members ?? []);
+      const members = mergeMembers(held, changed);
+      await this.store.putMembers({ roomId, members });
       if (open && !open.closed) open.setMembers(members);
     }
     // An unopened room with a newer message: its document (and unread count) follows in the background.
@@ -445,4 +447,11 @@ export class ChatClient {
   #assertOpen(): void {
     if (this.#closed) throw new ClientError('closed', 'the client is closed');
   }
+}
+
+/** The active members after a change: each changed member replaces its entry; an inactive one leaves. */
+function mergeMembers(held: readonly ChatMember[], changed: readonly ChatMember[]): ChatMember[] {
+  const byUser = new Map(held.map((m) => [m.user_id, m]));
+  for (const member of changed) byUser.set(member.user_id, member);
+  return [...byUser.values()].filter((m) => m.is_active);
 }

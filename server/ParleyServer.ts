@@ -189,7 +189,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     roomCreation: new UserRateLimiter(config.roomCreation),
     access: {
       membershipChanged(roomId, userId) {
-        feed.roomChanged(roomId, { alsoFor: [userId], members: true });
+        feed.roomChanged(roomId, { membersChanged: [userId] });
         sync.recheckMember(roomId, userId);
         commands.recheckMember(roomId, userId);
         publisher.membershipChanged(roomId);

@@ -126,14 +126,31 @@ export class UserFeed {
   }
 
   /**
-   * A room changed for its members (created, renamed, activated or deactivated; with `members`,
-   * its membership), and for `alsoFor` (who may just have lost it): logged, then pushed.
+   * A room changed for its members (created, renamed, activated or deactivated), or the membership
+   * of `membersChanged` did (added, removed, role), who also hear of it: logged, then pushed. The
+   * push names only the members that changed (`complete: false`), so one join in a room of N
+   * costs N small frames, not N member lists; a device catching up gets the whole list.
    */
-  roomChanged(roomId: string, opts: { alsoFor?: readonly string[]; members?: boolean } = {}): void {
-    const users = new Set([...this.#directory.members.listActiveUserIds(roomId), ...(opts.alsoFor ?? [])]);
-    const members = opts.members ?? false;
-    const seqs = this.#directory.feed.append(roomId, users, members, this.#now());
-    for (const [userId, seq] of seqs) this.#push(userId, () => this.#changesFor(userId, new Map([[roomId, { members }]]), seq));
+  roomChanged(roomId: string, opts: { membersChanged?: readonly string[] } = {}): void {
+    const changedIds = opts.membersChanged ?? [];
+    const users = new Set([...this.#directory.members.listActiveUserIds(roomId), ...changedIds]);
+    const seqs = this.#directory.feed.append(roomId, users, opts.membersChanged !== undefined, this.#now());
+    if (![...seqs.keys()].some((userId) => this.#subscribers.has(userId))) return;
+    const room = this.#directory.rooms.getSummary(roomId);
+    const changed = changedIds.flatMap((userId) => this.#directory.members.getWithUser(roomId, userId) ?? []);
+    for (const [userId, seq] of seqs) {
+      this.#push(userId, () => {
+        const membership = this.#directory.members.get(roomId, userId);
+        const frame: FeedChanges = { type: 'changes', cursor: this.#cursor(seq), reset: false, rooms: [], removed: [], members: [], presence: [] };
+        if (!room) frame.removed.push({ room_id: roomId, reason: 'not_found' });
+        else if (!membership?.is_active) frame.removed.push({ room_id: roomId, reason: 'removed' });
+        else {
+          frame.rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) });
+          if (changed.length > 0) frame.members.push({ room_id: roomId, members: changed, complete: false });
+        }
+        return frame;
+      });
+    }
   }
 
   /**
@@ -178,7 +195,7 @@ export class UserFeed {
       else if (!membership?.is_active) removed.push({ room_id: roomId, reason: 'removed' });
       else {
         rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) });
-        if (change.members) members.push({ room_id: roomId, members: this.#directory.members.list(roomId) });
+        if (change.members) members.push({ room_id: roomId, members: this.#directory.members.list(roomId), complete: true });
       }
     }
     return { type: 'changes', cursor: this.#cursor(seq), reset: false, rooms, removed, members, presence: [] };

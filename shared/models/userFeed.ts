@@ -36,7 +36,11 @@ export const FeedChangesSchema = z.object({
   reset: z.boolean(),
   rooms: z.array(ChatRoomSchema),
   removed: z.array(FeedRemovalSchema),
-  members: z.array(z.object({ room_id: RoomIdSchema, members: z.array(ChatMemberSchema) })),
+  /**
+   * Member lists: the whole active list (`complete`), or only the members whose membership
+   * changed, to merge into the list the device holds (an inactive one leaves it).
+   */
+  members: z.array(z.object({ room_id: RoomIdSchema, members: z.array(ChatMemberSchema), complete: z.boolean() })),
   /** People the user shares a room with whose presence changed (online, last seen, status). */
   presence: z.array(UserPresenceSchema),
 });
