@@ -69,7 +69,7 @@ if (process.argv.includes('--child') && process.send) {
       return Promise.race([watcher.done, client.failed]);
     });
     Promise.all(done).then(
-      () => process.send?.({ batch, ms: performance.now() - started }),
+      (arrivals) => process.send?.({ batch, ms: Math.max(...arrivals) - started }),
       (error: unknown) => process.send?.({ batch, error: error instanceof Error ? error.message : String(error) }),
     );
   });

@@ -79,19 +79,36 @@ export async function seedStorage(peer: PeerName, dataDir: string, roomId: strin
   }
 }
 
-/** Resolves with the arrival time once `expectedBytes` of sync payload came in (98%: encodings of one state may differ by a few bytes). */
-export function fullSyncWatcher(expectedBytes: number, keep = false) {
+/** How long no more sync payload must arrive, once nearly all of it has, before the history counts as received. */
+const QUIET_MS = 300;
+
+/**
+ * Resolves with the arrival time of the last frame of a whole history: once `expectedBytes` of
+ * sync payload came in (98%: encodings of one state may differ by a few bytes) and nothing more
+ * came for QUIET_MS. A server may send a large history as several frames (Parley cuts answers
+ * into 1 MiB frames), so reaching the byte count alone can be one frame early. With `verify`, the
+ * frames are kept and applied once quiet, and the watcher waits on until they hold it all.
+ */
+export function fullSyncWatcher(expectedBytes: number, verify?: (kept: readonly Uint8Array[]) => boolean) {
   let bytes = 0;
+  let last = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let resolve: (at: number) => void = () => {};
   const done = new Promise<number>((r) => (resolve = r));
   const kept: Uint8Array[] = [];
+  const settle = (): void => {
+    if (!verify || verify(kept)) resolve(last);
+  };
   return {
     done,
     kept,
     onUpdate(update: Uint8Array, at: number): void {
       bytes += update.byteLength;
-      if (keep) kept.push(update);
-      if (bytes >= expectedBytes * 0.98) resolve(at);
+      last = at;
+      if (verify) kept.push(update);
+      if (bytes < expectedBytes * 0.98) return;
+      clearTimeout(timer);
+      timer = setTimeout(settle, QUIET_MS);
     },
   };
 }

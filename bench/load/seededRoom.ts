@@ -70,12 +70,23 @@ async function uploadOverTheWire(server: RunningPeer, room: PreparedRoom, seed: 
   }
 }
 
-/** Applies what a client received to a fresh doc and checks it holds the whole history. */
-export function verifyHistory(kept: readonly Uint8Array[], seed: Seed, who: string): void {
+/** How many messages the updates a client received hold, applied to a fresh doc. */
+export function receivedMessages(kept: readonly Uint8Array[]): number {
   const doc = new Y.Doc();
   for (const update of kept) Y.applyUpdate(doc, update);
   const count = messageCount(doc);
   doc.destroy();
+  return count;
+}
+
+/** A fullSyncWatcher check: the received updates hold the whole seeded history. */
+export function holdsHistory(seed: Seed): (kept: readonly Uint8Array[]) => boolean {
+  return (kept) => receivedMessages(kept) === seed.messages;
+}
+
+/** Checks what a client received holds the whole history. */
+export function verifyHistory(kept: readonly Uint8Array[], seed: Seed, who: string): void {
+  const count = receivedMessages(kept);
   if (count !== seed.messages) throw new Error(`${who} holds ${count} messages after sync, the room has ${seed.messages}`);
 }
 

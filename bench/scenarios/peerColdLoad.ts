@@ -1,7 +1,7 @@
 import { eachPeer, MiB, selectedPeers } from '../load/peerRun.ts';
 import { type PeerName, pinLoad } from '../load/peerServer.ts';
 import { fullSyncWatcher, seedHistory } from '../load/seed.ts';
-import { verifyHistory, withSeeded } from '../load/seededRoom.ts';
+import { holdsHistory, verifyHistory, withSeeded } from '../load/seededRoom.ts';
 import { Session } from '../load/session.ts';
 import { storageFileBytes } from '../load/storedBytes.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
@@ -33,7 +33,7 @@ async function coldLoad(peer: PeerName, sizes: typeof QUICK): Promise<Figure[]> 
         const reader = seeded.room.members[0];
         if (!reader) throw new Error('no reader');
         const { url, docName } = server.endpoint(seeded.room.roomId, reader.token);
-        const watcher = fullSyncWatcher(seed.update.byteLength, true);
+        const watcher = fullSyncWatcher(seed.update.byteLength, holdsHistory(seed));
         const start = performance.now();
         session.open({ url, docName, protocol: server.traits.protocol, token: reader.token, label: 'reader', onUpdate: watcher.onUpdate });
         const done = await session.wait(watcher.done, 'cold load');

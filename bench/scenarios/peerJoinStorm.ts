@@ -1,7 +1,7 @@
 import { eachPeer, MiB, selectedPeers } from '../load/peerRun.ts';
 import { type PeerName, pinLoad } from '../load/peerServer.ts';
 import { fullSyncWatcher, seedHistory } from '../load/seed.ts';
-import { verifyHistory, withSeeded } from '../load/seededRoom.ts';
+import { holdsHistory, verifyHistory, withSeeded } from '../load/seededRoom.ts';
 import { Session } from '../load/session.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { quantile } from '../stats.ts';
@@ -27,7 +27,7 @@ async function joinStorm(peer: PeerName, sizes: typeof QUICK): Promise<Figure[]>
     const session = new Session(server);
     try {
       const before = await server.probe();
-      const watchers = seeded.room.members.map((_, i) => fullSyncWatcher(seed.update.byteLength, i === 0 || i === sizes.clients - 1));
+      const watchers = seeded.room.members.map((_, i) => fullSyncWatcher(seed.update.byteLength, i === 0 || i === sizes.clients - 1 ? holdsHistory(seed) : undefined));
       const start = performance.now();
       seeded.room.members.forEach((m, i) => {
         const { url, docName } = server.endpoint(seeded.room.roomId, m.token);
