@@ -19,12 +19,15 @@ import { CommitQueue } from './sync/CommitQueue.ts';
 import { FramePacer } from './ws/FramePacer.ts';
 import { UserRateLimiter } from './limits/UserRateLimiter.ts';
 import { RoomRegistry } from './sync/RoomRegistry.ts';
+import type { Room } from './sync/Room.ts';
 import { SyncServer } from './sync/SyncServer.ts';
 import { createValidatingGate } from './sync/validatingGate.ts';
 import { RoomSummaries } from './sync/RoomSummaries.ts';
 import { commitStages } from './sync/commit/commitStages.ts';
 import { workerRoomLoader } from './sync/workerRoomLoader.ts';
 import { SERVER_ORIGIN } from './sync/origins.ts';
+import { Segmenter } from './segments/Segmenter.ts';
+import { segmentDocName } from '../shared/roomDoc/segments.ts';
 import { scrubDeleted } from '../shared/roomDoc/scrubDeleted.ts';
 import { createApi } from './http/createApi.ts';
 import { ConnectionSlots } from './ws/ConnectionSlots.ts';
@@ -123,12 +126,15 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const tracker = new PresenceTracker();
 
   const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds) });
-  const summaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed));
+  const summaries: RoomSummaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed), {
+    head: (roomId): Room | null => registry.get(roomId) ?? null,
+    segment: (roomId, n) => registry.open(segmentDocName(roomId, n)),
+  });
   const publisher = new PresencePublisher(directory, tracker);
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
   // a slow link downloads a big room at its link's speed instead of being closed for it.
   const pacer = new FramePacer({ highWaterBytes: Math.min(1024 * 1024, config.syncLimits.maxBufferedBytes / 2) });
-  const registry = new RoomRegistry({
+  const registry: RoomRegistry = new RoomRegistry({
     store,
     compactor,
     queue,
@@ -141,20 +147,23 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactBytes: config.compactBytes,
     maxDocBytes: config.maxDocBytes,
     ...(config.memberGrowth ? { memberGrowth: config.memberGrowth } : {}),
-    stages: commitStages({ summaries }),
+    stages: commitStages({ summaries, segments: (batch) => segmenter.stage(batch) }),
     pacer,
     onLoaded: (room) => {
       // A deleted message's text that an earlier process left behind is cleared on load too.
       scrubDeleted(room.doc, SERVER_ORIGIN);
+      segmenter.roomLoaded(room);
       summaries.update(room);
       publisher.roomLoaded(room);
     },
     onUnloading: (room) => summaries.writeRoom(room),
     onUnloaded: (roomId) => {
+      segmenter.roomUnloaded(roomId);
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);
     },
   });
+  const segmenter = new Segmenter({ registry, logger });
   compactor.onCompacted((outcome) => {
     if (outcome.ok && outcome.updatesMerged > 0) registry.get(outcome.roomId)?.compacted(outcome);
   });
@@ -224,6 +233,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
           server.closeAllConnections();
         });
       }
+      segmenter.stop();
       registry.unloadAll();
       summaries.close();
       feed.close();

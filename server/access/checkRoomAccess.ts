@@ -1,7 +1,7 @@
 import type { Directory } from '../storage/Directory.ts';
 import type { CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
-import { RoomIdSchema } from '../../shared/ids.ts';
+import { parseDocName } from '../../shared/roomDoc/segments.ts';
 import type { ErrorCode } from '../../shared/errors/errorCodes.ts';
 
 export type AccessDecision =
@@ -14,9 +14,14 @@ export type AccessDecision =
       reason: string;
     };
 
-/** Only active members of an active room may open its document. */
-export function checkRoomAccess(directory: Directory, roomId: string, userId: string): AccessDecision {
-  if (!RoomIdSchema.safeParse(roomId).success) return { ok: false, close: 'RoomNotFound', code: 'not_found', reason: 'room id is not a uuid' };
+/**
+ * Only active members of an active room may open its documents: the room's own (`<roomId>`, its
+ * head once segmented) and its segments (`<roomId>:<n>`).
+ */
+export function checkRoomAccess(directory: Directory, docName: string, userId: string): AccessDecision {
+  const ref = parseDocName(docName);
+  if (!ref) return { ok: false, close: 'RoomNotFound', code: 'not_found', reason: 'not a room id (a uuid, or a uuid and :segment number)' };
+  const { roomId } = ref;
   const room = directory.rooms.get(roomId);
   if (!room) return { ok: false, close: 'RoomNotFound', code: 'not_found', reason: 'no such room' };
   if (!room.is_active) return { ok: false, close: 'Forbidden', code: 'room_inactive', reason: 'room is inactive' };

@@ -1,3 +1,4 @@
+import { parseDocName } from '../../shared/roomDoc/segments.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
@@ -40,6 +41,7 @@ export class CommandServer {
   readonly #deps: CommandDeps;
   readonly #connections = new Set<CommandConnection>();
   readonly #offUnloaded: () => void;
+  readonly #offLoaded: () => void;
 
   constructor(opts: CommandServerOptions) {
     this.#opts = opts;
@@ -60,6 +62,12 @@ export class CommandServer {
       typingTimeoutMs: opts.typingTimeoutMs ?? COMMAND_TYPING_TIMEOUT_MS,
       nameOf,
     };
+    // A segment of a joined room loads (paged into, written to, or newly opened): its events follow.
+    this.#offLoaded = opts.registry.onLoadedDoc((doc) => {
+      const ref = parseDocName(doc.roomId);
+      if (ref?.segment === null || !ref) return;
+      for (const conn of this.#connections) conn.joined.get(ref.roomId)?.follow(doc);
+    });
     // A joined room unloads only when it failed (or at shutdown): its subscribers must join again.
     this.#offUnloaded = opts.registry.onUnloaded((roomId) => {
       this.#deps.feeds.forgetClosed();
@@ -145,6 +153,7 @@ export class CommandServer {
   /** Stops accepting, closes every command connection with 1001 and resolves once all have closed. */
   close(graceMs?: number): Promise<void> {
     this.#offUnloaded();
+    this.#offLoaded();
     return this.#endpoint.close(() => {
       for (const conn of this.#connections) conn.close('GoingAway', 'server shutting down');
     }, graceMs);

@@ -22,16 +22,29 @@ export class RoomSubscription {
   readonly room: Room;
   readonly #deps: SubscriptionDeps;
   readonly #awarenessId: number;
-  readonly #unsubscribe: () => void;
+  /** The documents whose events it forwards: the room's own, and in a segmented room its loaded segments. */
+  readonly #followed = new Map<Room, () => void>();
+  readonly #holds: Array<() => void> = [];
   #typingTimer: NodeJS.Timeout | null = null;
   #ended = false;
 
   constructor(deps: SubscriptionDeps) {
     this.#deps = deps;
     this.room = deps.room;
-    this.#unsubscribe = deps.feeds.subscribe(deps.room, (event: FeedEvent) => deps.send(event.frame));
+    this.follow(deps.room);
     this.#awarenessId = deps.room.roomAwareness.freshClientId();
     this.#setTyping(false);
+  }
+
+  /**
+   * Forwards the events of another document of the room too (a segment, while loaded); with
+   * `release`, the subscription holds it loaded until it ends (the open segment).
+   */
+  follow(doc: Room, release?: () => void): void {
+    if (this.#ended) return release?.();
+    if (release) this.#holds.push(release);
+    if ( this.#followed.has(doc) || doc.closed) return;
+    this.#followed.set(doc, this.#deps.feeds.subscribe(doc, (event: FeedEvent) => this.#deps.send(event.frame)));
   }
 
   typing(on: boolean): void {
@@ -50,9 +63,11 @@ export class RoomSubscription {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#typingTimer) clearTimeout(this.#typingTimer);
-    this.#unsubscribe();
+    for (const unsubscribe of this.#followed.values()) unsubscribe();
+    this.#followed.clear();
     this.room.roomAwareness.setServerOwned(this.#awarenessId, null);
     this.#deps.release();
+    for (const release of this.#holds.splice(0)) release();
   }
 
   #setTyping(typing: boolean): void {

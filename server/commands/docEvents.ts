@@ -6,6 +6,8 @@ import { type RoomMaps, parseMessageEntry, parseReactionKey, parseReadKey } from
 import { jsonEqual } from '../../shared/roomDoc/jsonEqual.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import { toTimestamp } from '../../shared/models/timestamps.ts';
+import { uuidv7Time } from '../../shared/ids.ts';
+import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 import type { RoomEvent } from '../../shared/commands/roomEvent.ts';
 
 /** One changed key of a root map, as a Y.Map observer reports it. */
@@ -88,12 +90,15 @@ export function docEvents(ctx: DocEventContext, changes: readonly KeyChange[]): 
     }
   }
   const moved: RoomEvent[] = [];
+  // A segmented room's head holds positions but no messages: a position's time is in its id.
+  const segmented = readers.size > 0 && SegmentIndex.of(doc).segmented;
   for (const userId of readers) {
     const position = readPosition(doc, userId);
-    const value = position === null ? undefined : index.message(position);
-    if (position === null || !value || ctx.reads.get(userId) === position) continue;
+    if (position === null || ctx.reads.get(userId) === position) continue;
+    const at = index.message(position)?.createdAt ?? (segmented ? uuidv7Time(position) : null);
+    if (at === null) continue;
     ctx.reads.set(userId, position);
-    moved.push({ type: 'read_position_moved', data: { room_id: roomId, user_id: userId, last_read_id: position, last_read_at: toTimestamp(value.createdAt) } });
+    moved.push({ type: 'read_position_moved', data: { room_id: roomId, user_id: userId, last_read_id: position, last_read_at: toTimestamp(at) } });
   }
   return [...created, ...deleted, ...reactions, ...moved];
 }

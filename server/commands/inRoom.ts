@@ -1,5 +1,6 @@
 import type { Room } from '../sync/Room.ts';
 import { checkRoomAccess } from '../access/checkRoomAccess.ts';
+import { documentFor } from '../segments/roomHistory.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { type CommandFailure, commandFailure } from './CommandFailure.ts';
 import type { CommandConnection } from './CommandConnection.ts';
@@ -14,16 +15,27 @@ export type RoomStep = CommandFailure | { readonly ok: true; readonly answer: ()
  * when the socket opened). Whatever `op` applied is committed before the answer is built, so an
  * answer never reports a change the server could still lose, and reads never show one either.
  * A big room is loaded in slices first (RoomRegistry.openReady), as for a sync joiner, so a
- * command never holds the event loop for a whole room's load.
+ * command never holds the event loop for a whole room's load. With `target`, `op` gets the
+ * document a change about that message (null: a new one) goes to: a segment, once the room is
+ * segmented.
  */
-export async function inRoom(deps: CommandDeps, conn: CommandConnection, roomId: string, op: (room: Room, actor: Actor) => RoomStep): Promise<Outcome> {
+export async function inRoom(
+  deps: CommandDeps,
+  conn: CommandConnection,
+  roomId: string,
+  op: (room: Room, actor: Actor) => RoomStep,
+  target?: { readonly messageId: string | null },
+): Promise<Outcome> {
   const before = checkRoomAccess(deps.directory, roomId, conn.user.id);
   if (!before.ok) return commandFailure(before.code, before.reason);
   const holder = {};
   let lease;
   try {
-    await deps.registry.openReady(roomId);
-    lease = deps.registry.acquire(roomId, holder);
+    const head = await deps.registry.openReady(roomId);
+    // In a segmented room, a message's change goes to the segment that holds it (documentFor).
+    const docName = target ? documentFor(head, roomId, target.messageId) : roomId;
+    if (docName !== roomId) await deps.registry.openReady(docName);
+    lease = deps.registry.acquire(docName, holder);
   } catch (err) {
     // A room that cannot be loaded (corrupt snapshot, storage fault) fails this command only.
     deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command: room failed to load');

@@ -20,10 +20,10 @@ const ERROR_OF: Record<RoomDocErrorCode, ErrorCode> = {
 };
 
 /** The stored message as the API's ChatMessage, once the change is committed. */
-const answerWith = (deps: CommandDeps, room: Room, id: string) => (): Outcome => {
+const answerWith = (deps: CommandDeps, room: Room, roomId: string, id: string) => (): Outcome => {
   const view = getMessage(room.doc, id);
   if (!view) return commandFailure('not_found', `no message ${id}`);
-  return { ok: true, data: { message: toChatMessage(view, room.roomId, deps.nameOf) } };
+  return { ok: true, data: { message: toChatMessage(view, roomId, deps.nameOf) } };
 };
 
 /** The same caps a sync update meets: the room's stored size and the member's growth share. */
@@ -40,8 +40,8 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
     if (full) return full;
     const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
-    return { ok: true, answer: answerWith(deps, room, result.id) };
-  });
+    return { ok: true, answer: answerWith(deps, room, p.room_id, result.id) };
+  }, { messageId: null });
 }
 
 export function editMessageCommand(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'edit_message'>): Promise<Outcome> {
@@ -50,16 +50,16 @@ export function editMessageCommand(deps: CommandDeps, conn: CommandConnection, p
     if (full) return full;
     const result = editMessage(room.doc, actor, { id: p.message_id, content: p.content }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
-    return { ok: true, answer: answerWith(deps, room, p.message_id) };
-  });
+    return { ok: true, answer: answerWith(deps, room, p.room_id, p.message_id) };
+  }, { messageId: p.message_id });
 }
 
 export function deleteMessageCommand(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'delete_message'>): Promise<Outcome> {
   return inRoom(deps, conn, p.room_id, (room, actor) => {
     const result = deleteMessage(room.doc, actor, { id: p.message_id }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
-    return { ok: true, answer: answerWith(deps, room, p.message_id) };
-  });
+    return { ok: true, answer: answerWith(deps, room, p.room_id, p.message_id) };
+  }, { messageId: p.message_id });
 }
 
 export function reactionCommand(
@@ -74,6 +74,6 @@ export function reactionCommand(
     const input = { messageId: p.message_id, reaction: p.reaction };
     const result = add ? addReaction(room.doc, actor, input, conn.origin) : removeReaction(room.doc, actor, input, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
-    return { ok: true, answer: answerWith(deps, room, p.message_id) };
-  });
+    return { ok: true, answer: answerWith(deps, room, p.room_id, p.message_id) };
+  }, { messageId: p.message_id });
 }

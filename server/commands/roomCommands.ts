@@ -1,4 +1,5 @@
-import { listMessages } from '../../shared/roomDoc/queries.ts';
+import { SegmentIndex, segmentDocName } from '../../shared/roomDoc/segments.ts';
+import { findMessage, historyPage } from '../segments/roomHistory.ts';
 import { markRead, readPosition } from '../../shared/roomDoc/readOps.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import { JOIN_ROOM_MESSAGES } from '../../shared/commands/commandAnswers.ts';
@@ -20,12 +21,18 @@ export function joinRoom(deps: CommandDeps, conn: CommandConnection, p: CommandP
       if (!summary) return commandFailure('not_found', 'no such room');
       if (!conn.closed && !conn.joined.has(p.room_id)) {
         const { release } = deps.registry.acquire(p.room_id, conn);
-        conn.joined.set(
-          p.room_id,
-          new RoomSubscription({ room, release, feeds: deps.feeds, user: conn.user, send: (frame) => conn.send(frame), typingTimeoutMs: deps.typingTimeoutMs }),
-        );
+        const sub = new RoomSubscription({ room, release, feeds: deps.feeds, user: conn.user, send: (frame) => conn.send(frame), typingTimeoutMs: deps.typingTimeoutMs });
+        conn.joined.set(p.room_id, sub);
+        // A segmented room: the open segment (new messages) stays loaded while joined, and the
+        // events of every segment loaded now or later are forwarded (CommandServer follows loads).
+        const open = SegmentIndex.of(room.doc).open;
+        if (open) {
+          const lease = deps.registry.acquire(segmentDocName(p.room_id, open.n), sub);
+          sub.follow(lease.room, lease.release);
+        }
+        for (const doc of deps.registry.docsOf(p.room_id)) sub.follow(doc);
       }
-      const page = listMessages(room.doc, { limit: JOIN_ROOM_MESSAGES });
+      const page = historyPage(deps.registry, room, p.room_id, undefined, JOIN_ROOM_MESSAGES);
       return { ok: true, data: { room: summary, messages: page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf)), has_more: page.hasMore } };
     },
   }));
@@ -51,6 +58,10 @@ export function typing(deps: CommandDeps, conn: CommandConnection, p: CommandPay
 
 export function readMessages(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'read_messages'>): Promise<Outcome> {
   return inRoom(deps, conn, p.room_id, (room, actor) => {
+    // In a segmented room the message is in a segment and the position in the head.
+    if (SegmentIndex.of(room.doc).segmented && !findMessage(deps.registry, room, p.room_id, p.last_read_id)) {
+      return commandFailure('not_found', `no message ${p.last_read_id}`);
+    }
     const result = markRead(room.doc, actor, p.last_read_id, conn.origin);
     if (!result.ok) return commandFailure('not_found', result.message);
     return {
@@ -64,7 +75,7 @@ export function fetchHistory(deps: CommandDeps, conn: CommandConnection, p: Comm
   return inRoom(deps, conn, p.room_id, (room) => ({
     ok: true,
     answer: () => {
-      const page = listMessages(room.doc, { beforeId: p.before_id ?? undefined, limit: p.limit });
+      const page = historyPage(deps.registry, room, p.room_id, p.before_id ?? undefined, p.limit);
       return { ok: true, data: { room_id: p.room_id, messages: page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf)), has_more: page.hasMore } };
     },
   }));

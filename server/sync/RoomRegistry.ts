@@ -5,6 +5,7 @@ import type { CommitQueue } from './CommitQueue.ts';
 import type { FramePacer } from '../ws/FramePacer.ts';
 import { Room, type RoomOptions, type RoomSlices, type UpdateGate } from './Room.ts';
 import { type UserRateLimit, UserRateLimiter } from '../limits/UserRateLimiter.ts';
+import { parseDocName } from '../../shared/roomDoc/segments.ts';
 
 export interface RoomRegistryOptions {
   store: UpdateStore;
@@ -48,6 +49,7 @@ export class RoomRegistry {
   readonly #idleTimers = new Map<string, NodeJS.Timeout>();
   readonly #opts: RoomRegistryOptions;
   readonly #unloadListeners = new Set<(roomId: string) => void>();
+  readonly #loadListeners = new Set<(room: Room) => void>();
   /** Big rooms being loaded in slices. */
   readonly #loading = new Map<string, Promise<Room>>();
   /** Every room's per-member growth buckets, kept here so that they outlive a room's unloading. */
@@ -65,6 +67,11 @@ export class RoomRegistry {
 
   loaded(): IterableIterator<Room> {
     return this.#rooms.values();
+  }
+
+  /** The loaded documents of a room: its own (the head once segmented) and its segments. */
+  *docsOf(roomId: string): Generator<Room> {
+    for (const [name, room] of this.#rooms) if (parseDocName(name)?.roomId === roomId) yield room;
   }
 
   /** The loaded room, loading it from storage at once if needed; cancels a pending unload. */
@@ -135,6 +142,7 @@ export class RoomRegistry {
     this.#rooms.set(room.roomId, room);
     this.#opts.logger.debug({ room: room.roomId, ms: Math.round(performance.now() - started) }, 'room loaded');
     this.#opts.onLoaded?.(room);
+    for (const listener of this.#loadListeners) listener(room);
   }
 
   /**
@@ -150,6 +158,12 @@ export class RoomRegistry {
         if (room.release(holder)) this.released(room);
       },
     };
+  }
+
+  /** Subscribes to document loads (after onLoaded); returns the unsubscribe function. */
+  onLoadedDoc(listener: (room: Room) => void): () => void {
+    this.#loadListeners.add(listener);
+    return () => this.#loadListeners.delete(listener);
   }
 
   /** Subscribes to room unloads (idle, failure, shutdown); returns the unsubscribe function. */

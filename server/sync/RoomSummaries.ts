@@ -1,9 +1,35 @@
 import type { Directory } from '../storage/Directory.ts';
 import type { Room } from './Room.ts';
-import { lastMessage, getMessage, unreadCount } from '../../shared/roomDoc/queries.ts';
+import type * as Y from 'yjs';
+import { lastMessage, getMessage, messageCount, unreadAfter, unreadCount } from '../../shared/roomDoc/queries.ts';
+import { SegmentIndex, parseDocName } from '../../shared/roomDoc/segments.ts';
+import { uuidv7Time } from '../../shared/ids.ts';
 import { MAX_UNREAD_COUNT } from '../../shared/models/chatRoom.ts';
-import { readPositions } from '../../shared/roomDoc/readOps.ts';
+import { readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
+
+/** How RoomSummaries reaches a segmented room's documents (the registry: loading them if needed). */
+export interface SummaryDocs {
+  /** The room's head if loaded (a loaded segment holds its head loaded). */
+  head(roomId: string): Room | null;
+  /** Segment n of the room, loaded. */
+  segment(roomId: string, n: number): Room;
+}
+
+/**
+ * Unread in a segmented room: exact within the document read (`messages`: the open segment, or
+ * the newest sealed one), and, for a read position before it, every message of the sealed
+ * segments after the one holding the position, by the counts the head keeps (the user's own
+ * included: an estimate, capped like the rest at MAX_UNREAD_COUNT).
+ */
+function segmentedUnread(head: Y.Doc, messages: Room, index: SegmentIndex, userId: string): number {
+  const position = readPosition(head, userId);
+  let count = unreadAfter(messages.doc, position, userId, MAX_UNREAD_COUNT);
+  const n = parseDocName(messages.roomId)?.segment ?? 0;
+  const home = position === null ? -1 : index.homeOf(position);
+  if (home !== null && home < n) count += index.sealed.filter((s) => s.n > home && s.n < n).reduce((sum, s) => sum + s.count, 0);
+  return Math.min(count, MAX_UNREAD_COUNT);
+}
 
 /** Told which users' summaries of which rooms were written (newest message, unread count). */
 export type SummaryListener = (changed: ReadonlyMap<string, ReadonlySet<string>>) => void;
@@ -55,15 +81,23 @@ export class RoomSummaries {
   readonly #changed = new Map<string, Set<string>>();
   readonly #onChanged: SummaryListener | undefined;
 
-  /** `onChanged` hears whose summaries were written (the user feed pushes them). */
-  constructor(directory: Directory, onChanged?: SummaryListener) {
+  readonly #docs: SummaryDocs | undefined;
+
+  /**
+   * `onChanged` hears whose summaries were written (the user feed pushes them); `docs` finds a
+   * segmented room's head and segments (without it, every document is a room of its own).
+   */
+  constructor(directory: Directory, onChanged?: SummaryListener, docs?: SummaryDocs) {
     this.#directory = directory;
     this.#onChanged = onChanged;
+    this.#docs = docs;
     directory.freshenProjectionsWith(() => this.writeDue());
   }
 
-  /** Marks the room's summary as behind its document; it is written before anyone reads it. */
-  schedule(room: Room): void {
+  /** Marks the room's summary as behind its document (a segment's: its head's); it is written before anyone reads it. */
+  schedule(doc: Room): void {
+    const room = this.#headOf(doc);
+    if (!room) return;
     this.#due.add(room);
     this.#armFor(this.#writableAt(room));
   }
@@ -137,8 +171,31 @@ export class RoomSummaries {
   }
 
   /** Writes the room's summary now, in one transaction (one fsync for every member's row). */
-  update(room: Room): void {
-    this.#directory.transaction(() => this.#update(room));
+  update(doc: Room): void {
+    const room = this.#headOf(doc);
+    if (room) this.#directory.transaction(() => this.#update(room));
+  }
+
+  /** The room document a document's summary belongs to: itself, or a segment's head (null when that is not loaded). */
+  #headOf(doc: Room): Room | null {
+    const ref = parseDocName(doc.roomId);
+    return ref?.segment === null || !ref || !this.#docs ? doc : this.#docs.head(ref.roomId);
+  }
+
+  /**
+   * Where the summary reads from. A room not segmented: its document. A segmented one: the head's
+   * read positions, the open segment's messages (the newest sealed one's right after a seal), and
+   * the head's counts of sealed segments for unread counts that reach past the open segment.
+   */
+  #sources(room: Room): { messages: Room; reads: Room; index: SegmentIndex | null } {
+    const index = SegmentIndex.of(room.doc);
+    const open = index.open;
+    if (!open || !this.#docs) return { messages: room, reads: room, index: null };
+    const roomId = room.roomId;
+    let messages = this.#docs.segment(roomId, open.n);
+    const newestSealed = index.sealed.at(-1);
+    if (messageCount(messages.doc) === 0 && newestSealed) messages = this.#docs.segment(roomId, newestSealed.n);
+    return { messages, reads: room, index };
   }
 
   #update(room: Room): void {
@@ -148,7 +205,8 @@ export class RoomSummaries {
     // Compared as the document's view, so the common commit (nothing about the newest message
     // changed) costs no database read for the sender's name.
     let changed: readonly string[] = [];
-    const last = lastMessage(room.doc);
+    const { messages, reads, index } = this.#sources(room);
+    const last = lastMessage(messages.doc);
     const key = JSON.stringify(last);
     if (key !== written.lastMessage) {
       const json = last ? toChatMessage(last, room.roomId, (id) => this.#directory.users.get(id)?.name ?? null) : null;
@@ -157,17 +215,18 @@ export class RoomSummaries {
       changed = this.#directory.members.listActiveUserIds(room.roomId);
     }
 
-    for (const [userId, messageId] of readPositions(room.doc)) {
+    for (const [userId, messageId] of readPositions(reads.doc)) {
       if (written.reads.get(userId) === messageId) continue;
-      const message = getMessage(room.doc, messageId);
-      if (message) this.#directory.members.setLastReadAt(room.roomId, userId, message.createdAt);
+      // A message id carries its time (createdAt); in a segmented room it may be in any segment.
+      const at = index ? uuidv7Time(messageId) : (getMessage(room.doc, messageId)?.createdAt ?? null);
+      if (at !== null) this.#directory.members.setLastReadAt(room.roomId, userId, at);
       written.reads.set(userId, messageId);
     }
 
     // Unread counts, for the room list without the document: they move with messages and reads.
     const users = new Set(changed);
     for (const userId of this.#directory.members.listActiveUserIds(room.roomId)) {
-      const unread = unreadCount(room.doc, userId, MAX_UNREAD_COUNT);
+      const unread = index ? segmentedUnread(reads.doc, messages, index, userId) : unreadCount(room.doc, userId, MAX_UNREAD_COUNT);
       if (written.unread.get(userId) === unread) continue;
       this.#directory.members.setUnreadCount(room.roomId, userId, unread);
       written.unread.set(userId, unread);

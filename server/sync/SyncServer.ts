@@ -117,22 +117,20 @@ export class SyncServer {
     logger.debug({ user: user.id, conn: socket.id }, 'multiplexed sync connection opened');
   }
 
-  /** Closes the user's connections to a room they may no longer open (removed, deactivated). */
+  /** Closes the user's connections to a room's documents they may no longer open (removed, deactivated). */
   recheckMember(roomId: string, userId: string): void {
-    const room = this.#opts.registry.get(roomId);
-    if (!room) return;
-    for (const conn of [...room.peers()]) {
-      if (conn.user.id !== userId) continue;
-      const access = checkRoomAccess(this.#opts.directory, roomId, userId);
-      if (!access.ok) conn.close(access.close, access.reason);
+    const access = checkRoomAccess(this.#opts.directory, roomId, userId);
+    if (access.ok) return;
+    for (const room of [...this.#opts.registry.docsOf(roomId)]) {
+      for (const conn of [...room.peers()]) if (conn.user.id === userId) conn.close(access.close, access.reason);
     }
   }
 
   /** Closes every connection to a room that has become inactive. */
   recheckRoom(roomId: string): void {
-    const room = this.#opts.registry.get(roomId);
-    if (!room) return;
-    for (const userId of new Set([...room.peers()].map((c) => c.user.id))) this.recheckMember(roomId, userId);
+    const users = new Set<string>();
+    for (const room of this.#opts.registry.docsOf(roomId)) for (const conn of room.peers()) users.add(conn.user.id);
+    for (const userId of users) this.recheckMember(roomId, userId);
   }
 
   /** Stops accepting, closes every sync connection with 1001 and resolves once all have closed. */

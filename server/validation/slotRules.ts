@@ -16,6 +16,7 @@ import {
 } from '../../shared/roomDoc/layout.ts';
 import { mayCreateMessage, mayDeleteMessage, mayEditMessage, mayWriteUserKey } from '../../shared/roomDoc/permissions.ts';
 import { metaProblem } from '../../shared/roomDoc/valueLimits.ts';
+import { uuidv7Time } from '../../shared/ids.ts';
 import { Refused } from './Refused.ts';
 
 /** The root maps of the room document layout, by name. */
@@ -47,6 +48,8 @@ export interface SlotContext {
   readonly now: number;
   /** The slot's value as of this point in the update; undefined when absent or deleted. */
   current(root: RootName, key: string): unknown;
+  /** Whether the document is a segmented room's head: its messages live in segments (shared/roomDoc/segments.ts). */
+  segmentedHead(): boolean;
   /** The message with this id as the update leaves it, or null (use in `atEnd` checks only). */
   finalMessage(id: string): MessageValue | null;
   /** Records that, by the end of the update, this message must carry a deletion record. */
@@ -154,7 +157,14 @@ function judgeRead(ctx: SlotContext, key: string, value: Written): void {
   const previous = parseReadValue(ctx.current('reads', key));
   if (previous !== null && position < previous) throw new Refused('bad_read_position', 'a read position never moves backwards');
   ctx.atEnd(() => {
-    if (!ctx.finalMessage(position)) throw new Refused('bad_read_position', `read position ${position} names no message of the room`);
+    if (!ctx.segmentedHead()) {
+      if (!ctx.finalMessage(position)) throw new Refused('bad_read_position', `read position ${position} names no message of the room`);
+      return;
+    }
+    // A segmented head holds no messages: the position names one in a segment, so it may only
+    // not lie ahead of the clock (one far ahead would pin the position, which never moves back).
+    const at = uuidv7Time(position);
+    if (at === null || at > ctx.now + MAX_FUTURE_SKEW_MS) throw new Refused('bad_read_position', `read position ${position} is dated ahead of the server's clock`);
   });
 }
 

@@ -5,6 +5,7 @@
 import * as Y from 'yjs';
 import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
+import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReactionKey, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { readPosition } from '../../shared/roomDoc/readOps.ts';
 import { reactionKeysOf } from '../../shared/roomDoc/reactionOps.ts';
@@ -118,6 +119,7 @@ class UpdateCheck implements SlotContext {
   #reactionChanges = 0;
   #actor: Actor | null = null;
   #memberSince: number | null | undefined = undefined;
+  #segmented: boolean | undefined;
 
   readonly userId: string;
   readonly now: number;
@@ -143,6 +145,11 @@ class UpdateCheck implements SlotContext {
   }
 
   // SlotContext
+
+  segmentedHead(): boolean {
+    this.#segmented ??= SegmentIndex.of(this.#input.doc).segmented;
+    return this.#segmented;
+  }
 
   actor(): Actor {
     this.#actor ??= { userId: this.userId, role: this.#input.sender.role() };

@@ -49,8 +49,12 @@ export function messageCount(doc: Y.Doc): number {
 
 /** Messages after the user's read position that others sent and nobody deleted. */
 export function unreadCount(doc: Y.Doc, userId: string, cap = Infinity): number {
+  return unreadAfter(doc, readPosition(doc, userId), userId, cap);
+}
+
+/** Messages in `doc` after `position` (a message id, possibly of another document; null: all) that others sent and nobody deleted. */
+export function unreadAfter(doc: Y.Doc, position: string | null, userId: string, cap = Infinity): number {
   const index = roomIndex(doc);
-  const position = readPosition(doc, userId);
   const start = position === null ? 0 : index.upperBound(position);
   let count = 0;
   // Newest first, so that a cap stops the scan early (a member who never read a big room).

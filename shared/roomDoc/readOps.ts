@@ -1,3 +1,4 @@
+import { SegmentIndex } from './segments.ts';
 import type * as Y from 'yjs';
 import { type Actor, assertActor } from './actor.ts';
 import { isMessageId, parseMessageEntry, parseReadKey, parseReadValue, readKey, roomMaps } from './layout.ts';
@@ -43,7 +44,9 @@ export function readPosition(doc: Y.Doc, userId: string): string | null {
 export function markRead(doc: Y.Doc, actor: Actor, messageId: string, origin?: unknown): MarkReadResult {
   assertActor(actor);
   const { messages, reads } = roomMaps(doc);
-  if (!isMessageId(messageId) || !parseMessageEntry(messageId, messages.get(messageId))) {
+  // A segmented room's head holds no messages: the caller found the message in its segment.
+  const segmented = SegmentIndex.of(doc).segmented;
+  if (!isMessageId(messageId) || (!segmented && !parseMessageEntry(messageId, messages.get(messageId)))) {
     return failure('not_found', `no message ${messageId}`);
   }
   const current = readPosition(doc, actor.userId);

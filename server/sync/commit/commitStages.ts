@@ -13,11 +13,12 @@ import { requestCompaction } from './requestCompaction.ts';
  * come first: they are the latency every client sees. Command-endpoint events next (in the order
  * the changes were applied), then what waited for the commit (sync step 2 answers, command
  * answers), so a joiner's reply holds every change already announced. The server's own follow-up
- * writes (re-clearing deleted text) and the REST summaries come after what clients wait for;
+ * writes (re-clearing deleted text; moving late writes to their segment, sealing and converting:
+ * server/segments/Segmenter.ts) and the REST summaries come after what clients wait for;
  * compaction, which only schedules work off the sync path, last.
  */
-export function commitStages(deps: { summaries: RoomSummaries }): readonly CommitStage[] {
-  return [relayUpdates, acknowledgeWriters, notifyCommitListeners, resumeWaiting, scrubDeletedMessages, updateRoomSummaries(deps.summaries), requestCompaction];
+export function commitStages(deps: { summaries: RoomSummaries; segments: CommitStage }): readonly CommitStage[] {
+  return [relayUpdates, acknowledgeWriters, notifyCommitListeners, resumeWaiting, scrubDeletedMessages, deps.segments, updateRoomSummaries(deps.summaries), requestCompaction];
 }
 
 /** The stages a room needs with no REST projection (tests, tools): relay, ack, listeners, waiters, compaction. */

@@ -1,0 +1,233 @@
+import type * as Y from 'yjs';
+import type { Logger } from '../log.ts';
+import type { Room } from '../sync/Room.ts';
+import type { RoomRegistry } from '../sync/RoomRegistry.ts';
+import type { CommitStage } from '../sync/commit/CommittedBatch.ts';
+import { SERVER_ORIGIN } from '../sync/origins.ts';
+import { ROOT, parseReactionKey } from '../../shared/roomDoc/layout.ts';
+import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
+import {
+  SEGMENT_MAX_BYTES,
+  SEGMENT_MAX_MESSAGES,
+  CONVERTING_KEY,
+  type SegmentEntry,
+  SegmentIndex,
+  parseDocName,
+  segmentDocName,
+  segmentsMap,
+} from '../../shared/roomDoc/segments.ts';
+import { moveMessages } from './moveMessages.ts';
+
+/** Messages moved out of a head per event-loop turn while it is converted (a few ms each). */
+export const CONVERSION_STEP_MESSAGES = 1_000;
+
+/**
+ * Keeps every room's history in bounded segments (shared/roomDoc/segments.ts; docs/protocol.md,
+ * "Large rooms"). It is the only writer of the heads' `segments` maps and of moved messages:
+ *
+ * - **Conversion.** A head not segmented that holds SEGMENT_MAX_MESSAGES messages (grown so, or an
+ *   older single-document room loaded) is converted in steps of CONVERSION_STEP_MESSAGES, one per
+ *   turn: the oldest messages move into segment 0 until it is full (then sealed), then 1, …; when
+ *   the head is empty the last segment is marked open. Each step writes both documents in one
+ *   turn, so one group commit (one SQLite transaction) holds it: after a crash every message is in
+ *   exactly one document, and the next load goes on where the last step ended.
+ * - **Sealing.** After a commit, an open segment holding SEGMENT_MAX_MESSAGES messages or stored
+ *   beyond SEGMENT_MAX_BYTES is sealed (its id range written in the head) and the next one opened.
+ * - **Re-homing.** Whatever a client wrote about a message into a document that is not the
+ *   message's home (a head once segmented, a segment the message's id is outside of: writes from
+ *   devices that did not know of a seal or a conversion yet) is moved to the home after the commit
+ *   (moveMessages, with the home's rules), so nothing acknowledged is lost and every message is
+ *   shown once, in id order.
+ *
+ * While any segment of a room is loaded, its head is held loaded too (it names the ranges).
+ */
+export class Segmenter {
+  readonly #registry: RoomRegistry;
+  readonly #logger: Logger;
+  /** Per loaded document: message ids that clients wrote about since its last commit. */
+  readonly #touched = new WeakMap<Room, Set<string>>();
+  /** Heads held by a loaded segment of theirs: segment document name -> release. */
+  readonly #headHolds = new Map<string, () => void>();
+  /** Rooms whose conversion is running (room ids). */
+  readonly #converting = new Set<string>();
+  #stopped = false;
+
+  constructor(deps: { registry: RoomRegistry; logger: Logger }) {
+    this.#registry = deps.registry;
+    this.#logger = deps.logger;
+  }
+
+  /** The room's segments as its head names them (loading the head if needed). */
+  indexOf(roomId: string): SegmentIndex {
+    return SegmentIndex.of(this.#registry.open(roomId).doc);
+  }
+
+  /** A document was loaded: watch what clients write to it; a segment holds its head; a full head starts converting. */
+  roomLoaded(room: Room): void {
+    const ref = parseDocName(room.roomId);
+    if (!ref) return;
+    const touched = new Set<string>();
+    this.#touched.set(room, touched);
+    const onTransaction = (tr: Y.Transaction): void => {
+      if (tr.origin === SERVER_ORIGIN) return;
+      for (const [type, keys] of tr.changed) {
+        const root = rootName(room.doc, type);
+        if (root === null) continue;
+        for (const key of keys) {
+          if (key === null) continue;
+          const id = root === ROOT.reactions ? parseReactionKey(key)?.messageId : key;
+          if (id) touched.add(id);
+        }
+      }
+    };
+    room.doc.on('afterTransaction', onTransaction);
+    if (ref.segment !== null) {
+      const { release } = this.#registry.acquire(ref.roomId, room);
+      this.#headHolds.set(room.roomId, release);
+    } else this.#maybeConvert(room);
+  }
+
+  /** A document unloaded (its Y.Doc, and the listener on it, are gone): a segment lets its head go. */
+  roomUnloaded(docName: string): void {
+    this.#headHolds.get(docName)?.();
+    this.#headHolds.delete(docName);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** After each commit: re-home what landed outside its home, seal a full open segment, convert a full head. */
+  readonly stage: CommitStage = ({ room, updates }) => {
+    if (updates.length === 0 || room.closed) return;
+    const ref = parseDocName(room.roomId);
+    const touched = this.#touched.get(room);
+    if (!ref || !touched) return;
+    const ids = [...touched];
+    touched.clear();
+    const head = ref.segment === null ? room : this.#registry.get(ref.roomId);
+    if (!head) return;
+    const index = SegmentIndex.of(head.doc);
+    if (ref.segment === null && !index.segmented) {
+      this.#maybeConvert(room);
+      return;
+    }
+    try {
+      this.#rehome(ref.roomId, room, ref.segment, index, ids);
+      if (ref.segment !== null && index.open?.n === ref.segment) this.#maybeSeal(head, room, ref.segment);
+    } catch (err) {
+      this.#logger.error({ err, room: room.roomId }, 'segments: re-homing or sealing failed');
+    }
+  };
+
+  /** Moves every message in `ids` whose home is not this document (segment `n`, or the head when null) to its home. */
+  #rehome(roomId: string, source: Room, n: number | null, index: SegmentIndex, ids: readonly string[]): void {
+    const byHome = new Map<number, string[]>();
+    for (const id of ids) {
+      const home = index.homeOf(id);
+      if (home === null || home === n) continue;
+      const list = byHome.get(home) ?? [];
+      list.push(id);
+      byHome.set(home, list);
+    }
+    for (const [home, moving] of byHome) {
+      const holder = {};
+      const { room: target, release } = this.#registry.acquire(segmentDocName(roomId, home), holder);
+      const moved = moveMessages(source.doc, target.doc, moving, SERVER_ORIGIN);
+      this.#logger.info({ room: roomId, from: source.roomId, to: target.roomId, ids: moving.length, dropped: moved.dropped }, 'segments: re-homed late writes');
+      target.whenCommitted(release, release);
+    }
+  }
+
+  #maybeSeal(head: Room, segment: Room, n: number): void {
+    const index = roomIndex(segment.doc);
+    if (index.size < SEGMENT_MAX_MESSAGES && segment.storedBytes < SEGMENT_MAX_BYTES) return;
+    const first = index.idAt(0) ?? null;
+    const last = index.idAt(index.size - 1) ?? null;
+    if (last === null) return;
+    head.doc.transact(() => {
+      const map = segmentsMap(head.doc);
+      map.set(String(n), { sealed: true, first, last, count: index.size } satisfies SegmentEntry);
+      map.set(String(n + 1), OPEN);
+    }, SERVER_ORIGIN);
+    this.#logger.info({ room: parseDocName(head.roomId)?.roomId, segment: n, messages: index.size, bytes: segment.storedBytes }, 'segments: sealed');
+  }
+
+  #maybeConvert(head: Room): void {
+    if (this.#converting.has(head.roomId) || SegmentIndex.of(head.doc).segmented) return;
+    // Started before a restart (the head says so), or a head that is full now.
+    const resumed = segmentsMap(head.doc).get(CONVERTING_KEY) === true;
+    if (!resumed && roomIndex(head.doc).size < SEGMENT_MAX_MESSAGES) return;
+    this.#converting.add(head.roomId);
+    this.#logger.info({ room: head.roomId, messages: roomIndex(head.doc).size }, 'segments: converting the room into segments');
+    const holder = {};
+    const { release } = this.#registry.acquire(head.roomId, holder);
+    const step = (): void => {
+      try {
+        if (this.#stopped || head.closed) return this.#endConversion(head, release);
+        if (this.#convertStep(head)) setImmediate(step);
+        else {
+          this.#logger.info({ room: head.roomId, segments: SegmentIndex.of(head.doc).newestFirst().length }, 'segments: room converted');
+          head.whenCommitted(() => this.#endConversion(head, release), () => this.#endConversion(head, release));
+        }
+      } catch (err) {
+        this.#logger.error({ err, room: head.roomId }, 'segments: conversion step failed');
+        this.#endConversion(head, release);
+      }
+    };
+    setImmediate(step);
+  }
+
+  #endConversion(head: Room, release: () => void): void {
+    this.#converting.delete(head.roomId);
+    release();
+  }
+
+  /**
+   * Moves up to CONVERSION_STEP_MESSAGES of the head's oldest messages into the segment being
+   * filled, sealing it when full and marking it open once the head is empty; false when done.
+   */
+  #convertStep(head: Room): boolean {
+    const roomId = head.roomId;
+    const sealed = SegmentIndex.of(head.doc).sealed;
+    const n = sealed.length;
+    const lastSealed = sealed.at(-1)?.last ?? '';
+    const headIndex = roomIndex(head.doc);
+    const holder = {};
+    const { room: segment, release } = this.#registry.acquire(segmentDocName(roomId, n), holder);
+    try {
+      const segmentIndex = roomIndex(segment.doc);
+      const start = headIndex.upperBound(lastSealed);
+      // Written about sealed messages while converting (an edit of one already moved): re-homed.
+      const stray = headIndex.idsBetween(0, start);
+      if (stray.length > 0) this.#rehome(roomId, head, null, SegmentIndex.of(head.doc), stray);
+      const room = SEGMENT_MAX_MESSAGES - segmentIndex.size;
+      const ids = headIndex.idsBetween(start, Math.min(headIndex.size, start + Math.min(room, CONVERSION_STEP_MESSAGES)));
+      if (ids.length > 0) moveMessages(head.doc, segment.doc, ids, SERVER_ORIGIN);
+      const full = segmentIndex.size >= SEGMENT_MAX_MESSAGES;
+      const headEmpty = headIndex.size === 0;
+      head.doc.transact(() => {
+        const map = segmentsMap(head.doc);
+        if (!headEmpty && map.get(CONVERTING_KEY) !== true) map.set(CONVERTING_KEY, true);
+        if (full || headEmpty) {
+          if (full) {
+            map.set(String(n), { sealed: true, first: segmentIndex.idAt(0) ?? null, last: segmentIndex.idAt(segmentIndex.size - 1) ?? null, count: segmentIndex.size } satisfies SegmentEntry);
+            if (headEmpty) map.set(String(n + 1), OPEN);
+          } else map.set(String(n), OPEN);
+        }
+        if (headEmpty) map.delete(CONVERTING_KEY);
+      }, SERVER_ORIGIN);
+      return !headEmpty;
+    } finally {
+      segment.whenCommitted(release, release);
+    }
+  }
+}
+
+const OPEN: SegmentEntry = { sealed: false, first: null, last: null, count: 0 };
+
+/** Which of the room maps a changed type is (messages, deletions, reactions), or null. */
+function rootName(doc: Y.Doc, type: unknown): string | null {
+  for (const name of [ROOT.messages, ROOT.deletions, ROOT.reactions]) if (doc.share.get(name) === type) return name;
+  return null;
+}
