@@ -41,7 +41,9 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   ws: ['auth', 'storage'],
   sync: ['access', 'auth', 'feed', 'limits', 'storage', 'validation', 'ws'],
   presence: ['storage', 'sync'],
-  commands: ['access', 'auth', 'limits', 'storage', 'sync', 'ws'],
+  // Segments sit on the loaded documents (sync) and keep each room's history in bounded pieces.
+  segments: ['sync'],
+  commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'ws'],
   http: ['auth', 'limits', 'presence', 'storage'],
 };
 

@@ -4,13 +4,11 @@ import type { JsonObject } from '../../shared/json.ts';
 import type { ChatMember, ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { ChatMessage, MessageType } from '../../shared/models/chatMessage.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
-import { PeerStateSchema, ServerPresenceStateSchema } from '../../shared/protocol/awarenessStates.ts';
 import type { User } from '../../shared/models/user.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
-import { getMessage, lastMessage, listMessages, unreadCount } from '../../shared/roomDoc/queries.ts';
-import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
+import { getMessage } from '../../shared/roomDoc/queries.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { markRead, readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import type { Failure, RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
@@ -19,6 +17,11 @@ import { ClientError } from '../errors/ClientError.ts';
 import { Emitter } from '../events/Emitter.ts';
 import type { ConnectionState, RoomConnection } from '../sync/RoomConnection.ts';
 import type { MessageState, RoomReplica } from './RoomReplica.ts';
+import type { SegmentOpener } from './RoomSegments.ts';
+import { RoomDocuments } from './RoomDocuments.ts';
+import { RoomPeople, type TypingUser } from './RoomPeople.ts';
+
+export type { TypingUser } from './RoomPeople.ts';
 
 /** A message as the app reads it: the chat API's ChatMessage plus its delivery state. */
 export type ClientMessage = ChatMessage & { readonly state: MessageState };
@@ -32,10 +35,6 @@ export interface SendInput {
   readonly id?: string;
 }
 
-export interface TypingUser {
-  readonly id: string;
-  readonly name: string;
-}
 
 export interface ChatRoomEvents {
   [name: string]: unknown;
@@ -49,8 +48,6 @@ export interface ChatRoomEvents {
   error: ClientError;
 }
 
-/** The server's own awareness entry in a room (docs/protocol.md, "Presence"). */
-
 export interface ChatRoomDeps {
   readonly replica: RoomReplica;
   readonly connection: RoomConnection;
@@ -60,6 +57,8 @@ export interface ChatRoomDeps {
   readonly cachedPresence: readonly UserPresence[];
   readonly typingTimeoutMs: number;
   readonly now: () => number;
+  /** Opens one of the room's segment documents on this device, once the room is segmented. */
+  readonly openSegment: SegmentOpener;
   readonly onClose: () => Promise<void>;
 }
 
@@ -74,18 +73,34 @@ export class ChatRoom {
   readonly #events = new Emitter<ChatRoomEvents>();
   readonly #unsubscribe: Array<() => void> = [];
   #members: readonly ChatMember[];
-  #presence = new Map<string, UserPresence>();
-  #typingTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #people: RoomPeople;
   #closed = false;
+  /** Where the messages are on this device: the room's document, or its segments once segmented. */
+  readonly #docs: RoomDocuments;
 
   constructor(deps: ChatRoomDeps) {
     this.id = deps.replica.roomId;
     this.#d = deps;
     this.#members = deps.members;
-    for (const p of deps.cachedPresence) this.#presence.set(p.user_id, p);
-    deps.awareness.setLocalState({ user: { id: deps.user.id, name: deps.user.name }, typing: false });
+    const { awareness, user, cachedPresence, typingTimeoutMs } = deps;
+    this.#people = new RoomPeople({
+      ...{ awareness, user, cachedPresence, typingTimeoutMs },
+      onPresence: (presence) => this.#events.emit('presence', presence),
+      onTyping: (typing) => this.#events.emit('typing', typing),
+    });
+    this.#docs = new RoomDocuments({
+      head: deps.replica,
+      opener: deps.openSegment,
+      onChange: () => this.#events.emit('change', undefined),
+      onStates: () => this.#events.emit('states', undefined),
+      onError: (e) => this.#events.emit('error', e),
+    });
     this.#unsubscribe.push(
-      deps.replica.on('changed', () => this.#events.emit('change', undefined)),
+      deps.replica.on('changed', () => {
+        this.#events.emit('change', undefined);
+        // The server moving this device's messages into segments settles their delivery states.
+        if (this.#docs.segmented) this.#events.emit('states', undefined);
+      }),
       deps.replica.on('states', () => this.#events.emit('states', undefined)),
       deps.replica.on('error', (e) => this.#events.emit('error', e)),
       deps.connection.on('state', (s) => this.#events.emit('connection', s)),
@@ -93,9 +108,7 @@ export class ChatRoom {
       deps.connection.on('stopped', (e) => this.#events.emit('error', e)),
       deps.connection.on('refused', (e) => this.#events.emit('error', e)),
     );
-    const onAwareness = (): void => this.#onAwareness();
-    deps.awareness.on('change', onAwareness);
-    this.#unsubscribe.push(() => deps.awareness.off('change', onAwareness));
+    this.#unsubscribe.push(() => this.#people.close());
   }
 
   on<K extends keyof ChatRoomEvents>(name: K, listener: (payload: ChatRoomEvents[K]) => void): () => void {
@@ -111,8 +124,25 @@ export class ChatRoom {
     return this.#d.connection.state;
   }
 
+  /** The room's own document: all of it while the room is one document; once segmented, its head (read positions, the segments). */
   get doc(): Y.Doc {
     return this.#d.replica.doc;
+  }
+
+  /** Whether the room's history is in segments (paging back then opens older segments: loadHistory). */
+  get segmented(): boolean {
+    return this.#docs.segmented;
+  }
+
+  /**
+   * Opens the segment that holds the messages just before `beforeId` (the newest overall when
+   * absent), so that `messages()` reaches further back; resolves once it is synced (a sealed
+   * one: once it holds every message it was sealed with), or at once offline with what the
+   * device holds of it. `messages()` starts this itself
+   * when a page runs into a segment not open yet, and emits `change` when it is.
+   */
+  loadHistory({ beforeId }: { beforeId?: string } = {}): Promise<void> {
+    return this.#docs.loadHistory(beforeId);
   }
 
   /**
@@ -122,25 +152,18 @@ export class ChatRoom {
    */
   messages({ beforeId, afterId, limit = 50 }: { beforeId?: string; afterId?: string; limit?: number } = {}): { messages: ClientMessage[]; hasMore: boolean } {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new ClientError('invalid_payload', 'limit must be an integer from 1 to 1000');
-    if (afterId !== undefined) {
-      if (beforeId !== undefined) throw new ClientError('invalid_payload', 'give beforeId or afterId, not both');
-      const index = roomIndex(this.doc);
-      const start = index.upperBound(afterId);
-      const end = Math.min(index.size, start + limit);
-      const views = index.idsBetween(start, end).flatMap((id) => getMessage(this.doc, id) ?? []);
-      return { messages: views.map((view) => this.#toClient(view)), hasMore: end < index.size };
-    }
-    const page = listMessages(this.doc, beforeId === undefined ? { limit } : { beforeId, limit });
+    if (afterId !== undefined && beforeId !== undefined) throw new ClientError('invalid_payload', 'give beforeId or afterId, not both');
+    const page = afterId !== undefined ? this.#docs.pageAfter(afterId, limit) : this.#docs.pageBefore(beforeId, limit);
     return { messages: page.messages.map((view) => this.#toClient(view)), hasMore: page.hasMore };
   }
 
   getMessage(id: string): ClientMessage | null {
-    const view = getMessage(this.doc, id);
+    const view = this.#docs.find(id)?.view;
     return view ? this.#toClient(view) : null;
   }
 
   lastMessage(): ClientMessage | null {
-    const view = lastMessage(this.doc);
+    const view = this.#docs.lastView();
     return view ? this.#toClient(view) : null;
   }
 
@@ -152,7 +175,7 @@ export class ChatRoom {
    * `describeRefusal` (client/errors) words it for people.
    */
   get refusal(): { readonly code: string; readonly reason: string } | null {
-    return this.#d.replica.refusal;
+    return this.#docs.refusal();
   }
 
   /**
@@ -162,10 +185,11 @@ export class ChatRoom {
   resend(): void {
     this.#d.replica.resend();
     this.#d.connection.holdWrites(false);
+    this.#docs.resendSegments();
   }
 
   messageState(id: string): MessageState | null {
-    return this.#d.replica.messageState(id);
+    return this.#docs.messageState(id);
   }
 
   /**
@@ -174,8 +198,10 @@ export class ChatRoom {
    * storage failure (`storage_full`). Delivery follows as its `state`.
    */
   async send(input: SendInput): Promise<ClientMessage> {
-    const { result, stored } = this.#write((actor) =>
-      createMessage(this.doc, actor, {
+    const now = this.#docs.target(null);
+    const target = now instanceof Promise ? await now : now;
+    const { result, stored } = this.#write(target, (actor) =>
+      createMessage(target.doc, actor, {
         content: input.content,
         now: this.#d.now(),
         ...(input.type === undefined ? {} : { type: input.type }),
@@ -183,31 +209,41 @@ export class ChatRoom {
         ...(input.id === undefined ? {} : { id: input.id }),
       }),
     );
+    // As written: by the time it is stored, the server may have moved it into a segment not open here.
+    const written = getMessage(target.doc, result.id);
     await stored;
-    const message = this.getMessage(result.id);
+    const message = this.getMessage(result.id) ?? (written ? this.#toClient(written) : null);
     if (!message) throw new ClientError('not_found', `message ${result.id} vanished`);
     return message;
   }
 
   async edit(id: string, changes: { content?: string; meta?: JsonObject }): Promise<void> {
-    await this.#write((actor) => editMessage(this.doc, actor, { id, now: this.#d.now(), ...changes })).stored;
+    await this.#change(id, (doc, actor) => editMessage(doc, actor, { id, now: this.#d.now(), ...changes }));
   }
 
   async delete(id: string): Promise<void> {
-    await this.#write((actor) => deleteMessage(this.doc, actor, { id, now: this.#d.now() })).stored;
+    await this.#change(id, (doc, actor) => deleteMessage(doc, actor, { id, now: this.#d.now() }));
   }
 
   async react(messageId: string, reaction: string): Promise<void> {
-    await this.#write((actor) => addReaction(this.doc, actor, { messageId, reaction, now: this.#d.now() })).stored;
+    await this.#change(messageId, (doc, actor) => addReaction(doc, actor, { messageId, reaction, now: this.#d.now() }));
   }
 
   async unreact(messageId: string, reaction: string): Promise<void> {
-    await this.#write((actor) => removeReaction(this.doc, actor, { messageId, reaction })).stored;
+    await this.#change(messageId, (doc, actor) => removeReaction(doc, actor, { messageId, reaction }));
   }
 
-  /** Moves my read position forward to `messageId` (never backwards: then `moved` is false). */
+  /** Writes a change about a message into the document that holds it (its segment, opened if needed). */
+  async #change(id: string, op: (doc: Y.Doc, actor: Actor) => { ok: true } | Failure<RoomDocErrorCode>): Promise<void> {
+    const found = this.#docs.target(id);
+    const target = found instanceof Promise ? await found : found;
+    await this.#write(target, (actor) => op(target.doc, actor)).stored;
+  }
+
+  /** Moves my read position forward to `messageId` (never backwards: then `moved` is false). Positions live in the room's own document (the head). */
   async markRead(messageId: string): Promise<{ moved: boolean }> {
-    const { result, stored } = this.#write((actor) => markRead(this.doc, actor, messageId));
+    if (this.#docs.segmented && !this.#docs.find(messageId)) throw new ClientError('not_found', `no message ${messageId}`);
+    const { result, stored } = this.#write(this.#d.replica, (actor) => markRead(this.doc, actor, messageId));
     await stored;
     return { moved: result.moved };
   }
@@ -227,8 +263,13 @@ export class ChatRoom {
     return this.#actor().role;
   }
 
+  /**
+   * Messages after my read position that others sent. In a segmented room: exact over the
+   * segments open on this device, plus the sealed counts of segments after my position that are
+   * not open (those include my own messages: an estimate while they are not read).
+   */
   unreadCount(): number {
-    return unreadCount(this.doc, this.#d.user.id);
+    return this.#docs.unreadCount(this.#d.user.id);
   }
 
   /** Resolves once the message is on the server; rejects with `update_refused` if it was rejected. */
@@ -250,32 +291,21 @@ export class ChatRoom {
 
   /** I am typing; it clears itself after `typingTimeoutMs` without another call. */
   startTyping(): void {
-    if (this.#closed) return;
-    if (this.#typingTimer) clearTimeout(this.#typingTimer);
-    else this.#d.awareness.setLocalStateField('typing', true);
-    this.#typingTimer = setTimeout(() => this.stopTyping(), this.#d.typingTimeoutMs);
+    if (!this.#closed) this.#people.startTyping();
   }
 
   stopTyping(): void {
-    if (this.#typingTimer) clearTimeout(this.#typingTimer);
-    this.#typingTimer = null;
-    if (!this.#closed) this.#d.awareness.setLocalStateField('typing', false);
+    this.#people.stopTyping(!this.#closed);
   }
 
   /** Other people typing in this room now. */
   typingUsers(): TypingUser[] {
-    const users = new Map<string, TypingUser>();
-    for (const [clientId, raw] of this.#d.awareness.getStates()) {
-      if (clientId === this.#d.awareness.clientID) continue;
-      const state = PeerStateSchema.safeParse(raw);
-      if (state.success && state.data.typing === true && state.data.user.id !== this.#d.user.id) users.set(state.data.user.id, state.data.user);
-    }
-    return [...users.values()];
+    return this.#people.typingUsers();
   }
 
   /** Presence of the room's members: live from the server while connected, else the cached one. */
   presence(): UserPresence[] {
-    return [...this.#presence.values()];
+    return this.#people.presence();
   }
 
   members(): readonly ChatMember[] {
@@ -299,6 +329,7 @@ export class ChatRoom {
     this.#closed = true;
     for (const off of this.#unsubscribe) off();
     this.#events.clear();
+    await this.#docs.close();
     await this.#d.onClose();
   }
 
@@ -307,16 +338,16 @@ export class ChatRoom {
     return { userId: this.#d.user.id, role };
   }
 
-  #write<T extends { ok: true } | Failure<RoomDocErrorCode>>(op: (actor: Actor) => T): { result: Extract<T, { ok: true }>; stored: Promise<void> } {
+  #write<T extends { ok: true } | Failure<RoomDocErrorCode>>(replica: RoomReplica, op: (actor: Actor) => T): { result: Extract<T, { ok: true }>; stored: Promise<void> } {
     if (this.#closed) throw new ClientError('closed', 'the room is closed');
-    const { result, stored } = this.#d.replica.write(() => op(this.#actor()));
+    const { result, stored } = replica.write(() => op(this.#actor()));
     if (!result.ok) throw new ClientError(result.code, result.message);
     return { result: result as Extract<T, { ok: true }>, stored };
   }
 
   #toClient(view: MessageView): ClientMessage {
     const message = toChatMessage(view, this.id, (userId) => this.#nameOf(userId));
-    return { ...message, state: this.#d.replica.messageState(view.id) ?? { state: 'sent' } };
+    return { ...message, state: this.messageState(view.id) ?? { state: 'sent' } };
   }
 
   #nameOf(userId: string): string | null {
@@ -324,15 +355,5 @@ export class ChatRoom {
     return this.#members.find((m) => m.user_id === userId)?.user?.name ?? null;
   }
 
-  #onAwareness(): void {
-    let presenceChanged = false;
-    for (const raw of this.#d.awareness.getStates().values()) {
-      const server = ServerPresenceStateSchema.safeParse(raw);
-      if (!server.success) continue;
-      for (const p of Object.values(server.data.presence)) this.#presence.set(p.user_id, p);
-      presenceChanged = true;
-    }
-    if (presenceChanged) this.#events.emit('presence', this.presence());
-    this.#events.emit('typing', this.typingUsers());
-  }
 }
+

@@ -158,6 +158,16 @@ export class RoomReplica implements SyncPeer {
     return refusal ? { state: 'rejected', code: refusal.code, reason: refusal.reason } : { state: 'pending' };
   }
 
+  /**
+   * Whether the server moved the message out of this document after storing it: its entry is
+   * deleted (messages are never deleted from a room's map otherwise: a deletion keeps a tombstone)
+   * and the server held it. A segmented room's server moves messages from the head into segments.
+   */
+  movedOut(messageId: string): boolean {
+    const value = roomMaps(this.doc).messages._map.get(messageId);
+    return value !== undefined && value.deleted && this.#covered(value.id);
+  }
+
   /** Whether every change made on this device is on the server. */
   hasPending(): boolean {
     const local = Y.decodeStateVector(Y.encodeStateVector(this.doc));

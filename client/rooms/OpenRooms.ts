@@ -5,6 +5,8 @@ import type { RestClient } from '../api/RestClient.ts';
 import type { ClientError } from '../errors/ClientError.ts';
 import { ChatRoom } from '../room/ChatRoom.ts';
 import type { RoomReplica } from '../room/RoomReplica.ts';
+import type { OpenSegment } from '../room/RoomSegments.ts';
+import { parseDocName } from '../../shared/roomDoc/segments.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import type { BackgroundSync } from '../sync/BackgroundSync.ts';
 import type { RoomConnection } from '../sync/RoomConnection.ts';
@@ -105,6 +107,28 @@ export class OpenRooms {
     }
   }
 
+  /** A segment of an open room: its own replica on the device and connection (a channel of the shared socket), no awareness. */
+  async #openSegment(docName: string): Promise<OpenSegment> {
+    const n = parseDocName(docName)?.segment;
+    if (n === undefined || n === null) throw new Error(`${docName} is not a segment`);
+    const { factory } = this.#d;
+    const replica = await factory.loadReplica(docName);
+    const { connection, release } = factory.connect(replica);
+    const offs = [connection.on('stopped', this.#d.onError), connection.on('refused', this.#d.onError)];
+    connection.connect();
+    return {
+      n,
+      replica,
+      connection,
+      close: async () => {
+        for (const off of offs) off();
+        connection.close();
+        release();
+        await replica.close();
+      },
+    };
+  }
+
   async #openRoom(roomId: string): Promise<OpenRoom> {
     const { store, user, factory, background } = this.#d;
     await background.settled(roomId);
@@ -122,6 +146,7 @@ export class OpenRooms {
       cachedPresence,
       typingTimeoutMs: this.#d.typingTimeoutMs,
       now: this.#d.now,
+      openSegment: (docName) => this.#openSegment(docName),
       onClose: async () => {
         this.#open.delete(roomId);
         connection.close();

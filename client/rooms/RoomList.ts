@@ -1,3 +1,4 @@
+import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 import type { ChatMessage } from '../../shared/models/chatMessage.ts';
 import { ChatMessageSchema } from '../../shared/models/chatMessage.ts';
 import { roomActivityMs, type ChatRoom as ChatRoomModel } from '../../shared/models/chatRoom.ts';
@@ -159,6 +160,8 @@ export class RoomList {
   updateSummary(roomId: string, replica: RoomReplica): void {
     const row = this.#rows.get(roomId);
     if (!row || this.#closed) return;
+    // A segmented room's own document is its head (no messages): its summary comes from the server's feed.
+    if (SegmentIndex.of(replica.doc).segmented) return;
     const last = lastMessage(replica.doc);
     const next: RoomRow = {
       ...row,

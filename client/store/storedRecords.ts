@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RoomIdSchema, UserIdSchema } from '../../shared/ids.ts';
+import { DocNameSchema } from '../../shared/roomDoc/segments.ts';
 import { ChatMemberSchema } from '../../shared/models/chatMember.ts';
 import { ChatMessageSchema } from '../../shared/models/chatMessage.ts';
 import { ChatRoomSchema } from '../../shared/models/chatRoom.ts';
@@ -17,11 +18,11 @@ const BytesSchema = z.custom<Uint8Array>((value) => value instanceof Uint8Array,
 const SeqSchema = z.int().positive();
 
 /** One entry of a room's append-only update log: a Yjs V1 update, in the order it was stored. */
-export const UpdateRowSchema = z.object({ seq: SeqSchema, roomId: RoomIdSchema, update: BytesSchema });
+export const UpdateRowSchema = z.object({ seq: SeqSchema, roomId: DocNameSchema, update: BytesSchema });
 export type UpdateRow = z.infer<typeof UpdateRowSchema>;
 
 /** A room's compacted state: every log entry up to `throughSeq` merged into one update. */
-export const SnapshotRowSchema = z.object({ roomId: RoomIdSchema, update: BytesSchema, throughSeq: z.int().nonnegative() });
+export const SnapshotRowSchema = z.object({ roomId: DocNameSchema, update: BytesSchema, throughSeq: z.int().nonnegative() });
 export type SnapshotRow = z.infer<typeof SnapshotRowSchema>;
 
 export const MessageRejectionSchema = z.object({ code: z.string().max(100), reason: z.string().max(2000) });
@@ -32,7 +33,8 @@ export type MessageRejection = z.infer<typeof MessageRejectionSchema>;
  * (client id -> clock): the pointwise maximum of every ack and of every update the server sent.
  */
 export const RoomSyncRowSchema = z.object({
-  roomId: RoomIdSchema,
+  /** The document's name: a room id, or a segment's `<roomId>:<n>` (shared/roomDoc/segments.ts). */
+  roomId: DocNameSchema,
   durable: BytesSchema,
   /** Message id -> why the server refused the update that carried it. */
   rejected: z.record(z.string(), MessageRejectionSchema),

@@ -49,6 +49,9 @@ export function parseDocName(name: string): DocRef | null {
   return segment < MAX_SEGMENTS ? { roomId, segment } : null;
 }
 
+/** A room document's name as stored or sent: a room id, or a room id and a segment number. */
+export const DocNameSchema = z.string().refine((name) => parseDocName(name) !== null, { message: 'not a room document name (<roomId> or <roomId>:<n>)' });
+
 /**
  * One entry of the head's `segments` map, under the key `String(n)`. A sealed segment holds the
  * messages with ids in (`last` of the segment before it, `last`]; the open segment holds every id

@@ -3,6 +3,7 @@ import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { uuidv7 } from '../../shared/ids.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
+import { SEGMENT_MAX_MESSAGES, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
 import type { TestServer } from './serverHarness.ts';
 
 /**
@@ -15,14 +16,9 @@ import type { TestServer } from './serverHarness.ts';
 export function seedSingleDocumentRoom(t: TestServer, roomId: string, authorId: string, count: number): string[] {
   const doc = new Y.Doc();
   const { messages } = roomMaps(doc);
-  const ids: string[] = [];
-  const start = Date.now();
+  const ids = mintIds(count);
   doc.transact(() => {
-    for (let i = 0; i < count; i++) {
-      const id = uuidv7(start);
-      ids.push(id);
-      messages.set(id, { id, senderId: authorId, type: 'text', content: `history ${i}`, meta: {}, createdAt: Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16) });
-    }
+    ids.forEach((id, i) => messages.set(id, messageValue(id, authorId, `history ${i}`)));
   });
   const db = openDatabase(t.config.dbFile);
   try {
@@ -32,4 +28,47 @@ export function seedSingleDocumentRoom(t: TestServer, roomId: string, authorId: 
   }
   doc.destroy();
   return ids;
+}
+
+/**
+ * Gives a room of a stopped test server a history of `count` messages by `authorId` already in
+ * segments, as the server's Segmenter leaves a room: sealed segments of SEGMENT_MAX_MESSAGES (their
+ * ranges in the head's `segments` map) and the rest in the open segment. Returns the ids, oldest first.
+ */
+export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: string, count: number): string[] {
+  const ids = mintIds(count);
+  const db = openDatabase(t.config.dbFile);
+  try {
+    const store = new SqliteUpdateStore(db);
+    const head = new Y.Doc();
+    const segments = segmentsMap(head);
+    for (let n = 0; n * SEGMENT_MAX_MESSAGES < count || n === 0; n++) {
+      const part = ids.slice(n * SEGMENT_MAX_MESSAGES, (n + 1) * SEGMENT_MAX_MESSAGES);
+      const doc = new Y.Doc();
+      const { messages } = roomMaps(doc);
+      doc.transact(() => {
+        for (const id of part) messages.set(id, messageValue(id, authorId, `history ${id}`));
+      });
+      const name = segmentDocName(roomId, n);
+      store.append([{ roomId: name, update: Y.encodeStateAsUpdate(doc) }], [{ roomId: name, clientId: doc.clientID, userId: authorId }]);
+      doc.destroy();
+      const sealed = part.length === SEGMENT_MAX_MESSAGES;
+      segments.set(String(n), sealed ? { sealed, first: part[0] ?? null, last: part.at(-1) ?? null, count: part.length } : { sealed, first: null, last: null, count: 0 });
+      if (sealed && (n + 1) * SEGMENT_MAX_MESSAGES === count) segments.set(String(n + 1), { sealed: false, first: null, last: null, count: 0 });
+    }
+    store.append([{ roomId, update: Y.encodeStateAsUpdate(head) }]);
+    head.destroy();
+  } finally {
+    db.close();
+  }
+  return ids;
+}
+
+function mintIds(count: number): string[] {
+  const start = Date.now();
+  return Array.from({ length: count }, () => uuidv7(start));
+}
+
+function messageValue(id: string, senderId: string, content: string) {
+  return { id, senderId, type: 'text', content, meta: {}, createdAt: Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16) };
 }

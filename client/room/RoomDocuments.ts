@@ -1,0 +1,195 @@
+import type * as Y from 'yjs';
+import type { MessageView } from '../../shared/roomDoc/messageView.ts';
+import { type MessagePage, getMessage, lastMessage, listMessages, messageCount, unreadAfter, unreadCount } from '../../shared/roomDoc/queries.ts';
+import { readPosition } from '../../shared/roomDoc/readOps.ts';
+import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
+import { ClientError } from '../errors/ClientError.ts';
+import type { RoomConnection } from '../sync/RoomConnection.ts';
+import type { MessageState, RoomReplica } from './RoomReplica.ts';
+import { type OpenSegment, RoomSegments, type SegmentOpener } from './RoomSegments.ts';
+
+/**
+ * Where a room's messages are on this device, for ChatRoom's reads and writes: the room's one
+ * document, or, once the room is segmented (shared/roomDoc/segments.ts), its segments open here
+ * (RoomSegments), with the head (the room's own document) holding read positions. Pages run
+ * across segments, newest first; a page that reaches a segment not open yet ends there (with
+ * hasMore) and opens it, and `onChange` follows once it can be read.
+ */
+export class RoomDocuments {
+  readonly #head: RoomReplica;
+  readonly #segments: RoomSegments;
+  readonly #onError: (error: ClientError) => void;
+
+  constructor(deps: { head: RoomReplica; opener: SegmentOpener; onChange: () => void; onStates: () => void; onError: (error: ClientError) => void }) {
+    this.#head = deps.head;
+    this.#onError = deps.onError;
+    this.#segments = new RoomSegments(deps);
+  }
+
+  get segmented(): boolean {
+    return this.#segments.segmented;
+  }
+
+  /** The newest `limit` messages before `beforeId` (or overall), oldest first. */
+  pageBefore(beforeId: string | undefined, limit: number): MessagePage {
+    const cursor = beforeId === undefined ? {} : { beforeId };
+    if (!this.segmented) return listMessages(this.#head.doc, { ...cursor, limit });
+    const index = this.#segments.index;
+    const messages: MessageView[] = [];
+    for (const n of index.newestFirst()) {
+      const sealed = index.sealed.find((s) => s.n === n);
+      if (sealed?.first && beforeId !== undefined && sealed.first >= beforeId) continue;
+      if (messages.length >= limit) return { messages, hasMore: true };
+      const doc = this.#readable(n);
+      if (!doc) return { messages, hasMore: true };
+      const page = listMessages(doc, { ...cursor, limit: limit - messages.length });
+      messages.unshift(...page.messages);
+      if (page.hasMore) return { messages, hasMore: true };
+    }
+    return { messages, hasMore: false };
+  }
+
+  /** The oldest `limit` messages after `afterId`, and whether newer ones follow (in the segments open here). */
+  pageAfter(afterId: string, limit: number): MessagePage {
+    const docs = this.segmented ? this.#segments.ready().reverse().map((s) => s.replica.doc) : [this.#head.doc];
+    const messages: MessageView[] = [];
+    for (const doc of docs) {
+      const index = roomIndex(doc);
+      const start = index.upperBound(afterId);
+      const end = Math.min(index.size, start + limit - messages.length);
+      messages.push(...index.idsBetween(start, end).flatMap((id) => getMessage(doc, id) ?? []));
+      if (end < index.size) return { messages, hasMore: true };
+      if (messages.length >= limit) return { messages, hasMore: docs.indexOf(doc) < docs.length - 1 };
+    }
+    return { messages, hasMore: false };
+  }
+
+  /** Segment n's document if open here; else null, and it opens (an error reaches onError). */
+  #readable(n: number): Y.Doc | null {
+    const opening = this.#segments.ensure(n);
+    const doc = this.#segments.doc(n);
+    if (!doc) opening.catch((e: unknown) => this.#onError(e instanceof ClientError ? e : new ClientError('storage_failed', String(e))));
+    return doc;
+  }
+
+  /** Opens the segment holding the messages just before `beforeId` (see ChatRoom.loadHistory). */
+  async loadHistory(beforeId: string | undefined): Promise<void> {
+    const index = this.#segments.index;
+    if (!index.segmented) return;
+    for (const n of index.newestFirst()) {
+      const sealed = index.sealed.find((s) => s.n === n);
+      if (sealed?.first && beforeId !== undefined && sealed.first >= beforeId) continue;
+      const segment = await this.#segments.ensure(n);
+      await syncedOrOffline(segment.connection);
+      // A big segment's reply comes as a step 2 and more updates: a sealed one is whole once it
+      // holds the messages it was sealed with.
+      if (sealed) await holdsOrOffline(segment, sealed.count);
+      const page = listMessages(segment.replica.doc, { ...(beforeId === undefined ? {} : { beforeId }), limit: 1 });
+      // This segment holds messages before the cursor: readable now. Else the next older one.
+      if (page.messages.length > 0) return;
+    }
+  }
+
+  /**
+   * Where a message is on this device: its home segment, else any open one (a message written
+   * before this device heard of a seal), else null; the room's document while not segmented.
+   */
+  find(id: string): { view: MessageView; replica: RoomReplica } | null {
+    if (!this.segmented) {
+      const view = getMessage(this.#head.doc, id);
+      return view ? { view, replica: this.#head } : null;
+    }
+    const home = this.#segments.index.homeOf(id);
+    const homeReplica = home === null ? null : this.#segments.replica(home);
+    const candidates = [...(homeReplica ? [homeReplica] : []), ...this.#segments.ready().map((s) => s.replica)];
+    for (const replica of candidates) {
+      const view = getMessage(replica.doc, id);
+      if (view) return { view, replica };
+    }
+    return null;
+  }
+
+  /**
+   * The replica a change about message `id` goes to (null: a new message): at once when it is open
+   * here (so a write is readable before its promise settles), else once its segment opens.
+   */
+  target(id: string | null): RoomReplica | Promise<RoomReplica> {
+    if (!this.segmented) return this.#head;
+    const holding = id === null ? null : this.find(id);
+    if (holding) return holding.replica;
+    const index = this.#segments.index;
+    const n = id === null ? index.open?.n : (index.homeOf(id) ?? index.open?.n);
+    if (n === undefined || n === null) return this.#head;
+    return this.#segments.replica(n) ?? this.#segments.ensure(n).then((segment) => segment.replica);
+  }
+
+  lastView(): MessageView | null {
+    const docs = this.segmented ? this.#segments.ready().map((s) => s.replica.doc) : [this.#head.doc];
+    for (const doc of docs) {
+      const view = lastMessage(doc);
+      if (view) return view;
+    }
+    return null;
+  }
+
+  messageState(id: string): MessageState | null {
+    const holding = this.find(id);
+    if (holding) return holding.replica.messageState(id);
+    // Moved by the server into a segment not open here: the server has it.
+    return this.segmented && this.#head.movedOut(id) ? { state: 'sent' } : this.#head.messageState(id);
+  }
+
+  /**
+   * Messages after the user's read position that others sent. Segmented: exact over the segments
+   * open here, plus the sealed counts of segments after the position that are not open (those
+   * include the user's own messages: an estimate until they are read).
+   */
+  unreadCount(userId: string): number {
+    if (!this.segmented) return unreadCount(this.#head.doc, userId);
+    const position = readPosition(this.#head.doc, userId);
+    const index = this.#segments.index;
+    const home = position === null ? -1 : (index.homeOf(position) ?? -1);
+    let count = 0;
+    for (const segment of this.#segments.ready()) if (segment.n >= home) count += unreadAfter(segment.replica.doc, position, userId);
+    for (const segment of this.#segments.unopened()) if (segment.n > home) count += segment.count;
+    return count;
+  }
+
+  refusal(): { readonly code: string; readonly reason: string } | null {
+    return this.#head.refusal ?? this.#segments.ready().find((s) => s.replica.refusal !== null)?.replica.refusal ?? null;
+  }
+
+  resendSegments(): void {
+    for (const segment of this.#segments.ready()) {
+      segment.replica.resend();
+      segment.connection.holdWrites(false);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#segments.close();
+  }
+}
+
+/** Resolves once the connection applied the server's state, or is offline (then the device's copy is all there is). */
+function syncedOrOffline(connection: RoomConnection): Promise<void> {
+  return settled(connection, () => connection.synced);
+}
+
+/** Resolves once the segment holds `count` messages, or its connection is offline or stopped. */
+function holdsOrOffline(segment: OpenSegment, count: number): Promise<void> {
+  return settled(segment.connection, () => messageCount(segment.replica.doc) >= count, segment.replica);
+}
+
+function settled(connection: RoomConnection, ready: () => boolean, replica?: RoomReplica): Promise<void> {
+  const done = (): boolean => ready() || connection.state === 'offline' || connection.stopped !== null;
+  if (done()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!done()) return;
+      for (const off of offs) off();
+      resolve();
+    };
+    const offs = [connection.on('synced', check), connection.on('state', check), connection.on('stopped', check), ...(replica ? [replica.on('changed', check)] : [])];
+  });
+}
