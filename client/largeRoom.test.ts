@@ -63,6 +63,13 @@ describe('a room of 300,000 messages in segments', () => {
       beforeId = page.messages[0]?.id;
     }
     expect(seen.flat()).toEqual(ids);
+    // Segments older than the newest 20 are deleted from the device once out of memory; the newest stay.
+    const stored = async (n: number): Promise<boolean> => {
+      const log = await client.store.loadRoom(`${roomId}:${n}`);
+      return log.snapshot !== null || log.updates.length > 0;
+    };
+    expect(await stored(10)).toBe(false);
+    expect(await stored(50)).toBe(true);
 
     // Ana edits and reacts to the first message (in segment 0); Ben's device sees both.
     const first = ids[0] ?? '';

@@ -10,7 +10,8 @@ export interface OpenSegment {
   readonly n: number;
   readonly replica: RoomReplica;
   readonly connection: RoomConnection;
-  close(): Promise<void>;
+  /** Closes it; with `forget`, also deletes what the device stored of it (it syncs again if read again). */
+  close(forget?: boolean): Promise<void>;
 }
 
 /** Opens a segment document (loads it from the device, connects it); the caller closes it. */
@@ -18,6 +19,13 @@ export type SegmentOpener = (docName: string) => Promise<OpenSegment>;
 
 /** Sealed segments kept in memory besides the open one and the newest sealed one, least recently read dropped first. */
 export const OLDER_SEGMENTS_IN_MEMORY = 3;
+
+/**
+ * Segments kept on the device per room: those in memory, and the newest KEPT_ON_DEVICE (about
+ * 100,000 messages) for offline reading. An older one is deleted from the device when it leaves
+ * memory; reading it again syncs it again.
+ */
+export const KEPT_ON_DEVICE = 20;
 
 /** A page is this many messages: the segment before the open one is kept while the open one holds fewer. */
 const PAGE = 50;
@@ -27,8 +35,8 @@ const PAGE = 50;
  * is one document. Once its head names segments, the open segment is kept open (new messages go
  * there), with the newest sealed one while the open one holds less than a page; older segments
  * open when the reader pages back to them (`ensure`) and close again, least recently read first,
- * past OLDER_SEGMENTS_IN_MEMORY. Closing only frees memory: what a segment holds stays on the
- * device, so reading back offline shows every segment read before.
+ * past OLDER_SEGMENTS_IN_MEMORY. What a closed segment holds stays on the device for offline reading
+ * if it is among the newest KEPT_ON_DEVICE; an older one is deleted from the device as it closes.
  */
 export class RoomSegments {
   readonly #head: RoomReplica;
@@ -172,13 +180,14 @@ export class RoomSegments {
       if (!segment || segment.replica.hasPending()) continue;
       this.#ready.delete(n);
       this.#lastRead = this.#lastRead.filter((m) => m !== n);
-      void this.#closeSegment(segment);
+      const newest = this.#index.open?.n ?? n;
+      void this.#closeSegment(segment, n <= newest - KEPT_ON_DEVICE);
     }
   }
 
-  async #closeSegment(segment: OpenSegment): Promise<void> {
+  async #closeSegment(segment: OpenSegment, forget = false): Promise<void> {
     for (const off of this.#offs.get(segment.n) ?? []) off();
     this.#offs.delete(segment.n);
-    await segment.close();
+    await segment.close(forget).catch((e: unknown) => this.#onError(e as ClientError));
   }
 }

@@ -120,11 +120,12 @@ export class OpenRooms {
       n,
       replica,
       connection,
-      close: async () => {
+      close: async (forget = false) => {
         for (const off of offs) off();
         connection.close();
         release();
         await replica.close();
+        if (forget) await this.#d.store.deleteRoom(docName);
       },
     };
   }
