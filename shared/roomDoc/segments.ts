@@ -73,6 +73,9 @@ export interface Segment extends SegmentEntry {
 /** Set in a head while the server converts it into segments (cleared when the open segment is named). */
 export const CONVERTING_KEY = 'converting';
 
+const indexes = new WeakMap<Y.Doc, SegmentIndex>();
+const watched = new WeakSet<Y.Doc>();
+
 export const segmentsMap = (doc: Y.Doc): Y.Map<unknown> => doc.getMap<unknown>(SEGMENTS_ROOT);
 
 /**
@@ -91,7 +94,20 @@ export class SegmentIndex {
     this.open = open;
   }
 
+  /** The head's index, parsed once and again after each change of its `segments` map (it is read on every commit). */
   static of(head: Y.Doc): SegmentIndex {
+    const cached = indexes.get(head);
+    if (cached) return cached;
+    const index = SegmentIndex.#parse(head);
+    indexes.set(head, index);
+    if (!watched.has(head)) {
+      watched.add(head);
+      segmentsMap(head).observe(() => indexes.delete(head));
+    }
+    return index;
+  }
+
+  static #parse(head: Y.Doc): SegmentIndex {
     const entries = new Map<number, SegmentEntry>();
     for (const [key, raw] of segmentsMap(head)) {
       const parsed = SegmentEntrySchema.safeParse(raw);
