@@ -102,7 +102,13 @@ export class SegmentIndex {
     indexes.set(head, index);
     if (!watched.has(head)) {
       watched.add(head);
-      segmentsMap(head).observe(() => indexes.delete(head));
+      // Dropped before any observer of the transaction runs: an observer registered ahead of this
+      // one (of the segments map or of another type the transaction changed) must not read the old index.
+      const map = segmentsMap(head);
+      head.on('beforeObserverCalls', (tr: Y.Transaction) => {
+        const changed: ReadonlyMap<unknown, unknown> = tr.changed;
+        if (changed.has(map)) indexes.delete(head);
+      });
     }
     return index;
   }
