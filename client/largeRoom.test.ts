@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import type { ChatRoom } from './room/ChatRoom.ts';
 import type { WebSocketConstructor } from './sync/WebSocketLike.ts';
 import { startTestServer } from '../test/support/serverHarness.ts';
-import { freshDbName, openTestClient, until } from '../test/support/clientHarness.ts';
+import { freshDbName, openTestClient, stoppedServerWithRoom, until } from '../test/support/clientHarness.ts';
 import { seedSegmentedRoom } from '../test/support/seededRooms.ts';
 import { SEGMENT_MAX_MESSAGES } from '../shared/roomDoc/segments.ts';
 
@@ -25,6 +25,19 @@ function countingWebSocket(): { WebSocket: WebSocketConstructor; received: () =>
     }
   }
   return { WebSocket: Counting as unknown as WebSocketConstructor, received: () => received };
+}
+
+/** Every message id of the room, oldest first, opening older segments as the pages reach them. */
+async function everyId(room: ChatRoom): Promise<string[]> {
+  const pages: string[][] = [];
+  let beforeId: string | undefined;
+  for (;;) {
+    await room.loadHistory(beforeId === undefined ? {} : { beforeId });
+    const page = room.messages({ limit: 1_000, ...(beforeId === undefined ? {} : { beforeId }) });
+    pages.unshift(page.messages.map((m) => m.id));
+    if (!page.hasMore || page.messages.length === 0) return pages.flat();
+    beforeId = page.messages[0]?.id;
+  }
 }
 
 const newestIds = (room: ChatRoom, limit: number): string[] => room.messages({ limit }).messages.map((m) => m.id);
@@ -101,4 +114,59 @@ describe('a room of 300,000 messages in segments', () => {
     await room.whenSent(after.id);
     await until((c) => benRoom.on('change', c), () => newestIds(benRoom, 2).join() === [filling.id, after.id].join(), "Ben's newest two messages");
   }, 120_000);
+});
+
+describe('a segment sealed while two devices are offline', () => {
+  it('takes both offline messages, moves them to the segment their ids belong to, and both devices see every message once, in order', async () => {
+    const s = await stoppedServerWithRoom();
+    cleanup.push(() => s.server.dispose());
+    // Segment 0 sealed (5,000 messages) and segment 1 open with 4,990.
+    seedSegmentedRoom(s.server, s.roomId, s.ana.id, 9_990);
+    let server = await s.restart();
+    const dbs = { ana: freshDbName('sealed-ana'), bob: freshDbName('sealed-bob') };
+    const open = async (token: string, dbName: string) => {
+      const client = await openTestClient({ serverUrl: s.serverUrl, token, dbName });
+      const room = await client.openRoom(s.roomId);
+      return { client, room };
+    };
+
+    // Ana's and Bob's devices know the room with segment 1 open, then go away.
+    for (const [user, dbName] of [[s.ana, dbs.ana], [s.bob, dbs.bob]] as const) {
+      const { client, room } = await open(user.token, dbName);
+      await until((c) => room.on('change', c), () => room.segmented && newestIds(room, 50).length === 50, `${user.name}'s newest page`);
+      await client.close();
+    }
+
+    // Ten messages from Ana's phone fill segment 1: the server seals it and opens segment 2.
+    const c = await open(s.ana.token, freshDbName('sealed-ana-phone'));
+    await until((check) => c.room.on('change', check), () => c.room.segmented, "the phone's head");
+    const fromPhone: string[] = [];
+    for (let i = 0; i < 10; i++) fromPhone.push((await c.room.send({ content: `from the phone ${i}` })).id);
+    await until((check) => c.room.on('change', check), () => c.room.doc.getMap('segments').has('2'), 'segment 2 to open');
+    await server.stop();
+
+    await c.client.close();
+    // Offline, Ana's laptop and Bob still think segment 1 is open and write into it, with ids newer than its seal.
+    const ana = await open(s.ana.token, dbs.ana);
+    const bob = await open(s.bob.token, dbs.bob);
+    cleanup.push(() => ana.client.close(), () => bob.client.close());
+    expect(ana.room.doc.getMap('segments').has('2')).toBe(false);
+    const fromAna = (await ana.room.send({ content: 'Ana, offline' })).id;
+    const fromBob = (await bob.room.send({ content: 'Bob, offline' })).id;
+
+    server = await s.restart();
+    cleanup.push(() => server.stop());
+    await ana.room.whenSent(fromAna);
+    await bob.room.whenSent(fromBob);
+    for (const { room } of [ana, bob]) {
+      await until((check) => room.on('change', check), () => [fromAna, fromBob].every((id) => newestIds(room, 20).includes(id)), 'both offline messages');
+      const ids = await everyId(room);
+      expect(ids).toHaveLength(9_990 + 10 + 2);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort()).toEqual(ids);
+      expect(ids.slice(-12)).toEqual([...fromPhone, fromAna, fromBob].sort());
+    }
+    // Both were moved into segment 2: segment 1 holds neither any more.
+    await until((check) => ana.room.on('change', check), () => ana.room.doc.getMap('segments').has('2'), "Ana's head to name segment 2");
+  }, 90_000);
 });

@@ -39,14 +39,18 @@ export class RoomDocuments {
     for (const n of index.newestFirst()) {
       const sealed = index.sealed.find((s) => s.n === n);
       if (sealed?.first && beforeId !== undefined && sealed.first >= beforeId) continue;
-      if (messages.length >= limit) return { messages, hasMore: true };
+      if (messages.length >= limit) return inIdOrder(messages, true);
       const doc = this.#readable(n);
-      if (!doc) return { messages, hasMore: true };
+      // A sealed segment still syncing may lack any of its messages, the newest too: a page read
+      // from it could skip some, and the next page (before its first) would never show them. The
+      // page ends before it; its 'changed' brings the reader back once it is whole.
+      if (!doc || (sealed && this.#syncing(n, sealed.count))) return inIdOrder(messages, true);
       const page = listMessages(doc, { ...cursor, limit: limit - messages.length });
       messages.unshift(...page.messages);
-      if (page.hasMore) return { messages, hasMore: true };
+      // Offline, a sealed segment holding fewer messages than it was sealed with may hold older ones yet.
+      if (page.hasMore || (sealed && messageCount(doc) < sealed.count)) return inIdOrder(messages, true);
     }
-    return { messages, hasMore: false };
+    return inIdOrder(messages, false);
   }
 
   /** The oldest `limit` messages after `afterId`, and whether newer ones follow (in the segments open here). */
@@ -62,6 +66,12 @@ export class RoomDocuments {
       if (messages.length >= limit) return { messages, hasMore: docs.indexOf(doc) < docs.length - 1 };
     }
     return { messages, hasMore: false };
+  }
+
+  /** Whether open segment n holds fewer than `count` messages while its connection can still bring the rest. */
+  #syncing(n: number, count: number): boolean {
+    const segment = this.#segments.opened(n);
+    return segment !== null && messageCount(segment.replica.doc) < count && !offlineOrStopped(segment.connection);
   }
 
   /** Segment n's document if open here; else null, and it opens (an error reaches onError). */
@@ -171,6 +181,16 @@ export class RoomDocuments {
   }
 }
 
+/**
+ * A page in display (id) order with each message once: until the server's move of a late write
+ * reaches this device, the message may sit in the segment it was written to, out of that
+ * segment's range, or in both that one and its home for a moment.
+ */
+function inIdOrder(messages: MessageView[], hasMore: boolean): MessagePage {
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  return { messages: [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), hasMore };
+}
+
 /** Resolves once the connection applied the server's state, or is offline (then the device's copy is all there is). */
 function syncedOrOffline(connection: RoomConnection): Promise<void> {
   return settled(connection, () => connection.synced);
@@ -181,8 +201,10 @@ function holdsOrOffline(segment: OpenSegment, count: number): Promise<void> {
   return settled(segment.connection, () => messageCount(segment.replica.doc) >= count, segment.replica);
 }
 
+const offlineOrStopped = (connection: RoomConnection): boolean => connection.state === 'offline' || connection.stopped !== null;
+
 function settled(connection: RoomConnection, ready: () => boolean, replica?: RoomReplica): Promise<void> {
-  const done = (): boolean => ready() || connection.state === 'offline' || connection.stopped !== null;
+  const done = (): boolean => ready() || offlineOrStopped(connection);
   if (done()) return Promise.resolve();
   return new Promise((resolve) => {
     const check = (): void => {

@@ -80,6 +80,11 @@ export class RoomSegments {
     return this.#ready.get(n)?.replica.doc ?? null;
   }
 
+  /** Segment n if it is open on this device now, else null. */
+  opened(n: number): OpenSegment | null {
+    return this.#ready.get(n) ?? null;
+  }
+
   replica(n: number): RoomReplica | null {
     return this.#ready.get(n)?.replica ?? null;
   }
