@@ -37,8 +37,8 @@ export class RoomDocuments {
     const index = this.#segments.index;
     const messages: MessageView[] = [];
     for (const n of index.newestFirst()) {
+      if (!index.reachesBefore(n, beforeId)) continue;
       const sealed = index.sealed.find((s) => s.n === n);
-      if (sealed?.first && beforeId !== undefined && sealed.first >= beforeId) continue;
       if (messages.length >= limit) return inIdOrder(messages, true);
       const doc = this.#readable(n);
       // A sealed segment still syncing may lack any of its messages, the newest too: a page read
@@ -87,8 +87,8 @@ export class RoomDocuments {
     const index = this.#segments.index;
     if (!index.segmented) return;
     for (const n of index.newestFirst()) {
+      if (!index.reachesBefore(n, beforeId)) continue;
       const sealed = index.sealed.find((s) => s.n === n);
-      if (sealed?.first && beforeId !== undefined && sealed.first >= beforeId) continue;
       const segment = await this.#segments.ensure(n);
       await syncedOrOffline(segment.connection);
       // A big segment's reply comes as a step 2 and more updates: a sealed one is whole once it

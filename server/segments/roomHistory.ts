@@ -34,15 +34,10 @@ export function documentFor(head: Room, roomId: string, messageId: string | null
 export function historyPage(registry: RoomRegistry, head: Room, roomId: string, beforeId: string | undefined, limit: number): MessagePage {
   const index = SegmentIndex.of(head.doc);
   if (!index.open) return listMessages(head.doc, { ...(beforeId === undefined ? {} : { beforeId }), limit });
-  // Where each sealed segment's range starts: after the `last` of the one before it (not at its own
-  // `first`, which is what it held when sealed: a late write re-homed into it may sort before that).
-  const startsAfter = new Map(index.sealed.map((s, i) => [s.n, index.sealed[i - 1]?.last ?? null]));
   const messages: MessageView[] = [];
   let hasMore = false;
   for (const n of index.newestFirst()) {
-    const after = startsAfter.get(n);
-    // A sealed segment whose range starts at or after the cursor has nothing before it.
-    if (after && beforeId !== undefined && after >= beforeId) continue;
+    if (!index.reachesBefore(n, beforeId)) continue;
     if (messages.length >= limit) {
       hasMore = true;
       break;

@@ -117,6 +117,20 @@ describe('SegmentIndex.of', () => {
     expect(index.homeOf(at(1_000_000))).toBe(2);
   });
 
+  it('reachesBefore: a segment may hold ids before a cursor from right after the previous range, below its own first', () => {
+    const index = SegmentIndex.of(headWith({ '0': sealed(at(10), at(20), 5), '1': sealed(at(30), at(40), 7), '2': OPEN }));
+    for (const n of [0, 1, 2]) expect(index.reachesBefore(n, undefined)).toBe(true);
+    // Segment 0's range has no lower end.
+    expect(index.reachesBefore(0, at(1))).toBe(true);
+    // Segment 1 holds (0's last, 1's last]: a cursor just past 0's last, below 1's first, reaches it.
+    expect(index.reachesBefore(1, at(20))).toBe(false);
+    expect(index.reachesBefore(1, at(20, 2))).toBe(true);
+    expect(index.reachesBefore(1, at(25))).toBe(true);
+    // The open segment starts after the newest sealed last.
+    expect(index.reachesBefore(2, at(40))).toBe(false);
+    expect(index.reachesBefore(2, at(40, 2))).toBe(true);
+  });
+
   it('stops at the first gap in the numbering: what follows it is ignored', () => {
     const gapBeforeOpen = SegmentIndex.of(headWith({ '0': sealed(at(10), at(20), 5), '2': OPEN }));
     expect(gapBeforeOpen.sealed.map((s) => s.n)).toEqual([0]);

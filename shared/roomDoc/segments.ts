@@ -158,6 +158,17 @@ export class SegmentIndex {
     return this.sealed[lo]?.n ?? this.open?.n ?? null;
   }
 
+  /**
+   * Whether segment `n` may hold messages before `beforeId` (any, when undefined): its range starts
+   * right after the `last` of the sealed segment before it, not at its own `first` (a late write
+   * re-homed into it may sort before that).
+   */
+  reachesBefore(n: number, beforeId: string | undefined): boolean {
+    if (beforeId === undefined) return true;
+    const previous = this.sealed.findLast((s) => s.n < n);
+    return previous?.last === undefined || previous.last === null || previous.last < beforeId;
+  }
+
   /** Messages sealed in segments after segment `n` (the open segment's own messages are not counted). */
   sealedCountAfter(n: number): number {
     let count = 0;
