@@ -6,6 +6,7 @@ import { startTestServer } from '../test/support/serverHarness.ts';
 import { freshDbName, openTestClient, stoppedServerWithRoom, until } from '../test/support/clientHarness.ts';
 import { seedSegmentedRoom } from '../test/support/seededRooms.ts';
 import { SEGMENT_MAX_MESSAGES } from '../shared/roomDoc/segments.ts';
+import { KEPT_ON_DEVICE } from './room/RoomSegments.ts';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -61,7 +62,7 @@ describe('a room of 300,000 messages in segments', () => {
     expect(room.segmented || newestIds(room, 50).length === 0).toBe(true);
     await until((c) => room.on('change', c), () => newestIds(room, 50).join() === ids.slice(-50).join(), 'the newest 50 messages');
     expect(room.segmented).toBe(true);
-    // The open segment holds 4,999 messages of about 130 bytes; the whole room is about 40 MB.
+    // The open segment holds a segment's worth of messages but one, about 130 bytes each; the whole room is about 40 MB.
     expect(counting.received()).toBeLessThan(2 * 1024 * 1024);
 
     // Paging back, a segment at a time, to the very first message.
@@ -76,13 +77,15 @@ describe('a room of 300,000 messages in segments', () => {
       beforeId = page.messages[0]?.id;
     }
     expect(seen.flat()).toEqual(ids);
-    // Segments older than the newest 20 are deleted from the device once out of memory; the newest stay.
+    // Segments older than the newest KEPT_ON_DEVICE are deleted from the device once out of memory; the newest stay.
     const stored = async (n: number): Promise<boolean> => {
       const log = await client.store.loadRoom(`${roomId}:${n}`);
       return log.snapshot !== null || log.updates.length > 0;
     };
+    const segments = 300_000 / SEGMENT_MAX_MESSAGES;
     expect(await stored(10)).toBe(false);
-    expect(await stored(50)).toBe(true);
+    expect(await stored(segments - KEPT_ON_DEVICE + 1)).toBe(true);
+    expect(await stored(segments - KEPT_ON_DEVICE - 1)).toBe(false);
 
     // Ana edits and reacts to the first message (in segment 0); Ben's device sees both.
     const first = ids[0] ?? '';
@@ -105,10 +108,8 @@ describe('a room of 300,000 messages in segments', () => {
     const filling = await room.send({ content: 'number 300,000' });
     await until((c) => room.on('change', c), () => room.messages({ limit: 1 }).messages[0]?.id === filling.id, 'the 300,000th message');
     await room.whenSent(filling.id);
-    const sealedBefore = SEGMENT_MAX_MESSAGES * 60;
-    expect(sealedBefore).toBe(300_000);
     const after = await (async () => {
-      await until((c) => room.on('change', c), () => room.doc.getMap('segments').size >= 61, 'the next segment to open');
+      await until((c) => room.on('change', c), () => room.doc.getMap('segments').size >= segments + 1, 'the next segment to open');
       return room.send({ content: 'in the next segment' });
     })();
     await room.whenSent(after.id);
@@ -120,8 +121,8 @@ describe('a segment sealed while two devices are offline', () => {
   it('takes both offline messages, moves them to the segment their ids belong to, and both devices see every message once, in order', async () => {
     const s = await stoppedServerWithRoom();
     cleanup.push(() => s.server.dispose());
-    // Segment 0 sealed (5,000 messages) and segment 1 open with 4,990.
-    seedSegmentedRoom(s.server, s.roomId, s.ana.id, 9_990);
+    // Segment 0 sealed (full) and segment 1 open, ten short of full.
+    seedSegmentedRoom(s.server, s.roomId, s.ana.id, 2 * SEGMENT_MAX_MESSAGES - 10);
     let server = await s.restart();
     const dbs = { ana: freshDbName('sealed-ana'), bob: freshDbName('sealed-bob') };
     const open = async (token: string, dbName: string) => {
@@ -161,7 +162,7 @@ describe('a segment sealed while two devices are offline', () => {
     for (const { room } of [ana, bob]) {
       await until((check) => room.on('change', check), () => [fromAna, fromBob].every((id) => newestIds(room, 20).includes(id)), 'both offline messages');
       const ids = await everyId(room);
-      expect(ids).toHaveLength(9_990 + 10 + 2);
+      expect(ids).toHaveLength(2 * SEGMENT_MAX_MESSAGES - 10 + 10 + 2);
       expect(new Set(ids).size).toBe(ids.length);
       expect([...ids].sort()).toEqual(ids);
       expect(ids.slice(-12)).toEqual([...fromPhone, fromAna, fromBob].sort());

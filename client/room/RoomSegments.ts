@@ -1,5 +1,5 @@
 import type * as Y from 'yjs';
-import { type Segment, SegmentIndex, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
+import { SEGMENT_MAX_MESSAGES, type Segment, SegmentIndex, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
 import { messageCount } from '../../shared/roomDoc/queries.ts';
 import type { ClientError } from '../errors/ClientError.ts';
 import type { RoomConnection } from '../sync/RoomConnection.ts';
@@ -17,15 +17,18 @@ export interface OpenSegment {
 /** Opens a segment document (loads it from the device, connects it); the caller closes it. */
 export type SegmentOpener = (docName: string) => Promise<OpenSegment>;
 
-/** Sealed segments kept in memory besides the open one and the newest sealed one, least recently read dropped first. */
-export const OLDER_SEGMENTS_IN_MEMORY = 3;
+/**
+ * Sealed segments kept in memory besides the open one and the newest sealed one (about 15,000
+ * messages: scrolling back and forth over them opens nothing), least recently read dropped first.
+ */
+export const OLDER_SEGMENTS_IN_MEMORY = Math.ceil(15_000 / SEGMENT_MAX_MESSAGES);
 
 /**
  * Segments kept on the device per room: those in memory, and the newest KEPT_ON_DEVICE (about
  * 100,000 messages) for offline reading. An older one is deleted from the device when it leaves
  * memory; reading it again syncs it again.
  */
-export const KEPT_ON_DEVICE = 20;
+export const KEPT_ON_DEVICE = Math.ceil(100_000 / SEGMENT_MAX_MESSAGES);
 
 /** A page is this many messages: the segment before the open one is kept while the open one holds fewer. */
 const PAGE = 50;

@@ -11,6 +11,9 @@ import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 
+/** Messages per segment. */
+const M = SEGMENT_MAX_MESSAGES;
+
 const providers: WebsocketProvider[] = [];
 let room: TwoMemberRoom | null = null;
 
@@ -33,12 +36,16 @@ async function convertedHead(r: TwoMemberRoom): Promise<Y.Doc> {
   return head.doc;
 }
 
-/** Every segment the head names, synced over stock providers. */
+/**
+ * Every segment the head names, each synced over a stock provider that is closed once synced (a
+ * stock client has a socket per document, and a user at most PARLEY_MAX_CONNECTIONS_PER_USER).
+ */
 async function segmentDocs(r: TwoMemberRoom, head: Y.Doc): Promise<Map<number, Y.Doc>> {
   const docs = new Map<number, Y.Doc>();
   for (const n of SegmentIndex.of(head).newestFirst().reverse()) {
-    const provider = open(r, segmentDocName(r.roomId, n));
+    const provider = connectProvider(r.t, segmentDocName(r.roomId, n), r.ana);
     await synced(provider);
+    provider.destroy();
     docs.set(n, provider.doc);
   }
   return docs;
@@ -79,8 +86,8 @@ describe('a room in segments', () => {
 
     const head = await convertedHead(r);
     const index = SegmentIndex.of(head);
-    expect(index.sealed).toHaveLength(10);
-    expect(index.open?.n).toBe(10);
+    expect(index.sealed).toHaveLength(50_000 / M);
+    expect(index.open?.n).toBe(50_000 / M);
     expect(roomMaps(head).messages.size).toBe(0);
 
     const docs = await segmentDocs(r, head);
@@ -112,17 +119,17 @@ describe('a room in segments', () => {
     await client.close();
   }, 60_000);
 
-  it('edits and reacts to the first message of a converted 12,000-message room by command; a stock client on segment 0 sees both; history pages across segments', async () => {
+  it('edits and reacts to the first message of a converted room of two and a half segments by command; a stock client on segment 0 sees both; history pages across segments', async () => {
     room = await startWithRoom();
     const r = room;
     await r.t.stop();
-    const ids = seedSingleDocumentRoom(r.t, r.roomId, r.ana.id, 12_000);
+    const ids = seedSingleDocumentRoom(r.t, r.roomId, r.ana.id, 2 * M + M / 2);
     await r.t.restart();
     const head = await convertedHead(r);
     const index = SegmentIndex.of(head);
     expect(index.sealed.map((s) => [s.n, s.first, s.last, s.count])).toEqual([
-      [0, ids[0], ids[4_999], 5_000],
-      [1, ids[5_000], ids[9_999], 5_000],
+      [0, ids[0], ids[M - 1], M],
+      [1, ids[M], ids[2 * M - 1], M],
     ]);
     expect(index.open?.n).toBe(2);
 
@@ -147,8 +154,8 @@ describe('a room in segments', () => {
     // A late message whose id falls between segment 0's last and segment 1's first (sent by a
     // device that was offline since before the seal): the command writes it to the open segment,
     // the server re-homes it to segment 1, whose range it is in, below that segment's `first`.
-    const late = idRightAfter(at(ids, 4_999));
-    expect(late > at(ids, 4_999) && late < at(ids, 5_000)).toBe(true);
+    const late = idRightAfter(at(ids, M - 1));
+    expect(late > at(ids, M - 1) && late < at(ids, M)).toBe(true);
     expect(index.homeOf(late)).toBe(1);
     const sentLate = await ana.request('send_message', { room_id: r.roomId, content: 'late', message_id: late });
     expect(sentLate.success, JSON.stringify(sentLate)).toBe(true);
@@ -161,11 +168,11 @@ describe('a room in segments', () => {
       return { ids: data.messages.map((m) => m.id), hasMore: data.has_more };
     };
     // Across the 0/1 boundary, with the late message in its place; right before segment 1's first.
-    expect(await page(at(ids, 5_050))).toEqual({ ids: [...ids.slice(4_951, 5_000), late, ...ids.slice(5_000, 5_050)], hasMore: true });
-    expect(await page(at(ids, 5_000))).toEqual({ ids: [...ids.slice(4_901, 5_000), late], hasMore: true });
-    expect(await page(late)).toEqual({ ids: ids.slice(4_900, 5_000), hasMore: true });
+    expect(await page(at(ids, M + 50))).toEqual({ ids: [...ids.slice(M - 49, M), late, ...ids.slice(M, M + 50)], hasMore: true });
+    expect(await page(at(ids, M))).toEqual({ ids: [...ids.slice(M - 99, M), late], hasMore: true });
+    expect(await page(late)).toEqual({ ids: ids.slice(M - 100, M), hasMore: true });
     // Across the 1/2 boundary, and the oldest page with the edit and the reaction.
-    expect(await page(at(ids, 10_030))).toEqual({ ids: ids.slice(9_930, 10_030), hasMore: true });
+    expect(await page(at(ids, 2 * M + 30))).toEqual({ ids: ids.slice(2 * M - 70, 2 * M + 30), hasMore: true });
     const oldest = await ana.request('fetch_history', { room_id: r.roomId, limit: 100, before_id: at(ids, 100) });
     const oldestData = oldest.data as { messages: Array<{ id: string; content: string; reactions: Record<string, string[]> }>; has_more: boolean };
     expect(oldestData.messages.map((m) => m.id)).toEqual(ids.slice(0, 100));
