@@ -1,32 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { ChatRoom } from './room/ChatRoom.ts';
-import type { WebSocketConstructor } from './sync/WebSocketLike.ts';
 import { startTestServer } from '../test/support/serverHarness.ts';
 import { freshDbName, openTestClient, stoppedServerWithRoom, until } from '../test/support/clientHarness.ts';
 import { seedSegmentedRoom } from '../test/support/seededRooms.ts';
 import { SEGMENT_MAX_MESSAGES } from '../shared/roomDoc/segments.ts';
 import { KEPT_ON_DEVICE } from './room/RoomSegments.ts';
+import { countingWebSocket } from '../test/support/countingWebSocket.ts';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
-
-/** The `ws` WebSocket, counting the bytes the client receives. */
-function countingWebSocket(): { WebSocket: WebSocketConstructor; received: () => number } {
-  let received = 0;
-  class Counting extends WebSocket {
-    constructor(url: string) {
-      super(url);
-      this.addEventListener('message', (event) => {
-        const data = event.data;
-        received += typeof data === 'string' ? Buffer.byteLength(data) : Buffer.isBuffer(data) ? data.byteLength : data instanceof ArrayBuffer ? data.byteLength : 0;
-      });
-    }
-  }
-  return { WebSocket: Counting as unknown as WebSocketConstructor, received: () => received };
-}
 
 /** Every message id of the room, oldest first, opening older segments as the pages reach them. */
 async function everyId(room: ChatRoom): Promise<string[]> {

@@ -11,6 +11,7 @@ import { SEED_AUTHOR } from '../load/seed.ts';
 import { type SeededHistory, seedHistoryInSegments } from '../load/segmentedRoom.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { canCollectGarbage, heapUsedAfterGc, median } from '../stats.ts';
+import { countingWebSocket } from '../../test/support/countingWebSocket.ts';
 
 /*
  * A large room, with Parley's defaults (segments of 5,000 messages; SDK and server options left
@@ -53,21 +54,6 @@ const FULL: Sizes = { messages: 1_000_000, coldRuns: 5, warmRuns: 5 };
 
 const label = (messages: number): string =>
   messages >= 1_000_000 ? `${messages / 1_000_000}M room` : messages >= 1_000 ? `${messages / 1_000}k room` : `${messages}-msg room`;
-
-/** The `ws` WebSocket, counting the bytes of every message the client receives. */
-function countingWebSocket(): { WebSocket: WebSocketConstructor; received: () => number } {
-  let received = 0;
-  class Counting extends WebSocket {
-    constructor(url: string) {
-      super(url);
-      this.addEventListener('message', (event) => {
-        const data: unknown = event.data;
-        received += typeof data === 'string' ? Buffer.byteLength(data) : Buffer.isBuffer(data) ? data.byteLength : data instanceof ArrayBuffer ? data.byteLength : 0;
-      });
-    }
-  }
-  return { WebSocket: Counting as unknown as WebSocketConstructor, received: () => received };
-}
 
 let dbCounter = 0;
 const dbName = (label: string): string => `parley-bench-large-${label}-${process.pid}-${++dbCounter}`;
