@@ -28,6 +28,9 @@ export interface SeededHistory {
   readonly segments: number;
   /** Bytes of Yjs updates written (every document). */
   readonly storedBytes: number;
+  /** Bytes of the head's update (0 for one document), and of a full segment's (the last one written). */
+  readonly headBytes: number;
+  readonly segmentBytes: number;
   /** How long seeding took (building the documents and writing them). */
   readonly seedMs: number;
   /** The newest `n` ids, oldest first. */
@@ -55,11 +58,13 @@ export function seedHistoryInSegments(dataDir: string, roomId: string, authorId:
   const db = openDatabase(join(dataDir, 'parley.db'));
   let storedBytes = 0;
   let segments = 0;
+  let headBytes = 0;
+  let segmentBytes = 0;
   try {
     // The data is thrown away after the run: no fsync per segment.
     db.pragma('synchronous = OFF');
     const store = new SqliteUpdateStore(db);
-    const writeDoc = (name: string, from: number, to: number, head?: (doc: Y.Doc) => void): void => {
+    const writeDoc = (name: string, from: number, to: number, head?: (doc: Y.Doc) => void): number => {
       const doc = new Y.Doc();
       const { messages } = roomMaps(doc);
       doc.transact(() => {
@@ -70,6 +75,7 @@ export function seedHistoryInSegments(dataDir: string, roomId: string, authorId:
       storedBytes += update.byteLength;
       store.append([{ roomId: name, update }], [{ roomId: name, clientId: doc.clientID, userId: authorId }]);
       doc.destroy();
+      return update.byteLength;
     };
 
     if (count < SEGMENT_MAX_MESSAGES) {
@@ -80,12 +86,13 @@ export function seedHistoryInSegments(dataDir: string, roomId: string, authorId:
         const from = n * SEGMENT_MAX_MESSAGES;
         const to = Math.min(count, from + SEGMENT_MAX_MESSAGES);
         if (to > from) {
-          writeDoc(segmentDocName(roomId, n), from, to);
+          const bytes = writeDoc(segmentDocName(roomId, n), from, to);
+          if (to - from === SEGMENT_MAX_MESSAGES) segmentBytes = bytes;
           segments++;
         }
       }
       // The head: the first SEGMENT_MAX_MESSAGES written, then moved out (deleted), then the map of segments.
-      writeDoc(roomId, 0, SEGMENT_MAX_MESSAGES, (doc) => {
+      headBytes = writeDoc(roomId, 0, SEGMENT_MAX_MESSAGES, (doc) => {
         const { messages } = roomMaps(doc);
         doc.transact(() => {
           for (let i = 0; i < SEGMENT_MAX_MESSAGES; i++) messages.delete(idOf(i));
@@ -109,6 +116,8 @@ export function seedHistoryInSegments(dataDir: string, roomId: string, authorId:
     messages: count,
     segments,
     storedBytes,
+    headBytes,
+    segmentBytes,
     seedMs: performance.now() - started,
     newest: (n) => Array.from({ length: Math.min(n, count) }, (_, k) => idOf(count - Math.min(n, count) + k)),
   };
