@@ -38,7 +38,7 @@ export class RoomDocuments {
     const messages: MessageView[] = [];
     for (const n of index.newestFirst()) {
       if (!index.reachesBefore(n, beforeId)) continue;
-      const sealed = index.sealed.find((s) => s.n === n);
+      const sealed = index.sealedAt(n);
       if (messages.length >= limit) return inIdOrder(messages, true);
       const doc = this.#readable(n);
       // A sealed segment still syncing may lack any of its messages, the newest too: a page read
@@ -77,7 +77,7 @@ export class RoomDocuments {
   /** Segment n's document if open here; else null, and it opens (an error reaches onError). */
   #readable(n: number): Y.Doc | null {
     const opening = this.#segments.ensure(n);
-    const doc = this.#segments.doc(n);
+    const doc = this.#segments.opened(n)?.replica.doc ?? null;
     if (!doc) opening.catch((e: unknown) => this.#onError(e instanceof ClientError ? e : new ClientError('storage_failed', String(e))));
     return doc;
   }
@@ -88,7 +88,7 @@ export class RoomDocuments {
     if (!index.segmented) return;
     for (const n of index.newestFirst()) {
       if (!index.reachesBefore(n, beforeId)) continue;
-      const sealed = index.sealed.find((s) => s.n === n);
+      const sealed = index.sealedAt(n);
       const segment = await this.#segments.ensure(n);
       await syncedOrOffline(segment.connection);
       // A big segment's reply comes as a step 2 and more updates: a sealed one is whole once it

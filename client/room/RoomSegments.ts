@@ -1,4 +1,3 @@
-import type * as Y from 'yjs';
 import { SEGMENT_MAX_MESSAGES, type Segment, SegmentIndex, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
 import { messageCount } from '../../shared/roomDoc/queries.ts';
 import type { ClientError } from '../errors/ClientError.ts';
@@ -76,11 +75,6 @@ export class RoomSegments {
 
   get segmented(): boolean {
     return this.#index.segmented;
-  }
-
-  /** The segment's document if it is open on this device now, else null. */
-  doc(n: number): Y.Doc | null {
-    return this.#ready.get(n)?.replica.doc ?? null;
   }
 
   /** Segment n if it is open on this device now, else null. */
@@ -168,7 +162,7 @@ export class RoomSegments {
       if (!this.#closed) this.#onError(error as ClientError);
     };
     this.ensure(open.n).catch(report);
-    const openDoc = this.doc(open.n);
+    const openDoc = this.opened(open.n)?.replica.doc;
     const newestSealed = this.#index.sealed.at(-1);
     if (newestSealed && (!openDoc || messageCount(openDoc) < PAGE)) this.ensure(newestSealed.n).catch(report);
   }

@@ -84,7 +84,7 @@ export const segmentsMap = (doc: Y.Doc): Y.Map<unknown> => doc.getMap<unknown>(S
  * everything from the first gap in the numbering on: segments are 0, 1, 2, … with only the last open.
  */
 export class SegmentIndex {
-  /** Sealed segments, by n (0, 1, 2, …). */
+  /** Sealed segments, by n (0, 1, 2, …): `sealed[n].n === n`, the numbering has no gap. */
   readonly sealed: readonly Segment[];
   /** The open segment, or null in a room not segmented. */
   readonly open: Segment | null;
@@ -164,9 +164,13 @@ export class SegmentIndex {
    * re-homed into it may sort before that).
    */
   reachesBefore(n: number, beforeId: string | undefined): boolean {
-    if (beforeId === undefined) return true;
-    const previous = this.sealed.findLast((s) => s.n < n);
-    return previous?.last === undefined || previous.last === null || previous.last < beforeId;
+    const previousLast = this.sealedAt(n - 1)?.last;
+    return beforeId === undefined || !previousLast || previousLast < beforeId;
+  }
+
+  /** Sealed segment n, or undefined (the open one, or past it). */
+  sealedAt(n: number): Segment | undefined {
+    return this.sealed[n];
   }
 
   /** Messages sealed in segments after segment `n` (the open segment's own messages are not counted). */
