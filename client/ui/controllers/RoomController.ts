@@ -146,7 +146,10 @@ export class RoomController implements ReactiveController {
   }
 
   loadOlder(): void {
-    if (!this.hasOlder) return;
+    // A window the room could not fill yet (a segment of a large room still opening, see
+    // ChatRoom.messages) grows when its 'change' comes: growing it now would only ask again,
+    // render for render, with nothing new to show.
+    if (!this.hasOlder || this.messages.length < this.#window.size) return;
     let { endBefore, size } = this.#window;
     size += PAGE_SIZE;
     if (size > MAX_WINDOW) {
