@@ -15,7 +15,9 @@ import { ClientIdentity } from './identity/ClientIdentity.ts';
 import { ClientIdLease } from './identity/ClientIdLease.ts';
 import { defaultClientIdLocks } from './identity/ClientIdLocks.ts';
 import { tokenUser } from './identity/tokenClaims.ts';
-import type { ChatRoom } from './room/ChatRoom.ts';
+import type { ChatRoom, ClientMessage } from './room/ChatRoom.ts';
+import { senderName } from './room/senderName.ts';
+import { toChatMessage } from '../shared/roomDoc/toChatMessage.ts';
 import { OpenRooms } from './rooms/OpenRooms.ts';
 import { RoomList, type RoomSummary } from './rooms/RoomList.ts';
 import type { ChatClientOptions } from './ChatClientOptions.ts';
@@ -262,6 +264,19 @@ export class ChatClient {
     }
     await this.refreshRooms().catch(() => undefined);
     return room;
+  }
+
+  /**
+   * A segmented room's newest messages as this device last saw them (its recent page, see
+   * docs/client.md), read without loading the room: a first paint while openRoom() loads it.
+   * Null when the device holds none (a room not segmented, or never opened here).
+   */
+  async recentMessages(roomId: string): Promise<ClientMessage[] | null> {
+    this.#assertOpen();
+    const [row, members] = await Promise.all([this.store.getRecentPage(roomId), this.store.getMembers(roomId)]);
+    if (!row || row.messages.length === 0) return null;
+    const cached = members?.members ?? [];
+    return row.messages.map((view) => ({ ...toChatMessage(view, roomId, (id) => senderName(this.user, cached, id)), state: { state: 'sent' } }));
   }
 
   /** Opens a room: readable at once from the device, then kept in sync until closed. */

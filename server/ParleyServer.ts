@@ -26,6 +26,7 @@ import { RoomSummaries } from './sync/RoomSummaries.ts';
 import { commitStages } from './sync/commit/commitStages.ts';
 import { workerRoomLoader } from './sync/workerRoomLoader.ts';
 import { SERVER_ORIGIN } from './sync/origins.ts';
+import { RecentPages } from './segments/RecentPages.ts';
 import { Segmenter } from './segments/Segmenter.ts';
 import { segmentDocName } from '../shared/roomDoc/segments.ts';
 import { scrubDeleted } from '../shared/roomDoc/scrubDeleted.ts';
@@ -153,6 +154,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       // A deleted message's text that an earlier process left behind is cleared on load too.
       scrubDeleted(room.doc, SERVER_ORIGIN);
       segmenter.roomLoaded(room);
+      recentPages.roomLoaded(room);
       summaries.update(room);
       publisher.roomLoaded(room);
     },
@@ -164,6 +166,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     },
   });
   const segmenter = new Segmenter({ registry, logger });
+  const recentPages = new RecentPages({ registry, logger });
   compactor.onCompacted((outcome) => {
     if (outcome.ok && outcome.updatesMerged > 0) registry.get(outcome.roomId)?.compacted(outcome);
   });

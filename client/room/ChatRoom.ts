@@ -18,6 +18,8 @@ import { Emitter } from '../events/Emitter.ts';
 import type { ConnectionState, RoomConnection } from '../sync/RoomConnection.ts';
 import type { MessageState, RoomReplica } from './RoomReplica.ts';
 import type { SegmentOpener } from './RoomSegments.ts';
+import type { RecentPage } from './RecentPage.ts';
+import { senderName } from './senderName.ts';
 import { RoomDocuments } from './RoomDocuments.ts';
 import { RoomPeople, type TypingUser } from './RoomPeople.ts';
 
@@ -34,7 +36,6 @@ export interface SendInput {
   /** A UUIDv7 the app minted (idempotency key); generated when absent. */
   readonly id?: string;
 }
-
 
 export interface ChatRoomEvents {
   [name: string]: unknown;
@@ -59,6 +60,8 @@ export interface ChatRoomDeps {
   readonly now: () => number;
   /** Opens one of the room's segment documents on this device, once the room is segmented. */
   readonly openSegment: SegmentOpener;
+  /** The newest messages as last seen, shown while the segments holding them open (segmented rooms). */
+  readonly recent: RecentPage;
   readonly onClose: () => Promise<void>;
 }
 
@@ -90,6 +93,7 @@ export class ChatRoom {
     });
     this.#docs = new RoomDocuments({
       head: deps.replica,
+      recent: deps.recent,
       opener: deps.openSegment,
       onChange: () => this.#events.emit('change', undefined),
       onStates: () => this.#events.emit('states', undefined),
@@ -103,6 +107,7 @@ export class ChatRoom {
       }),
       deps.replica.on('states', () => this.#events.emit('states', undefined)),
       deps.replica.on('error', (e) => this.#events.emit('error', e)),
+      deps.connection.on('recent', (messages) => this.#docs.recentReceived(messages)),
       deps.connection.on('state', (s) => this.#events.emit('connection', s)),
       deps.connection.on('error', (e) => this.#events.emit('error', e)),
       deps.connection.on('stopped', (e) => this.#events.emit('error', e)),
@@ -158,7 +163,7 @@ export class ChatRoom {
   }
 
   getMessage(id: string): ClientMessage | null {
-    const view = this.#docs.find(id)?.view;
+    const view = this.#docs.find(id)?.view ?? this.#docs.recentView(id);
     return view ? this.#toClient(view) : null;
   }
 
@@ -242,7 +247,7 @@ export class ChatRoom {
 
   /** Moves my read position forward to `messageId` (never backwards: then `moved` is false). Positions live in the room's own document (the head). */
   async markRead(messageId: string): Promise<{ moved: boolean }> {
-    if (this.#docs.segmented && !this.#docs.find(messageId)) throw new ClientError('not_found', `no message ${messageId}`);
+    if (this.#docs.segmented && !this.#docs.find(messageId) && !this.#docs.recentView(messageId)) throw new ClientError('not_found', `no message ${messageId}`);
     const { result, stored } = this.#write(this.#d.replica, (actor) => markRead(this.doc, actor, messageId));
     await stored;
     return { moved: result.moved };
@@ -346,14 +351,8 @@ export class ChatRoom {
   }
 
   #toClient(view: MessageView): ClientMessage {
-    const message = toChatMessage(view, this.id, (userId) => this.#nameOf(userId));
+    const message = toChatMessage(view, this.id, (userId) => senderName(this.#d.user, this.#members, userId));
     return { ...message, state: this.messageState(view.id) ?? { state: 'sent' } };
   }
-
-  #nameOf(userId: string): string | null {
-    if (userId === this.#d.user.id) return this.#d.user.name;
-    return this.#members.find((m) => m.user_id === userId)?.user?.name ?? null;
-  }
-
 }
 

@@ -4,24 +4,31 @@ import { type MessagePage, getMessage, lastMessage, listMessages, messageCount, 
 import { readPosition } from '../../shared/roomDoc/readOps.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { ClientError } from '../errors/ClientError.ts';
+import { RECENT_PAGE_SIZE } from '../../shared/protocol/recentPage.ts';
 import type { RoomConnection } from '../sync/RoomConnection.ts';
 import type { MessageState, RoomReplica } from './RoomReplica.ts';
 import { type OpenSegment, RoomSegments, type SegmentOpener } from './RoomSegments.ts';
+import type { RecentPage } from './RecentPage.ts';
 
 /**
  * Where a room's messages are on this device, for ChatRoom's reads and writes: the room's one
  * document, or, once the room is segmented (shared/roomDoc/segments.ts), its segments open here
  * (RoomSegments), with the head (the room's own document) holding read positions. Pages run
  * across segments, newest first; a page that reaches a segment not open yet ends there (with
- * hasMore) and opens it, and `onChange` follows once it can be read.
+ * hasMore) and opens it, and `onChange` follows once it can be read. Until then, what the room's
+ * recent page (RecentPage) holds of that segment stands in for it.
  */
 export class RoomDocuments {
   readonly #head: RoomReplica;
   readonly #segments: RoomSegments;
+  readonly #recent: RecentPage;
   readonly #onError: (error: ClientError) => void;
+  readonly #onChange: () => void;
 
-  constructor(deps: { head: RoomReplica; opener: SegmentOpener; onChange: () => void; onStates: () => void; onError: (error: ClientError) => void }) {
+  constructor(deps: { head: RoomReplica; recent: RecentPage; opener: SegmentOpener; onChange: () => void; onStates: () => void; onError: (error: ClientError) => void }) {
     this.#head = deps.head;
+    this.#recent = deps.recent;
+    this.#onChange = deps.onChange;
     this.#onError = deps.onError;
     this.#segments = new RoomSegments(deps);
   }
@@ -33,24 +40,55 @@ export class RoomDocuments {
   /** The newest `limit` messages before `beforeId` (or overall), oldest first. */
   pageBefore(beforeId: string | undefined, limit: number): MessagePage {
     const cursor = beforeId === undefined ? {} : { beforeId };
-    if (!this.segmented) return listMessages(this.#head.doc, { ...cursor, limit });
+    if (!this.segmented) {
+      const page = listMessages(this.#head.doc, { ...cursor, limit });
+      // The server sends a recent page for segmented rooms only, before the head: until the head
+      // (new on this device) syncs, the picture is the newest page.
+      return page.messages.length === 0 && beforeId === undefined ? this.#recent.newest(limit) : page;
+    }
     const index = this.#segments.index;
     const messages: MessageView[] = [];
+    let pictured = false;
     for (const n of index.newestFirst()) {
       if (!index.reachesBefore(n, beforeId)) continue;
       const sealed = index.sealedAt(n);
-      if (messages.length >= limit) return inIdOrder(messages, true);
+      if (messages.length >= limit) return this.#read(beforeId, newest(inIdOrder(messages, true), limit), pictured);
       const doc = this.#readable(n);
-      // A sealed segment still syncing may lack any of its messages, the newest too: a page read
-      // from it could skip some, and the next page (before its first) would never show them. The
-      // page ends before it; its 'changed' brings the reader back once it is whole.
-      if (!doc || (sealed && this.#syncing(n, sealed.count))) return inIdOrder(messages, true);
+      // A segment still syncing may lack any of its messages, the newest too: a page read from it
+      // could skip some, and the next page (before its first) would never show them. The page
+      // ends with it; its 'changed' brings the reader back once it is whole. Meanwhile the recent
+      // page shows what it holds of it (with what the segment holds already, a message sent from
+      // here included), and of the segments before it as far as it goes.
+      if (!doc || this.#syncing(n, sealed?.count ?? null)) {
+        const held = doc ? listMessages(doc, { ...cursor, limit: limit - messages.length }).messages : [];
+        messages.unshift(...this.#recent.within(index, n, beforeId, limit - messages.length), ...held);
+        pictured = true;
+        if (this.#recent.reachesBelow(index, n)) continue;
+        return newest(inIdOrder(messages, true), limit);
+      }
       const page = listMessages(doc, { ...cursor, limit: limit - messages.length });
       messages.unshift(...page.messages);
       // Offline, a sealed segment holding fewer messages than it was sealed with may hold older ones yet.
-      if (page.hasMore || (sealed && messageCount(doc) < sealed.count)) return inIdOrder(messages, true);
+      if (page.hasMore || (sealed && messageCount(doc) < sealed.count)) return this.#read(beforeId, inIdOrder(messages, true), pictured);
     }
-    return inIdOrder(messages, false);
+    return this.#read(beforeId, inIdOrder(messages, false), pictured);
+  }
+
+  /** A newest page read from the segments alone (a full one, or the whole room) is the room's recent page from now on. */
+  #read(beforeId: string | undefined, page: MessagePage, pictured: boolean): MessagePage {
+    if (beforeId === undefined && !pictured && (page.messages.length >= RECENT_PAGE_SIZE || !page.hasMore)) this.#recent.read(page.messages);
+    return page;
+  }
+
+  /** The server's recent page (the head's connection got it): shown where the segments cannot be read yet. */
+  recentReceived(messages: readonly MessageView[]): void {
+    this.#recent.received(messages);
+    this.#onChange();
+  }
+
+  /** A message the recent page shows (its segment not readable here yet), or null. */
+  recentView(id: string): MessageView | null {
+    return this.#recent.get(id);
   }
 
   /** The oldest `limit` messages after `afterId`, and whether newer ones follow (in the segments open here). */
@@ -68,10 +106,14 @@ export class RoomDocuments {
     return { messages, hasMore: false };
   }
 
-  /** Whether open segment n holds fewer than `count` messages while its connection can still bring the rest. */
-  #syncing(n: number, count: number): boolean {
+  /**
+   * Whether segment n, open here, may still lack messages its connection can bring: a sealed one
+   * while it holds fewer than the `count` it was sealed with, the open one until it synced.
+   */
+  #syncing(n: number, count: number | null): boolean {
     const segment = this.#segments.opened(n);
-    return segment !== null && messageCount(segment.replica.doc) < count && !offlineOrStopped(segment.connection);
+    if (segment === null || offlineOrStopped(segment.connection)) return false;
+    return count === null ? !segment.connection.synced : messageCount(segment.replica.doc) < count;
   }
 
   /** Segment n's document if open here; else null, and it opens (an error reaches onError). */
@@ -177,8 +219,14 @@ export class RoomDocuments {
   }
 
   close(): Promise<void> {
+    this.#recent.close();
     return this.#segments.close();
   }
+}
+
+/** The newest `limit` of a page (a recent page and a segment's own messages together may hold more). */
+function newest(page: MessagePage, limit: number): MessagePage {
+  return page.messages.length > limit ? { messages: page.messages.slice(-limit), hasMore: true } : page;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { LocalStore } from '../store/LocalStore.ts';
 import type { BackgroundSync } from '../sync/BackgroundSync.ts';
 import type { RoomConnection } from '../sync/RoomConnection.ts';
 import type { RoomSyncFactory } from '../sync/RoomSyncFactory.ts';
+import { RecentPage } from '../room/RecentPage.ts';
 
 interface OpenRoom {
   readonly room: ChatRoom;
@@ -133,7 +134,7 @@ export class OpenRooms {
   async #openRoom(roomId: string): Promise<OpenRoom> {
     const { store, user, factory, background } = this.#d;
     await background.settled(roomId);
-    const replica = await factory.loadReplica(roomId);
+    const [replica, recent] = await Promise.all([factory.loadReplica(roomId), RecentPage.load(roomId, store)]);
     const awareness = new awarenessProtocol.Awareness(replica.doc);
     const { connection, release } = factory.connect(replica, awareness);
     const members = (await store.getMembers(roomId))?.members ?? [];
@@ -148,6 +149,7 @@ export class OpenRooms {
       typingTimeoutMs: this.#d.typingTimeoutMs,
       now: this.#d.now,
       openSegment: (docName) => this.#openSegment(docName),
+      recent,
       onClose: async () => {
         this.#open.delete(roomId);
         connection.close();

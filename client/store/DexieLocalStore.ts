@@ -8,6 +8,7 @@ import {
   type FeedCursorRow,
   MembersRowSchema,
   PresenceRowSchema,
+  RecentPageRowSchema,
   RoomRowSchema,
   RoomSyncRowSchema,
   SnapshotRowSchema,
@@ -16,6 +17,7 @@ import {
   type IdentityRow,
   type MembersRow,
   type PresenceRow,
+  type RecentPageRow,
   type RoomRow,
   type RoomSyncRow,
   type SnapshotRow,
@@ -48,7 +50,10 @@ const SCHEMA_V1 = {
   meta: 'key',
 } as const;
 
-type Tables = { readonly [K in keyof typeof SCHEMA_V1]: Table<unknown, unknown> };
+/** Version 2 adds each segmented room's recent page (a database of version 1 upgrades in place). */
+const SCHEMA_V2 = { ...SCHEMA_V1, recentPages: 'roomId' } as const;
+
+type Tables = { readonly [K in keyof typeof SCHEMA_V2]: Table<unknown, unknown> };
 
 /**
  * LocalStore on IndexedDB through Dexie. Every write is one awaited Dexie transaction, so a
@@ -66,7 +71,7 @@ export class DexieLocalStore implements LocalStore {
     this.name = opts.name;
     this.#db = db;
     this.#onInvalidRow = opts.onInvalidRow;
-    const table = (name: keyof typeof SCHEMA_V1): Table<unknown, unknown> => db.table(name);
+    const table = (name: keyof typeof SCHEMA_V2): Table<unknown, unknown> => db.table(name);
     this.#t = {
       updates: table('updates'),
       snapshots: table('snapshots'),
@@ -76,6 +81,7 @@ export class DexieLocalStore implements LocalStore {
       presence: table('presence'),
       clientIds: table('clientIds'),
       meta: table('meta'),
+      recentPages: table('recentPages'),
     };
   }
 
@@ -85,6 +91,7 @@ export class DexieLocalStore implements LocalStore {
       ...(opts.IDBKeyRange ? { IDBKeyRange: opts.IDBKeyRange } : {}),
     });
     db.version(1).stores(SCHEMA_V1);
+    db.version(2).stores(SCHEMA_V2);
     try {
       await db.open();
     } catch (error) {
@@ -156,9 +163,9 @@ export class DexieLocalStore implements LocalStore {
   async deleteRoom(roomId: string): Promise<void> {
     const t = this.#t;
     await this.#run('deleting a room', () =>
-      this.#db.transaction('rw', [t.updates, t.snapshots, t.roomSync, t.rooms, t.members], async () => {
+      this.#db.transaction('rw', [t.updates, t.snapshots, t.roomSync, t.rooms, t.members, t.recentPages], async () => {
         await t.updates.where('[roomId+seq]').between([roomId, Dexie.minKey], [roomId, Dexie.maxKey], true, true).delete();
-        await Promise.all([t.snapshots.delete(roomId), t.roomSync.delete(roomId), t.rooms.delete(roomId), t.members.delete(roomId)]);
+        await Promise.all([t.snapshots.delete(roomId), t.roomSync.delete(roomId), t.rooms.delete(roomId), t.members.delete(roomId), t.recentPages.delete(roomId)]);
       }),
     );
   }
@@ -186,6 +193,14 @@ export class DexieLocalStore implements LocalStore {
 
   async putRoom(row: RoomRow): Promise<void> {
     await this.#run('storing a room', () => this.#t.rooms.put(row));
+  }
+
+  async getRecentPage(roomId: string): Promise<RecentPageRow | null> {
+    return this.#run('reading a recent page', async () => this.#parse('recentPages', RecentPageRowSchema, await this.#t.recentPages.get(roomId)));
+  }
+
+  async putRecentPage(row: RecentPageRow): Promise<void> {
+    await this.#run('storing a recent page', () => this.#t.recentPages.put(row));
   }
 
   async getMembers(roomId: string): Promise<MembersRow | null> {

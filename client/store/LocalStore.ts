@@ -1,4 +1,4 @@
-import type { ClientIdRow, IdentityRow, MembersRow, PresenceRow, RoomRow, RoomSyncRow } from './storedRecords.ts';
+import type { ClientIdRow, IdentityRow, MembersRow, PresenceRow, RecentPageRow, RoomRow, RoomSyncRow } from './storedRecords.ts';
 
 /** A room's stored log: its snapshot (if compacted) and the entries after it, in order. */
 export interface StoredRoomLog {
@@ -59,6 +59,10 @@ export interface LocalStore {
   /** Replaces the whole cached room list (rooms missing from `rows` are removed from the cache). */
   replaceRooms(rows: readonly RoomRow[]): Promise<void>;
   putRoom(row: RoomRow): Promise<void>;
+
+  /** A segmented room's newest messages as last seen (deleteRoom drops them too). */
+  getRecentPage(roomId: string): Promise<RecentPageRow | null>;
+  putRecentPage(row: RecentPageRow): Promise<void>;
 
   getMembers(roomId: string): Promise<MembersRow | null>;
   putMembers(row: MembersRow): Promise<void>;

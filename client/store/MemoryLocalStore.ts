@@ -1,5 +1,5 @@
 import type { CompactionResult, LocalStore, LogStats, MergeUpdates, StoredRoomLog } from './LocalStore.ts';
-import type { ClientIdRow, IdentityRow, MembersRow, PresenceRow, RoomRow, RoomSyncRow, SnapshotRow } from './storedRecords.ts';
+import type { ClientIdRow, IdentityRow, MembersRow, PresenceRow, RecentPageRow, RoomRow, RoomSyncRow, SnapshotRow } from './storedRecords.ts';
 import { ClientError } from '../errors/ClientError.ts';
 
 /**
@@ -14,6 +14,7 @@ export class MemoryLocalStore implements LocalStore {
   readonly #roomSync = new Map<string, RoomSyncRow>();
   #rooms = new Map<string, RoomRow>();
   readonly #members = new Map<string, MembersRow>();
+  readonly #recentPages = new Map<string, RecentPageRow>();
   readonly #presence = new Map<string, PresenceRow>();
   readonly #clientIds = new Map<number, ClientIdRow>();
   #identity: IdentityRow | null = null;
@@ -64,7 +65,7 @@ export class MemoryLocalStore implements LocalStore {
 
   async deleteRoom(roomId: string): Promise<void> {
     this.#check();
-    for (const map of [this.#log, this.#snapshots, this.#roomSync, this.#rooms, this.#members]) map.delete(roomId);
+    for (const map of [this.#log, this.#snapshots, this.#roomSync, this.#rooms, this.#members, this.#recentPages]) map.delete(roomId);
   }
 
   async getRoomSync(roomId: string): Promise<RoomSyncRow | null> {
@@ -86,6 +87,14 @@ export class MemoryLocalStore implements LocalStore {
 
   async putRoom(row: RoomRow): Promise<void> {
     this.#checked(this.#rooms).set(row.id, copy(row));
+  }
+
+  async getRecentPage(roomId: string): Promise<RecentPageRow | null> {
+    return copy(this.#checked(this.#recentPages).get(roomId) ?? null);
+  }
+
+  async putRecentPage(row: RecentPageRow): Promise<void> {
+    this.#checked(this.#recentPages).set(row.roomId, copy(row));
   }
 
   async getMembers(roomId: string): Promise<MembersRow | null> {
@@ -149,6 +158,7 @@ export class MemoryLocalStore implements LocalStore {
     this.#roomSync.clear();
     this.#rooms.clear();
     this.#members.clear();
+    this.#recentPages.clear();
     this.#presence.clear();
     this.#clientIds.clear();
     this.#identity = null;

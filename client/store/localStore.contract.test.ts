@@ -6,7 +6,8 @@ import { DexieLocalStore } from './DexieLocalStore.ts';
 import type { LocalStore } from './LocalStore.ts';
 import { MemoryLocalStore } from './MemoryLocalStore.ts';
 import { mergeRoomUpdates } from './mergeRoomUpdates.ts';
-import { uuidv4 } from '../../shared/ids.ts';
+import { uuidv4, uuidv7 } from '../../shared/ids.ts';
+import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages, messageCount } from '../../shared/roomDoc/queries.ts';
 import { freshDbName } from '../../test/support/clientHarness.ts';
@@ -133,7 +134,7 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     await store.close();
   });
 
-  it('round-trips sync state, room list, members, presence, client ids, identity and the feed cursor; deleteRoom drops one room only', async () => {
+  it('round-trips sync state, room list, members, recent pages, presence, client ids, identity and the feed cursor; deleteRoom drops one room only', async () => {
     const { store, reopen } = await subject.open();
     const [a, b] = [uuidv4(), uuidv4()];
     const now = new Date().toISOString();
@@ -154,6 +155,8 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     await store.replaceRooms([{ id: a, room: room(a), unreadCount: 2, lastMessage: null, order: 0 }, { id: b, room: room(b), unreadCount: 0, lastMessage: null, order: 1 }]);
     await store.putMembers({ roomId: a, members: [] });
     const userId = uuidv4();
+    const recent = { roomId: a, messages: [recentMessage(userId)] };
+    await store.putRecentPage(recent);
     await store.putPresence([{ user_id: userId, is_online: true, last_seen_at: null, status: 'here' }]);
     await store.putClientId({ clientId: 42, createdAt: 1, retiredAt: null });
     await store.putIdentity({ key: 'identity', user: { id: userId, name: 'Ana' }, serverUrl: 'http://x' });
@@ -166,6 +169,8 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     expect(Y.decodeStateVector((await s.getRoomSync(a))!.durable)).toEqual(new Map([[7, 3]]));
     expect((await s.getRooms()).map((r) => r.id).sort()).toEqual([a, b].sort());
     expect(await s.getMembers(a)).toEqual({ roomId: a, members: [] });
+    expect(await s.getRecentPage(a)).toEqual(recent);
+    expect(await s.getRecentPage(b)).toBeNull();
     expect(await s.getPresence([userId, uuidv4()])).toEqual([{ user_id: userId, is_online: true, last_seen_at: null, status: 'here' }]);
     expect(await s.getClientIds()).toEqual([{ clientId: 42, createdAt: 1, retiredAt: null }]);
     expect((await s.getIdentity())?.user.name).toBe('Ana');
@@ -175,12 +180,35 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     await s.deleteRoom(a);
     expect(await s.loadRoom(a)).toMatchObject({ snapshot: null, updates: [] });
     expect(await s.getRoomSync(a)).toBeNull();
+    expect(await s.getRecentPage(a)).toBeNull();
     expect((await s.loadRoom(b)).updates).toHaveLength(1);
     await s.close();
   });
 });
 
+/** A message as a recent page holds it. */
+function recentMessage(senderId: string): MessageView {
+  const createdAt = Date.now();
+  return { id: uuidv7(createdAt), senderId, type: 'text', content: 'hi', meta: {}, createdAt, editedAt: null, deletedAt: null, deletedBy: null, reactions: { '👍': [senderId] } };
+}
+
 describe('DexieLocalStore only', () => {
+  it('upgrades a database of version 1 in place, keeping its rooms', async () => {
+    const name = freshDbName('v1');
+    const room = uuidv4();
+    const v1 = new Dexie(name, { indexedDB, IDBKeyRange });
+    v1.version(1).stores({ updates: '++seq, [roomId+seq]', snapshots: 'roomId', roomSync: 'roomId', rooms: 'id', members: 'roomId', presence: 'user_id', clientIds: 'clientId', meta: 'key' });
+    await v1.open();
+    await v1.table('updates').add({ roomId: room, update: messageUpdates(1)[0] });
+    v1.close();
+    const store = await DexieLocalStore.open({ name, indexedDB, IDBKeyRange });
+    expect((await store.loadRoom(room)).updates).toHaveLength(1);
+    const recent = { roomId: room, messages: [recentMessage(uuidv4())] };
+    await store.putRecentPage(recent);
+    expect(await store.getRecentPage(room)).toEqual(recent);
+    await store.close();
+  });
+
   it('skips rows that do not parse instead of trusting them', async () => {
     const name = freshDbName('corrupt');
     const store = await DexieLocalStore.open({ name, indexedDB, IDBKeyRange });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RecentMessagesSchema } from '../../shared/protocol/recentPage.ts';
 import { RoomIdSchema, UserIdSchema } from '../../shared/ids.ts';
 import { DocNameSchema } from '../../shared/roomDoc/segments.ts';
 import { ChatMemberSchema } from '../../shared/models/chatMember.ts';
@@ -54,6 +55,10 @@ export const RoomRowSchema = z.object({
   order: z.int().nonnegative(),
 });
 export type RoomRow = z.infer<typeof RoomRowSchema>;
+
+/** A segmented room's newest messages as last seen here, for a first paint before its segments load (client/room/RecentPage.ts). */
+export const RecentPageRowSchema = z.object({ roomId: RoomIdSchema, messages: RecentMessagesSchema });
+export type RecentPageRow = z.infer<typeof RecentPageRowSchema>;
 
 export const MembersRowSchema = z.object({ roomId: RoomIdSchema, members: z.array(ChatMemberSchema) });
 export type MembersRow = z.infer<typeof MembersRowSchema>;

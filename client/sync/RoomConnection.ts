@@ -5,6 +5,7 @@
  */
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
+import { parseRecentPage } from '../../shared/protocol/recentPage.ts';
 import { decodeServerFrame, encodeFrame, type SyncFrame } from '../../shared/protocol/frames.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { Emitter } from '../events/Emitter.ts';
@@ -187,7 +188,7 @@ export class RoomConnection {
       return;
     }
     ws.binaryType = 'arraybuffer';
-    const socket: Socket = { ws, handshakeSent: false, synced: false, lastError: null, outbox: [], silence: null };
+    const socket: Socket = { ws, handshakeSent: false, synced: false, serverState: null, answered: false, lastError: null, outbox: [], silence: null };
     this.#enter({ kind: 'socket', socket });
     ws.onopen = () => {
       if (this.#socket() !== socket) return;
@@ -239,6 +240,13 @@ export class RoomConnection {
         case 'error':
           socket.lastError = { code: message.code, reason: message.reason };
           return;
+        case 'recent': {
+          // A picture of the newest messages for a first paint: a bad one is reported and ignored.
+          const page = parseRecentPage(message.page);
+          if (page.ok) this.#events.emit('recent', page.messages);
+          else this.#events.emit('error', new ClientError('invalid_data', `from the server: ${page.reason}`));
+          return;
+        }
         default: {
           const unknown: never = message;
           throw new Error(`unhandled frame ${JSON.stringify(unknown)}`);
@@ -252,26 +260,35 @@ export class RoomConnection {
   #receiveSync(socket: Socket, message: SyncFrame): void {
     switch (message.type) {
       case 'syncStep1':
+        socket.serverState ??= Y.decodeStateVector(message.stateVector);
         void this.#answerStep1(socket, message.stateVector);
         return;
       case 'syncStep2':
         this.#peer.applyRemote(message.update, this);
-        if (!socket.synced) {
-          socket.synced = true;
-          this.#attempt = 0;
-          this.#renewToken = false;
-          this.#refreshState();
-          this.#events.emit('synced', undefined);
-        }
+        socket.answered = true;
+        this.#checkSynced(socket);
         return;
       case 'update':
         this.#peer.applyRemote(message.update, this);
+        this.#checkSynced(socket);
         return;
       default: {
         const unknown: never = message;
         throw new Error(`unhandled sync frame ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /** Synced once answered and holding everything of the server's greeting (see Socket.synced). */
+  #checkSynced(socket: Socket): void {
+    if (socket.synced || !socket.answered) return;
+    const store = this.#peer.doc.store;
+    for (const [client, clock] of socket.serverState ?? []) if (Y.getState(store, client) < clock) return;
+    socket.synced = true;
+    this.#attempt = 0;
+    this.#renewToken = false;
+    this.#refreshState();
+    this.#events.emit('synced', undefined);
   }
 
   /** Our syncStep2: only what is stored on the device, and only after the client id check. */

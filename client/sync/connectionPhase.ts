@@ -7,8 +7,16 @@ export interface Socket {
   readonly ws: WebSocketLike;
   /** Our syncStep2 went out: live updates may follow (never before: clock gaps). */
   handshakeSent: boolean;
-  /** The server's first syncStep2 was applied. */
+  /**
+   * The document holds everything the server had when this socket joined: its first syncStep2
+   * was applied, and every piece after it (a big document's answer comes as a step 2 and updates)
+   * up to the state vector of the server's greeting step 1.
+   */
   synced: boolean;
+  /** The server's greeting step 1 (its state vector then), once it came. */
+  serverState: Map<number, number> | null;
+  /** The server's first syncStep2 was applied. */
+  answered: boolean;
   /** The error frame the server sent before closing, if any. */
   lastError: { code: string; reason: string } | null;
   /** Stored local updates waiting for the end of the turn, sent merged (see sendUpdate). */

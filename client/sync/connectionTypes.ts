@@ -1,5 +1,6 @@
 import type * as Y from 'yjs';
 import type * as awarenessProtocol from 'y-protocols/awareness';
+import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import type { ClientError } from '../errors/ClientError.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { SocketOpener } from './SyncSocket.ts';
@@ -34,6 +35,8 @@ export interface ConnectionEvents {
   stopped: ClientError;
   /** The server refused an update of ours: the connection goes on reading, holding our writes. */
   refused: ClientError;
+  /** A segmented room's newest messages, sent with the head's step 2 (shared/protocol/recentPage.ts). */
+  recent: readonly MessageView[];
   /** Something to tell the app that does not stop the connection (malformed frame, token failure). */
   error: ClientError;
 }

@@ -1,6 +1,6 @@
 import type { RoomRegistry } from '../sync/RoomRegistry.ts';
 import type { Room } from '../sync/Room.ts';
-import { type MessagePage, getMessage, listMessages } from '../../shared/roomDoc/queries.ts';
+import { type MessagePage, getMessage, listMessages, messageCount } from '../../shared/roomDoc/queries.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { SegmentIndex, segmentDocName } from '../../shared/roomDoc/segments.ts';
 
@@ -58,4 +58,33 @@ export function findMessage(registry: RoomRegistry, head: Room, roomId: string, 
   if (!index.open) return getMessage(head.doc, messageId);
   const n = index.homeOf(messageId) ?? index.open.n;
   return getMessage(loadSegment(registry, roomId, n).doc, messageId);
+}
+
+/**
+ * The newest `limit` messages of a segmented room if the segments holding them are loaded, else
+ * null (newestPage loads them).
+ */
+export function newestPageLoaded(registry: RoomRegistry, head: Room, roomId: string, limit: number): MessageView[] | null {
+  let held = 0;
+  for (const n of SegmentIndex.of(head.doc).newestFirst()) {
+    const segment = registry.get(segmentDocName(roomId, n));
+    if (!segment) return null;
+    held += messageCount(segment.doc);
+    if (held >= limit) break;
+  }
+  return historyPage(registry, head, roomId, undefined, limit).messages;
+}
+
+/**
+ * The newest `limit` messages of a segmented room, loading the segments they are in the way a
+ * reader's channel would (a big one by the storage worker, in slices: openReady), never at once
+ * on the event loop; then read as historyPage reads them.
+ */
+export async function newestPage(registry: RoomRegistry, head: Room, roomId: string, limit: number): Promise<MessageView[]> {
+  let held = 0;
+  for (const n of SegmentIndex.of(head.doc).newestFirst()) {
+    held += messageCount((await registry.openReady(segmentDocName(roomId, n))).doc);
+    if (held >= limit) break;
+  }
+  return historyPage(registry, head, roomId, undefined, limit).messages;
 }

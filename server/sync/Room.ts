@@ -46,6 +46,7 @@ export class Room implements CommitParticipant {
   #logBytes: number;
   #afterCommit: AfterCommit[] = [];
   readonly #commitListeners = new Set<CommitListener>();
+  readonly #joinListeners = new Set<(peer: RoomPeer) => void>();
   /** Holders other than peers (command connections) keeping the room loaded. */
   readonly #holders = new Set<object>();
   /** The answers to sync step 1s, the whole-room one shared. */
@@ -164,10 +165,22 @@ export class Room implements CommitParticipant {
     return () => this.#commitListeners.delete(listener);
   }
 
+  /** Subscribes to peers joining (called after their greeting was queued); returns the unsubscribe function. */
+  onJoined(listener: (peer: RoomPeer) => void): () => void {
+    this.#joinListeners.add(listener);
+    return () => this.#joinListeners.delete(listener);
+  }
+
+  /** Whether `peer` is joined (not left, not closed). */
+  has(peer: RoomPeer): boolean {
+    return this.#sessions.has(peer) && !peer.closed;
+  }
+
   join(peer: RoomPeer): void {
     const session = new PeerSession(this, peer, this.#opts.pacer);
     this.#sessions.set(peer, session);
     session.greet();
+    for (const listener of this.#joinListeners) listener(peer);
   }
 
   leave(peer: RoomPeer): void {

@@ -29,6 +29,7 @@ describe('frame codec', () => {
     { type: 'update', update },
     { type: 'ack', stateVector },
     { type: 'error', code: 'forbidden', reason: 'not yours — ✋' },
+    { type: 'recent', page: '{"messages":[]}' },
   ])('round-trips the server frame $type', (frame) => {
     expect(decodeServerFrame(encodeFrame(frame))).toEqual({ ok: true, frame });
   });
@@ -52,6 +53,7 @@ describe('frame codec', () => {
     ['an unknown sync type', bytes(0, 9, 0), 'unknown sync message type 9'],
     ['an unknown message type', bytes(42), 'unknown message type 42'],
     ['an ack from a client', bytes(100, 0), 'unknown message type 100'],
+    ['a recent page from a client', bytes(102, 0), 'unknown message type 102'],
   ])('refuses %s from a client with a reason, never a throw', (_name, frame, reason) => {
     expect(decodeClientFrame(frame)).toEqual({ ok: false, reason });
   });
@@ -59,6 +61,7 @@ describe('frame codec', () => {
   it('lets a client ignore message types it does not know, and names a truncated ack', () => {
     expect(decodeServerFrame(bytes(2, 0))).toEqual({ ok: true, frame: null });
     expect(decodeServerFrame(bytes(100, 5, 1))).toEqual({ ok: false, reason: 'malformed ack' });
+    expect(decodeServerFrame(bytes(102, 9, 123))).toEqual({ ok: false, reason: 'malformed recent page' });
     expect(frameMessageType(bytes(101))).toBe(101);
     expect(frameMessageType(bytes())).toBeNull();
   });

@@ -17,9 +17,11 @@ import { MessageType, SyncStep } from './messageTypes.ts';
  *   queryAwareness   := varUint(3)
  *   ack              := varUint(100) • varUint8Array(stateVector)       server → client, ?parley=1 only
  *   error            := varUint(101) • varString(code) • varString(reason)  server → client, ?parley=1 only
+ *   recent           := varUint(102) • varString(pageJson)               server → client, ?parley=1 only
  *
  * `update` is a Yjs V1 update, `stateVector` a Yjs encoded state vector, `awarenessUpdate` the
- * y-protocols awareness update (awarenessUpdate.ts).
+ * y-protocols awareness update (awarenessUpdate.ts), `pageJson` a segmented room's newest
+ * messages as JSON (recentPage.ts, which parses it: the codec does not look inside).
  */
 
 /** The three y-protocols sync messages; both sides send all three. */
@@ -46,10 +48,16 @@ export interface ErrorFrame {
   readonly reason: string;
 }
 
+/** A segmented room's newest messages as JSON text (recentPage.ts parses it). */
+export interface RecentFrame {
+  readonly type: 'recent';
+  readonly page: string;
+}
+
 /** What a client sends to the server. */
 export type ClientFrame = SyncFrame | AwarenessFrame | QueryAwarenessFrame;
-/** What the server sends to a client (ack and error only to `?parley=1` clients). */
-export type ServerFrame = SyncFrame | AwarenessFrame | AckFrame | ErrorFrame;
+/** What the server sends to a client (ack, error and recent only to `?parley=1` clients). */
+export type ServerFrame = SyncFrame | AwarenessFrame | AckFrame | ErrorFrame | RecentFrame;
 export type Frame = ClientFrame | ServerFrame;
 
 /** A decoded frame, or why the bytes are not one (truncated, a lying length, an unknown type). */
@@ -125,6 +133,15 @@ export function readError(decoder: decoding.Decoder): ErrorFrame {
   return { type: 'error', code, reason };
 }
 
+export function writeRecent(encoder: encoding.Encoder, page: string): void {
+  encoding.writeVarUint(encoder, MessageType.Recent);
+  encoding.writeVarString(encoder, page);
+}
+
+export function readRecent(decoder: decoding.Decoder): RecentFrame {
+  return { type: 'recent', page: decoding.readVarString(decoder) };
+}
+
 /** Writes any frame. */
 export function writeFrame(encoder: encoding.Encoder, frame: Frame): void {
   switch (frame.type) {
@@ -142,6 +159,8 @@ export function writeFrame(encoder: encoding.Encoder, frame: Frame): void {
       return writeAck(encoder, frame.stateVector);
     case 'error':
       return writeError(encoder, frame.code, frame.reason);
+    case 'recent':
+      return writeRecent(encoder, frame.page);
     default: {
       const unknown: never = frame;
       throw new Error(`unknown frame ${JSON.stringify(unknown)}`);
@@ -193,6 +212,8 @@ export function decodeServerFrame(bytes: Uint8Array): Decoded<ServerFrame | null
         return orMalformed(() => readAck(decoder), 'malformed ack');
       case MessageType.Error:
         return orMalformed(() => readError(decoder), 'malformed error message');
+      case MessageType.Recent:
+        return orMalformed(() => readRecent(decoder), 'malformed recent page');
       default:
         return { ok: true, frame: null };
     }

@@ -19,3 +19,4 @@ export * from '../commands/webSocketCommand.ts';
 export * from '../commands/webSocketResponse.ts';
 export * from '../commands/roomEvent.ts';
 export * as roomDoc from './roomDocument.ts';
+export * from './recentPage.ts';

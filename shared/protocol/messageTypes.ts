@@ -16,6 +16,8 @@ export const MessageType = {
   Ack: 100,
   /** Parley: an error the server reports before closing (code, reason). */
   Error: 101,
+  /** Parley: a segmented room's newest messages, sent with its head's step 2 (recentPage.ts). */
+  Recent: 102,
 } as const;
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
 

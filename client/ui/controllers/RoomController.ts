@@ -85,6 +85,8 @@ export class RoomController implements ReactiveController {
     this.lost = null;
     this.#host.requestUpdate();
     if (!client || !roomId) return;
+    // A large room paints its newest messages as the device last saw them while it loads.
+    void this.#paintRecent(client, roomId, attempt);
     let room: ChatRoom;
     try {
       room = await client.openRoom(roomId);
@@ -127,6 +129,13 @@ export class RoomController implements ReactiveController {
     this.#recompute();
   }
 
+  async #paintRecent(client: ChatClient, roomId: string, attempt: number): Promise<void> {
+    const recent = await client.recentMessages(roomId).catch(() => null);
+    if (!recent || attempt !== this.#opening || this.room) return;
+    [this.messages, this.loadedRoomId, this.hasOlder, this.hasNewer] = [recent.map((m) => this.#stable(m)), roomId, true, false];
+    this.#host.requestUpdate();
+  }
+
   /** The room's live presence also freshens the room list's dots (`room-presence` on the host element). */
   #announcePresence(presence: readonly UserPresence[]): void {
     if (this.#host instanceof HTMLElement) this.#host.dispatchEvent(new CustomEvent('room-presence', { detail: presence, bubbles: true, composed: true }));
@@ -146,6 +155,7 @@ export class RoomController implements ReactiveController {
   }
 
   loadOlder(): void {
+    if (!this.room) return;
     // A window the room could not fill yet (a segment of a large room still opening, see
     // ChatRoom.messages) grows when its 'change' comes: growing it now would only ask again,
     // render for render, with nothing new to show.
