@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChatRoom } from './room/ChatRoom.ts';
-import { startTestServer } from '../test/support/serverHarness.ts';
+import { startWithRoom } from '../test/support/serverHarness.ts';
 import { freshDbName, openTestClient, stoppedServerWithRoom, until } from '../test/support/clientHarness.ts';
-import { seedSegmentedRoom } from '../test/support/seededRooms.ts';
+import { seedSegmentedRoom, withSegmentedHistory } from '../test/support/seededRooms.ts';
 import { SEGMENT_MAX_MESSAGES } from '../shared/roomDoc/segments.ts';
 import { KEPT_ON_DEVICE } from './room/RoomSegments.ts';
 import { countingWebSocket } from '../test/support/countingWebSocket.ts';
@@ -29,14 +29,9 @@ const newestIds = (room: ChatRoom, limit: number): string[] => room.messages({ l
 
 describe('a room of 300,000 messages in segments', () => {
   it('opens on the newest segment, pages back to the first message, and a change in the oldest segment reaches another client', async () => {
-    const t = await startTestServer();
+    const { t, ana, ben, roomId } = await startWithRoom();
     cleanup.push(() => t.dispose());
-    const ana = await t.login('Ana');
-    const ben = await t.login('Ben');
-    const roomId = await t.createRoom(ana, [ben]);
-    await t.stop();
-    const ids = seedSegmentedRoom(t, roomId, ana.id, 300_000 - 1);
-    await t.restart();
+    const ids = await withSegmentedHistory(t, roomId, ana.id, 300_000 - 1);
 
     // A new device shows the newest 50 having synced the head and the open segment only.
     const counting = countingWebSocket();

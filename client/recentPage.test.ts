@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChatRoom } from './room/ChatRoom.ts';
-import { startTestServer } from '../test/support/serverHarness.ts';
+import { startWithRoom } from '../test/support/serverHarness.ts';
 import { freshDbName, openTestClient, until } from '../test/support/clientHarness.ts';
-import { seedSegmentedRoom, seedSingleDocumentRoom } from '../test/support/seededRooms.ts';
+import { seedSingleDocumentRoom, withSegmentedHistory } from '../test/support/seededRooms.ts';
 import { SEGMENT_MAX_MESSAGES } from '../shared/roomDoc/segments.ts';
 import { RECENT_PAGE_SIZE } from '../shared/protocol/recentPage.ts';
 import { messageCount } from '../shared/roomDoc/queries.ts';
@@ -16,15 +16,10 @@ const newestIds = (room: ChatRoom): string => room.messages({ limit: RECENT_PAGE
 
 describe('a segmented room opens on its recent page', () => {
   it('shows the newest messages from the server before the head has synced, then from its segments, and from the device offline', async () => {
-    const t = await startTestServer();
+    const { t, ana, ben, roomId } = await startWithRoom();
     cleanup.push(() => t.dispose());
-    const ana = await t.login('Ana');
-    const ben = await t.login('Ben');
-    const roomId = await t.createRoom(ana, [ben]);
-    await t.stop();
     // The open segment holds 10: the newest page reaches into the newest sealed segment.
-    const ids = seedSegmentedRoom(t, roomId, ben.id, 2 * SEGMENT_MAX_MESSAGES + 10);
-    await t.restart();
+    const ids = await withSegmentedHistory(t, roomId, ben.id, 2 * SEGMENT_MAX_MESSAGES + 10);
     const newest = ids.slice(-RECENT_PAGE_SIZE).join();
 
     // Ben reads the room, so its segments are loaded on the server (a room in use).
@@ -74,11 +69,8 @@ describe('a segmented room opens on its recent page', () => {
 describe("a big document's answer in pieces", () => {
   it('counts as synced only once every piece is applied', async () => {
     // Stored above 64 KiB, the room's whole-state answer comes as a step 2 and updates.
-    const t = await startTestServer({ PARLEY_SLICED_LOAD_BYTES: String(64 * 1024) });
+    const { t, ana, ben, roomId } = await startWithRoom({ PARLEY_SLICED_LOAD_BYTES: String(64 * 1024) });
     cleanup.push(() => t.dispose());
-    const ana = await t.login('Ana');
-    const ben = await t.login('Ben');
-    const roomId = await t.createRoom(ana, [ben]);
     await t.stop();
     const ids = seedSingleDocumentRoom(t, roomId, ben.id, 3_000);
     await t.restart();

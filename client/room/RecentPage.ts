@@ -61,6 +61,12 @@ export class RecentPage {
     return { messages: this.#messages.slice(-limit), hasMore: this.#messages.length > 0 };
   }
 
+  /** Those of `messages` newer than the picture's oldest (none without a picture): they cannot leave a gap before it. */
+  newerThanOldest(messages: readonly MessageView[]): MessageView[] {
+    const oldest = this.#messages[0]?.id;
+    return oldest === undefined ? [] : messages.filter((m) => m.id > oldest);
+  }
+
   get(id: string): MessageView | null {
     this.#byId ??= new Map(this.#messages.map((m) => [m.id, m]));
     return this.#byId.get(id) ?? null;

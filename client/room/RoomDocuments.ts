@@ -57,10 +57,11 @@ export class RoomDocuments {
       // A segment still syncing may lack any of its messages, the newest too: a page read from it
       // could skip some, and the next page (before its first) would never show them. The page
       // ends with it; its 'changed' brings the reader back once it is whole. Meanwhile the recent
-      // page shows what it holds of it (with what the segment holds already, a message sent from
-      // here included), and of the segments before it as far as it goes.
+      // page shows what it holds of it, and of the segments before it as far as it goes; in the
+      // open segment, with what it holds already newer than the picture's oldest message (a
+      // message sent from here shows; an older one could leave a gap before it).
       if (!doc || this.#syncing(n, sealed?.count ?? null)) {
-        const held = doc ? listMessages(doc, { ...cursor, limit: limit - messages.length }).messages : [];
+        const held = doc && !sealed ? this.#recent.newerThanOldest(listMessages(doc, { ...cursor, limit: limit - messages.length }).messages) : [];
         messages.unshift(...this.#recent.within(index, n, beforeId, limit - messages.length), ...held);
         pictured = true;
         if (this.#recent.reachesBelow(index, n)) continue;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWithRoom, type TwoMemberRoom } from '../../test/support/serverHarness.ts';
-import { seedSegmentedRoom } from '../../test/support/seededRooms.ts';
+import { withSegmentedHistory } from '../../test/support/seededRooms.ts';
 import { RawSocket } from '../../test/support/rawSocket.ts';
 import { isStep2, step1Frame } from '../../test/support/syncFrames.ts';
 import { decodeServerFrame } from '../../shared/protocol/frames.ts';
@@ -45,10 +45,8 @@ describe('recent pages', () => {
   it('greet a Parley peer of a segmented head with its newest messages across segments, before the head itself once they are loaded; stock peers get none', async () => {
     room = await startWithRoom();
     const r = room;
-    await r.t.stop();
     // The open segment holds 10: the page reaches into the newest sealed one.
-    const ids = seedSegmentedRoom(r.t, r.roomId, r.ben.id, 2 * SEGMENT_MAX_MESSAGES + 10);
-    await r.t.restart();
+    const ids = await withSegmentedHistory(r.t, r.roomId, r.ben.id, 2 * SEGMENT_MAX_MESSAGES + 10);
     const newest = ids.slice(-RECENT_PAGE_SIZE);
 
     // The first reader: the segments load (off the event loop when big), then the page comes.

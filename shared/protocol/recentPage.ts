@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserIdSchema } from '../ids.ts';
-import { MessageContentSchema, MessageTypeSchema, ReactionSchema } from '../models/chatMessage.ts';
-import { MessageIdV7Schema, MetaSchema, MillisSchema } from '../roomDoc/layout.ts';
+import { ReactionSchema } from '../models/chatMessage.ts';
+import { MESSAGE_FIELDS, MillisSchema } from '../roomDoc/layout.ts';
 import type { MessageView } from '../roomDoc/messageView.ts';
 
 /*
@@ -17,12 +17,7 @@ export const RECENT_PAGE_SIZE = 50;
 const MAX_RECENT_PAGE = 2 * RECENT_PAGE_SIZE;
 
 export const MessageViewSchema = z.strictObject({
-  id: MessageIdV7Schema,
-  senderId: UserIdSchema.nullable(),
-  type: MessageTypeSchema,
-  content: MessageContentSchema,
-  meta: MetaSchema,
-  createdAt: MillisSchema,
+  ...MESSAGE_FIELDS,
   editedAt: MillisSchema.nullable(),
   deletedAt: MillisSchema.nullable(),
   deletedBy: UserIdSchema.nullable(),

@@ -68,16 +68,18 @@ export const MetaSchema = z
   })
   .pipe(JsonObjectSchema);
 
+/** The fields a message's value and its views (recent pages) share. */
+export const MESSAGE_FIELDS = {
+  id: MessageIdV7Schema,
+  senderId: UserIdSchema.nullable(),
+  type: MessageTypeSchema,
+  content: MessageContentSchema,
+  meta: MetaSchema,
+  createdAt: MillisSchema,
+};
+
 export const MessageValueSchema = z
-  .strictObject({
-    id: MessageIdV7Schema,
-    senderId: UserIdSchema.nullable(),
-    type: MessageTypeSchema,
-    content: MessageContentSchema,
-    meta: MetaSchema,
-    createdAt: MillisSchema,
-    editedAt: MillisSchema.optional(),
-  })
+  .strictObject({ ...MESSAGE_FIELDS, editedAt: MillisSchema.optional() })
   // Binding createdAt to the id makes display order (createdAt, id) equal to id order.
   .refine((v) => uuidv7Time(v.id) === v.createdAt, { message: 'createdAt must equal the time in the id', path: ['createdAt'] })
   .refine((v) => (v.type === 'system') === (v.senderId === null), {

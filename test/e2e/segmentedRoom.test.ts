@@ -1,9 +1,9 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { seedSegmentedRoom } from '../support/seededRooms.ts';
+import { withSegmentedHistory } from '../support/seededRooms.ts';
 import { SEGMENT_MAX_MESSAGES } from '../../shared/roomDoc/segments.ts';
 import { PAGE_SIZE } from '../../client/ui/controllers/RoomController.ts';
-import { createRoom, messageRow, newDevice, openRoom, send, describeInBrowser, UI_TIMEOUT } from './support/appPage.ts';
+import { createRoom, messageRow, newDevice, openRoom, send, signIn, describeInBrowser, UI_TIMEOUT } from './support/appPage.ts';
 
 /** Two sealed segments and an open one holding more than a page, so the newest page needs only the open one. */
 const OPEN_COUNT = PAGE_SIZE + 10;
@@ -19,14 +19,10 @@ describeInBrowser('web app: a room in segments', (suite) => {
     const ana = await server.login('Ana Lima');
     const ben = await server.login('Ben Okafor');
     const roomId = await createRoom(server, ana, 'segmented', [ben]);
-    await server.stop();
-    const ids = seedSegmentedRoom(server, roomId, ben.id, COUNT);
-    await server.restart();
+    const ids = await withSegmentedHistory(server, roomId, ben.id, COUNT);
 
     const a = await newDevice(browser, server);
-    await a.page.getByLabel('Your name').fill('Ana Lima');
-    await a.page.getByRole('button', { name: 'Sign in' }).click();
-    await a.page.locator('parley-room-list').waitFor();
+    await signIn(a.page, 'Ana Lima');
     await openRoom(a.page, roomId);
     const newest = ids.at(-1) ?? '';
     await a.page.locator(`parley-message[data-message-id="${newest}"]`).waitFor();
@@ -59,9 +55,7 @@ describeInBrowser('web app: a room in segments', (suite) => {
     await send(a.page, 'after the history');
     await messageRow(a.page, 'after the history').waitFor();
     const b = await newDevice(browser, server);
-    await b.page.getByLabel('Your name').fill('Ben Okafor');
-    await b.page.getByRole('button', { name: 'Sign in' }).click();
-    await b.page.locator('parley-room-list').waitFor();
+    await signIn(b.page, 'Ben Okafor');
     // Open by route, as a link or a reload would.
     await b.page.evaluate((id) => {
       location.hash = `#/rooms/${encodeURIComponent(id)}`;

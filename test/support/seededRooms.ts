@@ -30,6 +30,14 @@ export function seedSingleDocumentRoom(t: TestServer, roomId: string, authorId: 
   return ids;
 }
 
+/** Gives a running test server's room a history in segments (seedSegmentedRoom): stops it, seeds, starts it again. */
+export async function withSegmentedHistory(t: TestServer, roomId: string, authorId: string, count: number): Promise<string[]> {
+  await t.stop();
+  const ids = seedSegmentedRoom(t, roomId, authorId, count);
+  await t.restart();
+  return ids;
+}
+
 /**
  * Gives a room of a stopped test server a history of `count` messages by `authorId` already in
  * segments, as the server's Segmenter leaves a room: sealed segments of SEGMENT_MAX_MESSAGES (their
