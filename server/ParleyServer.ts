@@ -129,7 +129,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds) });
   const summaries: RoomSummaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed), {
     head: (roomId): Room | null => registry.get(roomId) ?? null,
-    segment: (roomId, n) => registry.open(segmentDocName(roomId, n)),
+    segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
   });
   const publisher = new PresencePublisher(directory, tracker);
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on

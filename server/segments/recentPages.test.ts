@@ -68,6 +68,17 @@ describe('recent pages', () => {
     expect(recentIds(stock.received)).toBeNull();
   });
 
+  it("a stock peer joining a segmented head loads no segment (the room's summary reads only loaded ones)", async () => {
+    room = await startWithRoom();
+    const r = room;
+    // Two sealed segments and an empty open one: the summary would read the newest sealed one.
+    await withSegmentedHistory(r.t, r.roomId, r.ben.id, 2 * SEGMENT_MAX_MESSAGES);
+    const stock = await openHead(r, false);
+    await stock.next(isStep2);
+    const loaded = [...r.t.server.registry.loaded()].map((doc) => doc.roomId);
+    expect(loaded).toEqual([r.roomId]);
+  });
+
   it('are not sent for a room in one document', async () => {
     room = await startWithRoom();
     const socket = await openHead(room, true);
