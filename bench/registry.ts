@@ -17,7 +17,8 @@ import webAppLoad from './scenarios/webAppLoad.ts';
 import commandFanout from './scenarios/commandFanout.ts';
 import largeRoom from './scenarios/largeRoom.ts';
 import largeRoomNeighbour from './scenarios/largeRoomNeighbour.ts';
+import webAppLargeRoom from './scenarios/webAppLargeRoom.ts';
 import manyLargeRooms from './scenarios/manyLargeRooms.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms];
+export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms];

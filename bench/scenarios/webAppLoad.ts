@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type ScrollRun, WAIT_MS, dropped, paintedAt, rowPresent, scrollBack, signIn } from '../load/webAppPage.ts';
 import { buildWebAppIfStale, WEB_APP_OUT_DIR } from '../../scripts/build.ts';
 import { launchChromium } from '../../test/support/chromium.ts';
 import { type ChildServer, startChildServer, stopChildServer } from '../../test/support/childServer.ts';
@@ -23,11 +24,9 @@ import * as Y from 'yjs';
  *   "Dropped" counts the 60 Hz frames that were missed (an interval of 50 ms missed two).
  */
 
-const FRAME_MS = 1000 / 60;
 /** Pixels per frame: a brisk flick (about 12,000 px/s), so 1,000 messages take a few seconds. */
 const SCROLL_STEP_PX = 200;
 const SCROLL_BACK = 1_000;
-const WAIT_MS = 120_000;
 
 interface Sizes {
   readonly rooms: readonly number[];
@@ -36,27 +35,6 @@ interface Sizes {
 }
 const QUICK: Sizes = { rooms: [1_000, 10_000], loads: 3, scrolls: 1 };
 const FULL: Sizes = { rooms: [1_000, 10_000], loads: 10, scrolls: 3 };
-
-/** Runs in the page: the first element matching `selector`, looking inside every open shadow root. */
-const DEEP_QUERY = `(selector) => {
-  const visit = (root) => {
-    const hit = root.querySelector(selector);
-    if (hit) return hit;
-    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const found = visit(el.shadowRoot); if (found) return found; }
-    return null;
-  };
-  return visit(document);
-}`;
-
-/** Runs in the page: how many elements match `selector`, inside every open shadow root too. */
-const DEEP_COUNT = `(selector) => {
-  const visit = (root) => {
-    let n = root.querySelectorAll(selector).length;
-    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) n += visit(el.shadowRoot);
-    return n;
-  };
-  return visit(document);
-}`;
 
 interface ServedRoom {
   readonly server: ChildServer;
@@ -92,26 +70,6 @@ function orderedIds(update: Uint8Array): string[] {
   return ids;
 }
 
-async function signIn(page: Page, url: string, name: string): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel('Your name').fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** Milliseconds from navigation start to the room-painted mark, once it exists. */
-async function paintedAt(page: Page): Promise<number> {
-  const handle = await page.waitForFunction(
-    () => performance.getEntriesByName('parley:room-painted')[0]?.startTime ?? false,
-    undefined,
-    { timeout: WAIT_MS },
-  );
-  return (await handle.jsonValue()) as number;
-}
-
-async function rowPresent(page: Page, id: string): Promise<void> {
-  await page.waitForFunction(`(${DEEP_QUERY})('[data-message-id="${id}"]') !== null`, undefined, { timeout: WAIT_MS });
-}
-
 /** First visit online: the service worker takes control and the whole room reaches IndexedDB. */
 async function firstVisit(context: BrowserContext, room: ServedRoom): Promise<Page> {
   const page = await context.newPage();
@@ -133,47 +91,6 @@ async function offlineLoads(page: Page, context: BrowserContext, room: ServedRoo
   return times;
 }
 
-interface ScrollRun {
-  readonly intervals: number[];
-  readonly rows: number;
-  readonly longTasks: number;
-}
-
-/** In the page: scroll up one step per frame until `targetId` is in view; every frame interval. */
-async function scrollBack(page: Page, targetId: string): Promise<ScrollRun> {
-  const script = `(async () => {
-    const deepQuery = ${DEEP_QUERY};
-    const scroller = deepQuery('[data-testid="message-scroller"]');
-    if (!scroller) throw new Error('no message scroller');
-    let longTasks = 0;
-    const observer = new PerformanceObserver((list) => { longTasks += list.getEntries().length; });
-    observer.observe({ type: 'longtask' });
-    scroller.scrollTop = scroller.scrollHeight;
-    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-    const intervals = [];
-    const deadline = performance.now() + ${WAIT_MS};
-    await new Promise((resolve, reject) => {
-      let last = null;
-      const frame = (now) => {
-        if (last !== null) intervals.push(now - last);
-        last = now;
-        const target = deepQuery('[data-message-id="${targetId}"]');
-        if (target && target.getBoundingClientRect().top >= scroller.getBoundingClientRect().top) return resolve();
-        if (now > deadline) return reject(new Error('scrolling back did not reach the target message'));
-        scroller.scrollTop -= ${SCROLL_STEP_PX};
-        requestAnimationFrame(frame);
-      };
-      requestAnimationFrame(frame);
-    });
-    observer.disconnect();
-    const rows = (${DEEP_COUNT})('[data-message-id]');
-    return { intervals, rows, longTasks };
-  })()`;
-  return (await page.evaluate(script)) as ScrollRun;
-}
-
-const dropped = (intervals: readonly number[]): number => intervals.reduce((sum, ms) => sum + Math.max(0, Math.round(ms / FRAME_MS) - 1), 0);
-
 async function measureRoom(browser: Browser, messages: number, sizes: Sizes): Promise<Figure[]> {
   const room = await serveRoom(messages);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -190,7 +107,7 @@ async function measureRoom(browser: Browser, messages: number, sizes: Sizes): Pr
       for (let i = 0; i < sizes.scrolls; i++) {
         await page.reload();
         await paintedAt(page);
-        runs.push(await scrollBack(page, room.targetId));
+        runs.push(await scrollBack(page, room.targetId, SCROLL_STEP_PX));
       }
       const intervals = runs.flatMap((r) => r.intervals);
       const missed = dropped(intervals);
