@@ -75,7 +75,9 @@ export async function scrollBack(page: Page, targetId: string, stepPx: number): 
       const frame = (now) => {
         if (last !== null) intervals.push(now - last);
         last = now;
-        const target = deepQuery('[data-message-id="${targetId}"]');
+        // The rows are in the scroller's own shadow root: a walk of every shadow root per frame
+        // would be the harness's cost, not the app's.
+        const target = scroller.querySelector('[data-message-id="${targetId}"]');
         if (target && target.getBoundingClientRect().top >= scroller.getBoundingClientRect().top) return resolve();
         if (now > deadline) return reject(new Error('scrolling back did not reach the target message'));
         scroller.scrollTop -= ${stepPx};
