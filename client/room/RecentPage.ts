@@ -81,6 +81,9 @@ export class RecentPage {
   /** The newest page as the device's segments read (only when they could fill it): stored shortly for the next open. */
   read(page: readonly MessageView[]): void {
     const messages = page.slice(-RECENT_PAGE_SIZE);
+    // Never back in time: segments still syncing (or a head read mid-conversion) can show an
+    // older newest page than the server's picture.
+    if ((messages.at(-1)?.id ?? '') < (this.#messages.at(-1)?.id ?? '')) return;
     if (JSON.stringify(messages) === this.#stored) return;
     this.#set(messages);
     this.#saveTimer ??= setTimeout(() => this.#save(), SAVE_DELAY_MS);

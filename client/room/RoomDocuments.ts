@@ -62,9 +62,12 @@ export class RoomDocuments {
       // message sent from here shows; an older one could leave a gap before it).
       if (!doc || this.#syncing(n, sealed?.count ?? null)) {
         const held = doc && !sealed ? this.#recent.newerThanOldest(listMessages(doc, { ...cursor, limit: limit - messages.length }).messages) : [];
-        messages.unshift(...this.#recent.within(index, n, beforeId, limit - messages.length), ...held);
+        const fromPicture = this.#recent.within(index, n, beforeId, limit - messages.length);
+        messages.unshift(...fromPicture, ...held);
         pictured = true;
-        if (this.#recent.reachesBelow(index, n)) continue;
+        // A picture holding nothing of a sealed segment is from before it was sealed: older
+        // messages from it are not the ones before these.
+        if ((fromPicture.length > 0 || !sealed) && this.#recent.reachesBelow(index, n)) continue;
         return newest(inIdOrder(messages, true), limit);
       }
       const page = listMessages(doc, { ...cursor, limit: limit - messages.length });

@@ -210,7 +210,10 @@ export class ParleyMessageList extends LitElement {
       }
     }
     this.#anchor = null;
-    if (this.roomId && this.#painted !== this.roomId && (changed.has('roomId') || changed.has('messages'))) {
+    // Painted means the newest messages are on screen: a room still loading (no rows, older ones
+    // coming) has not painted yet; an empty room has.
+    const shown = this.messages.length > 0 || !this.hasOlder;
+    if (this.roomId && shown && this.#painted !== this.roomId && (changed.has('roomId') || changed.has('messages'))) {
       const roomId = this.roomId;
       this.#painted = roomId;
       requestAnimationFrame(() => this.dispatchEvent(new CustomEvent('painted', { detail: roomId })));
