@@ -114,7 +114,7 @@ export class RoomController implements ReactiveController {
       }),
       room.on('connection', (state) => {
         this.connection = state;
-        this.#host.requestUpdate();
+        this.#schedule();
       }),
       room.on('error', (error) => {
         if (error.code === 'access_denied') this.#markLost();
@@ -315,7 +315,8 @@ export class RoomController implements ReactiveController {
     const page = room.messages(endBefore === null ? { limit: size } : { beforeId: endBefore, limit: size });
     this.messages = page.messages.map((m) => this.#stable(m));
     this.loadedRoomId = room.id;
-    this.hasOlder = page.hasMore;
+    // Nothing here yet while the first sync runs: older messages may be on the way, not the start.
+    this.hasOlder = page.hasMore || (page.messages.length === 0 && room.connectionState === 'connecting');
     this.hasNewer = endBefore !== null;
     this.members = room.members().filter((m) => m.is_active);
     this.readPositions = room.readPositions();
