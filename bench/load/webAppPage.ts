@@ -53,11 +53,20 @@ export async function rowPresent(page: Page, id: string): Promise<void> {
 
 export interface ScrollRun {
   readonly intervals: number[];
+  /**
+   * Per interval: whether the list was still at its very top when it ended (scrollTop 0, nothing
+   * added above since the last step): the interval was spent waiting for older messages (a page
+   * rendering, or a segment syncing) rather than scrolling.
+   */
+  readonly atTop: boolean[];
   readonly rows: number;
   readonly longTasks: number;
 }
 
-/** In the page: scroll up `stepPx` per frame until `targetId` is in view; every frame interval. */
+/**
+ * In the page: scroll up `stepPx` per frame until `targetId` is in view; every frame interval,
+ * and whether the list sat at its top during it.
+ */
 export async function scrollBack(page: Page, targetId: string, stepPx: number): Promise<ScrollRun> {
   const script = `(async () => {
     const deepQuery = ${DEEP_QUERY};
@@ -69,11 +78,15 @@ export async function scrollBack(page: Page, targetId: string, stepPx: number): 
     scroller.scrollTop = scroller.scrollHeight;
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const intervals = [];
+    const atTop = [];
     const deadline = performance.now() + ${WAIT_MS};
     await new Promise((resolve, reject) => {
       let last = null;
       const frame = (now) => {
-        if (last !== null) intervals.push(now - last);
+        if (last !== null) {
+          intervals.push(now - last);
+          atTop.push(scroller.scrollTop <= 0);
+        }
         last = now;
         // The rows are in the scroller's own shadow root: a walk of every shadow root per frame
         // would be the harness's cost, not the app's.
@@ -87,7 +100,7 @@ export async function scrollBack(page: Page, targetId: string, stepPx: number): 
     });
     observer.disconnect();
     const rows = (${DEEP_COUNT})('[data-message-id]');
-    return { intervals, rows, longTasks };
+    return { intervals, atTop, rows, longTasks };
   })()`;
   return (await page.evaluate(script)) as ScrollRun;
 }
