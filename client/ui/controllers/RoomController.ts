@@ -315,8 +315,7 @@ export class RoomController implements ReactiveController {
     const page = room.messages(endBefore === null ? { limit: size } : { beforeId: endBefore, limit: size });
     this.messages = page.messages.map((m) => this.#stable(m));
     this.loadedRoomId = room.id;
-    // Nothing here yet while the first sync runs: older messages may be on the way, not the start.
-    this.hasOlder = page.hasMore || (page.messages.length === 0 && room.connectionState === 'connecting');
+    this.hasOlder = page.hasMore || (page.messages.length === 0 && room.connectionState === 'connecting'); // empty while the first sync runs: not the start
     this.hasNewer = endBefore !== null;
     this.members = room.members().filter((m) => m.is_active);
     this.readPositions = room.readPositions();
