@@ -51,6 +51,17 @@ describeInBrowser('web app: a room in segments', (suite) => {
     const from = ids.indexOf(shown[0] ?? '');
     expect(shown).toEqual(ids.slice(from, from + shown.length));
 
+    // Offline, a reload shows the newest messages from the device.
+    await a.page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: UI_TIMEOUT });
+    await a.page.locator('[data-testid="message-scroller"]').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await a.context.setOffline(true);
+    await a.page.reload();
+    await a.page.locator(`parley-message[data-message-id="${newest}"]`).waitFor();
+    expect((await rowIds(a.page)).slice(-10)).toEqual(ids.slice(-10));
+    await a.context.setOffline(false);
+
     // A message sent now lands at the bottom of the newest page, and Ben's device sees it.
     await send(a.page, 'after the history');
     await messageRow(a.page, 'after the history').waitFor();
