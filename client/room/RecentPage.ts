@@ -10,16 +10,18 @@ const SAVE_DELAY_MS = 1_000;
  * A segmented room's newest messages as a picture (shared/protocol/recentPage.ts), so the room
  * shows them before the segments that hold them are open here: a full segment is thousands of
  * messages to sync or load, the picture a screen of them. It comes from the server with the head's
- * sync step 2, and from the device's own segments once they could fill the newest page (stored,
- * for the next open, offline too). It stands in only for segments not readable yet and is never
- * merged into a document: the segments stay the truth, and replace it as they open.
+ * greeting (before the head's step 2), and from the device's own segments once they could fill
+ * the newest page (stored, for the next open, offline too). It stands in only for segments not
+ * readable yet and is never merged into a document: the segments stay the truth, and replace it
+ * as they open. Reading a page costs one JSON.stringify of at most 50 views (the change check).
  */
 export class RecentPage {
   readonly #roomId: string;
   readonly #store: LocalStore;
   #messages: readonly MessageView[];
   #byId: Map<string, MessageView> | null = null;
-  /** The stored picture, as JSON: a page read again unchanged is not stored again. */
+  /** The picture as JSON (computed once per change), and as last stored: unchanged, nothing is written. */
+  #json: string;
   #stored: string;
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -27,7 +29,8 @@ export class RecentPage {
     this.#roomId = roomId;
     this.#store = store;
     this.#messages = messages;
-    this.#stored = JSON.stringify(messages);
+    this.#json = JSON.stringify(messages);
+    this.#stored = this.#json;
   }
 
   /** The picture this device stored of the room (none when it has none, or cannot read it). */
@@ -74,7 +77,7 @@ export class RecentPage {
 
   /** The server's picture: replaces this one, and is stored at once. */
   received(messages: readonly MessageView[]): void {
-    this.#set(messages);
+    this.#set(messages, JSON.stringify(messages));
     this.#save();
   }
 
@@ -84,8 +87,9 @@ export class RecentPage {
     // Never back in time: segments still syncing (or a head read mid-conversion) can show an
     // older newest page than the server's picture.
     if ((messages.at(-1)?.id ?? '') < (this.#messages.at(-1)?.id ?? '')) return;
-    if (JSON.stringify(messages) === this.#stored) return;
-    this.#set(messages);
+    const json = JSON.stringify(messages);
+    if (json === this.#json) return;
+    this.#set(messages, json);
     this.#saveTimer ??= setTimeout(() => this.#save(), SAVE_DELAY_MS);
   }
 
@@ -94,17 +98,17 @@ export class RecentPage {
     if (this.#saveTimer !== null) this.#save();
   }
 
-  #set(messages: readonly MessageView[]): void {
+  #set(messages: readonly MessageView[], json: string): void {
     this.#messages = messages;
+    this.#json = json;
     this.#byId = null;
   }
 
   #save(): void {
     if (this.#saveTimer !== null) clearTimeout(this.#saveTimer);
     this.#saveTimer = null;
-    const json = JSON.stringify(this.#messages);
-    if (json === this.#stored) return;
-    this.#stored = json;
+    if (this.#json === this.#stored) return;
+    this.#stored = this.#json;
     // Only a picture for a faster first paint: a failed write leaves the older one.
     this.#store.putRecentPage({ roomId: this.#roomId, messages: [...this.#messages] }).catch(() => undefined);
   }

@@ -35,7 +35,7 @@ export interface ConnectionEvents {
   stopped: ClientError;
   /** The server refused an update of ours: the connection goes on reading, holding our writes. */
   refused: ClientError;
-  /** A segmented room's newest messages, sent with the head's step 2 (shared/protocol/recentPage.ts). */
+  /** A segmented room's newest messages, sent with the head's greeting (shared/protocol/recentPage.ts). */
   recent: readonly MessageView[];
   /** Something to tell the app that does not stop the connection (malformed frame, token failure). */
   error: ClientError;

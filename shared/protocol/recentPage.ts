@@ -6,9 +6,10 @@ import type { MessageView } from '../roomDoc/messageView.ts';
 
 /*
  * The body of a `recent` frame (frames.ts; docs/protocol.md, "Large rooms: segments"): a
- * segmented room's newest messages as the server read them, sent on the head's channel after its
- * sync step 2, so that a device can show them before the segments holding them have synced. It is
- * a picture of one moment, never merged into a document: the segments stay the truth.
+ * segmented room's newest messages as the server read them, sent on the head's channel with its
+ * greeting (before its sync step 2), so that a device can show them before the head and the
+ * segments holding them have synced. It is a picture of one moment, never merged into a
+ * document: the segments stay the truth.
  */
 
 /** Messages a recent page holds (a screen of them). */
