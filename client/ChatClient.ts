@@ -16,8 +16,7 @@ import { ClientIdLease } from './identity/ClientIdLease.ts';
 import { defaultClientIdLocks } from './identity/ClientIdLocks.ts';
 import { tokenUser } from './identity/tokenClaims.ts';
 import type { ChatRoom, ClientMessage } from './room/ChatRoom.ts';
-import { senderName } from './room/senderName.ts';
-import { toChatMessage } from '../shared/roomDoc/toChatMessage.ts';
+import { toClientMessage } from './room/toClientMessage.ts';
 import { OpenRooms } from './rooms/OpenRooms.ts';
 import { RoomList, type RoomSummary } from './rooms/RoomList.ts';
 import type { ChatClientOptions } from './ChatClientOptions.ts';
@@ -276,7 +275,7 @@ export class ChatClient {
     const [row, members] = await Promise.all([this.store.getRecentPage(roomId), this.store.getMembers(roomId)]);
     if (!row || row.messages.length === 0) return null;
     const cached = members?.members ?? [];
-    return row.messages.map((view) => ({ ...toChatMessage(view, roomId, (id) => senderName(this.user, cached, id)), state: { state: 'sent' } }));
+    return row.messages.map((view) => toClientMessage(view, roomId, this.user, cached, { state: 'sent' }));
   }
 
   /** Opens a room: readable at once from the device, then kept in sync until closed. */

@@ -12,14 +12,13 @@ import { getMessage } from '../../shared/roomDoc/queries.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { markRead, readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import type { Failure, RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
-import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import { Emitter } from '../events/Emitter.ts';
 import type { ConnectionState, RoomConnection } from '../sync/RoomConnection.ts';
 import type { MessageState, RoomReplica } from './RoomReplica.ts';
 import type { SegmentOpener } from './RoomSegments.ts';
 import type { RecentPage } from './RecentPage.ts';
-import { senderName } from './senderName.ts';
+import { toClientMessage } from './toClientMessage.ts';
 import { RoomDocuments } from './RoomDocuments.ts';
 import { RoomPeople, type TypingUser } from './RoomPeople.ts';
 
@@ -351,8 +350,7 @@ export class ChatRoom {
   }
 
   #toClient(view: MessageView): ClientMessage {
-    const message = toChatMessage(view, this.id, (userId) => senderName(this.#d.user, this.#members, userId));
-    return { ...message, state: this.messageState(view.id) ?? { state: 'sent' } };
+    return toClientMessage(view, this.id, this.#d.user, this.#members, this.messageState(view.id) ?? { state: 'sent' });
   }
 }
 
