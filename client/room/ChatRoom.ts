@@ -92,6 +92,7 @@ export class ChatRoom {
     });
     this.#docs = new RoomDocuments({
       head: deps.replica,
+      headConnection: deps.connection,
       recent: deps.recent,
       opener: deps.openSegment,
       onChange: () => this.#events.emit('change', undefined),

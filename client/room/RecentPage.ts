@@ -23,6 +23,8 @@ export class RecentPage {
   /** The picture as JSON (computed once per change), and as last stored: unchanged, nothing is written. */
   #json: string;
   #stored: string;
+  /** The newest message id of the stored picture ('' for none). */
+  #storedNewest: string;
   #saveTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(roomId: string, store: LocalStore, messages: readonly MessageView[]) {
@@ -31,6 +33,7 @@ export class RecentPage {
     this.#messages = messages;
     this.#json = JSON.stringify(messages);
     this.#stored = this.#json;
+    this.#storedNewest = messages.at(-1)?.id ?? '';
   }
 
   /** The picture this device stored of the room (none when it has none, or cannot read it). */
@@ -81,8 +84,12 @@ export class RecentPage {
     this.#save();
   }
 
-  /** The newest page as the device's segments read (only when they could fill it): stored shortly for the next open. */
-  read(page: readonly MessageView[]): void {
+  /**
+   * The newest page as the device's segments read (only when they could fill it): stored shortly
+   * for the next open; at once with `now`, or when it has nothing in common with the stored one
+   * (the device would open on older messages than it has shown).
+   */
+  read(page: readonly MessageView[], { now = false }: { now?: boolean } = {}): void {
     const messages = page.slice(-RECENT_PAGE_SIZE);
     // Never back in time: segments still syncing (or a head read mid-conversion) can show an
     // older newest page than the server's picture.
@@ -90,7 +97,8 @@ export class RecentPage {
     const json = JSON.stringify(messages);
     if (json === this.#json) return;
     this.#set(messages, json);
-    this.#saveTimer ??= setTimeout(() => this.#save(), SAVE_DELAY_MS);
+    if (now || this.#storedNewest < (messages[0]?.id ?? '')) this.#save();
+    else this.#saveTimer ??= setTimeout(() => this.#save(), SAVE_DELAY_MS);
   }
 
   /** Stores a picture still waiting. */
@@ -109,6 +117,7 @@ export class RecentPage {
     this.#saveTimer = null;
     if (this.#json === this.#stored) return;
     this.#stored = this.#json;
+    this.#storedNewest = this.#messages.at(-1)?.id ?? '';
     // Only a picture for a faster first paint: a failed write leaves the older one.
     this.#store.putRecentPage({ roomId: this.#roomId, messages: [...this.#messages] }).catch(() => undefined);
   }

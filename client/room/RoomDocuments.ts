@@ -5,6 +5,7 @@ import { readPosition } from '../../shared/roomDoc/readOps.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import { RECENT_PAGE_SIZE } from '../../shared/protocol/recentPage.ts';
+import { SEGMENT_MAX_MESSAGES } from '../../shared/roomDoc/segments.ts';
 import type { RoomConnection } from '../sync/RoomConnection.ts';
 import type { MessageState, RoomReplica } from './RoomReplica.ts';
 import { type OpenSegment, RoomSegments, type SegmentOpener } from './RoomSegments.ts';
@@ -20,17 +21,29 @@ import type { RecentPage } from './RecentPage.ts';
  */
 export class RoomDocuments {
   readonly #head: RoomReplica;
+  readonly #headConnection: RoomConnection;
   readonly #segments: RoomSegments;
   readonly #recent: RecentPage;
   readonly #onError: (error: ClientError) => void;
   readonly #onChange: () => void;
+  readonly #offSynced: () => void;
 
-  constructor(deps: { head: RoomReplica; recent: RecentPage; opener: SegmentOpener; onChange: () => void; onStates: () => void; onError: (error: ClientError) => void }) {
+  constructor(deps: {
+    head: RoomReplica;
+    headConnection: RoomConnection;
+    recent: RecentPage;
+    opener: SegmentOpener;
+    onChange: () => void;
+    onStates: () => void;
+    onError: (error: ClientError) => void;
+  }) {
     this.#head = deps.head;
+    this.#headConnection = deps.headConnection;
     this.#recent = deps.recent;
     this.#onChange = deps.onChange;
     this.#onError = deps.onError;
     this.#segments = new RoomSegments(deps);
+    this.#offSynced = deps.headConnection.on('synced', () => this.#pictureBeforeConversion());
   }
 
   get segmented(): boolean {
@@ -44,7 +57,9 @@ export class RoomDocuments {
       const page = listMessages(this.#head.doc, { ...cursor, limit });
       // The server sends a recent page for segmented rooms only, before the head: until the head
       // (new on this device) syncs, the picture is the newest page.
-      return page.messages.length === 0 && beforeId === undefined ? this.#recent.newest(limit) : page;
+      if (page.messages.length === 0 && beforeId === undefined) return this.#recent.newest(limit);
+      if (beforeId === undefined) this.#pictureBeforeConversion(page);
+      return page;
     }
     const index = this.#segments.index;
     const messages: MessageView[] = [];
@@ -60,7 +75,7 @@ export class RoomDocuments {
       // page shows what it holds of it, and of the segments before it as far as it goes; in the
       // open segment, with what it holds already newer than the picture's oldest message (a
       // message sent from here shows; an older one could leave a gap before it).
-      if (!doc || this.#syncing(n, sealed?.count ?? null)) {
+      if (!doc || this.#syncing(n, sealed?.count ?? null) || (sealed && messageCount(doc) < sealed.count && this.#recent.within(index, n, beforeId, 1).length > 0)) {
         const held = doc && !sealed ? this.#recent.newerThanOldest(listMessages(doc, { ...cursor, limit: limit - messages.length }).messages) : [];
         const fromPicture = this.#recent.within(index, n, beforeId, limit - messages.length);
         messages.unshift(...fromPicture, ...held);
@@ -76,6 +91,17 @@ export class RoomDocuments {
       if (page.hasMore || (sealed && messageCount(doc) < sealed.count)) return this.#read(beforeId, inIdOrder(messages, true), pictured);
     }
     return this.#read(beforeId, inIdOrder(messages, false), pictured);
+  }
+
+  /**
+   * A room being converted into segments (or big enough to be): once it is, the head holds none of
+   * its messages and the segments may not be on the device yet. The newest page, as a picture
+   * stored at once, keeps them; only once the head synced (its answer comes in pieces, oldest first).
+   */
+  #pictureBeforeConversion(page: MessagePage = listMessages(this.#head.doc, { limit: RECENT_PAGE_SIZE })): void {
+    if (this.segmented || !this.#headConnection.synced) return;
+    const converting = this.#segments.index.sealed.length > 0 || messageCount(this.#head.doc) >= SEGMENT_MAX_MESSAGES;
+    if (converting) this.#recent.read(page.messages, { now: true });
   }
 
   /** A newest page read from the segments alone (a full one, or the whole room) is the room's recent page from now on. */
@@ -223,6 +249,7 @@ export class RoomDocuments {
   }
 
   close(): Promise<void> {
+    this.#offSynced();
     this.#recent.close();
     return this.#segments.close();
   }
