@@ -6,6 +6,7 @@ import type { ConnectionSlots } from './ws/ConnectionSlots.ts';
 import type { RoomRegistry } from './sync/RoomRegistry.ts';
 import type { SyncLimits } from './limits/SyncLimits.ts';
 import type { UserFeed } from './feed/UserFeed.ts';
+import type { StoredDocs } from './sync/StoredDocs.ts';
 
 /** What each socket endpoint (sync, commands) is built from; ParleyServer wires one set for both. */
 export interface EndpointDeps {
@@ -22,4 +23,6 @@ export interface EndpointDeps {
   slots: ConnectionSlots;
   /** The user feed served on the multiplexed socket's `feed` channel; none: that channel is refused as an unknown room. */
   feed?: UserFeed;
+  /** Sealed segments served from storage without loading them (RoomAttachment); none: every document is loaded. */
+  storedSegments?: StoredDocs;
 }

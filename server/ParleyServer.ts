@@ -28,6 +28,8 @@ import { workerRoomLoader } from './sync/workerRoomLoader.ts';
 import { SERVER_ORIGIN } from './sync/origins.ts';
 import { RecentPages } from './segments/RecentPages.ts';
 import { Segmenter } from './segments/Segmenter.ts';
+import { StoredSegments } from './segments/StoredSegments.ts';
+import { workerStateReader } from './segments/StoredStateReader.ts';
 import { segmentDocName } from '../shared/roomDoc/segments.ts';
 import { scrubDeleted } from '../shared/roomDoc/scrubDeleted.ts';
 import { createApi } from './http/createApi.ts';
@@ -161,12 +163,15 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     onUnloading: (room) => summaries.writeRoom(room),
     onUnloaded: (roomId) => {
       segmenter.roomUnloaded(roomId);
+      recentPages.roomUnloaded(roomId);
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);
     },
   });
   const segmenter = new Segmenter({ registry, logger });
-  const recentPages = new RecentPages({ registry, logger });
+  const storedState = workerStateReader(storageWorker);
+  const recentPages = new RecentPages({ registry, logger, reader: storedState });
+  const storedSegments = new StoredSegments({ registry, reader: storedState, pacer, logger });
   compactor.onCompacted((outcome) => {
     if (outcome.ok && outcome.updatesMerged > 0) registry.get(outcome.roomId)?.compacted(outcome);
   });
@@ -187,6 +192,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     // One cap per user across the sync and command endpoints.
     slots: new ConnectionSlots(config.syncLimits.maxConnectionsPerUser),
     feed,
+    storedSegments,
   };
   const sync = new SyncServer(endpoints);
   const commands = new CommandServer(endpoints);

@@ -42,7 +42,7 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   sync: ['access', 'auth', 'feed', 'limits', 'storage', 'validation', 'ws'],
   presence: ['storage', 'sync'],
   // Segments sit on the loaded documents (sync) and keep each room's history in bounded pieces.
-  segments: ['sync'],
+  segments: ['storage', 'sync', 'ws'],
   commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'ws'],
   http: ['auth', 'limits', 'presence', 'storage'],
 };

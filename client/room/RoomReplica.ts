@@ -188,16 +188,26 @@ export class RoomReplica implements SyncPeer {
   }
 
   applyRemote(update: Uint8Array, origin: RoomConnection): void {
-    // Everything the server sends is committed there (it relays and answers only after commit).
-    const before = this.#durable;
+    // Everything the server sends is committed there (it relays and answers only after commit):
+    // what the document gained from it is durable. Read from the document, not the update: a
+    // piece of a big answer names no clock for a client whose items it does not start at 0
+    // (Y.encodeStateVectorFromUpdate), and pieces held back for missing ones land later.
+    // The update's own clocks count before it is applied, so that 'changed' listeners already
+    // read its messages as sent.
+    const durable = this.#durable;
     let grew = false;
-    for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update))) {
-      if ((before.get(client) ?? 0) < clock) {
-        before.set(client, clock);
-        grew = true;
+    const raise = (stateVector: Map<number, number>, from?: Map<number, number>): void => {
+      for (const [client, clock] of stateVector) {
+        if ((from === undefined || clock > (from.get(client) ?? 0)) && (durable.get(client) ?? 0) < clock) {
+          durable.set(client, clock);
+          grew = true;
+        }
       }
-    }
+    };
+    raise(Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update)));
+    const before = Y.decodeStateVector(Y.encodeStateVector(this.doc));
     Y.applyUpdate(this.doc, update, origin);
+    raise(Y.decodeStateVector(Y.encodeStateVector(this.doc)), before);
     if (grew) this.#durableGrew();
   }
 

@@ -20,7 +20,13 @@ export type StorageWorkerRequest =
   /** Read the room and merge its snapshot and log into one snapshot (for compaction). */
   | { readonly kind: 'merge'; readonly roomId: string }
   /** Read the room, merge it, and cut the state into dependency-ordered updates of about `chunkBytes`. */
-  | { readonly kind: 'loadChunks'; readonly roomId: string; readonly chunkBytes: number };
+  | { readonly kind: 'loadChunks'; readonly roomId: string; readonly chunkBytes: number }
+  /** The same frames, with the state's state vector and delete set (serving a document from storage). */
+  | { readonly kind: 'servedState'; readonly roomId: string; readonly chunkBytes: number }
+  /** What the stored state holds that `stateVector` lacks, as reply frames. */
+  | { readonly kind: 'diffChunks'; readonly roomId: string; readonly chunkBytes: number; readonly stateVector: Uint8Array }
+  /** The newest `limit` messages of a room's segments `docNames` (newest first), as a recent page's JSON. */
+  | { readonly kind: 'newestMessages'; readonly roomId: string; readonly docNames: readonly string[]; readonly limit: number };
 
 const ReplySchema = z.object({ id: z.number() }).loose();
 

@@ -5,6 +5,38 @@ import { SqliteUpdateStore } from './SqliteUpdateStore.ts';
 import { mergeRoom } from './compactRoom.ts';
 import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
+import { deleteRanges } from '../../shared/yjs/deleteRanges.ts';
+import * as Y from 'yjs';
+import { encodeRecentPage } from '../../shared/protocol/recentPage.ts';
+import { listMessages } from '../../shared/roomDoc/queries.ts';
+import type { MessageView } from '../../shared/roomDoc/messageView.ts';
+
+/**
+ * The newest `limit` messages of the documents `docNames` (a room's segments, newest first), as
+ * server/segments/roomHistory.ts historyPage reads them from loaded ones, oldest first.
+ */
+function newestMessages(store: SqliteUpdateStore, docNames: readonly string[], limit: number): MessageView[] {
+  const messages: MessageView[] = [];
+  for (const docName of docNames) {
+    const stored = store.load(docName);
+    const doc = new Y.Doc();
+    try {
+      doc.transact(() => {
+        if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
+        for (const update of stored.updates) Y.applyUpdate(doc, update);
+      });
+      const page = listMessages(doc, { limit: limit - messages.length });
+      messages.unshift(...page.messages);
+      if (page.hasMore || messages.length >= limit) break;
+    } finally {
+      doc.destroy();
+    }
+  }
+  return messages;
+}
+
+/** An update that holds nothing (a document never written). */
+const EMPTY_UPDATE = new Uint8Array([0, 0]);
 
 /**
  * The storage worker thread's work (started through storageWorkerEntry.ts): reads rooms on its own SQLite
@@ -15,7 +47,17 @@ export const StorageWorkerDataSchema = z.object({ dbFile: z.string(), synchronou
 const RequestSchema = z.discriminatedUnion('kind', [
   z.object({ id: z.number(), kind: z.literal('merge'), roomId: z.string() }),
   z.object({ id: z.number(), kind: z.literal('loadChunks'), roomId: z.string(), chunkBytes: z.number().int().min(1024) }),
+  z.object({ id: z.number(), kind: z.literal('servedState'), roomId: z.string(), chunkBytes: z.number().int().min(1024) }),
+  z.object({ id: z.number(), kind: z.literal('diffChunks'), roomId: z.string(), chunkBytes: z.number().int().min(1024), stateVector: z.instanceof(Uint8Array) }),
+  z.object({ id: z.number(), kind: z.literal('newestMessages'), roomId: z.string(), docNames: z.array(z.string()), limit: z.number().int().min(1) }),
 ]);
+
+/** A state's update as reply frames: a step 2, then updates, each about `chunkBytes`. */
+const replyFrames = (update: Uint8Array, chunkBytes: number): Uint8Array[] =>
+  splitUpdate(update, chunkBytes).map((part, i) => encodeFrame(i === 0 ? { type: 'syncStep2', update: part } : { type: 'update', update: part }));
+
+/** The buffers of `frames`, each once, to transfer rather than copy. */
+const buffersOf = (frames: readonly Uint8Array[]): ArrayBuffer[] => [...new Set(frames.map((f) => f.buffer as ArrayBuffer))];
 
 const port = parentPort;
 if (port) {
@@ -26,6 +68,10 @@ if (port) {
     const request = RequestSchema.parse(raw);
     const { id, roomId } = request;
     try {
+      if (request.kind === 'newestMessages') {
+        port.postMessage({ id, ok: true, page: encodeRecentPage(newestMessages(store, request.docNames, request.limit)) });
+        return;
+      }
       const stored = store.load(roomId);
       const merged = mergeRoom(roomId, stored);
       if (request.kind === 'merge') {
@@ -33,9 +79,20 @@ if (port) {
         return;
       }
       const state = merged.snapshot ?? stored.snapshot;
+      if (request.kind === 'diffChunks') {
+        const frames = replyFrames(Y.diffUpdate(state ?? EMPTY_UPDATE, request.stateVector), request.chunkBytes);
+        port.postMessage({ id, ok: true, frames }, buffersOf(frames));
+        return;
+      }
       // Framed here, as the whole-room reply's frames (a step 2, then updates): the main thread
       // applies the update inside each and sends the frames as they are, copying nothing.
-      const frames = state ? splitUpdate(state, request.chunkBytes).map((update, i) => encodeFrame(i === 0 ? { type: 'syncStep2', update } : { type: 'update', update })) : [];
+      const frames = state ? replyFrames(state, request.chunkBytes) : [];
+      if (request.kind === 'servedState') {
+        const whole = state ?? EMPTY_UPDATE;
+        const reply = { id, ok: true, frames, stateVector: Y.encodeStateVectorFromUpdate(whole), deleteSet: deleteRanges(whole) };
+        port.postMessage(reply, buffersOf(frames));
+        return;
+      }
       port.postMessage(
         {
           id,
@@ -46,7 +103,7 @@ if (port) {
           logBytes: stored.updates.reduce((sum, u) => sum + u.byteLength, 0),
           snapshotBytes: stored.snapshot?.byteLength ?? 0,
         },
-        [...new Set(frames.map((f) => f.buffer as ArrayBuffer))],
+        buffersOf(frames),
       );
     } catch (err) {
       port.postMessage({ id, ok: false, roomId, error: err instanceof Error ? err.message : String(err) });

@@ -4,25 +4,34 @@ import type { SyncLimits } from '../limits/SyncLimits.ts';
 import type { Room } from './Room.ts';
 import type { RoomPeer } from './RoomPeer.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
+import type { StoredDoc, StoredDocs } from './StoredDocs.ts';
+import { encodeFrame } from '../../shared/protocol/frames.ts';
 
 export interface RoomAttachmentDeps {
   registry: RoomRegistry;
   logger: Logger;
   limits: SyncLimits;
+  /** Documents served from storage (sealed segments); none: every document is loaded to be read. */
+  storedSegments?: StoredDocs;
 }
 
 /**
  * One peer in one room, however it arrived (a socket on /sync/<roomId>, or a channel of a
  * multiplexed socket): opens the room (a big one loads in slices, and frames wait here in
  * order until it is ready), holds the peer to its frame rate limit, hands each frame to the
- * room, and leaves the room when detached.
+ * room, and leaves the room when detached. A sealed segment is read from storage instead
+ * (StoredDocs) until the peer sends what needs the document (a write): then it is loaded and
+ * joined, and that frame and those after it go to it.
  */
 export class RoomAttachment {
   readonly #peer: RoomPeer;
   readonly #roomId: string;
   readonly #deps: RoomAttachmentDeps;
   readonly #rate: FrameRateLimiter;
-  #room: Room | null;
+  #room: Room | null = null;
+  #stored: StoredDoc | null = null;
+  /** A peer that moved from a stored segment: the state vector it holds, asked of the room once joined. */
+  #catchUpFrom: Uint8Array | null = null;
   readonly #waiting: Uint8Array[] = [];
   #detached = false;
 
@@ -31,17 +40,22 @@ export class RoomAttachment {
     this.#roomId = roomId;
     this.#deps = deps;
     this.#rate = new FrameRateLimiter(deps.limits);
-    const opening = deps.registry.openReady(roomId);
-    this.#room = opening instanceof Promise ? null : opening;
-    if (this.#room) this.#join(this.#room);
-    else
-      void (opening as Promise<Room>).then(
-        (room) => this.#join(room),
-        (err: unknown) => {
-          deps.logger.error({ err, room: roomId, user: peer.user.id }, 'room failed to load');
-          peer.close('InternalError', 'internal error');
-        },
-      );
+    const stored = deps.storedSegments;
+    if (stored?.serves(roomId)) this.#stored = stored.join(peer, roomId);
+    else this.#open();
+  }
+
+  #open(): void {
+    const { registry, logger } = this.#deps;
+    const opening = registry.openReady(this.#roomId);
+    if (!(opening instanceof Promise)) return this.#join(opening);
+    void opening.then(
+      (room) => this.#join(room),
+      (err: unknown) => {
+        logger.error({ err, room: this.#roomId, user: this.#peer.user.id }, 'room failed to load');
+        this.#peer.close('InternalError', 'internal error');
+      },
+    );
   }
 
   /** One frame from the peer: rate-limited, then handled (or kept until the room is ready). */
@@ -62,6 +76,7 @@ export class RoomAttachment {
   detach(): void {
     if (this.#detached) return;
     this.#detached = true;
+    this.#leaveStored();
     const room = this.#room;
     if (!room) return;
     room.leave(this.#peer);
@@ -70,13 +85,26 @@ export class RoomAttachment {
 
   #handle(frame: Uint8Array): void {
     const room = this.#room;
-    if (!room) return void this.#waiting.push(frame);
     try {
+      if (this.#stored) {
+        if (this.#stored.receive(this.#peer, frame) === 'handled') return;
+        // A write (or awareness): the document is loaded and joined, and gets this frame first.
+        this.#leaveStored();
+        this.#waiting.push(frame);
+        return this.#open();
+      }
+      if (!room) return void this.#waiting.push(frame);
       room.receive(this.#peer, frame);
     } catch (err) {
       this.#deps.logger.error({ err, room: this.#roomId, user: this.#peer.user.id }, 'sync frame handler failed');
       this.#peer.close('InternalError', 'internal error');
     }
+  }
+
+  #leaveStored(): void {
+    const stored = this.#stored;
+    this.#stored = null;
+    if (stored) this.#catchUpFrom = this.#deps.storedSegments?.leave(this.#peer, stored) ?? null;
   }
 
   #join(room: Room): void {
@@ -89,6 +117,11 @@ export class RoomAttachment {
     }
     room.join(this.#peer);
     this.#deps.logger.debug({ room: this.#roomId, user: this.#peer.user.id, conn: this.#peer.id }, 'sync connection opened');
+    // From a stored segment: what changed since what it was sent (a change committed while it
+    // moved here reached neither way), answered as its own step 1 would be.
+    const from = this.#catchUpFrom;
+    this.#catchUpFrom = null;
+    if (from) this.#handle(encodeFrame({ type: 'syncStep1', stateVector: from }));
     for (const frame of this.#waiting.splice(0)) this.#handle(frame);
   }
 }

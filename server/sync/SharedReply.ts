@@ -49,6 +49,11 @@ export class SharedReply<T = Uint8Array> {
     return pending;
   }
 
+  /** The shared reply if one is at hand now (not one under way), else null. */
+  peek(): T | null {
+    return this.#reply;
+  }
+
   /** Takes `reply` as the current answer (one already at hand), unless one is being produced. */
   seed(reply: T): void {
     if (this.#pending) return;

@@ -10,6 +10,7 @@ import { MUX_SYNC_PATH, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PAT
 import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { EndpointDeps } from '../EndpointDeps.ts';
+import type { RoomPeer } from './RoomPeer.ts';
 
 export type SyncServerOptions = EndpointDeps;
 
@@ -121,16 +122,19 @@ export class SyncServer {
   recheckMember(roomId: string, userId: string): void {
     const access = checkRoomAccess(this.#opts.directory, roomId, userId);
     if (access.ok) return;
-    for (const room of [...this.#opts.registry.docsOf(roomId)]) {
-      for (const conn of [...room.peers()]) if (conn.user.id === userId) conn.close(access.close, access.reason);
-    }
+    for (const conn of this.#peersOf(roomId)) if (conn.user.id === userId) conn.close(access.close, access.reason);
   }
 
   /** Closes every connection to a room that has become inactive. */
   recheckRoom(roomId: string): void {
-    const users = new Set<string>();
-    for (const room of this.#opts.registry.docsOf(roomId)) for (const conn of room.peers()) users.add(conn.user.id);
+    const users = new Set(this.#peersOf(roomId).map((conn) => conn.user.id));
     for (const userId of users) this.recheckMember(roomId, userId);
+  }
+
+  /** Every peer of a room's documents: those joined to a loaded one, and those reading a segment from storage. */
+  #peersOf(roomId: string): RoomPeer[] {
+    const peers = [...this.#opts.registry.docsOf(roomId)].flatMap((room) => [...room.peers()]);
+    return peers.concat([...(this.#opts.storedSegments?.peersOf(roomId) ?? [])]);
   }
 
   /** Stops accepting, closes every sync connection with 1001 and resolves once all have closed. */
@@ -139,6 +143,7 @@ export class SyncServer {
       for (const room of this.#opts.registry.loaded()) {
         for (const conn of [...room.peers()]) conn.close('GoingAway', 'server shutting down');
       }
+      for (const conn of [...(this.#opts.storedSegments?.peers() ?? [])]) conn.close('GoingAway', 'server shutting down');
       for (const socket of this.#muxes) socket.close('GoingAway', 'server shutting down');
     }, graceMs);
   }
