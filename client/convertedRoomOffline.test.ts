@@ -12,19 +12,27 @@ afterAll(async () => {
 
 const newestIds = (room: ChatRoom): string => room.messages({ limit: RECENT_PAGE_SIZE }).messages.map((m) => m.id).join();
 
+/**
+ * A server holding a 10,000-message room as one document (converted into segments when it
+ * loads), and Ana's first visit, up to the room showing its newest page (from the one document).
+ */
+async function firstVisit(label: string) {
+  const { t, ana, ben, roomId } = await startWithRoom();
+  cleanup.push(() => t.dispose());
+  await t.stop();
+  const ids = seedSingleDocumentRoom(t, roomId, ben.id, 10_000);
+  await t.restart();
+  const newest = ids.slice(-RECENT_PAGE_SIZE).join();
+  const dbName = freshDbName(label);
+  const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName });
+  const room = await client.openRoom(roomId);
+  await until((c) => room.on('change', c), () => newestIds(room) === newest, 'the newest page');
+  return { t, ana, roomId, newest, dbName, client, room };
+}
+
 describe('a room converted to segments during its first visit', () => {
   it('reads offline from the device to its newest messages once the visit is online', async () => {
-    const { t, ana, ben, roomId } = await startWithRoom();
-    cleanup.push(() => t.dispose());
-    await t.stop();
-    const ids = seedSingleDocumentRoom(t, roomId, ben.id, 10_000);
-    await t.restart();
-    const newest = ids.slice(-RECENT_PAGE_SIZE).join();
-
-    const dbName = freshDbName('converted');
-    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName });
-    const room = await client.openRoom(roomId);
-    await until((c) => room.on('change', c), () => newestIds(room) === newest, 'the newest page');
+    const { t, ana, roomId, newest, dbName, client, room } = await firstVisit('converted');
     await until(
       (c) => {
         const offs = [room.on('connection', c), room.on('change', c)];
@@ -44,18 +52,8 @@ describe('a room converted to segments during its first visit', () => {
   });
 
   it('still shows the newest messages offline when the device went offline before any segment reached it', async () => {
-    const { t, ana, ben, roomId } = await startWithRoom();
-    cleanup.push(() => t.dispose());
-    await t.stop();
-    const ids = seedSingleDocumentRoom(t, roomId, ben.id, 10_000);
-    await t.restart();
-    const newest = ids.slice(-RECENT_PAGE_SIZE).join();
-
-    const dbName = freshDbName('converted-early');
-    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName });
-    const room = await client.openRoom(roomId);
-    // The app shows the room as one document; the connection drops the moment the head names its segments.
-    await until((c) => room.on('change', c), () => newestIds(room) === newest, 'the newest page');
+    const { t, ana, roomId, newest, dbName, client, room } = await firstVisit('converted-early');
+    // The connection drops the moment the head names its segments.
     await until((c) => room.on('change', c), () => room.segmented, 'the head names its segments');
     const closing = client.close();
     await t.stop();
