@@ -150,3 +150,33 @@ describe('a segment sealed while two devices are offline', () => {
     await until((check) => ana.room.on('change', check), () => ana.room.doc.getMap('segments').has('2'), "Ana's head to name segment 2");
   }, 90_000);
 });
+
+describe('paging back through a sealed segment', () => {
+  it('opens the segment before it once the reader is in its older half, before a page reaches it', async () => {
+    const { t, ana, roomId } = await startWithRoom();
+    cleanup.push(() => t.dispose());
+    // Segments 0, 1 and 2 sealed, the open one holds 10: the device keeps segment 2 open.
+    const M = SEGMENT_MAX_MESSAGES;
+    const ids = await withSegmentedHistory(t, roomId, ana.id, 3 * M + 10);
+    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName('prefetch') });
+    cleanup.push(() => client.close());
+    const room = await client.openRoom(roomId);
+    await until((c) => room.on('change', c), () => room.segmented, 'the head');
+    await room.loadHistory({ beforeId: ids[3 * M] ?? '' });
+    const stored = async (n: number): Promise<number> => {
+      const log = await client.store.loadRoom(`${roomId}:${n}`);
+      return log.updates.length + (log.snapshot ? 1 : 0);
+    };
+
+    // A page in segment 2's newer half opens nothing; one in its older half opens segment 1.
+    expect(room.messages({ beforeId: ids[2 * M + 4_000] ?? '', limit: 50 }).messages).toHaveLength(50);
+    expect(await stored(1)).toBe(0);
+    expect(room.messages({ beforeId: ids[2 * M + 1_000] ?? '', limit: 50 }).messages.at(0)?.id).toBe(ids[2 * M + 950]);
+    // Segment 1 syncs in the background (its pieces are changes of the room), reaching the device.
+    const changed = (): Promise<void> => new Promise((resolve) => {
+      const off = room.on('change', () => (off(), resolve()));
+    });
+    while ((await stored(1)) === 0) await changed();
+    expect(await stored(0)).toBe(0);
+  });
+});

@@ -87,6 +87,7 @@ export class RoomDocuments {
       }
       const page = listMessages(doc, { ...cursor, limit: limit - messages.length });
       messages.unshift(...page.messages);
+      if (sealed) this.#prefetchBefore(n, doc, page.messages[0]?.id ?? beforeId);
       // Offline, a sealed segment holding fewer messages than it was sealed with may hold older ones yet.
       if (page.hasMore || (sealed && messageCount(doc) < sealed.count)) return this.#read(beforeId, inIdOrder(messages, true), pictured);
     }
@@ -102,6 +103,17 @@ export class RoomDocuments {
     if (this.segmented || !this.#headConnection.synced) return;
     const converting = this.#segments.index.sealed.length > 0 || messageCount(this.#head.doc) >= SEGMENT_MAX_MESSAGES;
     if (converting) this.#recent.read(page.messages, { now: true });
+  }
+
+  /**
+   * A reader paging back through sealed segment n, within PREFETCH_WITHIN messages of its oldest:
+   * the segment before it opens now, so that scrolling on finds it synced rather than waiting at
+   * the top of the list for thousands of messages to arrive.
+   */
+  #prefetchBefore(n: number, doc: Y.Doc, oldestShown: string | undefined): void {
+    if (n === 0 || this.#segments.opened(n - 1) !== null) return;
+    const left = oldestShown === undefined ? messageCount(doc) : roomIndex(doc).lowerBound(oldestShown);
+    if (left < PREFETCH_WITHIN) this.#readable(n - 1);
   }
 
   /** A newest page read from the segments alone (a full one, or the whole room) is the room's recent page from now on. */
@@ -254,6 +266,9 @@ export class RoomDocuments {
     return this.#segments.close();
   }
 }
+
+/** How close to a sealed segment's oldest message a page may come before the segment before it opens (half a segment). */
+const PREFETCH_WITHIN = SEGMENT_MAX_MESSAGES / 2;
 
 /** The newest `limit` of a page (a recent page and a segment's own messages together may hold more). */
 function newest(page: MessagePage, limit: number): MessagePage {
