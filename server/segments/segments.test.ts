@@ -23,6 +23,13 @@ afterEach(async () => {
   room = null;
 });
 
+/**
+ * These tests read documents with stock providers, which count a document synced at its step 2: a
+ * document stored under PARLEY_SLICED_LOAD_BYTES is answered in that one frame. Converted heads
+ * (~270 KB) and segments (~650 KB) here stay under 1 MiB (the default is 256 KiB).
+ */
+const ONE_FRAME_REPLIES = { PARLEY_SLICED_LOAD_BYTES: String(1024 * 1024) };
+
 function open(r: TwoMemberRoom, docName: string, user = r.ana): WebsocketProvider {
   const provider = connectProvider(r.t, docName, user);
   providers.push(provider);
@@ -78,7 +85,7 @@ const keysOf = (doc: Y.Doc): string[] => [...roomMaps(doc).messages.keys()];
 
 describe('a room in segments', () => {
   it('migrates a 50,000-message single-document room on load without loss, and it stays migrated after a restart', async () => {
-    room = await startWithRoom();
+    room = await startWithRoom(ONE_FRAME_REPLIES);
     const r = room;
     await r.t.stop();
     const ids = seedSingleDocumentRoom(r.t, r.roomId, r.ana.id, 50_000);
@@ -120,7 +127,7 @@ describe('a room in segments', () => {
   }, 60_000);
 
   it('edits and reacts to the first message of a converted room of two and a half segments by command; a stock client on segment 0 sees both; history pages across segments', async () => {
-    room = await startWithRoom();
+    room = await startWithRoom(ONE_FRAME_REPLIES);
     const r = room;
     await r.t.stop();
     const ids = seedSingleDocumentRoom(r.t, r.roomId, r.ana.id, 2 * M + M / 2);
@@ -182,7 +189,7 @@ describe('a room in segments', () => {
   }, 30_000);
 
   it('re-homes what two offline devices wrote into a segment that was sealed meanwhile: into the next one, once, in range', async () => {
-    room = await startWithRoom();
+    room = await startWithRoom(ONE_FRAME_REPLIES);
     const r = room;
     await r.t.stop();
     // Converted into a sealed segment 0 and an open segment 1 holding 4,990.
@@ -251,7 +258,7 @@ describe('a room in segments', () => {
   }, 30_000);
 
   it('re-homes a message a stock client writes to the head of a segmented room: the head ends empty, the segment has it', async () => {
-    room = await startWithRoom();
+    room = await startWithRoom(ONE_FRAME_REPLIES);
     const r = room;
     await r.t.stop();
     const ids = seedSegmentedRoom(r.t, r.roomId, r.ana.id, SEGMENT_MAX_MESSAGES);
@@ -276,7 +283,7 @@ describe('a room in segments', () => {
   }, 30_000);
 
   it("closes a removed member's connection to a segment with Forbidden, and refuses a new one", async () => {
-    room = await startWithRoom();
+    room = await startWithRoom(ONE_FRAME_REPLIES);
     const r = room;
     await r.t.stop();
     seedSegmentedRoom(r.t, r.roomId, r.ana.id, 10);

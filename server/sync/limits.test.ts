@@ -307,7 +307,8 @@ describe('slow consumer', () => {
   afterEach(() => t.dispose());
 
   it('a reader that stops reading is closed with 4531 once its send buffer passes the limit; others keep syncing', async () => {
-    const room = await startWithRoom({ PARLEY_MAX_BUFFERED_BYTES: '65536' });
+    // Answered in one frame (under PARLEY_SLICED_LOAD_BYTES), not paced: the send buffer fills at once.
+    const room = await startWithRoom({ PARLEY_MAX_BUFFERED_BYTES: '65536', PARLEY_SLICED_LOAD_BYTES: String(1024 * 1024) });
     t = room.t;
     const { ana, ben, roomId } = room;
     const a = connectProvider(t, roomId, ana, new Y.Doc(), { parley: true });
