@@ -60,8 +60,8 @@ interface Sizes {
 const QUICK: Sizes = { rooms: 20, messages: 100_000, roomIdleMs: 2_000 };
 /**
  * The server runs with Node's default heap limit (4,144 MiB on a 23 GB machine). The readers add
- * ~1.6 MiB of server heap a room since sealed segments are read from storage (record
- * 2026-12-04T071357Z-20492af); they added ~6.6 MiB before, and the full run needed 12 GiB.
+ * ~1.5 MiB of server heap a room since sealed segments are read from storage (record
+ * 2026-12-04T075701Z-81ecaaa); they added ~6.6 MiB before, and the full run needed 12 GiB.
  */
 const FULL: Sizes = { rooms: 1_000, messages: 100_000 };
 const READERS = 10;
