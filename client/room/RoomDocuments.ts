@@ -75,7 +75,7 @@ export class RoomDocuments {
       // page shows what it holds of it, and of the segments before it as far as it goes; in the
       // open segment, with what it holds already newer than the picture's oldest message (a
       // message sent from here shows; an older one could leave a gap before it).
-      if (!doc || this.#syncing(n, sealed?.count ?? null) || (sealed && messageCount(doc) < sealed.count && this.#recent.within(index, n, beforeId, 1).length > 0)) {
+      if (!doc || this.#pictureStandsIn(n, doc, sealed?.count ?? null, beforeId)) {
         const held = doc && !sealed ? this.#recent.newerThanOldest(listMessages(doc, { ...cursor, limit: limit - messages.length }).messages) : [];
         const fromPicture = this.#recent.within(index, n, beforeId, limit - messages.length);
         messages.unshift(...fromPicture, ...held);
@@ -146,6 +146,16 @@ export class RoomDocuments {
       if (messages.length >= limit) return { messages, hasMore: docs.indexOf(doc) < docs.length - 1 };
     }
     return { messages, hasMore: false };
+  }
+
+  /**
+   * Whether the recent page shows open segment n's part of a page instead of the segment: while
+   * it syncs, or, offline, a sealed one holding fewer messages than it was sealed with (a device
+   * that went offline before it arrived) when the picture has some of it.
+   */
+  #pictureStandsIn(n: number, doc: Y.Doc, sealedCount: number | null, beforeId: string | undefined): boolean {
+    if (this.#syncing(n, sealedCount)) return true;
+    return sealedCount !== null && messageCount(doc) < sealedCount && this.#recent.within(this.#segments.index, n, beforeId, 1).length > 0;
   }
 
   /**

@@ -6,7 +6,7 @@ import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { RECENT_PAGE_SIZE, encodeRecentPage } from '../../shared/protocol/recentPage.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { SegmentIndex, parseDocName, segmentDocName } from '../../shared/roomDoc/segments.ts';
-import { newestPage, newestPageLoaded } from './roomHistory.ts';
+import { newestPageLoaded } from './roomHistory.ts';
 import type { StoredStateReader } from './StoredStateReader.ts';
 
 /**
@@ -14,18 +14,18 @@ import type { StoredStateReader } from './StoredStateReader.ts';
  * every Parley peer that joins the room's head, right after its greeting: the device can show
  * them before the head (up to 5,000 tombstones of the messages a conversion moved out, ~270 KB)
  * and the segments that hold them (thousands of messages each) have synced; this is a screen
- * of them. When the segments holding them are loaded (a room in use) the frame goes out in the
- * same turn as the greeting, so before the head's step 2; else once the storage worker has read them. Stock
- * clients (no `parley=1`) get nothing new.
+ * of them. When the segments holding them are loaded (a room in use), or the page was read for
+ * an earlier joiner, the frame goes out in the same turn as the greeting, so before the head's
+ * step 2; else once the storage worker has read them. Stock clients (no `parley=1`) get nothing new.
  */
 export class RecentPages {
   readonly #registry: RoomRegistry;
   readonly #logger: Logger;
-  readonly #reader: StoredStateReader | undefined;
+  readonly #reader: StoredStateReader;
   /** Pages read from storage (or being read), per room, until any of its documents commits a change (or its head unloads). */
   readonly #read = new Map<string, MessageView[] | Promise<MessageView[]>>();
 
-  constructor(deps: { registry: RoomRegistry; logger: Logger; reader?: StoredStateReader }) {
+  constructor(deps: { registry: RoomRegistry; logger: Logger; reader: StoredStateReader }) {
     this.#registry = deps.registry;
     this.#logger = deps.logger;
     this.#reader = deps.reader;
@@ -65,16 +65,14 @@ export class RecentPages {
   /**
    * The page as stored, read by the storage worker (segments are thousands of messages: reading
    * them here would hold the event loop, and keep them in memory), shared by the joiners until
-   * the room changes; without a worker, by loading the segments as a reader's channel would.
+   * the room changes.
    */
   #fromStorage(head: Room): MessageView[] | Promise<MessageView[]> {
-    const reader = this.#reader;
-    if (!reader) return newestPage(this.#registry, head, head.roomId, RECENT_PAGE_SIZE);
     const roomId = head.roomId;
     const known = this.#read.get(roomId);
     if (known) return known;
     const docNames = SegmentIndex.of(head.doc).newestFirst().map((n) => segmentDocName(roomId, n));
-    const pending = reader.newestMessages(roomId, docNames, RECENT_PAGE_SIZE);
+    const pending = this.#reader.newestMessages(roomId, docNames, RECENT_PAGE_SIZE);
     this.#read.set(roomId, pending);
     pending.then(
       (page) => {

@@ -3,7 +3,9 @@ import type { Logger } from '../log.ts';
 import type { Room } from '../sync/Room.ts';
 import type { RoomPeer } from '../sync/RoomPeer.ts';
 import { SharedReply } from '../sync/SharedReply.ts';
-import { MAX_UNKNOWN_STATE_VECTOR_ENTRIES, StepOneRefused } from '../sync/roomTypes.ts';
+import { StepOneRefused } from '../sync/roomTypes.ts';
+import { answerFromRoom, knownEntries, sendFrames } from '../sync/stepOneAnswers.ts';
+import { relayTo } from '../sync/commit/relayUpdates.ts';
 import type { StoredDoc, StoredOutcome } from '../sync/StoredDocs.ts';
 import type { FramePacer } from '../ws/FramePacer.ts';
 import { decodeClientFrame, encodeFrame } from '../../shared/protocol/frames.ts';
@@ -99,10 +101,7 @@ export class StoredSegment implements StoredDoc {
     this.#room = room;
     this.#offCommit = room.onCommit((updates) => {
       this.#state.invalidate();
-      for (const { update, origin } of updates) {
-        const frame = encodeFrame({ type: 'update', update });
-        for (const peer of this.#peers) if (peer !== origin) peer.send(frame);
-      }
+      relayTo(this.#peers, updates);
     });
   }
 
@@ -131,23 +130,17 @@ export class StoredSegment implements StoredDoc {
     if (room) {
       // Loaded: answered as a joined peer's step 1 is, once everything applied is committed.
       return room.whenCommitted(() => {
-        try {
-          const reply = room.syncStep2For(stateVector);
-          this.#answered(peer, Y.encodeStateVector(room.doc));
-          if (reply instanceof Promise) reply.then((frames) => this.#send(peer, frames), () => peer.close('InternalError', 'the room could not be read'));
-          else this.#send(peer, reply);
-        } catch (err) {
-          peer.close('ProtocolError', err instanceof StepOneRefused ? err.message : 'malformed state vector');
-        }
+        this.#answered(peer, Y.encodeStateVector(room.doc));
+        answerFromRoom(room, peer, stateVector, this.#pacer);
       });
     }
     this.#withState(peer, (state) => {
-      const clients = Y.decodeStateVector(state.stateVector);
-      if (asked.size > clients.size + MAX_UNKNOWN_STATE_VECTOR_ENTRIES) {
-        return peer.close('ProtocolError', `a sync step 1 names ${asked.size} client ids; the room has ${clients.size}`);
+      let known: Map<number, number>;
+      try {
+        known = knownEntries(asked, Y.decodeStateVector(state.stateVector));
+      } catch (err) {
+        return peer.close('ProtocolError', err instanceof StepOneRefused ? err.message : 'malformed state vector');
       }
-      // As StepTwoReplies: entries for ids the segment never saw change nothing in the answer.
-      const known = new Map([...asked].filter(([client, clock]) => clock > 0 && clients.has(client)));
       this.#answered(peer, state.stateVector);
       if (known.size === 0) return this.#send(peer, state.frames.length > 0 ? state.frames : [encodeFrame({ type: 'syncStep2', update: EMPTY_UPDATE })]);
       this.#reader.diff(this.docName, Y.encodeStateVector(known)).then(
@@ -193,10 +186,7 @@ export class StoredSegment implements StoredDoc {
   }
 
   #send(peer: RoomPeer, frames: readonly Uint8Array[]): void {
-    if (peer.closed) return;
-    // A segment's reply is many frames: paced, so that writing it holds no turn for long.
-    if (frames.length > 1 && this.#pacer) this.#pacer.send(peer, frames);
-    else for (const frame of frames) peer.send(frame);
+    sendFrames(peer, frames, this.#pacer);
   }
 
   #failed(peer: RoomPeer, err: unknown): void {

@@ -62,7 +62,7 @@ export function findMessage(registry: RoomRegistry, head: Room, roomId: string, 
 
 /**
  * The newest `limit` messages of a segmented room if the segments holding them are loaded, else
- * null (newestPage loads them).
+ * null (RecentPages then has the storage worker read them).
  */
 export function newestPageLoaded(registry: RoomRegistry, head: Room, roomId: string, limit: number): MessageView[] | null {
   let held = 0;
@@ -70,20 +70,6 @@ export function newestPageLoaded(registry: RoomRegistry, head: Room, roomId: str
     const segment = registry.get(segmentDocName(roomId, n));
     if (!segment) return null;
     held += messageCount(segment.doc);
-    if (held >= limit) break;
-  }
-  return historyPage(registry, head, roomId, undefined, limit).messages;
-}
-
-/**
- * The newest `limit` messages of a segmented room, loading the segments they are in the way a
- * reader's channel would (a big one by the storage worker, in slices: openReady), never at once
- * on the event loop; then read as historyPage reads them.
- */
-export async function newestPage(registry: RoomRegistry, head: Room, roomId: string, limit: number): Promise<MessageView[]> {
-  let held = 0;
-  for (const n of SegmentIndex.of(head.doc).newestFirst()) {
-    held += messageCount((await registry.openReady(segmentDocName(roomId, n))).doc);
     if (held >= limit) break;
   }
   return historyPage(registry, head, roomId, undefined, limit).messages;

@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
-import { startWithRoom, untilDoc } from '../../test/support/serverHarness.ts';
+import { openProvider, startWithRoom, untilDoc } from '../../test/support/serverHarness.ts';
+import { FlakyProxy } from '../../test/support/flakyProxy.ts';
+import { CommandClient } from '../../test/support/commandClient.ts';
 import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
 import { withSegmentedHistory } from '../../test/support/seededRooms.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
@@ -136,5 +138,42 @@ describe('sealed segments served from storage', () => {
     expect(removal.status).toBe(204);
     expect((await closed).code).toBe(CloseCode.Forbidden);
     expect(t.server.registry.get(segmentDocName(roomId, 0))).toBeUndefined();
+  });
+
+  it('a bot edits a message of a sealed segment: a device reading it from storage sees it, and a stock provider on a link that cuts catches up', async () => {
+    const { t, ana, ben, roomId } = await startWithRoom();
+    cleanup.push(() => t.dispose());
+    const ids = await withSegmentedHistory(t, roomId, ana.id, 2 * M + 10);
+    const sealed = segmentDocName(roomId, 1);
+    const target = ids[M + 42] ?? '';
+    const benClient = await openTestClient({ serverUrl: t.url, token: ben.token, dbName: freshDbName('stored-bot') });
+    cleanup.push(() => benClient.close());
+    const benRoom = await benClient.openRoom(roomId);
+    await readSealed(benRoom, ids[2 * M] ?? '');
+
+    // A stock y-websocket provider with no awareness state reads segment 1 through a proxy: from storage too.
+    const proxy = await FlakyProxy.start({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    cleanup.push(() => proxy.close());
+    const stock = openProvider(`ws://127.0.0.1:${proxy.port}/sync`, sealed, ben.token);
+    stock.awareness.setLocalState(null);
+    cleanup.push(() => stock.destroy());
+    await untilDoc(stock.doc, (doc) => messageCount(doc) === M);
+    expect(t.server.registry.get(sealed)).toBeUndefined();
+
+    // The link cuts; meanwhile Ana's bot edits the message on the command endpoint.
+    proxy.cut();
+    const bot = await CommandClient.connect(t, ana);
+    cleanup.push(async () => void (await bot.close()));
+    const edited = await bot.request('edit_message', { room_id: roomId, message_id: target, content: 'edited by the bot' });
+    expect(edited.success, JSON.stringify(edited)).toBe(true);
+    await until((c) => benRoom.on('change', c), () => benRoom.getMessage(target)?.content === 'edited by the bot', 'the edit on Ben’s device');
+    // The edit loaded the segment, and both of Ben's readers stayed on storage: it has no peer.
+    const loaded = t.server.registry.get(sealed);
+    expect(loaded).toBeDefined();
+    expect([...(loaded?.peers() ?? [])]).toEqual([]);
+
+    proxy.heal();
+    await untilDoc(stock.doc, (doc) => getMessage(doc, target)?.content === 'edited by the bot');
+    expect(messageCount(stock.doc)).toBe(M);
   });
 });

@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { decodeClientFrame, encodeFrame } from '../../shared/protocol/frames.ts';
 import type { Room } from './Room.ts';
-import { StepOneRefused } from './roomTypes.ts';
+import { answerFromRoom } from './stepOneAnswers.ts';
 import type { RoomPeer } from './RoomPeer.ts';
 import type { FramePacer } from '../ws/FramePacer.ts';
 
@@ -88,23 +88,6 @@ export class PeerSession {
   }
 
   #answerStep1(stateVector: Uint8Array): void {
-    let reply: readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
-    try {
-      reply = this.#room.syncStep2For(stateVector);
-    } catch (err) {
-      this.peer.close('ProtocolError', err instanceof StepOneRefused ? err.message : 'malformed state vector');
-      return;
-    }
-    if (!(reply instanceof Promise)) return this.#send(reply);
-    reply.then(
-      (frames) => this.#send(frames),
-      () => this.peer.close('InternalError', 'the room could not be read'),
-    );
-  }
-
-  #send(frames: readonly Uint8Array[]): void {
-    // A big room's reply is many frames: paced, so that writing it holds no turn for long.
-    if (frames.length > 1 && this.#pacer) this.#pacer.send(this.peer, frames);
-    else for (const frame of frames) this.peer.send(frame);
+    answerFromRoom(this.#room, this.peer, stateVector, this.#pacer);
   }
 }

@@ -3,7 +3,8 @@ import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { SharedReply } from './SharedReply.ts';
 import { roomSplitOptions } from '../../shared/roomDoc/roomSplitOptions.ts';
 import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
-import { MAX_UNKNOWN_STATE_VECTOR_ENTRIES, type RoomOptions, StepOneRefused } from './roomTypes.ts';
+import type { RoomOptions } from './roomTypes.ts';
+import { knownEntries } from './stepOneAnswers.ts';
 
 /** How long the shared whole-room reply outlives the last joiner that asked for it. */
 const WHOLE_ROOM_KEEP_MS = 5_000;
@@ -44,14 +45,9 @@ export class StepTwoReplies {
    * one naming far more client ids than the room has.
    */
   for(stateVector: Uint8Array): readonly Uint8Array[] | Promise<readonly Uint8Array[]> {
-    const asked = Y.decodeStateVector(stateVector);
-    const clients = this.#doc.store.clients;
-    if (asked.size > clients.size + MAX_UNKNOWN_STATE_VECTOR_ENTRIES) {
-      throw new StepOneRefused(`a sync step 1 names ${asked.size} client ids; the room has ${clients.size}`);
-    }
     // Entries for client ids the room has never seen (or at clock 0) change nothing in the answer:
     // dropped, so that such a step 1 is answered as an empty one, from the shared whole-room reply.
-    const known = new Map([...asked].filter(([client, clock]) => clock > 0 && clients.has(client)));
+    const known = knownEntries(Y.decodeStateVector(stateVector), this.#doc.store.clients);
     const encode = (): Uint8Array[] => this.#framed(Y.encodeStateAsUpdate(this.#doc, Y.encodeStateVector(known)));
     if (known.size > 0) return encode();
     const fromStorage = this.#fromStorage;
