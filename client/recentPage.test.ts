@@ -88,4 +88,23 @@ describe("a big document's answer in pieces", () => {
     });
     expect(heldWhenOnline).toBe(ids.length);
   });
+
+  it('a background sync of it ends once every piece is stored, not at its timeout', async () => {
+    const { t, ana, ben, roomId } = await startWithRoom({ PARLEY_SLICED_LOAD_BYTES: String(64 * 1024) });
+    cleanup.push(() => t.dispose());
+    await t.stop();
+    const ids = seedSingleDocumentRoom(t, roomId, ben.id, 3_000);
+    await t.restart();
+    const dbName = freshDbName('pieces-background');
+    // A timeout longer than the test's: a sync that only ends at its timeout fails the test.
+    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName, background: { enabled: false, timeoutMs: 10 * 60_000 } });
+    await client.syncRoomOnce(roomId);
+    await client.close();
+    // Everything it received was stored before the sync let the room go.
+    await t.stop();
+    const offline = await openTestClient({ serverUrl: t.url, token: ana.token, dbName });
+    cleanup.push(() => offline.close());
+    const room = await offline.openRoom(roomId);
+    expect(messageCount(room.doc)).toBe(ids.length);
+  });
 });

@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { Emitter } from '../events/Emitter.ts';
 import { ClientError, storageError } from '../errors/ClientError.ts';
-import type { LocalStore, StoredRoomLog } from '../store/LocalStore.ts';
+import type { LocalStore, MergeUpdates, StoredRoomLog } from '../store/LocalStore.ts';
 import { mergeRoomUpdates } from '../store/mergeRoomUpdates.ts';
 import type { MessageRejection, RoomSyncRow } from '../store/storedRecords.ts';
 import { RoomConnection, type SyncPeer } from '../sync/RoomConnection.ts';
@@ -22,6 +22,12 @@ export interface CompactionPolicy {
   readonly maxEntries?: number;
   /** …or once they hold this many bytes. Default 1 MiB. */
   readonly maxBytes?: number;
+  /**
+   * How the log is merged. Default: `mergeRoomUpdates` on the calling thread. A browser app
+   * passes one that runs it in a Web Worker (the reference app does: client/ui/workers), so that
+   * compacting a 1 MB segment never holds the page's frames for tens of milliseconds.
+   */
+  readonly merge?: MergeUpdates;
 }
 
 export interface ReplicaEvents {
@@ -91,7 +97,11 @@ export class RoomReplica implements SyncPeer {
     this.roomId = roomId;
     this.doc = doc;
     this.#store = store;
-    this.#policy = { maxEntries: opts.compaction?.maxEntries ?? 500, maxBytes: opts.compaction?.maxBytes ?? 1024 * 1024 };
+    this.#policy = {
+      maxEntries: opts.compaction?.maxEntries ?? 500,
+      maxBytes: opts.compaction?.maxBytes ?? 1024 * 1024,
+      merge: opts.compaction?.merge ?? mergeRoomUpdates,
+    };
     this.#durable = sync ? Y.decodeStateVector(sync.durable) : new Map();
     this.#rejected = sync?.rejected ?? {};
     this.#refusal = sync?.refusal ?? null;
@@ -168,11 +178,16 @@ export class RoomReplica implements SyncPeer {
     return value !== undefined && value.deleted && this.#covered(value.id);
   }
 
-  /** Whether every change made on this device is on the server. */
+  /**
+   * Whether a change made on this device is not on the server yet. What the server sent and the
+   * device has not stored yet does not count (close() waits for it): counting it kept a
+   * background sync of a room received in pieces waiting for an event that never came, until its
+   * 20 s timeout, while the room stayed blank in the app.
+   */
   hasPending(): boolean {
     const local = Y.decodeStateVector(Y.encodeStateVector(this.doc));
     for (const [client, clock] of local) if ((this.#durable.get(client) ?? 0) < clock) return true;
-    return this.#queue.length > 0;
+    return this.#queue.some((q) => q.local);
   }
 
   whenStored(): Promise<void> {
@@ -352,7 +367,7 @@ export class RoomReplica implements SyncPeer {
   }
 
   async #compactOnce(): Promise<void> {
-    const result = await this.#store.compactRoom(this.roomId, mergeRoomUpdates);
+    const result = await this.#store.compactRoom(this.roomId, this.#policy.merge);
     if (!result) return;
     this.#logEntries = Math.max(0, this.#logEntries - result.merged);
     this.#logBytes = 0;
