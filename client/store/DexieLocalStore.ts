@@ -147,7 +147,7 @@ export class DexieLocalStore implements LocalStore {
     const last = log.updates[log.updates.length - 1];
     if (!last) return null;
     const parts = [...(log.snapshot ? [log.snapshot] : []), ...log.updates.map((u) => u.update)];
-    const merged = merge(parts);
+    const merged = await merge(parts);
     const throughSeq = last.seq;
     return this.#run('compacting the room log', () =>
       this.#db.transaction('rw', this.#t.updates, this.#t.snapshots, async () => {

@@ -14,8 +14,11 @@ export interface LogStats {
   readonly bytes: number;
 }
 
-/** Merges a snapshot and log entries (in order) into one update. */
-export type MergeUpdates = (updates: readonly Uint8Array[]) => Uint8Array;
+/**
+ * Merges a snapshot and log entries (in order) into one update. It may answer later: merging a
+ * big room is tens of milliseconds of CPU, which a browser app runs in a Web Worker.
+ */
+export type MergeUpdates = (updates: readonly Uint8Array[]) => Uint8Array | Promise<Uint8Array>;
 
 export interface CompactionResult {
   readonly throughSeq: number;

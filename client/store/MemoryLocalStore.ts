@@ -53,7 +53,7 @@ export class MemoryLocalStore implements LocalStore {
     const log = await this.loadRoom(roomId);
     const last = log.updates[log.updates.length - 1];
     if (!last) return null;
-    const merged = merge([...(log.snapshot ? [log.snapshot] : []), ...log.updates.map((u) => u.update)]);
+    const merged = await merge([...(log.snapshot ? [log.snapshot] : []), ...log.updates.map((u) => u.update)]);
     // Yield like an IndexedDB transaction would, so appends can interleave exactly as there.
     await Promise.resolve();
     this.#check();

@@ -134,6 +134,34 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     await store.close();
   });
 
+  it('waits for a merge that answers later (a worker): entries appended meanwhile stay, a second compaction waiting on it loses nothing', async () => {
+    const { store } = await subject.open();
+    const room = uuidv4();
+    const doc = new Y.Doc();
+    await store.appendUpdates(room, messageUpdates(30, doc));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let merging: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (merging = resolve));
+    const slowMerge = async (updates: readonly Uint8Array[]): Promise<Uint8Array> => {
+      merging();
+      await gate;
+      return mergeRoomUpdates(updates);
+    };
+    const slow = store.compactRoom(room, slowMerge);
+    await started;
+    // The log is not locked while the merge runs: appends and a quicker compaction go ahead.
+    await store.appendUpdates(room, messageUpdates(5, doc));
+    const quick = await store.compactRoom(room, mergeRoomUpdates);
+    expect(quick).not.toBeNull();
+    release();
+    // The slow one read the log before the quick one swapped it: it must find that out and give up.
+    expect(await slow).toBeNull();
+    await store.appendUpdates(room, messageUpdates(2, doc));
+    expect(messageCount(docFrom(logParts(await store.loadRoom(room))))).toBe(37);
+    await store.close();
+  });
+
   it('round-trips sync state, room list, members, recent pages, presence, client ids, identity and the feed cursor; deleteRoom drops one room only', async () => {
     const { store, reopen } = await subject.open();
     const [a, b] = [uuidv4(), uuidv4()];

@@ -13,12 +13,18 @@ import type { TestServer } from './serverHarness.ts';
  * written straight into the maps (what createMessage writes, without its per-message checks: a
  * few hundred thousand in a second or two).
  */
-export function seedSingleDocumentRoom(t: TestServer, roomId: string, authorId: string, count: number): string[] {
+export function seedSingleDocumentRoom(
+  t: TestServer,
+  roomId: string,
+  authorId: string,
+  count: number,
+  content: (i: number) => string = (i) => `history ${i}`,
+): string[] {
   const doc = new Y.Doc();
   const { messages } = roomMaps(doc);
   const ids = mintIds(count);
   doc.transact(() => {
-    ids.forEach((id, i) => messages.set(id, messageValue(id, authorId, `history ${i}`)));
+    ids.forEach((id, i) => messages.set(id, messageValue(id, authorId, content(i))));
   });
   const db = openDatabase(t.config.dbFile);
   try {

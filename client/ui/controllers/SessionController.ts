@@ -5,6 +5,10 @@ import { ClientError } from '../../errors/ClientError.ts';
 import type { ConnectionState, TokenProvider } from '../../sync/RoomConnection.ts';
 import type { WebSession } from '../../../shared/models/webSession.ts';
 import { clearSession, loadSession, saveSession, sessionFromToken } from '../session.ts';
+import { workerMerge } from '../workers/workerMerge.ts';
+
+/** Every room's log compaction runs in one Web Worker, off the page's frames. */
+const MERGE = workerMerge();
 
 export type SessionStatus = 'starting' | 'signed-out' | 'opening' | 'ready';
 
@@ -190,7 +194,7 @@ export class SessionController implements ReactiveController {
   async #open(getToken: TokenProvider, session: WebSession | null): Promise<void> {
     this.status = 'opening';
     this.#host.requestUpdate();
-    const client = await ChatClient.open({ serverUrl: this.serverUrl, getToken });
+    const client = await ChatClient.open({ serverUrl: this.serverUrl, getToken, compaction: { merge: MERGE } });
     if (session !== null && this.#session !== session) {
       await client.close();
       return;
