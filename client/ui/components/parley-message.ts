@@ -3,10 +3,13 @@
  * together); its helpers live in client/ui/format.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import type { ClientMessage } from '../../room/ChatRoom.ts';
 import { describeRefusal } from '../../errors/describeRefusal.ts';
 import { clockTime } from '../format/formatTime.ts';
 import { icons } from '../format/icons.ts';
+import { renderMessage } from '../format/markdown.ts';
+import { messageContentStyles } from '../format/messageContentStyles.ts';
 import { base, tokens } from '../theme.ts';
 import './parley-avatar.ts';
 import './parley-emoji-picker.ts';
@@ -37,6 +40,7 @@ export class ParleyMessage extends LitElement {
     editing: { state: true },
     picking: { state: true },
     confirmingDelete: { state: true },
+    expanded: { state: true },
   };
   declare message: ClientMessage;
   declare groupStart: boolean;
@@ -49,6 +53,8 @@ export class ParleyMessage extends LitElement {
   declare picking: boolean;
   /** The delete button was pressed once: it asks before deleting (a deletion cannot be undone). */
   declare confirmingDelete: boolean;
+  /** A long message shows whole (after "Show more"), not clamped. */
+  declare expanded: boolean;
 
   constructor() {
     super();
@@ -61,11 +67,13 @@ export class ParleyMessage extends LitElement {
     this.editing = false;
     this.picking = false;
     this.confirmingDelete = false;
+    this.expanded = false;
   }
 
   static override styles = [
     tokens,
     base,
+    messageContentStyles,
     css`
       :host {
         display: block;
@@ -302,7 +310,24 @@ export class ParleyMessage extends LitElement {
   #content() {
     const m = this.message;
     if (m.is_deleted) return html`<div class="deleted" data-testid="deleted">This message was deleted${this.#state()}</div>`;
-    return html`<div class="content">${m.content}${m.is_edited ? html`<span class="edited" data-testid="edited">(edited)</span>` : nothing}${this.#state()}</div>`;
+    // Cached per message: an unchanged message costs a map lookup, and lit skips the same HTML.
+    const shown = renderMessage(m.id, m.content);
+    const collapsed = shown.long && !this.expanded;
+    return html`<div id="content" class="content ${shown.html === null ? '' : 'md'} ${shown.jumbo ? 'jumbo' : ''} ${collapsed ? 'collapsed' : ''}">${
+        // unsafeHTML only on DOMPurify's output; everything else is a text binding.
+        shown.html === null ? m.content : html`<div class="md-body">${unsafeHTML(shown.html)}</div>`
+      }${m.is_edited ? html`<span class="edited" data-testid="edited">(edited)</span>` : nothing}${this.#state()}</div>
+      ${shown.long
+        ? html`<button class="more" aria-controls="content" aria-expanded=${String(this.expanded)} @click=${this.#toggleExpanded}>${this.expanded ? 'Show less' : 'Show more'}</button>`
+        : nothing}`;
+  }
+
+  async #toggleExpanded(event: Event): Promise<void> {
+    const button = event.currentTarget as HTMLElement;
+    this.expanded = !this.expanded;
+    await this.updateComplete;
+    // Collapsing can pull the button far up, out of view: keep it (and the reader) in place.
+    if (!this.expanded) button.scrollIntoView({ block: 'nearest' });
   }
 
   #state() {
