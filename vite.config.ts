@@ -42,7 +42,8 @@ export default defineConfig({
         icons: [{ src: 'icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
       },
       workbox: {
-        globPatterns: ['**/*.{js,css,html,svg,webmanifest}'],
+        // json: the emoji picker's data (emoji-picker-element-data), so the picker opens offline too.
+        globPatterns: ['**/*.{js,css,html,svg,webmanifest,json}'],
         navigateFallback: 'index.html',
         navigateFallbackDenylist: SERVER_PATHS,
         cleanupOutdatedCaches: true,

@@ -35,8 +35,12 @@ export function webAppRoutes(appDir: string, logger: Logger): Hono {
   const serveFiles = (): MiddlewareHandler =>
     (files ??= serveStatic({
       root: appDir,
-      onFound: (_filePath: string, c: Context) => {
-        c.header('Cache-Control', c.req.path.startsWith(HASHED_PREFIX) ? IMMUTABLE : REVALIDATE);
+      onFound: (filePath: string, c: Context) => {
+        const hashed = c.req.path.startsWith(HASHED_PREFIX);
+        c.header('Cache-Control', hashed ? IMMUTABLE : REVALIDATE);
+        // The name carries the content hash, so it is the file's version. The emoji picker checks
+        // its data with a HEAD request and reads the ETag; without one it downloads the data again.
+        if (hashed) c.header('ETag', `"${path.basename(filePath)}"`);
         c.header('X-Content-Type-Options', 'nosniff');
       },
     }));

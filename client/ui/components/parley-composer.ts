@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { MAX_CONTENT_LENGTH } from '../../../shared/models/chatMessage.ts';
 import { icons } from '../format/icons.ts';
 import { base, tokens } from '../theme.ts';
+import './parley-emoji-popover.ts';
 
 /** Most lines the composer grows to before it scrolls. */
 const MAX_ROWS = 8;
@@ -11,19 +12,23 @@ const COUNTER_FROM = MAX_CONTENT_LENGTH - 1_000;
 /**
  * The message box: Enter sends (`send`, detail: text), Shift+Enter is a new line; emits `typing`.
  * Near the length limit a counter shows; over it the draft stays and cannot be sent.
- * Whitespace alone is never sent: the box is cleared.
+ * Whitespace alone is never sent: the box is cleared. The emoji button opens the full picker; a
+ * pick goes in at the caret.
  */
 export class ParleyComposer extends LitElement {
-  static override properties = { placeholder: {}, disabled: { type: Boolean }, length: { state: true } };
+  static override properties = { placeholder: {}, disabled: { type: Boolean }, length: { state: true }, picking: { state: true } };
   declare placeholder: string;
   declare disabled: boolean;
   declare length: number;
+  /** The emoji picker is open. */
+  declare picking: boolean;
 
   constructor() {
     super();
     this.placeholder = 'Write a message';
     this.disabled = false;
     this.length = 0;
+    this.picking = false;
   }
 
   static override styles = [
@@ -76,6 +81,14 @@ export class ParleyComposer extends LitElement {
         background: #d9d9e3;
         cursor: default;
       }
+      .emoji {
+        width: 36px;
+        height: 36px;
+      }
+      .emoji[aria-expanded='true'] {
+        background: var(--bg-selected);
+        color: var(--accent);
+      }
       .hint {
         display: flex;
         gap: 8px;
@@ -103,6 +116,18 @@ export class ParleyComposer extends LitElement {
     const over = this.length > MAX_CONTENT_LENGTH;
     return html`<form @submit=${this.#submit}>
         <textarea rows="1" aria-label="Message" placeholder=${this.placeholder} ?disabled=${this.disabled} @keydown=${this.#key} @input=${this.#input}></textarea>
+        <button
+          class="icon-button emoji"
+          type="button"
+          aria-label="Insert emoji"
+          title="Emoji"
+          aria-haspopup="dialog"
+          aria-expanded=${String(this.picking)}
+          ?disabled=${this.disabled}
+          @click=${() => (this.picking = !this.picking)}
+        >
+          ${icons.smile(19)}
+        </button>
         <button class="send" type="submit" aria-label="Send message" title=${over ? 'Too long to send' : 'Send'} ?disabled=${over}>${icons.send(17)}</button>
       </form>
       <div class="hint">
@@ -112,7 +137,16 @@ export class ParleyComposer extends LitElement {
               >${over ? `${(this.length - MAX_CONTENT_LENGTH).toLocaleString()} characters too long · ` : ''}${this.length.toLocaleString()} / ${MAX_CONTENT_LENGTH.toLocaleString()}</span
             >`
           : nothing}
-      </div>`;
+      </div>
+      ${this.picking
+        ? html`<parley-emoji-popover
+            label="Insert an emoji"
+            placement="above"
+            .anchor=${this.renderRoot.querySelector<HTMLElement>('.emoji')}
+            @pick=${(e: CustomEvent<string>) => this.#insert(e.detail)}
+            @close=${() => (this.picking = false)}
+          ></parley-emoji-popover>`
+        : nothing}`;
   }
 
   override focus(): void {
@@ -128,6 +162,16 @@ export class ParleyComposer extends LitElement {
       event.preventDefault();
       this.#send();
     }
+  }
+
+  /** Puts `emoji` in place of the selection (the caret, mostly) and goes back to writing after it. */
+  #insert(emoji: string): void {
+    this.picking = false;
+    const area = this.#area;
+    if (!area) return;
+    area.setRangeText(emoji, area.selectionStart, area.selectionEnd, 'end');
+    area.focus();
+    this.#input();
   }
 
   #input(): void {

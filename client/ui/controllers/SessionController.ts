@@ -4,6 +4,7 @@ import { ApiError } from '../../api/RestClient.ts';
 import { ClientError } from '../../errors/ClientError.ts';
 import type { ConnectionState, TokenProvider } from '../../sync/RoomConnection.ts';
 import type { WebSession } from '../../../shared/models/webSession.ts';
+import { forgetEmojiHistory } from '../emoji/forgetEmojiHistory.ts';
 import { clearSession, loadSession, saveSession, sessionFromToken } from '../session.ts';
 import { workerMerge } from '../workers/workerMerge.ts';
 
@@ -122,6 +123,8 @@ export class SessionController implements ReactiveController {
       window.dispatchEvent(new HashChangeEvent('hashchange'));
     }
     await this.#closeClient(forget);
+    // Not awaited: the deletion waits for any other tab to close the emoji picker.
+    if (forget) void forgetEmojiHistory().catch((error: unknown) => this.toast(`Deleting the emoji history from the device failed: ${error instanceof Error ? error.message : String(error)}`));
     this.status = 'signed-out';
     if (reason) this.toast(reason);
     this.#host.requestUpdate();
