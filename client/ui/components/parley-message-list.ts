@@ -7,14 +7,20 @@ import { layoutMessages, readReceipts } from '../format/messageRows.ts';
 import { base, tokens } from '../theme.ts';
 import type { Reader } from './parley-message.ts';
 import './parley-message.ts';
+import './parley-unread-divider.ts';
+import './parley-unread-jump.ts';
 
 /** How close to an edge (px) scrolling loads the next page. */
 const EDGE_PX = 400;
+/** Where a revealed message's divider lands, as a share of the viewport from its top: some context stays above it. */
+const REVEAL_AT = 0.2;
 
 /**
  * The message scroller. It renders only the window RoomController gives it, asks for more at
  * either edge (`load-older`, `load-newer`), keeps the message under the reader still while pages
  * come and go, sticks to the bottom while the reader is there, and reports it (`at-bottom`).
+ * A "New messages" divider goes above `unreadId`; a new `reveal` scrolls its message into view
+ * near the top, and "Jump to first unread" (`jump-unread`) is offered while it is outside the window.
  */
 export class ParleyMessageList extends LitElement {
   static override properties = {
@@ -26,6 +32,10 @@ export class ParleyMessageList extends LitElement {
     readPositions: { attribute: false },
     nameOf: { attribute: false },
     roomId: { attribute: false },
+    unreadId: { attribute: false },
+    unreadCount: { type: Number },
+    reveal: { attribute: false },
+    opening: { type: Boolean },
   };
   declare messages: readonly ClientMessage[];
   declare hasOlder: boolean;
@@ -35,7 +45,17 @@ export class ParleyMessageList extends LitElement {
   declare readPositions: ReadonlyMap<string, string>;
   declare nameOf: (userId: string) => string;
   declare roomId: string | null;
+  declare unreadId: string | null;
+  declare unreadCount: number;
+  declare reveal: { readonly id: string } | null;
+  /** While the room decides where it opens (aria-busy: it may move to the first unread). */
+  declare opening: boolean;
   #atBottom = true;
+  /** The message a reveal is waiting to scroll to, once its row is rendered. */
+  #revealing: string | null = null;
+  #unreadDismissed = false;
+  /** What the room view last heard from `at-bottom` (null: nothing yet for this room). */
+  #reported: boolean | null = null;
   /** The next update scrolls to the bottom whatever the reader's position (a send, "jump to latest"). */
   #stickRequested = false;
   #anchor: { id: string; top: number } | null = null;
@@ -53,6 +73,10 @@ export class ParleyMessageList extends LitElement {
     this.readPositions = new Map();
     this.nameOf = (id) => id;
     this.roomId = null;
+    this.unreadId = null;
+    this.unreadCount = 0;
+    this.reveal = null;
+    this.opening = false;
   }
 
   static override styles = [
@@ -126,18 +150,22 @@ export class ParleyMessageList extends LitElement {
     const rows = layoutMessages(this.messages, (iso) => dayLabel(iso));
     const ids = this.messages.map((m) => m.id);
     const receipts = readReceipts(this.readPositions, ids, new Set([this.myId]), this.messages.map((m) => m.sender_id));
-    return html`<div class="scroller" data-testid="message-scroller" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" tabindex="0" @scroll=${this.#onScroll}>
+    const unreadId = this.unreadId;
+    const offerUnread = unreadId !== null && !this.#unreadDismissed && this.messages.length > 0 && !this.messages.some((m) => m.id === unreadId);
+    return html`<div class="scroller" data-testid="message-scroller" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" aria-busy=${String(this.opening)} tabindex="0" @scroll=${this.#onScroll}>
         ${this.hasOlder
           ? html`<div class="edge" aria-hidden="true">Loading earlier messages…</div>`
           : html`<div class="start"><h2>This is the start of the conversation</h2><p>Messages are kept on this device and synced when you are online.</p></div>`}
         ${repeat(
           rows,
           (row) => row.message.id,
-          (row) => html`${row.day ? html`<div class="day" role="separator">${row.day}</div>` : nothing}<parley-message
+          (row) => html`${row.day ? html`<div class="day" role="separator">${row.day}</div>` : nothing}${row.message.id === unreadId
+              ? html`<parley-unread-divider role="separator" aria-label="New messages" data-testid="unread-divider"></parley-unread-divider>`
+              : nothing}<parley-message
               data-message-id=${row.message.id}
               data-state=${row.message.state.state}
               .message=${row.message}
-              .groupStart=${row.groupStart}
+              .groupStart=${row.groupStart || row.message.id === unreadId}
               .mine=${row.message.sender_id === this.myId}
               .canDelete=${this.isManager}
               .readers=${this.#readers(receipts.get(row.message.id), row.message.sender_id)}
@@ -147,6 +175,17 @@ export class ParleyMessageList extends LitElement {
         )}
         ${this.hasNewer ? html`<div class="edge" aria-hidden="true">Loading newer messages…</div>` : nothing}
       </div>
+      ${offerUnread
+        ? html`<parley-unread-jump
+            data-testid="jump-to-unread"
+            .count=${this.unreadCount}
+            @jump=${() => this.dispatchEvent(new CustomEvent('jump-unread'))}
+            @dismiss=${() => {
+              this.#unreadDismissed = true;
+              this.requestUpdate();
+            }}
+          ></parley-unread-jump>`
+        : nothing}
       ${this.hasNewer || !this.#atBottom
         ? html`<button class="jump" @click=${this.#jump}>${icons.arrowDown(15)} Jump to latest</button>`
         : nothing}`;
@@ -166,8 +205,10 @@ export class ParleyMessageList extends LitElement {
     if (changed.has('roomId')) {
       this.#atBottom = true;
       this.#anchor = null;
+      [this.#revealing, this.#unreadDismissed, this.#reported] = [null, false, null];
       if (this.roomId === null) this.#painted = null;
     }
+    if (changed.has('reveal') && this.reveal) this.#revealing = this.reveal.id;
     // While the last update's rows are still rendering, the DOM is half-built: keep its anchor.
     if (this.#settling) return;
     // Remember the first message in view, to put it back where it was after the update.
@@ -200,7 +241,9 @@ export class ParleyMessageList extends LitElement {
       this.#settling = false;
     }
     this.#requested = false;
-    if (this.#atBottom && !this.hasNewer) {
+    if (this.#revealing !== null) {
+      this.#revealWhenRendered(scroller);
+    } else if (this.#atBottom && !this.hasNewer) {
       scroller.scrollTop = scroller.scrollHeight;
     } else if (this.#anchor) {
       const row = scroller.querySelector<HTMLElement>(`parley-message[data-message-id="${CSS.escape(this.#anchor.id)}"]`);
@@ -211,14 +254,35 @@ export class ParleyMessageList extends LitElement {
     }
     this.#anchor = null;
     // Painted means the newest messages are on screen: a room still loading (no rows, older ones
-    // coming) has not painted yet; an empty room has.
-    const shown = this.messages.length > 0 || !this.hasOlder;
+    // coming) has not painted yet; an empty room has. A room opening at its first unread has
+    // painted once that is in view.
+    const shown = (this.messages.length > 0 || !this.hasOlder) && this.#revealing === null;
     if (this.roomId && shown && this.#painted !== this.roomId && (changed.has('roomId') || changed.has('messages'))) {
       const roomId = this.roomId;
       this.#painted = roomId;
       requestAnimationFrame(() => this.dispatchEvent(new CustomEvent('painted', { detail: roomId })));
     }
+    // Reaching the newest page while at the bottom changes what the bottom means, not the geometry.
+    if (this.#revealing === null) this.#report();
     this.#checkEdges(scroller);
+  }
+
+  /**
+   * Scrolls the revealed message's divider (or the message) to near the top, once its row is here.
+   * The room view then hears where that left the reader, changed or not: opening at an unread
+   * message, it marks nothing read until the list says it is at the bottom.
+   */
+  #revealWhenRendered(scroller: HTMLElement): void {
+    const row = scroller.querySelector<HTMLElement>(`parley-message[data-message-id="${CSS.escape(this.#revealing ?? '')}"]`);
+    if (!row) return;
+    this.#revealing = null;
+    this.#reported = null;
+    const divider = row.previousElementSibling?.matches('parley-unread-divider') ? row.previousElementSibling : row;
+    const offset = divider.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    scroller.scrollTop += offset - Math.round(scroller.clientHeight * REVEAL_AT);
+    this.#atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 24;
+    // "Jump to latest" follows the new position.
+    this.requestUpdate();
   }
 
   /** Rows render their own shadow content a microtask after the list; measure only once all have. */
@@ -243,8 +307,16 @@ export class ParleyMessageList extends LitElement {
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 24;
     if (atBottom === this.#atBottom) return false;
     this.#atBottom = atBottom;
-    this.dispatchEvent(new CustomEvent('at-bottom', { detail: atBottom && !this.hasNewer }));
+    this.#report();
     return true;
+  }
+
+  /** Tells the room view whether the newest message is in view, when that changed since it last heard. */
+  #report(): void {
+    const detail = this.#atBottom && !this.hasNewer;
+    if (detail === this.#reported) return;
+    this.#reported = detail;
+    this.dispatchEvent(new CustomEvent('at-bottom', { detail }));
   }
 
   #checkEdges(scroller: HTMLElement): void {
@@ -262,6 +334,7 @@ export class ParleyMessageList extends LitElement {
     this.#atBottom = true;
     this.#stickRequested = true;
     this.dispatchEvent(new CustomEvent('jump-latest'));
+    this.#reported = true;
     this.dispatchEvent(new CustomEvent('at-bottom', { detail: true }));
     this.requestUpdate();
   }

@@ -244,6 +244,11 @@ export class ParleyRoomView extends LitElement {
           .isManager=${myRole !== 'member'}
           .readPositions=${c.readPositions}
           .nameOf=${nameOf}
+          .unreadId=${c.unread.firstId}
+          .unreadCount=${c.unread.count}
+          .reveal=${c.reveal}
+          .opening=${!c.unread.decided && c.error === null}
+          @jump-unread=${() => void c.jumpToFirstUnread()}
           @load-older=${() => c.loadOlder()}
           @load-newer=${() => c.loadNewer()}
           @jump-latest=${() => c.jumpToLatest()}

@@ -7,20 +7,10 @@ import type { UserPresence } from '../../../shared/models/userPresence.ts';
 import type { ConnectionState } from '../../sync/RoomConnection.ts';
 import { ClientError } from '../../errors/ClientError.ts';
 import { refusalMayPass } from '../../errors/describeRefusal.ts';
+import { LATEST, type MessageWindow, newerWindow, olderWindow, readWindow, windowAround } from './MessageWindow.ts';
+import { UnreadAnchor } from './UnreadAnchor.ts';
 
-/** Messages per page when scrolling through history. */
-export const PAGE_SIZE = 50;
-/** Most messages rendered at once: pages far from the viewport are dropped, so cost stays flat. */
-export const MAX_WINDOW = 200;
-
-/**
- * The rendered window: the `size` messages before `endBefore` (null: the newest ones). Scrolling
- * back grows it by pages and drops pages at the far end once it holds MAX_WINDOW.
- */
-interface MessageWindow {
-  readonly endBefore: string | null;
-  readonly size: number;
-}
+export { MAX_WINDOW, PAGE_SIZE } from './MessageWindow.ts';
 
 /**
  * One open room for the room view: a bounded window of its messages, their states, typing,
@@ -45,9 +35,10 @@ export class RoomController implements ReactiveController {
   error: string | null = null;
   /** Set once the user lost the room (removed, or it is gone): it stays readable, writing ends. */
   lost: string | null = null;
-  /** Bumps whenever the window changes because of paging (the list keeps its scroll anchor). */
-  windowVersion = 0;
-  #window: MessageWindow = { endBefore: null, size: PAGE_SIZE };
+  /** Set (a new object each time) when the list is to bring this message into view, the divider above it. */
+  reveal: { readonly id: string } | null = null;
+  #window: MessageWindow = LATEST;
+  #unread = new UnreadAnchor('', () => undefined);
   #client: ChatClient | null = null;
   #offs: Array<() => void> = [];
   #frame: number | null = null;
@@ -78,7 +69,9 @@ export class RoomController implements ReactiveController {
     await this.#close();
     this.#client = client;
     this.roomId = roomId;
-    this.#window = { endBefore: null, size: PAGE_SIZE };
+    this.#window = LATEST;
+    // A previous room's anchor finishing its history load only costs this room a recompute.
+    [this.#unread, this.reveal] = [new UnreadAnchor(client?.user.id ?? '', () => this.#schedule()), null];
     this.#atBottom = true;
     this.#paintedFor = null;
     this.error = null;
@@ -160,37 +153,44 @@ export class RoomController implements ReactiveController {
     // ChatRoom.messages) grows when its 'change' comes: growing it now would only ask again,
     // render for render, with nothing new to show.
     if (!this.hasOlder || this.messages.length < this.#window.size) return;
-    let { endBefore, size } = this.#window;
-    size += PAGE_SIZE;
-    if (size > MAX_WINDOW) {
-      // Drop the newest page: the window now ends before its first message.
-      const dropFrom = this.messages[this.messages.length - PAGE_SIZE];
-      if (dropFrom) endBefore = dropFrom.id;
-      size -= PAGE_SIZE;
-    }
-    this.#window = { endBefore, size };
-    this.windowVersion++;
+    this.#window = olderWindow(this.#window, this.messages);
     this.#recompute();
   }
 
   loadNewer(): void {
-    const room = this.room;
-    const last = this.messages[this.messages.length - 1];
-    if (!room || !this.hasNewer || !last) return;
-    // One more than a page: the extra one is where the window now ends.
-    const next = room.messages({ afterId: last.id, limit: PAGE_SIZE + 1 });
-    const cursor = next.messages.length > PAGE_SIZE ? next.messages[PAGE_SIZE] : undefined;
-    const added = Math.min(next.messages.length, PAGE_SIZE);
-    this.#window = { endBefore: cursor ? cursor.id : null, size: Math.min(MAX_WINDOW, this.#window.size + added) };
-    this.windowVersion++;
+    const last = this.messages.at(-1);
+    if (!this.room || !this.hasNewer || !last) return;
+    this.#window = newerWindow(this.room, this.#window, last.id);
     this.#recompute();
+  }
+
+  /** Where the room opened: the first unread message then (the divider goes above it), or none. */
+  get unread(): Pick<UnreadAnchor, 'firstId' | 'count' | 'decided'> {
+    return this.#unread;
+  }
+
+  /** Renders the window around the first unread and has the list bring it into view. */
+  async jumpToFirstUnread(): Promise<void> {
+    const [room, id] = [this.room, this.#unread.firstId];
+    if (!room || id === null) return;
+    // Its segment may have left memory since the room opened; paging forward reads open ones only.
+    if (room.segmented) await room.loadHistory({ beforeId: `${id}\uffff` }).catch(() => undefined);
+    if (room !== this.room) return;
+    this.#around(room, id);
+    this.#recompute();
+  }
+
+  #around(room: ChatRoom, id: string): void {
+    [this.#window, this.reveal] = [windowAround(room, id), { id }];
+    // Not at the bottom any more: the list says where it is once it has scrolled there.
+    this.#atBottom = false;
   }
 
   /** Back to the newest messages (the "jump to latest" button, sending a message). */
   jumpToLatest(): void {
+    this.#unread.skip();
     if (this.#window.endBefore === null) return;
-    this.#window = { endBefore: null, size: PAGE_SIZE };
-    this.windowVersion++;
+    this.#window = LATEST;
     this.#recompute();
   }
 
@@ -311,12 +311,12 @@ export class RoomController implements ReactiveController {
   #recompute(): void {
     const room = this.room;
     if (!room || room.closed) return;
-    const { endBefore, size } = this.#window;
-    const page = room.messages(endBefore === null ? { limit: size } : { beforeId: endBefore, limit: size });
+    if (this.#unread.decide(room) === 'unread' && this.#unread.firstId !== null) this.#around(room, this.#unread.firstId);
+    const page = readWindow(room, this.#window);
     this.messages = page.messages.map((m) => this.#stable(m));
     this.loadedRoomId = room.id;
     this.hasOlder = page.hasMore || (page.messages.length === 0 && room.connectionState === 'connecting'); // empty while the first sync runs: not the start
-    this.hasNewer = endBefore !== null;
+    this.hasNewer = this.#window.endBefore !== null;
     this.members = room.members().filter((m) => m.is_active);
     this.readPositions = room.readPositions();
     this.myReadPosition = room.readPosition();
@@ -336,7 +336,7 @@ export class RoomController implements ReactiveController {
   #markRead(): void {
     const room = this.room;
     const newest = this.messages[this.messages.length - 1];
-    if (!room || room.closed || !newest || this.hasNewer || !this.#atBottom || document.visibilityState !== 'visible') return;
+    if (!room || room.closed || !newest || this.hasNewer || !this.#atBottom || !this.#unread.decided || document.visibilityState !== 'visible') return;
     const position = room.readPosition();
     if (position !== null && newest.id <= position) return;
     room.markRead(newest.id).catch(() => undefined);

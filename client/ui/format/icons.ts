@@ -19,5 +19,6 @@ export const icons = {
   x: (size?: number) => icon(svg`<line x1="18" y1="6" x2="6" y2="18"/><line x1="6" y1="6" x2="18" y2="18"/>`, size),
   wifiOff: (size?: number) => icon(svg`<line x1="1" y1="1" x2="23" y2="23"/><path d="M16.7 11.1A10.9 10.9 0 0 1 19 12.6"/><path d="M5 12.6a11 11 0 0 1 5.2-2.5"/><path d="M10.7 5A16 16 0 0 1 22.6 9"/><path d="M1.4 9a16 16 0 0 1 4.7-2.9"/><path d="M8.5 16.1a5 5 0 0 1 7 0"/><line x1="12" y1="20" x2="12.01" y2="20"/>`, size),
   logout: (size?: number) => icon(svg`<path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4"/><polyline points="16 17 21 12 16 7"/><line x1="21" y1="12" x2="9" y2="12"/>`, size),
+  arrowUp: (size?: number) => icon(svg`<line x1="12" y1="19" x2="12" y2="5"/><polyline points="5 12 12 5 19 12"/>`, size),
   arrowDown: (size?: number) => icon(svg`<line x1="12" y1="5" x2="12" y2="19"/><polyline points="19 12 12 19 5 12"/>`, size),
 };
