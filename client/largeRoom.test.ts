@@ -180,3 +180,34 @@ describe('paging back through a sealed segment', () => {
     expect(await stored(0)).toBe(0);
   });
 });
+
+describe('paging forward again after paging back', () => {
+  it('reads every message once, in order, opening the segments that left memory on the way', async () => {
+    const { t, ana, roomId } = await startWithRoom();
+    cleanup.push(() => t.dispose());
+    // Six sealed segments: paging back to the first leaves only a few of them in memory.
+    const M = SEGMENT_MAX_MESSAGES;
+    const ids = await withSegmentedHistory(t, roomId, ana.id, 6 * M + 10);
+    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName('forward') });
+    cleanup.push(() => client.close());
+    const room = await client.openRoom(roomId);
+    await until((c) => room.on('change', c), () => room.segmented, 'the head');
+    expect(await everyId(room)).toEqual(ids);
+
+    const seen: string[] = [];
+    let afterId = ids[0] ?? '';
+    seen.push(afterId);
+    for (;;) {
+      const page = room.messages({ afterId, limit: 1_000 });
+      seen.push(...page.messages.map((m) => m.id));
+      afterId = page.messages.at(-1)?.id ?? afterId;
+      if (!page.hasMore) break;
+      // A short page: the next segment is opening; its change brings more.
+      if (page.messages.length < 1_000) {
+        const from = afterId;
+        await until((c) => room.on('change', c), () => room.messages({ afterId: from, limit: 1 }).messages.length > 0, 'the next segment');
+      }
+    }
+    expect(seen).toEqual(ids);
+  });
+});

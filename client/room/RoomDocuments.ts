@@ -133,19 +133,31 @@ export class RoomDocuments {
     return this.#recent.get(id);
   }
 
-  /** The oldest `limit` messages after `afterId`, and whether newer ones follow (in the segments open here). */
+  /**
+   * The oldest `limit` messages after `afterId`, and whether newer ones follow. A segment on the
+   * way that is not open here, or still syncing, ends the page (`hasMore`) and opens: reading on
+   * past it would skip its messages, and the next page (after the last shown) would never show
+   * them. Its 'changed' brings the reader back.
+   */
   pageAfter(afterId: string, limit: number): MessagePage {
-    const docs = this.segmented ? this.#segments.ready().reverse().map((s) => s.replica.doc) : [this.#head.doc];
-    const messages: MessageView[] = [];
-    for (const doc of docs) {
-      const index = roomIndex(doc);
-      const start = index.upperBound(afterId);
-      const end = Math.min(index.size, start + limit - messages.length);
-      messages.push(...index.idsBetween(start, end).flatMap((id) => getMessage(doc, id) ?? []));
-      if (end < index.size) return { messages, hasMore: true };
-      if (messages.length >= limit) return { messages, hasMore: docs.indexOf(doc) < docs.length - 1 };
+    if (!this.segmented) return pageAfterIn([this.#head.doc], afterId, limit);
+    const index = this.#segments.index;
+    const order = index.newestFirst().reverse();
+    const docs: Y.Doc[] = [];
+    for (const n of order) {
+      const sealed = index.sealedAt(n);
+      // A sealed segment holds ids up to its `last`: none after the cursor.
+      if (sealed?.last != null && sealed.last <= afterId) continue;
+      const doc = this.#readable(n);
+      if (!doc || this.#syncing(n, sealed?.count ?? null)) {
+        const page = pageAfterIn(docs, afterId, limit);
+        return { messages: page.messages, hasMore: true };
+      }
+      docs.push(doc);
+      const page = pageAfterIn(docs, afterId, limit);
+      if (page.messages.length >= limit) return { messages: page.messages, hasMore: page.hasMore || n !== order.at(-1) };
     }
-    return { messages, hasMore: false };
+    return pageAfterIn(docs, afterId, limit);
   }
 
   /**
@@ -318,4 +330,18 @@ function settled(connection: RoomConnection, ready: () => boolean, replica?: Roo
     };
     const offs = [connection.on('synced', check), connection.on('state', check), connection.on('stopped', check), ...(replica ? [replica.on('changed', check)] : [])];
   });
+}
+
+/** The oldest `limit` messages after `afterId` in `docs` (consecutive ranges, oldest first). */
+function pageAfterIn(docs: readonly Y.Doc[], afterId: string, limit: number): MessagePage {
+  const messages: MessageView[] = [];
+  for (const [i, doc] of docs.entries()) {
+    const index = roomIndex(doc);
+    const start = index.upperBound(afterId);
+    const end = Math.min(index.size, start + limit - messages.length);
+    messages.push(...index.idsBetween(start, end).flatMap((id) => getMessage(doc, id) ?? []));
+    if (end < index.size) return { messages, hasMore: true };
+    if (messages.length >= limit) return { messages, hasMore: i < docs.length - 1 };
+  }
+  return { messages, hasMore: false };
 }

@@ -89,9 +89,44 @@ describe('windowAround', () => {
     for (let i = 0; i < 4; i++) window = olderWindow(window, readWindow(room, window).messages);
     expect(window.size).toBe(MAX_WINDOW);
     expect(readWindow(room, window).messages).toHaveLength(MAX_WINDOW);
-    for (let i = 0; i < 40 && window.endBefore !== null; i++) window = newerWindow(room, window, readWindow(room, window).messages.at(-1)?.id ?? '');
+    for (let i = 0; i < 40 && window.endBefore !== null; i++) {
+      const next = newerWindow(room, window, readWindow(room, window).messages.at(-1)?.id ?? '');
+      expect(next).not.toBeNull();
+      if (next) window = next;
+    }
     expect(window).toEqual({ endBefore: null, size: MAX_WINDOW });
     expect(LATEST).toEqual({ endBefore: null, size: PAGE_SIZE });
+  });
+});
+
+describe('paging forward into a segment still opening', () => {
+  // The room holds 0..99 and knows newer ones exist (the next segment is on its way).
+  const held = range(0, 100, ANA);
+  const opening: Parameters<typeof newerWindow>[0] = {
+    messages: ({ afterId, beforeId, limit = 50 } = {}) => {
+      if (afterId !== undefined) {
+        const after = held.filter((m) => m.id > afterId).slice(0, limit);
+        return { messages: after, hasMore: true };
+      }
+      const before = held.filter((m) => beforeId === undefined || m.id < beforeId);
+      return { messages: before.slice(-limit), hasMore: before.length > limit };
+    },
+  };
+
+  it('never jumps to the newest messages over the gap', () => {
+    const next = newerWindow(opening, { endBefore: idOf(61), size: 61 }, idOf(60));
+    expect(next).not.toBeNull();
+    expect(next?.endBefore).not.toBeNull();
+    // The window now ends with the last message held, and still reads as having newer ones.
+    expect(readWindow(opening, next ?? LATEST).messages.at(-1)?.id).toBe(idOf(99));
+    // Nothing newer held at all: the window stays until the segment's change comes.
+    expect(newerWindow(opening, { endBefore: null, size: 50 }, idOf(99))).toBeNull();
+  });
+
+  it('ends a window around a message where the held ones stop', () => {
+    const window = windowAround(opening, idOf(80));
+    expect(window.endBefore).not.toBeNull();
+    expect(readWindow(opening, window).messages.at(-1)?.id).toBe(idOf(99));
   });
 });
 

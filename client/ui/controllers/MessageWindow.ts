@@ -29,13 +29,27 @@ export function olderWindow({ endBefore, size }: MessageWindow, shown: readonly 
   return { endBefore: shown[shown.length - PAGE_SIZE]?.id ?? endBefore, size };
 }
 
-/** One page further forward from the window's newest message `lastId`, at most MAX_WINDOW. */
-export function newerWindow(room: Pages, { size }: MessageWindow, lastId: string): MessageWindow {
+/**
+ * A cursor just after message `id`: `beforeId` is strictly-before and ids are fixed-length, so
+ * this ends a window with `id` itself included and nothing newer.
+ */
+const justAfter = (id: string): string => `${id}\u0000`;
+
+/**
+ * One page further forward from the window's newest message `lastId`, at most MAX_WINDOW; null
+ * when nothing newer can be read yet (the next segment still opening: its 'change' renders again,
+ * and the list asks once more).
+ */
+export function newerWindow(room: Pages, { size }: MessageWindow, lastId: string): MessageWindow | null {
   // One more than a page: the extra one is where the window now ends.
   const next = room.messages({ afterId: lastId, limit: PAGE_SIZE + 1 });
   const cursor = next.messages.length > PAGE_SIZE ? next.messages[PAGE_SIZE] : undefined;
   const added = Math.min(next.messages.length, PAGE_SIZE);
-  return { endBefore: cursor ? cursor.id : null, size: Math.min(MAX_WINDOW, size + added) };
+  if (cursor) return { endBefore: cursor.id, size: Math.min(MAX_WINDOW, size + added) };
+  if (!next.hasMore) return { endBefore: null, size: Math.min(MAX_WINDOW, size + added) };
+  // Short, with newer ones to come: the window must not jump to the newest messages over a gap.
+  const shownLast = next.messages.at(-1);
+  return shownLast ? { endBefore: justAfter(shownLast.id), size: Math.min(MAX_WINDOW, size + added) } : null;
 }
 
 /**
@@ -46,5 +60,7 @@ export function windowAround(room: Pages, id: string): MessageWindow {
   const after = room.messages({ afterId: id, limit: PAGE_SIZE });
   const cursor = after.messages.length > PAGE_SIZE - 1 ? after.messages[PAGE_SIZE - 1] : undefined;
   const shownAfter = Math.min(after.messages.length, PAGE_SIZE - 1);
-  return { endBefore: cursor ? cursor.id : null, size: PAGE_SIZE + 1 + shownAfter };
+  // Fewer after it than exist (a newer segment still opening): end the window where they stop.
+  const endBefore = cursor ? cursor.id : after.hasMore ? justAfter(after.messages.at(-1)?.id ?? id) : null;
+  return { endBefore, size: PAGE_SIZE + 1 + shownAfter };
 }

@@ -160,7 +160,9 @@ export class RoomController implements ReactiveController {
   loadNewer(): void {
     const last = this.messages.at(-1);
     if (!this.room || !this.hasNewer || !last) return;
-    this.#window = newerWindow(this.room, this.#window, last.id);
+    const next = newerWindow(this.room, this.#window, last.id);
+    if (!next) return;
+    this.#window = next;
     this.#recompute();
   }
 
