@@ -149,9 +149,7 @@ export class RoomController implements ReactiveController {
 
   loadOlder(): void {
     if (!this.room) return;
-    // A window the room could not fill yet (a segment of a large room still opening, see
-    // ChatRoom.messages) grows when its 'change' comes: growing it now would only ask again,
-    // render for render, with nothing new to show.
+    // A window not filled yet (a segment opening) grows on its 'change', not render for render.
     if (!this.hasOlder || this.messages.length < this.#window.size) return;
     this.#window = olderWindow(this.#window, this.messages);
     this.#recompute();
