@@ -1,29 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { MapStorage } from '../../test/support/MapStorage.ts';
 import { loadSession, saveSession, sessionFromToken, tokenExpiry } from './session.ts';
 import { ClientError } from '../errors/ClientError.ts';
 
-/** A Storage over a Map (Node has no localStorage). */
-class MapStorage implements Storage {
-  readonly #items = new Map<string, string>();
-  get length(): number {
-    return this.#items.size;
-  }
-  clear(): void {
-    this.#items.clear();
-  }
-  getItem(key: string): string | null {
-    return this.#items.get(key) ?? null;
-  }
-  key(index: number): string | null {
-    return [...this.#items.keys()][index] ?? null;
-  }
-  removeItem(key: string): void {
-    this.#items.delete(key);
-  }
-  setItem(key: string, value: string): void {
-    this.#items.set(key, value);
-  }
-}
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const jwt = (claims: Record<string, unknown>): string => `${b64({ alg: 'HS256' })}.${b64(claims)}.sig`;

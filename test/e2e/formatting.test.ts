@@ -1,22 +1,13 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createRoom, messageRow, newDevice, openRoom, screenshot, send, signIn, describeInBrowser } from './support/appPage.ts';
+import { messageRow, screenshot, send, twoUsersInRoom, describeInBrowser } from './support/appPage.ts';
 
 /** Set by any of the injection attempts below if one ever ran. */
 const pwned = (page: Page): Promise<unknown> => page.evaluate(() => Reflect.get(window, '__pwned'));
 
 describeInBrowser('web app: message formatting', (suite) => {
   it('the other user sees the Markdown subset rendered, raw HTML as text, links safe, emoji large and long messages collapsed', async () => {
-    const { server, browser } = suite;
-    const ana = await server.login('Ana Lima');
-    const ben = await server.login('Ben Okafor');
-    const roomId = await createRoom(server, ana, 'formatting', [ben]);
-    const a = await newDevice(browser, server);
-    const b = await newDevice(browser, server);
-    await signIn(a.page, 'Ana Lima');
-    await signIn(b.page, 'Ben Okafor');
-    await openRoom(a.page, roomId);
-    await openRoom(b.page, roomId);
+    const { a, b } = await twoUsersInRoom(suite, 'formatting');
 
     await send(a.page, '**bold** _it_ ~~gone~~ `code`');
     await send(a.page, '```\nconst fenced = 1;\n```');

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createRoom, messageRow, newDevice, openRoom, screenshot, send, signIn, UI_TIMEOUT, describeInBrowser } from './support/appPage.ts';
+import { createRoom, messageRow, newDevice, openRoom, screenshot, send, signIn, twoUsersInRoom, UI_TIMEOUT, describeInBrowser } from './support/appPage.ts';
 
 /** The texts of the message rows in display order (deleted ones as a placeholder). */
 const conversation = (page: Page): Promise<string[]> =>
@@ -18,16 +18,7 @@ const controlledByServiceWorker = (page: Page): Promise<unknown> =>
 
 describeInBrowser('web app: offline', (suite) => {
   it('sends, edits and reacts offline; after reconnecting both screens agree and pending turns sent', async () => {
-    const { server, browser } = suite;
-    const ana = await server.login('Ana Lima');
-    const ben = await server.login('Ben Okafor');
-    const roomId = await createRoom(server, ana, 'trip-planning', [ben]);
-    const a = await newDevice(browser, server);
-    const b = await newDevice(browser, server);
-    await signIn(a.page, 'Ana Lima');
-    await signIn(b.page, 'Ben Okafor');
-    await openRoom(a.page, roomId);
-    await openRoom(b.page, roomId);
+    const { a, b } = await twoUsersInRoom(suite, 'trip-planning');
     await send(b.page, 'Are we still on for Saturday?');
     await messageRow(a.page, 'Saturday').waitFor();
 

@@ -5,9 +5,9 @@ import type { ChatRoom } from '../../client/room/ChatRoom.ts';
 import { MAX_WINDOW } from '../../client/ui/controllers/RoomController.ts';
 import { SEGMENT_MAX_MESSAGES } from '../../shared/roomDoc/segments.ts';
 import { withSegmentedHistory } from '../support/seededRooms.ts';
-import type { TestServer, TestUser } from '../support/serverHarness.ts';
+import type { TestUser } from '../support/serverHarness.ts';
 import { freshDbName, openTestClient, until, untilOnline } from '../support/clientHarness.ts';
-import { createRoom, messageRow, newDevice, screenshot, signIn, describeInBrowser, UI_TIMEOUT, type AppUser } from './support/appPage.ts';
+import { createRoom, messageRow, newDevice, screenshot, signIn, describeInBrowser, UI_TIMEOUT, type AppUser, type BrowserSuite } from './support/appPage.ts';
 
 interface Seeded {
   readonly client: ChatClient;
@@ -17,7 +17,16 @@ interface Seeded {
 }
 
 /** Ana and Ben in `name` (and in "elsewhere"); Ana writes one message through the SDK, and Ben reads it in the app, then goes to "elsewhere". */
-async function benReadsAndLeaves(server: TestServer, ana: TestUser, ben: TestUser, b: AppUser, name: string, elsewhere: string): Promise<Seeded & { roomId: string }> {
+/**
+ * Ana and Ben share room `name` and room 'elsewhere'; Ben, signed in on device b, reads `name`
+ * (Ana's first message) and goes to 'elsewhere'. Ana writes through the SDK (`client`, `room`).
+ */
+async function benReadsAndLeaves({ server, browser }: BrowserSuite, name: string): Promise<Seeded & { roomId: string; elsewhere: string; ana: TestUser; ben: TestUser; b: AppUser }> {
+  const ana = await server.login('Ana Lima');
+  const ben = await server.login('Ben Okafor');
+  const elsewhere = await createRoom(server, ana, 'elsewhere', [ben]);
+  const b = await newDevice(browser, server);
+  await signIn(b.page, 'Ben Okafor');
   const roomId = await createRoom(server, ana, name, [ben]);
   const client = await openTestClient({ serverUrl: server.url, token: ana.token, dbName: freshDbName('unread') });
   const room = await client.openRoom(roomId);
@@ -27,7 +36,7 @@ async function benReadsAndLeaves(server: TestServer, ana: TestUser, ben: TestUse
   await messageRow(b.page, `Before Ben left ${name}`).waitFor();
   await until((check) => room.on('change', check), () => room.readPosition(ben.id) === read, "Ben's read position");
   await show(b.page, elsewhere, 'elsewhere');
-  return { client, room, read, roomId };
+  return { client, room, read, roomId, elsewhere, ana, ben, b };
 }
 
 /** Sends `count` messages through the SDK (fast: no typing); their ids, oldest first. */
@@ -110,13 +119,7 @@ const paintMarks = (page: Page): Promise<number> => page.evaluate(() => performa
 
 describeInBrowser('web app: unread divider', (suite) => {
   it('opens a room at the first unread message, marks nothing read until the bottom, and not again once read', async () => {
-    const { server, browser } = suite;
-    const ana = await server.login('Ana Lima');
-    const ben = await server.login('Ben Okafor');
-    const elsewhere = await createRoom(server, ana, 'elsewhere', [ben]);
-    const b = await newDevice(browser, server);
-    await signIn(b.page, 'Ben Okafor');
-    const { client, room, read, roomId } = await benReadsAndLeaves(server, ana, ben, b, 'launch', elsewhere);
+    const { client, room, read, roomId, elsewhere, ben, b } = await benReadsAndLeaves(suite, 'launch');
 
     const unread = await sendMany(room, 120, 'While Ben was away');
     const entry = b.page.locator(`[data-room-id="${roomId}"]`);
@@ -163,13 +166,7 @@ describeInBrowser('web app: unread divider', (suite) => {
   });
 
   it('brings a first unread message far beyond the window back with "Jump to first unread"', async () => {
-    const { server, browser } = suite;
-    const ana = await server.login('Ana Lima');
-    const ben = await server.login('Ben Okafor');
-    const elsewhere = await createRoom(server, ana, 'elsewhere', [ben]);
-    const b = await newDevice(browser, server);
-    await signIn(b.page, 'Ben Okafor');
-    const { client, room, roomId } = await benReadsAndLeaves(server, ana, ben, b, 'backlog', elsewhere);
+    const { client, room, roomId, b } = await benReadsAndLeaves(suite, 'backlog');
     const unread = await sendMany(room, 400, 'Backlog');
     await b.page.locator(`[data-room-id="${roomId}"][aria-label*="400 unread"]`).waitFor();
 
@@ -202,13 +199,8 @@ describeInBrowser('web app: unread divider', (suite) => {
   });
 
   it('opens at the bottom when all that is new is mine', async () => {
-    const { server, browser } = suite;
-    const ana = await server.login('Ana Lima');
-    const ben = await server.login('Ben Okafor');
-    const elsewhere = await createRoom(server, ana, 'elsewhere', [ben]);
-    const b = await newDevice(browser, server);
-    await signIn(b.page, 'Ben Okafor');
-    const { client, roomId } = await benReadsAndLeaves(server, ana, ben, b, 'mine', elsewhere);
+    const { server } = suite;
+    const { client, roomId, ben, b } = await benReadsAndLeaves(suite, 'mine');
     // Ben writes from another device meanwhile: his own messages are not unread.
     const phone = await openTestClient({ serverUrl: server.url, token: ben.token, dbName: freshDbName('phone') });
     const mine = await sendMany(await phone.openRoom(roomId), 60, 'From my phone');

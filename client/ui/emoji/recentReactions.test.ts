@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MapStorage } from '../../../test/support/MapStorage.ts';
 import { QUICK_REACTIONS, forgetRecentReactions, loadRecentReactions, quickReactions, rememberReaction } from './recentReactions.ts';
 
-/** A Storage over a Map (Node has no localStorage). */
-class MapStorage implements Storage {
-  readonly #items = new Map<string, string>();
-  get length(): number {
-    return this.#items.size;
-  }
-  clear(): void {
-    this.#items.clear();
-  }
-  getItem(key: string): string | null {
-    return this.#items.get(key) ?? null;
-  }
-  key(index: number): string | null {
-    return [...this.#items.keys()][index] ?? null;
-  }
-  removeItem(key: string): void {
-    this.#items.delete(key);
-  }
-  setItem(key: string, value: string): void {
-    this.#items.set(key, value);
-  }
-}
 
 describe('recent reactions', () => {
   it('starts with the defaults, then puts each reaction used first, once', () => {

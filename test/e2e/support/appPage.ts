@@ -53,6 +53,29 @@ export async function send(page: Page, text: string): Promise<void> {
   await box.press('Enter');
 }
 
+export interface TwoUsersInRoom {
+  readonly ana: TestUser;
+  readonly ben: TestUser;
+  readonly roomId: string;
+  /** Ana's and Ben's devices, signed in, the room open on both. */
+  readonly a: AppUser;
+  readonly b: AppUser;
+}
+
+/** Ana creates room `name` with Ben; each signs in on a device of their own and opens it. */
+export async function twoUsersInRoom({ server, browser }: BrowserSuite, name: string): Promise<TwoUsersInRoom> {
+  const ana = await server.login('Ana Lima');
+  const ben = await server.login('Ben Okafor');
+  const roomId = await createRoom(server, ana, name, [ben]);
+  const a = await newDevice(browser, server);
+  const b = await newDevice(browser, server);
+  await signIn(a.page, 'Ana Lima');
+  await signIn(b.page, 'Ben Okafor');
+  await openRoom(a.page, roomId);
+  await openRoom(b.page, roomId);
+  return { ana, ben, roomId, a, b };
+}
+
 /** The row of the message whose text contains `text`. */
 export const messageRow = (page: Page, text: string): Locator => page.locator('parley-message').filter({ hasText: text });
 
