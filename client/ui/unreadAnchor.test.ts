@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatRoom, ClientMessage } from '../room/ChatRoom.ts';
 import type { ConnectionState } from '../sync/RoomConnection.ts';
 import { LATEST, MAX_WINDOW, PAGE_SIZE, newerWindow, olderWindow, readWindow, windowAround } from './controllers/MessageWindow.ts';
-import { UnreadAnchor, firstUnreadAfter } from './controllers/UnreadAnchor.ts';
+import { UNKNOWN_YET, UnreadAnchor, firstUnreadAfter } from './controllers/UnreadAnchor.ts';
 
 const ME = 'user-ben';
 const ANA = 'user-ana';
@@ -137,6 +137,18 @@ describe('firstUnreadAfter', () => {
     expect(firstUnreadAfter(fakeRoom(list, null), idOf(9), ME)).toBe(idOf(701));
     expect(firstUnreadAfter(fakeRoom(list, null), idOf(701), ME)).toBe(null);
   });
+
+  it('cannot tell while the messages after mine are in a segment still opening', () => {
+    // Only my own messages are held after the position; newer ones exist but are not readable yet.
+    const room = fakeRoom(range(0, 20, ME), null);
+    const opening: Pick<ChatRoom, 'messages'> = {
+      messages: (opts) => {
+        const page = room.messages(opts);
+        return opts?.afterId !== undefined ? { messages: page.messages, hasMore: true } : page;
+      },
+    };
+    expect(firstUnreadAfter(opening, idOf(5), ME)).toBe(UNKNOWN_YET);
+  });
 });
 
 describe('UnreadAnchor', () => {
@@ -147,10 +159,12 @@ describe('UnreadAnchor', () => {
     expect([anchor.firstId, anchor.count, anchor.decided]).toEqual([idOf(10), 120, true]);
     room.list.push(message(130, ANA));
     expect(anchor.decide(room)).toBe(null);
+    anchor.refreshCount(room);
     expect(anchor.count).toBe(121);
     room.position = idOf(130);
     room.list.push(message(131, ANA));
     anchor.decide(room);
+    anchor.refreshCount(room);
     expect([anchor.firstId, anchor.count]).toEqual([idOf(10), 121]);
   });
 

@@ -70,7 +70,6 @@ export class RoomController implements ReactiveController {
     this.#client = client;
     this.roomId = roomId;
     this.#window = LATEST;
-    // A previous room's anchor finishing its history load only costs this room a recompute.
     [this.#unread, this.reveal] = [new UnreadAnchor(client?.user.id ?? '', () => this.#schedule()), null];
     this.#atBottom = true;
     this.#paintedFor = null;
@@ -173,7 +172,7 @@ export class RoomController implements ReactiveController {
   async jumpToFirstUnread(): Promise<void> {
     const [room, id] = [this.room, this.#unread.firstId];
     if (!room || id === null) return;
-    // Its segment may have left memory since the room opened; paging forward reads open ones only.
+    // Its segment may have left memory: opened first, the window around it reads whole at once.
     if (room.segmented) await room.loadHistory({ beforeId: `${id}\uffff` }).catch(() => undefined);
     if (room !== this.room) return;
     this.#around(room, id);
@@ -304,6 +303,7 @@ export class RoomController implements ReactiveController {
     // Coalesces bursts (a sync delivering hundreds of updates) into one render per frame.
     this.#frame = requestAnimationFrame(() => {
       this.#frame = null;
+      if (this.room) this.#unread.refreshCount(this.room);
       this.#recompute();
     });
   }

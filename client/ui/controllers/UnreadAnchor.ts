@@ -25,7 +25,10 @@ export class UnreadAnchor {
   readonly #myId: string;
   readonly #onHistory: () => void;
 
-  /** `onHistory`: the segments between my read position and now are open, look again. */
+  /**
+   * `onHistory`: the segments between my read position and now are open, look again. (An anchor
+   * of a room no longer open may still call it: that costs the open room one recompute.)
+   */
   constructor(myId: string, onHistory: () => void) {
     this.#myId = myId;
     this.#onHistory = onHistory;
@@ -44,10 +47,7 @@ export class UnreadAnchor {
    */
   decide(room: Room): 'unread' | 'latest' | null {
     const position = room.readPosition();
-    if (this.#decided) {
-      if (this.firstId !== null && position === this.#position) this.count = room.unreadCount();
-      return null;
-    }
+    if (this.#decided) return null;
     const waiting = room.connectionState === 'connecting';
     if (position === null) return waiting ? null : this.#settle(null);
     // Paging forward only reads the segments open here: those from my position on must be.
@@ -64,10 +64,19 @@ export class UnreadAnchor {
       return null;
     }
     const first = firstUnreadAfter(room, position, this.#myId);
-    if (first === null && waiting) return null;
+    // A newer segment still opening: the first unread may be in it.
+    if (first === UNKNOWN_YET || (first === null && waiting)) return null;
     this.#position = position;
     this.count = first === null ? 0 : room.unreadCount();
     return this.#settle(first);
+  }
+
+  /**
+   * Counts again after the room changed (a sync still bringing them), until my read position moves
+   * from where it was when the room opened. Not on paging: the count scans every unread message held.
+   */
+  refreshCount(room: Pick<Room, 'readPosition' | 'unreadCount'>): void {
+    if (this.#decided && this.firstId !== null && room.readPosition() === this.#position) this.count = room.unreadCount();
   }
 
   /** The reader went to the newest messages (sent one) before the room knew where it opens: there it stays. */
@@ -82,14 +91,21 @@ export class UnreadAnchor {
   }
 }
 
-/** The first message after `position` that someone else sent and nobody deleted (unread), or null. */
-export function firstUnreadAfter(room: Pick<ChatRoom, 'messages'>, position: string, myId: string): string | null {
+/** firstUnreadAfter could not tell: the messages after those read so far are in a segment still opening. */
+export const UNKNOWN_YET = Symbol('unknown yet');
+
+/**
+ * The first message after `position` that someone else sent and nobody deleted (unread), null when
+ * there is none, or UNKNOWN_YET when a newer segment must open first (its 'change' comes).
+ */
+export function firstUnreadAfter(room: Pick<ChatRoom, 'messages'>, position: string, myId: string): string | null | typeof UNKNOWN_YET {
   for (let cursor = position; ; ) {
     const page = room.messages({ afterId: cursor, limit: SCAN_PAGE });
     const hit = page.messages.find((m) => m.sender_id !== myId && !m.is_deleted);
     if (hit) return hit.id;
     const last = page.messages.at(-1);
-    if (!page.hasMore || !last) return null;
+    if (!page.hasMore) return null;
+    if (!last) return UNKNOWN_YET;
     cursor = last.id;
   }
 }
