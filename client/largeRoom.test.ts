@@ -27,6 +27,18 @@ async function everyId(room: ChatRoom): Promise<string[]> {
 
 const newestIds = (room: ChatRoom, limit: number): string[] => room.messages({ limit }).messages.map((m) => m.id);
 
+/** A fresh server whose room holds `count` messages in segments, open on Ana's new device once its head has synced. */
+async function segmentedRoomOnNewDevice(count: number, dbLabel: string) {
+  const { t, ana, roomId } = await startWithRoom();
+  cleanup.push(() => t.dispose());
+  const ids = await withSegmentedHistory(t, roomId, ana.id, count);
+  const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName(dbLabel) });
+  cleanup.push(() => client.close());
+  const room = await client.openRoom(roomId);
+  await until((c) => room.on('change', c), () => room.segmented, 'the head');
+  return { roomId, ids, client, room };
+}
+
 describe('a room of 300,000 messages in segments', () => {
   it('opens on the newest segment, pages back to the first message, and a change in the oldest segment reaches another client', async () => {
     const { t, ana, ben, roomId } = await startWithRoom();
@@ -153,15 +165,9 @@ describe('a segment sealed while two devices are offline', () => {
 
 describe('paging back through a sealed segment', () => {
   it('opens the segment before it once the reader is in its older half, before a page reaches it', async () => {
-    const { t, ana, roomId } = await startWithRoom();
-    cleanup.push(() => t.dispose());
     // Segments 0, 1 and 2 sealed, the open one holds 10: the device keeps segment 2 open.
     const M = SEGMENT_MAX_MESSAGES;
-    const ids = await withSegmentedHistory(t, roomId, ana.id, 3 * M + 10);
-    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName('prefetch') });
-    cleanup.push(() => client.close());
-    const room = await client.openRoom(roomId);
-    await until((c) => room.on('change', c), () => room.segmented, 'the head');
+    const { roomId, ids, client, room } = await segmentedRoomOnNewDevice(3 * M + 10, 'prefetch');
     await room.loadHistory({ beforeId: ids[3 * M] ?? '' });
     const stored = async (n: number): Promise<number> => {
       const log = await client.store.loadRoom(`${roomId}:${n}`);
@@ -183,15 +189,8 @@ describe('paging back through a sealed segment', () => {
 
 describe('paging forward again after paging back', () => {
   it('reads every message once, in order, opening the segments that left memory on the way', async () => {
-    const { t, ana, roomId } = await startWithRoom();
-    cleanup.push(() => t.dispose());
     // Six sealed segments: paging back to the first leaves only a few of them in memory.
-    const M = SEGMENT_MAX_MESSAGES;
-    const ids = await withSegmentedHistory(t, roomId, ana.id, 6 * M + 10);
-    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName('forward') });
-    cleanup.push(() => client.close());
-    const room = await client.openRoom(roomId);
-    await until((c) => room.on('change', c), () => room.segmented, 'the head');
+    const { ids, room } = await segmentedRoomOnNewDevice(6 * SEGMENT_MAX_MESSAGES + 10, 'forward');
     expect(await everyId(room)).toEqual(ids);
 
     const seen: string[] = [];
