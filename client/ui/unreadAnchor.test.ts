@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PLAIN_CONVERSATION_FIELDS } from '../../shared/models/chatMessage.ts';
 import type { ChatRoom, ClientMessage } from '../room/ChatRoom.ts';
 import type { ConnectionState } from '../sync/RoomConnection.ts';
 import { LATEST, MAX_WINDOW, PAGE_SIZE, newerWindow, olderWindow, readWindow, windowAround } from './controllers/MessageWindow.ts';
@@ -26,6 +27,7 @@ function message(n: number, sender: string, deleted = false): ClientMessage {
     reactions: {},
     created_at: at,
     updated_at: at,
+    ...PLAIN_CONVERSATION_FIELDS,
     state: { state: 'sent' },
   };
 }

@@ -13,6 +13,7 @@ import {
   parseReactionValue,
   parseReadKey,
   parseReadValue,
+  sameMessageIdentity,
 } from '../../shared/roomDoc/layout.ts';
 import { mayCreateMessage, mayDeleteMessage, mayEditMessage, mayWriteUserKey } from '../../shared/roomDoc/permissions.ts';
 import { metaProblem } from '../../shared/roomDoc/valueLimits.ts';
@@ -77,8 +78,7 @@ function parsedValue<T>(raw: unknown, parse: (raw: unknown) => T | null, what: s
   return value;
 }
 
-const sameIdentity = (a: MessageValue, b: MessageValue): boolean =>
-  a.id === b.id && a.senderId === b.senderId && a.type === b.type && a.createdAt === b.createdAt;
+const sameIdentity = sameMessageIdentity;
 
 function judgeMessage(ctx: SlotContext, key: string, value: Written): void {
   if (!isMessageId(key)) throw new Refused('bad_layout', `messages key ${JSON.stringify(key)} is not a message id`);
@@ -107,7 +107,7 @@ function judgeMessage(ctx: SlotContext, key: string, value: Written): void {
     return;
   }
   if (mayEditMessage(ctx.actor(), existing)) {
-    if (!sameIdentity(next, existing)) throw new Refused('bad_message', `an edit of message ${key} must keep its id, sender, type and creation time`);
+    if (!sameIdentity(next, existing)) throw new Refused('bad_message', `an edit of message ${key} must keep its id, sender, type, creation time and thread`);
     // The sender deleting their own message writes a tombstone: that frees room.
     if (!isTombstone(next)) ctx.countGrowth();
     return;

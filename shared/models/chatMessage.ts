@@ -17,6 +17,17 @@ export const ReactionSchema = z
   .max(32)
   .refine((s) => !/[\u0000-\u001f|]/.test(s), 'reaction must not contain control characters or "|"');
 
+/** A quoted message as the quoting one carries it. */
+export const QuotedMessageSchema = z.object({
+  id: MessageIdSchema,
+  sender_id: UserIdSchema.nullable(),
+  sender_name: z.string().nullable(),
+  /** The first line of its text (empty when deleted). */
+  content: z.string(),
+  is_deleted: z.boolean(),
+});
+export type QuotedMessage = z.infer<typeof QuotedMessageSchema>;
+
 /** The message in API responses and command-protocol events. */
 export const ChatMessageSchema = z.object({
   id: MessageIdSchema,
@@ -34,19 +45,62 @@ export const ChatMessageSchema = z.object({
   reactions: z.record(z.string(), z.array(UserIdSchema)),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
+  // Conversations (docs/protocol.md, "Conversations"); Stream Chat's field names. Defaults let a
+  // message from an older server parse.
+  /** The thread root this message replies to. */
+  parent_id: MessageIdSchema.nullable().default(null),
+  /** A reply also shown in the main timeline. */
+  show_in_channel: z.boolean().default(false),
+  quoted_message_id: MessageIdSchema.nullable().default(null),
+  /** The quoted message as it is now (first line of its text), or null when not quoting or not at hand. */
+  quoted_message: QuotedMessageSchema.nullable().default(null),
+  mentioned_users: z.array(UserIdSchema).default([]),
+  /** On a thread root: replies not deleted, when the latest came, who took part (derived by the server). */
+  reply_count: z.number().int().nonnegative().default(0),
+  last_reply_at: TimestampSchema.nullable().default(null),
+  thread_participants: z.array(UserIdSchema).default([]),
+  pinned: z.boolean().default(false),
+  pinned_at: TimestampSchema.nullable().default(null),
+  pinned_by: UserIdSchema.nullable().default(null),
 });
 export type ChatMessage = z.infer<typeof ChatMessageSchema>;
+
+/** The conversation fields of a message with no thread, quote, mentions or pin. */
+export const PLAIN_CONVERSATION_FIELDS = {
+  parent_id: null,
+  show_in_channel: false,
+  quoted_message_id: null,
+  quoted_message: null,
+  mentioned_users: [],
+  reply_count: 0,
+  last_reply_at: null,
+  thread_participants: [],
+  pinned: false,
+  pinned_at: null,
+  pinned_by: null,
+} as const satisfies Partial<ChatMessage>;
+
+/** A new message's relations as the API takes them (ChatMessageCreate, send_message). */
+export const MessageRelationsInputShape = {
+  parent_id: MessageIdSchema.optional(),
+  show_in_channel: z.boolean().optional(),
+  quoted_message_id: MessageIdSchema.optional(),
+  mentioned_users: z.array(UserIdSchema).max(50).optional(),
+};
 
 /** ChatMessageCreate / ChatMessageUpdate of the chat API (used by the command gateway). */
 export const ChatMessageCreateSchema = z.object({
   message_type: MessageTypeSchema.default('text'),
   content: MessageContentSchema,
   extra_metadata: JsonObjectSchema.default({}),
+  ...MessageRelationsInputShape,
 });
 export type ChatMessageCreate = z.infer<typeof ChatMessageCreateSchema>;
 
 export const ChatMessageUpdateSchema = z.object({
   content: MessageContentSchema.optional(),
   extra_metadata: JsonObjectSchema.optional(),
+  /** Replaces the mentions along with the text. */
+  mentioned_users: z.array(UserIdSchema).max(50).optional(),
 });
 export type ChatMessageUpdate = z.infer<typeof ChatMessageUpdateSchema>;

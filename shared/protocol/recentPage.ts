@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { UserIdSchema } from '../ids.ts';
 import { ReactionSchema } from '../models/chatMessage.ts';
-import { MESSAGE_FIELDS, MillisSchema } from '../roomDoc/layout.ts';
-import type { MessageView } from '../roomDoc/messageView.ts';
+import { PinValueSchema, ThreadSummarySchema } from '../roomDoc/headMaps.ts';
+import { MESSAGE_FIELDS, MESSAGE_RELATION_FIELDS, MessageIdV7Schema, MillisSchema } from '../roomDoc/layout.ts';
+import { QUOTE_PREVIEW_LENGTH, type MessageView } from '../roomDoc/messageView.ts';
 
 /*
  * The body of a `recent` frame (frames.ts; docs/protocol.md, "Large rooms: segments"): a
@@ -23,7 +24,13 @@ export const MessageViewSchema = z.strictObject({
   deletedAt: MillisSchema.nullable(),
   deletedBy: UserIdSchema.nullable(),
   reactions: z.record(ReactionSchema, z.array(UserIdSchema)),
-});
+  ...MESSAGE_RELATION_FIELDS,
+  thread: ThreadSummarySchema.optional(),
+  pin: PinValueSchema.optional(),
+  quoted: z
+    .strictObject({ id: MessageIdV7Schema, senderId: UserIdSchema.nullable(), text: z.string().max(QUOTE_PREVIEW_LENGTH), deleted: z.boolean() })
+    .optional(),
+}) satisfies z.ZodType<MessageView>;
 
 /** Oldest first, each id once. */
 export const RecentMessagesSchema = z

@@ -78,13 +78,43 @@ export const MESSAGE_FIELDS = {
   createdAt: MillisSchema,
 };
 
+/** Most users one message may mention. */
+export const MAX_MENTIONS = 50;
+
+/**
+ * A message's relations (docs/protocol.md, "Conversations"): written by its sender as part of the
+ * value, so "only the author writes their message's relations" is the edit rule itself. Absent
+ * keys are the common case (an ordinary message), so values of older rooms parse unchanged.
+ */
+export const MESSAGE_RELATION_FIELDS = {
+  /** The thread root this message replies to (one level: a root is never itself a reply). */
+  parentId: MessageIdV7Schema.optional(),
+  /** A reply also shown in the room's main timeline. */
+  showInChannel: z.literal(true).optional(),
+  /** The message this one quotes. */
+  quotedMessageId: MessageIdV7Schema.optional(),
+  /** Users mentioned, each once, in the order written; members of the room (the validator checks). */
+  mentionedUsers: z
+    .array(UserIdSchema)
+    .min(1)
+    .max(MAX_MENTIONS)
+    .refine((ids) => new Set(ids).size === ids.length, 'mentioned users must be distinct')
+    .optional(),
+};
+
 export const MessageValueSchema = z
-  .strictObject({ ...MESSAGE_FIELDS, editedAt: MillisSchema.optional() })
+  .strictObject({ ...MESSAGE_FIELDS, ...MESSAGE_RELATION_FIELDS, editedAt: MillisSchema.optional() })
   // Binding createdAt to the id makes display order (createdAt, id) equal to id order.
   .refine((v) => uuidv7Time(v.id) === v.createdAt, { message: 'createdAt must equal the time in the id', path: ['createdAt'] })
   .refine((v) => (v.type === 'system') === (v.senderId === null), {
     message: 'system messages, and only they, have no sender',
     path: ['senderId'],
+  })
+  .refine((v) => v.parentId !== v.id && v.quotedMessageId !== v.id, { message: 'a message neither replies to nor quotes itself', path: ['parentId'] })
+  .refine((v) => v.showInChannel === undefined || v.parentId !== undefined, { message: 'showInChannel is for replies only', path: ['showInChannel'] })
+  .refine((v) => v.type !== 'system' || (v.parentId === undefined && v.quotedMessageId === undefined && v.mentionedUsers === undefined), {
+    message: 'system messages have no relations',
+    path: ['type'],
   });
 export type MessageValue = z.infer<typeof MessageValueSchema>;
 
@@ -121,13 +151,43 @@ export function parseReadValue(raw: unknown): string | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** A deleted message's value: the text and metadata are gone, so Yjs GC drops them for good. */
+/**
+ * A deleted message's value: the text, metadata, quote and mentions are gone, so Yjs GC drops them
+ * for good. Its place stays (a deleted reply stays in its thread, under the root it answered).
+ */
 export function tombstoneOf(value: MessageValue): MessageValue {
-  const { id, senderId, type, createdAt, editedAt } = value;
-  return { id, senderId, type, content: '', meta: {}, createdAt, ...(editedAt === undefined ? {} : { editedAt }) };
+  const { id, senderId, type, createdAt, editedAt, parentId, showInChannel } = value;
+  return {
+    id,
+    senderId,
+    type,
+    content: '',
+    meta: {},
+    createdAt,
+    ...(parentId === undefined ? {} : { parentId }),
+    ...(showInChannel === undefined ? {} : { showInChannel }),
+    ...(editedAt === undefined ? {} : { editedAt }),
+  };
 }
 
-export const isTombstone = (value: MessageValue): boolean => value.content === '' && Object.keys(value.meta).length === 0;
+export const isTombstone = (value: MessageValue): boolean =>
+  value.content === '' && Object.keys(value.meta).length === 0 && value.quotedMessageId === undefined && value.mentionedUsers === undefined;
+
+/**
+ * What no edit may change: who sent it, when, what type, and where it sits (its thread). The quote
+ * and the mentions are part of the text and change with it.
+ */
+export const sameMessageIdentity = (a: MessageValue, b: MessageValue): boolean =>
+  a.id === b.id &&
+  a.senderId === b.senderId &&
+  a.type === b.type &&
+  a.createdAt === b.createdAt &&
+  a.parentId === b.parentId &&
+  a.showInChannel === b.showInChannel;
+
+/** Whether a message belongs in the room's main timeline: not a reply, or a reply also shown there. */
+export const inMainTimeline = (value: Pick<MessageValue, 'parentId' | 'showInChannel'>): boolean =>
+  value.parentId === undefined || value.showInChannel === true;
 
 export interface ReactionKey {
   readonly messageId: string;

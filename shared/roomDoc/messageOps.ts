@@ -28,6 +28,11 @@ export interface CreateMessageInput {
   readonly content: string;
   readonly meta?: JsonObject;
   readonly now?: number;
+  /** Relations (layout.ts, MESSAGE_RELATION_FIELDS): written with the message, by its sender. */
+  readonly parentId?: string;
+  readonly showInChannel?: boolean;
+  readonly quotedMessageId?: string;
+  readonly mentionedUsers?: readonly string[];
 }
 
 export type CreateSystemMessageInput = Omit<CreateMessageInput, 'type'>;
@@ -76,6 +81,7 @@ function insertMessage(
     content: input.content,
     meta: input.meta ?? {},
     createdAt: uuidv7Time(id) ?? Number.NaN,
+    ...relationsOf(input),
   });
   if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
   const value = parsed.data;
@@ -95,8 +101,25 @@ function insertMessage(
   return { ok: true, id };
 }
 
+/** The relation keys of a new value: only those given, so an ordinary message stays as it was. */
+function relationsOf(input: CreateMessageInput): Partial<MessageValue> {
+  return {
+    ...(input.parentId === undefined ? {} : { parentId: input.parentId }),
+    ...(input.showInChannel === true ? { showInChannel: true as const } : {}),
+    ...(input.quotedMessageId === undefined ? {} : { quotedMessageId: input.quotedMessageId }),
+    ...(input.mentionedUsers === undefined || input.mentionedUsers.length === 0 ? {} : { mentionedUsers: [...input.mentionedUsers] }),
+  };
+}
+
 const sameCreation = (a: MessageValue, b: MessageValue): boolean =>
-  a.senderId === b.senderId && a.type === b.type && a.content === b.content && jsonEqual(a.meta, b.meta);
+  a.senderId === b.senderId &&
+  a.type === b.type &&
+  a.content === b.content &&
+  jsonEqual(a.meta, b.meta) &&
+  a.parentId === b.parentId &&
+  a.showInChannel === b.showInChannel &&
+  a.quotedMessageId === b.quotedMessageId &&
+  jsonEqual(a.mentionedUsers ?? [], b.mentionedUsers ?? []);
 
 const readDeletion = (maps: RoomMaps, id: string) => parseDeletionValue(maps.deletions.get(id));
 

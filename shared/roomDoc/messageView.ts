@@ -1,5 +1,6 @@
 import type { JsonObject } from '../json.ts';
 import type { MessageType } from '../models/chatMessage.ts';
+import type { PinValue, ThreadSummary } from './headMaps.ts';
 import type { DeletionValue, MessageValue } from './layout.ts';
 import type { ReactionEntry } from './RoomIndex.ts';
 
@@ -16,6 +17,35 @@ export interface MessageView {
   readonly deletedBy: string | null;
   /** Reaction -> user ids, by reaction time then user id; reactions in order of their first use. */
   readonly reactions: Record<string, string[]>;
+  /** Relations (layout.ts, MESSAGE_RELATION_FIELDS); absent on an ordinary message. */
+  readonly parentId?: string;
+  readonly showInChannel?: true;
+  readonly quotedMessageId?: string;
+  readonly mentionedUsers?: string[];
+  /** Derived from the head: the thread under this message (a root with replies). */
+  readonly thread?: ThreadSummary;
+  /** Derived from the head: who pinned it and when. */
+  readonly pin?: PinValue;
+  /** Derived at read time from the quoted message, when the reader holds it. */
+  readonly quoted?: QuotedPreview;
+}
+
+/** Enough of a quoted message to render the quote, read from that message as it is now. */
+export interface QuotedPreview {
+  readonly id: string;
+  readonly senderId: string | null;
+  /** The first line of its text, at most QUOTE_PREVIEW_LENGTH characters; empty when deleted. */
+  readonly text: string;
+  readonly deleted: boolean;
+}
+
+export const QUOTE_PREVIEW_LENGTH = 200;
+
+/** What the head and other messages add to a message's own view. */
+export interface MessageExtras {
+  readonly thread?: ThreadSummary | null;
+  readonly pin?: PinValue | null;
+  readonly quoted?: QuotedPreview | null;
 }
 
 const byTimeThenUser = (a: ReactionEntry, b: ReactionEntry): number =>
@@ -37,8 +67,14 @@ export function groupReactions(entries: Iterable<ReactionEntry>): Record<string,
  * the value before scrubDeleted runs. Reactions on a deleted message are hidden, as it cannot get
  * new ones. `meta` is copied because the cached value shares objects with the document's content.
  */
-export function toMessageView(value: MessageValue, deletion: DeletionValue | undefined, reactions: Iterable<ReactionEntry>): MessageView {
+export function toMessageView(
+  value: MessageValue,
+  deletion: DeletionValue | undefined,
+  reactions: Iterable<ReactionEntry>,
+  extras: MessageExtras = {},
+): MessageView {
   const deleted = deletion !== undefined;
+  const { thread, pin, quoted } = extras;
   return {
     id: value.id,
     senderId: value.senderId,
@@ -50,5 +86,19 @@ export function toMessageView(value: MessageValue, deletion: DeletionValue | und
     deletedAt: deletion?.deletedAt ?? null,
     deletedBy: deletion?.deletedBy ?? null,
     reactions: deleted ? {} : groupReactions(reactions),
+    ...(value.parentId === undefined ? {} : { parentId: value.parentId }),
+    ...(value.showInChannel === undefined ? {} : { showInChannel: value.showInChannel }),
+    ...(deleted || value.quotedMessageId === undefined ? {} : { quotedMessageId: value.quotedMessageId }),
+    ...(deleted || value.mentionedUsers === undefined ? {} : { mentionedUsers: [...value.mentionedUsers] }),
+    // A deleted root keeps its thread (replies to it still show); a deleted message loses its pin.
+    ...(thread ? { thread } : {}),
+    ...(pin && !deleted ? { pin } : {}),
+    ...(quoted && !deleted && value.quotedMessageId !== undefined ? { quoted } : {}),
   };
+}
+
+/** The quote of `value` as a reply shows it. */
+export function quotedPreviewOf(value: MessageValue, deleted: boolean): QuotedPreview {
+  const firstLine = deleted ? '' : (value.content.split('\n', 1)[0] ?? '').slice(0, QUOTE_PREVIEW_LENGTH);
+  return { id: value.id, senderId: value.senderId, text: firstLine, deleted };
 }

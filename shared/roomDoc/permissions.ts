@@ -20,3 +20,6 @@ export const mayDeleteMessage = (actor: Actor, value: MessageValue): boolean =>
 
 /** Reaction and read-position keys carry a user id: each member writes only their own. */
 export const mayWriteUserKey = (actor: Actor, keyUserId: string): boolean => keyUserId === actor.userId;
+
+/** Owners and admins pin and unpin messages (docs/protocol.md, "Conversations"). */
+export const mayPin = (actor: Actor): boolean => isManagerRole(actor.role);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { ChatMessageSchema } from '../models/chatMessage.ts';
+import { ChatMessageSchema, PLAIN_CONVERSATION_FIELDS } from '../models/chatMessage.ts';
 import { createMessage, createSystemMessage, deleteMessage, editMessage } from './messageOps.ts';
 import type { MessageView } from './messageView.ts';
 import { getMessage } from './queries.ts';
@@ -39,6 +39,7 @@ describe('toChatMessage', () => {
       reactions: {},
       created_at: iso(T0),
       updated_at: iso(T0),
+      ...PLAIN_CONVERSATION_FIELDS,
     });
   });
 

@@ -19,5 +19,24 @@ export function toChatMessage(view: MessageView, roomId: string, nameOf?: (userI
     reactions: view.reactions,
     created_at: toTimestamp(view.createdAt),
     updated_at: toTimestamp(updatedAt),
+    parent_id: view.parentId ?? null,
+    show_in_channel: view.showInChannel === true,
+    quoted_message_id: view.quotedMessageId ?? null,
+    quoted_message: view.quoted
+      ? {
+          id: view.quoted.id,
+          sender_id: view.quoted.senderId,
+          sender_name: view.quoted.senderId === null ? null : (nameOf?.(view.quoted.senderId) ?? null),
+          content: view.quoted.text,
+          is_deleted: view.quoted.deleted,
+        }
+      : null,
+    mentioned_users: view.mentionedUsers ?? [],
+    reply_count: view.thread?.replyCount ?? 0,
+    last_reply_at: view.thread?.lastReplyAt == null ? null : toTimestamp(view.thread.lastReplyAt),
+    thread_participants: view.thread?.participants ?? [],
+    pinned: view.pin !== undefined,
+    pinned_at: view.pin ? toTimestamp(view.pin.pinnedAt) : null,
+    pinned_by: view.pin?.pinnedBy ?? null,
   };
 }

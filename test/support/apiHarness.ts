@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { expect } from 'vitest';
 import { uuidv4, uuidv7 } from '../../shared/ids.ts';
 import { ApiErrorBodySchema, type ErrorCode, ERROR_STATUS } from '../../shared/errors/errorCodes.ts';
-import type { ChatMessage } from '../../shared/models/chatMessage.ts';
+import { type ChatMessage, PLAIN_CONVERSATION_FIELDS } from '../../shared/models/chatMessage.ts';
 import { ChatMemberSchema, type ChatMember } from '../../shared/models/chatMember.ts';
 import { ChatRoomSchema, type ChatRoom } from '../../shared/models/chatRoom.ts';
 import { toTimestamp } from '../../shared/models/timestamps.ts';
@@ -221,6 +221,7 @@ export function chatMessage(roomId: string, sender: User, atMs: number, content 
     reactions: {},
     created_at: toTimestamp(atMs),
     updated_at: toTimestamp(atMs),
+    ...PLAIN_CONVERSATION_FIELDS,
   };
 }
 
