@@ -1,3 +1,4 @@
+import { parseDocName } from '../../shared/roomDoc/segments.ts';
 import type { Directory } from '../storage/Directory.ts';
 import { validateUpdate } from '../validation/validateUpdate.ts';
 import type { UpdateGate } from './Room.ts';
@@ -9,18 +10,24 @@ import type { UpdateGate } from './Room.ts';
  * REST applies to the very next update.
  */
 export function createValidatingGate(directory: Directory, clock: () => number = Date.now): UpdateGate {
-  return (room, conn, update) =>
-    validateUpdate({
+  return (room, conn, update) => {
+    // A segment's document is named `<roomId>:<n>`; membership is the room's.
+    const ref = parseDocName(room.roomId);
+    const roomId = ref?.roomId ?? room.roomId;
+    return validateUpdate({
       doc: room.doc,
       update,
       sender: {
         userId: conn.user.id,
         // Membership was checked when the socket opened and is rechecked on every change; a
         // member removed mid-flight has no role left, and "member" grants no one else's rights.
-        role: () => directory.members.activeRole(room.roomId, conn.user.id) ?? 'member',
-        memberSince: () => directory.members.memberSince(room.roomId, conn.user.id),
+        role: () => directory.members.activeRole(roomId, conn.user.id) ?? 'member',
+        memberSince: () => directory.members.memberSince(roomId, conn.user.id),
+        isActiveMember: (userId) => directory.members.activeRole(roomId, userId) !== null,
       },
       owners: room.clientOwners,
       now: clock(),
+      isSegment: ref !== null && ref.segment !== null,
     });
+  };
 }

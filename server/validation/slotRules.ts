@@ -15,13 +15,14 @@ import {
   parseReadValue,
   sameMessageIdentity,
 } from '../../shared/roomDoc/layout.ts';
-import { mayCreateMessage, mayDeleteMessage, mayEditMessage, mayWriteUserKey } from '../../shared/roomDoc/permissions.ts';
+import { mayCreateMessage, mayDeleteMessage, mayEditMessage, mayPin, mayWriteUserKey } from '../../shared/roomDoc/permissions.ts';
+import { type HeadMaps, parsePinValue, parseThreadReadKey } from '../../shared/roomDoc/headMaps.ts';
 import { metaProblem } from '../../shared/roomDoc/valueLimits.ts';
 import { uuidv7Time } from '../../shared/ids.ts';
 import { Refused } from './Refused.ts';
 
-/** The root maps of the room document layout, by name. */
-export type RootName = keyof RoomMaps;
+/** The root maps of the room document layout (and of a head), by name. */
+export type RootName = keyof RoomMaps | keyof HeadMaps;
 
 /** A map entry of the room document: which root map, which key. */
 export interface Slot {
@@ -51,12 +52,20 @@ export interface SlotContext {
   current(root: RootName, key: string): unknown;
   /** Whether the document is a segmented room's head: its messages live in segments (shared/roomDoc/segments.ts). */
   segmentedHead(): boolean;
+  /** Whether the document is one of a room's segments (which never holds the head maps). */
+  readonly isSegment: boolean;
+  /** Whether the user is an active member of the room now (mentions name members only). */
+  isActiveMember(userId: string): boolean;
   /** The message with this id as the update leaves it, or null (use in `atEnd` checks only). */
   finalMessage(id: string): MessageValue | null;
   /** Records that, by the end of the update, this message must carry a deletion record. */
   requireDeletion(messageId: string): void;
   /** Records that the sender's read position must be checked at the end of the update. */
   touchReads(): void;
+  /** Records that the sender's read position in a thread must be checked at the end of the update. */
+  touchThreadReads(rootId: string): void;
+  /** Records that the number of pins must be checked at the end of the update. */
+  touchPins(): void;
   /** Counts a message this update creates (MAX_NEW_MESSAGES_PER_UPDATE). */
   countNewMessage(): void;
   /** Records a write that adds content without creating a message (Growth 'other'): deletions do not. */
@@ -96,6 +105,7 @@ function judgeMessage(ctx: SlotContext, key: string, value: Written): void {
   // Limits bind what is written now; a value stored before them stays deletable (a tombstone has empty meta).
   const tooLarge = metaProblem(next.meta);
   if (tooLarge) throw new Refused('over_limit', `message ${key}: ${tooLarge}`);
+  judgeRelations(ctx, next, existing);
   if (existing === null) {
     ctx.countNewMessage();
     if (!mayCreateMessage(ctx.actor(), next)) throw new Refused('bad_message', `message ${key} must be sent as yourself and not as a system message`);
@@ -119,6 +129,39 @@ function judgeMessage(ctx: SlotContext, key: string, value: Written): void {
   }
   throw new Refused('forbidden', `only the sender may edit message ${key}`);
 }
+
+/**
+ * A message's relations (docs/protocol.md, "Conversations"). Mentions name active members; a
+ * mention kept from the value before an edit stays valid after its user left. A parent or quote
+ * this document holds must be a message here (a parent not itself a reply); one it cannot hold (a
+ * segment's or a segmented head's) may only not be dated ahead of the clock.
+ */
+function judgeRelations(ctx: SlotContext, next: MessageValue, existing: MessageValue | null): void {
+  if (next.mentionedUsers !== undefined) {
+    const kept = new Set(existing?.mentionedUsers ?? []);
+    for (const userId of next.mentionedUsers) {
+      if (!kept.has(userId) && !ctx.isActiveMember(userId)) throw new Refused('bad_message', `message ${next.id} mentions ${userId}, who is not a member of this room`);
+    }
+  }
+  if (existing !== null) return; // the thread is part of the identity (checked by the caller); a quote was judged when written
+  const { parentId, quotedMessageId } = next;
+  for (const [what, id] of [['reply to', parentId], ['quote', quotedMessageId]] as const) {
+    if (id === undefined) continue;
+    if (!fromThisDocument(ctx)) {
+      const at = uuidv7Time(id);
+      if (at === null || at > ctx.now + MAX_FUTURE_SKEW_MS) throw new Refused('bad_message', `message ${next.id} cannot ${what} ${id}: dated ahead of the server's clock`);
+      continue;
+    }
+    ctx.atEnd(() => {
+      const target = ctx.finalMessage(id);
+      if (!target) throw new Refused('unknown_message', `message ${next.id} cannot ${what} message ${id}: the room has no such message`);
+      if (what === 'reply to' && target.parentId !== undefined) throw new Refused('bad_message', `message ${id} is a reply: threads are one level deep`);
+    });
+  }
+}
+
+/** Whether every message of the room is in this document (a room not segmented). */
+const fromThisDocument = (ctx: SlotContext): boolean => !ctx.isSegment && !ctx.segmentedHead();
 
 function judgeDeletion(ctx: SlotContext, key: string, value: Written): void {
   if (!isMessageId(key)) throw new Refused('bad_layout', `deletions key ${JSON.stringify(key)} is not a message id`);
@@ -168,11 +211,62 @@ function judgeRead(ctx: SlotContext, key: string, value: Written): void {
   });
 }
 
+/** A message a head-map key or value names: here, or (a segmented head) not dated ahead of the clock. */
+function requireMessage(ctx: SlotContext, id: string, what: string): void {
+  ctx.atEnd(() => {
+    if (fromThisDocument(ctx)) {
+      if (!ctx.finalMessage(id)) throw new Refused('unknown_message', `${what} ${id}: the room has no such message`);
+      return;
+    }
+    const at = uuidv7Time(id);
+    if (at === null || at > ctx.now + MAX_FUTURE_SKEW_MS) throw new Refused('unknown_message', `${what} ${id}: dated ahead of the server's clock`);
+  });
+}
+
+function refuseInSegment(ctx: SlotContext, root: RootName): void {
+  if (ctx.isSegment) throw new Refused('bad_layout', `a segment holds no ${root}: it belongs in the room's head`);
+}
+
+function judgePin(ctx: SlotContext, key: string, value: Written): void {
+  refuseInSegment(ctx, 'pins');
+  if (!isMessageId(key)) throw new Refused('bad_layout', `pins key ${JSON.stringify(key)} is not a message id`);
+  if (!mayPin(ctx.actor())) throw new Refused('forbidden', 'only owners and admins pin and unpin messages');
+  ctx.touchPins();
+  if (value === DELETED) return;
+  ctx.countGrowth();
+  const pin = parsedValue(value, (v) => parsePinValue(v), `pin of ${key}`);
+  if (pin.pinnedBy !== ctx.userId) throw new Refused('forbidden', `the pin of ${key} must be recorded as yourself`);
+  requireMessage(ctx, key, 'cannot pin message');
+}
+
+function judgeThread(ctx: SlotContext): void {
+  refuseInSegment(ctx, 'threads');
+  throw new Refused('bad_layout', 'thread summaries are derived by the server; clients never write them');
+}
+
+function judgeThreadRead(ctx: SlotContext, key: string, value: Written): void {
+  refuseInSegment(ctx, 'threadReads');
+  const parsed = parseThreadReadKey(key);
+  if (!parsed) throw new Refused('bad_layout', `threadReads key ${JSON.stringify(key)} is not root|user|clientId`);
+  if (!mayWriteUserKey(ctx.actor(), parsed.userId)) throw new Refused('forbidden', 'a user moves only their own read position');
+  ctx.touchThreadReads(parsed.rootId);
+  if (value === DELETED) return;
+  ctx.countGrowth();
+  const position = parsedValue(value, (v) => parseReadValue(v), `thread read position ${key}`);
+  const previous = parseReadValue(ctx.current('threadReads', key));
+  if (previous !== null && position < previous) throw new Refused('bad_read_position', 'a read position never moves backwards');
+  requireMessage(ctx, parsed.rootId, 'a thread read position names root');
+  requireMessage(ctx, position, 'a thread read position names message');
+}
+
 const WRITE_RULES: Record<RootName, (ctx: SlotContext, key: string, value: Written) => void> = {
   messages: judgeMessage,
   deletions: judgeDeletion,
   reactions: judgeReaction,
   reads: judgeRead,
+  pins: judgePin,
+  threads: judgeThread,
+  threadReads: judgeThreadRead,
 };
 
 /** Judges one new item: a write of `value` (or DELETED) at `slot` by the sender. Throws Refused. */
@@ -196,6 +290,15 @@ export function judgeRemoval(ctx: SlotContext, slot: Slot, replacedInUpdate: boo
       return;
     case 'reads':
       judgeRead(ctx, slot.key, DELETED);
+      return;
+    case 'pins':
+      judgePin(ctx, slot.key, DELETED);
+      return;
+    case 'threads':
+      judgeThread(ctx);
+      return;
+    case 'threadReads':
+      judgeThreadRead(ctx, slot.key, DELETED);
       return;
   }
 }

@@ -6,6 +6,7 @@ import * as Y from 'yjs';
 import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
+import { HEAD_ROOT, MAX_PINS, headMaps, parseThreadReadKey } from '../../shared/roomDoc/headMaps.ts';
 import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReactionKey, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { readPosition } from '../../shared/roomDoc/readOps.ts';
 import { reactionKeysOf } from '../../shared/roomDoc/reactionOps.ts';
@@ -32,6 +33,8 @@ export interface UpdateSender {
    * be dated earlier (MAX_PAST_SKEW_MS allowed). Absent or null: no such rule (tests, tools).
    */
   readonly memberSince?: () => number | null;
+  /** Whether a user is an active member of the room, for mentions. Absent: no such rule (tests, tools). */
+  readonly isActiveMember?: (userId: string) => boolean;
 }
 
 export interface ValidationInput {
@@ -42,6 +45,8 @@ export interface ValidationInput {
   readonly owners: ClientOwners;
   /** Milliseconds since the epoch, for the "not dated in the future" rule. */
   readonly now: number;
+  /** The document is one of a room's segments, not a room's own document (default false). */
+  readonly isSegment?: boolean;
 }
 
 /**
@@ -95,7 +100,7 @@ interface SlotWrite {
   readonly id: Y.ID;
 }
 
-const ROOT_NAMES: ReadonlySet<string> = new Set(Object.values(ROOT));
+const ROOT_NAMES: ReadonlySet<string> = new Set([...Object.values(ROOT), ...Object.values(HEAD_ROOT)]);
 const isRootName = (name: string): name is RootName => ROOT_NAMES.has(name);
 
 class UpdateCheck implements SlotContext {
@@ -107,7 +112,17 @@ class UpdateCheck implements SlotContext {
   readonly #known = new Map<number, number>();
   readonly #newStructs = new Map<number, NewStruct[]>();
   /** This update's latest write per slot, by root map and key. */
-  readonly #writes: Record<RootName, Map<string, SlotWrite>> = { messages: new Map(), deletions: new Map(), reactions: new Map(), reads: new Map() };
+  readonly #writes: Record<RootName, Map<string, SlotWrite>> = {
+    messages: new Map(),
+    deletions: new Map(),
+    reactions: new Map(),
+    reads: new Map(),
+    pins: new Map(),
+    threads: new Map(),
+    threadReads: new Map(),
+  };
+  readonly #threadReadsTouched = new Set<string>();
+  #pinsTouched = false;
   readonly #mustBeDeleted = new Set<string>();
   readonly #endChecks: Array<() => void> = [];
   readonly #finalMessages = new Map<string, MessageValue | null>();
@@ -123,11 +138,13 @@ class UpdateCheck implements SlotContext {
 
   readonly userId: string;
   readonly now: number;
+  readonly isSegment: boolean;
 
   constructor(input: ValidationInput) {
     this.#input = input;
     this.#store = input.doc.store;
-    this.#maps = roomMaps(input.doc);
+    this.#maps = { ...roomMaps(input.doc), ...headMaps(input.doc) };
+    this.isSegment = input.isSegment ?? false;
     for (const name of ROOT_NAMES) if (isRootName(name)) this.#rootOf.set(this.#maps[name], name);
     this.userId = input.sender.userId;
     this.now = input.now;
@@ -187,6 +204,18 @@ class UpdateCheck implements SlotContext {
 
   touchReads(): void {
     this.#readsTouched = true;
+  }
+
+  touchThreadReads(rootId: string): void {
+    this.#threadReadsTouched.add(rootId);
+  }
+
+  touchPins(): void {
+    this.#pinsTouched = true;
+  }
+
+  isActiveMember(userId: string): boolean {
+    return this.#input.sender.isActiveMember?.(userId) ?? true;
   }
 
   get growth(): Growth {
@@ -400,7 +429,44 @@ class UpdateCheck implements SlotContext {
       }
     }
     if (this.#readsTouched) this.#checkReadPosition();
+    for (const rootId of this.#threadReadsTouched) this.#checkThreadReadPosition(rootId);
+    if (this.#pinsTouched) this.#checkPinCount();
     if (this.#reactionChanges > 0) this.#checkReactionCounts();
+  }
+
+  /** A room holds at most MAX_PINS pins; an update over it may still unpin. */
+  #checkPinCount(): void {
+    const pins = this.#maps.pins;
+    let after = pins.size;
+    for (const [key, write] of this.#writes.pins) {
+      const before = pins.has(key);
+      const live = write.value !== DELETED;
+      if (live && !before) after++;
+      else if (!live && before) after--;
+    }
+    if (after > MAX_PINS && after > pins.size) throw new Refused('over_limit', `a room holds at most ${MAX_PINS} pinned messages`);
+  }
+
+  /** The sender's read position in one thread (the greatest over their devices' keys) never moves backwards. */
+  #checkThreadReadPosition(rootId: string): void {
+    const mine = (key: string): boolean => {
+      const parsed = parseThreadReadKey(key);
+      return parsed !== null && parsed.userId === this.userId && parsed.rootId === rootId;
+    };
+    const positions = (current: (key: string) => unknown): string | null => {
+      let best: string | null = null;
+      const consider = (raw: unknown): void => {
+        const value = parseReadValue(raw);
+        if (value !== null && (best === null || value > best)) best = value;
+      };
+      this.#maps.threadReads.forEach((_raw, key) => mine(key) && consider(current(key)));
+      for (const [key, write] of this.#writes.threadReads) if (!this.#maps.threadReads.has(key) && mine(key)) consider(write.value);
+      return best;
+    };
+    const before = positions((key) => this.#maps.threadReads.get(key));
+    if (before === null) return;
+    const after = positions((key) => this.current('threadReads', key));
+    if (after === null || after < before) throw new Refused('bad_read_position', 'a read position never moves backwards');
   }
 
   /** On every message this update reacts to, the sender's different reactions stay within the limit. */

@@ -14,6 +14,8 @@ export class ValidatingServer {
   readonly roles = new Map<string, Actor['role']>();
   /** The server's clock (the future-date rule). */
   clock: () => number = Date.now;
+  /** Whether this document is a room's segment (which holds no head maps). */
+  isSegment = false;
 
   constructor(members: readonly Actor[]) {
     for (const m of members) this.roles.set(m.userId, m.role);
@@ -24,9 +26,10 @@ export class ValidatingServer {
     const verdict = validateUpdate({
       doc: this.doc,
       update,
-      sender: { userId, role: () => this.roles.get(userId) ?? 'member' },
+      sender: { userId, role: () => this.roles.get(userId) ?? 'member', isActiveMember: (id) => this.roles.has(id) },
       owners: this.owners,
       now: this.clock(),
+      isSegment: this.isSegment,
     });
     if (!verdict.ok) return verdict.refusal;
     Y.applyUpdate(this.doc, update);
