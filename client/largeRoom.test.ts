@@ -108,6 +108,31 @@ describe('a room of 300,000 messages in segments', () => {
   }, 120_000);
 });
 
+describe('membership rules in a segment', () => {
+  it("the room's owner deletes another member's message in the open segment", async () => {
+    const { t, ana, ben, roomId } = await startWithRoom();
+    cleanup.push(() => t.dispose());
+    await withSegmentedHistory(t, roomId, ana.id, SEGMENT_MAX_MESSAGES + 5);
+    const open = async (token: string, label: string) => {
+      const client = await openTestClient({ serverUrl: t.url, token, dbName: freshDbName(label) });
+      cleanup.push(() => client.close());
+      const room = await client.openRoom(roomId);
+      await until((c) => room.on('change', c), () => room.segmented, `${label}'s head`);
+      return room;
+    };
+    const benRoom = await open(ben.token, 'segment-role-ben');
+    const sent = await benRoom.send({ content: 'to be removed by the owner' });
+    await benRoom.whenSent(sent.id);
+    const anaRoom = await open(ana.token, 'segment-role-ana');
+    await until((c) => anaRoom.on('change', c), () => anaRoom.getMessage(sent.id) !== null, "Ben's message on Ana's device");
+    await anaRoom.delete(sent.id);
+    await anaRoom.whenSent(sent.id);
+    // Judged by the room's roles, not by the segment's document name: an owner may delete it.
+    expect(anaRoom.refusal).toBeNull();
+    await until((c) => benRoom.on('change', c), () => benRoom.getMessage(sent.id)?.is_deleted === true, "the deletion on Ben's device");
+  }, 60_000);
+});
+
 describe('a segment sealed while two devices are offline', () => {
   it('takes both offline messages, moves them to the segment their ids belong to, and both devices see every message once, in order', async () => {
     const s = await stoppedServerWithRoom();
