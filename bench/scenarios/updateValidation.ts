@@ -3,6 +3,7 @@ import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { markRead } from '../../shared/roomDoc/readOps.ts';
+import { MAX_PINS, headMaps } from '../../shared/roomDoc/headMaps.ts';
 import { ClientOwners } from '../../server/validation/ClientOwners.ts';
 import { validateUpdate } from '../../server/validation/validateUpdate.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
@@ -69,7 +70,26 @@ const OPERATIONS: ReadonlyArray<[string, Operation]> = [
   ['add a reaction', (doc, actor, target) => void addReaction(doc, actor, { messageId: target, reaction: `r${Math.random()}`.slice(0, 10) })],
   ['mark read', (doc, actor, target) => void markRead(doc, actor, target)],
   ['admin deletes a message', (doc, actor, target) => void deleteMessage(doc, actor, { id: target })],
+  // The rules of "Conversations" (docs/protocol.md): a reply naming its root and two members.
+  [
+    'reply in a thread, mentioning two',
+    (doc, actor, target) => void createMessage(doc, actor, { content: 'a reply '.padEnd(80, '.'), parentId: target, mentionedUsers: [USERS[1] ?? '', USERS[2] ?? ''] }),
+  ],
+  ['quote a message', (doc, actor, target) => void createMessage(doc, actor, { content: 'a quote '.padEnd(80, '.'), quotedMessageId: target })],
+  [
+    'admin pins a message',
+    (doc, actor, target) =>
+      doc.transact(() => {
+        // Unpins the oldest pin first, so the room stays under MAX_PINS however many samples run.
+        const pins = headMaps(doc).pins;
+        if (pins.size >= MAX_PINS) pins.delete(pins.keys().next().value ?? '');
+        pins.set(target, { pinnedAt: Date.now(), pinnedBy: actor.userId });
+      }),
+  ],
 ];
+
+/** The gate asks the directory whether a mentioned user is a member; here a set stands for it. */
+const MEMBERS: ReadonlySet<string> = new Set(USERS);
 
 function measure(room: Room, name: string, operation: Operation, samples: number, admin: boolean): number[] {
   const actor: Actor = { userId: USERS[0] ?? '', role: admin ? 'admin' : 'member' };
@@ -91,7 +111,7 @@ function measure(room: Room, name: string, operation: Operation, samples: number
     const update = updates[0];
     if (update === undefined) continue;
     const start = performance.now();
-    const verdict = validateUpdate({ doc: room.server, update, sender: { userId: actor.userId, role: () => actor.role }, owners: room.owners, now: Date.now() });
+    const verdict = validateUpdate({ doc: room.server, update, sender: { userId: actor.userId, role: () => actor.role, isActiveMember: (id) => MEMBERS.has(id) }, owners: room.owners, now: Date.now() });
     times.push(performance.now() - start);
     if (!verdict.ok) throw new Error(`${name}: refused: ${verdict.refusal.code}: ${verdict.refusal.reason}`);
     Y.applyUpdate(room.server, update);
