@@ -297,7 +297,7 @@ export class ChatClient {
     const row = this.#list.row(roomId);
     await this.store.deleteRoom(roomId);
     // The cached room list entry stays; only its document and sync state go.
-    if (row) await this.store.putRoom({ ...row, unreadCount: 0, lastMessage: null });
+    if (row) await this.store.putRoom({ ...row, unreadCount: 0, mentionCount: 0, lastMessage: null });
   }
 
   /** A room's active members from the server, cached for offline use; the cache when offline. */

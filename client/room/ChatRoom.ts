@@ -1,3 +1,4 @@
+/* Over 350 lines for a reason: ChatRoom is the SDK's one public room object; each method is a short delegation to RoomDocuments, RoomPeople, RoomPins or a shared operation, and splitting it would split the API. */
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { JsonObject } from '../../shared/json.ts';
@@ -10,6 +11,10 @@ import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { getMessage } from '../../shared/roomDoc/queries.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
+import { pinMessage, unpinMessage } from '../../shared/roomDoc/pinOps.ts';
+import { withPin } from '../../shared/roomDoc/pinReads.ts';
+import { checkMentions } from './checkMentions.ts';
+import { RoomPins } from './RoomPins.ts';
 import { markRead, readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import type { Failure, RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
 import { ClientError } from '../errors/ClientError.ts';
@@ -34,6 +39,8 @@ export interface SendInput {
   readonly meta?: JsonObject;
   /** A UUIDv7 the app minted (idempotency key); generated when absent. */
   readonly id?: string;
+  /** User ids the message mentions (`mentioned_users`): active members only, else invalid_payload. */
+  readonly mentionedUsers?: readonly string[];
 }
 
 export interface ChatRoomEvents {
@@ -79,6 +86,7 @@ export class ChatRoom {
   #closed = false;
   /** Where the messages are on this device: the room's document, or its segments once segmented. */
   readonly #docs: RoomDocuments;
+  readonly #pins: RoomPins;
 
   constructor(deps: ChatRoomDeps) {
     this.id = deps.replica.roomId;
@@ -99,6 +107,7 @@ export class ChatRoom {
       onStates: () => this.#events.emit('states', undefined),
       onError: (e) => this.#events.emit('error', e),
     });
+    this.#pins = new RoomPins({ head: deps.replica, sources: this.#docs, onError: (e) => this.#events.emit('error', e) });
     this.#unsubscribe.push(
       deps.replica.on('changed', () => {
         this.#events.emit('change', undefined);
@@ -203,6 +212,7 @@ export class ChatRoom {
    * storage failure (`storage_full`). Delivery follows as its `state`.
    */
   async send(input: SendInput): Promise<ClientMessage> {
+    if (input.mentionedUsers !== undefined) checkMentions(input.mentionedUsers, this.#members);
     const now = this.#docs.target(null);
     const target = now instanceof Promise ? await now : now;
     const { result, stored } = this.#write(target, (actor) =>
@@ -212,6 +222,7 @@ export class ChatRoom {
         ...(input.type === undefined ? {} : { type: input.type }),
         ...(input.meta === undefined ? {} : { meta: input.meta }),
         ...(input.id === undefined ? {} : { id: input.id }),
+        ...(input.mentionedUsers === undefined ? {} : { mentionedUsers: input.mentionedUsers }),
       }),
     );
     // As written: by the time it is stored, the server may have moved it into a segment not open here.
@@ -236,6 +247,21 @@ export class ChatRoom {
 
   async unreact(messageId: string, reaction: string): Promise<void> {
     await this.#change(messageId, (doc, actor) => removeReaction(doc, actor, { messageId, reaction }));
+  }
+
+  /** Pins a message (owners and admins: else `forbidden`); the pin lives in the room's head. Pinning a pinned message keeps its pin. */
+  async pin(messageId: string): Promise<void> {
+    const holder = await this.#pins.holder(messageId);
+    await this.#write(this.#d.replica, (actor) => pinMessage(this.doc, actor, { messageId, now: this.#d.now(), holder })).stored;
+  }
+
+  async unpin(messageId: string): Promise<void> {
+    await this.#write(this.#d.replica, (actor) => unpinMessage(this.doc, actor, messageId)).stored;
+  }
+
+  /** Pinned messages, newest pin first (deleted ones left out). Segmented: opens the segments holding them; `change` follows. */
+  pinnedMessages(): ClientMessage[] {
+    return this.#pins.list().map((view) => this.#toClient(view));
   }
 
   /** Writes a change about a message into the document that holds it (its segment, opened if needed). */
@@ -351,7 +377,7 @@ export class ChatRoom {
   }
 
   #toClient(view: MessageView): ClientMessage {
-    return toClientMessage(view, this.id, this.#d.user, this.#members, this.messageState(view.id) ?? { state: 'sent' });
+    return toClientMessage(withPin(view, this.doc), this.id, this.#d.user, this.#members, this.messageState(view.id) ?? { state: 'sent' });
   }
 }
 

@@ -5,6 +5,7 @@ import { roomActivityMs, type ChatRoom as ChatRoomModel } from '../../shared/mod
 import type { FeedChanges, FeedRemoval } from '../../shared/models/userFeed.ts';
 import { TabMessageSchema } from '../../shared/protocol/tabMessages.ts';
 import { lastMessage, unreadCount } from '../../shared/roomDoc/queries.ts';
+import { mentionCount } from '../../shared/roomDoc/mentionCounts.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import type { RestClient } from '../api/RestClient.ts';
 import { ClientError } from '../errors/ClientError.ts';
@@ -15,6 +16,8 @@ import type { RoomRow } from '../store/storedRecords.ts';
 export interface RoomSummary {
   readonly room: ChatRoomModel;
   readonly unreadCount: number;
+  /** Unread messages that mention the user (`mentioned_users`). */
+  readonly mentionCount: number;
   readonly lastMessage: ChatMessage | null;
 }
 
@@ -82,7 +85,7 @@ export class RoomList {
     return [...this.#rows.values()]
       .map((row) => ({ row, at: activityOf(row) }))
       .sort((a, b) => b.at - a.at || a.row.order - b.row.order)
-      .map(({ row }) => ({ room: row.room, unreadCount: row.unreadCount, lastMessage: row.lastMessage }));
+      .map(({ row }) => ({ room: row.room, unreadCount: row.unreadCount, mentionCount: row.mentionCount, lastMessage: row.lastMessage }));
   }
 
   /**
@@ -109,7 +112,8 @@ export class RoomList {
       // The server counts unread messages per member; an open room's document is more current.
       const unreadCount = room.unread_count !== undefined && !this.#d.openReplica(room.id) ? room.unread_count : (known?.unreadCount ?? 0);
       if (newer && room.unread_count === undefined && fromServer.sender_id !== this.#d.userId) newMessages.push(room.id);
-      const row: RoomRow = { id: room.id, room, order: known?.order ?? 0, unreadCount, lastMessage: newer ? fromServer : (known?.lastMessage ?? null) };
+      const mentionCount = room.mention_count !== undefined && !this.#d.openReplica(room.id) ? room.mention_count : (known?.mentionCount ?? 0);
+      const row: RoomRow = { id: room.id, room, order: known?.order ?? 0, unreadCount, mentionCount, lastMessage: newer ? fromServer : (known?.lastMessage ?? null) };
       this.#rows.set(room.id, row);
       changed.push(room.id);
     }
@@ -142,6 +146,7 @@ export class RoomList {
         room,
         order,
         unreadCount: room.unread_count !== undefined && !this.#d.openReplica(room.id) ? room.unread_count : (known?.unreadCount ?? 0),
+        mentionCount: room.mention_count !== undefined && !this.#d.openReplica(room.id) ? room.mention_count : (known?.mentionCount ?? 0),
         lastMessage: known?.lastMessage ?? (fallback.success ? fallback.data : null),
       };
     });
@@ -166,6 +171,7 @@ export class RoomList {
     const next: RoomRow = {
       ...row,
       unreadCount: unreadCount(replica.doc, this.#d.userId),
+      mentionCount: mentionCount(replica.doc, this.#d.userId),
       lastMessage: last ? toChatMessage(last, roomId, (id) => this.#names.get(id) ?? null) : row.lastMessage,
     };
     this.#rows.set(roomId, next);

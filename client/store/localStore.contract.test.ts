@@ -180,7 +180,7 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
       company: null,
     });
     await store.putRoomSync({ roomId: a, durable: Y.encodeStateVector(new Map([[7, 3]])), rejected: {}, refusal: null });
-    await store.replaceRooms([{ id: a, room: room(a), unreadCount: 2, lastMessage: null, order: 0 }, { id: b, room: room(b), unreadCount: 0, lastMessage: null, order: 1 }]);
+    await store.replaceRooms([{ id: a, room: room(a), unreadCount: 2, mentionCount: 1, lastMessage: null, order: 0 }, { id: b, room: room(b), unreadCount: 0, mentionCount: 0, lastMessage: null, order: 1 }]);
     await store.putMembers({ roomId: a, members: [] });
     const userId = uuidv4();
     const recent = { roomId: a, messages: [recentMessage(userId)] };
@@ -203,7 +203,7 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     expect(await s.getClientIds()).toEqual([{ clientId: 42, createdAt: 1, retiredAt: null }]);
     expect((await s.getIdentity())?.user.name).toBe('Ana');
     expect(await s.getFeedCursor()).toBe('41.1700000000000');
-    await s.replaceRooms([{ id: b, room: room(b), unreadCount: 0, lastMessage: null, order: 0 }]);
+    await s.replaceRooms([{ id: b, room: room(b), unreadCount: 0, mentionCount: 0, lastMessage: null, order: 0 }]);
     expect((await s.getRooms()).map((r) => r.id)).toEqual([b]);
     await s.deleteRoom(a);
     expect(await s.loadRoom(a)).toMatchObject({ snapshot: null, updates: [] });

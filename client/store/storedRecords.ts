@@ -49,6 +49,8 @@ export const RoomRowSchema = z.object({
   id: RoomIdSchema,
   room: ChatRoomSchema,
   unreadCount: z.int().nonnegative(),
+  /** Of the unread messages, those that mention the user (rows stored before mentions read as 0). */
+  mentionCount: z.int().nonnegative().default(0),
   /** Newest message held locally (null when the room is empty or not yet synced here). */
   lastMessage: ChatMessageSchema.nullable(),
   /** Order of the server's list (newest activity first). */

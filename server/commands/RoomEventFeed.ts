@@ -8,6 +8,7 @@ import { PeerStateSchema, ServerPresenceStateSchema } from '../../shared/protoco
 import type { RoomEvent } from '../../shared/commands/roomEvent.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
 import { type KeyChange, docEvents } from './docEvents.ts';
+import { HEAD_ROOT } from '../../shared/roomDoc/headMaps.ts';
 
 /** An event and its frame, serialised once for every subscriber. */
 export interface FeedEvent {
@@ -57,6 +58,13 @@ export class RoomEventFeed {
       map.observe(observer);
       this.#teardown.push(() => map.unobserve(observer));
     }
+    // Pins are a head map (a segment holds none): message_pinned / message_unpinned.
+    const pins = doc.getMap<unknown>(HEAD_ROOT.pins);
+    const onPins = (event: Y.YMapEvent<unknown>): void => {
+      for (const [key, { action, oldValue }] of event.changes.keys) this.#changes.push({ root: 'pins', key, action, oldValue });
+    };
+    pins.observe(onPins);
+    this.#teardown.push(() => pins.unobserve(onPins));
     // Derived once the transaction's observers (the room index's included) have all run, from the
     // document as the transaction left it; kept with the transaction until its update is emitted
     // (a transaction that emits no update leaves nothing behind).

@@ -9,10 +9,11 @@ import { toTimestamp } from '../../shared/models/timestamps.ts';
 import { uuidv7Time } from '../../shared/ids.ts';
 import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 import type { RoomEvent } from '../../shared/commands/roomEvent.ts';
+import { pinEvent } from './pinEvents.ts';
 
 /** One changed key of a root map, as a Y.Map observer reports it. */
 export interface KeyChange {
-  readonly root: keyof RoomMaps;
+  readonly root: keyof RoomMaps | 'pins';
   readonly key: string;
   readonly action: 'add' | 'update' | 'delete';
   readonly oldValue: unknown;
@@ -43,6 +44,7 @@ export function docEvents(ctx: DocEventContext, changes: readonly KeyChange[]): 
   const created: RoomEvent[] = [];
   const deleted: RoomEvent[] = [];
   const reactions: RoomEvent[] = [];
+  const pins: RoomEvent[] = [];
   const readers = new Set<string>();
   for (const change of changes) {
     switch (change.root) {
@@ -82,6 +84,11 @@ export function docEvents(ctx: DocEventContext, changes: readonly KeyChange[]): 
         reactions.push(change.action === 'add' ? { type: 'reaction_added', data } : { type: 'reaction_removed', data });
         break;
       }
+      case 'pins': {
+        const event = pinEvent(doc, roomId, change);
+        if (event) pins.push(event);
+        break;
+      }
       case 'reads': {
         const key = parseReadKey(change.key);
         if (key) readers.add(key.userId);
@@ -100,5 +107,5 @@ export function docEvents(ctx: DocEventContext, changes: readonly KeyChange[]): 
     ctx.reads.set(userId, position);
     moved.push({ type: 'read_position_moved', data: { room_id: roomId, user_id: userId, last_read_id: position, last_read_at: toTimestamp(at) } });
   }
-  return [...created, ...deleted, ...reactions, ...moved];
+  return [...created, ...deleted, ...reactions, ...pins, ...moved];
 }

@@ -2,6 +2,7 @@ import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';
 import type { ParsedCommand } from './parseCommandFrame.ts';
 import { deleteMessageCommand, editMessageCommand, reactionCommand, sendMessage } from './messageCommands.ts';
+import { fetchPinned, pinMessageCommand, unpinMessageCommand } from './pinCommands.ts';
 import { fetchHistory, joinRoom, leaveRoom, readMessages, typing } from './roomCommands.ts';
 
 /** Runs one parsed command; resolves with its answer (never rejects: faults become `internal`). */
@@ -29,6 +30,12 @@ export function executeCommand(deps: CommandDeps, conn: CommandConnection, c: Pa
       return editMessageCommand(deps, conn, c.payload);
     case 'delete_message':
       return deleteMessageCommand(deps, conn, c.payload);
+    case 'pin_message':
+      return pinMessageCommand(deps, conn, c.payload);
+    case 'unpin_message':
+      return unpinMessageCommand(deps, conn, c.payload);
+    case 'fetch_pinned':
+      return fetchPinned(deps, conn, c.payload);
     default: {
       const unreachable: never = c;
       throw new Error(`unhandled command ${JSON.stringify(unreachable)}`);

@@ -2,6 +2,7 @@ import type { Growth, Room } from '../sync/Room.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { getMessage } from '../../shared/roomDoc/queries.ts';
+import { withPin } from '../../shared/roomDoc/pinReads.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import type { RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
 import type { CommandPayload } from '../../shared/commands/webSocketCommand.ts';
@@ -23,7 +24,9 @@ const ERROR_OF: Record<RoomDocErrorCode, ErrorCode> = {
 const answerWith = (deps: CommandDeps, room: Room, roomId: string, id: string) => (): Outcome => {
   const view = getMessage(room.doc, id);
   if (!view) return commandFailure('not_found', `no message ${id}`);
-  return { ok: true, data: { message: toChatMessage(view, roomId, deps.nameOf) } };
+  // A segment holds no pins: the head (loaded while its segment is) has them.
+  const head = room.roomId === roomId ? undefined : deps.registry.get(roomId);
+  return { ok: true, data: { message: toChatMessage(head ? withPin(view, head.doc) : view, roomId, deps.nameOf) } };
 };
 
 /** The same caps a sync update meets: the room's stored size and the member's growth share. */
@@ -38,7 +41,11 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
     if (p.message_type === 'system') return commandFailure('forbidden', 'system messages come from the server alone');
     const full = roomFor(room, actor.userId, p, 'messages');
     if (full) return full;
-    const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata }, conn.origin);
+    // The validator's rule for Yjs clients: only active members may be mentioned.
+    const outsider = p.mentioned_users?.find((userId) => !deps.directory.members.get(p.room_id, userId)?.is_active);
+    if (outsider !== undefined) return commandFailure('invalid_payload', `${outsider} is not a member of this room and cannot be mentioned`);
+    const mentions = p.mentioned_users === undefined ? {} : { mentionedUsers: p.mentioned_users };
+    const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata, ...mentions }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
     return { ok: true, answer: answerWith(deps, room, p.room_id, result.id) };
   }, { messageId: null });

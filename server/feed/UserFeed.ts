@@ -145,7 +145,7 @@ export class UserFeed {
         if (!room) frame.removed.push({ room_id: roomId, reason: 'not_found' });
         else if (!membership?.is_active) frame.removed.push({ room_id: roomId, reason: 'removed' });
         else {
-          frame.rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) });
+          frame.rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId), mention_count: this.#directory.members.mentionCount(roomId, userId, { fresh: false }) });
           if (changed.length > 0) frame.members.push({ room_id: roomId, members: changed, complete: false });
         }
         return frame;
@@ -165,7 +165,7 @@ export class UserFeed {
       const room = this.#directory.rooms.peekSummary(roomId);
       if (!room) continue;
       for (const userId of watching) {
-        const mine = { ...room, unread_count: this.#directory.members.unreadCount(roomId, userId, { fresh: false }) };
+        const mine = { ...room, unread_count: this.#directory.members.unreadCount(roomId, userId, { fresh: false }), mention_count: this.#directory.members.mentionCount(roomId, userId, { fresh: false }) };
         this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [mine], removed: [], members: [], presence: [] }));
       }
     }
@@ -194,7 +194,7 @@ export class UserFeed {
       if (!room) removed.push({ room_id: roomId, reason: 'not_found' });
       else if (!membership?.is_active) removed.push({ room_id: roomId, reason: 'removed' });
       else {
-        rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) });
+        rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId), mention_count: this.#directory.members.mentionCount(roomId, userId, { fresh: false }) });
         if (change.members) members.push({ room_id: roomId, members: this.#directory.members.list(roomId), complete: true });
       }
     }

@@ -7,6 +7,7 @@ import { RECENT_PAGE_SIZE, encodeRecentPage } from '../../shared/protocol/recent
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { SegmentIndex, parseDocName, segmentDocName } from '../../shared/roomDoc/segments.ts';
 import { newestPageLoaded } from './roomHistory.ts';
+import { withPin } from '../../shared/roomDoc/pinReads.ts';
 import type { StoredStateReader } from './StoredStateReader.ts';
 
 /**
@@ -86,6 +87,7 @@ export class RecentPages {
   }
 
   #sendPage(head: Room, peer: RoomPeer, messages: readonly MessageView[]): void {
-    if (head.has(peer)) peer.send(encodeFrame({ type: 'recent', page: encodeRecentPage(messages) }));
+    // Pinned as the head says now (a page read from storage came from the segments, which hold no pins).
+    if (head.has(peer)) peer.send(encodeFrame({ type: 'recent', page: encodeRecentPage(messages.map((view) => withPin(view, head.doc))) }));
   }
 }

@@ -3,6 +3,7 @@ import type { Room } from '../sync/Room.ts';
 import { type MessagePage, getMessage, listMessages, messageCount } from '../../shared/roomDoc/queries.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { SegmentIndex, segmentDocName } from '../../shared/roomDoc/segments.ts';
+import { withPin } from '../../shared/roomDoc/pinReads.ts';
 
 /*
  * Reading a room whose history may be in segments (shared/roomDoc/segments.ts), for the command
@@ -49,7 +50,8 @@ export function historyPage(registry: RoomRegistry, head: Room, roomId: string, 
       break;
     }
   }
-  return { messages, hasMore };
+  // Read from segments, which hold no pins: the head's are added.
+  return { messages: messages.map((view) => withPin(view, head.doc)), hasMore };
 }
 
 /** A message wherever it is (its home segment in a segmented room), or null. */
@@ -57,7 +59,8 @@ export function findMessage(registry: RoomRegistry, head: Room, roomId: string, 
   const index = SegmentIndex.of(head.doc);
   if (!index.open) return getMessage(head.doc, messageId);
   const n = index.homeOf(messageId) ?? index.open.n;
-  return getMessage(loadSegment(registry, roomId, n).doc, messageId);
+  const view = getMessage(loadSegment(registry, roomId, n).doc, messageId);
+  return view && withPin(view, head.doc);
 }
 
 /**

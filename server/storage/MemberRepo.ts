@@ -50,6 +50,8 @@ export class MemberRepo {
   readonly #setLastReadAt;
   readonly #setUnread;
   readonly #unread;
+  readonly #setMentions;
+  readonly #mentions;
   readonly #touchedSince;
   readonly #coMembers;
 
@@ -99,6 +101,8 @@ export class MemberRepo {
     );
     this.#setUnread = db.prepare<{ room_id: string; user_id: string; n: number }>(`UPDATE members SET unread_count = @n WHERE room_id = @room_id AND user_id = @user_id`);
     this.#unread = db.prepare<[string, string]>(`SELECT unread_count AS n FROM members WHERE room_id = ? AND user_id = ?`);
+    this.#setMentions = db.prepare<{ room_id: string; user_id: string; n: number }>(`UPDATE members SET mention_count = @n WHERE room_id = @room_id AND user_id = @user_id`);
+    this.#mentions = db.prepare<[string, string]>(`SELECT mention_count AS n FROM members WHERE room_id = ? AND user_id = ?`);
     this.#touchedSince = db.prepare<[string, number]>(`SELECT room_id FROM members WHERE user_id = ? AND is_active = 1 AND updated_at > ?`);
     this.#coMembers = db.prepare<[string, string]>(
       `SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.room_id = m.room_id
@@ -221,5 +225,16 @@ export class MemberRepo {
 
   setUnreadCount(roomId: string, userId: string, n: number): void {
     this.#setUnread.run({ room_id: roomId, user_id: userId, n });
+  }
+
+  /** The member's mention count as the summary writer last wrote it (0 for no such member). */
+  mentionCount(roomId: string, userId: string, { fresh = true }: { fresh?: boolean } = {}): number {
+    if (fresh) this.#freshen();
+    const row = this.#mentions.get(roomId, userId);
+    return row === undefined ? 0 : parseRow(CountRowSchema, row, 'members').n;
+  }
+
+  setMentionCount(roomId: string, userId: string, n: number): void {
+    this.#setMentions.run({ room_id: roomId, user_id: userId, n });
   }
 }

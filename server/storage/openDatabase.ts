@@ -100,6 +100,9 @@ const MIGRATIONS: readonly string[] = [
   // Each member's unread count, kept by the summary writer: the room list needs no document.
   `ALTER TABLE members ADD COLUMN unread_count INTEGER NOT NULL DEFAULT 0;
   `,
+  // Each member's mention count (unread messages that mention them), kept beside the unread count.
+  `ALTER TABLE members ADD COLUMN mention_count INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**

@@ -7,6 +7,7 @@ import { uuidv7Time } from '../../shared/ids.ts';
 import { MAX_UNREAD_COUNT } from '../../shared/models/chatRoom.ts';
 import { readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
+import { mentionsAfter } from '../../shared/roomDoc/mentionCounts.ts';
 
 /** How RoomSummaries reaches a segmented room's documents (the registry: never loading one). */
 export interface SummaryDocs {
@@ -73,7 +74,7 @@ const ROOMS_PER_TURN = 16;
 export class RoomSummaries {
   readonly #directory: Directory;
   /** Per loaded room: the newest message's view as last written, each user's read position and unread count written. */
-  readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string>; unread: Map<string, number> }>();
+  readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string>; unread: Map<string, number>; mentions: Map<string, number> }>();
   readonly #due = new Set<Room>();
   #timer: { readonly at: number; readonly cancel: () => void } | null = null;
   /** When each room's summary was last written (performance.now()). */
@@ -204,7 +205,7 @@ export class RoomSummaries {
 
   #update(room: Room): void {
     let written = this.#written.get(room.roomId);
-    if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map(), unread: new Map() }));
+    if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map(), unread: new Map(), mentions: new Map() }));
 
     // Compared as the document's view, so the common commit (nothing about the newest message
     // changed) costs no database read for the sender's name.
@@ -231,6 +232,7 @@ export class RoomSummaries {
 
     const users = new Set(changed);
     if (messages) this.#writeUnread(room, { messages, reads, index }, written.unread, users);
+    if (messages) this.#writeMentions(room, { messages, reads }, written.mentions, users);
     if (users.size > 0) this.#told(room.roomId, users);
   }
 
@@ -241,6 +243,22 @@ export class RoomSummaries {
       if (written.get(userId) === unread) continue;
       this.#directory.members.setUnreadCount(room.roomId, userId, unread);
       written.set(userId, unread);
+      users.add(userId);
+    }
+  }
+
+  /**
+   * Mention counts, beside the unread counts: exact in the document the messages are read from (a
+   * segmented room's open segment, or newest sealed one); mentions in sealed segments between a
+   * member's read position and it are not counted (a segment's entry in the head keeps no count
+   * of them: an underestimate, for a member who has not read for a whole segment).
+   */
+  #writeMentions(room: Room, from: { messages: Room; reads: Room }, written: Map<string, number>, users: Set<string>): void {
+    for (const userId of this.#directory.members.listActiveUserIds(room.roomId)) {
+      const mentions = mentionsAfter(from.messages.doc, readPosition(from.reads.doc, userId), userId, MAX_UNREAD_COUNT);
+      if (written.get(userId) === mentions) continue;
+      this.#directory.members.setMentionCount(room.roomId, userId, mentions);
+      written.set(userId, mentions);
       users.add(userId);
     }
   }

@@ -7,7 +7,11 @@ import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
-import { ALICE, BOB, CAROL, alice, bob, carolAdmin } from '../../test/support/roomDocFixtures.ts';
+import { ALICE, BOB, CAROL, DAVE, alice, bob, carolAdmin } from '../../test/support/roomDocFixtures.ts';
+import { HEAD_ROOT } from '../../shared/roomDoc/headMaps.ts';
+import { pinMessage, unpinMessage } from '../../shared/roomDoc/pinOps.ts';
+import { pinsOf } from '../../shared/roomDoc/pinReads.ts';
+import { uuidv7 } from '../../shared/ids.ts';
 import { Device, ValidatingServer } from '../../test/support/ValidatingServer.ts';
 import { DOC_OPS, applyDocOp, nth } from '../../test/support/roomDocOps.ts';
 
@@ -21,7 +25,7 @@ import { DOC_OPS, applyDocOp, nth } from '../../test/support/roomDocOps.ts';
 const ACTORS: readonly Actor[] = [alice, alice, bob, carolAdmin];
 const REACTIONS = ['👍', '🎉', '+1'];
 
-const OPERATIONS = [...DOC_OPS, 'push', 'pull'] as const;
+const OPERATIONS = [...DOC_OPS, 'pin', 'unpin', 'mention', 'push', 'pull'] as const;
 type OperationKind = (typeof OPERATIONS)[number];
 interface Operation {
   readonly device: number;
@@ -42,6 +46,10 @@ const FORGERIES = [
   'unknown-root',
   'read-backwards',
   'read-as-other',
+  'pin-as-member',
+  'unpin-as-member',
+  'pin-unknown-message',
+  'mention-non-member',
 ] as const;
 type ForgeryKind = (typeof FORGERIES)[number];
 
@@ -51,12 +59,23 @@ const forgery = fc.record({ kind: fc.constantFrom(...FORGERIES), pick: fc.nat() 
 const view = (doc: Y.Doc) => ({
   messages: listMessages(doc, { limit: 10_000 }).messages,
   reads: Object.fromEntries([...readPositions(doc)].sort()),
+  pins: pinsOf(doc),
 });
 
 function apply(devices: readonly Device[], op: Operation): void {
   const device = devices[op.device];
   if (!device) return;
   if (applyDocOp(device.doc, device.actor, op.kind, op.pick, { reactions: REACTIONS })) return;
+  const target = nth(listMessages(device.doc, { limit: 10_000 }).messages, op.pick);
+  // Pins and mentions as the SDK writes them (a member's pin is refused by the operation itself, before any write).
+  if (op.kind === 'pin' && target) return void pinMessage(device.doc, device.actor, { messageId: target.id });
+  if (op.kind === 'unpin' && target) return void unpinMessage(device.doc, device.actor, target.id);
+  if (op.kind === 'mention') {
+    const result = createMessage(device.doc, device.actor, { content: 'hey', mentionedUsers: [nth([ALICE, BOB, CAROL], op.pick) ?? BOB] });
+    if (!result.ok) throw new Error(result.message);
+    return;
+  }
+  if (op.kind === 'pin' || op.kind === 'unpin') return;
   if (op.kind === 'pull') return device.pull();
   const refusal = device.push();
   if (refusal) throw new Error(`a legitimate update was refused: ${refusal.code}: ${refusal.reason}`);
@@ -102,7 +121,8 @@ function forge(server: ValidatingServer, devices: readonly Device[], kind: Forge
       if (!victim || !live[0]) return null;
       forger.doc.clientID = victim.doc.clientID;
       const messageId = live[0].id;
-      return update(() => void addReaction(forger.doc, bob, { messageId, reaction: '🎉' }));
+      // A reaction no legitimate operation uses: one Bob already has would write nothing to refuse.
+      return update(() => void addReaction(forger.doc, bob, { messageId, reaction: '🥷' }));
     }
     case 'unknown-key':
       return update(() => messages.set('not-a-message-id', { hello: 'world' }));
@@ -119,6 +139,22 @@ function forge(server: ValidatingServer, devices: readonly Device[], kind: Forge
     }
     case 'read-as-other':
       return target ? update(() => reads.set(readKey({ userId: ALICE, clientId: forger.doc.clientID }), target.id)) : null;
+    case 'pin-as-member':
+      return target ? update(() => forger.doc.getMap(HEAD_ROOT.pins).set(target.id, { pinnedAt: Date.now(), pinnedBy: BOB })) : null;
+    case 'unpin-as-member': {
+      const pinned = nth(pinsOf(forger.doc), pick);
+      return pinned ? update(() => forger.doc.getMap(HEAD_ROOT.pins).delete(pinned.messageId)) : null;
+    }
+    case 'pin-unknown-message': {
+      // An admin, allowed to pin, naming a message the room does not have.
+      const admin = new Device(carolAdmin, server);
+      return [CAROL, admin.capture(() => admin.doc.getMap(HEAD_ROOT.pins).set(uuidv7(), { pinnedAt: Date.now(), pinnedBy: CAROL }))];
+    }
+    case 'mention-non-member':
+      return update(() => {
+        const result = createMessage(forger.doc, bob, { content: 'hi @Dave', mentionedUsers: [DAVE] });
+        if (!result.ok) throw new Error(result.message);
+      });
   }
 }
 

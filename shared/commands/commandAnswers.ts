@@ -31,6 +31,12 @@ export const FetchHistoryAnswerSchema = z.object({
   has_more: z.boolean(),
 });
 
+export const FetchPinnedAnswerSchema = z.object({
+  room_id: RoomIdSchema,
+  /** Newest pin first; deleted messages are never listed. */
+  messages: z.array(ChatMessageSchema),
+});
+
 /** The `data` of each command's successful answer. */
 export const CommandAnswerSchemas = {
   join_room: JoinRoomAnswerSchema,
@@ -44,6 +50,9 @@ export const CommandAnswerSchemas = {
   remove_reaction: MessageAnswer,
   edit_message: MessageAnswer,
   delete_message: MessageAnswer,
+  pin_message: MessageAnswer,
+  unpin_message: MessageAnswer,
+  fetch_pinned: FetchPinnedAnswerSchema,
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type CommandAnswer<C extends CommandType> = z.infer<(typeof CommandAnswerSchemas)[C]>;

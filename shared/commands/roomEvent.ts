@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MessageDeletedEventSchema, MessageEventSchema } from './messageEvents.ts';
+import { PinEventSchema } from './pinEvent.ts';
 import { PresenceEventSchema } from './presenceEvent.ts';
 import { ReactionEventSchema } from './reactionEvent.ts';
 import { ReadPositionEventSchema } from './readPositionEvent.ts';
@@ -17,6 +18,8 @@ export const RoomEventSchemas = {
   reaction_added: ReactionEventSchema,
   reaction_removed: ReactionEventSchema,
   read_position_moved: ReadPositionEventSchema,
+  message_pinned: PinEventSchema,
+  message_unpinned: PinEventSchema,
   typing_started: TypingEventSchema,
   typing_stopped: TypingEventSchema,
   presence_changed: PresenceEventSchema,

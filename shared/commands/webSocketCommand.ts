@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MessageIdSchema, RoomIdSchema } from '../ids.ts';
+import { MessageIdSchema, RoomIdSchema, UserIdSchema } from '../ids.ts';
 import { JsonObjectSchema } from '../json.ts';
 import { MessageContentSchema, MessageTypeSchema, ReactionSchema } from '../models/chatMessage.ts';
 
@@ -15,6 +15,9 @@ export const CommandTypeSchema = z.enum([
   'remove_reaction',
   'edit_message',
   'delete_message',
+  'pin_message',
+  'unpin_message',
+  'fetch_pinned',
 ]);
 export type CommandType = z.infer<typeof CommandTypeSchema>;
 
@@ -42,6 +45,8 @@ export const SendMessageCommandSchema = z.object({
   extra_metadata: JsonObjectSchema.default({}),
   /** Optional client-generated UUIDv7: makes a retried send idempotent. */
   message_id: MessageIdSchema.optional(),
+  /** User ids the message mentions: active members of the room (else invalid_payload), 1 to 50 distinct. */
+  mentioned_users: z.array(UserIdSchema).min(1).max(50).refine((ids) => new Set(ids).size === ids.length, { message: 'mentioned_users must be distinct' }).optional(),
 });
 export const ReadMessagesCommandSchema = z.object({ room_id: RoomIdSchema, last_read_id: MessageIdSchema });
 export const TypingCommandSchema = z.object({ room_id: RoomIdSchema });
@@ -61,6 +66,8 @@ export const EditMessageCommandSchema = z.object({
   content: MessageContentSchema,
 });
 export const DeleteMessageCommandSchema = z.object({ room_id: RoomIdSchema, message_id: MessageIdSchema });
+export const PinCommandSchema = z.object({ room_id: RoomIdSchema, message_id: MessageIdSchema });
+export const FetchPinnedCommandSchema = z.object({ room_id: RoomIdSchema });
 
 /** Each command's payload schema, so a dispatcher needs no switch to parse. */
 export const CommandPayloadSchemas = {
@@ -75,6 +82,9 @@ export const CommandPayloadSchemas = {
   remove_reaction: ReactionCommandSchema,
   edit_message: EditMessageCommandSchema,
   delete_message: DeleteMessageCommandSchema,
+  pin_message: PinCommandSchema,
+  unpin_message: PinCommandSchema,
+  fetch_pinned: FetchPinnedCommandSchema,
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type CommandPayload<C extends CommandType> = z.infer<(typeof CommandPayloadSchemas)[C]>;

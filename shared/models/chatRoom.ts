@@ -67,6 +67,12 @@ export const ChatRoomSchema = ChatRoomInDBSchema.extend({
    * caller's read position, counted up to MAX_UNREAD_COUNT (shown as "999+" past it).
    */
   unread_count: z.number().int().nonnegative().optional(),
+  /**
+   * In the caller's own list too: of those unread messages, the ones that mention the caller
+   * (`mentioned_users`), counted up to MAX_UNREAD_COUNT. A segmented room counts the segment its
+   * summary reads (docs/protocol.md, "Large rooms").
+   */
+  mention_count: z.number().int().nonnegative().optional(),
 });
 export type ChatRoom = z.infer<typeof ChatRoomSchema>;
 

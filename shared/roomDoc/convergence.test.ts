@@ -7,6 +7,9 @@ import { listMessages, messageCount } from './queries.ts';
 import { addReaction, removeReaction } from './reactionOps.ts';
 import { markRead, readPosition, readPositions } from './readOps.ts';
 import { scrubDeleted } from './scrubDeleted.ts';
+import { pinMessage, unpinMessage } from './pinOps.ts';
+import { pinsOf } from './pinReads.ts';
+import { mentionCount } from './mentionCounts.ts';
 import { ALICE, BOB, CAROL, DAVE, T0, alice, bob, carolAdmin, daveOwner, encodedStateContains, stateVectorOf, syncAll, v7 } from '../../test/support/roomDocFixtures.ts';
 import { prng, type Rng } from '../../test/support/prng.ts';
 
@@ -134,7 +137,8 @@ function runSeed(seed: number): void {
     const roll = rng.next();
     if (roll < 0.22) {
       const content = text('m');
-      const result = createMessage(doc, actor, { id: v7(now, rng.int(2 ** 40)), content, meta: rng.chance(0.3) ? { tag: text('t') } : {}, now });
+      const mentions = rng.chance(0.3) ? { mentionedUsers: [...new Set([rng.pick([ALICE, BOB, CAROL, DAVE]) ?? BOB, rng.pick([ALICE, BOB, CAROL, DAVE]) ?? BOB])] } : {};
+      const result = createMessage(doc, actor, { id: v7(now, rng.int(2 ** 40)), content, meta: rng.chance(0.3) ? { tag: text('t') } : {}, now, ...mentions });
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       model.created.add(result.id);
@@ -168,6 +172,13 @@ function runSeed(seed: number): void {
         else mine.delete(`${target.id}|${reaction}`);
         model.soloReactions.set(actor.userId, mine);
       }
+    } else if (roll < 0.75) {
+      const target = randomMessage(peer);
+      if (!target) return;
+      const pin = rng.chance(0.65);
+      const result = pin ? pinMessage(doc, actor, { messageId: target.id, now }) : unpinMessage(doc, actor, target.id);
+      const expected = actor.role === 'member' ? 'forbidden' : pin && target.deletedAt !== null ? 'deleted' : 'ok';
+      expect(result.ok ? 'ok' : result.code).toBe(expected);
     } else {
       const target = randomMessage(peer);
       if (!target) return;
@@ -226,7 +237,12 @@ function runSeed(seed: number): void {
     expect(stateVectorOf(peer.doc)).toBe(stateVectorOf(first.doc));
     expect(pageOf(peer.doc)).toEqual(expectedPage);
     expect(readPositions(peer.doc)).toEqual(readPositions(first.doc));
+    expect(pinsOf(peer.doc)).toEqual(pinsOf(first.doc));
+    for (const userId of [ALICE, BOB, CAROL, DAVE]) expect(mentionCount(peer.doc, userId)).toBe(mentionCount(first.doc, userId));
   }
+  // Pins are written by managers only, and a deleted message shows unpinned.
+  for (const { pin } of pinsOf(first.doc)) expect([CAROL, DAVE]).toContain(pin.pinnedBy);
+  for (const view of expectedPage.messages) if (view.deletedAt !== null) expect(view.pin).toBeUndefined();
   for (const peer of peers) {
     expect(peer.doc.store.pendingStructs).toBeNull();
     expect(scrubDeleted(peer.doc)).toBe(0);

@@ -1,5 +1,6 @@
 import type * as Y from 'yjs';
 import { type MessageView, toMessageView } from './messageView.ts';
+import { pinOf } from './pinReads.ts';
 import { readPosition } from './readOps.ts';
 import { type RoomIndex, roomIndex } from './RoomIndex.ts';
 
@@ -16,13 +17,14 @@ export interface MessagePage {
   readonly hasMore: boolean;
 }
 
-function viewAt(index: RoomIndex, id: string): MessageView | null {
+/** A document that is a room's head (one not segmented) holds its pins too; a segment holds none (pinReads.withPin adds the head's). */
+function viewAt(doc: Y.Doc, index: RoomIndex, id: string): MessageView | null {
   const value = index.message(id);
-  return value ? toMessageView(value, index.deletion(id), index.reactions(id)) : null;
+  return value ? toMessageView(value, index.deletion(id), index.reactions(id), { pin: pinOf(doc, id) }) : null;
 }
 
 export function getMessage(doc: Y.Doc, id: string): MessageView | null {
-  return viewAt(roomIndex(doc), id);
+  return viewAt(doc, roomIndex(doc), id);
 }
 
 /** The newest `limit` messages before `beforeId` (or overall), in O(log n + limit). */
@@ -31,7 +33,7 @@ export function listMessages(doc: Y.Doc, { beforeId, limit }: ListMessagesOption
   const index = roomIndex(doc);
   const end = beforeId === undefined ? index.size : index.lowerBound(beforeId);
   const start = Math.max(0, end - limit);
-  const messages = index.idsBetween(start, end).flatMap((id) => viewAt(index, id) ?? []);
+  const messages = index.idsBetween(start, end).flatMap((id) => viewAt(doc, index, id) ?? []);
   return { messages, hasMore: start > 0 };
 }
 
@@ -39,7 +41,7 @@ export function listMessages(doc: Y.Doc, { beforeId, limit }: ListMessagesOption
 export function lastMessage(doc: Y.Doc): MessageView | null {
   const index = roomIndex(doc);
   const id = index.idAt(index.size - 1);
-  return id === undefined ? null : viewAt(index, id);
+  return id === undefined ? null : viewAt(doc, index, id);
 }
 
 /** Valid messages in the room, deleted ones included. */

@@ -3,6 +3,9 @@ import { MAX_CONTENT_LENGTH } from '../../../shared/models/chatMessage.ts';
 import { icons } from '../format/icons.ts';
 import { base, tokens } from '../theme.ts';
 import './parley-emoji-popover.ts';
+import { ComposerSendEvent } from './ComposerSendEvent.ts';
+import { type MentionCandidate, filterCandidates } from './parley-mention-picker.ts';
+import { mentionQueryAt, mentionedIn } from '../format/mentions.ts';
 
 /** Most lines the composer grows to before it scrolls. */
 const MAX_ROWS = 8;
@@ -13,10 +16,26 @@ const COUNTER_FROM = MAX_CONTENT_LENGTH - 1_000;
  * The message box: Enter sends (`send`, detail: text), Shift+Enter is a new line; emits `typing`.
  * Near the length limit a counter shows; over it the draft stays and cannot be sent.
  * Whitespace alone is never sent: the box is cleared. The emoji button opens the full picker; a
- * pick goes in at the caret.
+ * pick goes in at the caret. `@` and letters list the room's `members` to mention (up/down,
+ * Enter or Tab picks, Escape closes); `send` is a ComposerSendEvent carrying the picked mentions.
  */
 export class ParleyComposer extends LitElement {
-  static override properties = { placeholder: {}, disabled: { type: Boolean }, length: { state: true }, picking: { state: true } };
+  static override properties = {
+    placeholder: {},
+    disabled: { type: Boolean },
+    length: { state: true },
+    picking: { state: true },
+    members: { attribute: false },
+    mentionQuery: { state: true },
+    mentionActive: { state: true },
+  };
+  /** Who may be mentioned (the room's other active members). */
+  declare members: readonly MentionCandidate[];
+  /** The `@` word being typed before the caret, while the list is open. */
+  declare mentionQuery: { readonly start: number; readonly query: string } | null;
+  declare mentionActive: number;
+  /** Mentions picked in this draft: user id -> the name inserted. */
+  readonly #picked = new Map<string, string>();
   declare placeholder: string;
   declare disabled: boolean;
   declare length: number;
@@ -29,6 +48,9 @@ export class ParleyComposer extends LitElement {
     this.disabled = false;
     this.length = 0;
     this.picking = false;
+    this.members = [];
+    this.mentionQuery = null;
+    this.mentionActive = 0;
   }
 
   static override styles = [
@@ -114,8 +136,22 @@ export class ParleyComposer extends LitElement {
 
   override render() {
     const over = this.length > MAX_CONTENT_LENGTH;
-    return html`<form @submit=${this.#submit}>
-        <textarea rows="1" aria-label="Message" placeholder=${this.placeholder} ?disabled=${this.disabled} @keydown=${this.#key} @input=${this.#input}></textarea>
+    const options = this.#options();
+    return html`${options.length > 0
+        ? html`<parley-mention-picker .options=${options} .active=${this.mentionActive} @pick=${(e: CustomEvent<MentionCandidate>) => this.#pickMention(e.detail)}></parley-mention-picker>`
+        : nothing}<form @submit=${this.#submit}>
+        <textarea
+          rows="1"
+          aria-label="Message"
+          placeholder=${this.placeholder}
+          ?disabled=${this.disabled}
+          aria-autocomplete="list"
+          aria-expanded=${String(options.length > 0)}
+          aria-controls=${options.length > 0 ? 'mention-list' : nothing}
+          @keydown=${this.#key}
+          @input=${this.#input}
+          @click=${this.#input}
+        ></textarea>
         <button
           class="icon-button emoji"
           type="button"
@@ -157,7 +193,36 @@ export class ParleyComposer extends LitElement {
     return this.renderRoot.querySelector('textarea');
   }
 
+  #options(): MentionCandidate[] {
+    return this.mentionQuery === null ? [] : filterCandidates(this.members, this.mentionQuery.query);
+  }
+
+  /** Keys the open mention list takes before the textarea: up/down move, Enter/Tab pick, Escape closes. */
+  #mentionKey(event: KeyboardEvent): boolean {
+    const options = this.#options();
+    if (options.length === 0 || event.isComposing) return false;
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') this.mentionActive = (this.mentionActive + (event.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length;
+    else if (event.key === 'Enter' || event.key === 'Tab') this.#pickMention(options[this.mentionActive] ?? options[0]!);
+    else if (event.key === 'Escape') this.mentionQuery = null;
+    else return false;
+    event.preventDefault();
+    return true;
+  }
+
+  /** Replaces the `@` word with `@Name ` and remembers whom it names. */
+  #pickMention(member: MentionCandidate): void {
+    const area = this.#area;
+    const query = this.mentionQuery;
+    if (!area || !query) return;
+    area.setRangeText(`@${member.name} `, query.start, area.selectionStart, 'end');
+    this.#picked.set(member.id, member.name);
+    this.mentionQuery = null;
+    area.focus();
+    this.#input();
+  }
+
   #key(event: KeyboardEvent): void {
+    if (this.#mentionKey(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       this.#send();
@@ -180,6 +245,9 @@ export class ParleyComposer extends LitElement {
     area.style.height = 'auto';
     area.style.height = `${area.scrollHeight}px`;
     this.length = area.value.trim().length;
+    const query = area.selectionStart === area.selectionEnd ? mentionQueryAt(area.value, area.selectionStart) : null;
+    if (query?.start !== this.mentionQuery?.start || query?.query !== this.mentionQuery?.query) this.mentionActive = 0;
+    this.mentionQuery = query;
     if (area.value.trim() !== '') this.dispatchEvent(new CustomEvent('typing'));
   }
 
@@ -197,7 +265,11 @@ export class ParleyComposer extends LitElement {
     area.value = '';
     area.style.height = 'auto';
     this.length = 0;
-    if (content !== '') this.dispatchEvent(new CustomEvent('send', { detail: content }));
+    this.mentionQuery = null;
+    const members = new Set(this.members.map((m) => m.id));
+    const mentioned = mentionedIn(content, this.#picked).filter((id) => members.has(id));
+    this.#picked.clear();
+    if (content !== '') this.dispatchEvent(new ComposerSendEvent(content, mentioned));
   }
 }
 customElements.define('parley-composer', ParleyComposer);

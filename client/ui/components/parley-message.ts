@@ -9,6 +9,7 @@ import { describeRefusal } from '../../errors/describeRefusal.ts';
 import { clockTime } from '../format/formatTime.ts';
 import { icons } from '../format/icons.ts';
 import { renderMessage } from '../format/markdown.ts';
+import { mentionContent, mentionStyles } from '../format/mentionContent.ts';
 import { messageContentStyles } from '../format/messageContentStyles.ts';
 import { base, tokens } from '../theme.ts';
 import './parley-avatar.ts';
@@ -17,7 +18,8 @@ import './parley-emoji-picker.ts';
 export type MessageAction =
   | { readonly action: 'edit'; readonly id: string; readonly content: string }
   | { readonly action: 'delete' | 'retry' | 'discard'; readonly id: string }
-  | { readonly action: 'react'; readonly id: string; readonly reaction: string };
+  | { readonly action: 'react'; readonly id: string; readonly reaction: string }
+  | { readonly action: 'pin' | 'unpin'; readonly id: string };
 
 export interface Reader {
   readonly id: string;
@@ -74,6 +76,7 @@ export class ParleyMessage extends LitElement {
     tokens,
     base,
     messageContentStyles,
+    mentionStyles,
     css`
       :host {
         display: block;
@@ -276,8 +279,10 @@ export class ParleyMessage extends LitElement {
     const m = this.message;
     if (m.message_type === 'system') return html`<div class="system">${m.content}</div>`;
     const sender = m.sender_name ?? (m.sender_id ? this.nameOf(m.sender_id) : 'Unknown');
+    const mentionsMe = !m.is_deleted && m.mentioned_users.includes(this.myId);
     return html`<article
-      class="row ${this.groupStart ? 'start' : ''}"
+      class="row ${this.groupStart ? 'start' : ''} ${mentionsMe ? 'mentions-me' : ''}"
+      data-pinned=${String(m.pinned)}
       aria-label=${`${sender} at ${clockTime(m.created_at)}${m.is_deleted ? ', deleted' : ''}${m.is_edited ? ', edited' : ''}`}
       tabindex="-1"
     >
@@ -285,7 +290,8 @@ export class ParleyMessage extends LitElement {
         ? html`<parley-avatar .name=${sender} .userKey=${m.sender_id ?? sender} size="36"></parley-avatar>`
         : html`<div class="gutter" aria-hidden="true">${clockTime(m.created_at)}</div>`}
       <div>
-        ${this.groupStart ? html`<div class="head"><span class="sender">${sender}</span><time class="time" datetime=${m.created_at}>${clockTime(m.created_at)}</time></div>` : nothing}
+        ${this.groupStart ? html`<div class="head"><span class="sender">${sender}</span><time class="time" datetime=${m.created_at}>${clockTime(m.created_at)}</time>${this.#pinMark()}</div>` : nothing}
+        ${this.groupStart ? nothing : this.#pinMark()}
         ${this.editing ? this.#editor() : this.#content()}
         <div class="meta">${this.#reactions()}</div>
         ${m.state.state === 'rejected'
@@ -315,7 +321,11 @@ export class ParleyMessage extends LitElement {
     const collapsed = shown.long && !this.expanded;
     return html`<div id="content" class="content ${shown.html === null ? '' : 'md'} ${shown.jumbo ? 'jumbo' : ''} ${collapsed ? 'collapsed' : ''}">${
         // unsafeHTML only on DOMPurify's output; everything else is a text binding.
-        shown.html === null ? m.content : html`<div class="md-body">${unsafeHTML(shown.html)}</div>`
+        m.mentioned_users.length > 0
+          ? mentionContent(m.id, m.content, shown.html, m.mentioned_users.map((id) => ({ name: this.nameOf(id), mine: id === this.myId })))
+          : shown.html === null
+            ? m.content
+            : html`<div class="md-body">${unsafeHTML(shown.html)}</div>`
       }${m.is_edited ? html`<span class="edited" data-testid="edited">(edited)</span>` : nothing}${this.#state()}</div>
       ${shown.long
         ? html`<button class="more" aria-controls="content" aria-expanded=${String(this.expanded)} @click=${this.#toggleExpanded}>${this.expanded ? 'Show less' : 'Show more'}</button>`
@@ -365,6 +375,11 @@ export class ParleyMessage extends LitElement {
     return html`<div class="actions ${this.picking ? 'open' : ''}" role="toolbar" aria-label="Message actions">
         <button class="icon-button" aria-label="Add reaction" aria-haspopup="menu" aria-expanded=${String(this.picking)} title="Add reaction" @click=${() => (this.picking = !this.picking)}>${icons.smile(17)}</button>
         ${this.mine ? html`<button class="icon-button" aria-label="Edit message" title="Edit" @click=${() => (this.editing = true)}>${icons.pencil(16)}</button>` : nothing}
+        ${this.canDelete
+          ? html`<button class="icon-button" aria-label=${m.pinned ? 'Unpin message' : 'Pin message'} title=${m.pinned ? 'Unpin' : 'Pin'} @click=${() => this.#emit({ action: m.pinned ? 'unpin' : 'pin', id: m.id })}>
+              ${m.pinned ? '📍' : '📌'}
+            </button>`
+          : nothing}
         ${this.mine || this.canDelete ? html`<button class="icon-button" aria-label="Delete message" title="Delete" @click=${() => (this.confirmingDelete = true)}>${icons.trash(16)}</button>` : nothing}
       </div>
       ${this.confirmingDelete
@@ -387,6 +402,14 @@ export class ParleyMessage extends LitElement {
             @close=${() => (this.picking = false)}
           ></parley-emoji-picker>`
         : nothing}`;
+  }
+
+  /** Pinned by an owner or admin (canDelete marks them: they also pin). */
+  #pinMark() {
+    const m = this.message;
+    if (!m.pinned) return nothing;
+    const by = m.pinned_by === this.myId ? 'you' : m.pinned_by ? this.nameOf(m.pinned_by) : 'someone';
+    return html`<span class="pinned-mark" data-testid="pinned-mark" title=${`Pinned by ${by}`}>📌 Pinned</span>`;
   }
 
   #editor() {

@@ -218,7 +218,7 @@ export class ParleyRoomList extends LitElement {
   }
 
   #item(summary: RoomSummary) {
-    const { room, unreadCount, lastMessage } = summary;
+    const { room, unreadCount, mentionCount, lastMessage } = summary;
     const peer = this.peers.get(room.id) ?? null;
     const title = roomTitle(room, peer?.name ?? null);
     const direct = room.type === 'direct';
@@ -226,7 +226,7 @@ export class ParleyRoomList extends LitElement {
     const glyph = direct
       ? html`<parley-avatar .name=${title} .userKey=${peer?.userId ?? room.id} size="36" show-presence .online=${online}></parley-avatar>`
       : html`<span class="glyph">${room.type === 'channel' ? icons.megaphone(17) : icons.hash(17)}</span>`;
-    const label = `${title}${direct ? (online ? ', online' : ', offline') : ''}${unreadCount > 0 ? `, ${unreadCount} unread` : ''}`;
+    const label = `${title}${direct ? (online ? ', online' : ', offline') : ''}${unreadCount > 0 ? `, ${unreadCount} unread` : ''}${mentionCount > 0 ? `, ${mentionCount} ${mentionCount === 1 ? 'mention' : 'mentions'}` : ''}`;
     return html`<li>
       <a href=${roomHref(room.id)} data-room-id=${room.id} class=${unreadCount > 0 ? 'unread' : ''} aria-current=${this.selectedId === room.id ? 'page' : 'false'} aria-label=${label}>
         ${glyph}
@@ -234,6 +234,7 @@ export class ParleyRoomList extends LitElement {
           <span class="top"><span class="name">${title}</span>${lastMessage ? html`<span class="time">${shortTime(lastMessage.created_at)}</span>` : nothing}</span>
           <span class="bottom">
             <span class="preview" data-testid="room-preview">${previewLine(lastMessage, this.me?.id ?? '', direct)}</span>
+            ${mentionCount > 0 ? html`<span class="badge mention-badge" data-testid="mention-count" title="Mentions of you">@${mentionCount > 99 ? '99+' : mentionCount}</span>` : nothing}
             ${unreadCount > 0 ? html`<span class="badge" data-testid="unread-count">${unreadCount > 99 ? '99+' : unreadCount}</span>` : nothing}
           </span>
         </span>

@@ -11,6 +11,8 @@ import './parley-avatar.ts';
 import './parley-composer.ts';
 import './parley-member-panel.ts';
 import './parley-message-list.ts';
+import './parley-pinned-button.ts';
+import { ComposerSendEvent } from './ComposerSendEvent.ts';
 import type { MemberAction } from './parley-member-panel.ts';
 import type { MessageAction } from './parley-message.ts';
 import type { ParleyMessageList } from './parley-message-list.ts';
@@ -228,6 +230,7 @@ export class ParleyRoomView extends LitElement {
             <h2>${title}</h2>
             <div class="subtitle">${this.#subtitle(direct)}</div>
           </div>
+          <parley-pinned-button .messages=${c.pinned} .nameOf=${nameOf} @jump=${(e: CustomEvent<string>) => void c.jumpTo(e.detail)}></parley-pinned-button>
           <button class="icon-button members-toggle" aria-expanded=${String(this.showMembers)} aria-label="Members" @click=${() => (this.showMembers = !this.showMembers)}>
             ${icons.users(17)}<span aria-hidden="true">${c.members.length || room?.member_count || ''}</span>
           </button>
@@ -261,7 +264,8 @@ export class ParleyRoomView extends LitElement {
           ? html`<div class="notice" role="status" data-testid="room-notice">${readOnly}</div>`
           : html`<parley-composer
               .placeholder=${`Message ${direct ? title : `#${title}`}`}
-              @send=${(e: CustomEvent<string>) => void this.#send(e.detail)}
+              .members=${c.members.filter((m) => m.user_id !== me).map((m) => ({ id: m.user_id, name: m.user?.name ?? 'Unknown' }))}
+              @send=${(e: CustomEvent<string>) => void this.#send(e.detail, e instanceof ComposerSendEvent ? e.mentionedUsers : [])}
               @typing=${() => c.typingNow()}
             ></parley-composer>`}
       </section>
@@ -290,10 +294,10 @@ export class ParleyRoomView extends LitElement {
     return html`${count} ${count === 1 ? 'member' : 'members'}${online > 0 ? html` · <span class="online-dot"></span>${online} online` : nothing}`;
   }
 
-  async #send(content: string): Promise<void> {
+  async #send(content: string, mentionedUsers: readonly string[]): Promise<void> {
     this.#room.stoppedTyping();
     this.renderRoot.querySelector<ParleyMessageList>('parley-message-list')?.stickToBottom();
-    await this.#room.send(content);
+    await this.#room.send(content, mentionedUsers);
   }
 
   async #onMessage(action: MessageAction): Promise<void> {
@@ -309,6 +313,9 @@ export class ParleyRoomView extends LitElement {
         return c.retry(action.id);
       case 'discard':
         return c.discardRejected();
+      case 'pin':
+      case 'unpin':
+        return c.pin(action.id, action.action === 'pin');
     }
   }
 

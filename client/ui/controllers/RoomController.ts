@@ -1,3 +1,4 @@
+/* Over 350 lines for a reason: the one controller of an open room (window, unread anchor, writes, members, pins); each part is a few lines over the SDK, and MessageWindow and UnreadAnchor hold the logic. */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ChatClient } from '../../ChatClient.ts';
 import type { ChatRoom, ClientMessage, TypingUser } from '../../room/ChatRoom.ts';
@@ -23,6 +24,8 @@ export class RoomController implements ReactiveController {
   /** The room whose messages `messages` holds: null until the opened room was first read. */
   loadedRoomId: string | null = null;
   messages: readonly ClientMessage[] = [];
+  /** The room's pinned messages, newest pin first (ChatRoom.pinnedMessages). */
+  pinned: readonly ClientMessage[] = [];
   hasOlder = false;
   /** Whether newer messages exist below the window (after paging far back). */
   hasNewer = false;
@@ -170,8 +173,14 @@ export class RoomController implements ReactiveController {
 
   /** Renders the window around the first unread and has the list bring it into view. */
   async jumpToFirstUnread(): Promise<void> {
-    const [room, id] = [this.room, this.#unread.firstId];
-    if (!room || id === null) return;
+    const id = this.#unread.firstId;
+    if (id !== null) await this.jumpTo(id);
+  }
+
+  /** Renders the window around message `id` (a pinned one, the first unread) and has the list bring it into view. */
+  async jumpTo(id: string): Promise<void> {
+    const room = this.room;
+    if (!room) return;
     // Its segment may have left memory: opened first, the window around it reads whole at once.
     if (room.segmented) await room.loadHistory({ beforeId: `${id}\uffff` }).catch(() => undefined);
     if (room !== this.room) return;
@@ -193,9 +202,13 @@ export class RoomController implements ReactiveController {
     this.#recompute();
   }
 
-  async send(content: string): Promise<void> {
+  async send(content: string, mentionedUsers: readonly string[] = []): Promise<void> {
     this.jumpToLatest();
-    await this.#run(() => this.room?.send({ content }));
+    await this.#run(() => this.room?.send({ content, ...(mentionedUsers.length > 0 ? { mentionedUsers } : {}) }));
+  }
+
+  pin(id: string, on: boolean): Promise<void> {
+    return this.#run(() => (on ? this.room?.pin(id) : this.room?.unpin(id)));
   }
 
   edit(id: string, content: string): Promise<void> {
@@ -320,13 +333,14 @@ export class RoomController implements ReactiveController {
     this.members = room.members().filter((m) => m.is_active);
     this.readPositions = room.readPositions();
     this.myReadPosition = room.readPosition();
+    this.pinned = room.pinnedMessages();
     this.#host.requestUpdate();
     this.#markRead();
   }
 
   /** The same object for an unchanged message, so its row does not re-render. */
   #stable(message: ClientMessage): ClientMessage {
-    const key = `${message.updated_at}|${message.is_deleted}|${message.sender_name}|${JSON.stringify(message.state)}|${JSON.stringify(message.reactions)}`;
+    const key = `${message.updated_at}|${message.is_deleted}|${message.sender_name}|${JSON.stringify(message.state)}|${JSON.stringify(message.reactions)}|${message.pinned_at}`;
     const cached = this.#cache.get(message.id);
     if (cached && cached.key === key) return cached.message;
     this.#cache.set(message.id, { key, message });
