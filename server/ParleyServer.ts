@@ -217,6 +217,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
         sync.recheckRoom(roomId);
         commands.recheckRoom(roomId);
       },
+      memberSettingsChanged: (roomId, userId) => feed.memberSettingsChanged(roomId, userId),
     },
   });
 

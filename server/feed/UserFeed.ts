@@ -145,7 +145,7 @@ export class UserFeed {
         if (!room) frame.removed.push({ room_id: roomId, reason: 'not_found' });
         else if (!membership?.is_active) frame.removed.push({ room_id: roomId, reason: 'removed' });
         else {
-          frame.rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) });
+          frame.rooms.push({ ...room, ...this.#directory.members.personal(roomId, userId) });
           if (changed.length > 0) frame.members.push({ room_id: roomId, members: changed, complete: false });
         }
         return frame;
@@ -165,10 +165,22 @@ export class UserFeed {
       const room = this.#directory.rooms.peekSummary(roomId);
       if (!room) continue;
       for (const userId of watching) {
-        const mine = { ...room, unread_count: this.#directory.members.unreadCount(roomId, userId, { fresh: false }) };
+        const mine = { ...room, ...this.#directory.members.personal(roomId, userId, { fresh: false }) };
         this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [mine], removed: [], members: [], presence: [] }));
       }
     }
+  }
+
+  /**
+   * The user's own setting of a room changed (its mute): logged for that user only and pushed to
+   * their devices, so every one of them follows, and one away catches up on resume.
+   */
+  memberSettingsChanged(roomId: string, userId: string): void {
+    const seq = this.#directory.feed.append(roomId, [userId], false, this.#now()).get(userId) ?? this.#directory.feed.lastSeq(userId);
+    const room = this.#directory.rooms.getSummary(roomId);
+    if (!room) return;
+    const mine = { ...room, ...this.#directory.members.personal(roomId, userId) };
+    this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(seq), reset: false, rooms: [mine], removed: [], members: [], presence: [] }));
   }
 
   #push(userId: string, make: () => FeedChanges): void {
@@ -194,7 +206,7 @@ export class UserFeed {
       if (!room) removed.push({ room_id: roomId, reason: 'not_found' });
       else if (!membership?.is_active) removed.push({ room_id: roomId, reason: 'removed' });
       else {
-        rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId) });
+        rooms.push({ ...room, ...this.#directory.members.personal(roomId, userId) });
         if (change.members) members.push({ room_id: roomId, members: this.#directory.members.list(roomId), complete: true });
       }
     }

@@ -100,6 +100,9 @@ const MIGRATIONS: readonly string[] = [
   // Each member's unread count, kept by the summary writer: the room list needs no document.
   `ALTER TABLE members ADD COLUMN unread_count INTEGER NOT NULL DEFAULT 0;
   `,
+  // A member's own mute of a room, the same on every device (docs/notifications.md).
+  `ALTER TABLE members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**
