@@ -353,6 +353,17 @@ export class ChatClient {
     await this.refreshRooms().catch(() => undefined);
   }
 
+  /**
+   * Mutes or unmutes a room for me, on all my devices (PUT /api/rooms/:roomId/mute): no
+   * notifications from it, here or through the webhook. The list follows at once; my other
+   * devices through the user feed.
+   */
+  async setRoomMuted(roomId: string, muted: boolean): Promise<void> {
+    this.#assertOpen();
+    const room = await this.#rest.setRoomMuted(roomId, muted);
+    await this.#list.setMuted(roomId, room.muted === true);
+  }
+
   /** Sets my status text (null clears it). */
   setStatus(status: string | null): Promise<UserPresence> {
     this.#assertOpen();
