@@ -4,6 +4,7 @@ import { activityMs } from '../storage/RoomRepo.ts';
 import type { ChatRoom } from '../../shared/models/chatRoom.ts';
 import type { FeedChanges } from '../../shared/models/userFeed.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
+import type { ParleyNotification } from '../../shared/models/notification.ts';
 
 /** A connected device's feed channel. */
 export interface FeedSubscriber {
@@ -181,6 +182,16 @@ export class UserFeed {
     if (!room) return;
     const mine = { ...room, ...this.#directory.members.personal(roomId, userId) };
     this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(seq), reset: false, rooms: [mine], removed: [], members: [], presence: [] }));
+  }
+
+  /**
+   * Pushes notifications (docs/notifications.md) to the user's connected devices, never logged.
+   * False when the user has no feed open: nobody heard them.
+   */
+  notify(userId: string, notifications: readonly ParleyNotification[]): boolean {
+    if (!this.#subscribers.has(userId) || notifications.length === 0) return false;
+    this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [], removed: [], members: [], presence: [], notifications: [...notifications] }));
+    return true;
   }
 
   #push(userId: string, make: () => FeedChanges): void {
