@@ -11,6 +11,7 @@ import './parley-avatar.ts';
 import './parley-composer.ts';
 import './parley-member-panel.ts';
 import './parley-message-list.ts';
+import './parley-mute-toggle.ts';
 import type { MemberAction } from './parley-member-panel.ts';
 import type { MessageAction } from './parley-message.ts';
 import type { ParleyMessageList } from './parley-message-list.ts';
@@ -228,6 +229,7 @@ export class ParleyRoomView extends LitElement {
             <h2>${title}</h2>
             <div class="subtitle">${this.#subtitle(direct)}</div>
           </div>
+          ${this.summary ? html`<parley-mute-toggle .roomId=${this.roomId} ?muted=${this.summary.muted}></parley-mute-toggle>` : nothing}
           <button class="icon-button members-toggle" aria-expanded=${String(this.showMembers)} aria-label="Members" @click=${() => (this.showMembers = !this.showMembers)}>
             ${icons.users(17)}<span aria-hidden="true">${c.members.length || room?.member_count || ''}</span>
           </button>
