@@ -6,6 +6,7 @@ import type { ChatRoom as ChatRoomModel, ChatRoomCreate } from '../shared/models
 import type { ChatMember, ChatMemberRole } from '../shared/models/chatMember.ts';
 import type { DevLoginResponse, User } from '../shared/models/user.ts';
 import type { UserPresence } from '../shared/models/userPresence.ts';
+import type { ParleyNotification } from '../shared/models/notification.ts';
 import { tabChannelName } from '../shared/protocol/tabMessages.ts';
 import { ServerClock } from './api/ServerClock.ts';
 import { ApiError, RestClient } from './api/RestClient.ts';
@@ -52,6 +53,12 @@ export interface ChatClientEvents {
   presence: readonly UserPresence[];
   /** The user lost a room (removed by someone, or it is gone); it has left the list. */
   roomRemoved: { readonly roomId: string; readonly reason: 'removed' | 'not_found' };
+  /**
+   * A new message mentions the user, or came in one of their direct rooms (not their own, not in a
+   * room they muted), pushed live by the server to every connected device (docs/notifications.md).
+   * What to show, and whether, is the app's choice (the web app: a system notification while hidden).
+   */
+  notification: ParleyNotification;
 }
 
 /**
@@ -353,6 +360,17 @@ export class ChatClient {
     await this.refreshRooms().catch(() => undefined);
   }
 
+  /**
+   * Mutes or unmutes a room for me, on all my devices (PUT /api/rooms/:roomId/mute): no
+   * notifications from it, here or through the webhook. The list follows at once; my other
+   * devices through the user feed.
+   */
+  async setRoomMuted(roomId: string, muted: boolean): Promise<void> {
+    this.#assertOpen();
+    const room = await this.#rest.setRoomMuted(roomId, muted);
+    await this.#list.setMuted(roomId, room.muted === true);
+  }
+
   /** Sets my status text (null clears it). */
   setStatus(status: string | null): Promise<UserPresence> {
     this.#assertOpen();
@@ -440,6 +458,7 @@ export class ChatClient {
       await this.store.putPresence(changes.presence);
       this.#events.emit('presence', changes.presence);
     }
+    for (const notification of changes.notifications ?? []) if (notification.user_id === this.user.id) this.#events.emit('notification', notification);
   }
 
   async #afterMembership(roomId: string): Promise<void> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
-import { ConfigError, DB_FILE_NAME, defaultConfig, type Config } from './config.ts';
+import { ConfigError, DB_FILE_NAME, checkWebhookSettings, defaultConfig, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
@@ -38,6 +38,7 @@ import { CommandServer } from './commands/CommandServer.ts';
 import type { SyncLimits } from './limits/SyncLimits.ts';
 import { UserFeed } from './feed/UserFeed.ts';
 import { usersPresence } from './presence/usersPresence.ts';
+import { createNotifications } from './notify/createNotifications.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -102,6 +103,7 @@ function resolveConfig(options: ParleyServerOptions): Config {
   if (!config.jwtSecret && !config.devLogin && !options.verifyToken) {
     throw new ConfigError('createParleyServer needs verifyToken, a jwtSecret (at least 32 characters) or devLogin: true.');
   }
+  checkWebhookSettings(config.webhook);
   return config;
 }
 
@@ -134,6 +136,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
   });
   const publisher = new PresencePublisher(directory, tracker);
+  // Mentions and direct messages: to the recipient's devices (user feed), else the webhook (docs/notifications.md).
+  const notifications = createNotifications({ db, directory, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
   // a slow link downloads a big room at its link's speed instead of being closed for it.
   const pacer = new FramePacer({ highWaterBytes: Math.min(1024 * 1024, config.syncLimits.maxBufferedBytes / 2) });
@@ -159,6 +163,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       recentPages.roomLoaded(room);
       summaries.update(room);
       publisher.roomLoaded(room);
+      notifications.roomLoaded(room);
     },
     onUnloading: (room) => summaries.writeRoom(room),
     onUnloaded: (roomId) => {
@@ -217,6 +222,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
         sync.recheckRoom(roomId);
         commands.recheckRoom(roomId);
       },
+      memberSettingsChanged: (roomId, userId) => feed.memberSettingsChanged(roomId, userId),
     },
   });
 
@@ -245,6 +251,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       segmenter.stop();
       registry.unloadAll();
       summaries.close();
+      await notifications.close();
       feed.close();
       pacer.stop();
       await compactor.close();

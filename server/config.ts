@@ -5,6 +5,7 @@ import { DEFAULT_SYNC_LIMITS, type SyncLimits } from './limits/SyncLimits.ts';
 import type { UserRateLimit } from './limits/UserRateLimiter.ts';
 import { DEFAULT_MAX_DOC_BYTES } from './sync/RoomRegistry.ts';
 import { PACKAGE_ROOT } from './packagePaths.ts';
+import type { WebhookSettings } from './notify/WebhookSender.ts';
 
 /** Where the build (Vite) writes the web app: dist/app of this package, whatever the working directory. */
 export const DEFAULT_APP_DIR = path.join(PACKAGE_ROOT, 'dist', 'app');
@@ -15,6 +16,11 @@ const bool = z
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** A positive rate that may be fractional (0.5 = one every two seconds). */
 const rate = (max: number) => z.coerce.number().positive().max(max);
+
+/** Where the server POSTs notifications for users with no connected device (docs/notifications.md). */
+const WebhookUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+/** The webhook's HMAC-SHA256 key; long enough not to be guessed. */
+const WebhookSecretSchema = z.string().min(16, 'must be at least 16 characters');
 
 /**
  * Every setting, its environment variable, and its default. CLI flags (`--port 9000`) win
@@ -86,6 +92,10 @@ const EnvSchema = z.object({
    * 0 turns the limit off.
    */
   PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR: int(0, 16 * 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** The notification webhook; unset: off (docs/notifications.md). */
+  PARLEY_WEBHOOK_URL: WebhookUrlSchema.optional(),
+  /** Signs every webhook request (X-Parley-Signature); required with PARLEY_WEBHOOK_URL. */
+  PARLEY_WEBHOOK_SECRET: WebhookSecretSchema.optional(),
 });
 
 export interface Config {
@@ -113,6 +123,8 @@ export interface Config {
   roomCreation: UserRateLimit;
   /** Bytes one member may add to one room (PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR); null: unlimited. */
   memberGrowth: UserRateLimit | null;
+  /** The notification webhook (PARLEY_WEBHOOK_URL, PARLEY_WEBHOOK_SECRET); null: off. */
+  webhook: WebhookSettings | null;
 }
 
 export const CLI_USAGE = `Usage: parley serve [options]     run the sync server (also: parley [options])
@@ -169,7 +181,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   if (!e.PARLEY_JWT_SECRET && !e.PARLEY_DEV_LOGIN) {
     throw new ConfigError('PARLEY_JWT_SECRET is required (at least 32 characters) unless dev mode is on (--dev or PARLEY_DEV_LOGIN=1).');
   }
+  if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
+    throw new ConfigError('PARLEY_WEBHOOK_SECRET is required with PARLEY_WEBHOOK_URL (at least 16 characters): every webhook request is signed with it.');
+  }
   return toConfig(e);
+}
+
+/** Checks webhook settings given to createParleyServer as the environment's are checked. */
+export function checkWebhookSettings(webhook: WebhookSettings | null): void {
+  if (!webhook) return;
+  const url = WebhookUrlSchema.safeParse(webhook.url);
+  const secret = WebhookSecretSchema.safeParse(webhook.secret);
+  if (!url.success) throw new ConfigError(`webhook.url ${url.error.issues[0]?.message ?? 'is invalid'}`);
+  if (!secret.success) throw new ConfigError(`webhook.secret ${secret.error.issues[0]?.message ?? 'is invalid'}`);
 }
 
 /** Every setting at its default (no secret, dev login off): the base createParleyServer's options override. */
@@ -207,6 +231,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     },
     roomCreation: { burst: e.PARLEY_ROOM_CREATE_BURST, perMinute: e.PARLEY_ROOM_CREATE_PER_MINUTE },
     memberGrowth: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR === 0 ? null : { burst: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR, perMinute: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR / 60 },
+    webhook: e.PARLEY_WEBHOOK_URL && e.PARLEY_WEBHOOK_SECRET ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : null,
   };
 }
 

@@ -18,3 +18,7 @@ export type { Logger } from './log.ts';
 export { CloseCode, type CloseCodeName, type CloseCodeValue } from '../shared/protocol/closeCodes.ts';
 export { UPDATE_REFUSAL_CODES, type UpdateRefusalCode } from '../shared/protocol/updateRefusals.ts';
 export { ParleyError, ERROR_STATUS, type ErrorCode } from '../shared/errors/errorCodes.ts';
+// A host app receiving the notification webhook checks it with these (docs/notifications.md).
+export { verifyWebhook, signWebhook } from './notify/webhookSignature.ts';
+export type { WebhookSettings } from './notify/WebhookSender.ts';
+export { ParleyNotificationSchema, WEBHOOK_HEADERS, type ParleyNotification } from '../shared/models/notification.ts';

@@ -44,6 +44,8 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   // Segments sit on the loaded documents (sync) and keep each room's history in bounded pieces.
   segments: ['storage', 'sync', 'ws'],
   commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'ws'],
+  // Notifications watch the loaded documents (sync) and keep the webhook's outbox (storage).
+  notify: ['storage', 'sync'],
   http: ['auth', 'limits', 'presence', 'storage'],
 };
 

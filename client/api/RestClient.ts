@@ -91,6 +91,11 @@ export class RestClient {
     await this.#call('POST', `${roomPath(roomId)}/leave`, null);
   }
 
+  /** PUT /api/rooms/:roomId/mute: the caller's own mute; answers the room as the caller's list shows it. */
+  setRoomMuted(roomId: string, muted: boolean): Promise<ChatRoom> {
+    return this.#call('PUT', `${roomPath(roomId)}/mute`, ChatRoomSchema, { muted });
+  }
+
   async searchUsers(prefix: string): Promise<User[]> {
     const query = new URLSearchParams({ q: prefix });
     return (await this.#call('GET', `/api/users?${query}`, UserListSchema)).users;

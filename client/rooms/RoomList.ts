@@ -19,6 +19,8 @@ export interface RoomSummary {
   /** Unread messages that mention the user (`mentioned_users`). */
   readonly mentionCount: number;
   readonly lastMessage: ChatMessage | null;
+  /** The user muted the room (on any of their devices): no notifications, left out of unread totals. */
+  readonly muted: boolean;
 }
 
 export interface RoomListDeps {
@@ -85,7 +87,7 @@ export class RoomList {
     return [...this.#rows.values()]
       .map((row) => ({ row, at: activityOf(row) }))
       .sort((a, b) => b.at - a.at || a.row.order - b.row.order)
-      .map(({ row }) => ({ room: row.room, unreadCount: row.unreadCount, mentionCount: row.mentionCount, lastMessage: row.lastMessage }));
+      .map(({ row }) => ({ room: row.room, unreadCount: row.unreadCount, mentionCount: row.mentionCount, lastMessage: row.lastMessage, muted: row.room.muted === true }));
   }
 
   /**
@@ -152,6 +154,16 @@ export class RoomList {
     });
     this.#rows = new Map(rows.map((row) => [row.id, row]));
     await this.#d.store.replaceRooms(rows);
+    this.#emit();
+  }
+
+  /** The user's mute of a room as the server answered setting it: stored, then listed (the feed brings it to the other devices). */
+  async setMuted(roomId: string, muted: boolean): Promise<void> {
+    const row = this.#rows.get(roomId);
+    if (!row || this.#closed) return;
+    const next: RoomRow = { ...row, room: { ...row.room, muted } };
+    this.#rows.set(roomId, next);
+    await this.#d.store.putRoom(next);
     this.#emit();
   }
 

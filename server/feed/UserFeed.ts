@@ -4,6 +4,7 @@ import { activityMs } from '../storage/RoomRepo.ts';
 import type { ChatRoom } from '../../shared/models/chatRoom.ts';
 import type { FeedChanges } from '../../shared/models/userFeed.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
+import type { ParleyNotification } from '../../shared/models/notification.ts';
 
 /** A connected device's feed channel. */
 export interface FeedSubscriber {
@@ -145,7 +146,7 @@ export class UserFeed {
         if (!room) frame.removed.push({ room_id: roomId, reason: 'not_found' });
         else if (!membership?.is_active) frame.removed.push({ room_id: roomId, reason: 'removed' });
         else {
-          frame.rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId), mention_count: this.#directory.members.mentionCount(roomId, userId, { fresh: false }) });
+          frame.rooms.push({ ...room, ...this.#directory.members.personal(roomId, userId) });
           if (changed.length > 0) frame.members.push({ room_id: roomId, members: changed, complete: false });
         }
         return frame;
@@ -165,10 +166,32 @@ export class UserFeed {
       const room = this.#directory.rooms.peekSummary(roomId);
       if (!room) continue;
       for (const userId of watching) {
-        const mine = { ...room, unread_count: this.#directory.members.unreadCount(roomId, userId, { fresh: false }), mention_count: this.#directory.members.mentionCount(roomId, userId, { fresh: false }) };
+        const mine = { ...room, ...this.#directory.members.personal(roomId, userId, { fresh: false }) };
         this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [mine], removed: [], members: [], presence: [] }));
       }
     }
+  }
+
+  /**
+   * The user's own setting of a room changed (its mute): logged for that user only and pushed to
+   * their devices, so every one of them follows, and one away catches up on resume.
+   */
+  memberSettingsChanged(roomId: string, userId: string): void {
+    const seq = this.#directory.feed.append(roomId, [userId], false, this.#now()).get(userId) ?? this.#directory.feed.lastSeq(userId);
+    const room = this.#directory.rooms.getSummary(roomId);
+    if (!room) return;
+    const mine = { ...room, ...this.#directory.members.personal(roomId, userId) };
+    this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(seq), reset: false, rooms: [mine], removed: [], members: [], presence: [] }));
+  }
+
+  /**
+   * Pushes notifications (docs/notifications.md) to the user's connected devices, never logged.
+   * False when the user has no feed open: nobody heard them.
+   */
+  notify(userId: string, notifications: readonly ParleyNotification[]): boolean {
+    if (!this.#subscribers.has(userId) || notifications.length === 0) return false;
+    this.#push(userId, () => ({ type: 'changes', cursor: this.#cursor(this.#directory.feed.lastSeq(userId)), reset: false, rooms: [], removed: [], members: [], presence: [], notifications: [...notifications] }));
+    return true;
   }
 
   #push(userId: string, make: () => FeedChanges): void {
@@ -194,7 +217,7 @@ export class UserFeed {
       if (!room) removed.push({ room_id: roomId, reason: 'not_found' });
       else if (!membership?.is_active) removed.push({ room_id: roomId, reason: 'removed' });
       else {
-        rooms.push({ ...room, unread_count: this.#directory.members.unreadCount(roomId, userId), mention_count: this.#directory.members.mentionCount(roomId, userId, { fresh: false }) });
+        rooms.push({ ...room, ...this.#directory.members.personal(roomId, userId) });
         if (change.members) members.push({ room_id: roomId, members: this.#directory.members.list(roomId), complete: true });
       }
     }

@@ -15,6 +15,8 @@ export interface AccessNotifier {
   membershipChanged(roomId: string, userId: string): void;
   /** The room itself was created or changed (name, metadata, activated or deactivated). */
   roomChanged(roomId: string): void;
+  /** That member changed their own setting of the room (mute): their devices follow through the user feed. */
+  memberSettingsChanged?(roomId: string, userId: string): void;
 }
 
 export interface ApiDeps {

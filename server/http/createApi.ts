@@ -7,6 +7,7 @@ import { authRoutes } from './authRoutes.ts';
 import { errorHandler, notFoundHandler } from './errorHandling.ts';
 import { meRoutes } from './meRoutes.ts';
 import { memberRoutes } from './memberRoutes.ts';
+import { muteRoutes } from './muteRoutes.ts';
 import { presenceRoutes } from './presenceRoutes.ts';
 import { requireAuth } from './requireAuth.ts';
 import { roomRoutes } from './roomRoutes.ts';
@@ -49,6 +50,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/api/presence', presenceRoutes(deps));
   app.route('/api/rooms', roomRoutes(deps));
   app.route('/api/rooms/:roomId', memberRoutes(deps));
+  app.route('/api/rooms/:roomId', muteRoutes(deps));
   if (deps.webAppDir) app.route('/', webAppRoutes(deps.webAppDir, deps.logger));
   return app;
 }

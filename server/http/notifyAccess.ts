@@ -22,3 +22,12 @@ export function notifyRoom(deps: ApiDeps, roomId: string): void {
     deps.logger.error({ err, roomId }, 'access.roomChanged failed');
   }
 }
+
+/** The caller changed their own setting of a room (its mute): their other devices follow. */
+export function notifySettings(deps: ApiDeps, roomId: string, userId: string): void {
+  try {
+    deps.access.memberSettingsChanged?.(roomId, userId);
+  } catch (err) {
+    deps.logger.error({ err, roomId, userId }, 'access.memberSettingsChanged failed');
+  }
+}

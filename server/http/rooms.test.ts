@@ -38,8 +38,8 @@ describe('POST /api/rooms', () => {
     });
     expect(res.status).toBe(201);
     // Only the ChatRoom fields leave the server (no direct_key, no raw last_message column); the
-    // caller's unread_count and mention_count are only in their own list.
-    expect(Object.keys(res.body as object).sort()).toEqual(Object.keys(ChatRoomSchema.shape).filter((k) => k !== 'unread_count' && k !== 'mention_count').sort());
+    // caller's unread_count, mention_count and muted are only in their own list.
+    expect(Object.keys(res.body as object).sort()).toEqual(Object.keys(ChatRoomSchema.shape).filter((k) => k !== 'unread_count' && k !== 'mention_count' && k !== 'muted').sort());
     const room = ChatRoomSchema.parse(res.body);
     expect(room).toMatchObject({
       name: 'Team',

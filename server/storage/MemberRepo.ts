@@ -25,6 +25,15 @@ const MemberWithUserRowSchema = z.object({ ...MemberRowShape, user_name: z.strin
 const UserIdRowSchema = z.object({ user_id: UserIdSchema });
 const RoomIdRowSchema = z.object({ room_id: RoomIdSchema });
 const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
+const PersonalRowSchema = z.object({ unread_count: z.number().int().nonnegative(), mention_count: z.number().int().nonnegative(), muted: SqlBoolean });
+const AudienceRowSchema = z.object({ user_id: UserIdSchema, muted: SqlBoolean });
+
+/** What the caller's own room list shows of their membership: their unread and mention counts and their mute. */
+export interface PersonalRoomState {
+  readonly unread_count: number;
+  readonly mention_count: number;
+  readonly muted: boolean;
+}
 
 function toChatMember(row: unknown): ChatMember {
   const { user_name, ...member } = parseRow(MemberWithUserRowSchema, row, 'members');
@@ -54,6 +63,9 @@ export class MemberRepo {
   readonly #mentions;
   readonly #touchedSince;
   readonly #coMembers;
+  readonly #setMuted;
+  readonly #personal;
+  readonly #audience;
 
   /** Brings last_read_at up to date before a read that returns it (Directory.freshenProjectionsWith). */
   readonly #freshen: () => void;
@@ -108,6 +120,11 @@ export class MemberRepo {
       `SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.room_id = m.room_id
        WHERE m.user_id = ? AND m.is_active = 1 AND o.is_active = 1 AND o.user_id != ?`,
     );
+    this.#setMuted = db.prepare<{ room_id: string; user_id: string; muted: number; now: number }>(
+      `UPDATE members SET muted = @muted, updated_at = @now WHERE room_id = @room_id AND user_id = @user_id AND is_active = 1 AND muted <> @muted`,
+    );
+    this.#personal = db.prepare<[string, string]>(`SELECT unread_count, mention_count, muted FROM members WHERE room_id = ? AND user_id = ?`);
+    this.#audience = db.prepare<[string]>(`SELECT user_id, muted FROM members WHERE room_id = ? AND is_active = 1`);
   }
 
   /**
@@ -221,6 +238,26 @@ export class MemberRepo {
   /** Everyone who shares an active room with the user (not the user). */
   coMembers(userId: string): string[] {
     return this.#coMembers.all(userId, userId).map((row) => parseRow(UserIdRowSchema, row, 'members').user_id);
+  }
+
+  /**
+   * The member's own mute of the room (an active member only). True when it changed; the row's
+   * updated_at moves with it, so a device resuming its feed hears of it.
+   */
+  setMuted(roomId: string, userId: string, muted: boolean, now: number = Date.now()): boolean {
+    return this.#setMuted.run({ room_id: roomId, user_id: userId, muted: muted ? 1 : 0, now }).changes > 0;
+  }
+
+  /** The member's unread count (as last written) and mute, in one read; zero and unmuted for no such member. */
+  personal(roomId: string, userId: string, { fresh = true }: { fresh?: boolean } = {}): PersonalRoomState {
+    if (fresh) this.#freshen();
+    const row = this.#personal.get(roomId, userId);
+    return row === undefined ? { unread_count: 0, mention_count: 0, muted: false } : parseRow(PersonalRowSchema, row, 'members');
+  }
+
+  /** The room's active members with their mute: who a notification may go to. */
+  audience(roomId: string): { user_id: string; muted: boolean }[] {
+    return this.#audience.all(roomId).map((row) => parseRow(AudienceRowSchema, row, 'members'));
   }
 
   setUnreadCount(roomId: string, userId: string, n: number): void {

@@ -48,6 +48,8 @@ const RoomSummaryRowSchema = z.object({
   /** Only in a user's own list. */
   unread_count: z.number().int().nonnegative().optional(),
   mention_count: z.number().int().nonnegative().optional(),
+  /** Only in a user's own list. */
+  muted: SqlBoolean.optional(),
 });
 
 /**
@@ -68,12 +70,13 @@ function parseLastMessage(text: string | null): ChatMessage | null {
 }
 
 function toChatRoom(row: unknown): ChatRoom {
-  const { member_count, last_message, unread_count, mention_count, ...room } = parseRow(RoomSummaryRowSchema, row, 'rooms');
+  const { member_count, last_message, unread_count, mention_count, muted, ...room } = parseRow(RoomSummaryRowSchema, row, 'rooms');
   return {
     ...room,
     member_count,
     ...(unread_count === undefined ? {} : { unread_count }),
     ...(mention_count === undefined ? {} : { mention_count }),
+    ...(muted === undefined ? {} : { muted }),
     last_message: parseLastMessage(last_message),
     // Parley has no company table: the tenant is known by id only.
     company: room.company_id === null ? null : { id: room.company_id },
@@ -104,7 +107,7 @@ export class RoomRepo {
     // One statement for the whole list (member count as a correlated subquery on the
     // (room_id, user_id) unique index): no query per room.
     this.#listForUser = db.prepare<[string]>(
-      `SELECT ${ROOM_COLUMNS}, r.last_message, ${memberCount}, m.unread_count, m.mention_count
+      `SELECT ${ROOM_COLUMNS}, r.last_message, ${memberCount}, m.unread_count, m.mention_count, m.muted
        FROM members m JOIN rooms r ON r.id = m.room_id
        WHERE m.user_id = ? AND m.is_active = 1`,
     );

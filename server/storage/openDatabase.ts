@@ -103,6 +103,24 @@ const MIGRATIONS: readonly string[] = [
   // Each member's mention count (unread messages that mention them), kept beside the unread count.
   `ALTER TABLE members ADD COLUMN mention_count INTEGER NOT NULL DEFAULT 0;
   `,
+  // A member's own mute of a room, the same on every device (docs/notifications.md).
+  `ALTER TABLE members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+  `,
+  // The notification webhook's durable outbox: a row per (message, recipient) until delivered or given up.
+  `
+  CREATE TABLE notification_outbox (
+    id               TEXT PRIMARY KEY,
+    message_id       TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    last_error       TEXT,
+    UNIQUE (message_id, user_id)
+  );
+  CREATE INDEX notification_outbox_due ON notification_outbox(next_attempt_at);
+  `,
 ];
 
 /**

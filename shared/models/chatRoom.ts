@@ -48,6 +48,10 @@ export const ChatRoomUpdateSchema = z
   .strict();
 export type ChatRoomUpdate = z.infer<typeof ChatRoomUpdateSchema>;
 
+/** PUT /api/rooms/:roomId/mute: the caller's own setting for the room, on all their devices. */
+export const RoomMuteSchema = z.object({ muted: z.boolean() }).strict();
+export type RoomMute = z.infer<typeof RoomMuteSchema>;
+
 /** The room as stored. */
 export const ChatRoomInDBSchema = z.object({
   id: RoomIdSchema,
@@ -73,6 +77,11 @@ export const ChatRoomSchema = ChatRoomInDBSchema.extend({
    * summary reads (docs/protocol.md, "Large rooms").
    */
   mention_count: z.number().int().nonnegative().optional(),
+  /**
+   * In the caller's own list: whether the caller muted the room (PUT /api/rooms/:roomId/mute): no
+   * notification, no webhook call, and the web app leaves it out of the tab title's count.
+   */
+  muted: z.boolean().optional(),
 });
 export type ChatRoom = z.infer<typeof ChatRoomSchema>;
 

@@ -3,6 +3,7 @@ import { RoomIdSchema } from '../ids.ts';
 import { ChatMemberSchema } from './chatMember.ts';
 import { ChatRoomSchema } from './chatRoom.ts';
 import { UserPresenceSchema } from './userPresence.ts';
+import { ParleyNotificationSchema } from './notification.ts';
 
 /*
  * The user feed (docs/protocol.md, "User feed"): what a user's devices need outside room
@@ -43,5 +44,11 @@ export const FeedChangesSchema = z.object({
   members: z.array(z.object({ room_id: RoomIdSchema, members: z.array(ChatMemberSchema), complete: z.boolean() })),
   /** People the user shares a room with whose presence changed (online, last seen, status). */
   presence: z.array(UserPresenceSchema),
+  /**
+   * New mentions of the user and new messages in their direct rooms, pushed live to connected
+   * devices only (never logged, never caught up: a device that was away had them sent to the
+   * webhook instead). Absent on most frames; an older server never sends it.
+   */
+  notifications: z.array(ParleyNotificationSchema).optional(),
 });
 export type FeedChanges = z.infer<typeof FeedChangesSchema>;

@@ -51,13 +51,16 @@ export async function startWithRoom(env: Record<string, string> = {}): Promise<T
   return { t, ana, ben, roomId };
 }
 
-/** Starts the real server on port 0 with a fresh data dir and dev login on. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * Starts the real server on port 0 with a fresh data dir and dev login on; `overrides` set what
+ * has no environment variable (a webhook's retry schedule).
+ */
+export async function startTestServer(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Promise<TestServer> {
   const tmp = makeTempDir();
-  const config = loadConfig(
-    { PORT: '0', PARLEY_DATA_DIR: tmp.dir, PARLEY_DEV_LOGIN: '1', PARLEY_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env },
-    [],
-  );
+  const config: Config = {
+    ...loadConfig({ PORT: '0', PARLEY_DATA_DIR: tmp.dir, PARLEY_DEV_LOGIN: '1', PARLEY_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env }, []),
+    ...overrides,
+  };
   const logger = createLogger(config.logLevel);
   let server = await startServer(config, logger);
   let stopped = false;

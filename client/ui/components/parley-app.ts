@@ -1,11 +1,13 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { HashRouteController } from '../controllers/HashRouteController.ts';
+import { NotificationController } from '../controllers/NotificationController.ts';
 import { RoomListController } from '../controllers/RoomListController.ts';
 import { SessionController } from '../controllers/SessionController.ts';
 import { tokens } from '../theme.ts';
 import type { UserPresence } from '../../../shared/models/userPresence.ts';
 import './parley-connection-banner.ts';
 import './parley-new-room-dialog.ts';
+import './parley-notification-prompt.ts';
 import './parley-room-list.ts';
 import './parley-room-view.ts';
 import './parley-sign-in.ts';
@@ -24,6 +26,7 @@ export class ParleyApp extends LitElement {
   readonly #session = new SessionController(this);
   readonly #route = new HashRouteController(this);
   readonly #list = new RoomListController(this);
+  readonly #notify = new NotificationController(this, { openRoom: (roomId) => this.#route.go(roomId) });
 
   constructor() {
     super();
@@ -80,6 +83,7 @@ export class ParleyApp extends LitElement {
 
   protected override willUpdate(_changed: PropertyValues<this>): void {
     this.#list.update(this.#session.client, this.#session.rooms);
+    this.#notify.update(this.#session.client, this.#session.rooms);
   }
 
   override render() {
@@ -108,7 +112,10 @@ export class ParleyApp extends LitElement {
               .presence=${this.#list.presence}
               @new-room=${() => (this.creating = true)}
               @sign-out=${() => void s.signOut(null, { forget: true })}
-            ></parley-room-list>
+              >${this.#notify.offer
+                ? html`<parley-notification-prompt slot="notice" @enable=${() => void this.#enableNotifications()} @dismiss=${() => this.#notify.dismiss()}></parley-notification-prompt>`
+                : nothing}</parley-room-list
+            >
             <parley-room-view
               .client=${s.client}
               .roomId=${roomId}
@@ -117,6 +124,7 @@ export class ParleyApp extends LitElement {
               @back=${() => this.#route.go(null)}
               @left=${() => this.#route.go(null)}
               @room-presence=${(e: CustomEvent<readonly UserPresence[]>) => this.#list.mergePresence(e.detail)}
+              @mute-room=${(e: CustomEvent<{ roomId: string; muted: boolean }>) => void this.#mute(e.detail)}
             ></parley-room-view>
           </div>
           ${this.creating
@@ -127,6 +135,18 @@ export class ParleyApp extends LitElement {
               ></parley-new-room-dialog>`
             : nothing}`;
       }
+    }
+  }
+
+  async #enableNotifications(): Promise<void> {
+    if ((await this.#notify.enable()) === 'denied') this.#session.toast('Notifications are blocked for this site. You can allow them in the browser’s site settings.');
+  }
+
+  async #mute({ roomId, muted }: { roomId: string; muted: boolean }): Promise<void> {
+    try {
+      await this.#session.client?.setRoomMuted(roomId, muted);
+    } catch (error) {
+      this.#session.toast(`${muted ? 'Muting' : 'Unmuting'} the room failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

@@ -151,6 +151,14 @@ export class ParleyRoomList extends LitElement {
         color: var(--text);
         font-weight: 500;
       }
+      .badge.muted {
+        background: var(--text-faint);
+      }
+      .muted-glyph {
+        flex: none;
+        color: var(--text-faint);
+        display: inline-grid;
+      }
       .badge {
         flex: none;
         min-width: 20px;
@@ -208,6 +216,7 @@ export class ParleyRoomList extends LitElement {
               )}
             </ul>`}
       </nav>
+      <slot name="notice"></slot>
       ${this.me
         ? html`<footer>
             <parley-avatar .name=${this.me.name} .userKey=${this.me.id} size="30"></parley-avatar>
@@ -218,7 +227,7 @@ export class ParleyRoomList extends LitElement {
   }
 
   #item(summary: RoomSummary) {
-    const { room, unreadCount, mentionCount, lastMessage } = summary;
+    const { room, unreadCount, mentionCount, lastMessage, muted } = summary;
     const peer = this.peers.get(room.id) ?? null;
     const title = roomTitle(room, peer?.name ?? null);
     const direct = room.type === 'direct';
@@ -226,16 +235,16 @@ export class ParleyRoomList extends LitElement {
     const glyph = direct
       ? html`<parley-avatar .name=${title} .userKey=${peer?.userId ?? room.id} size="36" show-presence .online=${online}></parley-avatar>`
       : html`<span class="glyph">${room.type === 'channel' ? icons.megaphone(17) : icons.hash(17)}</span>`;
-    const label = `${title}${direct ? (online ? ', online' : ', offline') : ''}${unreadCount > 0 ? `, ${unreadCount} unread` : ''}${mentionCount > 0 ? `, ${mentionCount} ${mentionCount === 1 ? 'mention' : 'mentions'}` : ''}`;
+    const label = `${title}${direct ? (online ? ', online' : ', offline') : ''}${muted ? ', muted' : ''}${unreadCount > 0 ? `, ${unreadCount} unread` : ''}${mentionCount > 0 ? `, ${mentionCount} ${mentionCount === 1 ? 'mention' : 'mentions'}` : ''}`;
     return html`<li>
       <a href=${roomHref(room.id)} data-room-id=${room.id} class=${unreadCount > 0 ? 'unread' : ''} aria-current=${this.selectedId === room.id ? 'page' : 'false'} aria-label=${label}>
         ${glyph}
         <span class="body">
-          <span class="top"><span class="name">${title}</span>${lastMessage ? html`<span class="time">${shortTime(lastMessage.created_at)}</span>` : nothing}</span>
+          <span class="top"><span class="name">${title}</span>${muted ? html`<span class="muted-glyph" title="Muted" data-testid="room-muted">${icons.bellOff(13)}</span>` : nothing}${lastMessage ? html`<span class="time">${shortTime(lastMessage.created_at)}</span>` : nothing}</span>
           <span class="bottom">
             <span class="preview" data-testid="room-preview">${previewLine(lastMessage, this.me?.id ?? '', direct)}</span>
             ${mentionCount > 0 ? html`<span class="badge mention-badge" data-testid="mention-count" title="Mentions of you">@${mentionCount > 99 ? '99+' : mentionCount}</span>` : nothing}
-            ${unreadCount > 0 ? html`<span class="badge" data-testid="unread-count">${unreadCount > 99 ? '99+' : unreadCount}</span>` : nothing}
+            ${unreadCount > 0 ? html`<span class="badge ${muted ? 'muted' : ''}" data-testid="unread-count">${unreadCount > 99 ? '99+' : unreadCount}</span>` : nothing}
           </span>
         </span>
       </a>

@@ -11,6 +11,7 @@ import './parley-avatar.ts';
 import './parley-composer.ts';
 import './parley-member-panel.ts';
 import './parley-message-list.ts';
+import './parley-mute-toggle.ts';
 import './parley-pinned-button.ts';
 import { ComposerSendEvent } from './ComposerSendEvent.ts';
 import type { MemberAction } from './parley-member-panel.ts';
@@ -231,6 +232,7 @@ export class ParleyRoomView extends LitElement {
             <div class="subtitle">${this.#subtitle(direct)}</div>
           </div>
           <parley-pinned-button .messages=${c.pinned} .nameOf=${nameOf} @jump=${(e: CustomEvent<string>) => void c.jumpTo(e.detail)}></parley-pinned-button>
+          ${this.summary ? html`<parley-mute-toggle .roomId=${this.roomId} ?muted=${this.summary.muted}></parley-mute-toggle>` : nothing}
           <button class="icon-button members-toggle" aria-expanded=${String(this.showMembers)} aria-label="Members" @click=${() => (this.showMembers = !this.showMembers)}>
             ${icons.users(17)}<span aria-hidden="true">${c.members.length || room?.member_count || ''}</span>
           </button>
