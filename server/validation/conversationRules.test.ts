@@ -160,6 +160,12 @@ describe('pins', () => {
     c.doc.transact(() => ids.slice(0, MAX_PINS).forEach((id) => pin(id, CAROL)(c.doc)));
     expect(c.push()).toBeNull();
     expectRefused(server, carolAdmin, pin(ids[MAX_PINS] ?? '', CAROL), 'over_limit');
+    // An unpin makes room again (the count follows every change, not only the first look).
+    headMaps(c.doc).pins.delete(ids[0] ?? '');
+    expect(c.push()).toBeNull();
+    c.doc.transact(() => pin(ids[MAX_PINS] ?? '', CAROL)(c.doc));
+    expect(c.push()).toBeNull();
+    expectRefused(server, carolAdmin, pin(ids[0] ?? '', CAROL), 'over_limit');
   });
 });
 

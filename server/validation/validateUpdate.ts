@@ -7,6 +7,7 @@ import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 import { HEAD_ROOT, MAX_PINS, headMaps, parseThreadReadKey } from '../../shared/roomDoc/headMaps.ts';
+import { pinCount } from '../../shared/roomDoc/pinReads.ts';
 import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReactionKey, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { readPosition } from '../../shared/roomDoc/readOps.ts';
 import { reactionKeysOf } from '../../shared/roomDoc/reactionOps.ts';
@@ -437,14 +438,15 @@ class UpdateCheck implements SlotContext {
   /** A room holds at most MAX_PINS pins; an update over it may still unpin. */
   #checkPinCount(): void {
     const pins = this.#maps.pins;
-    let after = pins.size;
+    const count = pinCount(this.#input.doc);
+    let after = count;
     for (const [key, write] of this.#writes.pins) {
       const before = pins.has(key);
       const live = write.value !== DELETED;
       if (live && !before) after++;
       else if (!live && before) after--;
     }
-    if (after > MAX_PINS && after > pins.size) throw new Refused('over_limit', `a room holds at most ${MAX_PINS} pinned messages`);
+    if (after > MAX_PINS && after > count) throw new Refused('over_limit', `a room holds at most ${MAX_PINS} pinned messages`);
   }
 
   /** The sender's read position in one thread (the greatest over their devices' keys) never moves backwards. */

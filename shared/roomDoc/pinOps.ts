@@ -5,7 +5,7 @@ import { HEAD_ROOT, MAX_PINS, type PinValue } from './headMaps.ts';
 import { isMessageId, parseDeletionValue, parseMessageEntry, roomMaps } from './layout.ts';
 import type { MessageView } from './messageView.ts';
 import { mayPin } from './permissions.ts';
-import { pinOf, pinsOf, withPin } from './pinReads.ts';
+import { pinCount, pinOf, pinsOf, withPin } from './pinReads.ts';
 import { type Result, failure } from './result.ts';
 
 export interface PinInput {
@@ -42,8 +42,8 @@ export function pinMessage(head: Y.Doc, actor: Actor, input: PinInput, origin?: 
   const existing = pinOf(head, messageId);
   if (existing) return { ok: true, pin: existing };
   const pins = head.getMap<unknown>(HEAD_ROOT.pins);
-  // The validator counts keys (pins.size) the same way: a stale pin of a deleted message counts until unpinned.
-  if (pins.size >= MAX_PINS) return failure('invalid_payload', `a room holds at most ${MAX_PINS} pinned messages`);
+  // The validator counts keys (pinCount) the same way: a stale pin of a deleted message counts until unpinned.
+  if (pinCount(head) >= MAX_PINS) return failure('invalid_payload', `a room holds at most ${MAX_PINS} pinned messages`);
   const pin: PinValue = { pinnedAt: clockNow(input.now), pinnedBy: actor.userId };
   head.transact(() => pins.set(messageId, pin), origin);
   return { ok: true, pin };

@@ -15,6 +15,29 @@ export function pinOf(head: Y.Doc, messageId: string): PinValue | null {
   return raw === undefined ? null : parsePinValue(raw);
 }
 
+const counts = new WeakMap<Y.Map<unknown>, { n: number }>();
+
+/**
+ * Keys in the head's `pins` map, kept by an observer: `Y.Map.size` walks every key the map ever
+ * held (an unpinned key stays in it, deleted), which made a pin's size check grow with the pins
+ * ever made (measured: 99 µs a pin in the validator after 10,000 pins and unpins, 2 ms at p99).
+ */
+export function pinCount(head: Y.Doc): number {
+  const pins = head.getMap<unknown>(HEAD_ROOT.pins);
+  let count = counts.get(pins);
+  if (!count) {
+    const kept = { n: pins.size };
+    counts.set(pins, (count = kept));
+    pins.observe((event) => {
+      for (const change of event.changes.keys.values()) {
+        if (change.action === 'add') kept.n++;
+        else if (change.action === 'delete') kept.n--;
+      }
+    });
+  }
+  return count.n;
+}
+
 /** Every well-formed pin in the head: newest pin first (then by message id), as a pinned list shows them. */
 export function pinsOf(head: Y.Doc): Array<{ readonly messageId: string; readonly pin: PinValue }> {
   const pins: Array<{ messageId: string; pin: PinValue }> = [];
