@@ -253,6 +253,10 @@ export class Room implements CommitParticipant {
 
   // CommitParticipant
 
+  prepareCommit(): void {
+    if (!this.#closed) this.#opts.beforeCommit?.(this);
+  }
+
   takePending(): { updates: Uint8Array[]; bindings: ClientBinding[] } {
     this.#inFlight = this.#pending;
     this.#pending = [];
