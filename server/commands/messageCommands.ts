@@ -1,7 +1,7 @@
 import type { Growth, Room } from '../sync/Room.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
-import { getMessage } from '../../shared/roomDoc/queries.ts';
+import { checkRelations, findView } from '../threads/threadHistory.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import type { RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
 import type { CommandPayload } from '../../shared/commands/webSocketCommand.ts';
@@ -20,8 +20,9 @@ const ERROR_OF: Record<RoomDocErrorCode, ErrorCode> = {
 };
 
 /** The stored message as the API's ChatMessage, once the change is committed. */
-const answerWith = (deps: CommandDeps, room: Room, roomId: string, id: string) => (): Outcome => {
-  const view = getMessage(room.doc, id);
+const answerWith = (deps: CommandDeps, _room: Room, roomId: string, id: string) => (): Outcome => {
+  // Read through the head: a reply's thread summary and a quote may live outside the message's own document.
+  const view = findView(deps.registry, deps.registry.open(roomId), roomId, id);
   if (!view) return commandFailure('not_found', `no message ${id}`);
   return { ok: true, data: { message: toChatMessage(view, roomId, deps.nameOf) } };
 };
@@ -38,7 +39,15 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
     if (p.message_type === 'system') return commandFailure('forbidden', 'system messages come from the server alone');
     const full = roomFor(room, actor.userId, p, 'messages');
     if (full) return full;
-    const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata }, conn.origin);
+    const related = checkRelations(deps.registry, deps.registry.open(p.room_id), p.room_id, { parentId: p.parent_id, quotedId: p.quoted_message_id });
+    if (!related.ok) return commandFailure(related.code, related.message);
+    const relations = {
+      ...(p.parent_id === undefined ? {} : { parentId: p.parent_id }),
+      ...(p.show_in_channel === undefined ? {} : { showInChannel: p.show_in_channel }),
+      ...(p.quoted_message_id === undefined ? {} : { quotedMessageId: p.quoted_message_id }),
+      ...(p.mentioned_users === undefined ? {} : { mentionedUsers: p.mentioned_users }),
+    };
+    const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata, ...relations }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
     return { ok: true, answer: answerWith(deps, room, p.room_id, result.id) };
   }, { messageId: null });
