@@ -166,6 +166,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     onUnloading: (room) => summaries.writeRoom(room),
     onUnloaded: (roomId) => {
       segmenter.roomUnloaded(roomId);
+      threads.roomUnloaded(roomId);
       recentPages.roomUnloaded(roomId);
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);

@@ -48,6 +48,8 @@ export class ThreadSummaries {
   readonly #registry: RoomRegistry;
   readonly #logger: Logger;
   readonly #held = new WeakMap<Room, HeldReplies>();
+  /** Room id -> its loaded documents (head and segments), by document name. */
+  readonly #docs = new Map<string, Map<string, Room>>();
 
   constructor(deps: { registry: RoomRegistry; logger: Logger }) {
     this.#registry = deps.registry;
@@ -65,6 +67,9 @@ export class ThreadSummaries {
       held.perRoot.set(rootId, index.replies(rootId).length);
     }
     this.#held.set(room, held);
+    const docs = this.#docs.get(ref.roomId) ?? new Map<string, Room>();
+    docs.set(room.roomId, room);
+    this.#docs.set(ref.roomId, docs);
     const messages = room.doc.share.get(ROOT.messages);
     const deletions = room.doc.share.get(ROOT.deletions);
     room.doc.on('afterTransaction', (tr: Y.Transaction) => {
@@ -77,20 +82,41 @@ export class ThreadSummaries {
     if (ref.segment === null && !SegmentIndex.of(room.doc).segmented && segmentsMap(room.doc).size === 0) this.#rebuild(room);
   }
 
-  /** Before a commit: the summaries of the threads whose replies this document's writes changed. */
+  /** A document unloaded: forget it. */
+  roomUnloaded(docName: string): void {
+    const ref = parseDocName(docName);
+    const docs = ref ? this.#docs.get(ref.roomId) : undefined;
+    docs?.delete(docName);
+    if (ref && docs?.size === 0) this.#docs.delete(ref.roomId);
+  }
+
+  /**
+   * Before a commit: the summaries of the threads whose replies the room's documents changed. All
+   * of the room's written documents at once, in one head transaction: a move takes a reply out
+   * of one and into another, and readers must never see it counted in both.
+   */
   readonly beforeCommit = (room: Room): void => {
-    const held = this.#held.get(room);
-    if (!held || held.touched.size === 0) return;
     const ref = parseDocName(room.roomId);
     if (!ref) return;
-    const deltas = this.#collect(room, held);
-    if (deltas.size === 0) return;
+    const changes: Array<{ n: number | null; held: HeldReplies; deltas: Map<string, ThreadDelta> }> = [];
+    for (const doc of this.#docs.get(ref.roomId)?.values() ?? []) {
+      const held = this.#held.get(doc);
+      if (!held || held.touched.size === 0 || doc.closed) continue;
+      const deltas = this.#collect(doc, held);
+      if (deltas.size > 0) changes.push({ n: parseDocName(doc.roomId)?.segment ?? null, held, deltas });
+    }
+    if (changes.length === 0) return;
     try {
       const head = ref.segment === null ? room : (this.#registry.get(ref.roomId) ?? this.#registry.open(ref.roomId));
       const threads = headMaps(head.doc).threads;
+      const roots = new Set(changes.flatMap((c) => [...c.deltas.keys()]));
       head.doc.transact(() => {
-        for (const [rootId, delta] of deltas) {
-          const next = applyDelta(parseThreadSummary(threads.get(rootId)), delta, ref.segment, held.perRoot.get(rootId) ?? 0);
+        for (const rootId of roots) {
+          let next = parseThreadSummary(threads.get(rootId));
+          for (const { n, held, deltas } of changes) {
+            const delta = deltas.get(rootId);
+            if (delta) next = applyDelta(next, delta, n, held.perRoot.get(rootId) ?? 0);
+          }
           if (next === null) {
             if (threads.has(rootId)) threads.delete(rootId);
           } else if (!sameSummary(next, threads.get(rootId))) threads.set(rootId, next);
