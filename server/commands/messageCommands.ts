@@ -1,7 +1,8 @@
 import type { Growth, Room } from '../sync/Room.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
-import { checkRelations, findView } from '../threads/threadHistory.ts';
+import { checkRelations, findView, roomSources } from '../threads/threadHistory.ts';
+import { getMessage } from '../../shared/roomDoc/queries.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import type { RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
 import type { CommandPayload } from '../../shared/commands/webSocketCommand.ts';
@@ -20,9 +21,11 @@ const ERROR_OF: Record<RoomDocErrorCode, ErrorCode> = {
 };
 
 /** The stored message as the API's ChatMessage, once the change is committed. */
-const answerWith = (deps: CommandDeps, _room: Room, roomId: string, id: string) => (): Outcome => {
-  // Read through the head: a reply's thread summary and a quote may live outside the message's own document.
-  const view = findView(deps.registry, deps.registry.open(roomId), roomId, id);
+const answerWith = (deps: CommandDeps, room: Room, roomId: string, id: string) => (): Outcome => {
+  // Where it was written (a late write is re-homed only after this commit); the thread summary and
+  // the quote through the head, as they may live in other documents.
+  const head = deps.registry.open(roomId);
+  const view = getMessage(room.doc, id, roomSources(deps.registry, head, roomId)) ?? findView(deps.registry, head, roomId, id);
   if (!view) return commandFailure('not_found', `no message ${id}`);
   return { ok: true, data: { message: toChatMessage(view, roomId, deps.nameOf) } };
 };
