@@ -1,3 +1,5 @@
+// Over 350 lines for a reason: ChatRoom is the SDK's whole public room surface (reads, writes, read
+// positions, typing, presence, threads), each method a few lines delegating to its helper.
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { JsonObject } from '../../shared/json.ts';
@@ -21,6 +23,8 @@ import type { RecentPage } from './RecentPage.ts';
 import { toClientMessage } from './toClientMessage.ts';
 import { RoomDocuments } from './RoomDocuments.ts';
 import { RoomPeople, type TypingUser } from './RoomPeople.ts';
+import { RoomThreads, type ThreadApi, threadApi } from './RoomThreads.ts';
+import { markThreadRead } from '../../shared/roomDoc/threadOps.ts';
 
 export type { TypingUser } from './RoomPeople.ts';
 
@@ -34,6 +38,11 @@ export interface SendInput {
   readonly meta?: JsonObject;
   /** A UUIDv7 the app minted (idempotency key); generated when absent. */
   readonly id?: string;
+  /** A reply in the thread under this root (docs/client.md, "Threads and quoted replies"); showInChannel also shows it in the room. */
+  readonly parentId?: string;
+  readonly showInChannel?: boolean;
+  readonly quotedMessageId?: string;
+  readonly mentionedUsers?: readonly string[];
 }
 
 export interface ChatRoomEvents {
@@ -79,6 +88,9 @@ export class ChatRoom {
   #closed = false;
   /** Where the messages are on this device: the room's document, or its segments once segmented. */
   readonly #docs: RoomDocuments;
+  readonly #threads: RoomThreads;
+  /** Threads: a thread's pages, my read position and unread count in it, its summary (RoomThreads). */
+  readonly threads: ThreadApi<ClientMessage>;
 
   constructor(deps: ChatRoomDeps) {
     this.id = deps.replica.roomId;
@@ -98,6 +110,12 @@ export class ChatRoom {
       onChange: () => this.#events.emit('change', undefined),
       onStates: () => this.#events.emit('states', undefined),
       onError: (e) => this.#events.emit('error', e),
+    });
+    this.#threads = new RoomThreads({ head: deps.replica, docs: this.#docs, userId: deps.user.id });
+    this.threads = threadApi(this.#threads, (view) => this.#toClient(view), async (rootId, replyId) => {
+      const { result, stored } = this.#write(this.#d.replica, (actor) => markThreadRead(this.doc, actor, rootId, replyId));
+      await stored;
+      return { moved: result.moved };
     });
     this.#unsubscribe.push(
       deps.replica.on('changed', () => {
@@ -212,6 +230,7 @@ export class ChatRoom {
         ...(input.type === undefined ? {} : { type: input.type }),
         ...(input.meta === undefined ? {} : { meta: input.meta }),
         ...(input.id === undefined ? {} : { id: input.id }),
+        ...relationsOf(input),
       }),
     );
     // As written: by the time it is stored, the server may have moved it into a segment not open here.
@@ -351,7 +370,13 @@ export class ChatRoom {
   }
 
   #toClient(view: MessageView): ClientMessage {
-    return toClientMessage(view, this.id, this.#d.user, this.#members, this.messageState(view.id) ?? { state: 'sent' });
+    return toClientMessage(this.#threads.enrich(view), this.id, this.#d.user, this.#members, this.messageState(view.id) ?? { state: 'sent' });
   }
 }
 
+const relationsOf = ({ parentId, showInChannel, quotedMessageId, mentionedUsers }: SendInput) => ({
+  ...(parentId === undefined ? {} : { parentId }),
+  ...(showInChannel === undefined ? {} : { showInChannel }),
+  ...(quotedMessageId === undefined ? {} : { quotedMessageId }),
+  ...(mentionedUsers === undefined ? {} : { mentionedUsers }),
+});
