@@ -33,8 +33,9 @@ export interface ViewSources {
 
 /** The head's thread summaries (the room document while not segmented; a head otherwise). */
 export function threadSummaryIn(head: Y.Doc, rootId: string): ThreadSummary | null {
-  const threads = headMaps(head).threads;
-  return threads.size === 0 ? null : parseThreadSummary(threads.get(rootId));
+  // Most messages have no thread: no parse (a failed zod parse builds an error) for them.
+  const raw = headMaps(head).threads.get(rootId);
+  return raw === undefined ? null : parseThreadSummary(raw);
 }
 
 /** The quote of message `id` as `doc` holds it now, or null when it does not. */
