@@ -19,6 +19,7 @@ import largeRoom from './scenarios/largeRoom.ts';
 import largeRoomNeighbour from './scenarios/largeRoomNeighbour.ts';
 import webAppLargeRoom from './scenarios/webAppLargeRoom.ts';
 import manyLargeRooms from './scenarios/manyLargeRooms.ts';
+import threadOps from './scenarios/threadOps.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms];
+export const scenarios: readonly Scenario[] = [roomDocQueries, threadOps, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms];

@@ -1,5 +1,6 @@
 export { ChatClient, type ChatClientOptions, type ChatClientEvents, type RoomSummary } from './ChatClient.ts';
 export { ChatRoom, type ChatRoomEvents, type ClientMessage, type SendInput, type TypingUser } from './room/ChatRoom.ts';
+export type { ThreadApi } from './room/RoomThreads.ts';
 export type { MessageState, CompactionPolicy } from './room/RoomReplica.ts';
 export { ClientError, CLIENT_ERROR_CODES, type ClientErrorCode } from './errors/ClientError.ts';
 export { ApiError } from './api/RestClient.ts';

@@ -28,6 +28,7 @@ import { workerRoomLoader } from './sync/workerRoomLoader.ts';
 import { SERVER_ORIGIN } from './sync/origins.ts';
 import { RecentPages } from './segments/RecentPages.ts';
 import { Segmenter } from './segments/Segmenter.ts';
+import { ThreadSummaries } from './threads/ThreadSummaries.ts';
 import { StoredSegments } from './segments/StoredSegments.ts';
 import { workerStateReader } from './segments/StoredStateReader.ts';
 import { segmentDocName } from '../shared/roomDoc/segments.ts';
@@ -155,10 +156,12 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     maxDocBytes: config.maxDocBytes,
     ...(config.memberGrowth ? { memberGrowth: config.memberGrowth } : {}),
     stages: commitStages({ summaries, segments: (batch) => segmenter.stage(batch) }),
+    beforeCommit: (room) => threads.beforeCommit(room),
     pacer,
     onLoaded: (room) => {
       // A deleted message's text that an earlier process left behind is cleared on load too.
       scrubDeleted(room.doc, SERVER_ORIGIN);
+      threads.roomLoaded(room);
       segmenter.roomLoaded(room);
       recentPages.roomLoaded(room);
       summaries.update(room);
@@ -168,12 +171,14 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     onUnloading: (room) => summaries.writeRoom(room),
     onUnloaded: (roomId) => {
       segmenter.roomUnloaded(roomId);
+      threads.roomUnloaded(roomId);
       recentPages.roomUnloaded(roomId);
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);
     },
   });
   const segmenter = new Segmenter({ registry, logger });
+  const threads = new ThreadSummaries({ registry, logger });
   const storedState = workerStateReader(storageWorker);
   const recentPages = new RecentPages({ registry, logger, reader: storedState });
   const storedSegments = new StoredSegments({ registry, reader: storedState, pacer, logger });

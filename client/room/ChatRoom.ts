@@ -26,6 +26,8 @@ import type { RecentPage } from './RecentPage.ts';
 import { toClientMessage } from './toClientMessage.ts';
 import { RoomDocuments } from './RoomDocuments.ts';
 import { RoomPeople, type TypingUser } from './RoomPeople.ts';
+import { RoomThreads, type ThreadApi, threadApi } from './RoomThreads.ts';
+import { markThreadRead } from '../../shared/roomDoc/threadOps.ts';
 
 export type { TypingUser } from './RoomPeople.ts';
 
@@ -39,7 +41,10 @@ export interface SendInput {
   readonly meta?: JsonObject;
   /** A UUIDv7 the app minted (idempotency key); generated when absent. */
   readonly id?: string;
-  /** User ids the message mentions (`mentioned_users`): active members only, else invalid_payload. */
+  /** A reply in the thread under this root (docs/client.md, "Threads and quoted replies"); showInChannel also shows it in the room. */
+  readonly parentId?: string;
+  readonly showInChannel?: boolean;
+  readonly quotedMessageId?: string;
   readonly mentionedUsers?: readonly string[];
 }
 
@@ -87,6 +92,9 @@ export class ChatRoom {
   /** Where the messages are on this device: the room's document, or its segments once segmented. */
   readonly #docs: RoomDocuments;
   readonly #pins: RoomPins;
+  readonly #threads: RoomThreads;
+  /** Threads: a thread's pages, my read position and unread count in it, its summary (RoomThreads). */
+  readonly threads: ThreadApi<ClientMessage>;
 
   constructor(deps: ChatRoomDeps) {
     this.id = deps.replica.roomId;
@@ -108,6 +116,12 @@ export class ChatRoom {
       onError: (e) => this.#events.emit('error', e),
     });
     this.#pins = new RoomPins({ head: deps.replica, sources: this.#docs, onError: (e) => this.#events.emit('error', e) });
+    this.#threads = new RoomThreads({ head: deps.replica, docs: this.#docs, userId: deps.user.id });
+    this.threads = threadApi(this.#threads, (view) => this.#toClient(view), async (rootId, replyId) => {
+      const { result, stored } = this.#write(this.#d.replica, (actor) => markThreadRead(this.doc, actor, rootId, replyId));
+      await stored;
+      return { moved: result.moved };
+    });
     this.#unsubscribe.push(
       deps.replica.on('changed', () => {
         this.#events.emit('change', undefined);
@@ -222,7 +236,7 @@ export class ChatRoom {
         ...(input.type === undefined ? {} : { type: input.type }),
         ...(input.meta === undefined ? {} : { meta: input.meta }),
         ...(input.id === undefined ? {} : { id: input.id }),
-        ...(input.mentionedUsers === undefined ? {} : { mentionedUsers: input.mentionedUsers }),
+        ...relationsOf(input),
       }),
     );
     // As written: by the time it is stored, the server may have moved it into a segment not open here.
@@ -377,7 +391,13 @@ export class ChatRoom {
   }
 
   #toClient(view: MessageView): ClientMessage {
-    return toClientMessage(withPin(view, this.doc), this.id, this.#d.user, this.#members, this.messageState(view.id) ?? { state: 'sent' });
+    return toClientMessage(withPin(this.#threads.enrich(view), this.doc), this.id, this.#d.user, this.#members, this.messageState(view.id) ?? { state: 'sent' });
   }
 }
 
+const relationsOf = ({ parentId, showInChannel, quotedMessageId, mentionedUsers }: SendInput) => ({
+  ...(parentId === undefined ? {} : { parentId }),
+  ...(showInChannel === undefined ? {} : { showInChannel }),
+  ...(quotedMessageId === undefined ? {} : { quotedMessageId }),
+  ...(mentionedUsers === undefined ? {} : { mentionedUsers }),
+});

@@ -1,3 +1,5 @@
+// Over 350 lines for a reason: paging back, paging forward and the recent page standing in for
+// segments still syncing are one algorithm over the same state; splitting it would spread it.
 import type * as Y from 'yjs';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { type MessagePage, getMessage, lastMessage, listMessages, messageCount, unreadAfter, unreadCount } from '../../shared/roomDoc/queries.ts';
@@ -48,6 +50,21 @@ export class RoomDocuments {
 
   get segmented(): boolean {
     return this.#segments.segmented;
+  }
+
+  /**
+   * For threads and quotes (RoomThreads): where a message id belongs (null: not segmented);
+   * segment n's document, opening it when not open here (onChange follows); and the replicas
+   * holding messages on this device (the room's document, or its open segments).
+   */
+  homeOf(id: string): number | null {
+    return this.segmented ? this.#segments.index.homeOf(id) : null;
+  }
+  segmentDoc(n: number): Y.Doc | null {
+    return this.#readable(n);
+  }
+  held(): RoomReplica[] {
+    return this.segmented ? this.#segments.ready().map((s) => s.replica) : [this.#head];
   }
 
   /** The newest `limit` messages before `beforeId` (or overall), oldest first. */

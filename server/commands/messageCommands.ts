@@ -1,6 +1,7 @@
 import type { Growth, Room } from '../sync/Room.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
+import { checkRelations, findView, roomSources } from '../threads/threadHistory.ts';
 import { getMessage } from '../../shared/roomDoc/queries.ts';
 import { withPin } from '../../shared/roomDoc/pinReads.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
@@ -22,11 +23,13 @@ const ERROR_OF: Record<RoomDocErrorCode, ErrorCode> = {
 
 /** The stored message as the API's ChatMessage, once the change is committed. */
 const answerWith = (deps: CommandDeps, room: Room, roomId: string, id: string) => (): Outcome => {
-  const view = getMessage(room.doc, id);
+  // Where it was written (a late write is re-homed only after this commit); the thread summary and
+  // the quote through the head, as they may live in other documents.
+  const head = deps.registry.open(roomId);
+  const view = getMessage(room.doc, id, roomSources(deps.registry, head, roomId)) ?? findView(deps.registry, head, roomId, id);
   if (!view) return commandFailure('not_found', `no message ${id}`);
-  // A segment holds no pins: the head (loaded while its segment is) has them.
-  const head = room.roomId === roomId ? undefined : deps.registry.get(roomId);
-  return { ok: true, data: { message: toChatMessage(head ? withPin(view, head.doc) : view, roomId, deps.nameOf) } };
+  // A segment holds no pins: the head has them.
+  return { ok: true, data: { message: toChatMessage(withPin(view, head.doc), roomId, deps.nameOf) } };
 };
 
 /** The same caps a sync update meets: the room's stored size and the member's growth share. */
@@ -44,8 +47,15 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
     // The validator's rule for Yjs clients: only active members may be mentioned.
     const outsider = p.mentioned_users?.find((userId) => !deps.directory.members.get(p.room_id, userId)?.is_active);
     if (outsider !== undefined) return commandFailure('invalid_payload', `${outsider} is not a member of this room and cannot be mentioned`);
-    const mentions = p.mentioned_users === undefined ? {} : { mentionedUsers: p.mentioned_users };
-    const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata, ...mentions }, conn.origin);
+    const related = checkRelations(deps.registry, deps.registry.open(p.room_id), p.room_id, { parentId: p.parent_id, quotedId: p.quoted_message_id });
+    if (!related.ok) return commandFailure(related.code, related.message);
+    const relations = {
+      ...(p.parent_id === undefined ? {} : { parentId: p.parent_id }),
+      ...(p.show_in_channel === undefined ? {} : { showInChannel: p.show_in_channel }),
+      ...(p.quoted_message_id === undefined ? {} : { quotedMessageId: p.quoted_message_id }),
+      ...(p.mentioned_users === undefined ? {} : { mentionedUsers: p.mentioned_users }),
+    };
+    const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata, ...relations }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
     return { ok: true, answer: answerWith(deps, room, p.room_id, result.id) };
   }, { messageId: null });

@@ -8,7 +8,9 @@ import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import { commandFailure } from './CommandFailure.ts';
 import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';
-import { inRoom } from './inRoom.ts';
+import { type RoomStep, inRoom } from './inRoom.ts';
+import type { Room } from '../sync/Room.ts';
+import { findView, roomSources, threadPage } from '../threads/threadHistory.ts';
 import { RoomSubscription } from './RoomSubscription.ts';
 
 export function joinRoom(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'join_room'>): Promise<Outcome> {
@@ -32,7 +34,7 @@ export function joinRoom(deps: CommandDeps, conn: CommandConnection, p: CommandP
         }
         for (const doc of deps.registry.docsOf(p.room_id)) sub.follow(doc);
       }
-      const page = historyPage(deps.registry, room, p.room_id, undefined, JOIN_ROOM_MESSAGES);
+      const page = historyPage(deps.registry, room, p.room_id, undefined, JOIN_ROOM_MESSAGES, roomSources(deps.registry, room, p.room_id));
       return { ok: true, data: { room: summary, messages: page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf)), has_more: page.hasMore } };
     },
   }));
@@ -72,11 +74,24 @@ export function readMessages(deps: CommandDeps, conn: CommandConnection, p: Comm
 }
 
 export function fetchHistory(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'fetch_history'>): Promise<Outcome> {
-  return inRoom(deps, conn, p.room_id, (room) => ({
+  return inRoom(deps, conn, p.room_id, (room) => {
+    // A thread: its root must be a message of the room, and not itself a reply.
+    const root = p.parent_id === undefined ? null : findView(deps.registry, room, p.room_id, p.parent_id);
+    if (p.parent_id !== undefined && !root) return commandFailure('not_found', `no message ${p.parent_id}`);
+    if (root?.parentId !== undefined) return commandFailure('invalid_payload', `message ${root.id} is a reply, not a thread root`);
+    return fetchPage(deps, room, p);
+  });
+}
+
+function fetchPage(deps: CommandDeps, room: Room, p: CommandPayload<'fetch_history'>): RoomStep {
+  return {
     ok: true,
     answer: () => {
-      const page = historyPage(deps.registry, room, p.room_id, p.before_id ?? undefined, p.limit);
+      const before = p.before_id ?? undefined;
+      const page = p.parent_id === undefined
+        ? historyPage(deps.registry, room, p.room_id, before, p.limit, roomSources(deps.registry, room, p.room_id))
+        : threadPage(deps.registry, room, p.room_id, p.parent_id, before, p.limit);
       return { ok: true, data: { room_id: p.room_id, messages: page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf)), has_more: page.hasMore } };
     },
-  }));
+  };
 }

@@ -1,6 +1,6 @@
 import type { RoomRegistry } from '../sync/RoomRegistry.ts';
 import type { Room } from '../sync/Room.ts';
-import { type MessagePage, getMessage, listMessages, messageCount } from '../../shared/roomDoc/queries.ts';
+import { type MessagePage, type ViewSources, getMessage, listMessages, messageCount } from '../../shared/roomDoc/queries.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { SegmentIndex, segmentDocName } from '../../shared/roomDoc/segments.ts';
 import { withPin } from '../../shared/roomDoc/pinReads.ts';
@@ -32,9 +32,9 @@ export function documentFor(head: Room, roomId: string, messageId: string | null
 }
 
 /** The newest `limit` messages before `beforeId` (or overall), across the segments the page reaches, oldest first. */
-export function historyPage(registry: RoomRegistry, head: Room, roomId: string, beforeId: string | undefined, limit: number): MessagePage {
+export function historyPage(registry: RoomRegistry, head: Room, roomId: string, beforeId: string | undefined, limit: number, sources?: ViewSources): MessagePage {
   const index = SegmentIndex.of(head.doc);
-  if (!index.open) return listMessages(head.doc, { ...(beforeId === undefined ? {} : { beforeId }), limit });
+  if (!index.open) return listMessages(head.doc, { ...(beforeId === undefined ? {} : { beforeId }), limit }, sources);
   const messages: MessageView[] = [];
   let hasMore = false;
   for (const n of index.newestFirst()) {
@@ -43,7 +43,7 @@ export function historyPage(registry: RoomRegistry, head: Room, roomId: string, 
       hasMore = true;
       break;
     }
-    const page = listMessages(loadSegment(registry, roomId, n).doc, { ...(beforeId === undefined ? {} : { beforeId }), limit: limit - messages.length });
+    const page = listMessages(loadSegment(registry, roomId, n).doc, { ...(beforeId === undefined ? {} : { beforeId }), limit: limit - messages.length }, sources);
     messages.unshift(...page.messages);
     if (page.hasMore) {
       hasMore = true;

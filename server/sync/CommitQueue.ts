@@ -8,6 +8,11 @@ export interface CommitParticipant {
    * (the participant forgets them).
    */
   takePending(): { updates: Uint8Array[]; bindings: ClientBinding[] };
+  /**
+   * Called before the commit takes the pending updates: derived writes made now (a thread's
+   * summary after a reply) join the same transaction, in this room or in another one (its head).
+   */
+  prepareCommit?(): void;
   /** Everything handed over is durable. */
   committed(): void;
   /** The commit failed (disk full, I/O error): nothing handed over is durable. */
@@ -39,8 +44,22 @@ export class CommitQueue {
     if (this.#timer) clearImmediate(this.#timer);
     this.#timer = null;
     if (this.#scheduled.size === 0) return;
-    const participants = [...this.#scheduled];
-    this.#scheduled = new Set();
+    // Derived writes may schedule more participants (or the same again): prepare until none is new.
+    const participants: CommitParticipant[] = [];
+    const prepared = new Set<CommitParticipant>();
+    while (this.#scheduled.size > 0) {
+      const batch = [...this.#scheduled];
+      this.#scheduled = new Set();
+      for (const p of batch) {
+        if (!prepared.has(p)) {
+          prepared.add(p);
+          participants.push(p);
+        }
+        p.prepareCommit?.();
+      }
+    }
+    if (this.#timer) clearImmediate(this.#timer);
+    this.#timer = null;
     const entries: AppendEntry[] = [];
     const bindings: ClientBinding[] = [];
     for (const p of participants) {

@@ -253,12 +253,19 @@ export class Room implements CommitParticipant {
 
   // CommitParticipant
 
+  prepareCommit(): void {
+    if (!this.#closed) this.#opts.beforeCommit?.(this);
+  }
+
   takePending(): { updates: Uint8Array[]; bindings: ClientBinding[] } {
-    this.#inFlight = this.#pending;
+    // A commit stage may flush again (requestCompaction) before this room's own committed() ran:
+    // what is in flight is durable already, so it joins the next batch rather than being dropped.
+    const taken = this.#pending;
+    this.#inFlight = this.#inFlight.length === 0 ? taken : [...this.#inFlight, ...taken];
     this.#pending = [];
     const bindings = this.#pendingBindings;
     this.#pendingBindings = [];
-    return { updates: this.#inFlight.map((p) => p.update), bindings };
+    return { updates: taken.map((p) => p.update), bindings };
   }
 
   committed(): void {

@@ -34,6 +34,8 @@ export interface RoomRegistryOptions {
   onUnloaded?: (roomId: string) => void;
   /** What runs after each commit, in order (commit/commitStages.ts). */
   stages: RoomOptions['stages'];
+  /** Derived writes before each commit (RoomOptions.beforeCommit). */
+  beforeCommit?: RoomOptions['beforeCommit'];
 }
 
 /** 128 MiB: about 500,000 messages at Parley's measured 266 bytes each. */
@@ -126,7 +128,7 @@ export class RoomRegistry {
 
   #roomOptions(): RoomOptions {
     const { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
-    const { loader, slicedLoadAboveBytes, pacer } = this.#opts;
+    const { loader, slicedLoadAboveBytes, pacer, beforeCommit } = this.#opts;
     const memberGrowth = this.#memberGrowth;
     const wholeRoomFromStorage = loader && slicedLoadAboveBytes !== undefined ? { loader, aboveBytes: slicedLoadAboveBytes } : undefined;
     return {
@@ -134,6 +136,7 @@ export class RoomRegistry {
       onFailed: (failed) => this.#drop(failed),
       ...(wholeRoomFromStorage ? { wholeRoomFromStorage } : {}),
       ...(pacer ? { pacer } : {}),
+      ...(beforeCommit ? { beforeCommit } : {}),
       ...(memberGrowth ? { memberGrowth } : {}),
     };
   }

@@ -25,6 +25,8 @@ export interface RoomOptions {
   gate: UpdateGate;
   /** What runs after each commit, in order (commit/commitStages.ts). */
   stages: readonly CommitStage[];
+  /** Runs before each commit takes the room's updates: derived writes made here share its transaction (ThreadSummaries). */
+  beforeCommit?: (room: Room) => void;
   /** Compact the log once this many updates (or bytes) sit after the snapshot. */
   compactUpdates: number;
   compactBytes: number;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MessageIdSchema, RoomIdSchema, UserIdSchema } from '../ids.ts';
 import { JsonObjectSchema } from '../json.ts';
-import { MessageContentSchema, MessageTypeSchema, ReactionSchema } from '../models/chatMessage.ts';
+import { MessageContentSchema, MessageRelationsInputShape, MessageTypeSchema, ReactionSchema } from '../models/chatMessage.ts';
 
 export const CommandTypeSchema = z.enum([
   'join_room',
@@ -45,14 +45,16 @@ export const SendMessageCommandSchema = z.object({
   extra_metadata: JsonObjectSchema.default({}),
   /** Optional client-generated UUIDv7: makes a retried send idempotent. */
   message_id: MessageIdSchema.optional(),
-  /** User ids the message mentions: active members of the room (else invalid_payload), 1 to 50 distinct. */
-  mentioned_users: z.array(UserIdSchema).min(1).max(50).refine((ids) => new Set(ids).size === ids.length, { message: 'mentioned_users must be distinct' }).optional(),
-});
+  /** Conversations: parent_id (a reply in that thread), show_in_channel, quoted_message_id, mentioned_users. */
+  ...MessageRelationsInputShape,
+}).refine((p) => p.show_in_channel !== true || p.parent_id !== undefined, { message: 'show_in_channel is for replies: give parent_id', path: ['show_in_channel'] });
 export const ReadMessagesCommandSchema = z.object({ room_id: RoomIdSchema, last_read_id: MessageIdSchema });
 export const TypingCommandSchema = z.object({ room_id: RoomIdSchema });
 export const FetchHistoryCommandSchema = z.object({
   room_id: RoomIdSchema,
   before_id: MessageIdSchema.nullable().optional(),
+  /** Pages the thread under this root (its replies, oldest first) instead of the main timeline. */
+  parent_id: MessageIdSchema.optional(),
   limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).default(50),
 });
 export const ReactionCommandSchema = z.object({

@@ -85,7 +85,13 @@ export const MessageRelationsInputShape = {
   parent_id: MessageIdSchema.optional(),
   show_in_channel: z.boolean().optional(),
   quoted_message_id: MessageIdSchema.optional(),
-  mentioned_users: z.array(UserIdSchema).max(50).optional(),
+  /** Active members of the room (else invalid_payload), 1 to 50 distinct. */
+  mentioned_users: z
+    .array(UserIdSchema)
+    .min(1)
+    .max(50)
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'mentioned_users must be distinct' })
+    .optional(),
 };
 
 /** ChatMessageCreate / ChatMessageUpdate of the chat API (used by the command gateway). */

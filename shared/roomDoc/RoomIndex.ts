@@ -3,6 +3,7 @@ import {
   type DeletionValue,
   type MessageValue,
   type RoomMaps,
+  inMainTimeline,
   isMessageId,
   isTombstone,
   parseDeletionValue,
@@ -40,6 +41,10 @@ export class RoomIndex {
   readonly #reactions = new Map<string, Map<string, ReactionEntry>>();
   /** Deleted messages whose value still holds content: the work list of scrubDeleted. */
   readonly #unscrubbed = new Set<string>();
+  /** Thread root id -> its replies held here, sorted (deleted ones included: they stay in place). */
+  readonly #replies = new Map<string, string[]>();
+  /** Replies not shown in the main timeline (no showInChannel): main-timeline reads skip them. */
+  readonly #threadOnly = new Set<string>();
   readonly #maps: RoomMaps;
   readonly #unobserve: () => void;
 
@@ -96,6 +101,26 @@ export class RoomIndex {
     return this.#reactions.get(messageId)?.values() ?? [];
   }
 
+  /** The replies to `rootId` held in this document, in display order (deleted ones included). */
+  replies(rootId: string): readonly string[] {
+    return this.#replies.get(rootId) ?? [];
+  }
+
+  /** Roots with replies held in this document. */
+  threadRoots(): IterableIterator<string> {
+    return this.#replies.keys();
+  }
+
+  /** Whether the message is in the room's main timeline (not a reply, or a reply also shown there; layout.ts inMainTimeline). */
+  inMainTimeline(id: string): boolean {
+    return !this.#threadOnly.has(id);
+  }
+
+  /** Whether every message here is in the main timeline (no thread-only replies): main reads are plain index reads. */
+  get allInMainTimeline(): boolean {
+    return this.#threadOnly.size === 0;
+  }
+
   unscrubbedIds(): string[] {
     return [...this.#unscrubbed];
   }
@@ -111,6 +136,7 @@ export class RoomIndex {
       if (value) this.#messages.set(key, value);
     });
     this.#ids = [...this.#messages.keys()].sort();
+    for (const id of this.#ids) this.#relate(id, undefined, this.#messages.get(id));
     deletions.forEach((_raw, key) => this.#syncDeletion(key));
     reactions.forEach((_raw, key) => this.#syncReaction(key));
   }
@@ -122,7 +148,9 @@ export class RoomIndex {
       // Re-read the current value rather than trusting the event's action: the index may have been
       // built inside the very transaction that fired the event, so it may already hold the change.
       const value = parseMessageEntry(key, this.#maps.messages.get(key));
-      const had = this.#messages.has(key);
+      const previous = this.#messages.get(key);
+      const had = previous !== undefined;
+      this.#relate(key, previous, value ?? undefined);
       if (value) {
         this.#messages.set(key, value);
         if (!had) added.push(key);
@@ -157,6 +185,26 @@ export class RoomIndex {
     } else {
       for (const id of removed) removeSorted(this.#ids, id);
     }
+  }
+
+  /** Keeps the thread lists in step with a message's value (its parentId never changes by the rules; a malformed document may try). */
+  #relate(id: string, before: MessageValue | undefined, after: MessageValue | undefined): void {
+    const from = before?.parentId;
+    const to = after?.parentId;
+    if (from !== to && from !== undefined) {
+      const list = this.#replies.get(from);
+      if (list) {
+        removeSorted(list, id);
+        if (list.length === 0) this.#replies.delete(from);
+      }
+    }
+    if (to !== undefined && from !== to) {
+      const list = this.#replies.get(to);
+      if (list) insertSorted(list, id);
+      else this.#replies.set(to, [id]);
+    }
+    if (after && !inMainTimeline(after)) this.#threadOnly.add(id);
+    else this.#threadOnly.delete(id);
   }
 
   #syncDeletions(keys: Iterable<string>): void {

@@ -10,6 +10,9 @@ import { scrubDeleted } from './scrubDeleted.ts';
 import { pinMessage, unpinMessage } from './pinOps.ts';
 import { pinsOf } from './pinReads.ts';
 import { mentionCount } from './mentionCounts.ts';
+import { getMessage, listThread } from './queries.ts';
+import { roomIndex } from './RoomIndex.ts';
+import { markThreadRead, repliesIn, summarize, threadReadPositions } from './threadOps.ts';
 import { ALICE, BOB, CAROL, DAVE, T0, alice, bob, carolAdmin, daveOwner, encodedStateContains, stateVectorOf, syncAll, v7 } from '../../test/support/roomDocFixtures.ts';
 import { prng, type Rng } from '../../test/support/prng.ts';
 
@@ -130,15 +133,26 @@ function runSeed(seed: number): void {
   const text = (kind: string): string => `${kind}${seed}x${String(++counter).padStart(6, '0')}z`;
   const lastSeenRead = new Map<string, string>();
 
-  const randomMessage = (peer: Peer) => rng.pick(listMessages(peer.doc, { limit: 10_000 }).messages);
+  // Any message, replies in threads included.
+  const allOf = (doc: Y.Doc) => roomIndex(doc).idsBetween(0, roomIndex(doc).size).flatMap((id) => getMessage(doc, id) ?? []);
+  const randomMessage = (peer: Peer) => rng.pick(allOf(peer.doc));
+  const randomRoot = (peer: Peer) => rng.pick(listMessages(peer.doc, { limit: 10_000 }).messages.filter((m) => m.parentId === undefined));
 
   function operate(peer: Peer, now: number): void {
     const { doc, actor } = peer;
     const roll = rng.next();
     if (roll < 0.22) {
       const content = text('m');
+      // Threads: a reply to a root this peer holds (sometimes also in the channel), sometimes a quote.
+      const root = rng.chance(0.4) ? randomRoot(peer) : undefined;
+      const quote = rng.chance(0.2) ? randomMessage(peer) : undefined;
       const mentions = rng.chance(0.3) ? { mentionedUsers: [...new Set([rng.pick([ALICE, BOB, CAROL, DAVE]) ?? BOB, rng.pick([ALICE, BOB, CAROL, DAVE]) ?? BOB])] } : {};
-      const result = createMessage(doc, actor, { id: v7(now, rng.int(2 ** 40)), content, meta: rng.chance(0.3) ? { tag: text('t') } : {}, now, ...mentions });
+      const relations = {
+        ...mentions,
+        ...(root ? { parentId: root.id, showInChannel: rng.chance(0.3) } : {}),
+        ...(quote ? { quotedMessageId: quote.id } : {}),
+      };
+      const result = createMessage(doc, actor, { id: v7(now, rng.int(2 ** 40)), content, meta: rng.chance(0.3) ? { tag: text('t') } : {}, now, ...relations });
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       model.created.add(result.id);
@@ -179,6 +193,12 @@ function runSeed(seed: number): void {
       const result = pin ? pinMessage(doc, actor, { messageId: target.id, now }) : unpinMessage(doc, actor, target.id);
       const expected = actor.role === 'member' ? 'forbidden' : pin && target.deletedAt !== null ? 'deleted' : 'ok';
       expect(result.ok ? 'ok' : result.code).toBe(expected);
+    } else if (roll < 0.8) {
+      const target = rng.pick(allOf(doc).filter((m) => m.parentId !== undefined));
+      if (!target?.parentId) return;
+      // The reply may have arrived before its root (out of order): then the root is not found here.
+      const result = markThreadRead(doc, actor, target.parentId, target.id);
+      expect(result.ok ? 'ok' : result.code).toBe(getMessage(doc, target.parentId) ? 'ok' : 'not_found');
     } else {
       const target = randomMessage(peer);
       if (!target) return;
@@ -239,6 +259,13 @@ function runSeed(seed: number): void {
     expect(readPositions(peer.doc)).toEqual(readPositions(first.doc));
     expect(pinsOf(peer.doc)).toEqual(pinsOf(first.doc));
     for (const userId of [ALICE, BOB, CAROL, DAVE]) expect(mentionCount(peer.doc, userId)).toBe(mentionCount(first.doc, userId));
+    // Threads: every reply in its thread, in order, the same summary and thread read positions everywhere.
+    expect(allOf(peer.doc)).toEqual(allOf(first.doc));
+    for (const rootId of roomIndex(first.doc).threadRoots()) {
+      expect(listThread(peer.doc, rootId, { limit: 100_000 })).toEqual(listThread(first.doc, rootId, { limit: 100_000 }));
+      expect(summarize(repliesIn(peer.doc, rootId), [])).toEqual(summarize(repliesIn(first.doc, rootId), []));
+    }
+    for (const userId of [ALICE, BOB, CAROL, DAVE]) expect(threadReadPositions(peer.doc, userId)).toEqual(threadReadPositions(first.doc, userId));
   }
   // Pins are written by managers only, and a deleted message shows unpinned.
   for (const { pin } of pinsOf(first.doc)) expect([CAROL, DAVE]).toContain(pin.pinnedBy);
@@ -250,12 +277,19 @@ function runSeed(seed: number): void {
     const fresh = new Y.Doc();
     Y.applyUpdate(fresh, Y.encodeStateAsUpdate(peer.doc));
     expect(pageOf(fresh)).toEqual(pageOf(peer.doc));
+    expect(allOf(fresh)).toEqual(allOf(peer.doc));
+    for (const view of allOf(peer.doc)) {
+      // A reply's root is a message, never itself a reply; a reply without showInChannel is not in the timeline.
+      if (view.parentId === undefined) continue;
+      expect(getMessage(peer.doc, view.parentId)?.parentId).toBeUndefined();
+      expect(pageOf(peer.doc).messages.some((m) => m.id === view.id)).toBe(view.showInChannel === true);
+    }
   }
 
   expect(messageCount(first.doc)).toBe(model.created.size);
   expect(readPositions(first.doc)).toEqual(model.maxRead);
   const { messages } = roomMaps(first.doc);
-  for (const view of expectedPage.messages) {
+  for (const view of allOf(first.doc)) {
     expect(view.deletedAt !== null).toBe(model.deleted.has(view.id));
     if (view.deletedAt === null) {
       for (const userId of soloUsers) {
