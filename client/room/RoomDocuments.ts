@@ -10,7 +10,8 @@ import { RECENT_PAGE_SIZE } from '../../shared/protocol/recentPage.ts';
 import { SEGMENT_MAX_MESSAGES } from '../../shared/roomDoc/segments.ts';
 import type { RoomConnection } from '../sync/RoomConnection.ts';
 import type { MessageState, RoomReplica } from './RoomReplica.ts';
-import { type OpenSegment, RoomSegments, type SegmentOpener } from './RoomSegments.ts';
+import { RoomSegments, type OpenSegment, type SegmentOpener } from './RoomSegments.ts';
+import { holdsOrOffline, offlineOrStopped, syncedOrOffline } from './segmentReadiness.ts';
 import type { RecentPage } from './RecentPage.ts';
 
 /**
@@ -256,6 +257,12 @@ export class RoomDocuments {
     return this.#segments.replica(n) ?? this.#segments.ensure(n).then((segment) => segment.replica);
   }
 
+  /** The segment a message id belongs in, opening (null while not segmented), and the count it was sealed with (null: the open one). */
+  home(id: string): { readonly segment: Promise<OpenSegment>; readonly sealedCount: number | null } | null {
+    const n = this.segmented ? this.#segments.index.homeOf(id) : null;
+    return n === null ? null : { segment: this.#segments.ensure(n), sealedCount: this.#segments.index.sealedAt(n)?.count ?? null };
+  }
+
   lastView(): MessageView | null {
     const docs = this.segmented ? this.#segments.ready().map((s) => s.replica.doc) : [this.#head.doc];
     for (const doc of docs) {
@@ -322,31 +329,6 @@ function newest(page: MessagePage, limit: number): MessagePage {
 function inIdOrder(messages: MessageView[], hasMore: boolean): MessagePage {
   const byId = new Map(messages.map((m) => [m.id, m]));
   return { messages: [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), hasMore };
-}
-
-/** Resolves once the connection applied the server's state, or is offline (then the device's copy is all there is). */
-function syncedOrOffline(connection: RoomConnection): Promise<void> {
-  return settled(connection, () => connection.synced);
-}
-
-/** Resolves once the segment holds `count` messages, or its connection is offline or stopped. */
-function holdsOrOffline(segment: OpenSegment, count: number): Promise<void> {
-  return settled(segment.connection, () => messageCount(segment.replica.doc) >= count, segment.replica);
-}
-
-const offlineOrStopped = (connection: RoomConnection): boolean => connection.state === 'offline' || connection.stopped !== null;
-
-function settled(connection: RoomConnection, ready: () => boolean, replica?: RoomReplica): Promise<void> {
-  const done = (): boolean => ready() || offlineOrStopped(connection);
-  if (done()) return Promise.resolve();
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (!done()) return;
-      for (const off of offs) off();
-      resolve();
-    };
-    const offs = [connection.on('synced', check), connection.on('state', check), connection.on('stopped', check), ...(replica ? [replica.on('changed', check)] : [])];
-  });
 }
 
 /** The oldest `limit` messages after `afterId` in `docs` (consecutive ranges, oldest first). */

@@ -65,6 +65,10 @@ export class RoomList {
   readonly #names = new Map<string, string>();
   #tabChannel: BroadcastChannel | null = null;
   #closed = false;
+  /** The counts the server last sent per room (REST or the feed). */
+  readonly #serverCounts = new Map<string, { readonly unreadCount: number; readonly mentionCount: number }>();
+  /** Rooms seen segmented here: an open one's head holds no messages, so its counts are the server's too. */
+  readonly #segmented = new Set<string>();
 
   constructor(deps: RoomListDeps, rows: readonly RoomRow[]) {
     this.#d = deps;
@@ -111,11 +115,8 @@ export class RoomList {
       const fromServer = parsed.success ? parsed.data : null;
       this.#learnFrom(fromServer);
       const newer = fromServer !== null && (known?.lastMessage == null || Date.parse(fromServer.created_at) > Date.parse(known.lastMessage.created_at));
-      // The server counts unread messages per member; an open room's document is more current.
-      const unreadCount = room.unread_count !== undefined && !this.#d.openReplica(room.id) ? room.unread_count : (known?.unreadCount ?? 0);
       if (newer && room.unread_count === undefined && fromServer.sender_id !== this.#d.userId) newMessages.push(room.id);
-      const mentionCount = room.mention_count !== undefined && !this.#d.openReplica(room.id) ? room.mention_count : (known?.mentionCount ?? 0);
-      const row: RoomRow = { id: room.id, room, order: known?.order ?? 0, unreadCount, mentionCount, lastMessage: newer ? fromServer : (known?.lastMessage ?? null) };
+      const row: RoomRow = { id: room.id, room, order: known?.order ?? 0, ...this.#counts(room, known), lastMessage: newer ? fromServer : (known?.lastMessage ?? null) };
       this.#rows.set(room.id, row);
       changed.push(room.id);
     }
@@ -147,8 +148,7 @@ export class RoomList {
         id: room.id,
         room,
         order,
-        unreadCount: room.unread_count !== undefined && !this.#d.openReplica(room.id) ? room.unread_count : (known?.unreadCount ?? 0),
-        mentionCount: room.mention_count !== undefined && !this.#d.openReplica(room.id) ? room.mention_count : (known?.mentionCount ?? 0),
+        ...this.#counts(room, known),
         lastMessage: known?.lastMessage ?? (fallback.success ? fallback.data : null),
       };
     });
@@ -177,8 +177,13 @@ export class RoomList {
   updateSummary(roomId: string, replica: RoomReplica): void {
     const row = this.#rows.get(roomId);
     if (!row || this.#closed) return;
-    // A segmented room's own document is its head (no messages): its summary comes from the server's feed.
-    if (SegmentIndex.of(replica.doc).segmented) return;
+    // A segmented room's own document is its head (no messages): its counts come from the server (REST, the feed).
+    if (SegmentIndex.of(replica.doc).segmented) {
+      this.#segmented.add(roomId);
+      const server = this.#serverCounts.get(roomId);
+      if (server && (server.unreadCount !== row.unreadCount || server.mentionCount !== row.mentionCount)) this.#put({ ...row, ...server });
+      return;
+    }
     const last = lastMessage(replica.doc);
     const next: RoomRow = {
       ...row,
@@ -186,9 +191,25 @@ export class RoomList {
       mentionCount: mentionCount(replica.doc, this.#d.userId),
       lastMessage: last ? toChatMessage(last, roomId, (id) => this.#names.get(id) ?? null) : row.lastMessage,
     };
-    this.#rows.set(roomId, next);
+    this.#put(next);
+  }
+
+  #put(next: RoomRow): void {
+    this.#rows.set(next.id, next);
     this.#d.store.putRoom(next).catch((error: unknown) => this.#d.onError(storageError(error)));
     this.#emit();
+  }
+
+  /**
+   * A room's counts as the server sent them (remembered), unless the room is open here and not
+   * segmented: then its document, more current, counts them; else what the list had.
+   */
+  #counts(room: ChatRoomModel, known: RoomRow | undefined): { unreadCount: number; mentionCount: number } {
+    const kept = { unreadCount: known?.unreadCount ?? 0, mentionCount: known?.mentionCount ?? 0 };
+    const fromServer = { unreadCount: room.unread_count ?? kept.unreadCount, mentionCount: room.mention_count ?? kept.mentionCount };
+    if (room.unread_count !== undefined || room.mention_count !== undefined) this.#serverCounts.set(room.id, fromServer);
+    const countedHere = this.#d.openReplica(room.id) !== null && !this.#segmented.has(room.id);
+    return countedHere ? kept : fromServer;
   }
 
   /** Recomputes the room's summary soon (once per burst of changes). */

@@ -249,9 +249,9 @@ export class RoomSummaries {
 
   /**
    * Mention counts, beside the unread counts: exact in the document the messages are read from (a
-   * segmented room's open segment, or newest sealed one); mentions in sealed segments between a
-   * member's read position and it are not counted (a segment's entry in the head keeps no count
-   * of them: an underestimate, for a member who has not read for a whole segment).
+   * segmented room's open segment, or newest sealed one); mentions in any other segment are not
+   * counted (the sealed ones after a member's read position, and the rest of the one holding it:
+   * a segment's entry in the head keeps no count of them; docs/protocol.md says why that stands).
    */
   #writeMentions(room: Room, from: { messages: Room; reads: Room }, written: Map<string, number>, users: Set<string>): void {
     for (const userId of this.#directory.members.listActiveUserIds(room.roomId)) {

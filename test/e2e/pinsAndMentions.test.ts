@@ -1,5 +1,9 @@
 import { expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { UI_TIMEOUT, createRoom, messageRow, openRoom, screenshot, send, twoUsersInRoom, describeInBrowser } from './support/appPage.ts';
+
+/** Set by the script in a message below if it ever ran. */
+const pwned = (page: Page): Promise<unknown> => page.evaluate(() => Reflect.get(window, '__pwned'));
 
 describeInBrowser('web app: pins and mentions', (suite) => {
   it('the owner pins a message; the other user sees it marked and in the pinned list, and cannot pin', async () => {
@@ -62,5 +66,38 @@ describeInBrowser('web app: pins and mentions', (suite) => {
     await screenshot(b.page, 'mention-highlighted');
     // Read now: the badge goes.
     await badge.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+  });
+
+  it('a mention inside a Markdown message is highlighted while the Markdown renders; code keeps its text and raw HTML stays text', async () => {
+    const { a, b } = await twoUsersInRoom(suite, 'mentions-markdown');
+    const box = a.page.getByLabel('Message', { exact: true });
+    await box.pressSequentially('**hey** @Be');
+    await a.page.getByRole('option', { name: 'Ben Okafor' }).waitFor();
+    await box.press('Enter');
+    await box.pressSequentially('see `code` and `@Ben Okafor` <script>window.__pwned=1</script>');
+    await box.press('Enter');
+
+    const row = messageRow(b.page, 'see code');
+    const body = row.locator('.md-body');
+    await body.waitFor({ timeout: UI_TIMEOUT });
+    // The Markdown rendered around the mention...
+    await body.locator('strong', { hasText: 'hey' }).waitFor();
+    await body.locator('code', { hasText: /^code$/ }).waitFor();
+    // ...the mention outside code is Ben's own, highlighted; the one inside code stays code.
+    const mine = body.locator('.mention.mine');
+    await mine.waitFor();
+    expect(await mine.count()).toBe(1);
+    expect(await mine.innerText()).toBe('@Ben Okafor');
+    expect(await body.locator('code', { hasText: '@Ben Okafor' }).locator('.mention').count()).toBe(0);
+    // Nothing in the text became markup: no script element, the tag shows as typed, and it never ran.
+    expect(await row.locator('script').count()).toBe(0);
+    await body.getByText('<script>window.__pwned=1</script>', { exact: false }).waitFor();
+    expect(await body.locator('strong, code, span.mention, p, br').count()).toBe(await body.locator('*').count());
+    expect(await pwned(b.page)).toBeUndefined();
+    expect(await pwned(a.page)).toBeUndefined();
+    // The sender sees it as a mention of someone else, in the same rendered Markdown.
+    await messageRow(a.page, 'see code').locator('.md-body strong', { hasText: 'hey' }).waitFor();
+    await messageRow(a.page, 'see code').locator('.md-body .mention:not(.mine)').waitFor();
+    await screenshot(b.page, 'mention-in-markdown');
   });
 });

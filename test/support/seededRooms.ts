@@ -37,11 +37,16 @@ export function seedSingleDocumentRoom(
 }
 
 /** Gives a running test server's room a history in segments (seedSegmentedRoom): stops it, seeds, starts it again. */
-export async function withSegmentedHistory(t: TestServer, roomId: string, authorId: string, count: number): Promise<string[]> {
+export async function withSegmentedHistory(t: TestServer, roomId: string, authorId: string, count: number, options: SeedOptions = {}): Promise<string[]> {
   await t.stop();
-  const ids = seedSegmentedRoom(t, roomId, authorId, count);
+  const ids = seedSegmentedRoom(t, roomId, authorId, count, options);
   await t.restart();
   return ids;
+}
+
+export interface SeedOptions {
+  /** The users message i mentions (`mentionedUsers`, members of the room), if any. */
+  readonly mentions?: (i: number) => readonly string[] | undefined;
 }
 
 /**
@@ -49,7 +54,7 @@ export async function withSegmentedHistory(t: TestServer, roomId: string, author
  * segments, as the server's Segmenter leaves a room: sealed segments of SEGMENT_MAX_MESSAGES (their
  * ranges in the head's `segments` map) and the rest in the open segment. Returns the ids, oldest first.
  */
-export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: string, count: number): string[] {
+export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: string, count: number, { mentions }: SeedOptions = {}): string[] {
   const ids = mintIds(count);
   const db = openDatabase(t.config.dbFile);
   try {
@@ -61,7 +66,10 @@ export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: strin
       const doc = new Y.Doc();
       const { messages } = roomMaps(doc);
       doc.transact(() => {
-        for (const id of part) messages.set(id, messageValue(id, authorId, `history ${id}`));
+        part.forEach((id, i) => {
+          const mentioned = mentions?.(n * SEGMENT_MAX_MESSAGES + i);
+          messages.set(id, { ...messageValue(id, authorId, `history ${id}`), ...(mentioned?.length ? { mentionedUsers: [...mentioned] } : {}) });
+        });
       });
       const name = segmentDocName(roomId, n);
       store.append([{ roomId: name, update: Y.encodeStateAsUpdate(doc) }], [{ roomId: name, clientId: doc.clientID, userId: authorId }]);
