@@ -43,7 +43,9 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   presence: ['storage', 'sync'],
   // Segments sit on the loaded documents (sync) and keep each room's history in bounded pieces.
   segments: ['storage', 'sync', 'ws'],
-  commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'ws'],
+  // Thread summaries are derived from the loaded documents (sync) and read across segments.
+  threads: ['segments', 'sync'],
+  commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'threads', 'ws'],
   // Notifications watch the loaded documents (sync) and keep the webhook's outbox (storage).
   notify: ['storage', 'sync'],
   http: ['auth', 'limits', 'presence', 'storage'],
