@@ -8,7 +8,7 @@ import { RoomEventSchemas } from '../../shared/commands/roomEvent.ts';
 import { MAX_HISTORY_LIMIT } from '../../shared/commands/webSocketCommand.ts';
 import type { WebSocketResponse } from '../../shared/commands/webSocketResponse.ts';
 import { startWithRoom, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
-import { CommandClient } from '../../test/support/commandClient.ts';
+import { CommandClient, answerFailed, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 
 /*
  * Every command's success path and each of its error paths, over real sockets on a real server.
@@ -33,20 +33,10 @@ afterAll(async () => {
   await t.dispose();
 });
 
-function ok(r: WebSocketResponse, type: string): Record<string, unknown> {
-  expect(r, JSON.stringify(r)).toMatchObject({ type, success: true, error: null });
-  return r.data;
-}
+const ok = answerOk;
+const failed = answerFailed;
 
-function failed(r: WebSocketResponse, type: string, code: string): string {
-  expect(r, JSON.stringify(r)).toMatchObject({ type, success: false, error: code });
-  return CommandErrorDataSchema.parse(r.data).message;
-}
-
-async function send(c: CommandClient, content: string, extra: Record<string, unknown> = {}): Promise<ChatMessage> {
-  const data = ok(await c.request('send_message', { room_id: roomId, content, ...extra }), 'send_message');
-  return CommandAnswerSchemas.send_message.parse(data).message;
-}
+const send = (c: CommandClient, content: string, extra: Record<string, unknown> = {}): Promise<ChatMessage> => sendCommand(c, roomId, content, extra);
 
 const messageOf = (r: WebSocketResponse): ChatMessage => ChatMessageSchema.parse(r.data.message);
 

@@ -2,11 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../shared/ids.ts';
 import type { ChatMessage } from '../../shared/models/chatMessage.ts';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
-import { CommandErrorDataSchema } from '../../shared/commands/commandErrorData.ts';
 import { RoomEventSchemas } from '../../shared/commands/roomEvent.ts';
-import type { WebSocketResponse } from '../../shared/commands/webSocketResponse.ts';
 import { startWithRoom, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
-import { CommandClient } from '../../test/support/commandClient.ts';
+import { CommandClient, answerFailed, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 
 /*
  * pin_message, unpin_message, fetch_pinned, their events, and send_message's mentioned_users,
@@ -30,19 +28,10 @@ afterAll(async () => {
   await t.dispose();
 });
 
-function ok(r: WebSocketResponse, type: string): Record<string, unknown> {
-  expect(r, JSON.stringify(r)).toMatchObject({ type, success: true, error: null });
-  return r.data;
-}
+const ok = answerOk;
+const failed = answerFailed;
 
-function failed(r: WebSocketResponse, type: string, code: string): string {
-  expect(r, JSON.stringify(r)).toMatchObject({ type, success: false, error: code });
-  return CommandErrorDataSchema.parse(r.data).message;
-}
-
-async function send(c: CommandClient, content: string, extra: Record<string, unknown> = {}): Promise<ChatMessage> {
-  return CommandAnswerSchemas.send_message.parse(ok(await c.request('send_message', { room_id: roomId, content, ...extra }), 'send_message')).message;
-}
+const send = (c: CommandClient, content: string, extra: Record<string, unknown> = {}): Promise<ChatMessage> => sendCommand(c, roomId, content, extra);
 
 const pinned = async (c: CommandClient): Promise<string[]> =>
   CommandAnswerSchemas.fetch_pinned.parse(ok(await c.request('fetch_pinned', { room_id: roomId }), 'fetch_pinned')).messages.map((m) => m.id);

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
 import { CommandErrorDataSchema } from '../../shared/commands/commandErrorData.ts';
 import { RoomEventSchemas } from '../../shared/commands/roomEvent.ts';
-import type { WebSocketResponse } from '../../shared/commands/webSocketResponse.ts';
 import { SEGMENT_MAX_MESSAGES } from '../../shared/roomDoc/segments.ts';
 import { startWithRoom, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
-import { CommandClient } from '../../test/support/commandClient.ts';
+import { CommandClient, answerOk } from '../../test/support/commandClient.ts';
 import { withSegmentedHistory } from '../../test/support/seededRooms.ts';
 
 /*
@@ -32,11 +31,7 @@ afterAll(async () => {
   await t.dispose();
 });
 
-function ok(r: WebSocketResponse, type: string): Record<string, unknown> {
-  expect(r, JSON.stringify(r)).toMatchObject({ type, success: true, error: null });
-  return r.data;
-}
-
+const ok = answerOk;
 const pinned = async (c: CommandClient): Promise<string[]> =>
   CommandAnswerSchemas.fetch_pinned.parse(ok(await c.request('fetch_pinned', { room_id: roomId }), 'fetch_pinned')).messages.map((m) => m.id);
 

@@ -1,4 +1,8 @@
+import { expect } from 'vitest';
 import { WebSocket } from 'ws';
+import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
+import { CommandErrorDataSchema } from '../../shared/commands/commandErrorData.ts';
+import type { ChatMessage } from '../../shared/models/chatMessage.ts';
 import { WebSocketResponseSchema, type WebSocketResponse } from '../../shared/commands/webSocketResponse.ts';
 import { RoomEventTypeSchema } from '../../shared/commands/roomEvent.ts';
 import type { CommandType } from '../../shared/commands/webSocketCommand.ts';
@@ -112,4 +116,22 @@ export class CommandClient {
     this.ws.close();
     return this.closed;
   }
+}
+
+/** The answer's data, after checking it is a success of `type`. */
+export function answerOk(r: WebSocketResponse, type: string): Record<string, unknown> {
+  expect(r, JSON.stringify(r)).toMatchObject({ type, success: true, error: null });
+  return r.data;
+}
+
+/** The error's message, after checking the answer failed with `code`. */
+export function answerFailed(r: WebSocketResponse, type: string, code: string): string {
+  expect(r, JSON.stringify(r)).toMatchObject({ type, success: false, error: code });
+  return CommandErrorDataSchema.parse(r.data).message;
+}
+
+/** Sends a message to `roomId` over the command endpoint and returns the stored ChatMessage. */
+export async function sendCommand(c: CommandClient, roomId: string, content: string, extra: Record<string, unknown> = {}): Promise<ChatMessage> {
+  const data = answerOk(await c.request('send_message', { room_id: roomId, content, ...extra }), 'send_message');
+  return CommandAnswerSchemas.send_message.parse(data).message;
 }
