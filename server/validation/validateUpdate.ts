@@ -8,6 +8,7 @@ import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 import { HEAD_ROOT, MAX_PINS, headMaps, parseThreadReadKey } from '../../shared/roomDoc/headMaps.ts';
 import { pinCount } from '../../shared/roomDoc/pinReads.ts';
+import { ThreadReadIndex } from '../../shared/roomDoc/threadReadIndex.ts';
 import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReactionKey, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { readPosition } from '../../shared/roomDoc/readOps.ts';
 import { reactionKeysOf } from '../../shared/roomDoc/reactionOps.ts';
@@ -451,23 +452,23 @@ class UpdateCheck implements SlotContext {
 
   /** The sender's read position in one thread (the greatest over their devices' keys) never moves backwards. */
   #checkThreadReadPosition(rootId: string): void {
-    const mine = (key: string): boolean => {
+    const stored = ThreadReadIndex.of(this.#input.doc).keysOf(rootId, this.userId);
+    const written: string[] = [];
+    for (const key of this.#writes.threadReads.keys()) {
       const parsed = parseThreadReadKey(key);
-      return parsed !== null && parsed.userId === this.userId && parsed.rootId === rootId;
-    };
-    const positions = (current: (key: string) => unknown): string | null => {
+      if (parsed !== null && parsed.userId === this.userId && parsed.rootId === rootId && !stored.has(key)) written.push(key);
+    }
+    const highest = (keys: Iterable<string>, valueOf: (key: string) => unknown): string | null => {
       let best: string | null = null;
-      const consider = (raw: unknown): void => {
-        const value = parseReadValue(raw);
+      for (const key of keys) {
+        const value = parseReadValue(valueOf(key));
         if (value !== null && (best === null || value > best)) best = value;
-      };
-      this.#maps.threadReads.forEach((_raw, key) => mine(key) && consider(current(key)));
-      for (const [key, write] of this.#writes.threadReads) if (!this.#maps.threadReads.has(key) && mine(key)) consider(write.value);
+      }
       return best;
     };
-    const before = positions((key) => this.#maps.threadReads.get(key));
+    const before = highest(stored, (key) => this.#maps.threadReads.get(key));
     if (before === null) return;
-    const after = positions((key) => this.current('threadReads', key));
+    const after = highest([...stored, ...written], (key) => this.current('threadReads', key));
     if (after === null || after < before) throw new Refused('bad_read_position', 'a read position never moves backwards');
   }
 

@@ -12,7 +12,7 @@ import { pinsOf } from './pinReads.ts';
 import { mentionCount } from './mentionCounts.ts';
 import { getMessage, listThread } from './queries.ts';
 import { roomIndex } from './RoomIndex.ts';
-import { markThreadRead, repliesIn, summarize, threadReadPositions } from './threadOps.ts';
+import { markThreadRead, repliesIn, summarize, threadReadPosition, threadReadPositions } from './threadOps.ts';
 import { ALICE, BOB, CAROL, DAVE, T0, alice, bob, carolAdmin, daveOwner, encodedStateContains, stateVectorOf, syncAll, v7 } from '../../test/support/roomDocFixtures.ts';
 import { prng, type Rng } from '../../test/support/prng.ts';
 
@@ -265,7 +265,12 @@ function runSeed(seed: number): void {
       expect(listThread(peer.doc, rootId, { limit: 100_000 })).toEqual(listThread(first.doc, rootId, { limit: 100_000 }));
       expect(summarize(repliesIn(peer.doc, rootId), [])).toEqual(summarize(repliesIn(first.doc, rootId), []));
     }
-    for (const userId of [ALICE, BOB, CAROL, DAVE]) expect(threadReadPositions(peer.doc, userId)).toEqual(threadReadPositions(first.doc, userId));
+    for (const userId of [ALICE, BOB, CAROL, DAVE]) {
+      const positions = threadReadPositions(peer.doc, userId);
+      expect(positions).toEqual(threadReadPositions(first.doc, userId));
+      // The indexed lookup (ThreadReadIndex, kept by an observer) agrees with a scan of the map.
+      for (const rootId of roomIndex(first.doc).threadRoots()) expect(threadReadPosition(peer.doc, rootId, userId)).toBe(positions.get(rootId) ?? null);
+    }
   }
   // Pins are written by managers only, and a deleted message shows unpinned.
   for (const { pin } of pinsOf(first.doc)) expect([CAROL, DAVE]).toContain(pin.pinnedBy);

@@ -3,6 +3,7 @@ import { type Actor, assertActor } from './actor.ts';
 import { MAX_THREAD_PARTICIPANTS, type ThreadSummary, headMaps, parseThreadReadKey, threadReadKey } from './headMaps.ts';
 import { isMessageId, parseMessageEntry, parseReadValue, roomMaps } from './layout.ts';
 import { roomIndex } from './RoomIndex.ts';
+import { ThreadReadIndex } from './threadReadIndex.ts';
 import { SegmentIndex } from './segments.ts';
 import { type Result, failure } from './result.ts';
 
@@ -17,13 +18,12 @@ export type MarkThreadReadResult = Result<'not_found' | 'invalid_payload', { rea
 
 /** A user's read position in the thread under `rootId` (the newest reply read on any device), or null. */
 export function threadReadPosition(head: Y.Doc, rootId: string, userId: string): string | null {
+  const { threadReads } = headMaps(head);
   let position: string | null = null;
-  headMaps(head).threadReads.forEach((raw, key) => {
-    const parsed = parseThreadReadKey(key);
-    if (parsed?.rootId !== rootId || parsed.userId !== userId) return;
-    const value = parseReadValue(raw);
+  for (const key of ThreadReadIndex.of(head).keysOf(rootId, userId)) {
+    const value = parseReadValue(threadReads.get(key));
     if (value !== null && (position === null || value > position)) position = value;
-  });
+  }
   return position;
 }
 
@@ -62,12 +62,11 @@ export function markThreadRead(head: Y.Doc, actor: Actor, rootId: string, replyI
   const { threadReads } = headMaps(head);
   const own = threadReadKey({ rootId, userId: actor.userId, clientId: head.clientID });
   const superseded: string[] = [];
-  threadReads.forEach((raw, key) => {
-    const parsed = parseThreadReadKey(key);
-    if (key === own || parsed?.rootId !== rootId || parsed.userId !== actor.userId) return;
-    const value = parseReadValue(raw);
+  for (const key of ThreadReadIndex.of(head).keysOf(rootId, actor.userId)) {
+    if (key === own) continue;
+    const value = parseReadValue(threadReads.get(key));
     if (value === null || value <= replyId) superseded.push(key);
-  });
+  }
   head.transact(() => {
     threadReads.set(own, replyId);
     for (const key of superseded) threadReads.delete(key);
