@@ -36,6 +36,7 @@ export class ParleyMessageList extends LitElement {
     unreadCount: { type: Number },
     reveal: { attribute: false },
     opening: { type: Boolean },
+    expectsMessages: { type: Boolean },
   };
   declare messages: readonly ClientMessage[];
   declare hasOlder: boolean;
@@ -50,6 +51,8 @@ export class ParleyMessageList extends LitElement {
   declare reveal: { readonly id: string } | null;
   /** While the room decides where it opens (aria-busy: it may move to the first unread). */
   declare opening: boolean;
+  /** The room list says the room has messages: an empty list is one this device has not synced yet, not the start. */
+  declare expectsMessages: boolean;
   #atBottom = true;
   /** The message a reveal is waiting to scroll to, once its row is rendered. */
   #revealing: string | null = null;
@@ -77,6 +80,7 @@ export class ParleyMessageList extends LitElement {
     this.unreadCount = 0;
     this.reveal = null;
     this.opening = false;
+    this.expectsMessages = false;
   }
 
   static override styles = [
@@ -155,7 +159,9 @@ export class ParleyMessageList extends LitElement {
     return html`<div class="scroller" data-testid="message-scroller" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" aria-busy=${String(this.opening)} tabindex="0" @scroll=${this.#onScroll}>
         ${this.hasOlder
           ? html`<div class="edge" aria-hidden="true">Loading earlier messages…</div>`
-          : html`<div class="start"><h2>This is the start of the conversation</h2><p>Messages are kept on this device and synced when you are online.</p></div>`}
+          : this.messages.length === 0 && this.expectsMessages
+            ? html`<div class="start" data-testid="not-synced"><p>This room's messages are not on this device yet; they appear once it syncs.</p></div>`
+            : html`<div class="start"><h2>This is the start of the conversation</h2><p>Messages are kept on this device and synced when you are online.</p></div>`}
         ${repeat(
           rows,
           (row) => row.message.id,

@@ -245,6 +245,7 @@ export class ParleyRoomView extends LitElement {
           .messages=${c.messages}
           .hasOlder=${c.hasOlder}
           .hasNewer=${c.hasNewer}
+          ?expectsMessages=${this.summary?.lastMessage != null}
           .myId=${me}
           .isManager=${myRole !== 'member'}
           .readPositions=${c.readPositions}
