@@ -4,14 +4,15 @@ import * as Y from 'yjs';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { parseMessageEntry, reactionKey, readKey, roomMaps } from '../../shared/roomDoc/layout.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { listMessages } from '../../shared/roomDoc/queries.ts';
+import { listMessages, listThread } from '../../shared/roomDoc/queries.ts';
 import { addReaction } from '../../shared/roomDoc/reactionOps.ts';
 import { readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import { ALICE, BOB, CAROL, DAVE, alice, bob, carolAdmin } from '../../test/support/roomDocFixtures.ts';
-import { HEAD_ROOT } from '../../shared/roomDoc/headMaps.ts';
+import { HEAD_ROOT, threadReadKey } from '../../shared/roomDoc/headMaps.ts';
+import { markThreadRead } from '../../shared/roomDoc/threadOps.ts';
 import { pinMessage, unpinMessage } from '../../shared/roomDoc/pinOps.ts';
 import { pinsOf } from '../../shared/roomDoc/pinReads.ts';
-import { uuidv7 } from '../../shared/ids.ts';
+import { uuidv7, uuidv7Time } from '../../shared/ids.ts';
 import { Device, ValidatingServer } from '../../test/support/ValidatingServer.ts';
 import { DOC_OPS, applyDocOp, nth } from '../../test/support/roomDocOps.ts';
 
@@ -25,7 +26,7 @@ import { DOC_OPS, applyDocOp, nth } from '../../test/support/roomDocOps.ts';
 const ACTORS: readonly Actor[] = [alice, alice, bob, carolAdmin];
 const REACTIONS = ['👍', '🎉', '+1'];
 
-const OPERATIONS = [...DOC_OPS, 'pin', 'unpin', 'mention', 'push', 'pull'] as const;
+const OPERATIONS = [...DOC_OPS, 'pin', 'unpin', 'mention', 'reply', 'quote', 'thread-read', 'push', 'pull'] as const;
 type OperationKind = (typeof OPERATIONS)[number];
 interface Operation {
   readonly device: number;
@@ -50,6 +51,11 @@ const FORGERIES = [
   'unpin-as-member',
   'pin-unknown-message',
   'mention-non-member',
+  'reply-to-reply',
+  'reply-to-unknown',
+  'move-into-thread',
+  'write-thread-summary',
+  'thread-read-as-other',
 ] as const;
 type ForgeryKind = (typeof FORGERIES)[number];
 
@@ -73,6 +79,20 @@ function apply(devices: readonly Device[], op: Operation): void {
   if (op.kind === 'mention') {
     const result = createMessage(device.doc, device.actor, { content: 'hey', mentionedUsers: [nth([ALICE, BOB, CAROL], op.pick) ?? BOB] });
     if (!result.ok) throw new Error(result.message);
+    return;
+  }
+  // Threads as the SDK writes them: a reply to a root, a quote, a read position in a thread.
+  const root = nth(listMessages(device.doc, { limit: 10_000 }).messages.filter((m) => m.parentId === undefined), op.pick);
+  if (op.kind === 'reply' || op.kind === 'quote') {
+    if (!root) return;
+    const relation = op.kind === 'reply' ? { parentId: root.id, showInChannel: op.pick % 3 === 0 } : { quotedMessageId: root.id };
+    const result = createMessage(device.doc, device.actor, { content: op.kind, ...relation });
+    if (!result.ok) throw new Error(result.message);
+    return;
+  }
+  if (op.kind === 'thread-read') {
+    const reply = root ? listThread(device.doc, root.id, { limit: 10_000 }).messages.at(-1) : undefined;
+    if (root && reply) markThreadRead(device.doc, device.actor, root.id, reply.id);
     return;
   }
   if (op.kind === 'pin' || op.kind === 'unpin') return;
@@ -155,6 +175,29 @@ function forge(server: ValidatingServer, devices: readonly Device[], kind: Forge
         const result = createMessage(forger.doc, bob, { content: 'hi @Dave', mentionedUsers: [DAVE] });
         if (!result.ok) throw new Error(result.message);
       });
+    case 'reply-to-reply': {
+      // A raw write: the operations refuse it before writing, a stock client might not.
+      const reply = nth(live.filter((m) => m.parentId !== undefined), pick);
+      const at = Date.now();
+      const id = uuidv7(at);
+      return reply ? update(() => messages.set(id, { id, senderId: BOB, type: 'text', content: 'nested', meta: {}, createdAt: uuidv7Time(id) ?? at, parentId: reply.id })) : null;
+    }
+    case 'reply-to-unknown': {
+      const at = Date.now();
+      const id = uuidv7(at);
+      return update(() => messages.set(id, { id, senderId: BOB, type: 'text', content: 'to nowhere', meta: {}, createdAt: uuidv7Time(id) ?? at, parentId: uuidv7(at - 10) }));
+    }
+    case 'move-into-thread': {
+      // Bob edits his own message into a thread: the thread is part of a message's identity.
+      const own = nth(live.filter((m) => m.senderId === BOB && m.parentId === undefined), pick);
+      const ownValue = own ? parseMessageEntry(own.id, messages.get(own.id)) : null;
+      const root = live.find((m) => m.parentId === undefined && m.id !== own?.id);
+      return ownValue && root ? update(() => messages.set(ownValue.id, { ...ownValue, content: 'moved', editedAt: Date.now(), parentId: root.id })) : null;
+    }
+    case 'write-thread-summary':
+      return target ? update(() => forger.doc.getMap(HEAD_ROOT.threads).set(target.id, { replyCount: 1_000, lastReplyAt: null, participants: [], segments: [] })) : null;
+    case 'thread-read-as-other':
+      return target ? update(() => forger.doc.getMap(HEAD_ROOT.threadReads).set(threadReadKey({ rootId: target.id, userId: ALICE, clientId: forger.doc.clientID }), target.id)) : null;
   }
 }
 
