@@ -43,7 +43,9 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   presence: ['storage', 'sync'],
   // Segments sit on the loaded documents (sync) and keep each room's history in bounded pieces.
   segments: ['storage', 'sync', 'ws'],
-  commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'ws'],
+  // Threads derive the heads' summaries from the loaded documents and read threads across segments.
+  threads: ['segments', 'storage', 'sync'],
+  commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'threads', 'ws'],
   http: ['auth', 'limits', 'presence', 'storage'],
 };
 
