@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { listEdge } from './listEdge.ts';
 import { repeat } from 'lit/directives/repeat.js';
 import type { ClientMessage } from '../../room/ChatRoom.ts';
 import { dayLabel } from '../format/formatTime.ts';
@@ -51,8 +52,7 @@ export class ParleyMessageList extends LitElement {
   declare reveal: { readonly id: string } | null;
   /** While the room decides where it opens (aria-busy: it may move to the first unread). */
   declare opening: boolean;
-  /** The room list says the room has messages: an empty list is one this device has not synced yet, not the start. */
-  declare expectsMessages: boolean;
+  declare expectsMessages: boolean; // the room list says it has messages: empty means not synced here yet
   #atBottom = true;
   /** The message a reveal is waiting to scroll to, once its row is rendered. */
   #revealing: string | null = null;
@@ -157,11 +157,7 @@ export class ParleyMessageList extends LitElement {
     const unreadId = this.unreadId;
     const offerUnread = unreadId !== null && !this.#unreadDismissed && this.messages.length > 0 && !this.messages.some((m) => m.id === unreadId);
     return html`<div class="scroller" data-testid="message-scroller" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" aria-busy=${String(this.opening)} tabindex="0" @scroll=${this.#onScroll}>
-        ${this.hasOlder
-          ? html`<div class="edge" aria-hidden="true">Loading earlier messages…</div>`
-          : this.messages.length === 0 && this.expectsMessages
-            ? html`<div class="start" data-testid="not-synced"><p>This room's messages are not on this device yet; they appear once it syncs.</p></div>`
-            : html`<div class="start"><h2>This is the start of the conversation</h2><p>Messages are kept on this device and synced when you are online.</p></div>`}
+        ${listEdge(this.hasOlder, this.messages.length === 0, this.expectsMessages)}
         ${repeat(
           rows,
           (row) => row.message.id,
