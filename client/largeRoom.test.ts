@@ -125,6 +125,8 @@ describe('membership rules in a segment', () => {
     await benRoom.whenSent(sent.id);
     const anaRoom = await open(ana.token, 'segment-role-ana');
     await until((c) => anaRoom.on('change', c), () => anaRoom.getMessage(sent.id) !== null, "Ben's message on Ana's device");
+    // A fresh device learns its role with the member list (REST): the SDK checks it before writing.
+    await until((c) => anaRoom.on('change', c), () => anaRoom.myRole === 'owner', "Ana's role on her new device");
     await anaRoom.delete(sent.id);
     await anaRoom.whenSent(sent.id);
     // Judged by the room's roles, not by the segment's document name: an owner may delete it.
