@@ -10,7 +10,6 @@ import { HEAD_ROOT, MAX_PINS, headMaps, parseThreadReadKey } from '../../shared/
 import { pinCount } from '../../shared/roomDoc/pinReads.ts';
 import { ThreadReadIndex } from '../../shared/roomDoc/threadReadIndex.ts';
 import { ROOT, type MessageValue, parseDeletionValue, parseMessageEntry, parseReactionKey, parseReadKey, parseReadValue, roomMaps } from '../../shared/roomDoc/layout.ts';
-import { readPosition } from '../../shared/roomDoc/readOps.ts';
 import { reactionKeysOf } from '../../shared/roomDoc/reactionOps.ts';
 import { MAX_NEW_MESSAGES_PER_UPDATE, MAX_REACTION_CHANGES_PER_UPDATE, MAX_REACTIONS_PER_PERSON_PER_MESSAGE } from '../../shared/roomDoc/valueLimits.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
@@ -452,25 +451,35 @@ class UpdateCheck implements SlotContext {
 
   /** The sender's read position in one thread (the greatest over their devices' keys) never moves backwards. */
   #checkThreadReadPosition(rootId: string): void {
-    const stored = ThreadReadIndex.of(this.#input.doc).keysOf(rootId, this.userId);
-    const written: string[] = [];
-    for (const key of this.#writes.threadReads.keys()) {
+    const mine = (key: string): boolean => {
       const parsed = parseThreadReadKey(key);
-      if (parsed !== null && parsed.userId === this.userId && parsed.rootId === rootId && !stored.has(key)) written.push(key);
-    }
-    const highest = (keys: Iterable<string>, valueOf: (key: string) => unknown): string | null => {
+      return parsed !== null && parsed.userId === this.userId && parsed.rootId === rootId;
+    };
+    this.#neverBackwards('threadReads', ThreadReadIndex.of(this.#input.doc).keysOf(rootId, this.userId), mine);
+  }
+
+  /**
+   * A position is the greatest value over the sender's keys (one per device): it may not be lower
+   * after the update than before. `stored`: the sender's keys in the document; `mine` picks the
+   * sender's keys among those this update writes.
+   */
+  #neverBackwards(root: 'reads' | 'threadReads', stored: Iterable<string>, mine: (key: string) => boolean): void {
+    const keys = new Set(stored);
+    const highest = (valueOf: (key: string) => unknown, among: Iterable<string>): string | null => {
       let best: string | null = null;
-      for (const key of keys) {
+      for (const key of among) {
         const value = parseReadValue(valueOf(key));
         if (value !== null && (best === null || value > best)) best = value;
       }
       return best;
     };
-    const before = highest(stored, (key) => this.#maps.threadReads.get(key));
+    const before = highest((key) => this.#maps[root].get(key), keys);
     if (before === null) return;
-    const after = highest([...stored, ...written], (key) => this.current('threadReads', key));
+    for (const key of this.#writes[root].keys()) if (mine(key)) keys.add(key);
+    const after = highest((key) => this.current(root, key), keys);
     if (after === null || after < before) throw new Refused('bad_read_position', 'a read position never moves backwards');
   }
+
 
   /** On every message this update reacts to, the sender's different reactions stay within the limit. */
   #checkReactionCounts(): void {
@@ -497,20 +506,11 @@ class UpdateCheck implements SlotContext {
 
   /** The sender's read position (the greatest over their devices' keys) never moves backwards. */
   #checkReadPosition(): void {
-    const before = readPosition(this.#input.doc, this.userId);
-    if (before === null) return;
-    const values: unknown[] = [];
+    const stored: string[] = [];
     this.#maps.reads.forEach((_raw, key) => {
-      if (parseReadKey(key)?.userId === this.userId) values.push(this.current('reads', key));
+      if (parseReadKey(key)?.userId === this.userId) stored.push(key);
     });
-    for (const [key, write] of this.#writes.reads) {
-      if (!this.#maps.reads.has(key) && parseReadKey(key)?.userId === this.userId) values.push(write.value);
-    }
-    let after: string | null = null;
-    for (const raw of values) {
-      const value = parseReadValue(raw);
-      if (value !== null && (after === null || value > after)) after = value;
-    }
-    if (after === null || after < before) throw new Refused('bad_read_position', 'a read position never moves backwards');
+    this.#neverBackwards('reads', stored, (key) => parseReadKey(key)?.userId === this.userId);
   }
+
 }

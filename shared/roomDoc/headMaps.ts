@@ -1,7 +1,7 @@
 import type * as Y from 'yjs';
 import { z } from 'zod';
 import { UserIdSchema } from '../ids.ts';
-import { KEY_SEPARATOR, MessageIdV7Schema, MillisSchema, isMessageId } from './layout.ts';
+import { KEY_SEPARATOR, MessageIdV7Schema, MillisSchema, isMessageId, parseReadKey } from './layout.ts';
 
 /*
  * The root maps only a room's head holds (the room document itself while the room is not
@@ -76,13 +76,12 @@ export interface ThreadReadKey {
 
 export const threadReadKey = ({ rootId, userId, clientId }: ThreadReadKey): string => [rootId, userId, String(clientId)].join(KEY_SEPARATOR);
 
+/** `rootId|userId|clientId`: a root id in front of a `reads` key (layout.ts, parseReadKey). */
 export function parseThreadReadKey(key: string): ThreadReadKey | null {
-  const parts = key.split(KEY_SEPARATOR);
-  if (parts.length !== 3) return null;
-  const [rootId = '', userId = '', client = ''] = parts;
-  if (!isMessageId(rootId) || !UserIdSchema.safeParse(userId).success || !/^(0|[1-9][0-9]{0,15})$/.test(client)) return null;
-  const clientId = Number(client);
-  return Number.isSafeInteger(clientId) ? { rootId, userId, clientId } : null;
+  const at = key.indexOf(KEY_SEPARATOR);
+  const rootId = key.slice(0, at);
+  const read = at < 0 || !isMessageId(rootId) ? null : parseReadKey(key.slice(at + 1));
+  return read === null ? null : { rootId, ...read };
 }
 
 /** A thread read position's value: the id of the newest reply read on that device. */
