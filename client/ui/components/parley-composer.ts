@@ -18,6 +18,7 @@ const COUNTER_FROM = MAX_CONTENT_LENGTH - 1_000;
  * Whitespace alone is never sent: the box is cleared. The emoji button opens the full picker; a
  * pick goes in at the caret. `@` and letters list the room's `members` to mention (up/down,
  * Enter or Tab picks, Escape closes); `send` is a ComposerSendEvent carrying the picked mentions.
+ * The `context` slot, above the box, says what a send goes with (the message quoted, a checkbox).
  */
 export class ParleyComposer extends LitElement {
   static override properties = {
@@ -139,7 +140,7 @@ export class ParleyComposer extends LitElement {
     const options = this.#options();
     return html`${options.length > 0
         ? html`<parley-mention-picker .options=${options} .active=${this.mentionActive} @pick=${(e: CustomEvent<MentionCandidate>) => this.#pickMention(e.detail)}></parley-mention-picker>`
-        : nothing}<form @submit=${this.#submit}>
+        : nothing}<slot name="context"></slot><form @submit=${this.#submit}>
         <textarea
           rows="1"
           aria-label="Message"

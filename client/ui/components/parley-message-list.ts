@@ -1,3 +1,4 @@
+/* Over 350 lines for a reason: the scroller keeps the reader's place while pages come and go, reveals, and sticks to the bottom; its row layout lives in format/messageRows and its top edge in listEdge. */
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { listEdge } from './listEdge.ts';
 import { repeat } from 'lit/directives/repeat.js';
@@ -38,6 +39,7 @@ export class ParleyMessageList extends LitElement {
     reveal: { attribute: false },
     opening: { type: Boolean },
     expectsMessages: { type: Boolean },
+    threadUnread: { attribute: false },
   };
   declare messages: readonly ClientMessage[];
   declare hasOlder: boolean;
@@ -53,6 +55,8 @@ export class ParleyMessageList extends LitElement {
   /** While the room decides where it opens (aria-busy: it may move to the first unread). */
   declare opening: boolean;
   declare expectsMessages: boolean; // the room list says it has messages: empty means not synced here yet
+  /** Unread replies per thread root in the window (none listed: none unread). */
+  declare threadUnread: ReadonlyMap<string, number>;
   #atBottom = true;
   /** The message a reveal is waiting to scroll to, once its row is rendered. */
   #revealing: string | null = null;
@@ -78,6 +82,7 @@ export class ParleyMessageList extends LitElement {
     this.roomId = null;
     this.unreadId = null;
     this.unreadCount = 0;
+    this.threadUnread = new Map();
     this.reveal = null;
     this.opening = false;
     this.expectsMessages = false;
@@ -173,6 +178,7 @@ export class ParleyMessageList extends LitElement {
               .readers=${this.#readers(receipts.get(row.message.id), row.message.sender_id)}
               .nameOf=${this.nameOf}
               .myId=${this.myId}
+              .threadUnread=${this.threadUnread.get(row.message.id) ?? 0}
             ></parley-message>`,
         )}
         ${this.hasNewer ? html`<div class="edge" aria-hidden="true">Loading newer messages…</div>` : nothing}

@@ -10,6 +10,7 @@ import { clockTime } from '../format/formatTime.ts';
 import { icons } from '../format/icons.ts';
 import { renderMessage } from '../format/markdown.ts';
 import { mentionContent, mentionStyles } from '../format/mentionContent.ts';
+import { inThreadLine, quotedBlock, relationStyles, replyLine } from '../format/messageRelations.ts';
 import { messageContentStyles } from '../format/messageContentStyles.ts';
 import { base, tokens } from '../theme.ts';
 import './parley-avatar.ts';
@@ -19,7 +20,9 @@ export type MessageAction =
   | { readonly action: 'edit'; readonly id: string; readonly content: string }
   | { readonly action: 'delete' | 'retry' | 'discard'; readonly id: string }
   | { readonly action: 'react'; readonly id: string; readonly reaction: string }
-  | { readonly action: 'pin' | 'unpin'; readonly id: string };
+  | { readonly action: 'pin' | 'unpin'; readonly id: string }
+  /** Open the thread under root `id`; quote message `id` in the composer; show message `id` (a quoted one). */
+  | { readonly action: 'thread' | 'quote' | 'jump'; readonly id: string };
 
 export interface Reader {
   readonly id: string;
@@ -39,6 +42,8 @@ export class ParleyMessage extends LitElement {
     readers: { attribute: false },
     nameOf: { attribute: false },
     myId: { attribute: false },
+    threadUnread: { type: Number, attribute: false },
+    inThread: { type: Boolean, attribute: 'in-thread' },
     editing: { state: true },
     picking: { state: true },
     confirmingDelete: { state: true },
@@ -51,6 +56,10 @@ export class ParleyMessage extends LitElement {
   declare readers: readonly Reader[];
   declare nameOf: (userId: string) => string;
   declare myId: string;
+  /** Replies I have not read in the thread under this message. */
+  declare threadUnread: number;
+  /** Shown in a thread panel: no reply line, no thread or quote actions. */
+  declare inThread: boolean;
   declare editing: boolean;
   declare picking: boolean;
   /** The delete button was pressed once: it asks before deleting (a deletion cannot be undone). */
@@ -66,6 +75,8 @@ export class ParleyMessage extends LitElement {
     this.readers = [];
     this.nameOf = (id) => id;
     this.myId = '';
+    this.threadUnread = 0;
+    this.inThread = false;
     this.editing = false;
     this.picking = false;
     this.confirmingDelete = false;
@@ -77,6 +88,7 @@ export class ParleyMessage extends LitElement {
     base,
     messageContentStyles,
     mentionStyles,
+    relationStyles,
     css`
       :host {
         display: block;
@@ -292,8 +304,17 @@ export class ParleyMessage extends LitElement {
       <div>
         ${this.groupStart ? html`<div class="head"><span class="sender">${sender}</span><time class="time" datetime=${m.created_at}>${clockTime(m.created_at)}</time>${this.#pinMark()}</div>` : nothing}
         ${this.groupStart ? nothing : this.#pinMark()}
+        ${m.parent_id !== null && !this.inThread ? inThreadLine(() => this.#emit({ action: 'thread', id: m.parent_id ?? m.id })) : nothing}
+        ${m.quoted_message && !m.is_deleted ? quotedBlock(m.quoted_message, this.nameOf, () => this.#emit({ action: 'jump', id: m.quoted_message?.id ?? m.id })) : nothing}
         ${this.editing ? this.#editor() : this.#content()}
         <div class="meta">${this.#reactions()}</div>
+        ${this.inThread || m.parent_id !== null
+          ? nothing
+          : replyLine(
+              { replyCount: m.reply_count, lastReplyAt: m.last_reply_at, participants: m.thread_participants, unread: this.threadUnread },
+              this.nameOf,
+              () => this.#emit({ action: 'thread', id: m.id }),
+            )}
         ${m.state.state === 'rejected'
           ? html`<div class="rejected" role="alert" data-testid="rejected">
               ${icons.alert(15)}<span title=${`${m.state.code}: ${m.state.reason}`}>Not sent. ${describeRefusal(m.state)}</span>
@@ -374,6 +395,12 @@ export class ParleyMessage extends LitElement {
     const m = this.message;
     return html`<div class="actions ${this.picking ? 'open' : ''}" role="toolbar" aria-label="Message actions">
         <button class="icon-button" aria-label="Add reaction" aria-haspopup="menu" aria-expanded=${String(this.picking)} title="Add reaction" @click=${() => (this.picking = !this.picking)}>${icons.smile(17)}</button>
+        ${this.inThread || m.state.state === 'rejected'
+          ? nothing
+          : html`${m.parent_id === null
+                ? html`<button class="icon-button" aria-label="Reply in thread" title="Reply in thread" @click=${() => this.#emit({ action: 'thread', id: m.id })}>${icons.thread(16)}</button>`
+                : nothing}
+              <button class="icon-button" aria-label="Quote message" title="Quote" @click=${() => this.#emit({ action: 'quote', id: m.id })}>${icons.quote(16)}</button>`}
         ${this.mine ? html`<button class="icon-button" aria-label="Edit message" title="Edit" @click=${() => (this.editing = true)}>${icons.pencil(16)}</button>` : nothing}
         ${this.canDelete
           ? html`<button class="icon-button" aria-label=${m.pinned ? 'Unpin message' : 'Pin message'} title=${m.pinned ? 'Unpin' : 'Pin'} @click=${() => this.#emit({ action: m.pinned ? 'unpin' : 'pin', id: m.id })}>

@@ -7,12 +7,16 @@ import { icons } from '../format/icons.ts';
 import { roomTitle } from '../format/roomTitle.ts';
 import { typingLine } from '../format/typingLine.ts';
 import { base, tokens } from '../theme.ts';
+import { roomViewStyles } from './roomViewStyles.ts';
 import './parley-avatar.ts';
 import './parley-composer.ts';
 import './parley-member-panel.ts';
 import './parley-message-list.ts';
 import './parley-mute-toggle.ts';
 import './parley-pinned-button.ts';
+import './parley-thread-panel.ts';
+import type { ClientMessage } from '../../room/ChatRoom.ts';
+import type { ThreadSend } from './parley-thread-panel.ts';
 import { ComposerSendEvent } from './ComposerSendEvent.ts';
 import type { MemberAction } from './parley-member-panel.ts';
 import type { MessageAction } from './parley-message.ts';
@@ -26,12 +30,18 @@ export class ParleyRoomView extends LitElement {
     summary: { attribute: false },
     peer: { attribute: false },
     showMembers: { state: true },
+    thread: { state: true },
+    quoting: { state: true },
   };
   declare client: ChatClient | null;
   declare roomId: string | null;
   declare summary: RoomSummary | null;
   declare peer: DirectPeer | null;
   declare showMembers: boolean;
+  /** The root whose thread shows beside the room (instead of the members), or null. */
+  declare thread: string | null;
+  /** The message the next send quotes ("Quote" on a message), or null. */
+  declare quoting: ClientMessage | null;
   readonly #room = new RoomController(this);
 
   constructor() {
@@ -41,160 +51,18 @@ export class ParleyRoomView extends LitElement {
     this.summary = null;
     this.peer = null;
     this.showMembers = false;
+    this.thread = null;
+    this.quoting = null;
   }
 
-  static override styles = [
-    tokens,
-    base,
-    css`
-      :host {
-        display: grid;
-        grid-template-columns: 1fr auto;
-        height: 100%;
-        min-height: 0;
-        background: var(--bg);
-      }
-      .main {
-        display: grid;
-        grid-template-rows: auto auto 1fr auto auto;
-        min-width: 0;
-        min-height: 0;
-      }
-      header {
-        display: flex;
-        align-items: center;
-        gap: 10px;
-        min-height: 56px;
-        padding: 8px 12px 8px 20px;
-        border-bottom: 1px solid var(--border);
-      }
-      .glyph {
-        display: grid;
-        place-items: center;
-        width: 32px;
-        height: 32px;
-        border-radius: 30%;
-        background: var(--bg-subtle);
-        border: 1px solid var(--border);
-        color: var(--text-muted);
-      }
-      .back {
-        display: none;
-        margin-left: -10px;
-      }
-      .title {
-        flex: 1;
-        min-width: 0;
-      }
-      h2 {
-        margin: 0;
-        font-size: 16px;
-        font-weight: 700;
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
-      }
-      .subtitle {
-        font-size: 12px;
-        color: var(--text-muted);
-        display: flex;
-        align-items: center;
-        gap: 6px;
-      }
-      .online-dot {
-        width: 8px;
-        height: 8px;
-        border-radius: 50%;
-        background: var(--online);
-      }
-      .members-toggle {
-        display: inline-flex;
-        align-items: center;
-        gap: 6px;
-        width: auto;
-        padding: 0 10px;
-        font-size: 13px;
-        font-weight: 600;
-      }
-      .members-toggle[aria-expanded='true'] {
-        background: var(--bg-selected);
-        color: var(--accent);
-      }
-      .error {
-        display: flex;
-        align-items: center;
-        gap: 8px;
-        margin: 8px 16px 0;
-        padding: 8px 8px 8px 12px;
-        border-radius: var(--radius);
-        background: var(--danger-soft);
-        color: var(--danger);
-        font-size: 13px;
-      }
-      .error span {
-        flex: 1;
-      }
-      .notice {
-        margin: 0 16px 16px;
-        padding: 12px 14px;
-        border-radius: var(--radius);
-        background: var(--bg-selected);
-        color: var(--text-muted);
-        font-size: 13px;
-      }
-      parley-message-list {
-        min-height: 0;
-      }
-      .typing {
-        height: 22px;
-        padding: 0 20px;
-        font-size: 12px;
-        color: var(--text-muted);
-        font-style: italic;
-      }
-      .empty {
-        display: grid;
-        place-items: center;
-        height: 100%;
-        color: var(--text-muted);
-        text-align: center;
-        padding: 24px;
-      }
-      .empty h2 {
-        color: var(--text);
-        margin-bottom: 6px;
-        font-size: 18px;
-        white-space: normal;
-      }
-      parley-member-panel {
-        width: 320px;
-      }
-      @media (max-width: 720px) {
-        .back {
-          display: inline-grid;
-        }
-        header {
-          padding-left: 12px;
-        }
-        :host {
-          grid-template-columns: 1fr;
-        }
-        parley-member-panel {
-          position: fixed;
-          inset: 0;
-          width: auto;
-          z-index: 20;
-        }
-      }
-    `,
-  ];
+  static override styles = [tokens, base, roomViewStyles];
 
   /** The room as last listed: it stays titled after it left the list (removed). */
   #lastSummary: RoomSummary | null = null;
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client') || changed.has('roomId')) {
-      this.#lastSummary = null;
+      [this.#lastSummary, this.thread, this.quoting] = [null, null, null];
       void this.#room.show(this.client, this.roomId);
     }
     if (this.summary) this.#lastSummary = this.summary;
@@ -233,7 +101,7 @@ export class ParleyRoomView extends LitElement {
           </div>
           <parley-pinned-button .messages=${c.pinned} .nameOf=${nameOf} @jump=${(e: CustomEvent<string>) => void c.jumpTo(e.detail)}></parley-pinned-button>
           ${this.summary ? html`<parley-mute-toggle .roomId=${this.roomId} ?muted=${this.summary.muted}></parley-mute-toggle>` : nothing}
-          <button class="icon-button members-toggle" aria-expanded=${String(this.showMembers)} aria-label="Members" @click=${() => (this.showMembers = !this.showMembers)}>
+          <button class="icon-button members-toggle" aria-expanded=${String(this.showMembers)} aria-label="Members" @click=${() => ([this.showMembers, this.thread] = [!this.showMembers, null])}>
             ${icons.users(17)}<span aria-hidden="true">${c.members.length || room?.member_count || ''}</span>
           </button>
         </header>
@@ -252,6 +120,7 @@ export class ParleyRoomView extends LitElement {
           .nameOf=${nameOf}
           .unreadId=${c.unread.firstId}
           .unreadCount=${c.unread.count}
+          .threadUnread=${c.threadUnread}
           .reveal=${c.reveal}
           .opening=${!c.unread.decided && c.error === null}
           @jump-unread=${() => void c.jumpToFirstUnread()}
@@ -270,9 +139,24 @@ export class ParleyRoomView extends LitElement {
               .members=${c.members.filter((m) => m.user_id !== me).map((m) => ({ id: m.user_id, name: m.user?.name ?? 'Unknown' }))}
               @send=${(e: CustomEvent<string>) => void this.#send(e.detail, e instanceof ComposerSendEvent ? e.mentionedUsers : [])}
               @typing=${() => c.typingNow()}
-            ></parley-composer>`}
+              >${this.#quoteBar(nameOf)}</parley-composer
+            >`}
       </section>
-      ${this.showMembers
+      ${this.thread
+        ? html`<parley-thread-panel
+            .room=${c.room}
+            .rootId=${this.thread}
+            .myId=${me}
+            .isManager=${myRole !== 'member'}
+            .nameOf=${nameOf}
+            .members=${c.members.filter((m) => m.user_id !== me).map((m) => ({ id: m.user_id, name: m.user?.name ?? 'Unknown' }))}
+            ?read-only=${readOnly !== null}
+            @close=${() => (this.thread = null)}
+            @thread-send=${(e: CustomEvent<ThreadSend>) => void c.send(e.detail.content, e.detail.mentionedUsers, { parentId: e.detail.rootId, showInChannel: e.detail.showInChannel })}
+            @message-action=${(e: CustomEvent<MessageAction>) => void this.#onMessage(e.detail)}
+          ></parley-thread-panel>`
+        : nothing}
+      ${this.showMembers && !this.thread
         ? html`<parley-member-panel
             .members=${c.members}
             .presence=${c.presence}
@@ -297,10 +181,22 @@ export class ParleyRoomView extends LitElement {
     return html`${count} ${count === 1 ? 'member' : 'members'}${online > 0 ? html` · <span class="online-dot"></span>${online} online` : nothing}`;
   }
 
+  #quoteBar(nameOf: (id: string) => string) {
+    const q = this.quoting;
+    if (!q) return nothing;
+    const sender = q.sender_name ?? (q.sender_id ? nameOf(q.sender_id) : 'Someone');
+    return html`<div slot="context" class="quoting" data-testid="quoting">
+      <b>${sender}</b><span>${q.content.split('\n')[0]}</span>
+      <button class="icon-button" aria-label="Cancel quote" @click=${() => (this.quoting = null)}>${icons.x(14)}</button>
+    </div>`;
+  }
+
   async #send(content: string, mentionedUsers: readonly string[]): Promise<void> {
     this.#room.stoppedTyping();
     this.renderRoot.querySelector<ParleyMessageList>('parley-message-list')?.stickToBottom();
-    await this.#room.send(content, mentionedUsers);
+    const quoted = this.quoting;
+    this.quoting = null;
+    await this.#room.send(content, mentionedUsers, quoted ? { quotedMessageId: quoted.id } : {});
   }
 
   async #onMessage(action: MessageAction): Promise<void> {
@@ -319,6 +215,15 @@ export class ParleyRoomView extends LitElement {
       case 'pin':
       case 'unpin':
         return c.pin(action.id, action.action === 'pin');
+      case 'thread':
+        [this.thread, this.showMembers] = [action.id, false];
+        await this.updateComplete;
+        return this.renderRoot.querySelector<HTMLElement>('parley-thread-panel')?.focus();
+      case 'quote':
+        this.quoting = c.messages.find((m) => m.id === action.id) ?? c.room?.getMessage(action.id) ?? null;
+        return this.renderRoot.querySelector<HTMLElement>('parley-composer')?.focus();
+      case 'jump':
+        return c.jumpTo(action.id);
     }
   }
 

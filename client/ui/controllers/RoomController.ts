@@ -1,7 +1,7 @@
 /* Over 350 lines for a reason: the one controller of an open room (window, unread anchor, writes, members, pins); each part is a few lines over the SDK, and MessageWindow and UnreadAnchor hold the logic. */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ChatClient } from '../../ChatClient.ts';
-import type { ChatRoom, ClientMessage, TypingUser } from '../../room/ChatRoom.ts';
+import type { ChatRoom, ClientMessage, SendInput, TypingUser } from '../../room/ChatRoom.ts';
 import type { ChatMember, ChatMemberRole } from '../../../shared/models/chatMember.ts';
 import type { User } from '../../../shared/models/user.ts';
 import type { UserPresence } from '../../../shared/models/userPresence.ts';
@@ -9,6 +9,7 @@ import type { ConnectionState } from '../../sync/RoomConnection.ts';
 import { ClientError } from '../../errors/ClientError.ts';
 import { refusalMayPass } from '../../errors/describeRefusal.ts';
 import { LATEST, type MessageWindow, newerWindow, olderWindow, readWindow, windowAround } from './MessageWindow.ts';
+import { StableMessages } from './StableMessages.ts';
 import { UnreadAnchor } from './UnreadAnchor.ts';
 
 export { MAX_WINDOW, PAGE_SIZE } from './MessageWindow.ts';
@@ -26,6 +27,8 @@ export class RoomController implements ReactiveController {
   messages: readonly ClientMessage[] = [];
   /** The room's pinned messages, newest pin first (ChatRoom.pinnedMessages). */
   pinned: readonly ClientMessage[] = [];
+  /** Unread replies per thread root in the window (roots with none unread are not listed). */
+  threadUnread: ReadonlyMap<string, number> = new Map();
   hasOlder = false;
   /** Whether newer messages exist below the window (after paging far back). */
   hasNewer = false;
@@ -45,7 +48,7 @@ export class RoomController implements ReactiveController {
   #client: ChatClient | null = null;
   #offs: Array<() => void> = [];
   #frame: number | null = null;
-  #cache = new Map<string, { key: string; message: ClientMessage }>();
+  readonly #rows = new StableMessages();
   #paintedFor: string | null = null;
   #atBottom = true;
   #opening = 0;
@@ -127,7 +130,7 @@ export class RoomController implements ReactiveController {
   async #paintRecent(client: ChatClient, roomId: string, attempt: number): Promise<void> {
     const recent = await client.recentMessages(roomId).catch(() => null);
     if (!recent || attempt !== this.#opening || this.room) return;
-    [this.messages, this.loadedRoomId, this.hasOlder, this.hasNewer] = [recent.map((m) => this.#stable(m)), roomId, true, false];
+    [this.messages, this.loadedRoomId, this.hasOlder, this.hasNewer] = [recent.map((m) => this.#rows.stable(m)), roomId, true, false];
     this.#host.requestUpdate();
   }
 
@@ -202,9 +205,10 @@ export class RoomController implements ReactiveController {
     this.#recompute();
   }
 
-  async send(content: string, mentionedUsers: readonly string[] = []): Promise<void> {
-    this.jumpToLatest();
-    await this.#run(() => this.room?.send({ content, ...(mentionedUsers.length > 0 ? { mentionedUsers } : {}) }));
+  /** Sends to the room; `relations` may quote a message or (the thread panel) reply in a thread. */
+  async send(content: string, mentionedUsers: readonly string[] = [], relations: Pick<SendInput, 'quotedMessageId' | 'parentId' | 'showInChannel'> = {}): Promise<void> {
+    if (relations.parentId === undefined || relations.showInChannel === true) this.jumpToLatest();
+    await this.#run(() => this.room?.send({ content, ...relations, ...(mentionedUsers.length > 0 ? { mentionedUsers } : {}) }));
   }
 
   pin(id: string, on: boolean): Promise<void> {
@@ -326,7 +330,7 @@ export class RoomController implements ReactiveController {
     if (!room || room.closed) return;
     if (this.#unread.decide(room) === 'unread' && this.#unread.firstId !== null) this.#around(room, this.#unread.firstId);
     const page = readWindow(room, this.#window);
-    this.messages = page.messages.map((m) => this.#stable(m));
+    this.messages = page.messages.map((m) => this.#rows.stable(m));
     this.loadedRoomId = room.id;
     this.hasOlder = page.hasMore || (page.messages.length === 0 && room.connectionState === 'connecting'); // empty while the first sync runs: not the start
     this.hasNewer = this.#window.endBefore !== null;
@@ -334,17 +338,9 @@ export class RoomController implements ReactiveController {
     this.readPositions = room.readPositions();
     this.myReadPosition = room.readPosition();
     this.pinned = room.pinnedMessages();
+    this.threadUnread = new Map(this.messages.flatMap((m) => (m.reply_count > 0 ? [[m.id, room.threads.unreadCount(m.id)] as const] : [])).filter(([, n]) => n > 0));
     this.#host.requestUpdate();
     this.#markRead();
-  }
-
-  /** The same object for an unchanged message, so its row does not re-render. */
-  #stable(message: ClientMessage): ClientMessage {
-    const key = `${message.updated_at}|${message.is_deleted}|${message.sender_name}|${JSON.stringify(message.state)}|${JSON.stringify(message.reactions)}|${message.pinned_at}`;
-    const cached = this.#cache.get(message.id);
-    if (cached && cached.key === key) return cached.message;
-    this.#cache.set(message.id, { key, message });
-    return message;
   }
 
   #markRead(): void {
@@ -367,7 +363,7 @@ export class RoomController implements ReactiveController {
     this.messages = [];
     this.typing = [];
     this.members = [];
-    this.#cache.clear();
+    this.#rows.clear();
     await room?.close();
   }
 }
