@@ -90,7 +90,7 @@ describe('pins in a segmented room, through the SDK', () => {
 });
 
 describe('mention counts in a segmented room', () => {
-  it('counts mentions in the open segment (REST, user feed, SDK room list) and reading past them clears them; mentions in older sealed segments are not counted', async () => {
+  it('counts mentions in every segment after the read position (REST, user feed, SDK room list); a deletion in a sealed segment and reading past them lower it', async () => {
     const { t, ana, ben, roomId } = await startWithRoom();
     cleanup.push(() => t.dispose());
     // Ana mentions Ben in segment 0, in segment 1 (both sealed) and in the open segment.
@@ -101,25 +101,49 @@ describe('mention counts in a segmented room', () => {
       return body.rooms.map((r) => ChatRoomSchema.parse(r)).find((r) => r.id === roomId);
     };
 
-    // The open segment's mention counts; the sealed segments' two do not (documented undercount).
+    // All three count, though only the head and the open segment load.
     const b = await openOnNewDevice(t, ben, roomId, 'mentions-ben');
     const a = await openOnNewDevice(t, ana, roomId, 'mentions-ana');
-    expect(await listed(ben)).toMatchObject({ mention_count: 1 });
+    expect(await listed(ben)).toMatchObject({ mention_count: 3 });
     await until((c) => a.room.on('change', c), () => a.room.members().some((m) => m.user_id === ben.id), "the member list on Ana's device");
     const live = await a.room.send({ content: '@Ben see this', mentionedUsers: [ben.id] });
     await a.room.whenSent(live.id);
-    expect(await listed(ben)).toMatchObject({ mention_count: 2 });
+    expect(await listed(ben)).toMatchObject({ mention_count: 4 });
     expect(await listed(ana)).toMatchObject({ mention_count: 0 });
     // Ben's room list follows the user feed, though the room is open on his device (its head has no messages to count).
     const mentionsOf = (client: ChatClient): number | undefined => client.rooms().find((r) => r.room.id === roomId)?.mentionCount;
-    await until((c) => b.client.on('rooms', c), () => mentionsOf(b.client) === 2, "Ben's room list to count 2 mentions");
+    await until((c) => b.client.on('rooms', c), () => mentionsOf(b.client) === 4, "Ben's room list to count 4 mentions");
 
-    // Reading past the seeded mention leaves the live one; reading it clears the count.
+    // Ana deletes the mention in sealed segment 1 (paged in first): it stops counting.
+    await a.room.loadHistory({ beforeId: ids[M + 101] ?? '' });
+    await a.room.delete(ids[M + 100] ?? '');
+    await until((c) => b.client.on('rooms', c), () => mentionsOf(b.client) === 3, "Ben's room list to count 3 mentions");
+    expect(await listed(ben)).toMatchObject({ mention_count: 3 });
+
+    // Reading into segment 1 leaves the open segment's two; reading past the seeded one, the live one; then none.
+    await b.room.markRead(ids[M + 200] ?? '');
+    await until((c) => b.client.on('rooms', c), () => mentionsOf(b.client) === 2, "Ben's room list to count 2 mentions");
     await b.room.markRead(ids[2 * M + 2] ?? '');
     await until((c) => b.client.on('rooms', c), () => mentionsOf(b.client) === 1, "Ben's room list to count 1 mention");
     expect(await listed(ben)).toMatchObject({ mention_count: 1 });
     await b.room.markRead(live.id);
     await until((c) => b.client.on('rooms', c), () => mentionsOf(b.client) === 0, "Ben's room list to count none");
     expect(await listed(ben)).toMatchObject({ mention_count: 0 });
+  }, 90_000);
+
+  it('a room segmented by an older Parley (no mentions recorded) counts a sealed segment once the server loads it for a write', async () => {
+    const { t, ana, ben, roomId } = await startWithRoom();
+    cleanup.push(() => t.dispose());
+    const ids = await withSegmentedHistory(t, roomId, ana.id, 2 * M + 10, { mentions: (i) => (i === 100 ? [ben.id] : undefined), unrecordedMentions: true });
+    const listed = async () => {
+      const body = (await t.api(ben, 'GET', '/api/rooms')).body as { rooms: unknown[] };
+      return body.rooms.map((r) => ChatRoomSchema.parse(r)).find((r) => r.id === roomId);
+    };
+    const a = await openOnNewDevice(t, ana, roomId, 'legacy-ana');
+    expect(await listed()).toMatchObject({ mention_count: 0 });
+    // Reading segment 0 is served from storage, loading nothing; a reaction there loads it on the server: its mention is recorded and counts.
+    await a.room.loadHistory({ beforeId: ids[200] ?? '' });
+    await a.room.react(ids[150] ?? '', '👍');
+    await expect.poll(async () => (await listed())?.mention_count, { timeout: 10_000 }).toBe(1);
   }, 90_000);
 });

@@ -2,6 +2,7 @@ import { uuidv4 } from '../../shared/ids.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import type { ChatRoom, ChatRoomCreate } from '../../shared/models/chatRoom.ts';
 import type { Db } from './openDatabase.ts';
+import { MentionRepo } from './MentionRepo.ts';
 import { FeedRepo } from './FeedRepo.ts';
 import { MemberRepo } from './MemberRepo.ts';
 import { PresenceRepo } from './PresenceRepo.ts';
@@ -32,6 +33,8 @@ export class Directory {
   readonly presence: PresenceRepo;
   /** The user feed's change log. */
   readonly feed: FeedRepo;
+  /** Mentions held in segments nobody has loaded (RoomSummaries' mention counts). */
+  readonly mentions: MentionRepo;
   readonly #db: Db;
   #freshen: () => void = () => {};
 
@@ -40,6 +43,7 @@ export class Directory {
     const freshen = (): void => this.#freshen();
     this.users = new UserRepo(db);
     this.feed = new FeedRepo(db);
+    this.mentions = new MentionRepo(db);
     this.rooms = new RoomRepo(db, freshen);
     this.members = new MemberRepo(db, this.users, freshen);
     this.presence = new PresenceRepo(db, this.users);

@@ -121,6 +121,19 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX notification_outbox_due ON notification_outbox(next_attempt_at);
   `,
+  // Mentions held in a segmented room's segments, so a mention count reaches every segment
+  // without loading one (docs/protocol.md, "Large rooms: segments"): counted ones only (by
+  // someone else, not deleted), as each segment was last seen loaded.
+  `
+  CREATE TABLE segment_mentions (
+    room_id     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    segment     INTEGER NOT NULL,
+    PRIMARY KEY (room_id, user_id, message_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX segment_mentions_by_segment ON segment_mentions(room_id, segment);
+  `,
 ];
 
 /**

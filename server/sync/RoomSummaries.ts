@@ -1,4 +1,5 @@
 import type { Directory } from '../storage/Directory.ts';
+import type { MentionRow } from '../storage/MentionRepo.ts';
 import type { Room } from './Room.ts';
 import type * as Y from 'yjs';
 import { lastMessage, getMessage, messageCount, unreadAfter, unreadCount } from '../../shared/roomDoc/queries.ts';
@@ -7,7 +8,7 @@ import { uuidv7Time } from '../../shared/ids.ts';
 import { MAX_UNREAD_COUNT } from '../../shared/models/chatRoom.ts';
 import { readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
-import { mentionsAfter } from '../../shared/roomDoc/mentionCounts.ts';
+import { countedMentions, mentionsAfter } from '../../shared/roomDoc/mentionCounts.ts';
 
 /** How RoomSummaries reaches a segmented room's documents (the registry: never loading one). */
 export interface SummaryDocs {
@@ -87,6 +88,10 @@ export class RoomSummaries {
   readonly #onChanged: SummaryListener | undefined;
 
   readonly #docs: SummaryDocs | undefined;
+  /** Per segmented room (its head's id): segments changed or loaded since their mentions were recorded. */
+  readonly #segmentsDue = new Map<string, Set<Room>>();
+  /** Per loaded segment: its counted mentions as recorded, by `user\0message`. */
+  readonly #recorded = new WeakMap<Room, ReadonlyMap<string, MentionRow>>();
 
   /**
    * `onChanged` hears whose summaries were written (the user feed pushes them); `docs` finds a
@@ -103,6 +108,7 @@ export class RoomSummaries {
   schedule(doc: Room): void {
     const room = this.#headOf(doc);
     if (!room) return;
+    this.#segmentChanged(doc);
     this.#due.add(room);
     this.#armFor(this.#writableAt(room));
   }
@@ -169,14 +175,18 @@ export class RoomSummaries {
     }
   }
 
-  /** Writes the room's summary now if it is due (before it unloads). */
+  /** Writes the room's summary now if it is due (before it unloads); a segment's mentions, if not recorded since it changed. */
   writeRoom(room: Room): void {
+    const ref = parseDocName(room.roomId);
+    if (ref && ref.segment !== null && this.#segmentsDue.get(ref.roomId)?.delete(room)) this.#directory.transaction(() => this.#recordSegment(ref.roomId, room));
     if (!this.#due.delete(room) || room.closed) return;
     this.update(room);
   }
 
   /** Writes the room's summary now, in one transaction (one fsync for every member's row). */
   update(doc: Room): void {
+    // A segment loaded is recorded again, so one written by an older Parley counts too.
+    this.#segmentChanged(doc);
     const room = this.#headOf(doc);
     if (room) this.#directory.transaction(() => this.#update(room));
   }
@@ -231,8 +241,9 @@ export class RoomSummaries {
     }
 
     const users = new Set(changed);
+    this.#recordSegmentMentions(room.roomId);
     if (messages) this.#writeUnread(room, { messages, reads, index }, written.unread, users);
-    if (messages) this.#writeMentions(room, { messages, reads }, written.mentions, users);
+    if (messages) this.#writeMentions(room, { messages, reads, segmented: index !== null }, written.mentions, users);
     if (users.size > 0) this.#told(room.roomId, users);
   }
 
@@ -248,19 +259,54 @@ export class RoomSummaries {
   }
 
   /**
-   * Mention counts, beside the unread counts: exact in the document the messages are read from (a
-   * segmented room's open segment, or newest sealed one); mentions in any other segment are not
-   * counted (the sealed ones after a member's read position, and the rest of the one holding it:
-   * a segment's entry in the head keeps no count of them; docs/protocol.md says why that stands).
+   * Mention counts, beside the unread counts: in the document the messages are read from (a
+   * segmented room's open segment, or newest sealed one) counted live, plus, in a segmented room,
+   * the mentions after the read position that the other segments held when last loaded
+   * (`segment_mentions`, kept by #recordSegmentMentions).
    */
-  #writeMentions(room: Room, from: { messages: Room; reads: Room }, written: Map<string, number>, users: Set<string>): void {
+  #writeMentions(room: Room, from: { messages: Room; reads: Room; segmented: boolean }, written: Map<string, number>, users: Set<string>): void {
+    const source = from.segmented ? (parseDocName(from.messages.roomId)?.segment ?? null) : null;
     for (const userId of this.#directory.members.listActiveUserIds(room.roomId)) {
-      const mentions = mentionsAfter(from.messages.doc, readPosition(from.reads.doc, userId), userId, MAX_UNREAD_COUNT);
+      const position = readPosition(from.reads.doc, userId);
+      let mentions = mentionsAfter(from.messages.doc, position, userId, MAX_UNREAD_COUNT);
+      if (source !== null && mentions < MAX_UNREAD_COUNT) mentions += this.#directory.mentions.countAfter(room.roomId, userId, position ?? '', source, MAX_UNREAD_COUNT - mentions);
       if (written.get(userId) === mentions) continue;
       this.#directory.members.setMentionCount(room.roomId, userId, mentions);
       written.set(userId, mentions);
       users.add(userId);
     }
+  }
+
+  /** A segment changed or loaded: its mentions are recorded with its head's next summary. */
+  #segmentChanged(doc: Room): void {
+    const ref = parseDocName(doc.roomId);
+    if (!ref || ref.segment === null) return;
+    const due = this.#segmentsDue.get(ref.roomId);
+    if (due) due.add(doc);
+    else this.#segmentsDue.set(ref.roomId, new Set([doc]));
+  }
+
+  /** Records the counted mentions of the room's segments that changed or loaded since last time. */
+  #recordSegmentMentions(roomId: string): void {
+    const due = this.#segmentsDue.get(roomId);
+    if (!due) return;
+    this.#segmentsDue.delete(roomId);
+    for (const segment of due) this.#recordSegment(roomId, segment);
+  }
+
+  /** The whole set the first time a loaded segment is seen, then what it gained and lost. */
+  #recordSegment(roomId: string, segment: Room): void {
+    const n = parseDocName(segment.roomId)?.segment;
+    if (segment.closed || n === null || n === undefined) return;
+    const rows = countedMentions(segment.doc);
+    const keyOf = (r: MentionRow): string => `${r.userId}\0${r.messageId}`;
+    const now = new Map(rows.map((r) => [keyOf(r), r]));
+    const before = this.#recorded.get(segment);
+    this.#recorded.set(segment, now);
+    if (!before) return this.#directory.mentions.replaceSegment(roomId, n, rows);
+    const added = rows.filter((r) => !before.has(keyOf(r)));
+    const removed = [...before].flatMap(([key, r]) => (now.has(key) ? [] : [r]));
+    this.#directory.mentions.update(roomId, n, added, removed);
   }
 
   /** After the transaction that wrote it (a microtask): the listener reads what is committed. */

@@ -41,6 +41,12 @@ class MentionIndex {
     return this.#byUser.get(userId) ?? EMPTY;
   }
 
+  /** The users some message here mentions (or did: their set may be empty now). */
+  users(): Iterable<string> {
+    this.#settle();
+    return this.#byUser.keys();
+  }
+
   #settle(): void {
     if (this.#pending.size === 0) return;
     const index = roomIndex(this.#doc);
@@ -82,6 +88,20 @@ export function mentionsAfter(doc: Y.Doc, position: string | null, userId: strin
     if (value && value.senderId !== userId && !index.deletion(id)) count++;
   }
   return count;
+}
+
+/** Every counted mention in `doc`: per mentioned user, each message naming them that someone else sent and nobody deleted. */
+export function countedMentions(doc: Y.Doc): Array<{ userId: string; messageId: string }> {
+  const index = roomIndex(doc);
+  const mentions = mentionIndex(doc);
+  const rows: Array<{ userId: string; messageId: string }> = [];
+  for (const userId of mentions.users()) {
+    for (const messageId of mentions.mentioning(userId)) {
+      const value = index.message(messageId);
+      if (value && value.senderId !== userId && !index.deletion(messageId)) rows.push({ userId, messageId });
+    }
+  }
+  return rows;
 }
 
 /** Mentions of the user after their read position in this document (a room not segmented: the whole room). */

@@ -1,6 +1,8 @@
 import * as Y from 'yjs';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
+import { MentionRepo } from '../../server/storage/MentionRepo.ts';
+import { countedMentions } from '../../shared/roomDoc/mentionCounts.ts';
 import { uuidv7 } from '../../shared/ids.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { SEGMENT_MAX_MESSAGES, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
@@ -47,6 +49,8 @@ export async function withSegmentedHistory(t: TestServer, roomId: string, author
 export interface SeedOptions {
   /** The users message i mentions (`mentionedUsers`, members of the room), if any. */
   readonly mentions?: (i: number) => readonly string[] | undefined;
+  /** As an older Parley left the room: no segment's mentions recorded in `segment_mentions`. */
+  readonly unrecordedMentions?: boolean;
 }
 
 /**
@@ -54,11 +58,12 @@ export interface SeedOptions {
  * segments, as the server's Segmenter leaves a room: sealed segments of SEGMENT_MAX_MESSAGES (their
  * ranges in the head's `segments` map) and the rest in the open segment. Returns the ids, oldest first.
  */
-export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: string, count: number, { mentions }: SeedOptions = {}): string[] {
+export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: string, count: number, { mentions, unrecordedMentions = false }: SeedOptions = {}): string[] {
   const ids = mintIds(count);
   const db = openDatabase(t.config.dbFile);
   try {
     const store = new SqliteUpdateStore(db);
+    const mentionRepo = new MentionRepo(db);
     const head = new Y.Doc();
     const segments = segmentsMap(head);
     for (let n = 0; n * SEGMENT_MAX_MESSAGES < count || n === 0; n++) {
@@ -72,6 +77,8 @@ export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: strin
         });
       });
       const name = segmentDocName(roomId, n);
+      // As the server records a segment's mentions when it seals or loads it (RoomSummaries).
+      if (!unrecordedMentions) mentionRepo.replaceSegment(roomId, n, countedMentions(doc));
       store.append([{ roomId: name, update: Y.encodeStateAsUpdate(doc) }], [{ roomId: name, clientId: doc.clientID, userId: authorId }]);
       doc.destroy();
       const sealed = part.length === SEGMENT_MAX_MESSAGES;
