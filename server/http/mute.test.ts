@@ -63,8 +63,9 @@ describe('the mute migration', () => {
       const room = directory.createRoom({ name: 'old', type: 'group', company_id: null, is_active: true, extra_metadata: {}, members: [{ user_id: ben.id, role: 'member' }] }, ana.id);
       // Back to the schema before this migration, as a database written by the previous release.
       const version = db.pragma('user_version', { simple: true }) as number;
-      db.exec('DROP TABLE notification_outbox; ALTER TABLE members DROP COLUMN muted;');
-      db.pragma(`user_version = ${version - 2}`);
+      // (and the migrations after it: the outbox, segment_mentions).
+      db.exec('DROP TABLE segment_mentions; DROP TABLE notification_outbox; ALTER TABLE members DROP COLUMN muted;');
+      db.pragma(`user_version = ${version - 3}`);
       db.close();
 
       const reopened = openDatabase(file);

@@ -3,7 +3,8 @@ import { startTestServer, type TestServer } from '../../test/support/serverHarne
 import { runFlakyChat } from '../../test/support/flakyChat.ts';
 
 /*
- * Stock y-websocket providers (no Parley SDK) of three users with two devices each chat through
+ * Stock y-websocket providers (no Parley SDK) of three users with two devices each chat (thread
+ * replies and quotes among the messages) through
  * proxies that delay, stall and cut (test/support/flakyChat.ts), then every link heals: every
  * write made on any device reaches the server, every replica converges, and no provider ends in
  * a final close (y-websocket gives up for good on a 44xx close code). A failing seed reproduces
@@ -24,5 +25,7 @@ describe('stock y-websocket clients on flaky links', () => {
     expect(outcome.finalCloses).toEqual([]);
     expect(outcome.divergentDevices).toBe(0);
     expect(outcome.messages).toBeGreaterThan(10);
+    // Thread replies and quotes went through the same links and the validator's relation rules.
+    expect(outcome.replies).toBeGreaterThan(0);
   });
 });

@@ -28,6 +28,8 @@ export interface FlakyChatOutcome {
   readonly operations: number;
   /** Messages in the room once everything converged (the server's view). */
   readonly messages: number;
+  /** Thread replies the server holds (shown in the room or not). */
+  readonly replies: number;
   /** Milliseconds from healing every link until every write was on the server and every device had everything. */
   readonly convergedAfterMs: number;
   /** Devices whose view differs from the server's after convergence (must be 0). */
@@ -107,6 +109,7 @@ export async function runFlakyChat(t: TestServer, opts: FlakyChatOptions): Promi
       stalls: stalls.length,
       operations,
       messages: view(room.doc).messages.length,
+      replies: Object.values(view(room.doc).threads).flat().length,
       convergedAfterMs: Math.round(performance.now() - healed),
       divergentDevices: devices.filter((d) => JSON.stringify(view(d.provider.doc)) !== expected).length,
     };
