@@ -4,8 +4,8 @@ import { runFlakyChat } from '../../test/support/flakyChat.ts';
 
 /*
  * Stock y-websocket providers (no Parley SDK) of three users with two devices each chat (thread
- * replies and quotes among the messages) through
- * proxies that delay, stall and cut (test/support/flakyChat.ts), then every link heals: every
+ * replies and quotes among the messages) through proxies that delay, stall and cut
+ * (test/support/flakyChat.ts), then every link heals: every
  * write made on any device reaches the server, every replica converges, and no provider ends in
  * a final close (y-websocket gives up for good on a 44xx close code). A failing seed reproduces
  * its operations exactly (network timing varies): keep it in REGRESSION_SEEDS. The long run is
