@@ -29,6 +29,7 @@ import { ConnectionStatus } from './sync/ConnectionStatus.ts';
 import type { ConnectionState } from './sync/RoomConnection.ts';
 import { RoomSyncFactory } from './sync/RoomSyncFactory.ts';
 import { defaultWebSocket } from './sync/WebSocketLike.ts';
+import { pacerFor } from './sync/InboundPacer.ts';
 import { SyncSocket, socketPerDocument } from './sync/SyncSocket.ts';
 import { FeedConnection } from './feed/FeedConnection.ts';
 import type { FeedChanges } from '../shared/models/userFeed.ts';
@@ -115,6 +116,7 @@ export class ChatClient {
       ...(opts.compaction ? { compaction: opts.compaction } : {}),
       channelName,
       onError,
+      ...pacerFor(opts.pacedHistory),
     });
     const { enabled, timeoutMs, ...schedule } = opts.background ?? {};
     this.#background = new BackgroundSync(

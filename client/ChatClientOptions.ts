@@ -55,4 +55,11 @@ export interface ChatClientOptions {
    * offline backlog or a large burst goes out as several updates under it. Default 512 KiB.
    */
   readonly maxFrameBytes?: number;
+  /**
+   * Older sealed segments (history paged in) are applied as they download at most `budgetMs`
+   * (default 4) of every 16.7 ms, so a page scrolling through them keeps its frames; the head,
+   * the open segment and the newest sealed one never wait. Default: on where there is a
+   * `document` (a web page), off elsewhere; `false` turns it off.
+   */
+  readonly pacedHistory?: boolean | { readonly budgetMs?: number };
 }

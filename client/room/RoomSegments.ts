@@ -14,7 +14,7 @@ export interface OpenSegment {
 }
 
 /** Opens a segment document (loads it from the device, connects it); the caller closes it. */
-export type SegmentOpener = (docName: string) => Promise<OpenSegment>;
+export type SegmentOpener = (docName: string, opts?: { readonly paced?: boolean }) => Promise<OpenSegment>;
 
 /**
  * Sealed segments kept in memory besides the open one and the newest sealed one (about 15,000
@@ -124,7 +124,10 @@ export class RoomSegments {
   }
 
   async #open(n: number): Promise<OpenSegment> {
-    const segment = await this.#opener(segmentDocName(this.#head.roomId, n));
+    // An older sealed segment downloads paced (ChatClientOptions.pacedHistory); the open one and
+    // the newest sealed one, which a room opens on, never wait.
+    const paced = n !== this.#index.open?.n && n !== this.#index.sealed.at(-1)?.n;
+    const segment = await this.#opener(segmentDocName(this.#head.roomId, n), { paced });
     if (this.#closed) {
       await segment.close();
       throw new Error('the room is closed');

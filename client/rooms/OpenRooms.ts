@@ -109,12 +109,12 @@ export class OpenRooms {
   }
 
   /** A segment of an open room: its own replica on the device and connection (a channel of the shared socket), no awareness. */
-  async #openSegment(docName: string): Promise<OpenSegment> {
+  async #openSegment(docName: string, { paced = false }: { paced?: boolean } = {}): Promise<OpenSegment> {
     const n = parseDocName(docName)?.segment;
     if (n === undefined || n === null) throw new Error(`${docName} is not a segment`);
     const { factory } = this.#d;
     const replica = await factory.loadReplica(docName);
-    const { connection, release } = factory.connect(replica);
+    const { connection, release } = factory.connect(replica, undefined, { paced });
     const offs = [connection.on('stopped', this.#d.onError), connection.on('refused', this.#d.onError)];
     connection.connect();
     return {
@@ -148,7 +148,7 @@ export class OpenRooms {
       cachedPresence,
       typingTimeoutMs: this.#d.typingTimeoutMs,
       now: this.#d.now,
-      openSegment: (docName) => this.#openSegment(docName),
+      openSegment: (docName, opts) => this.#openSegment(docName, opts),
       recent,
       onClose: async () => {
         this.#open.delete(roomId);

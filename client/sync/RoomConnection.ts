@@ -204,7 +204,12 @@ export class RoomConnection {
       this.#touch(socket);
       const bytes = toBytes(event.data);
       if (!bytes) return this.#malformed(socket, 'a text frame');
-      this.#receive(socket, bytes);
+      const pacer = this.#opts.pacer;
+      if (!pacer) return this.#receive(socket, bytes);
+      // In arrival order, later; what arrives for a socket closed meanwhile is dropped with it.
+      pacer.run(() => {
+        if (this.#socket() === socket) this.#receive(socket, bytes);
+      });
     };
     ws.onclose = (event) => {
       if (this.#socket() !== socket) return;

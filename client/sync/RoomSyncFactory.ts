@@ -7,6 +7,7 @@ import type { BackoffOptions } from './backoff.ts';
 import type { ConnectionStatus } from './ConnectionStatus.ts';
 import { RoomConnection, type TokenProvider } from './RoomConnection.ts';
 import type { SocketOpener } from './SyncSocket.ts';
+import type { InboundPacer } from './InboundPacer.ts';
 
 export interface RoomSyncFactoryOptions {
   readonly store: LocalStore;
@@ -21,6 +22,8 @@ export interface RoomSyncFactoryOptions {
   /** The BroadcastChannel shared by the tabs on this database. */
   readonly channelName: string;
   readonly onError: (error: ClientError) => void;
+  /** Paces what paced connections receive (older sealed segments: ChatClientOptions.pacedHistory). */
+  readonly pacer?: InboundPacer;
 }
 
 /**
@@ -43,9 +46,10 @@ export class RoomSyncFactory {
   }
 
   /** A connection for the replica (not connected yet); `release` detaches it from the status once closed. */
-  connect(replica: RoomReplica, awareness?: awarenessProtocol.Awareness): { connection: RoomConnection; release: () => void } {
-    const { getToken, openSocket, reconnect, maxFrameBytes, status, onError } = this.#opts;
+  connect(replica: RoomReplica, awareness?: awarenessProtocol.Awareness, { paced = false }: { paced?: boolean } = {}): { connection: RoomConnection; release: () => void } {
+    const { getToken, openSocket, reconnect, maxFrameBytes, status, onError, pacer } = this.#opts;
     const connection = new RoomConnection(replica, {
+      ...(paced && pacer ? { pacer } : {}),
       getToken,
       openSocket,
       ...(reconnect ? { backoff: reconnect } : {}),

@@ -4,6 +4,7 @@ import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import type { ClientError } from '../errors/ClientError.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { SocketOpener } from './SyncSocket.ts';
+import type { InboundPacer } from './InboundPacer.ts';
 
 /** What a connection needs from the room replica it syncs. */
 export interface SyncPeer {
@@ -56,4 +57,6 @@ export interface RoomConnectionOptions {
    * Default 512 KiB (DEFAULT_MAX_FRAME_BYTES).
    */
   readonly maxFrameBytes?: number;
+  /** Applies what arrives under this pacer's time budget, in order (an older segment's download); without it, at once. */
+  readonly pacer?: InboundPacer;
 }
