@@ -47,6 +47,7 @@ export class ParleyMessage extends LitElement {
     editing: { state: true },
     picking: { state: true },
     confirmingDelete: { state: true },
+    active: { state: true },
     expanded: { state: true },
   };
   declare message: ClientMessage;
@@ -64,6 +65,12 @@ export class ParleyMessage extends LitElement {
   declare picking: boolean;
   /** The delete button was pressed once: it asks before deleting (a deletion cannot be undone). */
   declare confirmingDelete: boolean;
+  /**
+   * The pointer is over the row or focus is in it: only then are its actions rendered (a row
+   * without them is about half the elements: pages of 50 rows added while scrolling back lay out
+   * in half the time).
+   */
+  declare active: boolean;
   /** A long message shows whole (after "Show more"), not clamped. */
   declare expanded: boolean;
 
@@ -80,6 +87,7 @@ export class ParleyMessage extends LitElement {
     this.editing = false;
     this.picking = false;
     this.confirmingDelete = false;
+    this.active = false;
     this.expanded = false;
   }
 
@@ -243,17 +251,8 @@ export class ParleyMessage extends LitElement {
         border-radius: var(--radius);
         box-shadow: 0 1px 3px rgb(16 16 24 / 8%);
       }
-      /* Hidden by opacity, not display, so keyboard users can still Tab to the actions. */
       .actions {
         display: flex;
-        opacity: 0;
-        pointer-events: none;
-      }
-      .row:hover .actions,
-      .row:focus-within .actions,
-      .actions.open {
-        opacity: 1;
-        pointer-events: auto;
       }
       .picker {
         position: absolute;
@@ -274,8 +273,6 @@ export class ParleyMessage extends LitElement {
       }
       @media (hover: none) {
         .actions {
-          opacity: 1;
-          pointer-events: auto;
           position: static;
           box-shadow: none;
           border: 0;
@@ -296,7 +293,11 @@ export class ParleyMessage extends LitElement {
       class="row ${this.groupStart ? 'start' : ''} ${mentionsMe ? 'mentions-me' : ''}"
       data-pinned=${String(m.pinned)}
       aria-label=${`${sender} at ${clockTime(m.created_at)}${m.is_deleted ? ', deleted' : ''}${m.is_edited ? ', edited' : ''}`}
-      tabindex="-1"
+      tabindex="0"
+      @mouseenter=${this.#activate}
+      @focusin=${this.#activate}
+      @mouseleave=${this.#deactivate}
+      @focusout=${this.#deactivate}
     >
       ${this.groupStart
         ? html`<parley-avatar .name=${sender} .userKey=${m.sender_id ?? sender} size="36"></parley-avatar>`
@@ -330,9 +331,22 @@ export class ParleyMessage extends LitElement {
             </div>`
           : nothing}
       </div>
-      ${m.is_deleted || this.editing ? nothing : this.#actions()}
+      ${m.is_deleted || this.editing || !(this.active || this.picking || this.confirmingDelete) ? nothing : this.#actions()}
     </article>`;
   }
+
+  readonly #activate = (): void => {
+    this.active = true;
+  };
+
+  /** Inactive once neither the pointer nor focus is in the row (a focus moving within it keeps it). */
+  readonly #deactivate = (event: Event): void => {
+    const row = event.currentTarget as HTMLElement;
+    const next = event instanceof FocusEvent ? event.relatedTarget : null;
+    if (next instanceof Node && row.contains(next)) return;
+    if (event.type === 'focusout' ? row.matches(':hover') : row.matches(':focus-within')) return;
+    this.active = false;
+  };
 
   #content() {
     const m = this.message;
@@ -393,7 +407,7 @@ export class ParleyMessage extends LitElement {
 
   #actions() {
     const m = this.message;
-    return html`<div class="actions ${this.picking ? 'open' : ''}" role="toolbar" aria-label="Message actions">
+    return html`<div class="actions" role="toolbar" aria-label="Message actions">
         <button class="icon-button" aria-label="Add reaction" aria-haspopup="menu" aria-expanded=${String(this.picking)} title="Add reaction" @click=${() => (this.picking = !this.picking)}>${icons.smile(17)}</button>
         ${this.inThread || m.state.state === 'rejected'
           ? nothing
