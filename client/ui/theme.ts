@@ -119,3 +119,29 @@ export const base = css`
     border-color: var(--accent);
   }
 `;
+
+/** A panel beside the room (members, a thread): a column with a titled header and a scrolling `.body`. */
+export const sidePanel = css`
+  :host {
+    display: flex;
+    flex-direction: column;
+    min-height: 0;
+    background: var(--bg);
+    border-left: 1px solid var(--border);
+  }
+  header {
+    display: flex;
+    align-items: center;
+    justify-content: space-between;
+    padding: 14px 12px 10px 16px;
+    border-bottom: 1px solid var(--border);
+  }
+  h2 {
+    margin: 0;
+    font-size: 15px;
+  }
+  .body {
+    flex: 1;
+    overflow-y: auto;
+  }
+`;

@@ -5,7 +5,7 @@ import type { User } from '../../../shared/models/user.ts';
 import type { UserPresence } from '../../../shared/models/userPresence.ts';
 import { lastSeen } from '../format/formatTime.ts';
 import { icons } from '../format/icons.ts';
-import { base, tokens } from '../theme.ts';
+import { base, sidePanel, tokens } from '../theme.ts';
 import './parley-avatar.ts';
 
 /** Member actions the panel asks for; the room view carries them out. */
@@ -55,28 +55,9 @@ export class ParleyMemberPanel extends LitElement {
   static override styles = [
     tokens,
     base,
+    sidePanel,
     css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        min-height: 0;
-        background: var(--bg);
-        border-left: 1px solid var(--border);
-      }
-      header {
-        display: flex;
-        align-items: center;
-        justify-content: space-between;
-        padding: 14px 12px 10px 16px;
-        border-bottom: 1px solid var(--border);
-      }
-      h2 {
-        margin: 0;
-        font-size: 15px;
-      }
       .body {
-        flex: 1;
-        overflow-y: auto;
         padding: 8px 8px 16px;
       }
       ul {

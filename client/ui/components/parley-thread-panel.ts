@@ -5,7 +5,7 @@ import { ThreadController } from '../controllers/ThreadController.ts';
 import { dayLabel } from '../format/formatTime.ts';
 import { icons } from '../format/icons.ts';
 import { layoutMessages } from '../format/messageRows.ts';
-import { base, tokens } from '../theme.ts';
+import { base, sidePanel, tokens } from '../theme.ts';
 import './parley-composer.ts';
 import './parley-message.ts';
 import { ComposerSendEvent } from './ComposerSendEvent.ts';
@@ -63,28 +63,9 @@ export class ParleyThreadPanel extends LitElement {
   static override styles = [
     tokens,
     base,
+    sidePanel,
     css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        min-height: 0;
-        background: var(--bg);
-        border-left: 1px solid var(--border);
-      }
-      header {
-        display: flex;
-        align-items: center;
-        justify-content: space-between;
-        padding: 14px 12px 10px 16px;
-        border-bottom: 1px solid var(--border);
-      }
-      h2 {
-        margin: 0;
-        font-size: 15px;
-      }
       .body {
-        flex: 1;
-        overflow-y: auto;
         padding-bottom: 12px;
       }
       .count {
