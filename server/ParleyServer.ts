@@ -185,6 +185,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       recentPages.roomUnloaded(roomId);
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);
+      search.roomUnloaded(roomId);
     },
   });
   const segmenter = new Segmenter({ registry, logger });

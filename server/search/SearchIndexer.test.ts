@@ -77,6 +77,18 @@ describe('SearchIndexer', () => {
     expect(docOf(id)).toBe(segmentDocName(ROOM, 0));
   });
 
+  it('stops watching a document dropped without roomUnloading (a failed room)', () => {
+    const { repo, load, committed } = setup();
+    const room = load(ROOM);
+    createMessage(room.doc, alice, { id: v7(T0, 1), content: 'never indexed', now: T0 });
+    (room as { closed: boolean }).closed = true;
+    indexer.roomUnloaded(ROOM);
+    committed(room);
+    expect(indexer.idle).toBe(true);
+    indexer.flush();
+    expect(found(repo, 'indexed')).toEqual([]);
+  });
+
   it('indexes a loaded document whole unless the index holds it as it is', () => {
     const { repo, load } = setup();
     const source = new Y.Doc();

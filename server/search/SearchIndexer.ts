@@ -110,6 +110,20 @@ export class SearchIndexer {
     this.#untrack(room, tracked);
   }
 
+  /**
+   * After a document is dropped (unloaded, or failed without roomUnloading): stops watching it.
+   * What it still waited for is left to its next load, whose state vector then differs from the
+   * recorded one if anything committed was not indexed.
+   */
+  roomUnloaded(docName: string): void {
+    const roomId = parseDocName(docName)?.roomId ?? docName;
+    for (const room of [...(this.#byRoom.get(roomId) ?? [])]) {
+      const tracked = this.#tracked.get(room);
+      // Only the dropped one: a new load of the same document may be watched already.
+      if (room.roomId === docName && room.closed && tracked) this.#untrack(room, tracked);
+    }
+  }
+
   /** Indexes everything waiting, now (tests; shutdown goes through roomUnloading). */
   flush(): void {
     if (this.#closed) return;
