@@ -40,6 +40,8 @@ import type { SyncLimits } from './limits/SyncLimits.ts';
 import { UserFeed } from './feed/UserFeed.ts';
 import { usersPresence } from './presence/usersPresence.ts';
 import { createNotifications } from './notify/createNotifications.ts';
+import { SearchRepo } from './search/SearchRepo.ts';
+import { SearchIndexer } from './search/SearchIndexer.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -82,6 +84,8 @@ export interface ParleyServer {
   readonly directory: Directory;
   readonly registry: RoomRegistry;
   readonly compactor: Compactor;
+  /** Keeps the full-text index in step with loaded rooms (docs/search.md; tests flush it). */
+  readonly search: SearchIndexer;
   /** Paces whole-room replies of big rooms (tests watch it). */
   readonly pacer: FramePacer;
   /** The built-in HS256 service: mints dev-login tokens and verifies them. */
@@ -137,6 +141,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
   });
   const publisher = new PresencePublisher(directory, tracker);
+  const searchRepo = new SearchRepo(db);
+  const search = new SearchIndexer({ repo: searchRepo, logger });
   // Mentions and direct messages: to the recipient's devices (user feed), else the webhook (docs/notifications.md).
   const notifications = createNotifications({ db, directory, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
@@ -155,7 +161,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactBytes: config.compactBytes,
     maxDocBytes: config.maxDocBytes,
     ...(config.memberGrowth ? { memberGrowth: config.memberGrowth } : {}),
-    stages: commitStages({ summaries, segments: (batch) => segmenter.stage(batch) }),
+    stages: commitStages({ summaries, segments: (batch) => segmenter.stage(batch), search: search.stage }),
     beforeCommit: (room) => threads.beforeCommit(room),
     pacer,
     onLoaded: (room) => {
@@ -167,14 +173,19 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       summaries.update(room);
       publisher.roomLoaded(room);
       notifications.roomLoaded(room);
+      search.roomLoaded(room);
     },
-    onUnloading: (room) => summaries.writeRoom(room),
+    onUnloading: (room) => {
+      summaries.writeRoom(room);
+      search.roomUnloading(room);
+    },
     onUnloaded: (roomId) => {
       segmenter.roomUnloaded(roomId);
       threads.roomUnloaded(roomId);
       recentPages.roomUnloaded(roomId);
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);
+      search.roomUnloaded(roomId);
     },
   });
   const segmenter = new Segmenter({ registry, logger });
@@ -212,6 +223,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     devTokens: tokens,
     presence: tracker,
     logger,
+    search: searchRepo,
     devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
     webAppDir: config.appDir,
     roomCreation: new UserRateLimiter(config.roomCreation),
@@ -256,6 +268,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       segmenter.stop();
       registry.unloadAll();
       summaries.close();
+      search.close();
       await notifications.close();
       feed.close();
       pacer.stop();
@@ -297,6 +310,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     directory,
     registry,
     compactor,
+    search,
     pacer,
     tokens,
     close,

@@ -128,6 +128,8 @@ export interface Config {
 }
 
 export const CLI_USAGE = `Usage: parley serve [options]     run the sync server (also: parley [options])
+       parley reindex [--room ID] [--data-dir DIR]
+                                 rebuild the message search index (server stopped)
        parley --help             print this text
 Options of serve:
   --port N          port to listen on (env PORT, default 8787; 0 picks a free port)

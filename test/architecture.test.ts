@@ -48,7 +48,9 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'threads', 'ws'],
   // Notifications watch the loaded documents (sync) and keep the webhook's outbox (storage).
   notify: ['storage', 'sync'],
-  http: ['auth', 'limits', 'presence', 'storage'],
+  // Search indexes the loaded documents (sync) into its own tables (storage).
+  search: ['storage', 'sync'],
+  http: ['auth', 'limits', 'presence', 'search', 'storage'],
 };
 
 describe('architecture', () => {

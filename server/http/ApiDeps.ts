@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { Directory } from '../storage/Directory.ts';
 import type { UserRateLimiter } from '../limits/UserRateLimiter.ts';
+import type { SearchRepo } from '../search/SearchRepo.ts';
 
 /**
  * How the REST API tells the sync layer that access may have changed. Called after the
@@ -27,6 +28,8 @@ export interface ApiDeps {
   /** Who is online (in memory); `statusChanged` tells presence listeners about PUT /api/me/status. */
   presence: PresenceTracker;
   logger: Logger;
+  /** GET /api/search reads the full-text index (docs/search.md); without it the route answers 404. */
+  search?: SearchRepo;
   /** POST /api/auth/dev-login: off unless explicitly enabled (anyone could sign in as anyone). */
   devLogin: { enabled: boolean; tokenTtlSeconds: number };
   /** Told after every membership or room change so the sync layer can close connections that lost access (removed/deactivated member, deactivated room) and refresh room presence. */

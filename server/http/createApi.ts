@@ -11,6 +11,7 @@ import { muteRoutes } from './muteRoutes.ts';
 import { presenceRoutes } from './presenceRoutes.ts';
 import { requireAuth } from './requireAuth.ts';
 import { roomRoutes } from './roomRoutes.ts';
+import { searchRoutes } from './searchRoutes.ts';
 import { userRoutes } from './userRoutes.ts';
 import { webAppRoutes } from './webAppRoutes.ts';
 
@@ -51,6 +52,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/api/rooms', roomRoutes(deps));
   app.route('/api/rooms/:roomId', memberRoutes(deps));
   app.route('/api/rooms/:roomId', muteRoutes(deps));
+  if (deps.search) app.route('/api/search', searchRoutes(deps, deps.search));
   if (deps.webAppDir) app.route('/', webAppRoutes(deps.webAppDir, deps.logger));
   return app;
 }

@@ -186,6 +186,12 @@ export class SqliteUpdateStore implements UpdateStore {
     return { updates: row?.n ?? 0, bytes: row?.bytes ?? 0, snapshotBytes };
   }
 
+  /** Every document stored (a snapshot, logged updates or both), in name order: tools that walk all rooms (parley reindex). */
+  docNames(): string[] {
+    const rows = this.#db.prepare<[], { room_id: string }>('SELECT room_id FROM room_snapshots UNION SELECT room_id FROM room_updates ORDER BY room_id').all();
+    return rows.map((row) => row.room_id);
+  }
+
   /** The database belongs to whoever opened it; closing the store releases nothing of its own. */
   close(): void {}
 }

@@ -134,6 +134,31 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX segment_mentions_by_segment ON segment_mentions(room_id, segment);
   `,
+  // Full-text search over message content (docs/search.md). message_search is the FTS5 index
+  // (content stored: snippets need it); FTS5 finds a row fast only by rowid, so search_rows maps
+  // each message id to its row and to the document it was indexed from (a message the Segmenter
+  // moves between documents keeps one row). search_indexed: each document's Yjs state vector as
+  // of when the index last held all of it, so a room loaded unchanged since is not indexed again.
+  `
+  CREATE VIRTUAL TABLE message_search USING fts5(
+    content,
+    room_id UNINDEXED,
+    message_id UNINDEXED,
+    sender_id UNINDEXED,
+    created_at UNINDEXED,
+    tokenize = 'unicode61 remove_diacritics 2'
+  );
+  CREATE TABLE search_rows (
+    message_id  TEXT PRIMARY KEY,
+    row         INTEGER NOT NULL,
+    doc_name    TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX search_rows_by_doc ON search_rows(doc_name);
+  CREATE TABLE search_indexed (
+    doc_name      TEXT PRIMARY KEY,
+    state_vector  BLOB NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

@@ -14,11 +14,22 @@ import { requestCompaction } from './requestCompaction.ts';
  * the changes were applied), then what waited for the commit (sync step 2 answers, command
  * answers), so a joiner's reply holds every change already announced. The server's own follow-up
  * writes (re-clearing deleted text; moving late writes to their segment, sealing and converting:
- * server/segments/Segmenter.ts) and the REST summaries come after what clients wait for;
- * compaction, which only schedules work off the sync path, last.
+ * server/segments/Segmenter.ts) and the REST summaries come after what clients wait for; then
+ * the search index (server/search/SearchIndexer.ts: it only marks the room due, the rows are
+ * written on a timer); compaction, which only schedules work off the sync path, last.
  */
-export function commitStages(deps: { summaries: RoomSummaries; segments: CommitStage }): readonly CommitStage[] {
-  return [relayUpdates, acknowledgeWriters, notifyCommitListeners, resumeWaiting, scrubDeletedMessages, deps.segments, updateRoomSummaries(deps.summaries), requestCompaction];
+export function commitStages(deps: { summaries: RoomSummaries; segments: CommitStage; search?: CommitStage }): readonly CommitStage[] {
+  return [
+    relayUpdates,
+    acknowledgeWriters,
+    notifyCommitListeners,
+    resumeWaiting,
+    scrubDeletedMessages,
+    deps.segments,
+    updateRoomSummaries(deps.summaries),
+    ...(deps.search ? [deps.search] : []),
+    requestCompaction,
+  ];
 }
 
 /** The stages a room needs with no REST projection (tests, tools): relay, ack, listeners, waiters, compaction. */
