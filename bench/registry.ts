@@ -20,6 +20,7 @@ import largeRoomNeighbour from './scenarios/largeRoomNeighbour.ts';
 import webAppLargeRoom from './scenarios/webAppLargeRoom.ts';
 import manyLargeRooms from './scenarios/manyLargeRooms.ts';
 import threadOps from './scenarios/threadOps.ts';
+import searchLatency from './scenarios/searchLatency.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, threadOps, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms];
+export const scenarios: readonly Scenario[] = [roomDocQueries, threadOps, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms, searchLatency];
