@@ -139,6 +139,8 @@ const MIGRATIONS: readonly string[] = [
   // each message id to its row and to the document it was indexed from (a message the Segmenter
   // moves between documents keeps one row). search_indexed: each document's Yjs state vector as
   // of when the index last held all of it, so a room loaded unchanged since is not indexed again.
+  // Prefix indexes of 2 to 4 characters: without them a prefix query merges the lists of every
+  // word it matches (bench searchLatency, 1M messages: 62 ms p50, 607 ms p99).
   `
   CREATE VIRTUAL TABLE message_search USING fts5(
     content,
@@ -146,7 +148,8 @@ const MIGRATIONS: readonly string[] = [
     message_id UNINDEXED,
     sender_id UNINDEXED,
     created_at UNINDEXED,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3 4'
   );
   CREATE TABLE search_rows (
     message_id  TEXT PRIMARY KEY,
