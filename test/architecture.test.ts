@@ -36,6 +36,8 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   storage: [],
   validation: [],
   limits: [],
+  // Attachment bytes (docs/attachments.md): node built-ins and zod only, so a store can move to S3.
+  blobs: [],
   access: ['storage'],
   feed: ['storage'],
   ws: ['auth', 'storage'],
