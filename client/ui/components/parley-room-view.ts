@@ -89,6 +89,8 @@ export class ParleyRoomView extends LitElement {
     const names = new Map(c.members.map((m) => [m.user_id, m.user?.name ?? 'Unknown']));
     const nameOf = (id: string): string => names.get(id) ?? (id === me ? (this.client?.user.name ?? 'You') : 'Someone');
     const myRole = c.members.find((m) => m.user_id === me)?.role ?? 'member';
+    // Whom the room's and the thread's composers offer to mention: the other active members.
+    const mentionable = c.members.filter((m) => m.user_id !== me).map((m) => ({ id: m.user_id, name: m.user?.name ?? 'Unknown' }));
     return html`<section class="main" aria-label=${title}>
         <header>
           <button class="icon-button back" aria-label="Back to conversations" @click=${() => this.dispatchEvent(new CustomEvent('back'))}>${icons.back(20)}</button>
@@ -136,7 +138,7 @@ export class ParleyRoomView extends LitElement {
           ? html`<div class="notice" role="status" data-testid="room-notice">${readOnly}</div>`
           : html`<parley-composer
               .placeholder=${`Message ${direct ? title : `#${title}`}`}
-              .members=${c.members.filter((m) => m.user_id !== me).map((m) => ({ id: m.user_id, name: m.user?.name ?? 'Unknown' }))}
+              .members=${mentionable}
               @send=${(e: CustomEvent<string>) => void this.#send(e.detail, e instanceof ComposerSendEvent ? e.mentionedUsers : [])}
               @typing=${() => c.typingNow()}
               >${this.#quoteBar(nameOf)}</parley-composer
@@ -149,7 +151,7 @@ export class ParleyRoomView extends LitElement {
             .myId=${me}
             .isManager=${myRole !== 'member'}
             .nameOf=${nameOf}
-            .members=${c.members.filter((m) => m.user_id !== me).map((m) => ({ id: m.user_id, name: m.user?.name ?? 'Unknown' }))}
+            .members=${mentionable}
             ?read-only=${readOnly !== null}
             @close=${() => (this.thread = null)}
             @thread-send=${(e: CustomEvent<ThreadSend>) => void c.send(e.detail.content, e.detail.mentionedUsers, { parentId: e.detail.rootId, showInChannel: e.detail.showInChannel })}

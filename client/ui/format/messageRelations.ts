@@ -59,7 +59,7 @@ export const relationStyles = css`
   .quoted {
     margin: 2px 0 4px;
     padding: 4px 10px;
-    border-left: 3px solid var(--border-strong, #c9c9d6);
+    border-left: 3px solid #c9c9d6;
     border-radius: 0 6px 6px 0;
     background: var(--bg-subtle);
     font-size: 13px;
