@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MessageIdSchema, RoomIdSchema, UserIdSchema } from '../ids.ts';
 import { JsonObjectSchema } from '../json.ts';
+import { AttachmentInputSchema, AttachmentSchema, MAX_ATTACHMENTS_PER_MESSAGE } from './attachment.ts';
 import { TimestampSchema } from './timestamps.ts';
 
 export const MessageTypeSchema = z.enum(['text', 'image', 'file', 'system']);
@@ -55,6 +56,8 @@ export const ChatMessageSchema = z.object({
   /** The quoted message as it is now (first line of its text), or null when not quoting or not at hand. */
   quoted_message: QuotedMessageSchema.nullable().default(null),
   mentioned_users: z.array(UserIdSchema).default([]),
+  /** Files on an `image` or `file` message (models/attachment.ts). */
+  attachments: z.array(AttachmentSchema).default([]),
   /** On a thread root: replies not deleted, when the latest came, who took part (derived by the server). */
   reply_count: z.number().int().nonnegative().default(0),
   last_reply_at: TimestampSchema.nullable().default(null),
@@ -72,6 +75,7 @@ export const PLAIN_CONVERSATION_FIELDS = {
   quoted_message_id: null,
   quoted_message: null,
   mentioned_users: [],
+  attachments: [],
   reply_count: 0,
   last_reply_at: null,
   thread_participants: [],
@@ -91,6 +95,13 @@ export const MessageRelationsInputShape = {
     .min(1)
     .max(50)
     .refine((ids) => new Set(ids).size === ids.length, { message: 'mentioned_users must be distinct' })
+    .optional(),
+  /** Attachments uploaded to the room by the sender (POST /api/rooms/:roomId/attachments), by id; image and file messages only. */
+  attachments: z
+    .array(AttachmentInputSchema)
+    .min(1)
+    .max(MAX_ATTACHMENTS_PER_MESSAGE)
+    .refine((list) => new Set(list.map((a) => a.id)).size === list.length, { message: 'attachments must be distinct' })
     .optional(),
 };
 

@@ -5,6 +5,7 @@ import {
   DeletionValueSchema,
   MessageValueSchema,
   isMessageId,
+  isTombstone,
   parseMessageEntry,
   parseReactionKey,
   parseReadKey,
@@ -111,4 +112,29 @@ describe('read keys', () => {
       expect(parseReadKey(key)).toBeNull();
     },
   );
+});
+
+describe('attachments in a message value', () => {
+  const ref = { id: uuidv7(T0), name: 'cat.png', mimeType: 'image/png', size: 1234, width: 640, height: 480 };
+  const value = { id: v7(T0, 1), senderId: ALICE, type: 'image', content: 'look', meta: {}, createdAt: T0, attachments: [ref] };
+
+  it('are accepted on image and file messages and refused on text and system ones', () => {
+    expect(MessageValueSchema.safeParse(value).success).toBe(true);
+    expect(MessageValueSchema.safeParse({ ...value, type: 'file' }).success).toBe(true);
+    expect(MessageValueSchema.safeParse({ ...value, type: 'text' }).success).toBe(false);
+    expect(MessageValueSchema.safeParse({ ...value, type: 'system', senderId: null }).success).toBe(false);
+  });
+
+  it('are refused when empty, repeated, more than ten, or with a path in the name or extra keys', () => {
+    const many = Array.from({ length: 11 }, (_, i) => ({ ...ref, id: uuidv7(T0 + i) }));
+    for (const attachments of [[], [ref, ref], many, [{ ...ref, name: '../etc/passwd' }], [{ ...ref, url: 'https://evil' }], [{ ...ref, mimeType: 'text/html; x' }]]) {
+      expect(MessageValueSchema.safeParse({ ...value, attachments }).success).toBe(false);
+    }
+  });
+
+  it('are gone from a tombstone, and a value that keeps them is not one', () => {
+    const parsed = MessageValueSchema.parse(value);
+    expect(tombstoneOf(parsed)).not.toHaveProperty('attachments');
+    expect(isTombstone({ ...tombstoneOf(parsed), attachments: [ref] })).toBe(false);
+  });
 });

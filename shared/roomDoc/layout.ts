@@ -2,6 +2,7 @@ import type * as Y from 'yjs';
 import { z } from 'zod';
 import { UserIdSchema, uuidv7Time } from '../ids.ts';
 import { FORBIDDEN_KEYS, JsonObjectSchema, jsonProblem } from '../json.ts';
+import { AttachmentRefsSchema } from '../models/attachment.ts';
 import { MessageContentSchema, MessageTypeSchema, ReactionSchema } from '../models/chatMessage.ts';
 
 /*
@@ -100,6 +101,12 @@ export const MESSAGE_RELATION_FIELDS = {
     .max(MAX_MENTIONS)
     .refine((ids) => new Set(ids).size === ids.length, 'mentioned users must be distinct')
     .optional(),
+  /**
+   * Files uploaded to this room by the sender (models/attachment.ts), on `image` and `file`
+   * messages only; the validator checks each against the server's upload record. An edit keeps
+   * them; a deletion drops them with the text.
+   */
+  attachments: AttachmentRefsSchema.optional(),
 };
 
 export const MessageValueSchema = z
@@ -115,6 +122,10 @@ export const MessageValueSchema = z
   .refine((v) => v.type !== 'system' || (v.parentId === undefined && v.quotedMessageId === undefined && v.mentionedUsers === undefined), {
     message: 'system messages have no relations',
     path: ['type'],
+  })
+  .refine((v) => v.attachments === undefined || v.type === 'image' || v.type === 'file', {
+    message: 'only image and file messages carry attachments',
+    path: ['attachments'],
   });
 export type MessageValue = z.infer<typeof MessageValueSchema>;
 
@@ -171,7 +182,7 @@ export function tombstoneOf(value: MessageValue): MessageValue {
 }
 
 export const isTombstone = (value: MessageValue): boolean =>
-  value.content === '' && Object.keys(value.meta).length === 0 && value.quotedMessageId === undefined && value.mentionedUsers === undefined;
+  value.content === '' && Object.keys(value.meta).length === 0 && value.quotedMessageId === undefined && value.mentionedUsers === undefined && value.attachments === undefined;
 
 /**
  * What no edit may change: who sent it, when, what type, and where it sits (its thread). The quote

@@ -1,6 +1,7 @@
 import type * as Y from 'yjs';
 import { uuidv7, uuidv7Time } from '../ids.ts';
 import type { JsonObject } from '../json.ts';
+import type { AttachmentRef } from '../models/attachment.ts';
 import type { MessageType } from '../models/chatMessage.ts';
 import { type Actor, assertActor } from './actor.ts';
 import { clockNow } from './clockNow.ts';
@@ -33,6 +34,8 @@ export interface CreateMessageInput {
   readonly showInChannel?: boolean;
   readonly quotedMessageId?: string;
   readonly mentionedUsers?: readonly string[];
+  /** Files uploaded to this room first (image and file messages only). */
+  readonly attachments?: readonly AttachmentRef[];
 }
 
 export type CreateSystemMessageInput = Omit<CreateMessageInput, 'type'>;
@@ -108,6 +111,7 @@ function relationsOf(input: CreateMessageInput): Partial<MessageValue> {
     ...(input.showInChannel === true ? { showInChannel: true as const } : {}),
     ...(input.quotedMessageId === undefined ? {} : { quotedMessageId: input.quotedMessageId }),
     ...(input.mentionedUsers === undefined || input.mentionedUsers.length === 0 ? {} : { mentionedUsers: [...input.mentionedUsers] }),
+    ...(input.attachments === undefined || input.attachments.length === 0 ? {} : { attachments: input.attachments.map((a) => ({ ...a })) }),
   };
 }
 
@@ -119,7 +123,8 @@ const sameCreation = (a: MessageValue, b: MessageValue): boolean =>
   a.parentId === b.parentId &&
   a.showInChannel === b.showInChannel &&
   a.quotedMessageId === b.quotedMessageId &&
-  jsonEqual(a.mentionedUsers ?? [], b.mentionedUsers ?? []);
+  jsonEqual(a.mentionedUsers ?? [], b.mentionedUsers ?? []) &&
+  jsonEqual(a.attachments ?? [], b.attachments ?? []);
 
 const readDeletion = (maps: RoomMaps, id: string) => parseDeletionValue(maps.deletions.get(id));
 

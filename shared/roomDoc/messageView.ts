@@ -1,4 +1,5 @@
 import type { JsonObject } from '../json.ts';
+import type { AttachmentRef } from '../models/attachment.ts';
 import type { MessageType } from '../models/chatMessage.ts';
 import type { PinValue, ThreadSummary } from './headMaps.ts';
 import type { DeletionValue, MessageValue } from './layout.ts';
@@ -22,6 +23,8 @@ export interface MessageView {
   readonly showInChannel?: true;
   readonly quotedMessageId?: string;
   readonly mentionedUsers?: string[];
+  /** Files the message carries (layout.ts); absent when none, or when deleted. */
+  readonly attachments?: AttachmentRef[];
   /** Derived from the head: the thread under this message (a root with replies). */
   readonly thread?: ThreadSummary;
   /** Derived from the head: who pinned it and when. */
@@ -90,6 +93,7 @@ export function toMessageView(
     ...(value.showInChannel === undefined ? {} : { showInChannel: value.showInChannel }),
     ...(deleted || value.quotedMessageId === undefined ? {} : { quotedMessageId: value.quotedMessageId }),
     ...(deleted || value.mentionedUsers === undefined ? {} : { mentionedUsers: [...value.mentionedUsers] }),
+    ...(deleted || value.attachments === undefined ? {} : { attachments: value.attachments.map((a) => ({ ...a })) }),
     // A deleted root keeps its thread (replies to it still show); a deleted message loses its pin.
     ...(thread ? { thread } : {}),
     ...(pin && !deleted ? { pin } : {}),

@@ -1,3 +1,4 @@
+import { toAttachment } from '../models/attachment.ts';
 import type { ChatMessage } from '../models/chatMessage.ts';
 import { toTimestamp } from '../models/timestamps.ts';
 import type { MessageView } from './messageView.ts';
@@ -32,6 +33,7 @@ export function toChatMessage(view: MessageView, roomId: string, nameOf?: (userI
         }
       : null,
     mentioned_users: view.mentionedUsers ?? [],
+    attachments: (view.attachments ?? []).map((ref) => toAttachment(roomId, ref)),
     reply_count: view.thread?.replyCount ?? 0,
     last_reply_at: view.thread?.lastReplyAt == null ? null : toTimestamp(view.thread.lastReplyAt),
     thread_participants: view.thread?.participants ?? [],
