@@ -10,6 +10,9 @@ import type { ParleyNotification } from '../shared/models/notification.ts';
 import { tabChannelName } from '../shared/protocol/tabMessages.ts';
 import { ServerClock } from './api/ServerClock.ts';
 import { ApiError, RestClient } from './api/RestClient.ts';
+import { AttachmentTransfer } from './attachments/AttachmentTransfer.ts';
+import { UploadQueue } from './attachments/UploadQueue.ts';
+import type { Attachment } from '../shared/models/attachment.ts';
 import { ClientError } from './errors/ClientError.ts';
 import { Emitter } from './events/Emitter.ts';
 import { ClientIdentity } from './identity/ClientIdentity.ts';
@@ -84,6 +87,8 @@ export class ChatClient {
   readonly #list: RoomList;
   readonly #open: OpenRooms;
   readonly #background: BackgroundSync;
+  readonly #transfer: AttachmentTransfer;
+  #uploads: UploadQueue | null = null;
   #persisted: boolean | null = null;
   #closed = false;
 
@@ -95,6 +100,7 @@ export class ChatClient {
     // host gives its own clock.
     const serverClock = opts.now ? null : new ServerClock(opts.deviceClock);
     this.#rest = new RestClient(opts.serverUrl, opts.getToken, opts.fetch, serverClock);
+    this.#transfer = new AttachmentTransfer(opts.serverUrl, opts.getToken, opts.fetch ?? globalThis.fetch.bind(globalThis), opts.sendUpload);
     const onError = (error: ClientError): void => this.#events.emit('error', error);
     const channelName = tabChannelName(dbName);
     this.#status = new ConnectionStatus((state) => this.#events.emit('connection', state));
@@ -196,6 +202,7 @@ export class ChatClient {
     const lease = await ClientIdLease.acquire(store, opts.locks ?? defaultClientIdLocks(), dbName);
     const rows = await store.getRooms();
     const client = new ChatClient(opts, user, store, opts.store === undefined, lease, rows, dbName);
+    client.#uploads = await client.#openUploads(opts);
     if (opts.requestPersistentStorage !== false) void client.#requestPersistence();
     client.#feed?.connect();
     void client.refreshRooms().catch(() => {
@@ -285,6 +292,23 @@ export class ChatClient {
     if (!row || row.messages.length === 0) return null;
     const cached = members?.members ?? [];
     return row.messages.map((view) => toClientMessage(view, roomId, this.user, cached, { state: 'sent' }));
+  }
+
+  /**
+   * Messages with files (docs/client.md, "Attachments"): `uploads.send(roomId, {files, content})`
+   * keeps the message and its files on the device, uploads the files when the server is
+   * reachable, then writes the message; `uploads.pending(roomId)` lists what waits, with progress.
+   */
+  get uploads(): UploadQueue {
+    this.#assertOpen();
+    if (!this.#uploads) throw new ClientError('closed', 'the client is not open yet');
+    return this.#uploads;
+  }
+
+  /** The bytes of an attachment, or of its thumbnail, fetched with the user's token (for an object URL). */
+  downloadAttachment(attachment: Pick<Attachment, 'url' | 'thumbnail_url'>, opts: { readonly thumbnail?: boolean } = {}): Promise<Blob> {
+    this.#assertOpen();
+    return this.#transfer.download(attachment, opts);
   }
 
   /** Opens a room: readable at once from the device, then kept in sync until closed. */
@@ -421,6 +445,7 @@ export class ChatClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#uploads?.close();
     await this.#feed?.close();
     this.#list.close();
     await this.#background.stop();
@@ -463,6 +488,27 @@ export class ChatClient {
     for (const notification of changes.notifications ?? []) if (notification.user_id === this.user.id) this.#events.emit('notification', notification);
   }
 
+  async #openUploads(opts: ChatClientOptions): Promise<UploadQueue> {
+    const queue = await UploadQueue.open({
+      store: this.store,
+      transfer: this.#transfer,
+      now: opts.now ?? Date.now,
+      ...(opts.reconnect ? { backoff: opts.reconnect } : {}),
+      onError: (error) => this.#events.emit('error', error),
+      commit: async (row, attachments) => {
+        const { parentId, showInChannel, quotedMessageId, mentionedUsers } = row;
+        const input = { id: row.messageId, type: row.type, content: row.content, attachments, parentId, showInChannel, quotedMessageId, mentionedUsers };
+        const { opened } = await this.#open.withRoom(row.roomId, (room) => room.send(stripUndefined(input)));
+        // Opened just for this: closed again, so the message reaches the server in one background sync.
+        if (opened) void this.#background.syncOnce(row.roomId);
+      },
+    });
+    this.on('connection', (state) => {
+      if (state === 'online') queue.wake();
+    });
+    return queue;
+  }
+
   async #afterMembership(roomId: string): Promise<void> {
     const room = await this.#open.get(roomId);
     if (room && !room.closed) await this.#open.refreshMembers(room);
@@ -489,4 +535,8 @@ function mergeMembers(held: readonly ChatMember[], changed: readonly ChatMember[
   const byUser = new Map(held.map((m) => [m.user_id, m]));
   for (const member of changed) byUser.set(member.user_id, member);
   return [...byUser.values()].filter((m) => m.is_active);
+}
+
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }

@@ -5,6 +5,7 @@ import type { BackgroundSyncOptions } from './sync/BackgroundSync.ts';
 import type { BackoffOptions } from './sync/backoff.ts';
 import type { TokenProvider } from './sync/RoomConnection.ts';
 import type { WebSocketConstructor } from './sync/WebSocketLike.ts';
+import type { SendUpload } from './attachments/AttachmentTransfer.ts';
 
 export interface ChatClientOptions {
   /** http(s)://host:port of the Parley server (REST under /api, sync under /sync). */
@@ -29,6 +30,8 @@ export interface ChatClientOptions {
    * `false` opens a socket per room on `/sync/<roomId>`, as stock y-websocket clients do.
    */
   readonly multiplex?: boolean;
+  /** How attachment uploads are sent; default XMLHttpRequest in browsers (for progress), else `fetch`. */
+  readonly sendUpload?: SendUpload;
   readonly fetch?: typeof fetch;
   /** Default: the Web Locks API, else locks shared within this JavaScript realm. */
   readonly locks?: ClientIdLocks;

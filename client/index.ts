@@ -14,3 +14,6 @@ export { DexieLocalStore, type DexieLocalStoreOptions } from './store/DexieLocal
 export { MemoryLocalStore } from './store/MemoryLocalStore.ts';
 export { mergeRoomUpdates } from './store/mergeRoomUpdates.ts';
 export { type ClientIdLocks, WebLocks, RealmLocks } from './identity/ClientIdLocks.ts';
+export type { UploadQueue, PendingUpload, SendWithFiles, UploadQueueEvents } from './attachments/UploadQueue.ts';
+export type { UploadSource, SendUpload, UploadRequest, UploadProgress } from './attachments/AttachmentTransfer.ts';
+export type { Attachment, AttachmentRef } from '../shared/models/attachment.ts';

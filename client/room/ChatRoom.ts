@@ -2,6 +2,7 @@
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { JsonObject } from '../../shared/json.ts';
+import type { AttachmentRef } from '../../shared/models/attachment.ts';
 import type { ChatMember, ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { ChatMessage, MessageType } from '../../shared/models/chatMessage.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
@@ -46,6 +47,11 @@ export interface SendInput {
   readonly showInChannel?: boolean;
   readonly quotedMessageId?: string;
   readonly mentionedUsers?: readonly string[];
+  /**
+   * Files already uploaded to this room (image and file messages). Apps send files through
+   * ChatClient.uploads, which uploads them first and then sends the message with these.
+   */
+  readonly attachments?: readonly AttachmentRef[];
 }
 
 export interface ChatRoomEvents {
@@ -395,9 +401,10 @@ export class ChatRoom {
   }
 }
 
-const relationsOf = ({ parentId, showInChannel, quotedMessageId, mentionedUsers }: SendInput) => ({
+const relationsOf = ({ parentId, showInChannel, quotedMessageId, mentionedUsers, attachments }: SendInput) => ({
   ...(parentId === undefined ? {} : { parentId }),
   ...(showInChannel === undefined ? {} : { showInChannel }),
   ...(quotedMessageId === undefined ? {} : { quotedMessageId }),
   ...(mentionedUsers === undefined ? {} : { mentionedUsers }),
+  ...(attachments === undefined ? {} : { attachments }),
 });

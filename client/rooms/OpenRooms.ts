@@ -41,6 +41,8 @@ export interface OpenRoomsDeps {
 export class OpenRooms {
   readonly #d: OpenRoomsDeps;
   readonly #open = new Map<string, Promise<OpenRoom>>();
+  /** Counts open() calls, so withRoom can tell whether the app asked for a room meanwhile. */
+  #asked = 0;
 
   constructor(deps: OpenRoomsDeps) {
     this.#d = deps;
@@ -56,6 +58,7 @@ export class OpenRooms {
 
   /** The room, opening it first if needed (one ChatRoom per room however often it is asked for). */
   open(roomId: string): Promise<ChatRoom> {
+    this.#asked += 1;
     let open = this.#open.get(roomId);
     if (!open) {
       open = this.#openRoom(roomId);
@@ -63,6 +66,22 @@ export class OpenRooms {
       open.catch(() => this.#open.delete(roomId));
     }
     return open.then((o) => o.room);
+  }
+
+  /**
+   * Runs `use` on the room. A room the app has not open is opened for the call and closed after
+   * it, unless the app opened it meanwhile; `opened` tells the caller it was (its writes then
+   * still have to reach the server: the caller syncs it once).
+   */
+  async withRoom<T>(roomId: string, use: (room: ChatRoom) => Promise<T>): Promise<{ readonly result: T; readonly opened: boolean }> {
+    const wasOpen = this.#open.has(roomId);
+    const room = await this.open(roomId);
+    const asked = this.#asked;
+    try {
+      return { result: await use(room), opened: !wasOpen };
+    } finally {
+      if (!wasOpen && this.#asked === asked && !room.closed) await room.close();
+    }
   }
 
   /** The room if it is open (or opening), null otherwise; never rejects. */

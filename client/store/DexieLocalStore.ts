@@ -21,6 +21,10 @@ import {
   type RoomRow,
   type RoomSyncRow,
   type SnapshotRow,
+  UploadBytesRowSchema,
+  UploadRowSchema,
+  type UploadRow,
+  uploadBytesKey,
 } from './storedRecords.ts';
 import { storageError } from '../errors/ClientError.ts';
 
@@ -53,7 +57,10 @@ const SCHEMA_V1 = {
 /** Version 2 adds each segmented room's recent page (a database of version 1 upgrades in place). */
 const SCHEMA_V2 = { ...SCHEMA_V1, recentPages: 'roomId' } as const;
 
-type Tables = { readonly [K in keyof typeof SCHEMA_V2]: Table<unknown, unknown> };
+/** Version 3 adds messages waiting for their attachments' upload, and those files' bytes. */
+const SCHEMA_V3 = { ...SCHEMA_V2, uploads: 'messageId, roomId', uploadBytes: 'key' } as const;
+
+type Tables = { readonly [K in keyof typeof SCHEMA_V3]: Table<unknown, unknown> };
 
 /**
  * LocalStore on IndexedDB through Dexie. Every write is one awaited Dexie transaction, so a
@@ -71,7 +78,7 @@ export class DexieLocalStore implements LocalStore {
     this.name = opts.name;
     this.#db = db;
     this.#onInvalidRow = opts.onInvalidRow;
-    const table = (name: keyof typeof SCHEMA_V2): Table<unknown, unknown> => db.table(name);
+    const table = (name: keyof typeof SCHEMA_V3): Table<unknown, unknown> => db.table(name);
     this.#t = {
       updates: table('updates'),
       snapshots: table('snapshots'),
@@ -82,6 +89,8 @@ export class DexieLocalStore implements LocalStore {
       clientIds: table('clientIds'),
       meta: table('meta'),
       recentPages: table('recentPages'),
+      uploads: table('uploads'),
+      uploadBytes: table('uploadBytes'),
     };
   }
 
@@ -92,6 +101,7 @@ export class DexieLocalStore implements LocalStore {
     });
     db.version(1).stores(SCHEMA_V1);
     db.version(2).stores(SCHEMA_V2);
+    db.version(3).stores(SCHEMA_V3);
     try {
       await db.open();
     } catch (error) {
@@ -163,8 +173,10 @@ export class DexieLocalStore implements LocalStore {
   async deleteRoom(roomId: string): Promise<void> {
     const t = this.#t;
     await this.#run('deleting a room', () =>
-      this.#db.transaction('rw', [t.updates, t.snapshots, t.roomSync, t.rooms, t.members, t.recentPages], async () => {
+      this.#db.transaction('rw', [t.updates, t.snapshots, t.roomSync, t.rooms, t.members, t.recentPages, t.uploads, t.uploadBytes], async () => {
         await t.updates.where('[roomId+seq]').between([roomId, Dexie.minKey], [roomId, Dexie.maxKey], true, true).delete();
+        const uploads = await t.uploads.where('roomId').equals(roomId).primaryKeys();
+        for (const messageId of uploads) await this.#deleteUploadIn(String(messageId));
         await Promise.all([t.snapshots.delete(roomId), t.roomSync.delete(roomId), t.rooms.delete(roomId), t.members.delete(roomId), t.recentPages.delete(roomId)]);
       }),
     );
@@ -219,6 +231,35 @@ export class DexieLocalStore implements LocalStore {
 
   async putPresence(rows: readonly PresenceRow[]): Promise<void> {
     await this.#run('storing presence', () => this.#t.presence.bulkPut([...rows]));
+  }
+
+  async getUploads(): Promise<UploadRow[]> {
+    const rows = await this.#run('reading uploads', async () => this.#parseAll('uploads', UploadRowSchema, await this.#t.uploads.toArray()));
+    return rows.sort((a, b) => a.createdAt - b.createdAt || (a.messageId < b.messageId ? -1 : 1));
+  }
+
+  async putUpload(row: UploadRow, bytes?: readonly Uint8Array[]): Promise<void> {
+    const t = this.#t;
+    await this.#run('storing an upload', () =>
+      this.#db.transaction('rw', t.uploads, t.uploadBytes, async () => {
+        if (bytes) await t.uploadBytes.bulkPut(bytes.map((b, i) => ({ key: uploadBytesKey(row.messageId, i), bytes: b })));
+        await t.uploads.put(row);
+      }),
+    );
+  }
+
+  async getUploadBytes(messageId: string, index: number): Promise<Uint8Array | null> {
+    return this.#run('reading an upload', async () => this.#parse('uploadBytes', UploadBytesRowSchema, await this.#t.uploadBytes.get(uploadBytesKey(messageId, index)))?.bytes ?? null);
+  }
+
+  async deleteUpload(messageId: string): Promise<void> {
+    await this.#run('deleting an upload', () => this.#db.transaction('rw', this.#t.uploads, this.#t.uploadBytes, () => this.#deleteUploadIn(messageId)));
+  }
+
+  /** Inside a transaction over uploads and uploadBytes. */
+  async #deleteUploadIn(messageId: string): Promise<void> {
+    await this.#t.uploads.delete(messageId);
+    await this.#t.uploadBytes.where('key').startsWith(`${messageId}:`).delete();
   }
 
   async getClientIds(): Promise<ClientIdRow[]> {

@@ -1,4 +1,4 @@
-import type { ClientIdRow, IdentityRow, MembersRow, PresenceRow, RecentPageRow, RoomRow, RoomSyncRow } from './storedRecords.ts';
+import type { ClientIdRow, IdentityRow, MembersRow, PresenceRow, RecentPageRow, RoomRow, RoomSyncRow, UploadRow } from './storedRecords.ts';
 
 /** A room's stored log: its snapshot (if compacted) and the entries after it, in order. */
 export interface StoredRoomLog {
@@ -52,7 +52,7 @@ export interface LocalStore {
    * runs stay in the log. Null when there was nothing to merge or another compaction won.
    */
   compactRoom(roomId: string, merge: MergeUpdates): Promise<CompactionResult | null>;
-  /** Removes a room's log, snapshot, sync state and cached rows (the user left it). */
+  /** Removes a room's log, snapshot, sync state, cached rows and waiting uploads (the user left it). */
   deleteRoom(roomId: string): Promise<void>;
 
   getRoomSync(roomId: string): Promise<RoomSyncRow | null>;
@@ -71,6 +71,16 @@ export interface LocalStore {
   putMembers(row: MembersRow): Promise<void>;
   getPresence(userIds: readonly string[]): Promise<PresenceRow[]>;
   putPresence(rows: readonly PresenceRow[]): Promise<void>;
+
+  /**
+   * Messages with attachments waiting to be uploaded (UploadQueue), oldest first. `putUpload` with
+   * `bytes` stores the row and its files' bytes in one transaction; without, the row alone.
+   */
+  getUploads(): Promise<UploadRow[]>;
+  putUpload(row: UploadRow, bytes?: readonly Uint8Array[]): Promise<void>;
+  /** The bytes of file `index` of an upload, null when gone (discarded, or the row is corrupt). */
+  getUploadBytes(messageId: string, index: number): Promise<Uint8Array | null>;
+  deleteUpload(messageId: string): Promise<void>;
 
   getClientIds(): Promise<ClientIdRow[]>;
   putClientId(row: ClientIdRow): Promise<void>;

@@ -1,5 +1,5 @@
 import type { CompactionResult, LocalStore, LogStats, MergeUpdates, StoredRoomLog } from './LocalStore.ts';
-import type { ClientIdRow, IdentityRow, MembersRow, PresenceRow, RecentPageRow, RoomRow, RoomSyncRow, SnapshotRow } from './storedRecords.ts';
+import { type ClientIdRow, type IdentityRow, type MembersRow, type PresenceRow, type RecentPageRow, type RoomRow, type RoomSyncRow, type SnapshotRow, type UploadRow, uploadBytesKey } from './storedRecords.ts';
 import { ClientError } from '../errors/ClientError.ts';
 
 /**
@@ -17,6 +17,8 @@ export class MemoryLocalStore implements LocalStore {
   readonly #recentPages = new Map<string, RecentPageRow>();
   readonly #presence = new Map<string, PresenceRow>();
   readonly #clientIds = new Map<number, ClientIdRow>();
+  readonly #uploads = new Map<string, UploadRow>();
+  readonly #uploadBytes = new Map<string, Uint8Array>();
   #identity: IdentityRow | null = null;
   #feedCursor: string | null = null;
   #closed = false;
@@ -66,6 +68,31 @@ export class MemoryLocalStore implements LocalStore {
   async deleteRoom(roomId: string): Promise<void> {
     this.#check();
     for (const map of [this.#log, this.#snapshots, this.#roomSync, this.#rooms, this.#members, this.#recentPages]) map.delete(roomId);
+    for (const row of [...this.#uploads.values()]) if (row.roomId === roomId) this.#dropUpload(row.messageId);
+  }
+
+  async getUploads(): Promise<UploadRow[]> {
+    return [...this.#checked(this.#uploads).values()].map(copy).sort((a, b) => a.createdAt - b.createdAt || (a.messageId < b.messageId ? -1 : 1));
+  }
+
+  async putUpload(row: UploadRow, bytes?: readonly Uint8Array[]): Promise<void> {
+    this.#check();
+    bytes?.forEach((b, i) => this.#uploadBytes.set(uploadBytesKey(row.messageId, i), b.slice()));
+    this.#uploads.set(row.messageId, copy(row));
+  }
+
+  async getUploadBytes(messageId: string, index: number): Promise<Uint8Array | null> {
+    return this.#checked(this.#uploadBytes).get(uploadBytesKey(messageId, index))?.slice() ?? null;
+  }
+
+  async deleteUpload(messageId: string): Promise<void> {
+    this.#check();
+    this.#dropUpload(messageId);
+  }
+
+  #dropUpload(messageId: string): void {
+    this.#uploads.delete(messageId);
+    for (const key of [...this.#uploadBytes.keys()]) if (key.startsWith(`${messageId}:`)) this.#uploadBytes.delete(key);
   }
 
   async getRoomSync(roomId: string): Promise<RoomSyncRow | null> {
@@ -161,6 +188,8 @@ export class MemoryLocalStore implements LocalStore {
     this.#recentPages.clear();
     this.#presence.clear();
     this.#clientIds.clear();
+    this.#uploads.clear();
+    this.#uploadBytes.clear();
     this.#identity = null;
     this.#feedCursor = null;
   }

@@ -212,6 +212,32 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     expect((await s.loadRoom(b)).updates).toHaveLength(1);
     await s.close();
   });
+
+  it('keeps uploads with their bytes apart, oldest first; updating a row keeps the bytes; deleteUpload and deleteRoom drop both', async () => {
+    const { store, reopen } = await subject.open();
+    const [roomA, roomB] = [uuidv4(), uuidv4()];
+    const file = { name: 'cat.png', declaredType: 'image/png', size: 3, uploaded: null };
+    const row = (roomId: string, createdAt: number) => ({ messageId: uuidv7(createdAt), roomId, type: 'image' as const, content: '', files: [file, { ...file, name: 'b.txt' }], failure: null, createdAt });
+    const [later, earlier, other] = [row(roomA, 2_000), row(roomA, 1_000), row(roomB, 3_000)];
+    await store.putUpload(later, [new Uint8Array([1, 2, 3]), new Uint8Array([4])]);
+    await store.putUpload(earlier, [new Uint8Array([5]), new Uint8Array([6])]);
+    await store.putUpload(other, [new Uint8Array([7]), new Uint8Array([8])]);
+    await store.close();
+    const s = await reopen();
+    expect((await s.getUploads()).map((u) => u.messageId)).toEqual([earlier.messageId, later.messageId, other.messageId]);
+    const uploaded = { id: uuidv7(), url: '/x', thumbnail_url: null, name: 'cat.png', mime_type: 'image/png', size: 3, width: 1, height: 1 };
+    await s.putUpload({ ...later, files: [{ ...file, uploaded }, later.files[1]!], failure: { code: 'payload_too_large', reason: 'too big' } });
+    expect((await s.getUploads()).find((u) => u.messageId === later.messageId)).toMatchObject({ files: [{ uploaded }, { uploaded: null }], failure: { code: 'payload_too_large' } });
+    expect(await s.getUploadBytes(later.messageId, 0)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(await s.getUploadBytes(later.messageId, 1)).toEqual(new Uint8Array([4]));
+    await s.deleteUpload(later.messageId);
+    expect(await s.getUploadBytes(later.messageId, 0)).toBeNull();
+    await s.deleteRoom(roomA);
+    expect((await s.getUploads()).map((u) => u.messageId)).toEqual([other.messageId]);
+    expect(await s.getUploadBytes(earlier.messageId, 0)).toBeNull();
+    expect(await s.getUploadBytes(other.messageId, 1)).toEqual(new Uint8Array([8]));
+    await s.close();
+  });
 });
 
 /** A message as a recent page holds it. */

@@ -3,7 +3,9 @@ import { RecentMessagesSchema } from '../../shared/protocol/recentPage.ts';
 import { RoomIdSchema, UserIdSchema } from '../../shared/ids.ts';
 import { DocNameSchema } from '../../shared/roomDoc/segments.ts';
 import { ChatMemberSchema } from '../../shared/models/chatMember.ts';
-import { ChatMessageSchema } from '../../shared/models/chatMessage.ts';
+import { AttachmentNameSchema, AttachmentSchema, MAX_ATTACHMENTS_PER_MESSAGE } from '../../shared/models/attachment.ts';
+import { ChatMessageSchema, MessageContentSchema } from '../../shared/models/chatMessage.ts';
+import { MessageIdV7Schema } from '../../shared/roomDoc/layout.ts';
 import { ChatRoomSchema } from '../../shared/models/chatRoom.ts';
 import { UserPresenceSchema } from '../../shared/models/userPresence.ts';
 import { UserSchema } from '../../shared/models/user.ts';
@@ -85,3 +87,40 @@ export const FeedCursorRowSchema = z.object({ key: z.literal('feed'), cursor: Fe
 export type FeedCursorRow = z.infer<typeof FeedCursorRowSchema>;
 
 export const UserIdListSchema = z.array(UserIdSchema);
+
+/** One file of an upload: what the user picked, and the server's record once it stored the bytes. */
+export const UploadFileSchema = z.object({
+  name: AttachmentNameSchema,
+  /** The type the browser gave (the server sniffs its own from the bytes). */
+  declaredType: z.string().max(255),
+  size: z.int().nonnegative(),
+  uploaded: AttachmentSchema.nullable(),
+});
+export type UploadFile = z.infer<typeof UploadFileSchema>;
+
+/**
+ * A message with attachments that is not in its room document yet (client/attachments/UploadQueue.ts):
+ * its files are uploaded first, then the message is written under `messageId`. The bytes are kept
+ * apart (UploadBytesRow), so that noting one file's upload does not rewrite the others.
+ */
+export const UploadRowSchema = z.object({
+  messageId: MessageIdV7Schema,
+  roomId: RoomIdSchema,
+  type: z.enum(['image', 'file']),
+  content: MessageContentSchema,
+  parentId: MessageIdV7Schema.optional(),
+  showInChannel: z.boolean().optional(),
+  quotedMessageId: MessageIdV7Schema.optional(),
+  mentionedUsers: z.array(UserIdSchema).max(50).optional(),
+  files: z.array(UploadFileSchema).min(1).max(MAX_ATTACHMENTS_PER_MESSAGE),
+  /** Why the server refused an upload (413, 403, ...): it waits for the user's Retry or Discard. */
+  failure: MessageRejectionSchema.nullable(),
+  createdAt: z.int().nonnegative(),
+});
+export type UploadRow = z.infer<typeof UploadRowSchema>;
+
+/** The bytes of one file of an upload, under `<messageId>:<index>`. */
+export const UploadBytesRowSchema = z.object({ key: z.string().max(64), bytes: BytesSchema });
+export type UploadBytesRow = z.infer<typeof UploadBytesRowSchema>;
+
+export const uploadBytesKey = (messageId: string, index: number): string => `${messageId}:${index}`;
