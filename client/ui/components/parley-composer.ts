@@ -6,6 +6,8 @@ import './parley-emoji-popover.ts';
 import { ComposerSendEvent } from './ComposerSendEvent.ts';
 import { type MentionCandidate, filterCandidates } from './parley-mention-picker.ts';
 import { mentionQueryAt, mentionedIn } from '../format/mentions.ts';
+import './parley-draft-files.ts';
+import type { ParleyDraftFiles } from './parley-draft-files.ts';
 
 /** Most lines the composer grows to before it scrolls. */
 const MAX_ROWS = 8;
@@ -19,6 +21,8 @@ const COUNTER_FROM = MAX_CONTENT_LENGTH - 1_000;
  * pick goes in at the caret. `@` and letters list the room's `members` to mention (up/down,
  * Enter or Tab picks, Escape closes); `send` is a ComposerSendEvent carrying the picked mentions.
  * The `context` slot, above the box, says what a send goes with (the message quoted, a checkbox).
+ * Files come by the paperclip, a paste or a drop (`addFiles`); they show as chips above the box
+ * (images with a preview) and go with the next send, the text as their caption.
  */
 export class ParleyComposer extends LitElement {
   static override properties = {
@@ -36,7 +40,7 @@ export class ParleyComposer extends LitElement {
   declare mentionQuery: { readonly start: number; readonly query: string } | null;
   declare mentionActive: number;
   /** Mentions picked in this draft: user id -> the name inserted. */
-  readonly #picked = new Map<string, string>();
+  readonly #mentions = new Map<string, string>();
   declare placeholder: string;
   declare disabled: boolean;
   declare length: number;
@@ -112,6 +116,10 @@ export class ParleyComposer extends LitElement {
         background: var(--bg-selected);
         color: var(--accent);
       }
+      .attach {
+        width: 36px;
+        height: 36px;
+      }
       .hint {
         display: flex;
         gap: 8px;
@@ -140,7 +148,11 @@ export class ParleyComposer extends LitElement {
     const options = this.#options();
     return html`${options.length > 0
         ? html`<parley-mention-picker .options=${options} .active=${this.mentionActive} @pick=${(e: CustomEvent<MentionCandidate>) => this.#pickMention(e.detail)}></parley-mention-picker>`
-        : nothing}<slot name="context"></slot><form @submit=${this.#submit}>
+        : nothing}<slot name="context"></slot><parley-draft-files></parley-draft-files><form @submit=${this.#submit}>
+        <input type="file" multiple hidden data-testid="file-input" @change=${this.#picked} />
+        <button class="icon-button attach" type="button" aria-label="Attach files" title="Attach files" ?disabled=${this.disabled} @click=${() => this.renderRoot.querySelector<HTMLInputElement>('input[type=file]')?.click()}>
+          ${icons.paperclip(19)}
+        </button>
         <textarea
           rows="1"
           aria-label="Message"
@@ -150,6 +162,7 @@ export class ParleyComposer extends LitElement {
           aria-expanded=${String(options.length > 0)}
           aria-controls=${options.length > 0 ? 'mention-list' : nothing}
           @keydown=${this.#key}
+          @paste=${this.#paste}
           @input=${this.#input}
           @click=${this.#input}
         ></textarea>
@@ -186,6 +199,30 @@ export class ParleyComposer extends LitElement {
         : nothing}`;
   }
 
+  /** Attaches files to the draft (the paperclip, a paste, a drop on the room). */
+  addFiles(files: Iterable<File>): void {
+    this.#draftFiles?.add(files);
+    this.focus();
+  }
+
+  get #draftFiles(): ParleyDraftFiles | null {
+    return this.renderRoot.querySelector('parley-draft-files');
+  }
+
+  #picked(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    if (input.files) this.addFiles(input.files);
+    input.value = '';
+  }
+
+  /** A pasted image or file attaches it; pasted text stays the textarea's. */
+  #paste(event: ClipboardEvent): void {
+    const files = event.clipboardData?.files;
+    if (!files || files.length === 0) return;
+    event.preventDefault();
+    this.addFiles(files);
+  }
+
   override focus(): void {
     this.renderRoot.querySelector('textarea')?.focus();
   }
@@ -216,7 +253,7 @@ export class ParleyComposer extends LitElement {
     const query = this.mentionQuery;
     if (!area || !query) return;
     area.setRangeText(`@${member.name} `, query.start, area.selectionStart, 'end');
-    this.#picked.set(member.id, member.name);
+    this.#mentions.set(member.id, member.name);
     this.mentionQuery = null;
     area.focus();
     this.#input();
@@ -268,9 +305,10 @@ export class ParleyComposer extends LitElement {
     this.length = 0;
     this.mentionQuery = null;
     const members = new Set(this.members.map((m) => m.id));
-    const mentioned = mentionedIn(content, this.#picked).filter((id) => members.has(id));
-    this.#picked.clear();
-    if (content !== '') this.dispatchEvent(new ComposerSendEvent(content, mentioned));
+    const mentioned = mentionedIn(content, this.#mentions).filter((id) => members.has(id));
+    this.#mentions.clear();
+    const files = this.#draftFiles?.take() ?? [];
+    if (content !== '' || files.length > 0) this.dispatchEvent(new ComposerSendEvent(content, mentioned, files));
   }
 }
 customElements.define('parley-composer', ParleyComposer);

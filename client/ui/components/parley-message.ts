@@ -13,6 +13,7 @@ import { mentionContent, mentionStyles } from '../format/mentionContent.ts';
 import { inThreadLine, quotedBlock, relationStyles, replyLine } from '../format/messageRelations.ts';
 import { messageContentStyles } from '../format/messageContentStyles.ts';
 import { base } from '../theme.ts';
+import './parley-attachments.ts';
 import './parley-avatar.ts';
 import './parley-emoji-picker.ts';
 
@@ -364,6 +365,7 @@ export class ParleyMessage extends LitElement {
             ? m.content
             : html`<div class="md-body">${unsafeHTML(shown.html)}</div>`
       }${m.is_edited ? html`<span class="edited" data-testid="edited">(edited)</span>` : nothing}${this.#state()}</div>
+      ${m.attachments.length > 0 ? html`<parley-attachments .attachments=${m.attachments}></parley-attachments>` : nothing}
       ${shown.long
         ? html`<button class="more" aria-controls="content" aria-expanded=${String(this.expanded)} @click=${this.#toggleExpanded}>${this.expanded ? 'Show less' : 'Show more'}</button>`
         : nothing}`;

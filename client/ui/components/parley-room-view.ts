@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { ChatClient, RoomSummary } from '../../ChatClient.ts';
 import { RoomController } from '../controllers/RoomController.ts';
+import { UploadsController } from '../controllers/UploadsController.ts';
 import type { DirectPeer } from '../controllers/RoomListController.ts';
 import { lastSeen } from '../format/formatTime.ts';
 import { icons } from '../format/icons.ts';
@@ -15,6 +16,9 @@ import './parley-message-list.ts';
 import './parley-mute-toggle.ts';
 import './parley-pinned-button.ts';
 import './parley-thread-panel.ts';
+import './parley-upload-list.ts';
+import type { UploadAction } from './parley-upload-list.ts';
+import type { ParleyComposer } from './parley-composer.ts';
 import type { ClientMessage } from '../../room/ChatRoom.ts';
 import type { ThreadSend } from './parley-thread-panel.ts';
 import { ComposerSendEvent } from './ComposerSendEvent.ts';
@@ -32,7 +36,10 @@ export class ParleyRoomView extends LitElement {
     showMembers: { state: true },
     thread: { state: true },
     quoting: { state: true },
+    dropping: { state: true },
   };
+  /** Files are being dragged over the room. */
+  declare dropping: boolean;
   declare client: ChatClient | null;
   declare roomId: string | null;
   declare summary: RoomSummary | null;
@@ -43,6 +50,7 @@ export class ParleyRoomView extends LitElement {
   /** The message the next send quotes ("Quote" on a message), or null. */
   declare quoting: ClientMessage | null;
   readonly #room = new RoomController(this);
+  readonly #uploads = new UploadsController(this);
 
   constructor() {
     super();
@@ -53,6 +61,7 @@ export class ParleyRoomView extends LitElement {
     this.showMembers = false;
     this.thread = null;
     this.quoting = null;
+    this.dropping = false;
   }
 
   static override styles = [tokens, base, roomViewStyles];
@@ -64,6 +73,7 @@ export class ParleyRoomView extends LitElement {
     if (changed.has('client') || changed.has('roomId')) {
       [this.#lastSummary, this.thread, this.quoting] = [null, null, null];
       void this.#room.show(this.client, this.roomId);
+      this.#uploads.show(this.client, this.roomId);
     }
     if (this.summary) this.#lastSummary = this.summary;
   }
@@ -91,7 +101,16 @@ export class ParleyRoomView extends LitElement {
     const myRole = c.members.find((m) => m.user_id === me)?.role ?? 'member';
     // Whom the room's and the thread's composers offer to mention: the other active members.
     const mentionable = c.members.filter((m) => m.user_id !== me).map((m) => ({ id: m.user_id, name: m.user?.name ?? 'Unknown' }));
-    return html`<section class="main" aria-label=${title}>
+    const u = this.#uploads;
+    return html`<section
+        class="main ${this.dropping && !readOnly ? 'dropping' : ''}"
+        aria-label=${title}
+        @dragover=${(e: DragEvent) => this.#dragOver(e, readOnly === null)}
+        @dragleave=${(e: DragEvent) => {
+          if (e.target === e.currentTarget) this.dropping = false;
+        }}
+        @drop=${(e: DragEvent) => this.#drop(e, readOnly === null)}
+      >
         <header>
           <button class="icon-button back" aria-label="Back to conversations" @click=${() => this.dispatchEvent(new CustomEvent('back'))}>${icons.back(20)}</button>
           ${direct
@@ -133,13 +152,14 @@ export class ParleyRoomView extends LitElement {
           @painted=${() => c.painted()}
           @message-action=${(e: CustomEvent<MessageAction>) => void this.#onMessage(e.detail)}
         ></parley-message-list>
+        <parley-upload-list .uploads=${u.pending} ?online=${c.connection === 'online'} @upload-action=${(e: CustomEvent<UploadAction>) => void this.#onUpload(e.detail)}></parley-upload-list>
         <div class="typing" role="status" aria-live="polite" data-testid="typing-line">${typingLine(c.typing.map((u) => u.name))}</div>
         ${readOnly
           ? html`<div class="notice" role="status" data-testid="room-notice">${readOnly}</div>`
           : html`<parley-composer
               .placeholder=${`Message ${direct ? title : `#${title}`}`}
               .members=${mentionable}
-              @send=${(e: CustomEvent<string>) => void this.#send(e.detail, e instanceof ComposerSendEvent ? e.mentionedUsers : [])}
+              @send=${(e: CustomEvent<string>) => void this.#send(e.detail, e instanceof ComposerSendEvent ? e.mentionedUsers : [], e instanceof ComposerSendEvent ? e.files : [])}
               @typing=${() => c.typingNow()}
               >${this.#quoteBar(nameOf)}</parley-composer
             >`}
@@ -154,7 +174,7 @@ export class ParleyRoomView extends LitElement {
             .members=${mentionable}
             ?read-only=${readOnly !== null}
             @close=${() => (this.thread = null)}
-            @thread-send=${(e: CustomEvent<ThreadSend>) => void c.send(e.detail.content, e.detail.mentionedUsers, { parentId: e.detail.rootId, showInChannel: e.detail.showInChannel })}
+            @thread-send=${(e: CustomEvent<ThreadSend>) => void this.#sendReply(e.detail)}
             @message-action=${(e: CustomEvent<MessageAction>) => void this.#onMessage(e.detail)}
           ></parley-thread-panel>`
         : nothing}
@@ -193,12 +213,43 @@ export class ParleyRoomView extends LitElement {
     </div>`;
   }
 
-  async #send(content: string, mentionedUsers: readonly string[]): Promise<void> {
+  async #send(content: string, mentionedUsers: readonly string[], files: readonly File[]): Promise<void> {
     this.#room.stoppedTyping();
     this.renderRoot.querySelector<ParleyMessageList>('parley-message-list')?.stickToBottom();
     const quoted = this.quoting;
     this.quoting = null;
-    await this.#room.send(content, mentionedUsers, quoted ? { quotedMessageId: quoted.id } : {});
+    const relations = quoted ? { quotedMessageId: quoted.id } : {};
+    if (files.length > 0) {
+      this.#room.jumpToLatest();
+      return this.#uploads.send(files, { content, ...relations, ...(mentionedUsers.length > 0 ? { mentionedUsers } : {}) });
+    }
+    await this.#room.send(content, mentionedUsers, relations);
+  }
+
+  async #sendReply({ rootId, content, mentionedUsers, files, showInChannel }: ThreadSend): Promise<void> {
+    const relations = { parentId: rootId, showInChannel };
+    if (files.length > 0) return this.#uploads.send(files, { content, ...relations, ...(mentionedUsers.length > 0 ? { mentionedUsers } : {}) });
+    await this.#room.send(content, mentionedUsers, relations);
+  }
+
+  #dragOver(event: DragEvent, writable: boolean): void {
+    if (!writable || !event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    this.dropping = true;
+  }
+
+  /** Files dropped anywhere on the room attach to the composer's draft. */
+  #drop(event: DragEvent, writable: boolean): void {
+    this.dropping = false;
+    const files = event.dataTransfer?.files;
+    if (!writable || !files || files.length === 0) return;
+    event.preventDefault();
+    this.renderRoot.querySelector<ParleyComposer>('parley-composer')?.addFiles(files);
+  }
+
+  async #onUpload({ action, messageId }: UploadAction): Promise<void> {
+    await (action === 'retry' ? this.#uploads.retry(messageId) : this.#uploads.discard(messageId));
   }
 
   async #onMessage(action: MessageAction): Promise<void> {

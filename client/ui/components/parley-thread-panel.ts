@@ -16,6 +16,7 @@ export interface ThreadSend {
   readonly rootId: string;
   readonly content: string;
   readonly mentionedUsers: readonly string[];
+  readonly files: readonly File[];
   /** "Also send to room" was ticked: the reply shows in the main timeline too. */
   readonly showInChannel: boolean;
 }
@@ -171,7 +172,13 @@ export class ParleyThreadPanel extends LitElement {
   #send(event: CustomEvent<string>): void {
     const rootId = this.rootId;
     if (!rootId) return;
-    const detail: ThreadSend = { rootId, content: event.detail, mentionedUsers: event instanceof ComposerSendEvent ? event.mentionedUsers : [], showInChannel: this.alsoToRoom };
+    const detail: ThreadSend = {
+      rootId,
+      content: event.detail,
+      mentionedUsers: event instanceof ComposerSendEvent ? event.mentionedUsers : [],
+      files: event instanceof ComposerSendEvent ? event.files : [],
+      showInChannel: this.alsoToRoom,
+    };
     this.alsoToRoom = false;
     this.#atBottom = true;
     this.dispatchEvent(new CustomEvent<ThreadSend>('thread-send', { detail }));

@@ -11,9 +11,23 @@ export const roomViewStyles = css`
   }
   .main {
     display: grid;
-    grid-template-rows: auto auto 1fr auto auto;
+    grid-template-rows: auto auto 1fr auto auto auto;
     min-width: 0;
     min-height: 0;
+    position: relative;
+  }
+  .main.dropping::after {
+    content: 'Drop files to attach them';
+    position: absolute;
+    inset: 8px;
+    display: grid;
+    place-items: center;
+    border: 2px dashed var(--accent);
+    border-radius: var(--radius-lg);
+    background: rgb(238 240 255 / 85%);
+    color: var(--accent);
+    font-weight: 600;
+    pointer-events: none;
   }
   header {
     display: flex;

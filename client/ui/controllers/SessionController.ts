@@ -1,4 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { setAttachmentFetcher } from '../attachments/AttachmentUrls.ts';
 import { ChatClient, type RoomSummary } from '../../ChatClient.ts';
 import { ApiError } from '../../api/RestClient.ts';
 import { ClientError } from '../../errors/ClientError.ts';
@@ -203,6 +204,7 @@ export class SessionController implements ReactiveController {
       return;
     }
     this.client = client;
+    setAttachmentFetcher((attachment, opts) => client.downloadAttachment(attachment, opts));
     // The client says 'offline' until its first answer; with a network, that is still connecting.
     this.connection = client.connectionState === 'offline' && navigator.onLine ? 'connecting' : client.connectionState;
     this.#offs = [
@@ -228,6 +230,7 @@ export class SessionController implements ReactiveController {
     this.#offs = [];
     const client = this.client;
     this.client = null;
+    setAttachmentFetcher(null);
     this.rooms = [];
     if (forget) await client?.signOut().catch((error: unknown) => this.toast(`Deleting this account's data from the device failed: ${error instanceof Error ? error.message : String(error)}`));
     else await client?.close();
