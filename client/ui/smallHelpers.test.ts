@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { avatarColor, initials } from './format/avatar.ts';
 import { previewLine, roomTitle } from './format/roomTitle.ts';
 import { typingLine } from './format/typingLine.ts';
-import { parseRoute, roomHref } from './controllers/HashRouteController.ts';
+import { parseRoute, parseMessageRoute, messageHref, roomHref } from './controllers/HashRouteController.ts';
 
 describe('avatar', () => {
   it('takes the first and last initials, upper-cased, and a stable colour', () => {
@@ -48,5 +48,7 @@ describe('hash routes', () => {
     expect(parseRoute('#/settings')).toBeNull();
     expect(parseRoute('#/rooms/%E0%A4%A')).toBeNull();
     expect(parseRoute('')).toBeNull();
+    expect(parseMessageRoute(messageHref('r 1', 'm/2'))).toEqual({ roomId: 'r 1', messageId: 'm/2' });
+    expect(parseMessageRoute('#/rooms/abc')).toEqual({ roomId: 'abc', messageId: null });
   });
 });

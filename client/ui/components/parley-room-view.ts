@@ -31,6 +31,7 @@ export class ParleyRoomView extends LitElement {
   static override properties = {
     client: { attribute: false },
     roomId: { attribute: false },
+    focusMessage: { attribute: false },
     summary: { attribute: false },
     peer: { attribute: false },
     showMembers: { state: true },
@@ -42,6 +43,8 @@ export class ParleyRoomView extends LitElement {
   declare dropping: boolean;
   declare client: ChatClient | null;
   declare roomId: string | null;
+  /** A message to show with those around it (the route's `/messages/<id>`), or null. */
+  declare focusMessage: string | null;
   declare summary: RoomSummary | null;
   declare peer: DirectPeer | null;
   declare showMembers: boolean;
@@ -56,6 +59,7 @@ export class ParleyRoomView extends LitElement {
     super();
     this.client = null;
     this.roomId = null;
+    this.focusMessage = null;
     this.summary = null;
     this.peer = null;
     this.showMembers = false;
@@ -75,6 +79,7 @@ export class ParleyRoomView extends LitElement {
       void this.#room.show(this.client, this.roomId);
       this.#uploads.show(this.client, this.roomId);
     }
+    if ((changed.has('focusMessage') || changed.has('roomId')) && this.focusMessage !== null) this.#room.focus(this.focusMessage);
     if (this.summary) this.#lastSummary = this.summary;
   }
 

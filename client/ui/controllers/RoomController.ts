@@ -52,6 +52,8 @@ export class RoomController implements ReactiveController {
   #paintedFor: string | null = null;
   #atBottom = true;
   #opening = 0;
+  /** A message to show once the room is open (a search result, a link), or null. */
+  #focusId: string | null = null;
 
   constructor(host: ReactiveControllerHost) {
     this.#host = host;
@@ -125,6 +127,19 @@ export class RoomController implements ReactiveController {
     this.presence = new Map(room.presence().map((p) => [p.user_id, p]));
     this.typing = room.typingUsers();
     this.#recompute();
+    if (this.#focusId !== null) void this.#focusNow(this.#focusId);
+  }
+
+  /** Shows message `id` with the messages around it, now or once the room shown is open. */
+  focus(id: string | null): void {
+    this.#focusId = id;
+    if (id !== null && this.room) void this.#focusNow(id);
+  }
+
+  async #focusNow(id: string): Promise<void> {
+    this.#focusId = null;
+    this.#unread.skip();
+    await this.jumpTo(id);
   }
 
   async #paintRecent(client: ChatClient, roomId: string, attempt: number): Promise<void> {
