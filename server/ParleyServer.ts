@@ -42,6 +42,7 @@ import { usersPresence } from './presence/usersPresence.ts';
 import { createNotifications } from './notify/createNotifications.ts';
 import { SearchRepo } from './search/SearchRepo.ts';
 import { SearchIndexer } from './search/SearchIndexer.ts';
+import { SearchBackfill } from './search/SearchBackfill.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -86,6 +87,8 @@ export interface ParleyServer {
   readonly compactor: Compactor;
   /** Keeps the full-text index in step with loaded rooms (docs/search.md; tests flush it). */
   readonly search: SearchIndexer;
+  /** Indexes stored documents the index never held (an upgraded database), in the background. */
+  readonly searchBackfill: SearchBackfill;
   /** Paces whole-room replies of big rooms (tests watch it). */
   readonly pacer: FramePacer;
   /** The built-in HS256 service: mints dev-login tokens and verifies them. */
@@ -188,6 +191,9 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       search.roomUnloaded(roomId);
     },
   });
+  const searchBackfill = new SearchBackfill({ store, repo: searchRepo, isLoaded: (docName) => registry.get(docName) !== undefined, logger });
+  if (config.searchBackfill) searchBackfill.start();
+  else searchBackfill.close();
   const segmenter = new Segmenter({ registry, logger });
   const threads = new ThreadSummaries({ registry, logger });
   const storedState = workerStateReader(storageWorker);
@@ -268,6 +274,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       segmenter.stop();
       registry.unloadAll();
       summaries.close();
+      searchBackfill.close();
       search.close();
       await notifications.close();
       feed.close();
@@ -311,6 +318,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     registry,
     compactor,
     search,
+    searchBackfill,
     pacer,
     tokens,
     close,

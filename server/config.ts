@@ -92,6 +92,11 @@ const EnvSchema = z.object({
    * 0 turns the limit off.
    */
   PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR: int(0, 16 * 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  /**
+   * Index, in the background after start, the stored rooms the search index never held (an
+   * upgraded database; docs/search.md). 0: leave them to their next load or `parley reindex`.
+   */
+  PARLEY_SEARCH_BACKFILL: bool.default(true),
   /** The notification webhook; unset: off (docs/notifications.md). */
   PARLEY_WEBHOOK_URL: WebhookUrlSchema.optional(),
   /** Signs every webhook request (X-Parley-Signature); required with PARLEY_WEBHOOK_URL. */
@@ -123,6 +128,8 @@ export interface Config {
   roomCreation: UserRateLimit;
   /** Bytes one member may add to one room (PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR); null: unlimited. */
   memberGrowth: UserRateLimit | null;
+  /** Index stored rooms the search index never held, in the background (PARLEY_SEARCH_BACKFILL). */
+  searchBackfill: boolean;
   /** The notification webhook (PARLEY_WEBHOOK_URL, PARLEY_WEBHOOK_SECRET); null: off. */
   webhook: WebhookSettings | null;
 }
@@ -233,6 +240,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     },
     roomCreation: { burst: e.PARLEY_ROOM_CREATE_BURST, perMinute: e.PARLEY_ROOM_CREATE_PER_MINUTE },
     memberGrowth: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR === 0 ? null : { burst: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR, perMinute: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR / 60 },
+    searchBackfill: e.PARLEY_SEARCH_BACKFILL,
     webhook: e.PARLEY_WEBHOOK_URL && e.PARLEY_WEBHOOK_SECRET ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : null,
   };
 }

@@ -42,8 +42,30 @@ async function stopAndForgetIndex(): Promise<void> {
 }
 
 describe('indexing an existing database', () => {
-  it('indexes a room whole when it loads, and parley reindex rebuilds rooms from storage', async () => {
+  it('indexes every stored room in the background after an upgrade, with no room loaded', async () => {
     t = await startTestServer();
+    started = true;
+    const ana = await t.login('Ana');
+    const first = await t.createRoom(ana, []);
+    const second = await t.createRoom(ana, []);
+    await sendAll(ana, first, ['quince one', 'quince two']);
+    await sendAll(ana, second, ['quince three']);
+    await expect.poll(() => snippets(ana, 'quince')).toHaveLength(3);
+
+    await stopAndForgetIndex();
+    await t.restart();
+    await t.server.searchBackfill.done;
+    expect(t.server.searchBackfill.indexedDocs).toBeGreaterThanOrEqual(2);
+    expect(t.server.registry.get(first)).toBeUndefined();
+    expect((await snippets(ana, 'quince')).sort()).toEqual(['quince one', 'quince three', 'quince two']);
+    // Started again, nothing is indexed twice.
+    await t.restart();
+    await t.server.searchBackfill.done;
+    expect(t.server.searchBackfill.indexedDocs).toBe(0);
+  });
+
+  it('indexes a room whole when it loads, and parley reindex rebuilds rooms from storage', async () => {
+    t = await startTestServer({ PARLEY_SEARCH_BACKFILL: '0' });
     started = true;
     const ana = await t.login('Ana');
     const first = await t.createRoom(ana, []);

@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { MentionRepo } from '../../server/storage/MentionRepo.ts';
+import { SearchRepo } from '../../server/search/SearchRepo.ts';
 import { countedMentions } from '../../shared/roomDoc/mentionCounts.ts';
 import { uuidv7 } from '../../shared/ids.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
@@ -64,6 +65,9 @@ export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: strin
   try {
     const store = new SqliteUpdateStore(db);
     const mentionRepo = new MentionRepo(db);
+    // Recorded as indexed, as a server that wrote the room would leave it (the text is not in the
+    // index: no test searches seeded history); the search backfill leaves them alone.
+    const searchRepo = new SearchRepo(db);
     const head = new Y.Doc();
     const segments = segmentsMap(head);
     for (let n = 0; n * SEGMENT_MAX_MESSAGES < count || n === 0; n++) {
@@ -80,12 +84,14 @@ export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: strin
       // As the server records a segment's mentions when it seals or loads it (RoomSummaries).
       if (!unrecordedMentions) mentionRepo.replaceSegment(roomId, n, countedMentions(doc));
       store.append([{ roomId: name, update: Y.encodeStateAsUpdate(doc) }], [{ roomId: name, clientId: doc.clientID, userId: authorId }]);
+      searchRepo.recordIndexed(name, Y.encodeStateVector(doc));
       doc.destroy();
       const sealed = part.length === SEGMENT_MAX_MESSAGES;
       segments.set(String(n), sealed ? { sealed, first: part[0] ?? null, last: part.at(-1) ?? null, count: part.length } : { sealed, first: null, last: null, count: 0 });
       if (sealed && (n + 1) * SEGMENT_MAX_MESSAGES === count) segments.set(String(n + 1), { sealed: false, first: null, last: null, count: 0 });
     }
     store.append([{ roomId, update: Y.encodeStateAsUpdate(head) }]);
+    searchRepo.recordIndexed(roomId, Y.encodeStateVector(head));
     head.destroy();
   } finally {
     db.close();
