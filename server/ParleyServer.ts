@@ -43,6 +43,7 @@ import { createNotifications } from './notify/createNotifications.ts';
 import { SearchRepo } from './search/SearchRepo.ts';
 import { SearchIndexer } from './search/SearchIndexer.ts';
 import { SearchBackfill } from './search/SearchBackfill.ts';
+import { workerMessageRanges } from './search/StoredMessages.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -177,6 +178,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       publisher.roomLoaded(room);
       notifications.roomLoaded(room);
       search.roomLoaded(room);
+      searchBackfill.roomLoaded(room.roomId);
     },
     onUnloading: (room) => {
       summaries.writeRoom(room);
@@ -191,7 +193,13 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       search.roomUnloaded(roomId);
     },
   });
-  const searchBackfill = new SearchBackfill({ store, repo: searchRepo, isLoaded: (docName) => registry.get(docName) !== undefined, logger });
+  const searchBackfill = new SearchBackfill({
+    store,
+    repo: searchRepo,
+    readRange: workerMessageRanges(storageWorker),
+    isLoaded: (docName) => registry.get(docName) !== undefined,
+    logger,
+  });
   if (config.searchBackfill) searchBackfill.start();
   else searchBackfill.close();
   const segmenter = new Segmenter({ registry, logger });

@@ -1,47 +1,61 @@
 import type { Logger } from '../log.ts';
 import type { SqliteUpdateStore } from '../storage/SqliteUpdateStore.ts';
-import { indexStoredDoc } from './indexStoredDoc.ts';
+import { parseDocName } from '../../shared/roomDoc/segments.ts';
+import { ROWS_PER_TURN } from './SearchIndexer.ts';
 import type { SearchRepo } from './SearchRepo.ts';
+import type { ReadMessageRange, StoredMessage } from './StoredMessages.ts';
 
+/** Turns are at least this far apart: most of the time stays with the rooms being served. */
+export const BACKFILL_GAP_MS = 50;
 /**
- * Turns are this far apart: one document's decode and rows (a few ms for a segment of 10,000
- * messages in a database that had search; more for a large room from before segments) then most
- * of the time left to the rooms being served.
+ * A document stored larger than this is left to its next load (which cuts a room from before
+ * segments into segments, each then indexed whole): the storage worker would hold all of it
+ * decoded, several times its size.
  */
-export const BACKFILL_GAP_MS = 250;
-/**
- * A document stored larger than this is not read here, on the event loop: decoding a room from
- * before segments of 100,000 messages takes about half a second. It is indexed when it next loads
- * (the server loads big rooms off the event loop and cuts them into segments, each indexed whole).
- * A sealed segment is at most 4 MiB.
- */
-export const MAX_BACKFILL_DOC_BYTES = 8 * 1024 * 1024;
+export const MAX_BACKFILL_DOC_BYTES = 32 * 1024 * 1024;
 
 export interface SearchBackfillDeps {
   readonly store: SqliteUpdateStore;
   readonly repo: SearchRepo;
+  /** Reads a stored document's messages range by range, decoded off the main thread. */
+  readonly readRange: ReadMessageRange;
   /** Whether the document is loaded now: the indexer has it (indexed whole on load when it must be). */
   readonly isLoaded: (docName: string) => boolean;
   readonly logger: Logger;
   readonly gapMs?: number;
 }
 
+/** The document being indexed: where its next range starts, and whether it loaded meanwhile. */
+interface Current {
+  readonly docName: string;
+  readonly roomId: string;
+  next: number;
+  loaded: boolean;
+}
+
 /**
  * Indexes, in the background after the server starts, every stored document the index has never
- * held: a database from before search, upgraded (docs/search.md, "Upgrading"). A document loaded
- * meanwhile is left to the indexer, which indexes it whole on load; one indexed here and loaded
- * later is not indexed again (its state vector is recorded). One document per turn, one
- * transaction each; a failure is logged and the document left to its next load or
- * `parley reindex`. Nothing is recorded when it is done: the next start asks again, which costs
- * one query for the names and one look-up per document.
+ * held: a database from before search, upgraded (docs/search.md, "Upgrading"). The storage
+ * worker decodes each document and hands its messages over ROWS_PER_TURN at a time; each range is
+ * one transaction on the main thread (a few ms), turns BACKFILL_GAP_MS apart, so the event loop
+ * the rooms share never holds a whole document's work. With its last range the document's state
+ * vector is recorded, so loading it later does not index it again.
+ *
+ * A document that loads meanwhile is left to the indexer (`roomLoaded`), which indexes a document
+ * whole on load whenever the recorded state differs; the ranges read before stay (the indexer
+ * replaces or removes each row it covers). A failure is logged and the document left to its next
+ * load or `parley reindex`. Nothing is recorded when the backfill is done: the next start asks
+ * again, which costs one query for the names and one look-up per document.
  */
 export class SearchBackfill {
   readonly #d: SearchBackfillDeps;
   #queue: string[] | null = null;
+  #current: Current | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   #indexedDocs = 0;
-  #done: Promise<void>;
+  #indexedMessages = 0;
+  readonly #done: Promise<void>;
   #resolveDone: () => void = () => {};
 
   constructor(deps: SearchBackfillDeps) {
@@ -53,14 +67,19 @@ export class SearchBackfill {
     this.#arm();
   }
 
-  /** Resolves once every document found at start is indexed or skipped (tests). */
+  /** A document loaded: if it is the one being read, the indexer takes it from here. */
+  roomLoaded(docName: string): void {
+    if (this.#current?.docName === docName) this.#current.loaded = true;
+  }
+
+  /** Resolves once every document found at start is indexed or skipped (or the backfill closed). */
   get done(): Promise<void> {
     return this.#done;
   }
 
-  /** Documents indexed by the backfill so far. */
-  get indexedDocs(): number {
-    return this.#indexedDocs;
+  /** Documents (and their messages) indexed by the backfill so far. */
+  get indexed(): { readonly docs: number; readonly messages: number } {
+    return { docs: this.#indexedDocs, messages: this.#indexedMessages };
   }
 
   close(): void {
@@ -72,36 +91,76 @@ export class SearchBackfill {
 
   #arm(): void {
     if (this.#closed || this.#timer) return;
-    this.#timer = setTimeout(this.#turn, this.#d.gapMs ?? BACKFILL_GAP_MS);
+    this.#timer = setTimeout(() => void this.#turn(), this.#d.gapMs ?? BACKFILL_GAP_MS);
     this.#timer.unref();
   }
 
-  readonly #turn = (): void => {
+  async #turn(): Promise<void> {
     this.#timer = null;
     if (this.#closed) return;
-    const { store, repo, isLoaded, logger } = this.#d;
+    const { logger } = this.#d;
     try {
-      if (this.#queue === null) {
-        this.#queue = store.docNames().filter((name) => repo.indexedState(name) === null);
-        if (this.#queue.length > 0) logger.info({ docs: this.#queue.length }, 'search: indexing stored documents the index has never held');
-      }
-      const name = this.#queue.shift();
-      if (name === undefined) {
-        if (this.#indexedDocs > 0) logger.info({ docs: this.#indexedDocs }, 'search: stored documents indexed');
+      const current = this.#current ?? this.#nextDoc();
+      if (current === null) {
+        if (this.#indexedDocs > 0) logger.info(this.indexed, 'search: stored documents indexed');
         this.#resolveDone();
         return;
       }
-      // Loaded: the indexer has it. Recorded meanwhile (loaded and unloaded): nothing to do.
-      if (!isLoaded(name) && repo.indexedState(name) === null && storedBytes(store, name) <= MAX_BACKFILL_DOC_BYTES) {
-        indexStoredDoc(store, repo, name);
-        this.#indexedDocs += 1;
-      }
+      await this.#range(current);
     } catch (err) {
-      logger.error({ err }, 'search: indexing a stored document failed; it is indexed when it next loads');
+      logger.error({ err, docName: this.#current?.docName }, 'search: indexing a stored document failed; it is indexed when it next loads');
+      this.#current = null;
     }
     this.#arm();
-  };
+  }
+
+  /** The next document to index, or null when none is left. */
+  #nextDoc(): Current | null {
+    const { store, repo, isLoaded, logger } = this.#d;
+    if (this.#queue === null) {
+      this.#queue = store.docNames().filter((name) => repo.indexedState(name) === null);
+      if (this.#queue.length > 0) logger.info({ docs: this.#queue.length }, 'search: indexing stored documents the index has never held');
+    }
+    for (let name = this.#queue.shift(); name !== undefined; name = this.#queue.shift()) {
+      const roomId = parseDocName(name)?.roomId;
+      // Loaded: the indexer has it. Recorded meanwhile (loaded and unloaded): nothing to do.
+      if (roomId === undefined || isLoaded(name) || repo.indexedState(name) !== null || storedBytes(store, name) > MAX_BACKFILL_DOC_BYTES) continue;
+      this.#current = { docName: name, roomId, next: 0, loaded: false };
+      return this.#current;
+    }
+    return null;
+  }
+
+  /** Reads and indexes the document's next range; records it indexed after its last. */
+  async #range(current: Current): Promise<void> {
+    const { repo, readRange } = this.#d;
+    const range = await readRange(current.docName, current.next, ROWS_PER_TURN);
+    if (this.#closed) return;
+    if (current.loaded) {
+      this.#current = null;
+      return;
+    }
+    repo.transaction(() => {
+      for (const message of range.messages) {
+        if (searchable(message)) {
+          repo.put(current.docName, { roomId: current.roomId, messageId: message.id, senderId: message.senderId, createdAt: message.createdAt, content: message.content });
+          this.#indexedMessages += 1;
+        } else {
+          repo.drop(message.id);
+        }
+      }
+      if (range.stateVector) repo.recordIndexed(current.docName, range.stateVector);
+    });
+    current.next += ROWS_PER_TURN;
+    if (range.stateVector) {
+      this.#current = null;
+      this.#indexedDocs += 1;
+    }
+  }
 }
+
+/** As searchEntryOf decides: no deleted, system or empty messages. */
+const searchable = (m: StoredMessage): boolean => !m.deleted && m.type !== 'system' && m.content.trim() !== '';
 
 function storedBytes(store: SqliteUpdateStore, docName: string): number {
   const { bytes, snapshotBytes } = store.stats(docName);

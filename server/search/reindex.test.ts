@@ -6,6 +6,7 @@ import { openDatabase } from '../storage/openDatabase.ts';
 import { CommandClient } from '../../test/support/commandClient.ts';
 import { startTestServer, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
 import { runReindexCommand } from './reindexCommand.ts';
+import { seedSingleDocumentRoom } from '../../test/support/seededRooms.ts';
 
 /*
  * A database whose index is empty (one from before search, as far as the index knows): rooms are
@@ -55,13 +56,27 @@ describe('indexing an existing database', () => {
     await stopAndForgetIndex();
     await t.restart();
     await t.server.searchBackfill.done;
-    expect(t.server.searchBackfill.indexedDocs).toBeGreaterThanOrEqual(2);
+    expect(t.server.searchBackfill.indexed).toEqual({ docs: 2, messages: 3 });
     expect(t.server.registry.get(first)).toBeUndefined();
     expect((await snippets(ana, 'quince')).sort()).toEqual(['quince one', 'quince three', 'quince two']);
     // Started again, nothing is indexed twice.
     await t.restart();
     await t.server.searchBackfill.done;
-    expect(t.server.searchBackfill.indexedDocs).toBe(0);
+    expect(t.server.searchBackfill.indexed.docs).toBe(0);
+  });
+
+  it('reads a stored room of several ranges off the main thread and indexes every message of it', async () => {
+    t = await startTestServer();
+    started = true;
+    const ana = await t.login('Ana');
+    const roomId = await t.createRoom(ana, []);
+    await t.stop();
+    seedSingleDocumentRoom(t, roomId, ana.id, 450, (i) => `plum number${i}`);
+    await t.restart();
+    await t.server.searchBackfill.done;
+    expect(t.server.searchBackfill.indexed.messages).toBeGreaterThanOrEqual(450);
+    expect(t.server.registry.get(roomId)).toBeUndefined();
+    for (const i of [0, 199, 200, 449]) expect(await snippets(ana, `number${i}`)).toEqual([`plum number${i}`]);
   });
 
   it('indexes a room whole when it loads, and parley reindex rebuilds rooms from storage', async () => {

@@ -26,7 +26,9 @@ export type StorageWorkerRequest =
   /** What the stored state holds that `stateVector` lacks, as reply frames. */
   | { readonly kind: 'diffChunks'; readonly roomId: string; readonly chunkBytes: number; readonly stateVector: Uint8Array }
   /** The newest `limit` messages of a room's segments `docNames` (newest first), as a recent page's JSON. */
-  | { readonly kind: 'newestMessages'; readonly roomId: string; readonly docNames: readonly string[]; readonly limit: number };
+  | { readonly kind: 'newestMessages'; readonly roomId: string; readonly docNames: readonly string[]; readonly limit: number }
+  /** Messages `from` to `from + count` of a stored document in id order (the search backfill), with its state vector at the last range. */
+  | { readonly kind: 'messageRange'; readonly roomId: string; readonly from: number; readonly count: number };
 
 const ReplySchema = z.object({ id: z.number() }).loose();
 

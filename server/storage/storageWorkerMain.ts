@@ -10,6 +10,41 @@ import * as Y from 'yjs';
 import { encodeRecentPage } from '../../shared/protocol/recentPage.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
+import { type RoomIndex, roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
+import { isTombstone } from '../../shared/roomDoc/layout.ts';
+
+/**
+ * The document a `messageRange` request read last, kept for the next range of the same document
+ * (a reader walks one document range by range); dropped at its last range or another document.
+ */
+let ranged: { readonly docName: string; readonly doc: Y.Doc; readonly index: RoomIndex } | null = null;
+
+/** Messages `from` to `from + count` of a stored document in id order, and its state vector with the last range. */
+function messageRange(store: SqliteUpdateStore, docName: string, from: number, count: number) {
+  if (ranged?.docName !== docName) {
+    ranged?.doc.destroy();
+    const stored = store.load(docName);
+    const doc = new Y.Doc();
+    doc.transact(() => {
+      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
+      for (const update of stored.updates) Y.applyUpdate(doc, update);
+    });
+    ranged = { docName, doc, index: roomIndex(doc) };
+  }
+  const { doc, index } = ranged;
+  const messages = index.idsBetween(from, Math.min(index.size, from + count)).flatMap((id) => {
+    const value = index.message(id);
+    if (!value) return [];
+    return [{ id, senderId: value.senderId, type: value.type, createdAt: value.createdAt, content: value.content, deleted: index.deletion(id) !== undefined || isTombstone(value) }];
+  });
+  const done = from + count >= index.size;
+  const stateVector = done ? Y.encodeStateVector(doc) : null;
+  if (done) {
+    doc.destroy();
+    ranged = null;
+  }
+  return { messages, total: index.size, stateVector };
+}
 
 /**
  * The newest `limit` messages of the documents `docNames` (a room's segments, newest first), as
@@ -50,6 +85,7 @@ const RequestSchema = z.discriminatedUnion('kind', [
   z.object({ id: z.number(), kind: z.literal('servedState'), roomId: z.string(), chunkBytes: z.number().int().min(1024) }),
   z.object({ id: z.number(), kind: z.literal('diffChunks'), roomId: z.string(), chunkBytes: z.number().int().min(1024), stateVector: z.instanceof(Uint8Array) }),
   z.object({ id: z.number(), kind: z.literal('newestMessages'), roomId: z.string(), docNames: z.array(z.string()), limit: z.number().int().min(1) }),
+  z.object({ id: z.number(), kind: z.literal('messageRange'), roomId: z.string(), from: z.number().int().min(0), count: z.number().int().min(1) }),
 ]);
 
 /** A state's update as reply frames: a step 2, then updates, each about `chunkBytes`. */
@@ -68,6 +104,10 @@ if (port) {
     const request = RequestSchema.parse(raw);
     const { id, roomId } = request;
     try {
+      if (request.kind === 'messageRange') {
+        port.postMessage({ id, ok: true, ...messageRange(store, roomId, request.from, request.count) });
+        return;
+      }
       if (request.kind === 'newestMessages') {
         port.postMessage({ id, ok: true, page: encodeRecentPage(newestMessages(store, request.docNames, request.limit)) });
         return;
