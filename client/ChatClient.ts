@@ -347,6 +347,11 @@ export class ChatClient {
   }
 
   /** Users whose name starts with `prefix` (at most 20), to add to rooms. */
+  /** A person's display name as the device learnt it (member lists, messages), or null: for search results and previews. */
+  userName(userId: string): string | null {
+    return userId === this.user.id ? this.user.name : this.#list.nameOf(userId);
+  }
+
   searchUsers(prefix: string): Promise<User[]> {
     this.#assertOpen();
     return this.#rest.searchUsers(prefix);

@@ -82,6 +82,11 @@ export class RoomList {
     for (const member of members) if (member.user) this.#names.set(member.user_id, member.user.name);
   }
 
+  /** A person's display name as learnt so far, or null. */
+  nameOf(userId: string): string | null {
+    return this.#names.get(userId) ?? null;
+  }
+
   #learnFrom(message: ChatMessage | null): void {
     if (message?.sender_id && message.sender_name) this.#names.set(message.sender_id, message.sender_name);
   }
