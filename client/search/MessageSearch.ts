@@ -159,8 +159,10 @@ export class MessageSearch {
   }
 
   async close(): Promise<void> {
-    await this.#stored.stop();
+    // Stop the pass first, then the indexer, which lets a stored read it was waiting on end now.
+    const stopping = this.#stored.stop();
     this.#indexer.close();
+    await stopping;
     this.#sessions.clear();
   }
 
