@@ -35,6 +35,8 @@ import { defaultWebSocket } from './sync/WebSocketLike.ts';
 import { pacerFor } from './sync/InboundPacer.ts';
 import { SyncSocket, socketPerDocument } from './sync/SyncSocket.ts';
 import { FeedConnection } from './feed/FeedConnection.ts';
+import { MessageSearch, type SearchOptions } from './search/MessageSearch.ts';
+import type { SearchResults } from './search/SearchResults.ts';
 import type { FeedChanges } from '../shared/models/userFeed.ts';
 import { z } from 'zod';
 import { RoomIdSchema } from '../shared/ids.ts';
@@ -89,6 +91,9 @@ export class ChatClient {
   readonly #background: BackgroundSync;
   readonly #transfer: AttachmentTransfer;
   #uploads: UploadQueue | null = null;
+  readonly #search: MessageSearch;
+  /** The rooms of the list as last emitted: one that leaves it leaves the search index too. */
+  #listed: ReadonlySet<string>;
   #persisted: boolean | null = null;
   #closed = false;
 
@@ -109,6 +114,12 @@ export class ChatClient {
       async () => [...this.#background.replicas(), ...(await this.#open.replicas())],
       (clientId) => this.#events.emit('clientId', clientId),
     );
+    this.#search = new MessageSearch({
+      store,
+      rest: this.#rest,
+      rooms: () => new Map(this.rooms().map((s) => [s.room.id, s.room.name])),
+    });
+    this.#listed = new Set(rows.map((row) => row.id));
     const WebSocket = opts.WebSocket ?? defaultWebSocket();
     this.#sync = opts.multiplex === false ? null : new SyncSocket({ serverUrl: opts.serverUrl, WebSocket });
     const factory = new RoomSyncFactory({
@@ -123,6 +134,7 @@ export class ChatClient {
       channelName,
       onError,
       ...pacerFor(opts.pacedHistory),
+      loaded: (replica) => this.#search.follow(replica.roomId, replica.doc),
     });
     const { enabled, timeoutMs, ...schedule } = opts.background ?? {};
     this.#background = new BackgroundSync(
@@ -159,7 +171,10 @@ export class ChatClient {
         openReplica: (roomId) => this.#open.replica(roomId),
         syncingInBackground: (roomId) => this.#background.has(roomId),
         clientId: () => this.#identity.clientId,
-        onChange: (rooms) => this.#events.emit('rooms', rooms),
+        onChange: (rooms) => {
+          this.#followMembership(rooms);
+          this.#events.emit('rooms', rooms);
+        },
         onError,
       },
       rows,
@@ -205,6 +220,8 @@ export class ChatClient {
     client.#uploads = await client.#openUploads(opts);
     if (opts.requestPersistentStorage !== false) void client.#requestPersistence();
     client.#feed?.connect();
+    // Off the start-up path: open() has answered before the first stored room is read.
+    void client.#search.start(client.rooms().map((s) => s.room.id));
     void client.refreshRooms().catch(() => {
       // Offline start: the cached list stands; background sync retries on its own schedule.
     });
@@ -331,6 +348,7 @@ export class ChatClient {
     await this.store.deleteRoom(roomId);
     // The cached room list entry stays; only its document and sync state go.
     if (row) await this.store.putRoom({ ...row, unreadCount: 0, mentionCount: 0, lastMessage: null });
+    await this.#search.rescanRoom(roomId);
   }
 
   /** A room's active members from the server, cached for offline use; the cache when offline. */
@@ -421,6 +439,26 @@ export class ChatClient {
   }
 
   /**
+   * Searches the messages of the user's rooms (docs/search.md, "Search on the device"): the
+   * device's own index (every message it holds, pending ones included, searchable offline), merged
+   * by message id with the server's matches (GET /api/search) when the server answers: the
+   * server's ranking first, then what only the device found. Offline, or when the server does not
+   * answer within 5 s, the device's hits alone come with `offline: true`; it never rejects for lack
+   * of network. Syntax: words (all must match), "phrases", `prefix*` (docs/search.md). Rejects
+   * with ClientError `invalid_payload` for a text over 200 characters, a bad `limit` or an
+   * unknown cursor, and with the signal's reason when `signal` aborts.
+   */
+  search(query: string, opts: SearchOptions = {}): Promise<SearchResults> {
+    this.#assertOpen();
+    return this.#search.search(query, opts);
+  }
+
+  /** Resolves once the device's search index holds everything the device stored at start-up and every change since (tests; a "still indexing" hint). */
+  searchIndexed(): Promise<void> {
+    return this.#search.idle();
+  }
+
+  /**
    * The network is back (the browser's `online` event): reopen every room socket at once instead
    * of waiting out the backoff or the silence timeout, then refresh the room list and sync.
    */
@@ -455,6 +493,7 @@ export class ChatClient {
     this.#list.close();
     await this.#background.stop();
     await this.#open.closeAll();
+    await this.#search.close();
     this.#sync?.close();
     this.#status.close();
     this.#identity.release();
@@ -512,6 +551,13 @@ export class ChatClient {
       if (state === 'online') queue.wake();
     });
     return queue;
+  }
+
+  /** A room gone from the list (left, removed, deleted) leaves the search index: no hit from it, old or new. */
+  #followMembership(rooms: readonly RoomSummary[]): void {
+    const listed = new Set(rooms.map((s) => s.room.id));
+    for (const roomId of this.#listed) if (!listed.has(roomId)) this.#search.dropRoom(roomId);
+    this.#listed = listed;
   }
 
   async #afterMembership(roomId: string): Promise<void> {

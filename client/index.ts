@@ -1,4 +1,6 @@
 export { ChatClient, type ChatClientOptions, type ChatClientEvents, type RoomSummary } from './ChatClient.ts';
+export type { SearchOptions } from './search/MessageSearch.ts';
+export type { SearchHit, SearchHitSource, SearchResults, SearchRoomHits, TextSegment } from './search/SearchResults.ts';
 export { ChatRoom, type ChatRoomEvents, type ClientMessage, type SendInput, type TypingUser } from './room/ChatRoom.ts';
 export type { ThreadApi } from './room/RoomThreads.ts';
 export type { MessageState, CompactionPolicy } from './room/RoomReplica.ts';

@@ -4,6 +4,7 @@ import { ApiErrorBodySchema } from '../../shared/errors/errorCodes.ts';
 import { ChatMemberListSchema, ChatMemberSchema, type ChatMember, type ChatMemberRole } from '../../shared/models/chatMember.ts';
 import { ChatRoomListSchema, ChatRoomSchema, MAX_ROOMS_PER_PAGE, type ChatRoom, type ChatRoomCreate, type ChatRoomList } from '../../shared/models/chatRoom.ts';
 import { DevLoginResponseSchema, UserListSchema, type DevLoginResponse, type User } from '../../shared/models/user.ts';
+import { MessageSearchResultsSchema, type MessageSearchResults } from '../../shared/models/messageSearch.ts';
 import { PresenceListSchema, UserPresenceSchema, type UserPresence } from '../../shared/models/userPresence.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import type { TokenProvider } from '../sync/RoomConnection.ts';
@@ -101,6 +102,15 @@ export class RestClient {
     return (await this.#call('GET', `/api/users?${query}`, UserListSchema)).users;
   }
 
+  /** GET /api/search (docs/search.md): one page of the server's matches in the caller's rooms. */
+  search(query: { readonly q: string; readonly roomId?: string; readonly limit?: number; readonly cursor?: string | null }, signal?: AbortSignal): Promise<MessageSearchResults> {
+    const params = new URLSearchParams({ q: query.q });
+    if (query.roomId !== undefined) params.set('room_id', query.roomId);
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor != null) params.set('cursor', query.cursor);
+    return this.#call('GET', `/api/search?${params}`, MessageSearchResultsSchema, undefined, false, true, signal);
+  }
+
   /** POST /api/auth/dev-login: needs no token; the server refuses it unless dev login is on. */
   static async devLogin(baseUrl: string, name: string, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)): Promise<DevLoginResponse> {
     const rest = new RestClient(baseUrl, () => '', fetchImpl);
@@ -108,9 +118,9 @@ export class RestClient {
   }
 
   /** `schema` null: an answer with no body (204). */
-  async #call<S extends z.ZodType>(method: string, route: string, schema: S, body?: unknown, renew?: boolean, auth?: boolean): Promise<z.infer<S>>;
-  async #call(method: string, route: string, schema: null, body?: unknown, renew?: boolean, auth?: boolean): Promise<void>;
-  async #call<S extends z.ZodType>(method: string, route: string, schema: S | null, body?: unknown, renew = false, auth = true): Promise<z.infer<S> | void> {
+  async #call<S extends z.ZodType>(method: string, route: string, schema: S, body?: unknown, renew?: boolean, auth?: boolean, signal?: AbortSignal): Promise<z.infer<S>>;
+  async #call(method: string, route: string, schema: null, body?: unknown, renew?: boolean, auth?: boolean, signal?: AbortSignal): Promise<void>;
+  async #call<S extends z.ZodType>(method: string, route: string, schema: S | null, body?: unknown, renew = false, auth = true, signal?: AbortSignal): Promise<z.infer<S> | void> {
     const token = auth ? await this.#getToken({ renew }) : null;
     let res: Response;
     const sentAt = this.#clock?.local() ?? 0;
@@ -119,12 +129,15 @@ export class RestClient {
         method,
         headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
       });
     } catch (error) {
+      // The caller's own abort is theirs to see as it is; a timeout or a refused connection is the network.
+      if (signal?.aborted) throw signal.reason;
       throw new ClientError('network', `${method} ${route}: ${error instanceof Error ? error.message : String(error)}`, error);
     }
     this.#clock?.observe(res.headers.get('date'), sentAt, this.#clock.local());
-    if (res.status === 401 && !renew && auth) return schema === null ? this.#call(method, route, null, body, true) : this.#call(method, route, schema, body, true);
+    if (res.status === 401 && !renew && auth) return schema === null ? this.#call(method, route, null, body, true, auth, signal) : this.#call(method, route, schema, body, true, auth, signal);
     if (res.ok && schema === null) return;
     const json: unknown = await res.json().catch(() => null);
     if (!res.ok) {

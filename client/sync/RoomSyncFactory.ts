@@ -24,6 +24,8 @@ export interface RoomSyncFactoryOptions {
   readonly onError: (error: ClientError) => void;
   /** Paces what paced connections receive (older sealed segments: ChatClientOptions.pacedHistory). */
   readonly pacer?: InboundPacer;
+  /** Every replica loaded here, as it loads (the search index follows its document until it is destroyed). */
+  readonly loaded?: (replica: RoomReplica) => void;
 }
 
 /**
@@ -42,6 +44,7 @@ export class RoomSyncFactory {
     const { store, identity, compaction, channelName } = this.#opts;
     const replica = await RoomReplica.load(store, roomId, identity.clientId, { ...(compaction ? { compaction } : {}), channelName });
     replica.onClientIdConflict = () => identity.retire();
+    this.#opts.loaded?.(replica);
     return replica;
   }
 
