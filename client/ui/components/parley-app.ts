@@ -10,6 +10,10 @@ import './parley-new-room-dialog.ts';
 import './parley-notification-prompt.ts';
 import './parley-room-list.ts';
 import './parley-room-view.ts';
+import './parley-search.ts';
+import type { SearchFn } from './parley-search.ts';
+import { searchOver } from '../search/searchOver.ts';
+import type { ChatClient } from '../../ChatClient.ts';
 import './parley-sign-in.ts';
 import './parley-toasts.ts';
 
@@ -19,7 +23,10 @@ export class ParleyApp extends LitElement {
     signInError: { state: true },
     signingIn: { state: true },
     creating: { state: true },
+    searching: { state: true },
   };
+  /** The search panel has text: its results show in the room list's place. */
+  declare searching: boolean;
   declare signInError: string | null;
   declare signingIn: boolean;
   declare creating: boolean;
@@ -33,6 +40,7 @@ export class ParleyApp extends LitElement {
     this.signInError = null;
     this.signingIn = false;
     this.creating = false;
+    this.searching = false;
   }
 
   static override styles = [
@@ -51,10 +59,27 @@ export class ParleyApp extends LitElement {
         /* minmax(0, …): a long preview or title never widens a column past the screen. */
         grid-template-columns: 300px minmax(0, 1fr);
       }
-      parley-room-list {
+      .sidebar {
+        display: flex;
+        flex-direction: column;
         border-right: 1px solid var(--border);
+        background: var(--bg-sidebar);
         min-height: 0;
         min-width: 0;
+      }
+      .sidebar parley-search {
+        flex: 0 0 auto;
+      }
+      .sidebar.searching parley-search {
+        flex: 1 1 auto;
+      }
+      parley-room-list {
+        flex: 1;
+        min-height: 0;
+        min-width: 0;
+      }
+      .sidebar.searching parley-room-list {
+        display: none;
       }
       parley-room-view {
         min-width: 0;
@@ -70,11 +95,11 @@ export class ParleyApp extends LitElement {
         .shell {
           grid-template-columns: minmax(0, 1fr);
         }
-        .shell.in-room parley-room-list,
+        .shell.in-room .sidebar,
         .shell:not(.in-room) parley-room-view {
           display: none;
         }
-        parley-room-list {
+        .sidebar {
           border-right: 0;
         }
       }
@@ -104,6 +129,13 @@ export class ParleyApp extends LitElement {
         const summary = s.rooms.find((r) => r.room.id === roomId) ?? null;
         return html`<parley-connection-banner .state=${s.connection}></parley-connection-banner>
           <div class="shell ${roomId ? 'in-room' : ''}">
+            <div class="sidebar ${this.searching ? 'searching' : ''}">
+            <parley-search
+              .search=${this.#searchFn()}
+              .nameOf=${(userId: string) => s.client?.userName(userId) ?? 'Someone'}
+              @search-active=${(e: CustomEvent<boolean>) => (this.searching = e.detail)}
+              @open-result=${(e: CustomEvent<{ roomId: string; messageId: string }>) => this.#route.go(e.detail.roomId, e.detail.messageId)}
+            ></parley-search>
             <parley-room-list
               .rooms=${s.rooms}
               .selectedId=${roomId}
@@ -116,9 +148,11 @@ export class ParleyApp extends LitElement {
                 ? html`<parley-notification-prompt slot="notice" @enable=${() => void this.#enableNotifications()} @dismiss=${() => this.#notify.dismiss()}></parley-notification-prompt>`
                 : nothing}</parley-room-list
             >
+            </div>
             <parley-room-view
               .client=${s.client}
               .roomId=${roomId}
+              .focusMessage=${this.#route.messageId}
               .summary=${summary}
               .peer=${roomId ? (this.#list.peers.get(roomId) ?? null) : null}
               @back=${() => this.#route.go(null)}
@@ -137,6 +171,16 @@ export class ParleyApp extends LitElement {
       }
     }
   }
+
+  /** The search panel's search over the signed-in client (ChatClient.search), paging on with its cursor. */
+  #searchFn(): SearchFn | null {
+    const client = this.#session.client;
+    if (!client) return null;
+    if (this.#search?.client !== client) this.#search = { client, fn: searchOver(client) };
+    return this.#search.fn;
+  }
+
+  #search: { readonly client: ChatClient; readonly fn: SearchFn } | null = null;
 
   async #enableNotifications(): Promise<void> {
     if ((await this.#notify.enable()) === 'denied') this.#session.toast('Notifications are blocked for this site. You can allow them in the browser’s site settings.');

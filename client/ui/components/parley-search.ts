@@ -99,9 +99,13 @@ export class ParleySearch extends LitElement {
         background: transparent;
         color: var(--text);
       }
-      input:focus-visible {
+      .box input:focus,
+      .box input:focus-visible {
         box-shadow: none;
         outline: none;
+      }
+      input::-webkit-search-cancel-button {
+        display: none;
       }
       .results {
         flex: 1;
