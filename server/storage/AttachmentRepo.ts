@@ -133,8 +133,8 @@ export class AttachmentRepo {
     this.#neverReferenced = db.prepare<[number, number]>(
       'SELECT id, blob_key, thumbnail_key FROM attachments WHERE referenced_at IS NULL AND created_at <= ? LIMIT ?',
     );
-    this.#deleteIfUnheld = db.prepare<[string]>('DELETE FROM attachments WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM attachment_refs WHERE attachment_id = ?1)');
-    this.#keyInUse = db.prepare<[string]>('SELECT 1 FROM attachments WHERE blob_key = ?1 OR thumbnail_key = ?1 LIMIT 1');
+    this.#deleteIfUnheld = db.prepare<{ id: string }>('DELETE FROM attachments WHERE id = @id AND NOT EXISTS (SELECT 1 FROM attachment_refs WHERE attachment_id = @id)');
+    this.#keyInUse = db.prepare<{ key: string }>('SELECT 1 FROM attachments WHERE blob_key = @key OR thumbnail_key = @key LIMIT 1');
   }
 
   insert(record: AttachmentRecord): void {
@@ -220,12 +220,12 @@ export class AttachmentRepo {
 
   /** Deletes the record unless some message holds it (a reference may have arrived since it was listed). */
   deleteIfUnheld(id: string): boolean {
-    return this.#deleteIfUnheld.run(id).changes > 0;
+    return this.#deleteIfUnheld.run({ id }).changes > 0;
   }
 
   /** Whether any record names this blob key (as its bytes or its thumbnail). */
   keyInUse(key: string): boolean {
-    return this.#keyInUse.get(key) !== undefined;
+    return this.#keyInUse.get({ key }) !== undefined;
   }
 
   /** Runs `fn` in one transaction. */
