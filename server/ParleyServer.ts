@@ -1,3 +1,8 @@
+/*
+ * Over 350 lines for a reason: this is the one wiring file, where every subsystem is built and
+ * connected in the order they depend on each other (storage, sync, segments, search, attachments,
+ * endpoints); split up, that order would be spread over files that must not import each other.
+ */
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -44,14 +49,21 @@ import { SearchRepo } from './search/SearchRepo.ts';
 import { SearchIndexer } from './search/SearchIndexer.ts';
 import { SearchBackfill } from './search/SearchBackfill.ts';
 import { workerMessageRanges } from './search/StoredMessages.ts';
+import { FsBlobStore } from './blobs/FsBlobStore.ts';
+import { Attachments } from './attachments/Attachments.ts';
+import { AttachmentTracker } from './attachments/AttachmentTracker.ts';
+import { AttachmentSweeper } from './attachments/AttachmentSweeper.ts';
+import type { AttachmentSettings } from './config.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
  * optional with the same default as its environment variable, plus what a host app plugs in.
  */
-export interface ParleyServerOptions extends Partial<Omit<Config, 'syncLimits' | 'dbFile'>> {
+export interface ParleyServerOptions extends Partial<Omit<Config, 'syncLimits' | 'dbFile' | 'attachments'>> {
   /** Rate limits, connection cap and send-buffer limit; each field defaults as its PARLEY_* variable. */
   syncLimits?: Partial<SyncLimits>;
+  /** Attachment limits and garbage collection; each field defaults as its PARLEY_ATTACHMENT_* variable. */
+  attachments?: Partial<AttachmentSettings>;
   /**
    * The host app's own token check (any scheme: an asymmetric JWT, a session lookup). Without it
    * the server verifies HS256 JWTs signed with `jwtSecret`. With dev login on, tokens dev login
@@ -90,6 +102,12 @@ export interface ParleyServer {
   readonly search: SearchIndexer;
   /** Indexes stored documents the index never held (an upgraded database), in the background. */
   readonly searchBackfill: SearchBackfill;
+  /** Attachment uploads and their garbage collection (docs/attachments.md). */
+  readonly attachments: Attachments;
+  /** Writes the attachment reference rows (tests flush it). */
+  readonly attachmentTracker: AttachmentTracker;
+  /** Attachment garbage collection: `sweep(now)` runs a pass at any clock. */
+  readonly attachmentSweeper: AttachmentSweeper;
   /** Paces whole-room replies of big rooms (tests watch it). */
   readonly pacer: FramePacer;
   /** The built-in HS256 service: mints dev-login tokens and verifies them. */
@@ -108,6 +126,7 @@ function resolveConfig(options: ParleyServerOptions): Config {
     dataDir,
     dbFile: path.join(dataDir, DB_FILE_NAME),
     syncLimits: { ...defaults.syncLimits, ...options.syncLimits },
+    attachments: { ...defaults.attachments, ...options.attachments },
   };
   if (!config.jwtSecret && !config.devLogin && !options.verifyToken) {
     throw new ConfigError('createParleyServer needs verifyToken, a jwtSecret (at least 32 characters) or devLogin: true.');
@@ -147,6 +166,13 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const publisher = new PresencePublisher(directory, tracker);
   const searchRepo = new SearchRepo(db);
   const search = new SearchIndexer({ repo: searchRepo, logger });
+  // The blob store opens (and sweeps the tmp/ a crash left) at once; requests await it, listen() too.
+  const blobsReady = FsBlobStore.open(path.join(config.dataDir, 'blobs'));
+  blobsReady.catch((err: unknown) => logger.error({ err }, 'attachments: the blob store did not open'));
+  const attachments = new Attachments({ repo: directory.attachments, blobs: () => blobsReady, settings: config.attachments, logger });
+  const attachmentTracker = new AttachmentTracker({ repo: directory.attachments, logger });
+  const attachmentSweeper = new AttachmentSweeper({ attachments, flushReferences: () => attachmentTracker.flush(), logger });
+  attachmentSweeper.start(config.attachments.gcIntervalMs);
   // Mentions and direct messages: to the recipient's devices (user feed), else the webhook (docs/notifications.md).
   const notifications = createNotifications({ db, directory, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
@@ -165,7 +191,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactBytes: config.compactBytes,
     maxDocBytes: config.maxDocBytes,
     ...(config.memberGrowth ? { memberGrowth: config.memberGrowth } : {}),
-    stages: commitStages({ summaries, segments: (batch) => segmenter.stage(batch), search: search.stage }),
+    stages: commitStages({ summaries, segments: (batch) => segmenter.stage(batch), search: search.stage, attachments: attachmentTracker.stage }),
     beforeCommit: (room) => threads.beforeCommit(room),
     pacer,
     onLoaded: (room) => {
@@ -179,10 +205,12 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       notifications.roomLoaded(room);
       search.roomLoaded(room);
       searchBackfill.roomLoaded(room.roomId);
+      attachmentTracker.roomLoaded(room);
     },
     onUnloading: (room) => {
       summaries.writeRoom(room);
       search.roomUnloading(room);
+      attachmentTracker.roomUnloading(room);
     },
     onUnloaded: (roomId) => {
       segmenter.roomUnloaded(roomId);
@@ -191,6 +219,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       summaries.forget(roomId);
       publisher.roomUnloaded(roomId);
       search.roomUnloaded(roomId);
+      attachmentTracker.roomUnloaded(roomId);
     },
   });
   const searchBackfill = new SearchBackfill({
@@ -238,6 +267,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     presence: tracker,
     logger,
     search: searchRepo,
+    attachments,
     devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
     webAppDir: config.appDir,
     roomCreation: new UserRateLimiter(config.roomCreation),
@@ -270,7 +300,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      await Promise.all([sync.close(), commands.close()]);
+      await Promise.all([sync.close(), commands.close(), attachmentSweeper.stop()]);
       publisher.close();
       const server = ownServer;
       if (server) {
@@ -284,6 +314,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       summaries.close();
       searchBackfill.close();
       search.close();
+      attachmentTracker.close();
       await notifications.close();
       feed.close();
       pacer.stop();
@@ -303,6 +334,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     },
     async listen(port = config.port, host = config.host) {
       if (ownServer) throw new Error('listen() was already called');
+      await blobsReady;
       const server = http.createServer(handleRequest);
       server.on('upgrade', onOwnUpgrade);
       ownServer = server;
@@ -327,6 +359,9 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactor,
     search,
     searchBackfill,
+    attachments,
+    attachmentTracker,
+    attachmentSweeper,
     pacer,
     tokens,
     close,

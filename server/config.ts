@@ -97,6 +97,14 @@ const EnvSchema = z.object({
    * upgraded database; docs/search.md). 0: leave them to their next load or `parley reindex`.
    */
   PARLEY_SEARCH_BACKFILL: bool.default(true),
+  /** Largest attachment upload, in bytes (25 MiB); one byte more is 413 `payload_too_large` (docs/attachments.md). */
+  PARLEY_ATTACHMENT_MAX_BYTES: int(1, 64 * 1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  /** Bytes of live attachments one user may have uploaded, across rooms (1 GiB); past it, 413 `quota_exceeded`. 0: no quota. */
+  PARLEY_ATTACHMENT_QUOTA_BYTES: int(0, 1024 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
+  /** How long an upload no message refers to is kept before garbage collection removes it, in ms (24 h). */
+  PARLEY_ATTACHMENT_GRACE_MS: int(0, 365 * 86_400_000).default(86_400_000),
+  /** How often the attachment garbage collection runs, in ms (10 min); 0 turns the timer off (`parley gc-attachments` still runs it). */
+  PARLEY_ATTACHMENT_GC_INTERVAL_MS: int(0, 86_400_000).default(600_000),
   /** The notification webhook; unset: off (docs/notifications.md). */
   PARLEY_WEBHOOK_URL: WebhookUrlSchema.optional(),
   /** Signs every webhook request (X-Parley-Signature); required with PARLEY_WEBHOOK_URL. */
@@ -132,6 +140,19 @@ export interface Config {
   searchBackfill: boolean;
   /** The notification webhook (PARLEY_WEBHOOK_URL, PARLEY_WEBHOOK_SECRET); null: off. */
   webhook: WebhookSettings | null;
+  /** Attachment limits and garbage collection (PARLEY_ATTACHMENT_*, docs/attachments.md). */
+  attachments: AttachmentSettings;
+}
+
+export interface AttachmentSettings {
+  /** Largest upload in bytes (PARLEY_ATTACHMENT_MAX_BYTES). */
+  maxBytes: number;
+  /** Live upload bytes per user (PARLEY_ATTACHMENT_QUOTA_BYTES); null: no quota. */
+  quotaBytes: number | null;
+  /** How long an upload no message holds is kept (PARLEY_ATTACHMENT_GRACE_MS). */
+  graceMs: number;
+  /** Garbage collection timer (PARLEY_ATTACHMENT_GC_INTERVAL_MS); 0: no timer. */
+  gcIntervalMs: number;
 }
 
 export const CLI_USAGE = `Usage: parley serve [options]     run the sync server (also: parley [options])
@@ -242,6 +263,12 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     memberGrowth: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR === 0 ? null : { burst: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR, perMinute: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR / 60 },
     searchBackfill: e.PARLEY_SEARCH_BACKFILL,
     webhook: e.PARLEY_WEBHOOK_URL && e.PARLEY_WEBHOOK_SECRET ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : null,
+    attachments: {
+      maxBytes: e.PARLEY_ATTACHMENT_MAX_BYTES,
+      quotaBytes: e.PARLEY_ATTACHMENT_QUOTA_BYTES === 0 ? null : e.PARLEY_ATTACHMENT_QUOTA_BYTES,
+      graceMs: e.PARLEY_ATTACHMENT_GRACE_MS,
+      gcIntervalMs: e.PARLEY_ATTACHMENT_GC_INTERVAL_MS,
+    },
   };
 }
 

@@ -52,7 +52,10 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   notify: ['storage', 'sync'],
   // Search indexes the loaded documents (sync) into its own tables (storage).
   search: ['storage', 'sync'],
-  http: ['auth', 'limits', 'presence', 'search', 'storage'],
+  // Attachments (docs/attachments.md): uploads into the blob store, reference tracking of the
+  // loaded documents (sync) into their tables (storage), garbage collection.
+  attachments: ['blobs', 'storage', 'sync'],
+  http: ['attachments', 'auth', 'blobs', 'limits', 'presence', 'search', 'storage'],
 };
 
 describe('architecture', () => {

@@ -8,7 +8,10 @@ import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import type { RoomDocErrorCode } from '../../shared/roomDoc/result.ts';
 import type { CommandPayload } from '../../shared/commands/webSocketCommand.ts';
 import type { ErrorCode } from '../../shared/errors/errorCodes.ts';
-import { commandFailure } from './CommandFailure.ts';
+import { type CommandFailure, commandFailure } from './CommandFailure.ts';
+import { refOf } from '../storage/AttachmentRepo.ts';
+import type { AttachmentRef } from '../../shared/models/attachment.ts';
+import type { Directory } from '../storage/Directory.ts';
 import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';
 import { type RoomStep, inRoom } from './inRoom.ts';
@@ -47,6 +50,8 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
     // The validator's rule for Yjs clients: only active members may be mentioned.
     const outsider = p.mentioned_users?.find((userId) => !deps.directory.members.get(p.room_id, userId)?.is_active);
     if (outsider !== undefined) return commandFailure('invalid_payload', `${outsider} is not a member of this room and cannot be mentioned`);
+    const attachments = attachmentRefs(deps.directory, p.room_id, actor.userId, p.message_type, p.attachments);
+    if (!attachments.ok) return attachments;
     const related = checkRelations(deps.registry, deps.registry.open(p.room_id), p.room_id, { parentId: p.parent_id, quotedId: p.quoted_message_id });
     if (!related.ok) return commandFailure(related.code, related.message);
     const relations = {
@@ -54,11 +59,36 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
       ...(p.show_in_channel === undefined ? {} : { showInChannel: p.show_in_channel }),
       ...(p.quoted_message_id === undefined ? {} : { quotedMessageId: p.quoted_message_id }),
       ...(p.mentioned_users === undefined ? {} : { mentionedUsers: p.mentioned_users }),
+      ...(attachments.refs.length === 0 ? {} : { attachments: attachments.refs }),
     };
     const result = createMessage(room.doc, actor, { id: p.message_id, type: p.message_type, content: p.content, meta: p.extra_metadata, ...relations }, conn.origin);
     if (!result.ok) return commandFailure(ERROR_OF[result.code], result.message);
     return { ok: true, answer: answerWith(deps, room, p.room_id, result.id) };
   }, { messageId: null });
+}
+
+/**
+ * The references a new message stores for the attachments it names by id (the validator's rule
+ * for Yjs clients, docs/attachments.md): each an upload to this room by the sender, on an image
+ * or file message; the server fills in what it recorded.
+ */
+function attachmentRefs(
+  directory: Directory,
+  roomId: string,
+  userId: string,
+  type: string,
+  inputs: readonly { id: string }[] | undefined,
+): { ok: true; refs: AttachmentRef[] } | CommandFailure {
+  if (inputs === undefined || inputs.length === 0) return { ok: true, refs: [] };
+  if (type !== 'image' && type !== 'file') return commandFailure('invalid_payload', `message_type must be image or file for a message with attachments, not ${type}`);
+  const refs: AttachmentRef[] = [];
+  for (const { id } of inputs) {
+    const record = directory.attachments.get(id);
+    if (!record || record.roomId !== roomId) return commandFailure('invalid_payload', `attachment ${id} is not an upload to this room (POST /api/rooms/${roomId}/attachments first)`);
+    if (record.uploaderId !== userId) return commandFailure('invalid_payload', `attachment ${id} was uploaded by someone else: attach only your own uploads`);
+    refs.push(refOf(record));
+  }
+  return { ok: true, refs };
 }
 
 export function editMessageCommand(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'edit_message'>): Promise<Outcome> {

@@ -5,6 +5,7 @@ import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { Directory } from '../storage/Directory.ts';
 import type { UserRateLimiter } from '../limits/UserRateLimiter.ts';
 import type { SearchRepo } from '../search/SearchRepo.ts';
+import type { Attachments } from '../attachments/Attachments.ts';
 
 /**
  * How the REST API tells the sync layer that access may have changed. Called after the
@@ -30,6 +31,8 @@ export interface ApiDeps {
   logger: Logger;
   /** GET /api/search reads the full-text index (docs/search.md); without it the route answers 404. */
   search?: SearchRepo;
+  /** /api/rooms/:roomId/attachments (docs/attachments.md); without it those routes answer 404. */
+  attachments?: Attachments;
   /** POST /api/auth/dev-login: off unless explicitly enabled (anyone could sign in as anyone). */
   devLogin: { enabled: boolean; tokenTtlSeconds: number };
   /** Told after every membership or room change so the sync layer can close connections that lost access (removed/deactivated member, deactivated room) and refresh room presence. */

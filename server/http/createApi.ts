@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { except } from 'hono/combine';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
+import { UPLOAD_PATH, attachmentRoutes } from './attachmentRoutes.ts';
 import { authRoutes } from './authRoutes.ts';
 import { errorHandler, notFoundHandler } from './errorHandling.ts';
 import { meRoutes } from './meRoutes.ts';
@@ -32,14 +33,16 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
+  // An attachment upload streams its body to the blob store under its own limits
+  // (PARLEY_ATTACHMENT_MAX_BYTES, the quota): the JSON limit is not for it.
   app.use(
     '/api/*',
-    bodyLimit({
+    except((c) => c.req.method === 'POST' && UPLOAD_PATH.test(c.req.path), bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
         throw new ParleyError('payload_too_large', `request body over ${MAX_BODY_BYTES} bytes`);
       },
-    }),
+    })),
   );
   // Authentication runs before routing reaches a handler, so an unknown /api path answers
   // 401 to strangers: the route list is not probed without a token.
@@ -52,6 +55,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/api/rooms', roomRoutes(deps));
   app.route('/api/rooms/:roomId', memberRoutes(deps));
   app.route('/api/rooms/:roomId', muteRoutes(deps));
+  if (deps.attachments) app.route('/api/rooms/:roomId', attachmentRoutes(deps, deps.attachments));
   if (deps.search) app.route('/api/search', searchRoutes(deps, deps.search));
   if (deps.webAppDir) app.route('/', webAppRoutes(deps.webAppDir, deps.logger));
   return app;

@@ -2,6 +2,7 @@ import { uuidv4 } from '../../shared/ids.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import type { ChatRoom, ChatRoomCreate } from '../../shared/models/chatRoom.ts';
 import type { Db } from './openDatabase.ts';
+import { AttachmentRepo } from './AttachmentRepo.ts';
 import { MentionRepo } from './MentionRepo.ts';
 import { FeedRepo } from './FeedRepo.ts';
 import { MemberRepo } from './MemberRepo.ts';
@@ -35,6 +36,8 @@ export class Directory {
   readonly feed: FeedRepo;
   /** Mentions held in segments nobody has loaded (RoomSummaries' mention counts). */
   readonly mentions: MentionRepo;
+  /** Uploads and the messages holding them (docs/attachments.md). */
+  readonly attachments: AttachmentRepo;
   readonly #db: Db;
   #freshen: () => void = () => {};
 
@@ -44,6 +47,7 @@ export class Directory {
     this.users = new UserRepo(db);
     this.feed = new FeedRepo(db);
     this.mentions = new MentionRepo(db);
+    this.attachments = new AttachmentRepo(db);
     this.rooms = new RoomRepo(db, freshen);
     this.members = new MemberRepo(db, this.users, freshen);
     this.presence = new PresenceRepo(db, this.users);

@@ -162,6 +162,50 @@ const MIGRATIONS: readonly string[] = [
     state_vector  BLOB NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Attachments (docs/attachments.md). `attachments`: one row per upload; the bytes live in the
+  // blob store under blob_key (the sha256, shared by uploads of the same bytes), the thumbnail
+  // under thumbnail_key. referenced_at: when a committed message was first seen holding it (NULL:
+  // never yet); released_at: when the last message holding it stopped (deleted), NULL while held.
+  // `attachment_refs`: which messages hold which attachment, written off the sync path by the
+  // AttachmentTracker (one row per attachment and message, with the document it was seen in, as
+  // search_rows); `attachment_tracked`: each document's state vector as of when the tracker last
+  // held all of it, so a document loaded unchanged is not scanned again.
+  `
+  CREATE TABLE attachments (
+    id             TEXT PRIMARY KEY,
+    room_id        TEXT NOT NULL,
+    uploader_id    TEXT NOT NULL,
+    blob_key       TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    mime_type      TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    width          INTEGER,
+    height         INTEGER,
+    thumbnail_key  TEXT,
+    thumbnail_type TEXT,
+    created_at     INTEGER NOT NULL,
+    referenced_at  INTEGER,
+    released_at    INTEGER
+  );
+  CREATE INDEX attachments_by_uploader ON attachments(uploader_id);
+  CREATE INDEX attachments_by_blob ON attachments(blob_key);
+  CREATE INDEX attachments_by_thumbnail ON attachments(thumbnail_key) WHERE thumbnail_key IS NOT NULL;
+  CREATE INDEX attachments_never_referenced ON attachments(created_at) WHERE referenced_at IS NULL;
+  CREATE INDEX attachments_released ON attachments(released_at) WHERE released_at IS NOT NULL;
+  CREATE TABLE attachment_refs (
+    attachment_id  TEXT NOT NULL,
+    message_id     TEXT NOT NULL,
+    room_id        TEXT NOT NULL,
+    doc_name       TEXT NOT NULL,
+    PRIMARY KEY (attachment_id, message_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX attachment_refs_by_message ON attachment_refs(message_id);
+  CREATE INDEX attachment_refs_by_doc ON attachment_refs(doc_name);
+  CREATE TABLE attachment_tracked (
+    doc_name      TEXT PRIMARY KEY,
+    state_vector  BLOB NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /**

@@ -1,6 +1,7 @@
 import { parseDocName } from '../../shared/roomDoc/segments.ts';
 import type { Directory } from '../storage/Directory.ts';
 import { validateUpdate } from '../validation/validateUpdate.ts';
+import { refOf } from '../storage/AttachmentRepo.ts';
 import type { UpdateGate } from './Room.ts';
 
 /**
@@ -24,6 +25,11 @@ export function createValidatingGate(directory: Directory, clock: () => number =
         role: () => directory.members.activeRole(roomId, conn.user.id) ?? 'member',
         memberSince: () => directory.members.memberSince(roomId, conn.user.id),
         isActiveMember: (userId) => directory.members.activeRole(roomId, userId) !== null,
+        // A synchronous lookup by primary key, made only for a new message that names attachments.
+        uploadedAttachment: (id) => {
+          const record = directory.attachments.get(id);
+          return record && record.roomId === roomId ? { uploaderId: record.uploaderId, ref: refOf(record) } : null;
+        },
       },
       owners: room.clientOwners,
       now: clock(),

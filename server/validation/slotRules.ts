@@ -20,6 +20,7 @@ import { type HeadMaps, parsePinValue, parseThreadReadKey } from '../../shared/r
 import { metaProblem } from '../../shared/roomDoc/valueLimits.ts';
 import { uuidv7Time } from '../../shared/ids.ts';
 import { Refused } from './Refused.ts';
+import { type UploadedAttachment, judgeAttachments } from './judgeAttachments.ts';
 
 /** The root maps of the room document layout (and of a head), by name. */
 export type RootName = keyof RoomMaps | keyof HeadMaps;
@@ -56,6 +57,8 @@ export interface SlotContext {
   readonly isSegment: boolean;
   /** Whether the user is an active member of the room now (mentions name members only). */
   isActiveMember(userId: string): boolean;
+  /** The upload with this id to this room, as recorded (docs/attachments.md); null when there is none. */
+  uploadedAttachment(id: string): UploadedAttachment | null;
   /** The message with this id as the update leaves it, or null (use in `atEnd` checks only). */
   finalMessage(id: string): MessageValue | null;
   /** Records that, by the end of the update, this message must carry a deletion record. */
@@ -106,6 +109,7 @@ function judgeMessage(ctx: SlotContext, key: string, value: Written): void {
   const tooLarge = metaProblem(next.meta);
   if (tooLarge) throw new Refused('over_limit', `message ${key}: ${tooLarge}`);
   judgeRelations(ctx, next, existing);
+  judgeAttachments(ctx, next, existing);
   if (existing === null) {
     ctx.countNewMessage();
     if (!mayCreateMessage(ctx.actor(), next)) throw new Refused('bad_message', `message ${key} must be sent as yourself and not as a system message`);

@@ -16,6 +16,7 @@ import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import type { ClientOwners } from './ClientOwners.ts';
 import { decodeUpdateSafely, type Struct } from './decodeUpdateSafely.ts';
 import { Refused } from './Refused.ts';
+import type { UploadedAttachment } from './judgeAttachments.ts';
 import { DELETED, type RootName, type Slot, type SlotContext, type Written, judgeRemoval, judgeWrite } from './slotRules.ts';
 
 /** Distinct client ids with new structs in one update (a user's devices; a legitimate update has one or two). */
@@ -36,6 +37,11 @@ export interface UpdateSender {
   readonly memberSince?: () => number | null;
   /** Whether a user is an active member of the room, for mentions. Absent: no such rule (tests, tools). */
   readonly isActiveMember?: (userId: string) => boolean;
+  /**
+   * The upload with this id to this room (docs/attachments.md): uploader and recorded reference,
+   * or null. Absent: no uploads exist, so a message naming an attachment is refused.
+   */
+  readonly uploadedAttachment?: (id: string) => UploadedAttachment | null;
 }
 
 export interface ValidationInput {
@@ -217,6 +223,10 @@ class UpdateCheck implements SlotContext {
 
   isActiveMember(userId: string): boolean {
     return this.#input.sender.isActiveMember?.(userId) ?? true;
+  }
+
+  uploadedAttachment(id: string): UploadedAttachment | null {
+    return this.#input.sender.uploadedAttachment?.(id) ?? null;
   }
 
   get growth(): Growth {

@@ -21,6 +21,10 @@ export const ERROR_STATUS = {
   /** The message was deleted: it takes no edits and no reactions. */
   message_deleted: 410,
   payload_too_large: 413,
+  /** An upload would take the uploader's live attachments past PARLEY_ATTACHMENT_QUOTA_BYTES (docs/attachments.md). */
+  quota_exceeded: 413,
+  /** A `Range` that lies outside the file (docs/attachments.md); Content-Range names the size. */
+  range_not_satisfiable: 416,
   /** The room's stored document reached PARLEY_MAX_DOC_BYTES. */
   document_too_large: 413,
   rate_limited: 429,

@@ -21,6 +21,11 @@ export const UPDATE_REFUSAL_CODES = {
   bad_value: 'a value does not match the room document layout',
   /** A message written as someone else, a system message, or one dated too far in the future. */
   bad_message: 'a message breaks the creation rules',
+  /**
+   * A message's `attachments` name something that is not an upload of the sender to this room, or
+   * differ from the upload's record (name, type, size, dimensions); or an edit changed them.
+   */
+  bad_attachment: 'an attachment reference names no upload of the sender to this room, or differs from its record',
   /** A change the sender is not allowed to make (another's message, reaction or read position). */
   forbidden: 'the sender may not make this change',
   /** A read position that names no message or moves backwards. */

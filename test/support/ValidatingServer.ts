@@ -3,6 +3,7 @@ import type { Actor } from '../../shared/roomDoc/actor.ts';
 import type { UpdateRefusal } from '../../shared/protocol/updateRefusals.ts';
 import { ClientOwners } from '../../server/validation/ClientOwners.ts';
 import { validateUpdate } from '../../server/validation/validateUpdate.ts';
+import type { UploadedAttachment } from '../../server/validation/judgeAttachments.ts';
 
 /**
  * The server's side of the validator in memory: a room document and its client-id owners. An
@@ -16,6 +17,8 @@ export class ValidatingServer {
   clock: () => number = Date.now;
   /** Whether this document is a room's segment (which holds no head maps). */
   isSegment = false;
+  /** Uploads to this room by id (the server's attachment records). */
+  readonly uploads = new Map<string, UploadedAttachment>();
 
   constructor(members: readonly Actor[]) {
     for (const m of members) this.roles.set(m.userId, m.role);
@@ -26,7 +29,12 @@ export class ValidatingServer {
     const verdict = validateUpdate({
       doc: this.doc,
       update,
-      sender: { userId, role: () => this.roles.get(userId) ?? 'member', isActiveMember: (id) => this.roles.has(id) },
+      sender: {
+        userId,
+        role: () => this.roles.get(userId) ?? 'member',
+        isActiveMember: (id) => this.roles.has(id),
+        uploadedAttachment: (id) => this.uploads.get(id) ?? null,
+      },
       owners: this.owners,
       now: this.clock(),
       isSegment: this.isSegment,

@@ -16,9 +16,10 @@ import { requestCompaction } from './requestCompaction.ts';
  * writes (re-clearing deleted text; moving late writes to their segment, sealing and converting:
  * server/segments/Segmenter.ts) and the REST summaries come after what clients wait for; then
  * the search index (server/search/SearchIndexer.ts: it only marks the room due, the rows are
- * written on a timer); compaction, which only schedules work off the sync path, last.
+ * written on a timer) and the attachment references (server/attachments/AttachmentTracker.ts, the
+ * same way); compaction, which only schedules work off the sync path, last.
  */
-export function commitStages(deps: { summaries: RoomSummaries; segments: CommitStage; search?: CommitStage }): readonly CommitStage[] {
+export function commitStages(deps: { summaries: RoomSummaries; segments: CommitStage; search?: CommitStage; attachments?: CommitStage }): readonly CommitStage[] {
   return [
     relayUpdates,
     acknowledgeWriters,
@@ -28,6 +29,7 @@ export function commitStages(deps: { summaries: RoomSummaries; segments: CommitS
     deps.segments,
     updateRoomSummaries(deps.summaries),
     ...(deps.search ? [deps.search] : []),
+    ...(deps.attachments ? [deps.attachments] : []),
     requestCompaction,
   ];
 }

@@ -1,0 +1,200 @@
+import { uuidv7 } from '../../shared/ids.ts';
+import { ParleyError } from '../../shared/errors/errorCodes.ts';
+import type { AttachmentSettings } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { BlobRange } from '../blobs/blobRange.ts';
+import type { BlobRead, BlobSource, BlobStore } from '../blobs/BlobStore.ts';
+import { isBlobStoreError } from '../blobs/BlobStoreError.ts';
+import type { AttachmentRecord, AttachmentRepo } from '../storage/AttachmentRepo.ts';
+import { makeThumbnail, THUMBNAIL_SOURCE_TYPES, type Thumbnail } from './makeThumbnail.ts';
+import { sniffMimeType } from './sniffMimeType.ts';
+import { Semaphore } from './Semaphore.ts';
+
+/** Thumbnails made at once: sharp collects a streamed image in memory, so this bounds it (2 x 25 MiB at the default limit). */
+const THUMBNAIL_CONCURRENCY = 2;
+/** Records one garbage-collection pass removes at most (the next pass takes the rest). */
+export const GC_BATCH = 500;
+
+export interface UploadInput {
+  readonly roomId: string;
+  readonly uploaderId: string;
+  readonly body: BlobSource;
+  /** The request's Content-Type (parsed, lowercase, no parameters), or null: only a hint (sniffMimeType.ts). */
+  readonly declaredType: string | null;
+  readonly name: string;
+  /** The request's Content-Length when it had one: over a limit is refused before a byte is read. */
+  readonly contentLength: number | null;
+}
+
+export interface CollectOutcome {
+  readonly records: number;
+  readonly blobs: number;
+}
+
+/**
+ * Uploads, downloads and removal of attachments (docs/attachments.md): the bytes go to the blob
+ * store, streamed; the record to SQLite. Expected failures throw ParleyError:
+ * `payload_too_large` (over PARLEY_ATTACHMENT_MAX_BYTES), `quota_exceeded` (over the uploader's
+ * PARLEY_ATTACHMENT_QUOTA_BYTES), `conflict` (the rare upload that raced the removal of the very
+ * same bytes; sending it again works).
+ *
+ * Blob keys are shared by uploads of the same bytes, so a blob is deleted only when no record
+ * names it. One lock orders "check no record names the key, delete the blob" (garbage collection)
+ * against "check the blob is there, insert the record" (an upload's last step): an upload's
+ * record never names a blob that is gone.
+ */
+export class Attachments {
+  readonly #repo: AttachmentRepo;
+  readonly #blobs: () => Promise<BlobStore>;
+  readonly #settings: AttachmentSettings;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #thumbnails = new Semaphore(THUMBNAIL_CONCURRENCY);
+  /** Record insertions and blob deletions, one at a time (both are short: a stat or an unlink, and SQL). */
+  readonly #keys = new Semaphore(1);
+
+  constructor(deps: { repo: AttachmentRepo; blobs: () => Promise<BlobStore>; settings: AttachmentSettings; logger: Logger; now?: () => number }) {
+    this.#repo = deps.repo;
+    this.#blobs = deps.blobs;
+    this.#settings = deps.settings;
+    this.#logger = deps.logger;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  get settings(): AttachmentSettings {
+    return this.#settings;
+  }
+
+  /** Bytes the user may still upload (Infinity without a quota). */
+  remainingQuota(userId: string): number {
+    const quota = this.#settings.quotaBytes;
+    return quota === null ? Infinity : Math.max(0, quota - this.#repo.usageOf(userId));
+  }
+
+  /**
+   * The limits checked before a byte is read: Content-Length over the size limit, or over what
+   * the quota leaves. Throws ParleyError.
+   */
+  checkDeclaredLength(userId: string, contentLength: number | null): void {
+    if (contentLength === null) return;
+    if (contentLength > this.#settings.maxBytes) throw tooLarge(this.#settings.maxBytes);
+    const remaining = this.remainingQuota(userId);
+    if (contentLength > remaining) throw overQuota(this.#settings.quotaBytes, remaining);
+  }
+
+  /** Stores an upload: bytes, sniffed type, thumbnail for images, record. */
+  async upload(input: UploadInput): Promise<AttachmentRecord> {
+    this.checkDeclaredLength(input.uploaderId, input.contentLength);
+    const blobs = await this.#blobs();
+    const remaining = this.remainingQuota(input.uploaderId);
+    const maxBytes = Math.min(this.#settings.maxBytes, remaining);
+    let stored;
+    try {
+      stored = await blobs.put(input.body, { maxBytes });
+    } catch (err) {
+      if (isBlobStoreError(err, 'too_large')) throw maxBytes < this.#settings.maxBytes ? overQuota(this.#settings.quotaBytes, remaining) : tooLarge(maxBytes);
+      throw err;
+    }
+    let thumbnailKey: string | null = null;
+    try {
+      const mimeType = await sniffMimeType(stored.head, input.declaredType);
+      const thumbnail = THUMBNAIL_SOURCE_TYPES.has(mimeType) ? await this.#thumbnailOf(blobs, stored.key) : null;
+      if (thumbnail) thumbnailKey = (await blobs.put(once(thumbnail.bytes), { maxBytes: thumbnail.bytes.byteLength })).key;
+      const record: AttachmentRecord = {
+        id: uuidv7(this.#now()),
+        roomId: input.roomId,
+        uploaderId: input.uploaderId,
+        blobKey: stored.key,
+        name: input.name,
+        mimeType,
+        size: stored.size,
+        width: thumbnail?.width ?? null,
+        height: thumbnail?.height ?? null,
+        thumbnailKey,
+        thumbnailType: thumbnail?.mimeType ?? null,
+        createdAt: this.#now(),
+      };
+      await this.#keys.run(async () => {
+        // Garbage collection may have deleted these very bytes (an older upload's) since the put.
+        for (const key of [record.blobKey, record.thumbnailKey]) {
+          if (key !== null && (await blobs.stat(key)) === null) throw new ParleyError('conflict', 'the upload raced the removal of a file with the same bytes; send it again');
+        }
+        const quota = this.#settings.quotaBytes;
+        this.#repo.transaction(() => {
+          // Concurrent uploads of one user each passed the first check: the last to finish may not fit.
+          if (quota !== null && this.#repo.usageOf(input.uploaderId) + record.size > quota) throw overQuota(quota, this.remainingQuota(input.uploaderId));
+          this.#repo.insert(record);
+        });
+      });
+      return record;
+    } catch (err) {
+      // Nothing of a failed upload stays: its blobs go unless another record shares them.
+      await this.#deleteUnusedBlobs(blobs, [stored.key, thumbnailKey]);
+      throw err;
+    }
+  }
+
+  /** The upload's bytes (a range of them), or null when the blob is missing. Throws BlobStoreError('bad_range'). */
+  async read(record: AttachmentRecord, range?: BlobRange): Promise<BlobRead | null> {
+    return (await this.#blobs()).get(record.blobKey, range);
+  }
+
+  async readThumbnail(record: AttachmentRecord): Promise<BlobRead | null> {
+    return record.thumbnailKey === null ? null : (await this.#blobs()).get(record.thumbnailKey);
+  }
+
+  /**
+   * One garbage-collection pass (the caller brings reference tracking up to date first): removes
+   * the records of uploads whose messages were all deleted, and of uploads no message ever held
+   * once older than the grace period; then each blob they named that no record names any more.
+   */
+  async collect(now: number = this.#now()): Promise<CollectOutcome> {
+    const blobs = await this.#blobs();
+    const candidates = this.#repo.collectable(now, now - this.#settings.graceMs, GC_BATCH);
+    const removed = this.#repo.transaction(() => candidates.filter((c) => this.#repo.deleteIfUnheld(c.id)));
+    const keys = [...new Set(removed.flatMap((c) => (c.thumbnailKey === null ? [c.blobKey] : [c.blobKey, c.thumbnailKey])))];
+    const deleted = await this.#deleteUnusedBlobs(blobs, keys);
+    if (removed.length > 0) this.#logger.info({ records: removed.length, blobs: deleted }, 'attachments: garbage collected');
+    return { records: removed.length, blobs: deleted };
+  }
+
+  /** Deletes each blob no record names; returns how many it deleted. */
+  async #deleteUnusedBlobs(blobs: BlobStore, keys: readonly (string | null)[]): Promise<number> {
+    let deleted = 0;
+    await this.#keys.run(async () => {
+      for (const key of keys) {
+        if (key === null || this.#repo.keyInUse(key)) continue;
+        try {
+          if (await blobs.delete(key)) deleted++;
+        } catch (err) {
+          // Left for now: a blob no record names is harmless, and a later upload of it reuses it.
+          this.#logger.warn({ err, key }, 'attachments: deleting a blob failed');
+        }
+      }
+    });
+    return deleted;
+  }
+
+  async #thumbnailOf(blobs: BlobStore, key: string): Promise<Thumbnail | null> {
+    return this.#thumbnails.run(async () => {
+      const read = await blobs.get(key);
+      return read ? makeThumbnail(read.stream) : null;
+    });
+  }
+}
+
+/** A source of one chunk (a thumbnail is small and made in memory). */
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+function tooLarge(maxBytes: number): ParleyError {
+  return new ParleyError('payload_too_large', `an attachment may have at most ${maxBytes} bytes (PARLEY_ATTACHMENT_MAX_BYTES)`, { max_bytes: maxBytes });
+}
+
+function overQuota(quota: number | null, remaining: number): ParleyError {
+  return new ParleyError('quota_exceeded', `this upload would pass your attachment quota of ${quota ?? 0} bytes (${remaining} left); delete messages with files to free some`, {
+    quota_bytes: quota,
+    remaining_bytes: remaining,
+  });
+}
