@@ -48,6 +48,8 @@ export interface PendingUpload {
   readonly sent: number;
   readonly total: number;
   readonly failure: { readonly code: string; readonly reason: string } | null;
+  /** The last try could not reach the server (or it answered 5xx): it tries again by itself. */
+  readonly retrying: boolean;
 }
 
 export interface UploadQueueDeps {
@@ -77,6 +79,8 @@ export class UploadQueue {
   readonly #events = new Emitter<UploadQueueEvents>();
   #rows: UploadRow[] = [];
   readonly #progress = new Map<string, number>();
+  /** Messages whose last try failed in a way a later try may not (network, 5xx). */
+  readonly #retrying = new Set<string>();
   #active: string | null = null;
   #abort: AbortController | null = null;
   #running: Promise<void> | null = null;
@@ -157,6 +161,7 @@ export class UploadQueue {
     if (this.#active === messageId) this.#abort?.abort();
     this.#rows = this.#rows.filter((r) => r !== row);
     this.#progress.delete(messageId);
+    this.#retrying.delete(messageId);
     await this.#d.store.deleteUpload(messageId);
     this.#changed(row.roomId);
   }
@@ -200,10 +205,12 @@ export class UploadQueue {
       if (!row || this.#closed) return;
       try {
         await this.#finish(row);
+        this.#retrying.delete(row.messageId);
         this.#attempt = 0;
       } catch (error) {
         if (this.#closed || !this.#rows.some((r) => r.messageId === row.messageId)) continue; // discarded meanwhile
         if (retryable(error)) {
+          this.#retrying.add(row.messageId);
           const delay = backoffDelay(this.#attempt++, this.#d.backoff);
           this.#timer = setTimeout(() => {
             this.#timer = null;
@@ -275,6 +282,7 @@ export class UploadQueue {
       sent: Math.max(done, this.#progress.get(row.messageId) ?? 0),
       total,
       failure: row.failure,
+      retrying: this.#retrying.has(row.messageId) && row.failure === null,
     };
   }
 

@@ -39,6 +39,15 @@ describe('room titles and previews', () => {
     expect(previewLine({ ...message, is_deleted: true }, 'me', true)).toBe('Message deleted');
     expect(previewLine(null, 'me', false)).toBe('No messages yet');
   });
+  it('says what was sent for files without a caption', () => {
+    const file = { name: 'report.pdf', width: null };
+    const photo = { name: 'a.png', width: 640 };
+    expect(previewLine({ ...message, content: '', attachments: [file] }, 'me', false)).toBe('Ana: 📎 report.pdf');
+    expect(previewLine({ ...message, content: '', attachments: [photo] }, 'me', true)).toBe('🖼 Photo');
+    expect(previewLine({ ...message, content: '', attachments: [photo, photo] }, 'me', true)).toBe('🖼 2 photos');
+    expect(previewLine({ ...message, content: '', attachments: [photo, file] }, 'me', true)).toBe('📎 2 files');
+    expect(previewLine({ ...message, attachments: [file] }, 'me', true)).toBe('hi there');
+  });
 });
 
 describe('hash routes', () => {

@@ -90,7 +90,7 @@ export class ParleySearch extends LitElement {
         border-color: var(--accent);
         box-shadow: var(--focus);
       }
-      input {
+      .box input {
         flex: 1;
         min-width: 0;
         border: 0;

@@ -117,7 +117,7 @@ export class ParleyUploadList extends LitElement {
   #status(u: PendingUpload, percent: number): string {
     if (u.state === 'failed') return 'Not sent';
     if (u.state === 'uploading') return `Uploading ${percent}%`;
-    return this.online ? 'Waiting to upload' : 'Waiting for the network';
+    return u.retrying || !this.online ? 'Waiting for the network' : 'Waiting to upload';
   }
 
   #emit(detail: UploadAction): void {
