@@ -70,4 +70,25 @@ describe('attachments in the SDK', () => {
       ['b.bin', 1],
     ]);
   });
+
+  it('a refused upload (413) waits with its reason, does not hold the next message, fails again on Retry and goes on Discard', async () => {
+    const { t: server, roomId, ana } = await startWithRoom({ PARLEY_ATTACHMENT_MAX_BYTES: '16' });
+    cleanup.push(() => server.dispose());
+    const client = await openTestClient({ serverUrl: server.url, token: ana.token, dbName: freshDbName('attach-413') });
+    cleanup.push(() => client.close());
+    const big = await client.uploads.send(roomId, { files: [{ name: 'big.bin', declaredType: 'application/octet-stream', bytes: new Uint8Array(17) }] });
+    const small = await client.uploads.send(roomId, { files: [{ name: 'small.bin', declaredType: 'application/octet-stream', bytes: new Uint8Array(16) }] });
+    const failed = () => client.uploads.pending(roomId).find((p) => p.messageId === big.messageId);
+    await until((c) => client.uploads.on('change', c), () => failed()?.state === 'failed' && client.uploads.pending(roomId).length === 1, 'the big file to fail and the small one to go');
+    expect(failed()).toMatchObject({ state: 'failed', retrying: false, failure: { code: 'payload_too_large' } });
+    const room = await client.openRoom(roomId);
+    expect(room.getMessage(small.messageId)?.attachments.map((a) => a.name)).toEqual(['small.bin']);
+    expect(room.getMessage(big.messageId)).toBeNull();
+
+    await client.uploads.retry(big.messageId);
+    await until((c) => client.uploads.on('change', c), () => failed()?.state === 'failed', 'the retry to fail again');
+    await client.uploads.discard(big.messageId);
+    expect(client.uploads.pending(roomId)).toEqual([]);
+    expect(await client.store.getUploadBytes(big.messageId, 0)).toBeNull();
+  });
 });
