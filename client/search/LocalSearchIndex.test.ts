@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSearchTerms } from '../../server/search/searchQuery.ts';
 import { LocalSearchIndex, type IndexedMessage } from './LocalSearchIndex.ts';
-import { parseSearchQuery, formatSearchQuery } from './parseSearchQuery.ts';
+import { parseSearchQuery, formatSearchQuery } from '../../shared/search/parseSearchQuery.ts';
 import { QueryMatcher } from './QueryMatcher.ts';
 import { localSnippet, segmentsOf } from './snippetSegments.ts';
 
@@ -119,11 +118,6 @@ describe('snippets', () => {
 });
 
 describe('query syntax', () => {
-  it('reads texts the way the server does (server/search/searchQuery.ts)', () => {
-    const texts = ['quarterly report', '"report is ready"', 'quart*', '"big de"*', 'foo-bar', 'AND OR NOT', '"open quote', '* ** a*', '  ', 'é"x"y', 'a\tb\nc'];
-    for (const text of texts) expect(parseSearchQuery(text)).toEqual(parseSearchTerms(text));
-  });
-
   it('as you type, the last word (or an open phrase) becomes a prefix, and is written back with `*` for the server', () => {
     expect(formatSearchQuery(parseSearchQuery('quarterly rep', { asYouType: true }))).toBe('quarterly rep*');
     expect(formatSearchQuery(parseSearchQuery('"big de', { asYouType: true }))).toBe('"big de"*');

@@ -7,7 +7,7 @@ import { ALICE, T0, alice, carolAdmin, sent, v7 } from '../../test/support/roomD
 import { MemoryLocalStore } from '../store/MemoryLocalStore.ts';
 import { LocalSearchIndex } from './LocalSearchIndex.ts';
 import { MessageIndexer } from './MessageIndexer.ts';
-import { parseSearchQuery } from './parseSearchQuery.ts';
+import { parseSearchQuery } from '../../shared/search/parseSearchQuery.ts';
 import { QueryMatcher } from './QueryMatcher.ts';
 import { StoredRoomsIndexer } from './StoredRoomsIndexer.ts';
 

@@ -5,7 +5,7 @@ import { ClientError } from '../errors/ClientError.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import { LocalSearchIndex, type LocalHit } from './LocalSearchIndex.ts';
 import { MessageIndexer } from './MessageIndexer.ts';
-import { formatSearchQuery, parseSearchQuery } from './parseSearchQuery.ts';
+import { formatSearchQuery, parseSearchQuery } from '../../shared/search/parseSearchQuery.ts';
 import { QueryMatcher } from './QueryMatcher.ts';
 import { groupByRoom, mergeHits, type SearchResults } from './SearchResults.ts';
 import { StoredRoomsIndexer } from './StoredRoomsIndexer.ts';

@@ -1,4 +1,4 @@
-import type { SearchTerm } from './parseSearchQuery.ts';
+import type { SearchTerm } from '../../shared/search/parseSearchQuery.ts';
 import { searchTokens, type TextToken } from './searchTokens.ts';
 
 /** A term as folded words: one for a word, several for a phrase (or a word with punctuation inside, which the server reads as a phrase). */

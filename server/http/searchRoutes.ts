@@ -4,7 +4,8 @@ import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { toTimestamp } from '../../shared/models/timestamps.ts';
 import { MessageSearchQuerySchema, type MessageSearchResults } from '../../shared/models/messageSearch.ts';
 import type { SearchRepo } from '../search/SearchRepo.ts';
-import { parseSearchTerms, toFtsQuery } from '../search/searchQuery.ts';
+import { toFtsQuery } from '../search/searchQuery.ts';
+import { parseSearchQuery } from '../../shared/search/parseSearchQuery.ts';
 import { splitHighlights } from '../search/snippetHighlights.ts';
 import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
 import { parseQuery } from './parseRequest.ts';
@@ -43,7 +44,7 @@ export function searchRoutes(deps: ApiDeps, repo: SearchRepo): Hono<ApiEnv> {
     const query = parseQuery(c, MessageSearchQuerySchema);
     const userId = c.var.user.id;
     if (query.room_id !== undefined) requireActiveMember(deps.directory, query.room_id, userId);
-    const fts = toFtsQuery(parseSearchTerms(query.q));
+    const fts = toFtsQuery(parseSearchQuery(query.q));
     if (fts === null) throw new ParleyError('invalid_payload', 'the query holds no word to search for', [{ code: 'custom', path: ['q'], message: 'no letter or digit to search for' }]);
     const offset = decodeCursor(query.cursor);
     // One more than asked: whether a next page exists.

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SEARCH_TERMS, parseSearchTerms, toFtsQuery } from './searchQuery.ts';
+import { toFtsQuery } from './searchQuery.ts';
+import { MAX_SEARCH_TERMS, parseSearchQuery } from '../../shared/search/parseSearchQuery.ts';
 import { splitHighlights } from './snippetHighlights.ts';
 
-const fts = (text: string): string | null => toFtsQuery(parseSearchTerms(text));
+const fts = (text: string): string | null => toFtsQuery(parseSearchQuery(text));
 
 describe('the search syntax', () => {
   it('turns words, phrases and prefixes into quoted FTS5 strings', () => {
@@ -10,7 +11,7 @@ describe('the search syntax', () => {
     expect(fts('  "big deal"  now ')).toBe('"big deal" "now"');
     expect(fts('quart*')).toBe('"quart"*');
     expect(fts('"big de"*')).toBe('"big de"*');
-    expect(parseSearchTerms('a "b c"* d*')).toEqual([
+    expect(parseSearchQuery('a "b c"* d*')).toEqual([
       { text: 'a', phrase: false, prefix: false },
       { text: 'b c', phrase: true, prefix: true },
       { text: 'd', phrase: false, prefix: true },
@@ -34,7 +35,7 @@ describe('the search syntax', () => {
   });
 
   it('keeps at most MAX_SEARCH_TERMS terms', () => {
-    expect(parseSearchTerms(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '))).toHaveLength(MAX_SEARCH_TERMS);
+    expect(parseSearchQuery(Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '))).toHaveLength(MAX_SEARCH_TERMS);
   });
 });
 

@@ -1,8 +1,7 @@
 /*
- * The search syntax of GET /api/search (docs/search.md, "Query syntax"), read the same way on the
- * device so that the local index and the server find the same messages for the same text. The
- * server's reader is server/search/searchQuery.ts; client/search/parseSearchQuery.test.ts checks
- * that both read a set of texts alike (the SDK may not import the server).
+ * The search syntax users type (docs/search.md, "Query syntax"), one reader for both sides: the
+ * server turns the terms into an FTS5 query (server/search/searchQuery.ts) and the device matches
+ * them against its own index (client/search), so both find the same messages for the same text.
  */
 
 /** One part of a query: a word or a "quoted phrase", matched as a prefix when it ended in `*`. */
@@ -12,7 +11,7 @@ export interface SearchTerm {
   readonly prefix: boolean;
 }
 
-/** More terms than this are dropped (the server's limit too). */
+/** More terms than this are dropped: each term is one more index lookup per query. */
 export const MAX_SEARCH_TERMS = 16;
 
 /** A term with no letter or digit finds nothing (the tokenizer drops everything else). */
