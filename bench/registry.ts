@@ -21,6 +21,7 @@ import webAppLargeRoom from './scenarios/webAppLargeRoom.ts';
 import manyLargeRooms from './scenarios/manyLargeRooms.ts';
 import threadOps from './scenarios/threadOps.ts';
 import searchLatency from './scenarios/searchLatency.ts';
+import attachmentUpload from './scenarios/attachmentUpload.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, threadOps, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms, searchLatency];
+export const scenarios: readonly Scenario[] = [roomDocQueries, threadOps, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms, searchLatency, attachmentUpload];
