@@ -3,16 +3,19 @@ import { ConfigError, CLI_USAGE, loadConfig, wantsHelp } from './config.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './ParleyServer.ts';
 import { runReindexCommand } from './search/reindexCommand.ts';
+import { runGcAttachmentsCommand } from './attachments/gcAttachmentsCommand.ts';
 
 /*
  * The `parley` command: `parley serve [options]` (or `parley [options]`) runs the sync server
  * from the compiled package with plain node; `--help` prints the options. Settings come from
  * flags, then the environment (README, "Configuration"). `parley reindex` rebuilds the message
- * search index from the stored rooms (docs/search.md).
+ * search index from the stored rooms (docs/search.md); `parley gc-attachments` runs the attachment
+ * garbage collection by hand (docs/attachments.md).
  */
 
 const [first, ...rest] = process.argv.slice(2);
 if (first === 'reindex') process.exit(runReindexCommand(rest, process.env, { log: (line) => console.log(line), error: (line) => console.error(line) }));
+if (first === 'gc-attachments') process.exit(await runGcAttachmentsCommand(rest, process.env, { log: (line) => console.log(line), error: (line) => console.error(line) }));
 let argv: string[];
 if (first === undefined || first.startsWith('-')) argv = first === undefined ? [] : [first, ...rest];
 else if (first === 'serve') argv = rest;

@@ -158,6 +158,8 @@ export interface AttachmentSettings {
 export const CLI_USAGE = `Usage: parley serve [options]     run the sync server (also: parley [options])
        parley reindex [--room ID] [--data-dir DIR]
                                  rebuild the message search index (server stopped)
+       parley gc-attachments [--data-dir DIR]
+                                 remove unused attachments and blobs now (server stopped)
        parley --help             print this text
 Options of serve:
   --port N          port to listen on (env PORT, default 8787; 0 picks a free port)
@@ -226,6 +228,30 @@ export function checkWebhookSettings(webhook: WebhookSettings | null): void {
   if (!secret.success) throw new ConfigError(`webhook.secret ${secret.error.issues[0]?.message ?? 'is invalid'}`);
 }
 
+const AttachmentEnvSchema = EnvSchema.pick({
+  PARLEY_ATTACHMENT_MAX_BYTES: true,
+  PARLEY_ATTACHMENT_QUOTA_BYTES: true,
+  PARLEY_ATTACHMENT_GRACE_MS: true,
+  PARLEY_ATTACHMENT_GC_INTERVAL_MS: true,
+});
+
+/** The attachment settings alone, from the environment (`parley gc-attachments`, which needs no secret). */
+export function attachmentSettingsFromEnv(env: NodeJS.ProcessEnv): AttachmentSettings {
+  const present = Object.fromEntries(Object.entries(env).filter(([key, value]) => key.startsWith('PARLEY_ATTACHMENT_') && value !== ''));
+  const parsed = AttachmentEnvSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  return toAttachmentSettings(parsed.data);
+}
+
+function toAttachmentSettings(e: z.infer<typeof AttachmentEnvSchema>): AttachmentSettings {
+  return {
+    maxBytes: e.PARLEY_ATTACHMENT_MAX_BYTES,
+    quotaBytes: e.PARLEY_ATTACHMENT_QUOTA_BYTES === 0 ? null : e.PARLEY_ATTACHMENT_QUOTA_BYTES,
+    graceMs: e.PARLEY_ATTACHMENT_GRACE_MS,
+    gcIntervalMs: e.PARLEY_ATTACHMENT_GC_INTERVAL_MS,
+  };
+}
+
 /** Every setting at its default (no secret, dev login off): the base createParleyServer's options override. */
 export function defaultConfig(): Config {
   return toConfig(EnvSchema.parse({}));
@@ -263,12 +289,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     memberGrowth: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR === 0 ? null : { burst: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR, perMinute: e.PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR / 60 },
     searchBackfill: e.PARLEY_SEARCH_BACKFILL,
     webhook: e.PARLEY_WEBHOOK_URL && e.PARLEY_WEBHOOK_SECRET ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : null,
-    attachments: {
-      maxBytes: e.PARLEY_ATTACHMENT_MAX_BYTES,
-      quotaBytes: e.PARLEY_ATTACHMENT_QUOTA_BYTES === 0 ? null : e.PARLEY_ATTACHMENT_QUOTA_BYTES,
-      graceMs: e.PARLEY_ATTACHMENT_GRACE_MS,
-      gcIntervalMs: e.PARLEY_ATTACHMENT_GC_INTERVAL_MS,
-    },
+    attachments: toAttachmentSettings(e),
   };
 }
 

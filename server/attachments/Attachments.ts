@@ -158,6 +158,18 @@ export class Attachments {
     return { records: removed.length, blobs: deleted };
   }
 
+  /**
+   * Deletes every blob no record names: what a crash between storing an upload's bytes and
+   * recording it leaves. Only with no upload in progress (`parley gc-attachments`, server stopped):
+   * a live upload's bytes are stored before its record.
+   */
+  async collectOrphanBlobs(): Promise<number> {
+    const blobs = await this.#blobs();
+    const orphans: string[] = [];
+    for await (const key of blobs.keys()) if (!this.#repo.keyInUse(key)) orphans.push(key);
+    return this.#deleteUnusedBlobs(blobs, orphans);
+  }
+
   /** Deletes each blob no record names; returns how many it deleted. */
   async #deleteUnusedBlobs(blobs: BlobStore, keys: readonly (string | null)[]): Promise<number> {
     let deleted = 0;

@@ -22,9 +22,11 @@ export const COMPILED_CLI = path.join(ROOT, 'dist', 'server', 'cli.js');
  * package runs) and resolves once it logged that it is listening. Used where a test must kill or
  * signal the real process, and by benchmarks.
  */
-export function startChildServer(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
-  if (!existsSync(COMPILED_CLI)) return Promise.reject(new Error(`${COMPILED_CLI} is missing: run \`npm run build:lib\``));
-  const child = spawn(process.execPath, [COMPILED_CLI, 'serve', ...args], {
+export function startChildServer(args: string[], env: Record<string, string> = {}, { fromSource = false }: { fromSource?: boolean } = {}): Promise<ChildServer> {
+  if (!fromSource && !existsSync(COMPILED_CLI)) return Promise.reject(new Error(`${COMPILED_CLI} is missing: run \`npm run build:lib\``));
+  // From source: the TypeScript CLI through tsx, for tests that need no build.
+  const cli = fromSource ? ['--import', 'tsx', path.join(ROOT, 'server', 'cli.ts')] : [COMPILED_CLI];
+  const child = spawn(process.execPath, [...cli, 'serve', ...args], {
     cwd: ROOT,
     env: { ...process.env, PARLEY_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, DB_FILE_NAME, attachmentSettingsFromEnv, defaultConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { FsBlobStore } from '../blobs/FsBlobStore.ts';
+import { openDatabase } from '../storage/openDatabase.ts';
+import { AttachmentRepo } from '../storage/AttachmentRepo.ts';
+import { Attachments, GC_BATCH } from './Attachments.ts';
+
+export const GC_ATTACHMENTS_USAGE = `Usage: parley gc-attachments [--data-dir DIR]
+  Removes attachments whose messages were all deleted, uploads no message used within
+  PARLEY_ATTACHMENT_GRACE_MS, and blobs no upload names (stop the server first).
+  --data-dir DIR    directory of the SQLite file and blobs/ (env PARLEY_DATA_DIR, default ./data)`;
+
+/**
+ * `parley gc-attachments`: the garbage collection the server runs on a timer, by hand, plus the
+ * blobs no record names (a crash between storing an upload and recording it), which only a
+ * stopped server can tell apart from uploads in progress. References are as the server last
+ * wrote them. Returns the exit code (2: bad usage).
+ */
+export async function runGcAttachmentsCommand(argv: readonly string[], env: NodeJS.ProcessEnv, out: { log: (line: string) => void; error: (line: string) => void }): Promise<number> {
+  let flags;
+  let settings;
+  try {
+    flags = parseArgs({ args: [...argv], options: { 'data-dir': { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
+    settings = attachmentSettingsFromEnv(env);
+  } catch (err) {
+    out.error(`${(err as Error).message}\n${err instanceof ConfigError ? '' : GC_ATTACHMENTS_USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    out.log(GC_ATTACHMENTS_USAGE);
+    return 0;
+  }
+  const dataDir = path.resolve(flags['data-dir'] ?? (env.PARLEY_DATA_DIR || defaultConfig().dataDir));
+  const file = path.join(dataDir, DB_FILE_NAME);
+  if (!fs.existsSync(file)) {
+    out.error(`no database at ${file}`);
+    return 2;
+  }
+  const db = openDatabase(file);
+  try {
+    const blobs = FsBlobStore.open(path.join(dataDir, 'blobs'));
+    const attachments = new Attachments({ repo: new AttachmentRepo(db), blobs: () => blobs, settings, logger: createLogger('silent') });
+    let records = 0;
+    let removed = 0;
+    for (;;) {
+      const pass = await attachments.collect();
+      records += pass.records;
+      removed += pass.blobs;
+      if (pass.records < GC_BATCH) break;
+    }
+    const orphans = await attachments.collectOrphanBlobs();
+    out.log(`removed ${records} attachments, ${removed} of their blobs and ${orphans} blobs no attachment named`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
