@@ -10,7 +10,7 @@ import { type RunningPeer, pinLoad, startPeer } from '../load/peerServer.ts';
 import { BENCH_SECRET, type PreparedRoom, prepareRooms } from '../load/rooms.ts';
 import { Session, sleep } from '../load/session.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
-import { quantile } from '../stats.ts';
+import { median, quantile } from '../stats.ts';
 import { PARLEY_UNLIMITED } from './peerFanout.ts';
 
 /*
@@ -25,8 +25,8 @@ import { PARLEY_UNLIMITED } from './peerFanout.ts';
  * finds the last room's messages).
  */
 
-const QUICK = { rooms: 12, messages: 5_000, warmup: 200, timed: 1_200 };
-const FULL = { rooms: 40, messages: 5_000, warmup: 200, timed: 2_000 };
+const QUICK = { rooms: 12, messages: 5_000, warmup: 200, timed: 1_200, repetitions: 1 };
+const FULL = { rooms: 30, messages: 4_000, warmup: 200, timed: 2_000, repetitions: 3 };
 type Sizes = typeof QUICK;
 const OBSERVERS = 10;
 const RATE_PER_SECOND = 200;
@@ -102,7 +102,8 @@ async function once(sizes: Sizes): Promise<Run> {
     const window = (): Promise<WindowResult> => small.window({ warmup: sizes.warmup, messages: sizes.timed, ratePerSecond: RATE_PER_SECOND, content });
     const during = await window();
     const overlapped = doneAt === 0;
-    await session.wait(watching, 'the backfill to finish');
+    // At about 1,000 messages a second (SearchBackfill): minutes for the full size.
+    await session.wait(watching, 'the backfill to finish', 15 * 60_000);
     const after = await window();
     const backfillMs = doneAt - startedAt;
     return { during, after, backfillMs, indexedPerSecond: (sizes.rooms * sizes.messages) / (backfillMs / 1000), overlapped };
@@ -115,21 +116,24 @@ async function once(sizes: Sizes): Promise<Run> {
 
 const scenario: Scenario = {
   name: 'searchIndexing',
-  description: `A small room's fan-out (1 writer at ${RATE_PER_SECOND}/s open loop, ${OBSERVERS} observers) while Parley's search backfill indexes an upgraded database (40 rooms of 5,000 messages; quick: 12), against the same room after it finished`,
+  description: `A small room's fan-out (1 writer at ${RATE_PER_SECOND}/s open loop, ${OBSERVERS} observers) while Parley's search backfill indexes an upgraded database (30 rooms of 4,000 messages; quick: 12 of 5,000), against the same room after it finished`,
   async run(opts: RunOptions): Promise<Figure[]> {
     pinLoad();
     const sizes = opts.quick ? QUICK : FULL;
-    const run = await once(sizes);
+    const runs: Run[] = [];
+    for (let r = 0; r < sizes.repetitions; r++) runs.push(await once(sizes));
+    if (runs.some((run) => !run.overlapped)) throw new Error('the backfill finished before the first window ended: the figures would not measure it');
     const p99 = (w: WindowResult): number => quantile(w.latencies, 0.99);
-    const note = `${sizes.timed} small-room msgs at ${RATE_PER_SECOND}/s after ${sizes.warmup} warm-up; ${sizes.rooms} rooms × ${sizes.messages.toLocaleString('en-US')} messages to index; defaults`;
-    if (!run.overlapped) throw new Error('the backfill finished before the first window ended: the figures would not measure it');
+    const of = (pick: (run: Run) => number): number => median(runs.map(pick));
+    const ratios = runs.map((run) => p99(run.during) / p99(run.after));
+    const note = `${sizes.timed} small-room msgs at ${RATE_PER_SECOND}/s after ${sizes.warmup} warm-up; ${sizes.rooms} rooms × ${sizes.messages.toLocaleString('en-US')} messages to index; defaults; median of ${runs.length}`;
     return [
-      { metric: 'while indexing: small-room latency p99', value: p99(run.during), unit: 'ms', note, better: 'lower' },
-      { metric: 'after indexing: small-room latency p99', value: p99(run.after), unit: 'ms', note, better: 'lower' },
-      { metric: 'while / after p99', value: p99(run.during) / p99(run.after), unit: '×', note: 'target ≤ 1.2', better: 'lower' },
-      { metric: 'while indexing: event-loop delay max', value: run.during.loopDelayMaxMs, unit: 'ms', better: 'lower' },
-      { metric: 'after indexing: event-loop delay max', value: run.after.loopDelayMaxMs, unit: 'ms', better: 'lower' },
-      { metric: 'backfill throughput', value: run.indexedPerSecond, unit: 'msgs/s', note: `${(sizes.rooms * sizes.messages).toLocaleString('en-US')} messages in ${(run.backfillMs / 1000).toFixed(1)} s, from server start to the last room found`, better: 'higher' },
+      { metric: 'while indexing: small-room latency p99', value: of((run) => p99(run.during)), unit: 'ms', note, better: 'lower' },
+      { metric: 'after indexing: small-room latency p99', value: of((run) => p99(run.after)), unit: 'ms', note, better: 'lower' },
+      { metric: 'while / after p99', value: median(ratios), unit: '×', note: `target ≤ 1.2; runs: ${ratios.map((r) => r.toFixed(2)).join(', ')}`, better: 'lower' },
+      { metric: 'while indexing: event-loop delay max', value: of((run) => run.during.loopDelayMaxMs), unit: 'ms', better: 'lower' },
+      { metric: 'after indexing: event-loop delay max', value: of((run) => run.after.loopDelayMaxMs), unit: 'ms', better: 'lower' },
+      { metric: 'backfill throughput', value: of((run) => run.indexedPerSecond), unit: 'msgs/s', note: `${(sizes.rooms * sizes.messages).toLocaleString('en-US')} messages, from server start to the last room found`, better: 'higher' },
     ];
   },
 };
