@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -297,3 +298,14 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
 export const DB_FILE_NAME = 'parley.db';
 
 export const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--help');
+
+/**
+ * The data directory and database file of an offline command (`parley reindex`, `parley
+ * gc-attachments`): `--data-dir`, else PARLEY_DATA_DIR, else the default; `exists` false when no
+ * database is there.
+ */
+export function offlineDatabase(dataDirFlag: string | undefined, env: NodeJS.ProcessEnv | Record<string, string | undefined>): { dataDir: string; file: string; exists: boolean } {
+  const dataDir = path.resolve(dataDirFlag ?? (env.PARLEY_DATA_DIR || defaultConfig().dataDir));
+  const file = path.join(dataDir, DB_FILE_NAME);
+  return { dataDir, file, exists: fs.existsSync(file) };
+}

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, DB_FILE_NAME, attachmentSettingsFromEnv, defaultConfig } from '../config.ts';
+import { ConfigError, attachmentSettingsFromEnv, offlineDatabase } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { FsBlobStore } from '../blobs/FsBlobStore.ts';
 import { openDatabase } from '../storage/openDatabase.ts';
@@ -33,9 +32,8 @@ export async function runGcAttachmentsCommand(argv: readonly string[], env: Node
     out.log(GC_ATTACHMENTS_USAGE);
     return 0;
   }
-  const dataDir = path.resolve(flags['data-dir'] ?? (env.PARLEY_DATA_DIR || defaultConfig().dataDir));
-  const file = path.join(dataDir, DB_FILE_NAME);
-  if (!fs.existsSync(file)) {
+  const { dataDir, file, exists } = offlineDatabase(flags['data-dir'], env);
+  if (!exists) {
     out.error(`no database at ${file}`);
     return 2;
   }

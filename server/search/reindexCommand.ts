@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DB_FILE_NAME, defaultConfig } from '../config.ts';
+import { offlineDatabase } from '../config.ts';
 import { openDatabase } from '../storage/openDatabase.ts';
 import { RoomIdSchema } from '../../shared/ids.ts';
 import { reindexStored } from './reindexStored.ts';
@@ -31,9 +29,8 @@ export function runReindexCommand(argv: readonly string[], env: NodeJS.ProcessEn
     out.error(`--room must be a room id (a UUID)\n${REINDEX_USAGE}`);
     return 2;
   }
-  const dataDir = path.resolve(flags['data-dir'] ?? (env.PARLEY_DATA_DIR || defaultConfig().dataDir));
-  const file = path.join(dataDir, DB_FILE_NAME);
-  if (!fs.existsSync(file)) {
+  const { file, exists } = offlineDatabase(flags['data-dir'], env);
+  if (!exists) {
     out.error(`no database at ${file}`);
     return 2;
   }
