@@ -63,4 +63,30 @@ describeInBrowser('web app: attachments', (suite) => {
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe(html);
   });
+
+  it('a file dropped on the room and an image pasted into the composer go out together; the other side gets both', async () => {
+    const { a, b } = await twoUsersInRoom(suite, 'drop-and-paste');
+    const image = (await png()).toString('base64');
+    // Built in the page (string scripts: the test's own functions do not survive the trip).
+    await a.page.evaluate(`(() => {
+      const view = document.querySelector('parley-app').shadowRoot.querySelector('parley-room-view').shadowRoot;
+      const dropped = new DataTransfer();
+      dropped.items.add(new File(['minutes of the meeting'], 'minutes.txt', { type: 'text/plain' }));
+      const main = view.querySelector('section.main');
+      main.dispatchEvent(new DragEvent('dragover', { dataTransfer: dropped, bubbles: true, cancelable: true, composed: true }));
+      main.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true, composed: true }));
+      const bytes = Uint8Array.from(atob('${image}'), (c) => c.charCodeAt(0));
+      const pasted = new DataTransfer();
+      pasted.items.add(new File([bytes], 'screenshot.png', { type: 'image/png' }));
+      const area = view.querySelector('parley-composer').shadowRoot.querySelector('textarea');
+      area.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true, composed: true }));
+    })()`);
+    const drafts = a.page.getByTestId('draft-file');
+    await expect.poll(() => drafts.count()).toBe(2);
+    await a.page.getByLabel('Message', { exact: true }).fill('notes and a screenshot');
+    await a.page.getByLabel('Message', { exact: true }).press('Enter');
+    const row = messageRow(b.page, 'notes and a screenshot');
+    await row.getByTestId('attachment-file').filter({ hasText: 'minutes.txt' }).waitFor({ timeout: UI_TIMEOUT });
+    await row.getByTestId('attachment-image').locator('img').waitFor({ timeout: UI_TIMEOUT });
+  });
 });
