@@ -6,6 +6,22 @@ import type { LocalSearchIndex } from './LocalSearchIndex.ts';
 
 /** Messages read into the index per turn; turns yield to the event loop between them. */
 const PER_TURN = 500;
+/** Where the page offers idle time (browsers): read in it, leaving this much of it unused. */
+const IDLE_SPARE_MS = 1;
+/** An idle callback waits at most this long: a page that is never idle still gets indexed. */
+const IDLE_TIMEOUT_MS = 2_000;
+
+interface IdleDeadline {
+  timeRemaining(): number;
+  readonly didTimeout: boolean;
+}
+type RequestIdle = (run: (deadline: IdleDeadline) => void, opts: { timeout: number }) => number;
+
+/** The page's requestIdleCallback, or null (Node, old Safari). */
+const requestIdle = (): RequestIdle | null => {
+  const idle = (globalThis as { requestIdleCallback?: RequestIdle }).requestIdleCallback;
+  return typeof idle === 'function' ? idle.bind(globalThis) : null;
+};
 
 /** One document being followed (a live replica's) or read once (one loaded from the store at start-up). */
 interface Followed {
@@ -43,6 +59,8 @@ export class MessageIndexer {
   readonly #generations = new Map<string, number>();
   readonly #liveCount = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** An idle callback is requested. */
+  #idle = false;
   #idleWaiters: Array<() => void> = [];
   #closed = false;
 
@@ -138,19 +156,39 @@ export class MessageIndexer {
     if (followed.due.size > 0) this.#schedule();
   }
 
+  /**
+   * In a browser the next turn runs in the page's idle time (requestIdleCallback), so indexing a
+   * segment that just arrived never takes frames from scrolling or typing; elsewhere a macrotask.
+   */
   #schedule(): void {
-    if (this.#timer || this.#closed) return;
+    if (this.#timer !== null || this.#idle || this.#closed) return;
+    const idle = requestIdle();
+    if (idle) {
+      this.#idle = true;
+      idle((deadline) => {
+        this.#idle = false;
+        if (!this.#closed) this.#turn(deadline.didTimeout ? null : deadline);
+      }, { timeout: IDLE_TIMEOUT_MS });
+      return;
+    }
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.#turn();
+      this.#turn(null);
     }, 0);
   }
 
-  #turn(): void {
+  /** Reads up to PER_TURN due messages, or (given a deadline) as many as the idle period allows. */
+  #turn(deadline: IdleDeadline | null): void {
     let budget = PER_TURN;
     for (const followed of this.#followed) {
       if (budget <= 0) break;
-      budget -= this.#drain(followed, budget);
+      if (deadline) {
+        // Small steps, each checked against the idle time left.
+        while (budget > 0 && followed.due.size > 0 && deadline.timeRemaining() > IDLE_SPARE_MS) budget -= this.#drain(followed, Math.min(budget, 25));
+        if (deadline.timeRemaining() <= IDLE_SPARE_MS) budget = 0;
+      } else {
+        budget -= this.#drain(followed, budget);
+      }
       if (!followed.live && followed.due.size === 0) this.#finish(followed);
     }
     if (this.busy) this.#schedule();
