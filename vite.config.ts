@@ -60,10 +60,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Two test files at a time, one per core. (One at a time while seeded test rooms were indexed
-    // for search on load: the 300,000-message room's paging test then failed once under that
-    // load. Seeded rooms are now recorded as indexed, as a server leaves them.)
-    maxWorkers: 2,
+    // One test file at a time. Two at once took about 520 s against about 640, but under that
+    // load the 300,000-message room's paging test fails now and then (loadHistory resolved, the
+    // page before the cursor still empty with hasMore: an SDK race under load, open) and a
+    // browser test's send timed out once; alone they pass.
+    maxWorkers: 1,
     // Builds the web app for the browser tests once, before the test files start (test/support/webAppGlobalSetup.ts).
     globalSetup: ['./test/support/webAppGlobalSetup.ts'],
     reporters: ['default', './test/support/plainSummaryReporter.ts'],
