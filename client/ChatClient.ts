@@ -19,7 +19,7 @@ import { ClientIdentity } from './identity/ClientIdentity.ts';
 import { ClientIdLease } from './identity/ClientIdLease.ts';
 import { defaultClientIdLocks } from './identity/ClientIdLocks.ts';
 import { tokenUser } from './identity/tokenClaims.ts';
-import type { ChatRoom, ClientMessage } from './room/ChatRoom.ts';
+import type { ChatRoom, ClientMessage, SendInput } from './room/ChatRoom.ts';
 import { toClientMessage } from './room/toClientMessage.ts';
 import { OpenRooms } from './rooms/OpenRooms.ts';
 import { RoomList, type RoomSummary } from './rooms/RoomList.ts';
@@ -540,9 +540,18 @@ export class ChatClient {
       ...(opts.reconnect ? { backoff: opts.reconnect } : {}),
       onError: (error) => this.#events.emit('error', error),
       commit: async (row, attachments) => {
-        const { parentId, showInChannel, quotedMessageId, mentionedUsers } = row;
-        const input = { id: row.messageId, type: row.type, content: row.content, attachments, parentId, showInChannel, quotedMessageId, mentionedUsers };
-        const { opened } = await this.#open.withRoom(row.roomId, (room) => room.send(stripUndefined(input)));
+        const { messageId: id, type, content, parentId, showInChannel, quotedMessageId, mentionedUsers } = row;
+        const input: SendInput = {
+          id,
+          type,
+          content,
+          attachments,
+          ...(parentId === undefined ? {} : { parentId }),
+          ...(showInChannel === undefined ? {} : { showInChannel }),
+          ...(quotedMessageId === undefined ? {} : { quotedMessageId }),
+          ...(mentionedUsers === undefined ? {} : { mentionedUsers }),
+        };
+        const { opened } = await this.#open.withRoom(row.roomId, (room) => room.send(input));
         // Opened just for this: closed again, so the message reaches the server in one background sync.
         if (opened) void this.#background.syncOnce(row.roomId);
       },
@@ -588,6 +597,3 @@ function mergeMembers(held: readonly ChatMember[], changed: readonly ChatMember[
   return [...byUser.values()].filter((m) => m.is_active);
 }
 
-function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
-}

@@ -140,17 +140,20 @@ export class RestClient {
     if (res.status === 401 && !renew && auth) return schema === null ? this.#call(method, route, null, body, true, auth, signal) : this.#call(method, route, schema, body, true, auth, signal);
     if (res.ok && schema === null) return;
     const json: unknown = await res.json().catch(() => null);
-    if (!res.ok) {
-      const problem = ApiErrorBodySchema.safeParse(json);
-      throw problem.success
-        ? new ApiError(res.status, problem.data.error.code, problem.data.error.message, problem.data.error.details)
-        : new ApiError(res.status, 'unknown', `${method} ${route} failed`);
-    }
+    if (!res.ok) throw apiErrorOf(res.status, json, `${method} ${route}`);
     if (schema === null) return;
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new ClientError('invalid_data', `${method} ${route}: unexpected answer (${parsed.error.issues[0]?.message ?? 'invalid'})`);
     return parsed.data;
   }
+}
+
+/** The ApiError for a failed answer: its error body parsed (ApiErrorBodySchema), or `unknown` when it has none. */
+export function apiErrorOf(status: number, json: unknown, what: string): ApiError {
+  const problem = ApiErrorBodySchema.safeParse(json);
+  return problem.success
+    ? new ApiError(status, problem.data.error.code, problem.data.error.message, problem.data.error.details)
+    : new ApiError(status, 'unknown', `${what} failed`);
 }
 
 const roomPath = (roomId: string): string => `/api/rooms/${encodeURIComponent(roomId)}`;

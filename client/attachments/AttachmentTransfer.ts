@@ -1,7 +1,6 @@
-import { ApiErrorBodySchema } from '../../shared/errors/errorCodes.ts';
 import { AttachmentSchema, type Attachment } from '../../shared/models/attachment.ts';
 import { ClientError } from '../errors/ClientError.ts';
-import { ApiError } from '../api/RestClient.ts';
+import { apiErrorOf } from '../api/RestClient.ts';
 import type { TokenProvider } from '../sync/RoomConnection.ts';
 
 /*
@@ -66,7 +65,7 @@ export class AttachmentTransfer {
       }
       if (answer.status === 401 && !renew) continue;
       const json = parseJson(answer.body);
-      if (answer.status < 200 || answer.status > 299) throw apiError(answer.status, json, `uploading ${file.name}`);
+      if (answer.status < 200 || answer.status > 299) throw apiErrorOf(answer.status, json, `uploading ${file.name}`);
       const parsed = AttachmentSchema.safeParse(json);
       if (!parsed.success) throw new ClientError('invalid_data', `uploading ${file.name}: unexpected answer (${parsed.error.issues[0]?.message ?? 'invalid'})`);
       return parsed.data;
@@ -85,7 +84,7 @@ export class AttachmentTransfer {
         throw new ClientError('network', `downloading ${path}: ${error instanceof Error ? error.message : String(error)}`, error);
       }
       if (res.status === 401 && !renew) continue;
-      if (!res.ok) throw apiError(res.status, parseJson(await res.text().catch(() => '')), `downloading ${path}`);
+      if (!res.ok) throw apiErrorOf(res.status, parseJson(await res.text().catch(() => '')), `downloading ${path}`);
       return res.blob();
     }
   }
@@ -97,11 +96,6 @@ function parseJson(text: string): unknown {
   } catch {
     return null;
   }
-}
-
-function apiError(status: number, json: unknown, what: string): ApiError {
-  const problem = ApiErrorBodySchema.safeParse(json);
-  return problem.success ? new ApiError(status, problem.data.error.code, problem.data.error.message, problem.data.error.details) : new ApiError(status, 'unknown', `${what} failed`);
 }
 
 const sendWithFetch =
