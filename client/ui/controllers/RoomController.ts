@@ -54,6 +54,11 @@ export class RoomController implements ReactiveController {
   #opening = 0;
   /** A message to show once the room is open (a search result, a link), or null. */
   #focusId: string | null = null;
+  /**
+   * The last `show()`: the room it opened, or null. A message sent while it runs (the composer
+   * shows before the room has loaded) waits for it instead of being dropped.
+   */
+  #opened: Promise<ChatRoom | null> = Promise.resolve(null);
 
   constructor(host: ReactiveControllerHost) {
     this.#host = host;
@@ -73,6 +78,11 @@ export class RoomController implements ReactiveController {
   /** Opens `roomId` on `client` (closing the room shown before); null shows nothing. */
   async show(client: ChatClient | null, roomId: string | null): Promise<void> {
     if (client === this.#client && roomId === this.roomId) return;
+    this.#opened = this.#show(client, roomId);
+    await this.#opened;
+  }
+
+  async #show(client: ChatClient | null, roomId: string | null): Promise<ChatRoom | null> {
     const attempt = ++this.#opening;
     await this.#close();
     this.#client = client;
@@ -84,7 +94,7 @@ export class RoomController implements ReactiveController {
     this.error = null;
     this.lost = null;
     this.#host.requestUpdate();
-    if (!client || !roomId) return;
+    if (!client || !roomId) return null;
     // A large room paints its newest messages as the device last saw them while it loads.
     void this.#paintRecent(client, roomId, attempt);
     let room: ChatRoom;
@@ -95,9 +105,9 @@ export class RoomController implements ReactiveController {
         this.error = error instanceof Error ? error.message : String(error);
         this.#host.requestUpdate();
       }
-      return;
+      return null;
     }
-    if (attempt !== this.#opening) return;
+    if (attempt !== this.#opening) return null;
     this.room = room;
     this.connection = room.connectionState;
     this.#offs = [
@@ -128,6 +138,7 @@ export class RoomController implements ReactiveController {
     this.typing = room.typingUsers();
     this.#recompute();
     if (this.#focusId !== null) void this.#focusNow(this.#focusId);
+    return room;
   }
 
   /** Shows message `id` with the messages around it, now or once the room shown is open. */
@@ -223,7 +234,14 @@ export class RoomController implements ReactiveController {
   /** Sends to the room; `relations` may quote a message or (the thread panel) reply in a thread. */
   async send(content: string, mentionedUsers: readonly string[] = [], relations: Pick<SendInput, 'quotedMessageId' | 'parentId' | 'showInChannel'> = {}): Promise<void> {
     if (relations.parentId === undefined || relations.showInChannel === true) this.jumpToLatest();
-    await this.#run(() => this.room?.send({ content, ...relations, ...(mentionedUsers.length > 0 ? { mentionedUsers } : {}) }));
+    await this.#run(async () => (await this.#openRoom())?.send({ content, ...relations, ...(mentionedUsers.length > 0 ? { mentionedUsers } : {}) }));
+  }
+
+  /** The room shown, once open if it is opening (null: none, it failed to open, or it was closed meanwhile). */
+  async #openRoom(): Promise<ChatRoom | null> {
+    if (this.room) return this.room;
+    const room = await this.#opened;
+    return room !== null && room === this.room ? room : null;
   }
 
   pin(id: string, on: boolean): Promise<void> {
