@@ -21,7 +21,6 @@ import { anyTokenVerifier, hostTokenVerifier, type TokenVerifier, type VerifyTok
 import { PresenceTracker } from './presence/PresenceTracker.ts';
 import { PresencePublisher } from './presence/PresencePublisher.ts';
 import { CommitQueue } from './sync/CommitQueue.ts';
-import { WalSync } from './storage/WalSync.ts';
 import { FramePacer } from './ws/FramePacer.ts';
 import { UserRateLimiter } from './limits/UserRateLimiter.ts';
 import { RoomRegistry } from './sync/RoomRegistry.ts';
@@ -146,11 +145,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = openDatabase(config.dbFile, { synchronous: config.sqliteSynchronous });
   const directory = new Directory(db);
-  // FULL durability without the main thread waiting for the disk: commits go to the WAL without an
-  // fsync, and the WAL is fsynced on the thread pool before the batch is relayed and acknowledged.
-  const walSync = config.sqliteSynchronous === 'FULL' ? new WalSync(config.dbFile) : null;
-  const store = new SqliteUpdateStore(db, { fsyncOnAppend: walSync === null });
-  const queue = new CommitQueue(store, walSync);
+  const store = new SqliteUpdateStore(db);
+  const queue = new CommitQueue(store);
   // Reads and merges rooms off the main thread (compaction, loading big rooms); started now, not on first use.
   const storageWorker = new StorageWorker(config.dbFile, config.sqliteSynchronous, logger);
   const compactor = new WorkerCompactor(storageWorker, store, logger);
@@ -324,7 +320,6 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       pacer.stop();
       await compactor.close();
       await storageWorker.close();
-      walSync?.close();
       db.close();
       logger.info('server stopped');
     })());

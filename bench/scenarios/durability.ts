@@ -14,7 +14,7 @@ import { PARLEY_UNLIMITED } from './peerFanout.ts';
  * state vector covers the message (the update is committed to SQLite, then relayed, then
  * acknowledged). One writer (parley=1) and 10 observers in one room, closed loop: the next message
  * goes once the previous one is acknowledged and every observer has it. Run with the default
- * FULL (survives power loss: an fsync of the WAL per group commit, on the thread pool) and with
+ * FULL (survives power loss: an fsync per group commit) and with
  * the opt-in NORMAL (survives a process crash). Only Parley acknowledges durably: the peers have
  * nothing to compare.
  */

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { Db } from '../storage/openDatabase.ts';
 import { parseRow } from '../storage/sqlRows.ts';
 import { MATCH_END, MATCH_START, sanitizeForIndex } from './snippetHighlights.ts';
-import { withoutFsync } from '../storage/withoutFsync.ts';
 
 /** One message as indexed. */
 export interface SearchEntry {
@@ -164,6 +163,7 @@ export class SearchRepo {
       .map((row) => ({ roomId: row.room_id, messageId: row.message_id, senderId: row.sender_id, createdAt: row.created_at, marked: row.marked }));
   }
 
+  /** Runs `fn` in one transaction (one fsync for a batch of rows). */
   /**
    * Runs `fn` in one transaction, committed without an fsync of its own (`synchronous = NORMAL`
    * for it alone): the index is derived data, and its rows and the state vector recorded with them
@@ -172,7 +172,14 @@ export class SearchRepo {
    * indexing turn would otherwise compete with the commits of the rooms being served.
    */
   transaction<T>(fn: () => T): T {
-    return withoutFsync(this.#db, () => this.#db.transaction(fn).immediate());
+    const before = this.#db.pragma('synchronous', { simple: true });
+    if (before === 1) return this.#db.transaction(fn).immediate();
+    this.#db.pragma('synchronous = NORMAL');
+    try {
+      return this.#db.transaction(fn).immediate();
+    } finally {
+      this.#db.pragma(`synchronous = ${Number(before)}`);
+    }
   }
 
   #ref(messageId: string): z.infer<typeof RowRefSchema> | null {

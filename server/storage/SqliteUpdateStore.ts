@@ -1,6 +1,5 @@
 import type { Db } from './openDatabase.ts';
 import type { AppendEntry, ClientBinding, RoomLogStats, StoredRoom, UpdateStore } from './UpdateStore.ts';
-import { withoutFsync } from './withoutFsync.ts';
 
 const asBytes = (buf: Buffer): Uint8Array => new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -51,16 +50,9 @@ export class SqliteUpdateStore implements UpdateStore {
   readonly #deleteStaleChunks;
   readonly #appendTx;
   readonly #compactTx;
-  readonly #fsyncOnAppend: boolean;
 
-  /**
-   * With `fsyncOnAppend: false`, append() commits without an fsync of its own whatever the
-   * connection's `synchronous` (withoutFsync): for a caller that makes appends durable itself,
-   * off the main thread (CommitQueue with a WalSync).
-   */
-  constructor(db: Db, { fsyncOnAppend = true }: { fsyncOnAppend?: boolean } = {}) {
+  constructor(db: Db) {
     this.#db = db;
-    this.#fsyncOnAppend = fsyncOnAppend;
     this.#getSnapshot = db.prepare<[string], SnapshotRow>('SELECT data, up_to_seq, generation FROM room_snapshots WHERE room_id = ?');
     this.#getChunks = db.prepare<[string, number], { data: Buffer }>('SELECT data FROM room_snapshot_chunks WHERE room_id = ? AND generation = ? ORDER BY idx');
     this.#chunkBytes = db.prepare<[string, number], { bytes: number | null }>(
@@ -133,8 +125,7 @@ export class SqliteUpdateStore implements UpdateStore {
     if (entries.length === 0 && bindings.length === 0) return;
     // IMMEDIATE takes the write lock up front, so a writer in another connection (the compaction
     // worker) makes this wait (busy_timeout) instead of failing with SQLITE_BUSY on lock upgrade.
-    if (this.#fsyncOnAppend) this.#appendTx.immediate(entries, bindings);
-    else withoutFsync(this.#db, () => this.#appendTx.immediate(entries, bindings));
+    this.#appendTx.immediate(entries, bindings);
   }
 
   /**

@@ -235,9 +235,9 @@ export class Room implements CommitParticipant {
     peer.close(refusalCloseCode(refusal.code), refusal.reason, refusal.code);
   }
 
-  /** Runs `fn` once everything applied so far is committed and durable (now, if nothing is pending). */
+  /** Runs `fn` once everything applied so far is committed (now, if nothing is pending). */
   whenCommitted(fn: () => void, failed?: () => void): void {
-    if (this.#pending.length === 0 && this.#inFlight.length === 0) fn(); // in flight: committed, not yet durable
+    if (this.#pending.length === 0) fn();
     else this.#afterCommit.push({ done: fn, failed });
   }
 
