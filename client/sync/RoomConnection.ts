@@ -377,9 +377,15 @@ export class RoomConnection {
 
   #touch(socket: Socket): void {
     if (socket.silence) clearTimeout(socket.silence);
+    const silenceMs = this.#opts.silenceMs ?? DEFAULT_SILENCE_MS;
     socket.silence = setTimeout(() => {
-      if (this.#socket() === socket) this.#lost(socket, CloseCode.GoingAway, SILENT_CLOSE_REASON);
-    }, this.#opts.silenceMs ?? DEFAULT_SILENCE_MS);
+      if (this.#socket() !== socket) return;
+      // A channel of a shared socket that heard from the server meanwhile on another channel: the
+      // socket is alive and this document is only quiet (a sealed segment: nothing is written to
+      // it, and it has no awareness). Dropping it would drop the shared socket with every room on it.
+      if (socket.ws.heardWithin?.(silenceMs)) return this.#touch(socket);
+      this.#lost(socket, CloseCode.GoingAway, SILENT_CLOSE_REASON);
+    }, silenceMs);
   }
 
   #malformed(socket: Socket, what: string): void {

@@ -35,6 +35,8 @@ export class SyncSocket {
   #nextChannel = 1;
   #linger: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
+  /** When the shared socket last received a frame (performance.now()). */
+  #heardAt = 0;
 
   constructor(opts: { serverUrl: string; WebSocket: WebSocketConstructor; lingerMs?: number }) {
     this.#serverUrl = opts.serverUrl;
@@ -107,7 +109,9 @@ export class SyncSocket {
       for (const channel of this.#channels.values()) channel.opened();
     };
     ws.onmessage = (event) => {
-      if (this.#ws === ws) this.#receive(ws, event.data);
+      if (this.#ws !== ws) return;
+      this.#heardAt = performance.now();
+      this.#receive(ws, event.data);
     };
     ws.onclose = (event) => {
       if (this.#ws === ws) this.#drop(ws, event.code, event.reason);
@@ -116,6 +120,11 @@ export class SyncSocket {
       // A close event follows; it carries the code.
     };
     return ws;
+  }
+
+  /** Whether the shared socket received anything in the last `ms` (Channel.heardWithin). */
+  heardWithin(ms: number): boolean {
+    return this.#ws?.readyState === WS_OPEN && performance.now() - this.#heardAt < ms;
   }
 
   /** Opens a channel on the server (once the socket is open). */
@@ -186,6 +195,10 @@ class Channel implements WebSocketLike {
     this.#socket = socket;
     this.number = number;
     this.document = document;
+  }
+
+  heardWithin(ms: number): boolean {
+    return this.readyState === WS_OPEN && this.#socket.heardWithin(ms);
   }
 
   /** The shared socket is open: the channel opens on the server and here. */

@@ -8,6 +8,11 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  /**
+   * A channel of a shared socket (SyncSocket): whether the shared socket heard from the server in
+   * the last `ms`, on any channel. A quiet document on a live socket is not a dead socket.
+   */
+  heardWithin?(ms: number): boolean;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
