@@ -23,11 +23,9 @@ export async function newDevice(browser: Browser, server: TestServer, viewport =
   context.setDefaultTimeout(UI_TIMEOUT);
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
-  // The app's own warnings and errors go to the test's output (a failed run is read from them),
-  // but for lit's notice that the test build is a development one.
+  // The app's own warnings and errors go to the test's output: a failed run is read from them.
   page.on('console', (message) => {
-    if (message.type() !== 'error' && message.type() !== 'warning') return;
-    if (!message.text().startsWith('Lit is in dev mode')) console.error(`[page ${message.type()}] ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warning') console.error(`[page ${message.type()}] ${message.text()}`);
   });
   await page.goto(server.url + '/');
   return { context, page };
