@@ -109,7 +109,8 @@ export class RoomAwareness {
       if (state !== null) {
         // Counted as relayed: with the stamped identity.
         const bytes = JSON.stringify(state).length;
-        const over = this.#overLimit(peer, entry.clientId, bytes);
+        // The id bounds were checked before the parse (nothing was held since).
+        const over = this.#overBytes(entry.clientId, bytes);
         if (over) {
           refused.push(over);
           continue;
@@ -139,10 +140,8 @@ export class RoomAwareness {
     return ofUser >= AWARENESS_LIMITS.idsPerUser ? `a user may hold awareness states for at most ${AWARENESS_LIMITS.idsPerUser} client ids in a room` : null;
   }
 
-  /** Why holding a state of `bytes` for `clientId` on behalf of `peer` would pass a bound, or null. */
-  #overLimit(peer: RoomPeer, clientId: number, bytes: number): string | null {
-    const ids = this.#idRefusal(peer, clientId);
-    if (ids) return ids;
+  /** Why holding a state of `bytes` for `clientId` would pass the room's bytes bound, or null. */
+  #overBytes(clientId: number, bytes: number): string | null {
     const total = this.#totalBytes - (this.#stateBytes.get(clientId) ?? 0) + bytes;
     if (total > AWARENESS_LIMITS.roomBytes) return `the room's awareness states would pass ${AWARENESS_LIMITS.roomBytes} bytes`;
     return null;
