@@ -3,6 +3,7 @@ import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { MentionRepo } from '../../server/storage/MentionRepo.ts';
 import { SearchRepo } from '../../server/search/SearchRepo.ts';
+import { indexStoredDoc } from '../../server/search/indexStoredDoc.ts';
 import { countedMentions } from '../../shared/roomDoc/mentionCounts.ts';
 import { uuidv7 } from '../../shared/ids.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
@@ -52,6 +53,10 @@ export interface SeedOptions {
   readonly mentions?: (i: number) => readonly string[] | undefined;
   /** As an older Parley left the room: no segment's mentions recorded in `segment_mentions`. */
   readonly unrecordedMentions?: boolean;
+  /** Message i's text (default `history <its id>`). */
+  readonly content?: (i: number, id: string) => string;
+  /** Whether the messages' text goes into the search index (indexStoredDoc); else the documents are only recorded as indexed. */
+  readonly searchable?: boolean;
 }
 
 /**
@@ -59,15 +64,26 @@ export interface SeedOptions {
  * segments, as the server's Segmenter leaves a room: sealed segments of SEGMENT_MAX_MESSAGES (their
  * ranges in the head's `segments` map) and the rest in the open segment. Returns the ids, oldest first.
  */
-export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: string, count: number, { mentions, unrecordedMentions = false }: SeedOptions = {}): string[] {
+export function seedSegmentedRoom(
+  t: TestServer,
+  roomId: string,
+  authorId: string,
+  count: number,
+  { mentions, unrecordedMentions = false, content = (_i, id) => `history ${id}`, searchable = false }: SeedOptions = {},
+): string[] {
   const ids = mintIds(count);
   const db = openDatabase(t.config.dbFile);
   try {
     const store = new SqliteUpdateStore(db);
     const mentionRepo = new MentionRepo(db);
-    // Recorded as indexed, as a server that wrote the room would leave it (the text is not in the
-    // index: no test searches seeded history); the search backfill leaves them alone.
+    // Recorded as indexed, as a server that wrote the room would leave it, so the search backfill
+    // leaves them alone; the text goes into the index only when `searchable` (as `parley reindex`
+    // writes it), for the few tests that search seeded history.
     const searchRepo = new SearchRepo(db);
+    const markIndexed = (name: string, doc: Y.Doc): void => {
+      if (searchable) indexStoredDoc(store, searchRepo, name);
+      else searchRepo.recordIndexed(name, Y.encodeStateVector(doc));
+    };
     const head = new Y.Doc();
     const segments = segmentsMap(head);
     for (let n = 0; n * SEGMENT_MAX_MESSAGES < count || n === 0; n++) {
@@ -77,21 +93,21 @@ export function seedSegmentedRoom(t: TestServer, roomId: string, authorId: strin
       doc.transact(() => {
         part.forEach((id, i) => {
           const mentioned = mentions?.(n * SEGMENT_MAX_MESSAGES + i);
-          messages.set(id, { ...messageValue(id, authorId, `history ${id}`), ...(mentioned?.length ? { mentionedUsers: [...mentioned] } : {}) });
+          messages.set(id, { ...messageValue(id, authorId, content(n * SEGMENT_MAX_MESSAGES + i, id)), ...(mentioned?.length ? { mentionedUsers: [...mentioned] } : {}) });
         });
       });
       const name = segmentDocName(roomId, n);
       // As the server records a segment's mentions when it seals or loads it (RoomSummaries).
       if (!unrecordedMentions) mentionRepo.replaceSegment(roomId, n, countedMentions(doc));
       store.append([{ roomId: name, update: Y.encodeStateAsUpdate(doc) }], [{ roomId: name, clientId: doc.clientID, userId: authorId }]);
-      searchRepo.recordIndexed(name, Y.encodeStateVector(doc));
+      markIndexed(name, doc);
       doc.destroy();
       const sealed = part.length === SEGMENT_MAX_MESSAGES;
       segments.set(String(n), sealed ? { sealed, first: part[0] ?? null, last: part.at(-1) ?? null, count: part.length } : { sealed, first: null, last: null, count: 0 });
       if (sealed && (n + 1) * SEGMENT_MAX_MESSAGES === count) segments.set(String(n + 1), { sealed: false, first: null, last: null, count: 0 });
     }
     store.append([{ roomId, update: Y.encodeStateAsUpdate(head) }]);
-    searchRepo.recordIndexed(roomId, Y.encodeStateVector(head));
+    markIndexed(roomId, head);
     head.destroy();
   } finally {
     db.close();
