@@ -1,3 +1,4 @@
+import { localDayKey } from './formatTime.ts';
 /** What the message list needs of a message to lay it out. */
 export interface RowInput {
   readonly id: string;
@@ -23,9 +24,11 @@ export const GROUP_GAP_MS = 5 * 60_000;
  */
 export function layoutMessages<M extends RowInput>(messages: readonly M[], dayLabel: (iso: string) => string, previous: RowInput | null = null): MessageLayout<M>[] {
   let before = previous;
+  let beforeDay = previous === null ? null : localDayKey(previous.created_at);
   return messages.map((message) => {
-    const day = dayLabel(message.created_at);
-    const newDay = before === null || dayLabel(before.created_at) !== day;
+    // Days compare as numbers; only a new day is given its label (a label is a date format).
+    const dayKey = localDayKey(message.created_at);
+    const newDay = before === null || beforeDay !== dayKey;
     const groupStart =
       newDay ||
       before === null ||
@@ -34,7 +37,8 @@ export function layoutMessages<M extends RowInput>(messages: readonly M[], dayLa
       before.sender_id !== message.sender_id ||
       Date.parse(message.created_at) - Date.parse(before.created_at) > GROUP_GAP_MS;
     before = message;
-    return { message, day: newDay ? day : null, groupStart };
+    beforeDay = dayKey;
+    return { message, day: newDay ? dayLabel(message.created_at) : null, groupStart };
   });
 }
 
