@@ -71,6 +71,7 @@ export class SocketEndpoint {
   /** Each socket's unsent bytes at the last ping (see heartbeatVerdict). */
   readonly #bufferedAtPing = new WeakMap<WebSocket, number>();
   readonly #heartbeat: NodeJS.Timeout;
+  #lastPingAt = performance.now();
   #accepting = true;
 
   constructor(opts: SocketEndpointOptions) {
@@ -153,9 +154,12 @@ export class SocketEndpoint {
   }
 
   #pingAll(): void {
+    const now = performance.now();
+    const sinceLastPing = now - this.#lastPingAt;
+    this.#lastPingAt = now;
     for (const ws of this.#wss.clients) {
       const buffered = ws.bufferedAmount;
-      if (heartbeatVerdict(this.#alive.has(ws), buffered, this.#bufferedAtPing.get(ws)) === 'terminate') {
+      if (heartbeatVerdict(this.#alive.has(ws), buffered, this.#bufferedAtPing.get(ws), sinceLastPing, HEARTBEAT_MS) === 'terminate') {
         ws.terminate();
         continue;
       }

@@ -17,4 +17,9 @@ describe('heartbeatVerdict', () => {
     expect(heartbeatVerdict(false, 0, undefined)).toBe('terminate');
     expect(heartbeatVerdict(false, 1000, undefined)).toBe('terminate');
   });
+
+  it('judges nothing on a heartbeat that came late after an event-loop stall (pongs not read yet), and judges the next one on time', () => {
+    expect(heartbeatVerdict(false, 0, 0, 95_000, 30_000)).toBe('keep');
+    expect(heartbeatVerdict(false, 0, 0, 30_500, 30_000)).toBe('terminate');
+  });
 });
