@@ -53,6 +53,8 @@ import { FsBlobStore } from './blobs/FsBlobStore.ts';
 import { Attachments } from './attachments/Attachments.ts';
 import { AttachmentTracker } from './attachments/AttachmentTracker.ts';
 import { AttachmentSweeper } from './attachments/AttachmentSweeper.ts';
+import { StoredReferenceScan } from './attachments/StoredReferenceScan.ts';
+import { workerStoredRefs } from './attachments/ReadStoredRefs.ts';
 import type { AttachmentSettings } from './config.ts';
 
 /**
@@ -171,7 +173,19 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   blobsReady.catch((err: unknown) => logger.error({ err }, 'attachments: the blob store did not open'));
   const attachments = new Attachments({ repo: directory.attachments, blobs: () => blobsReady, settings: config.attachments, logger });
   const attachmentTracker = new AttachmentTracker({ repo: directory.attachments, logger });
-  const attachmentSweeper = new AttachmentSweeper({ attachments, flushReferences: () => attachmentTracker.flush(), logger });
+  // Before an upload goes, the stored documents of its room are read into the references (a crash can lose the tracker's last rows).
+  const storedReferences = new StoredReferenceScan({
+    repo: directory.attachments,
+    docNamesOf: (roomId) => store.docNamesOf(roomId),
+    read: workerStoredRefs(storageWorker),
+    isLoaded: (docName) => registry.get(docName) !== undefined,
+    logger,
+  });
+  const attachmentSweeper = new AttachmentSweeper({
+    attachments,
+    references: { flush: () => attachmentTracker.flushNoted(), settle: (roomIds) => storedReferences.settle(roomIds) },
+    logger,
+  });
   attachmentSweeper.start(config.attachments.gcIntervalMs);
   // Mentions and direct messages: to the recipient's devices (user feed), else the webhook (docs/notifications.md).
   const notifications = createNotifications({ db, directory, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
@@ -206,6 +220,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       search.roomLoaded(room);
       searchBackfill.roomLoaded(room.roomId);
       attachmentTracker.roomLoaded(room);
+      storedReferences.docLoaded(room.roomId);
     },
     onUnloading: (room) => {
       summaries.writeRoom(room);
@@ -300,6 +315,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      storedReferences.close();
       await Promise.all([sync.close(), commands.close(), attachmentSweeper.stop()]);
       publisher.close();
       const server = ownServer;

@@ -1,22 +1,23 @@
 import type { Logger } from '../log.ts';
-import type { Attachments, CollectOutcome } from './Attachments.ts';
+import type { Attachments, CollectOutcome, ReferenceCheck } from './Attachments.ts';
 
 /**
  * Attachment garbage collection on a timer (PARLEY_ATTACHMENT_GC_INTERVAL_MS, unref'd so it never
- * keeps the process alive): each pass first writes the reference rows still waiting (so a message
- * deleted a moment ago, or one just moved between documents, is seen as it is), then removes what
- * Attachments.collect finds. `sweep(now)` runs a pass at any clock, so tests never wait.
+ * keeps the process alive): each pass runs Attachments.collect, which first writes the reference
+ * rows still waiting (so a message deleted a moment ago, or one just moved between documents, is
+ * seen as it is) and reads the candidates' rooms' stored documents into them (`references`).
+ * `sweep(now)` runs a pass at any clock, so tests never wait.
  */
 export class AttachmentSweeper {
   readonly #attachments: Attachments;
-  readonly #flushReferences: () => void;
+  readonly #references: ReferenceCheck;
   readonly #logger: Logger;
   #timer: ReturnType<typeof setInterval> | null = null;
   #running: Promise<CollectOutcome> | null = null;
 
-  constructor(deps: { attachments: Attachments; flushReferences: () => void; logger: Logger }) {
+  constructor(deps: { attachments: Attachments; references: ReferenceCheck; logger: Logger }) {
     this.#attachments = deps.attachments;
-    this.#flushReferences = deps.flushReferences;
+    this.#references = deps.references;
     this.#logger = deps.logger;
   }
 
@@ -30,15 +31,10 @@ export class AttachmentSweeper {
 
   /** One pass (a pass already running is awaited instead of overlapping it). */
   sweep(now?: number): Promise<CollectOutcome> {
-    this.#running ??= this.#pass(now).finally(() => {
+    this.#running ??= this.#attachments.collect(this.#references, now).finally(() => {
       this.#running = null;
     });
     return this.#running;
-  }
-
-  async #pass(now: number | undefined): Promise<CollectOutcome> {
-    this.#flushReferences();
-    return this.#attachments.collect(now);
   }
 
   /** Stops the timer and waits for a pass in progress. */

@@ -26,6 +26,18 @@ export interface UploadInput {
   readonly contentLength: number | null;
 }
 
+/**
+ * What garbage collection asks of reference tracking before it deletes (docs/attachments.md,
+ * "Garbage collection"): the server's is the AttachmentTracker (loaded documents) and a
+ * StoredReferenceScan (stored ones); `parley gc-attachments`'s only the latter.
+ */
+export interface ReferenceCheck {
+  /** Writes at once the rows loaded documents wait for, also of changes not committed yet. */
+  flush(): void;
+  /** Brings the rows up to every stored document of the rooms; resolves to the rooms whose every document is accounted for. */
+  settle(roomIds: ReadonlySet<string>): Promise<ReadonlySet<string>>;
+}
+
 export interface CollectOutcome {
   readonly records: number;
   readonly blobs: number;
@@ -144,14 +156,20 @@ export class Attachments {
   }
 
   /**
-   * One garbage-collection pass (the caller brings reference tracking up to date first): removes
-   * the records of uploads whose messages were all deleted, and of uploads no message ever held
-   * once older than the grace period; then each blob they named that no record names any more.
+   * One garbage-collection pass: removes the records of uploads whose messages were all deleted,
+   * and of uploads no message ever held once older than the grace period; then each blob they
+   * named that no record names any more. Before anything goes, `references` brings the rows up
+   * to every document of the candidates' rooms (a crash can lose rows a commit was due to write);
+   * a room it cannot vouch for keeps its uploads until a later pass.
    */
-  async collect(now: number = this.#now()): Promise<CollectOutcome> {
+  async collect(references: ReferenceCheck, now: number = this.#now()): Promise<CollectOutcome> {
     const blobs = await this.#blobs();
+    references.flush();
     const candidates = this.#repo.collectable(now, now - this.#settings.graceMs, GC_BATCH);
-    const removed = this.#repo.transaction(() => candidates.filter((c) => this.#repo.deleteIfUnheld(c.id)));
+    const settled = candidates.length === 0 ? new Set<string>() : await references.settle(new Set(candidates.map((c) => c.roomId)));
+    // What loaded documents changed while the rooms were read; no await from here to the deletions.
+    references.flush();
+    const removed = this.#repo.transaction(() => candidates.filter((c) => settled.has(c.roomId) && this.#repo.deleteIfUnheld(c.id)));
     const keys = [...new Set(removed.flatMap((c) => (c.thumbnailKey === null ? [c.blobKey] : [c.blobKey, c.thumbnailKey])))];
     const deleted = await this.#deleteUnusedBlobs(blobs, keys);
     if (removed.length > 0) this.#logger.info({ records: removed.length, blobs: deleted }, 'attachments: garbage collected');

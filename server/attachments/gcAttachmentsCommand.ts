@@ -5,7 +5,10 @@ import { createLogger } from '../log.ts';
 import { FsBlobStore } from '../blobs/FsBlobStore.ts';
 import { openDatabase } from '../storage/openDatabase.ts';
 import { AttachmentRepo } from '../storage/AttachmentRepo.ts';
-import { Attachments, GC_BATCH } from './Attachments.ts';
+import { SqliteUpdateStore } from '../storage/SqliteUpdateStore.ts';
+import { Attachments, GC_BATCH, type ReferenceCheck } from './Attachments.ts';
+import { StoredReferenceScan } from './StoredReferenceScan.ts';
+import { directStoredRefs } from './ReadStoredRefs.ts';
 
 export const GC_ATTACHMENTS_USAGE = `Usage: parley gc-attachments [--data-dir DIR]
   Removes attachments whose messages were all deleted, uploads no message used within
@@ -16,7 +19,9 @@ export const GC_ATTACHMENTS_USAGE = `Usage: parley gc-attachments [--data-dir DI
  * `parley gc-attachments`: the garbage collection the server runs on a timer, by hand, plus the
  * blobs no record names (a crash between storing an upload and recording it), which only a
  * stopped server can tell apart from uploads in progress. References are as the server last
- * wrote them. Returns the exit code (2: bad usage).
+ * wrote them, brought up to the stored documents of every room an upload would go from (the
+ * server's last rows may have been lost to a crash): no document is loaded, so each is read here.
+ * Returns the exit code (2: bad usage).
  */
 export async function runGcAttachmentsCommand(argv: readonly string[], env: NodeJS.ProcessEnv, out: { log: (line: string) => void; error: (line: string) => void }): Promise<number> {
   let flags;
@@ -40,11 +45,16 @@ export async function runGcAttachmentsCommand(argv: readonly string[], env: Node
   const db = openDatabase(file);
   try {
     const blobs = FsBlobStore.open(path.join(dataDir, 'blobs'));
-    const attachments = new Attachments({ repo: new AttachmentRepo(db), blobs: () => blobs, settings, logger: createLogger('silent') });
+    const repo = new AttachmentRepo(db);
+    const store = new SqliteUpdateStore(db);
+    const logger = createLogger('silent');
+    const attachments = new Attachments({ repo, blobs: () => blobs, settings, logger });
+    const scan = new StoredReferenceScan({ repo, docNamesOf: (roomId) => store.docNamesOf(roomId), read: directStoredRefs(store), isLoaded: () => false, logger });
+    const references: ReferenceCheck = { flush: () => {}, settle: (roomIds) => scan.settle(roomIds) };
     let records = 0;
     let removed = 0;
     for (;;) {
-      const pass = await attachments.collect();
+      const pass = await attachments.collect(references);
       records += pass.records;
       removed += pass.blobs;
       if (pass.records < GC_BATCH) break;

@@ -26,6 +26,8 @@ export interface AttachmentRecord {
 /** What a garbage-collection pass may remove: its record and the blobs it names. */
 export interface CollectableAttachment {
   readonly id: string;
+  /** Only this room's messages can name it (the validator's rule), so only its documents are read before it goes. */
+  readonly roomId: string;
   readonly blobKey: string;
   readonly thumbnailKey: string | null;
 }
@@ -44,7 +46,7 @@ const RecordRowSchema = z.object({
   thumbnail_type: z.string().nullable(),
   created_at: z.number().int().nonnegative(),
 });
-const CollectableRowSchema = z.object({ id: z.string(), blob_key: z.string(), thumbnail_key: z.string().nullable() });
+const CollectableRowSchema = z.object({ id: z.string(), room_id: z.string(), blob_key: z.string(), thumbnail_key: z.string().nullable() });
 const SumRowSchema = z.object({ total: z.number().int().nonnegative() });
 const StateRowSchema = z.object({ state_vector: z.instanceof(Buffer) });
 const RefRowSchema = z.object({ attachment_id: z.string(), doc_name: z.string() });
@@ -129,9 +131,9 @@ export class AttachmentRepo {
     this.#stateOf = db.prepare<[string]>('SELECT state_vector FROM attachment_tracked WHERE doc_name = ?');
     this.#putState = db.prepare<[string, Buffer]>('INSERT OR REPLACE INTO attachment_tracked (doc_name, state_vector) VALUES (?, ?)');
     this.#forgetState = db.prepare<[string]>('DELETE FROM attachment_tracked WHERE doc_name = ?');
-    this.#released = db.prepare<[number, number]>('SELECT id, blob_key, thumbnail_key FROM attachments WHERE released_at IS NOT NULL AND released_at <= ? LIMIT ?');
+    this.#released = db.prepare<[number, number]>('SELECT id, room_id, blob_key, thumbnail_key FROM attachments WHERE released_at IS NOT NULL AND released_at <= ? LIMIT ?');
     this.#neverReferenced = db.prepare<[number, number]>(
-      'SELECT id, blob_key, thumbnail_key FROM attachments WHERE referenced_at IS NULL AND created_at <= ? LIMIT ?',
+      'SELECT id, room_id, blob_key, thumbnail_key FROM attachments WHERE referenced_at IS NULL AND created_at <= ? LIMIT ?',
     );
     this.#deleteIfUnheld = db.prepare<{ id: string }>('DELETE FROM attachments WHERE id = @id AND NOT EXISTS (SELECT 1 FROM attachment_refs WHERE attachment_id = @id)');
     this.#keyInUse = db.prepare<{ key: string }>('SELECT 1 FROM attachments WHERE blob_key = @key OR thumbnail_key = @key LIMIT 1');
@@ -214,7 +216,7 @@ export class AttachmentRepo {
     const rows = [...this.#released.all(releasedBefore, limit), ...this.#neverReferenced.all(createdBefore, limit)];
     return rows.slice(0, limit).map((row) => {
       const r = parseRow(CollectableRowSchema, row, 'attachments');
-      return { id: r.id, blobKey: r.blob_key, thumbnailKey: r.thumbnail_key };
+      return { id: r.id, roomId: r.room_id, blobKey: r.blob_key, thumbnailKey: r.thumbnail_key };
     });
   }
 

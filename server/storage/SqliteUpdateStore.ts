@@ -1,4 +1,5 @@
 import type { Db } from './openDatabase.ts';
+import { parseDocName } from '../../shared/roomDoc/segments.ts';
 import type { AppendEntry, ClientBinding, RoomLogStats, StoredRoom, UpdateStore } from './UpdateStore.ts';
 
 const asBytes = (buf: Buffer): Uint8Array => new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -50,6 +51,7 @@ export class SqliteUpdateStore implements UpdateStore {
   readonly #deleteStaleChunks;
   readonly #appendTx;
   readonly #compactTx;
+  readonly #docNamesOf;
 
   constructor(db: Db) {
     this.#db = db;
@@ -88,6 +90,12 @@ export class SqliteUpdateStore implements UpdateStore {
     );
     this.#snapshotSize = db.prepare<[string], { bytes: number; up_to_seq: number; generation: number | null }>(
       'SELECT length(data) AS bytes, up_to_seq, generation FROM room_snapshots WHERE room_id = ?',
+    );
+
+    this.#docNamesOf = db.prepare<{ room: string; from: string; to: string }, { room_id: string }>(
+      `SELECT room_id FROM room_snapshots WHERE room_id = @room OR (room_id >= @from AND room_id < @to)
+       UNION SELECT room_id FROM room_updates WHERE room_id = @room OR (room_id >= @from AND room_id < @to)
+       ORDER BY room_id`,
     );
 
     this.#appendTx = db.transaction((entries: readonly AppendEntry[], bindings: readonly ClientBinding[]) => {
@@ -190,6 +198,16 @@ export class SqliteUpdateStore implements UpdateStore {
   docNames(): string[] {
     const rows = this.#db.prepare<[], { room_id: string }>('SELECT room_id FROM room_snapshots UNION SELECT room_id FROM room_updates ORDER BY room_id').all();
     return rows.map((row) => row.room_id);
+  }
+
+  /**
+   * The stored documents of one room: its own (`roomId`) and its segments (`roomId:n`), in name
+   * order. Segment names are the range from `roomId:` up to `roomId;` (';' follows ':'), so no
+   * other room's name that merely starts with this one matches, and the primary keys answer it.
+   */
+  docNamesOf(roomId: string): string[] {
+    const rows = this.#docNamesOf.all({ room: roomId, from: `${roomId}:`, to: `${roomId};` });
+    return rows.map((row) => row.room_id).filter((name) => parseDocName(name)?.roomId === roomId);
   }
 
   /** The database belongs to whoever opened it; closing the store releases nothing of its own. */

@@ -28,7 +28,9 @@ export type StorageWorkerRequest =
   /** The newest `limit` messages of a room's segments `docNames` (newest first), as a recent page's JSON. */
   | { readonly kind: 'newestMessages'; readonly roomId: string; readonly docNames: readonly string[]; readonly limit: number }
   /** Messages `from` to `from + count` of a stored document in id order (the search backfill), with its state vector at the last range. */
-  | { readonly kind: 'messageRange'; readonly roomId: string; readonly from: number; readonly count: number };
+  | { readonly kind: 'messageRange'; readonly roomId: string; readonly from: number; readonly count: number }
+  /** The attachment references a stored document holds (garbage collection), and which of `recorded` (message ids) it holds at all. */
+  | { readonly kind: 'attachmentRefs'; readonly roomId: string; readonly recorded: readonly string[] };
 
 const ReplySchema = z.object({ id: z.number() }).loose();
 

@@ -168,8 +168,9 @@ const MIGRATIONS: readonly string[] = [
   // never yet); released_at: when the last message holding it stopped (deleted), NULL while held.
   // `attachment_refs`: which messages hold which attachment, written off the sync path by the
   // AttachmentTracker (one row per attachment and message, with the document it was seen in, as
-  // search_rows); `attachment_tracked`: each document's state vector as of when the tracker last
-  // held all of it, so a document loaded unchanged is not scanned again.
+  // search_rows); `attachment_tracked`: each document's state vector as of when the rows last held
+  // all of it (written by the tracker, or by garbage collection reading a stored document), so a
+  // document loaded or read unchanged is not scanned again.
   `
   CREATE TABLE attachments (
     id             TEXT PRIMARY KEY,

@@ -12,6 +12,7 @@ import { listMessages } from '../../shared/roomDoc/queries.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { type RoomIndex, roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { isTombstone } from '../../shared/roomDoc/layout.ts';
+import { storedAttachmentRefs } from './storedAttachmentRefs.ts';
 
 /**
  * The document a `messageRange` request read last, kept for the next range of the same document
@@ -86,6 +87,7 @@ const RequestSchema = z.discriminatedUnion('kind', [
   z.object({ id: z.number(), kind: z.literal('diffChunks'), roomId: z.string(), chunkBytes: z.number().int().min(1024), stateVector: z.instanceof(Uint8Array) }),
   z.object({ id: z.number(), kind: z.literal('newestMessages'), roomId: z.string(), docNames: z.array(z.string()), limit: z.number().int().min(1) }),
   z.object({ id: z.number(), kind: z.literal('messageRange'), roomId: z.string(), from: z.number().int().min(0), count: z.number().int().min(1) }),
+  z.object({ id: z.number(), kind: z.literal('attachmentRefs'), roomId: z.string(), recorded: z.array(z.string()) }),
 ]);
 
 /** A state's update as reply frames: a step 2, then updates, each about `chunkBytes`. */
@@ -106,6 +108,10 @@ if (port) {
     try {
       if (request.kind === 'messageRange') {
         port.postMessage({ id, ok: true, ...messageRange(store, roomId, request.from, request.count) });
+        return;
+      }
+      if (request.kind === 'attachmentRefs') {
+        port.postMessage({ id, ok: true, ...storedAttachmentRefs(store.load(roomId), request.recorded) });
         return;
       }
       if (request.kind === 'newestMessages') {

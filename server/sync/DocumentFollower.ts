@@ -134,6 +134,23 @@ export class DocumentFollower {
     this.#due.clear();
   }
 
+  /**
+   * flush(), and also what observers noted of changes whose commit is still to come (an update is
+   * applied a turn before its group commit). Garbage collection runs it right before it deletes,
+   * so that an upload a message names is kept even if that message was applied a moment ago. Rows
+   * written for a change that is then never stored are made right when the document next loads:
+   * its recorded state is then not the stored one, so it is handled whole.
+   */
+  flushNoted(): void {
+    if (this.#closed) return;
+    this.#target.transaction(() => {
+      for (const [room, followed] of this.#followed) {
+        if ((followed.pending.size > 0 || this.#due.has(room)) && !room.closed) this.#handle(room, followed, Infinity);
+      }
+    });
+    this.#due.clear();
+  }
+
   /** Whether nothing waits (tests wait for it). */
   get idle(): boolean {
     return this.#due.size === 0;

@@ -1,0 +1,40 @@
+import * as Y from 'yjs';
+import { isTombstone, parseMessageEntry, roomMaps } from '../../shared/roomDoc/layout.ts';
+import type { StoredRoom } from './UpdateStore.ts';
+
+/** What a stored document says about attachment references (docs/attachments.md, "Garbage collection"). */
+export interface StoredAttachmentRefs {
+  /** The state vector of the state read. */
+  readonly stateVector: Uint8Array;
+  /** Every message the document holds that is not deleted and names attachments, with their ids. */
+  readonly held: ReadonlyArray<{ readonly id: string; readonly attachmentIds: readonly string[] }>;
+  /** Those of the asked ids (messages with rows written from this document) the document still holds at all. */
+  readonly present: readonly string[];
+}
+
+/**
+ * A stored document's attachment references, as the AttachmentTracker would see them in it
+ * loaded (the same rule: a tombstone or a deletion record holds nothing). Decodes the whole
+ * document: the storage worker runs it (the server), or `parley gc-attachments` with the server
+ * stopped. `recorded`: ids of messages whose rows name this document.
+ */
+export function storedAttachmentRefs(stored: StoredRoom, recorded: readonly string[]): StoredAttachmentRefs {
+  const doc = new Y.Doc();
+  try {
+    doc.transact(() => {
+      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
+      for (const update of stored.updates) Y.applyUpdate(doc, update);
+    });
+    const { messages, deletions } = roomMaps(doc);
+    const held: Array<{ id: string; attachmentIds: string[] }> = [];
+    messages.forEach((raw, id) => {
+      if (typeof raw !== 'object' || raw === null || !('attachments' in raw) || deletions.has(id)) return;
+      const value = parseMessageEntry(id, raw);
+      if (value === null || isTombstone(value) || !value.attachments?.length) return;
+      held.push({ id, attachmentIds: value.attachments.map((a) => a.id) });
+    });
+    return { stateVector: Y.encodeStateVector(doc), held, present: recorded.filter((id) => messages.has(id)) };
+  } finally {
+    doc.destroy();
+  }
+}
