@@ -134,7 +134,11 @@ export class ChatClient {
       channelName,
       onError,
       ...pacerFor(opts.pacedHistory),
-      loaded: (replica) => this.#search.follow(replica.roomId, replica.doc),
+      loaded: (replica) => {
+        this.#search.follow(replica.roomId, replica.doc);
+        // Messages with files keep their bytes on the device until a replica reads them as sent.
+        this.#uploads?.follow(replica);
+      },
     });
     const { enabled, timeoutMs, ...schedule } = opts.background ?? {};
     this.#background = new BackgroundSync(
@@ -218,6 +222,9 @@ export class ChatClient {
     const rows = await store.getRooms();
     const client = new ChatClient(opts, user, store, opts.store === undefined, lease, rows, dbName);
     client.#uploads = await client.#openUploads(opts);
+    // Messages with files written in an earlier session and not acknowledged then: loading their
+    // room settles them (the server may hold them already), and syncing it sends them.
+    for (const roomId of client.#uploads.awaitingServer()) void client.#background.syncOnce(roomId);
     if (opts.requestPersistentStorage !== false) void client.#requestPersistence();
     client.#feed?.connect();
     // Off the start-up path: open() has answered before the first stored room is read.
@@ -345,6 +352,7 @@ export class ChatClient {
     await this.#open.close(roomId);
     await this.#background.settled(roomId);
     const row = this.#list.row(roomId);
+    this.#uploads?.forgetRoom(roomId);
     await this.store.deleteRoom(roomId);
     // The cached room list entry stays; only its document and sync state go.
     if (row) await this.store.putRoom({ ...row, unreadCount: 0, mentionCount: 0, lastMessage: null });
@@ -404,6 +412,7 @@ export class ChatClient {
     await this.#rest.leaveRoom(roomId);
     await this.#open.close(roomId);
     await this.#background.settled(roomId);
+    this.#uploads?.forgetRoom(roomId);
     await this.store.deleteRoom(roomId);
     this.#list.remove(roomId);
     await this.refreshRooms().catch(() => undefined);
@@ -539,8 +548,13 @@ export class ChatClient {
       now: opts.now ?? Date.now,
       ...(opts.reconnect ? { backoff: opts.reconnect } : {}),
       onError: (error) => this.#events.emit('error', error),
-      commit: async (row, attachments) => {
+      commit: async (row, attachments, rewrite) => {
         const { messageId: id, type, content, parentId, showInChannel, quotedMessageId, mentionedUsers } = row;
+        if (rewrite) {
+          const { opened } = await this.#open.withRoom(row.roomId, (room) => room.reattach(id, attachments));
+          if (opened) void this.#background.syncOnce(row.roomId);
+          return;
+        }
         const input: SendInput = {
           id,
           type,

@@ -6,7 +6,7 @@ const WORDS: Record<UpdateRefusalCode, string> = {
   member_quota: 'You have sent a lot to this room in the last hour. Wait a little; it is sent again by itself.',
   over_limit: 'This is over a size limit: the message, its extra data or its reactions are too large or too many.',
   bad_message: 'The server did not accept this message as written (its sender or its date). Discard it and write it again.',
-  bad_attachment: 'An attached file was not accepted: it is not one you uploaded to this room, or it is gone. Attach it again.',
+  bad_attachment: 'An attached file was not accepted: it is not one you uploaded to this room, or it is gone. While this device still has the files it sends them again by itself (Retry does it once more); otherwise attach them again.',
   forbidden: 'You are not allowed to make this change in this room.',
   unknown_message: 'The message this change is about is no longer in the room.',
   bad_read_position: 'A read position from this device was not accepted.',

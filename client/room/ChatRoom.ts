@@ -8,7 +8,7 @@ import type { ChatMessage, MessageType } from '../../shared/models/chatMessage.t
 import type { UserPresence } from '../../shared/models/userPresence.ts';
 import type { User } from '../../shared/models/user.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
-import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
+import { createMessage, deleteMessage, editMessage, reattachMessage } from '../../shared/roomDoc/messageOps.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { getMessage } from '../../shared/roomDoc/queries.ts';
 import { addReaction, removeReaction } from '../../shared/roomDoc/reactionOps.ts';
@@ -251,6 +251,19 @@ export class ChatRoom {
     const message = this.getMessage(result.id) ?? (written ? this.#toClient(written) : null);
     if (!message) throw new ClientError('not_found', `message ${result.id} vanished`);
     return message;
+  }
+
+  /**
+   * @internal ChatClient.uploads: gives a message of mine that the server refused for its files
+   * (`bad_attachment`: an upload was gone) the references of its files uploaded again, and sends
+   * the writes held since that refusal again. A message the server holds is left as it is (it
+   * would refuse changing its attachments); so is a refusal for another reason (it waits for the
+   * app's `resend()` or Discard, and the rewritten message goes with them).
+   */
+  async reattach(id: string, attachments: readonly AttachmentRef[]): Promise<void> {
+    if (this.messageState(id)?.state === 'sent') return;
+    await this.#change(id, (doc, actor) => reattachMessage(doc, actor, { id, attachments }));
+    if (this.refusal?.code === 'bad_attachment') this.resend();
   }
 
   async edit(id: string, changes: { content?: string; meta?: JsonObject }): Promise<void> {

@@ -154,6 +154,11 @@ export class RoomReplica implements SyncPeer {
     return this.#refusal;
   }
 
+  /** Whether close() was called: the document is (being) destroyed and emits nothing more. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   messageState(messageId: string): MessageState | null {
     const rejected = this.#rejected[messageId];
     if (rejected) return { state: 'rejected', code: rejected.code, reason: rejected.reason };

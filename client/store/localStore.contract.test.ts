@@ -217,7 +217,7 @@ describe.each(subjects)('LocalStore contract: $name', (subject) => {
     const { store, reopen } = await subject.open();
     const [roomA, roomB] = [uuidv4(), uuidv4()];
     const file = { name: 'cat.png', declaredType: 'image/png', size: 3, uploaded: null };
-    const row = (roomId: string, createdAt: number) => ({ messageId: uuidv7(createdAt), roomId, type: 'image' as const, content: '', files: [file, { ...file, name: 'b.txt' }], failure: null, createdAt });
+    const row = (roomId: string, createdAt: number) => ({ messageId: uuidv7(createdAt), roomId, type: 'image' as const, content: '', files: [file, { ...file, name: 'b.txt' }], failure: null, written: null, createdAt });
     const [later, earlier, other] = [row(roomA, 2_000), row(roomA, 1_000), row(roomB, 3_000)];
     await store.putUpload(later, [new Uint8Array([1, 2, 3]), new Uint8Array([4])]);
     await store.putUpload(earlier, [new Uint8Array([5]), new Uint8Array([6])]);

@@ -99,9 +99,10 @@ export const UploadFileSchema = z.object({
 export type UploadFile = z.infer<typeof UploadFileSchema>;
 
 /**
- * A message with attachments that is not in its room document yet (client/attachments/UploadQueue.ts):
- * its files are uploaded first, then the message is written under `messageId`. The bytes are kept
- * apart (UploadBytesRow), so that noting one file's upload does not rewrite the others.
+ * A message with attachments that the server does not hold yet (client/attachments/UploadQueue.ts):
+ * its files are uploaded first, then the message is written under `messageId`, and the row and its
+ * bytes stay until the server acknowledges the message. The bytes are kept apart (UploadBytesRow),
+ * so that noting one file's upload does not rewrite the others.
  */
 export const UploadRowSchema = z.object({
   messageId: MessageIdV7Schema,
@@ -115,6 +116,14 @@ export const UploadRowSchema = z.object({
   files: z.array(UploadFileSchema).min(1).max(MAX_ATTACHMENTS_PER_MESSAGE),
   /** Why the server refused an upload (413, 403, ...): it waits for the user's Retry or Discard. */
   failure: MessageRejectionSchema.nullable(),
+  /**
+   * Null until the message is in its room document on this device; then it waits there for the
+   * server's acknowledgement. `stale`: the server refused its references (`bad_attachment`: an
+   * upload was collected while the message waited), so the files go again and the message is
+   * rewritten with the new ones; `rewrites` counts how often (bounded). Rows stored before this
+   * field existed were never written.
+   */
+  written: z.object({ stale: z.boolean(), rewrites: z.int().nonnegative().max(1000) }).nullable().default(null),
   createdAt: z.int().nonnegative(),
 });
 export type UploadRow = z.infer<typeof UploadRowSchema>;

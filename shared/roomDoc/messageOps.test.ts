@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { uuidv7Time } from '../ids.ts';
 import { MAX_CONTENT_LENGTH } from '../models/chatMessage.ts';
 import { MAX_FUTURE_SKEW_MS, roomMaps } from './layout.ts';
-import { createMessage, createSystemMessage, deleteMessage, editMessage } from './messageOps.ts';
+import { createMessage, createSystemMessage, deleteMessage, editMessage, reattachMessage } from './messageOps.ts';
 import { getMessage } from './queries.ts';
 import { scrubDeleted } from './scrubDeleted.ts';
 import {
@@ -165,6 +165,43 @@ describe('editMessage', () => {
     const other = sent(createMessage(late, alice, { content: 'a', now: T0 }));
     editMessage(late, alice, { id: other, content: 'b', now: T0 - 1000 });
     expect(getMessage(late, other)?.editedAt).toBe(uuidv7Time(other));
+  });
+});
+
+describe('reattachMessage', () => {
+  const ref = (id: string, name = 'plan.pdf') => ({ id, name, mimeType: 'application/pdf', size: 9 });
+  const setup = () => {
+    const doc = new Y.Doc({ gc: true });
+    const id = sent(createMessage(doc, alice, { type: 'file', content: 'the plan', attachments: [ref(v7(T0, 50))], now: T0 }));
+    return { doc, id };
+  };
+
+  it('replaces the references and keeps everything else; the same references again write nothing', () => {
+    const { doc, id } = setup();
+    const before = roomMaps(doc).messages.get(id);
+    expect(reattachMessage(doc, alice, { id, attachments: [ref(v7(T0, 60))] })).toEqual({ ok: true });
+    expect(roomMaps(doc).messages.get(id)).toEqual({ ...(before as object), attachments: [ref(v7(T0, 60))] });
+    const written = stateVectorOf(doc);
+    expect(reattachMessage(doc, alice, { id, attachments: [ref(v7(T0, 60))] })).toEqual({ ok: true });
+    expect(stateVectorOf(doc)).toBe(written);
+  });
+
+  it('leaves no trace of the old references in the encoded state (the refused value is collected)', () => {
+    const { doc, id } = setup();
+    reattachMessage(doc, alice, { id, attachments: [ref(v7(T0, 60), 'fresh.pdf')] });
+    expect(encodedStateContains(doc, v7(T0, 50))).toBe(false);
+    expect(encodedStateContains(doc, 'fresh.pdf')).toBe(true);
+  });
+
+  it('answers forbidden for someone else, not_found, deleted, and invalid_payload for a message without files or a bad reference', () => {
+    const { doc, id } = setup();
+    expect(reattachMessage(doc, bob, { id, attachments: [ref(v7(T0, 60))] })).toMatchObject({ code: 'forbidden' });
+    expect(reattachMessage(doc, alice, { id: v7(T0, 99), attachments: [ref(v7(T0, 60))] })).toMatchObject({ code: 'not_found' });
+    expect(reattachMessage(doc, alice, { id, attachments: [] })).toMatchObject({ code: 'invalid_payload' });
+    const text = sent(createMessage(doc, alice, { content: 'no files', now: T0 }));
+    expect(reattachMessage(doc, alice, { id: text, attachments: [ref(v7(T0, 60))] })).toMatchObject({ code: 'invalid_payload' });
+    deleteMessage(doc, alice, { id });
+    expect(reattachMessage(doc, alice, { id, attachments: [ref(v7(T0, 60))] })).toMatchObject({ code: 'deleted' });
   });
 });
 

@@ -52,7 +52,14 @@ export interface DeleteMessageInput {
   readonly now?: number;
 }
 
+export interface ReattachMessageInput {
+  readonly id: string;
+  /** The references of the message's files as the server recorded them when they were uploaded again. */
+  readonly attachments: readonly AttachmentRef[];
+}
+
 export type CreateMessageResult = Result<'conflict' | 'invalid_payload', { readonly id: string }>;
+export type ReattachMessageResult = Result<'invalid_payload' | 'not_found' | 'forbidden' | 'deleted'>;
 export type EditMessageResult = Result<'invalid_payload' | 'not_found' | 'forbidden' | 'deleted'>;
 export type DeleteMessageResult = Result<'not_found' | 'forbidden'>;
 
@@ -152,6 +159,31 @@ export function editMessage(doc: Y.Doc, actor: Actor, input: EditMessageInput, o
   if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
   const tooLarge = metaProblem(parsed.data.meta);
   if (tooLarge) return failure('invalid_payload', tooLarge);
+  const next = structuredClone(parsed.data);
+  doc.transact(() => maps.messages.set(input.id, next), origin);
+  return { ok: true };
+}
+
+/**
+ * Gives a message of the actor's the references of its files uploaded again, everything else kept.
+ * Only for a message the server never accepted: it refused it (`bad_attachment`) because an upload
+ * it named was gone, and the sender's device uploaded the files again (client/attachments/UploadQueue.ts).
+ * The server judges the rewritten value as the new message it still is to it; a message it holds
+ * keeps its attachments (it refuses changing them), so callers check it is not `sent` first.
+ * Giving the references it already has writes nothing.
+ */
+export function reattachMessage(doc: Y.Doc, actor: Actor, input: ReattachMessageInput, origin?: unknown): ReattachMessageResult {
+  assertActor(actor);
+  const maps = roomMaps(doc);
+  const existing = parseMessageEntry(input.id, maps.messages.get(input.id));
+  if (!existing) return failure('not_found', `no message ${input.id}`);
+  if (existing.senderId !== actor.userId) return failure('forbidden', 'only the sender may give a message its files again');
+  if (readDeletion(maps, input.id) || isTombstone(existing)) return failure('deleted', `message ${input.id} is deleted`);
+  if (existing.attachments === undefined) return failure('invalid_payload', `message ${input.id} carries no attachments`);
+  const attachments = input.attachments.map((a) => ({ ...a }));
+  if (jsonEqual(existing.attachments, attachments)) return { ok: true };
+  const parsed = MessageValueSchema.safeParse({ ...existing, attachments });
+  if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
   const next = structuredClone(parsed.data);
   doc.transact(() => maps.messages.set(input.id, next), origin);
   return { ok: true };

@@ -310,12 +310,16 @@ export class RoomController implements ReactiveController {
 
   /**
    * Retries a refused message: for a refusal that can pass later (a full room an owner made room
-   * in) the held changes are sent again as they are; otherwise they are dropped and the text is
-   * sent again as a new message.
+   * in) the held changes are sent again as they are; a message whose files were refused
+   * (`bad_attachment`) while the device still holds them has them uploaded again and is rewritten
+   * (ChatClient.uploads, which does so by itself a few times first); otherwise the held changes
+   * are dropped and the text is sent again as a new message.
    */
   async retry(id: string): Promise<void> {
     const refusal = this.room?.refusal;
     if (this.room && refusal && refusalMayPass(refusal.code)) return this.room.resend();
+    const uploads = this.#client?.uploads;
+    if (refusal?.code === 'bad_attachment' && uploads?.holds(id)) return uploads.retry(id);
     const content = this.messages.find((m) => m.id === id)?.content;
     await this.discardRejected();
     if (content) await this.send(content);
