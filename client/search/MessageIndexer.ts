@@ -10,6 +10,11 @@ const PER_TURN = 500;
 const IDLE_SPARE_MS = 1;
 /** An idle callback waits at most this long: a page that is never idle still gets indexed. */
 const IDLE_TIMEOUT_MS = 2_000;
+/**
+ * A turn forced by that timeout (the page busy for 2 s: scrolling, a sync) reads for this long
+ * at most, so that it fits beside a frame's own work instead of dropping frames.
+ */
+const FORCED_SLICE_MS = 4;
 
 interface IdleDeadline {
   timeRemaining(): number;
@@ -22,6 +27,12 @@ const requestIdle = (): RequestIdle | null => {
   const idle = (globalThis as { requestIdleCallback?: RequestIdle }).requestIdleCallback;
   return typeof idle === 'function' ? idle.bind(globalThis) : null;
 };
+
+/** A deadline of FORCED_SLICE_MS from now, for a turn the idle callback's timeout forced. */
+function forcedSlice(): IdleDeadline {
+  const end = performance.now() + FORCED_SLICE_MS;
+  return { didTimeout: true, timeRemaining: () => Math.max(0, end - performance.now()) };
+}
 
 /** One document being followed (a live replica's) or read once (one loaded from the store at start-up). */
 interface Followed {
@@ -167,7 +178,7 @@ export class MessageIndexer {
       this.#idle = true;
       idle((deadline) => {
         this.#idle = false;
-        if (!this.#closed) this.#turn(deadline.didTimeout ? null : deadline);
+        if (!this.#closed) this.#turn(deadline.didTimeout ? forcedSlice() : deadline);
       }, { timeout: IDLE_TIMEOUT_MS });
       return;
     }
