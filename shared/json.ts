@@ -51,3 +51,22 @@ export const JsonObjectSchema = z
   })
   // Validated just above: every nested value is JSON.
   .transform((value) => value as JsonObject);
+
+/**
+ * A deep copy of a JSON value. structuredClone does the same for any value at several times the
+ * cost, and message views copy every message's metadata (most often `{}`) each time a page is read.
+ */
+export function copyJson<T extends JsonValue>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => copyJson(item)) as T;
+  const copy: { [key: string]: JsonValue } = {};
+  for (const key of Object.keys(value)) {
+    const item = (value as { [key: string]: JsonValue })[key];
+    if (item === undefined) continue;
+    // An own "__proto__" stays an own property (assigning it would set the copy's prototype).
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: copyJson(item), enumerable: true, writable: true, configurable: true });
+    else copy[key] = copyJson(item);
+  }
+  return copy as T;
+}
+

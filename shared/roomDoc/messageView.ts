@@ -1,4 +1,4 @@
-import type { JsonObject } from '../json.ts';
+import { copyJson, type JsonObject } from '../json.ts';
 import type { AttachmentRef } from '../models/attachment.ts';
 import type { MessageType } from '../models/chatMessage.ts';
 import type { PinValue, ThreadSummary } from './headMaps.ts';
@@ -83,7 +83,7 @@ export function toMessageView(
     senderId: value.senderId,
     type: value.type,
     content: deleted ? '' : value.content,
-    meta: deleted ? {} : structuredClone(value.meta),
+    meta: deleted ? {} : copyJson(value.meta),
     createdAt: value.createdAt,
     editedAt: value.editedAt ?? null,
     deletedAt: deletion?.deletedAt ?? null,
