@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { SqliteUpdateStore } from '../storage/SqliteUpdateStore.ts';
 import { parseDocName } from '../../shared/roomDoc/segments.ts';
@@ -7,15 +6,6 @@ import type { ReadMessageRange, StoredMessage } from './StoredMessages.ts';
 
 /** Turns are at least this far apart: most of the time stays with the rooms being served. */
 export const BACKFILL_GAP_MS = 50;
-/**
- * While the event loop is busy serving rooms (more than BUSY_LOOP_SHARE of the time since the
- * last turn), turns are this far apart instead: about 200 messages a second. An FTS5 write merges
- * its segments now and then (10 to 30 ms in about one turn of 12), and at the full rate those
- * stalls came often enough to move a busy room's p99 (bench searchIndexing: 1.29x at 50 ms).
- */
-export const BUSY_BACKFILL_GAP_MS = 250;
-/** The share of the time the event loop spent working above which the server counts as busy. */
-export const BUSY_LOOP_SHARE = 0.2;
 /**
  * Messages indexed per turn. An FTS5 row costs about 35 µs here (with the prefix indexes), so 50
  * hold the event loop about 2 ms a turn (8 ms when FTS5 merges segments), at up to about 1,000
@@ -67,8 +57,6 @@ export class SearchBackfill {
   #queue: string[] | null = null;
   #current: Current | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  /** The event loop's utilisation when the last gap began (performance.eventLoopUtilization). */
-  #loopAt = performance.eventLoopUtilization();
   #closed = false;
   #indexedDocs = 0;
   #indexedMessages = 0;
@@ -108,17 +96,8 @@ export class SearchBackfill {
 
   #arm(): void {
     if (this.#closed || this.#timer) return;
-    this.#timer = setTimeout(() => void this.#turn(), this.#gap());
+    this.#timer = setTimeout(() => void this.#turn(), this.#d.gapMs ?? BACKFILL_GAP_MS);
     this.#timer.unref();
-  }
-
-  /** The next gap: longer while the rooms being served keep the event loop busy. */
-  #gap(): number {
-    if (this.#d.gapMs !== undefined) return this.#d.gapMs;
-    const now = performance.eventLoopUtilization();
-    const busy = performance.eventLoopUtilization(now, this.#loopAt).utilization > BUSY_LOOP_SHARE;
-    this.#loopAt = now;
-    return busy ? BUSY_BACKFILL_GAP_MS : BACKFILL_GAP_MS;
   }
 
   async #turn(): Promise<void> {
