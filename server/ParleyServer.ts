@@ -160,7 +160,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     : tokens;
   const tracker = new PresenceTracker();
 
-  const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds) });
+  const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
   const summaries: RoomSummaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed), {
     head: (roomId): Room | null => registry.get(roomId) ?? null,
     segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,

@@ -143,6 +143,11 @@ export interface Config {
   webhook: WebhookSettings | null;
   /** Attachment limits and garbage collection (PARLEY_ATTACHMENT_*, docs/attachments.md). */
   attachments: AttachmentSettings;
+  /**
+   * How long a user feed channel may send nothing before it sends a keepalive, in ms. No
+   * environment variable: clients count on 15 s (FEED_KEEPALIVE_MS, the default); tests shorten it.
+   */
+  feedKeepaliveMs?: number;
 }
 
 export interface AttachmentSettings {

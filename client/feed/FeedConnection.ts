@@ -1,11 +1,11 @@
-import { FEED_DOCUMENT, FeedChangesSchema, type FeedChanges, type FeedResume } from '../../shared/models/userFeed.ts';
+import { FEED_DOCUMENT, FeedChangesSchema, isKeepalive, type FeedChanges, type FeedResume } from '../../shared/models/userFeed.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import { backoffDelay, type BackoffOptions } from '../sync/backoff.ts';
 import type { TokenProvider } from '../sync/connectionTypes.ts';
 import type { SocketOpener } from '../sync/SyncSocket.ts';
-import type { WebSocketLike } from '../sync/WebSocketLike.ts';
+import { SILENT_CLOSE_REASON, type WebSocketLike } from '../sync/WebSocketLike.ts';
 
 export interface FeedConnectionOptions {
   readonly store: LocalStore;
@@ -17,7 +17,12 @@ export interface FeedConnectionOptions {
   /** The server answered: it is reachable. */
   readonly reached: () => void;
   readonly onError: (error: ClientError) => void;
+  /** Drop the channel and reconnect when nothing arrived for this long (the server speaks every 15 s, FEED_KEEPALIVE_MS). */
+  readonly silenceMs?: number;
 }
+
+/** As a room channel's: over two keepalives missed, so one late frame is not taken for a dead socket. */
+const DEFAULT_SILENCE_MS = 40_000;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
@@ -27,7 +32,9 @@ const encoder = new TextEncoder();
  * that resumes from the stored cursor and applies every frame of changes in order, storing the
  * cursor only once what came with it is applied, so a crash in between replays it (applying is
  * idempotent: each entry is a room as it is now). Reconnects with backoff; after 4401 it asks
- * for a renewed token.
+ * for a renewed token. A channel that heard nothing for `silenceMs` on a shared socket that heard
+ * nothing either is dead (a half-open connection never closes): it is dropped, with the shared
+ * socket, and opened again.
  */
 export class FeedConnection {
   readonly #opts: FeedConnectionOptions;
@@ -35,6 +42,9 @@ export class FeedConnection {
   #attempt = 0;
   #renew = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #silence: ReturnType<typeof setTimeout> | null = null;
+  /** The cursor of the last frame taken in: a frame that changes nothing and repeats it is a keepalive. */
+  #cursor: string | null = null;
   /** Frames are applied one after the other, in the order they came. */
   #applying: Promise<void> = Promise.resolve();
   #closed = false;
@@ -83,9 +93,11 @@ export class FeedConnection {
     ws.onopen = () => {
       const resume: FeedResume = { type: 'resume', cursor };
       ws.send(encoder.encode(JSON.stringify(resume)));
+      this.#listen(ws);
     };
     ws.onmessage = (event) => {
       if (this.#ws !== ws) return;
+      this.#listen(ws);
       const changes = parseChanges(event.data);
       if (!changes) {
         this.#opts.onError(new ClientError('invalid_data', 'a user feed frame from the server did not parse'));
@@ -94,11 +106,15 @@ export class FeedConnection {
       this.#attempt = 0;
       this.#renew = false;
       this.#opts.reached();
+      // Nothing to apply, and its cursor is stored already (or will be, with the frame before it).
+      if (isKeepalive(changes, this.#cursor)) return;
+      this.#cursor = changes.cursor;
       this.#applying = this.#applying.then(() => this.#applyAndStore(changes));
     };
     ws.onclose = (event) => {
       if (this.#ws !== ws) return;
       this.#ws = null;
+      this.#stopListening();
       this.#renew = event.code === CloseCode.Unauthorized;
       this.#retry();
     };
@@ -122,12 +138,33 @@ export class FeedConnection {
     }, backoffDelay(this.#attempt++, this.#opts.backoff));
   }
 
-  #drop(): void {
+  /** (Re)arms the silence timer: the server was heard on `ws` just now (or it opened). */
+  #listen(ws: WebSocketLike): void {
+    this.#stopListening();
+    const silenceMs = this.#opts.silenceMs ?? DEFAULT_SILENCE_MS;
+    this.#silence = setTimeout(() => {
+      this.#silence = null;
+      if (this.#ws !== ws) return;
+      // The shared socket heard the server on another channel: alive, and the feed only late.
+      if (ws.heardWithin?.(silenceMs)) return this.#listen(ws);
+      // Closed as silent, the channel takes the dead shared socket down with it (SyncSocket).
+      this.#drop(CloseCode.GoingAway, SILENT_CLOSE_REASON);
+      this.#retry();
+    }, silenceMs);
+  }
+
+  #stopListening(): void {
+    if (this.#silence) clearTimeout(this.#silence);
+    this.#silence = null;
+  }
+
+  #drop(code: number = CloseCode.Normal, reason = 'client closed'): void {
+    this.#stopListening();
     const ws = this.#ws;
     this.#ws = null;
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
-    ws.close(CloseCode.Normal, 'client closed');
+    ws.close(code, reason);
   }
 }
 

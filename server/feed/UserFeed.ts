@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts';
 import type { Directory } from '../storage/Directory.ts';
 import { activityMs } from '../storage/RoomRepo.ts';
 import type { ChatRoom } from '../../shared/models/chatRoom.ts';
-import type { FeedChanges } from '../../shared/models/userFeed.ts';
+import { FEED_KEEPALIVE_MS, type FeedChanges } from '../../shared/models/userFeed.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
 import type { ParleyNotification } from '../../shared/models/notification.ts';
 
@@ -46,9 +46,16 @@ export class UserFeed {
   /** People whose presence changed since the last push (PRESENCE_COALESCE_MS). */
   readonly #presenceDue = new Set<string>();
   #presenceTimer: NodeJS.Timeout | null = null;
+  /** A feed channel that sent nothing for this long sends a keepalive (FeedChannel). */
+  readonly keepaliveMs: number;
 
-  /** `presenceOf` answers UserPresence from the presence tracker (server/presence). */
-  constructor(opts: { directory: Directory; logger: Logger; presenceOf?: (userIds: readonly string[]) => UserPresence[]; now?: () => number }) {
+  /**
+   * `presenceOf` answers UserPresence from the presence tracker (server/presence); `keepaliveMs`
+   * defaults to FEED_KEEPALIVE_MS (tests shorten it).
+   */
+  constructor(opts: { directory: Directory; logger: Logger; presenceOf?: (userIds: readonly string[]) => UserPresence[]; now?: () => number; keepaliveMs?: number }) {
+    this.keepaliveMs = opts.keepaliveMs ?? FEED_KEEPALIVE_MS;
+    if (!(this.keepaliveMs >= 1 && this.keepaliveMs <= 2 ** 31 - 1)) throw new RangeError(`the feed keepalive must be 1 ms to 2^31-1 ms, not ${this.keepaliveMs}`);
     this.#directory = opts.directory;
     this.#logger = opts.logger;
     this.#presenceOf = opts.presenceOf ?? (() => []);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { FEED_DOCUMENT, FeedChangesSchema, type FeedChanges } from '../../shared/models/userFeed.ts';
+import { FEED_DOCUMENT, FeedChangesSchema, feedKeepalive, type FeedChanges } from '../../shared/models/userFeed.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { decodeMuxFrame, encodeOnChannel } from '../../shared/protocol/muxFrames.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
@@ -131,6 +131,21 @@ describe('the user feed', () => {
     const room = await t.createRoom(ana, []);
     await mux.join(room);
     mux.close();
+  });
+
+  it('speaks on a quiet feed: a keepalive that changes nothing and repeats the cursor sent last', async () => {
+    t = await startTestServer({}, { feedKeepaliveMs: 100 });
+    const ana = await t.login('Ana');
+    const feed = await openFeed(ana, null);
+    const reset = await feed.next();
+    expect(await feed.next()).toEqual(feedKeepalive(reset.cursor));
+    // A change moves the cursor: the keepalives after it repeat the new one.
+    const room = await t.createRoom(ana, []);
+    const created = await feed.next((c) => c.rooms.some((r) => r.id === room));
+    expect(created.cursor).not.toBe(reset.cursor);
+    expect(await feed.next()).toEqual(feedKeepalive(created.cursor));
+    expect(await feed.next()).toEqual(feedKeepalive(created.cursor));
+    feed.mux.close();
   });
 
   it('pushes the presence of people I share a room with: online when they connect, last seen when they leave', async () => {

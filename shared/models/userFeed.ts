@@ -52,3 +52,32 @@ export const FeedChangesSchema = z.object({
   notifications: z.array(ParleyNotificationSchema).optional(),
 });
 export type FeedChanges = z.infer<typeof FeedChangesSchema>;
+
+/**
+ * The server speaks on an open feed channel at least this often: a feed that sent nothing for
+ * this long sends a keepalive, so a device whose only channel is its feed (the room list, no room
+ * open) still notices a dead socket by silence, as room channels do (their awareness renewals).
+ */
+export const FEED_KEEPALIVE_MS = 15_000;
+
+/**
+ * A keepalive: a changes frame that changes nothing, with the cursor the channel sent last. An
+ * older client applies it as what it is (nothing, and a cursor it stored already); a newer one
+ * skips it (isKeepalive).
+ */
+export function feedKeepalive(cursor: string): FeedChanges {
+  return { type: 'changes', cursor, reset: false, rooms: [], removed: [], members: [], presence: [] };
+}
+
+/** Whether `changes` changes nothing and repeats `lastCursor`, the cursor of the frame before it: a keepalive. */
+export function isKeepalive(changes: FeedChanges, lastCursor: string | null): boolean {
+  return (
+    changes.cursor === lastCursor &&
+    !changes.reset &&
+    changes.rooms.length === 0 &&
+    changes.removed.length === 0 &&
+    changes.members.length === 0 &&
+    changes.presence.length === 0 &&
+    (changes.notifications ?? []).length === 0
+  );
+}
