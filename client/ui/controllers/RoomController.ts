@@ -8,7 +8,7 @@ import type { UserPresence } from '../../../shared/models/userPresence.ts';
 import type { ConnectionState } from '../../sync/RoomConnection.ts';
 import { ClientError } from '../../errors/ClientError.ts';
 import { refusalMayPass } from '../../errors/describeRefusal.ts';
-import { LATEST, type MessageWindow, newerWindow, olderWindow, readWindow, windowAround } from './MessageWindow.ts';
+import { LATEST, type MessageWindow, PAGE_SIZE, newerWindow, olderWindow, readWindow, windowAround } from './MessageWindow.ts';
 import { StableMessages } from './StableMessages.ts';
 import { UnreadAnchor } from './UnreadAnchor.ts';
 
@@ -210,8 +210,15 @@ export class RoomController implements ReactiveController {
   async jumpTo(id: string): Promise<void> {
     const room = this.room;
     if (!room) return;
-    // Its segment may have left memory: opened first, the window around it reads whole at once.
-    if (room.segmented) await room.loadHistory({ beforeId: `${id}\uffff` }).catch(() => undefined);
+    if (room.segmented) {
+      // Its segment may have left memory: opened first, the window around it reads whole at once.
+      await room.loadHistory({ beforeId: `${id}\uffff` }).catch(() => undefined);
+      // A message near its segment's start has part of its context in the segment before: that
+      // one too, or the message would show at the top with nothing above it until it arrived.
+      const before = room.messages({ beforeId: id, limit: PAGE_SIZE });
+      const oldest = before.messages[0]?.id ?? id;
+      if (before.messages.length < PAGE_SIZE && before.hasMore) await room.loadHistory({ beforeId: oldest }).catch(() => undefined);
+    }
     if (room !== this.room) return;
     this.#around(room, id);
     this.#recompute();
