@@ -149,19 +149,13 @@ export function editMessage(doc: Y.Doc, actor: Actor, input: EditMessageInput, o
   const meta = input.meta ?? existing.meta;
   // A retried edit must not bump editedAt.
   if (content === existing.content && jsonEqual(meta, existing.meta)) return { ok: true };
-  const parsed = MessageValueSchema.safeParse({
+  return replaceValue(doc, maps, input.id, {
     ...existing,
     content,
     meta,
     // Clocks of the sender's devices differ; never let editedAt go back or before createdAt.
     editedAt: Math.max(now, existing.createdAt, existing.editedAt ?? 0),
-  });
-  if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
-  const tooLarge = metaProblem(parsed.data.meta);
-  if (tooLarge) return failure('invalid_payload', tooLarge);
-  const next = structuredClone(parsed.data);
-  doc.transact(() => maps.messages.set(input.id, next), origin);
-  return { ok: true };
+  }, origin);
 }
 
 /**
@@ -177,15 +171,22 @@ export function reattachMessage(doc: Y.Doc, actor: Actor, input: ReattachMessage
   const maps = roomMaps(doc);
   const existing = parseMessageEntry(input.id, maps.messages.get(input.id));
   if (!existing) return failure('not_found', `no message ${input.id}`);
-  if (existing.senderId !== actor.userId) return failure('forbidden', 'only the sender may give a message its files again');
+  if (!mayEditMessage(actor, existing)) return failure('forbidden', 'only the sender may give a message its files again');
   if (readDeletion(maps, input.id) || isTombstone(existing)) return failure('deleted', `message ${input.id} is deleted`);
   if (existing.attachments === undefined) return failure('invalid_payload', `message ${input.id} carries no attachments`);
   const attachments = input.attachments.map((a) => ({ ...a }));
   if (jsonEqual(existing.attachments, attachments)) return { ok: true };
-  const parsed = MessageValueSchema.safeParse({ ...existing, attachments });
+  return replaceValue(doc, maps, input.id, { ...existing, attachments }, origin);
+}
+
+/** Writes a changed message value in place, once it parses (and its metadata is within bounds). */
+function replaceValue(doc: Y.Doc, maps: RoomMaps, id: string, candidate: MessageValue, origin: unknown): Result<'invalid_payload'> {
+  const parsed = MessageValueSchema.safeParse(candidate);
   if (!parsed.success) return failure('invalid_payload', describeIssues(parsed.error.issues));
+  const tooLarge = metaProblem(parsed.data.meta);
+  if (tooLarge) return failure('invalid_payload', tooLarge);
   const next = structuredClone(parsed.data);
-  doc.transact(() => maps.messages.set(input.id, next), origin);
+  doc.transact(() => maps.messages.set(id, next), origin);
   return { ok: true };
 }
 
