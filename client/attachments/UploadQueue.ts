@@ -122,8 +122,8 @@ export class UploadQueue {
   #active: string | null = null;
   /** Messages being written into their room right now (an acknowledgement may come before the write returns). */
   readonly #writing = new Set<string>();
-  /** Room documents open on this device that may hold written messages (closed ones drop out). */
-  readonly #views = new Set<DeliveryView>();
+  /** Room documents open on this device that may hold written messages, each with its listener's off (closed ones drop out). */
+  readonly #views = new Map<DeliveryView, () => void>();
   /** Messages acknowledged whose row and bytes are being deleted from the store. */
   readonly #deleting = new Set<string>();
   #abort: AbortController | null = null;
@@ -206,8 +206,8 @@ export class UploadQueue {
    */
   follow(view: DeliveryView): void {
     if (this.#closed || parseDocName(view.roomId) === null) return;
-    this.#views.add(view);
-    view.on('states', () => this.#check(view));
+    if (this.#views.has(view)) return;
+    this.#views.set(view, view.on('states', () => this.#check(view)));
     this.#check(view);
   }
 
@@ -276,6 +276,7 @@ export class UploadQueue {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const off of this.#views.values()) off();
     this.#views.clear();
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#abort?.abort();
@@ -355,7 +356,7 @@ export class UploadQueue {
     if (!current) return; // acknowledged (or discarded) while it was written
     await this.#replace({ ...current, written: { stale: false, rewrites: current.written?.rewrites ?? 0 } });
     // What the server said while it was being written (a refusal) was set aside: look again.
-    for (const view of this.#views) this.#check(view);
+    for (const view of [...this.#views.keys()]) this.#check(view);
   }
 
   /**
@@ -366,6 +367,7 @@ export class UploadQueue {
    */
   #check(view: DeliveryView): void {
     if (view.closed || this.#closed) {
+      this.#views.get(view)?.();
       this.#views.delete(view);
       return;
     }
