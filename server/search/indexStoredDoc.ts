@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { docOfStored } from '../storage/docOfStored.ts';
 import type { SqliteUpdateStore } from '../storage/SqliteUpdateStore.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { parseDocName } from '../../shared/roomDoc/segments.ts';
@@ -16,12 +17,8 @@ export function indexStoredDoc(store: SqliteUpdateStore, repo: SearchRepo, docNa
   const roomId = parseDocName(docName)?.roomId;
   if (roomId === undefined) return 0;
   const stored = store.load(docName);
-  const doc = new Y.Doc({ gc: true });
+  const doc = docOfStored(stored);
   try {
-    doc.transact(() => {
-      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
-      for (const update of stored.updates) Y.applyUpdate(doc, update);
-    });
     const index = roomIndex(doc);
     let count = 0;
     repo.transaction(() => {

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { docOfStored } from './docOfStored.ts';
 import type { StoredRoom, UpdateStore } from './UpdateStore.ts';
 
 export interface CompactionResult {
@@ -25,12 +26,8 @@ export interface MergedRoom extends CompactionResult {
 export function mergeRoom(roomId: string, stored: StoredRoom): MergedRoom {
   const bytesBefore = (stored.snapshot?.byteLength ?? 0) + stored.updates.reduce((sum, u) => sum + u.byteLength, 0);
   if (stored.updates.length === 0) return { roomId, snapshot: null, upToSeq: 0, updatesMerged: 0, bytesBefore, bytesAfter: bytesBefore };
-  const doc = new Y.Doc({ gc: true });
+  const doc = docOfStored(stored);
   try {
-    doc.transact(() => {
-      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
-      for (const update of stored.updates) Y.applyUpdate(doc, update);
-    });
     const snapshot = Y.encodeStateAsUpdate(doc);
     return { roomId, snapshot, upToSeq: stored.lastSeq, updatesMerged: stored.updates.length, bytesBefore, bytesAfter: snapshot.byteLength };
   } finally {

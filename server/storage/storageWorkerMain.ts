@@ -7,6 +7,7 @@ import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { deleteRanges } from '../../shared/yjs/deleteRanges.ts';
 import * as Y from 'yjs';
+import { docOfStored } from './docOfStored.ts';
 import { encodeRecentPage } from '../../shared/protocol/recentPage.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
@@ -25,11 +26,7 @@ function messageRange(store: SqliteUpdateStore, docName: string, from: number, c
   if (ranged?.docName !== docName) {
     ranged?.doc.destroy();
     const stored = store.load(docName);
-    const doc = new Y.Doc();
-    doc.transact(() => {
-      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
-      for (const update of stored.updates) Y.applyUpdate(doc, update);
-    });
+    const doc = docOfStored(stored);
     ranged = { docName, doc, index: roomIndex(doc) };
   }
   const { doc, index } = ranged;
@@ -55,12 +52,8 @@ function newestMessages(store: SqliteUpdateStore, docNames: readonly string[], l
   const messages: MessageView[] = [];
   for (const docName of docNames) {
     const stored = store.load(docName);
-    const doc = new Y.Doc();
+    const doc = docOfStored(stored);
     try {
-      doc.transact(() => {
-        if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
-        for (const update of stored.updates) Y.applyUpdate(doc, update);
-      });
       const page = listMessages(doc, { limit: limit - messages.length });
       messages.unshift(...page.messages);
       if (page.hasMore || messages.length >= limit) break;

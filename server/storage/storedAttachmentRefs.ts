@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { docOfStored } from './docOfStored.ts';
 import { isTombstone, parseMessageEntry, roomMaps } from '../../shared/roomDoc/layout.ts';
 import type { StoredRoom } from './UpdateStore.ts';
 
@@ -19,12 +20,8 @@ export interface StoredAttachmentRefs {
  * stopped. `recorded`: ids of messages whose rows name this document.
  */
 export function storedAttachmentRefs(stored: StoredRoom, recorded: readonly string[]): StoredAttachmentRefs {
-  const doc = new Y.Doc();
+  const doc = docOfStored(stored);
   try {
-    doc.transact(() => {
-      if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot);
-      for (const update of stored.updates) Y.applyUpdate(doc, update);
-    });
     const { messages, deletions } = roomMaps(doc);
     const held: Array<{ id: string; attachmentIds: string[] }> = [];
     messages.forEach((raw, id) => {
