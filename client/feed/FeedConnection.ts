@@ -4,6 +4,7 @@ import { ClientError } from '../errors/ClientError.ts';
 import type { LocalStore } from '../store/LocalStore.ts';
 import { backoffDelay, type BackoffOptions } from '../sync/backoff.ts';
 import type { TokenProvider } from '../sync/connectionTypes.ts';
+import { DEFAULT_SILENCE_MS, watchSilence } from '../sync/watchSilence.ts';
 import type { SocketOpener } from '../sync/SyncSocket.ts';
 import { SILENT_CLOSE_REASON, type WebSocketLike } from '../sync/WebSocketLike.ts';
 
@@ -20,9 +21,6 @@ export interface FeedConnectionOptions {
   /** Drop the channel and reconnect when nothing arrived for this long (the server speaks every 15 s, FEED_KEEPALIVE_MS). */
   readonly silenceMs?: number;
 }
-
-/** As a room channel's: over two keepalives missed, so one late frame is not taken for a dead socket. */
-const DEFAULT_SILENCE_MS = 40_000;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
@@ -42,7 +40,8 @@ export class FeedConnection {
   #attempt = 0;
   #renew = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #silence: ReturnType<typeof setTimeout> | null = null;
+  /** Cancels the watch for the server's silence on the channel (watchSilence). */
+  #silence: (() => void) | null = null;
   /** The cursor of the last frame taken in: a frame that changes nothing and repeats it is a keepalive. */
   #cursor: string | null = null;
   /** Frames are applied one after the other, in the order they came. */
@@ -138,23 +137,19 @@ export class FeedConnection {
     }, backoffDelay(this.#attempt++, this.#opts.backoff));
   }
 
-  /** (Re)arms the silence timer: the server was heard on `ws` just now (or it opened). */
+  /** The server was heard on `ws` just now (or it opened): its silence is watched from now. */
   #listen(ws: WebSocketLike): void {
     this.#stopListening();
-    const silenceMs = this.#opts.silenceMs ?? DEFAULT_SILENCE_MS;
-    this.#silence = setTimeout(() => {
-      this.#silence = null;
+    this.#silence = watchSilence(ws, this.#opts.silenceMs ?? DEFAULT_SILENCE_MS, () => {
       if (this.#ws !== ws) return;
-      // The shared socket heard the server on another channel: alive, and the feed only late.
-      if (ws.heardWithin?.(silenceMs)) return this.#listen(ws);
       // Closed as silent, the channel takes the dead shared socket down with it (SyncSocket).
       this.#drop(CloseCode.GoingAway, SILENT_CLOSE_REASON);
       this.#retry();
-    }, silenceMs);
+    });
   }
 
   #stopListening(): void {
-    if (this.#silence) clearTimeout(this.#silence);
+    this.#silence?.();
     this.#silence = null;
   }
 

@@ -16,10 +16,10 @@ import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
 import { SILENT_CLOSE_REASON, WS_OPEN, type WebSocketLike } from './WebSocketLike.ts';
 import type { ConnectionEvents, ConnectionState, RoomConnectionOptions, SyncPeer } from './connectionTypes.ts';
 import { stateOf, type Phase, type Socket } from './connectionPhase.ts';
+import { DEFAULT_SILENCE_MS, watchSilence } from './watchSilence.ts';
 
 export type { ConnectionEvents, ConnectionState, RoomConnectionOptions, SyncPeer, TokenProvider } from './connectionTypes.ts';
 
-const DEFAULT_SILENCE_MS = 40_000;
 /**
  * Half the server's default frame limit (1 MiB): room for a server configured somewhat lower,
  * and a frame the server validates in a few milliseconds, while a 2 MiB backlog still takes only
@@ -375,17 +375,12 @@ export class RoomConnection {
     this.#enter({ kind: 'waiting', timer });
   }
 
+  /** The server was heard on the socket: its silence is watched from now (watchSilence). */
   #touch(socket: Socket): void {
-    if (socket.silence) clearTimeout(socket.silence);
-    const silenceMs = this.#opts.silenceMs ?? DEFAULT_SILENCE_MS;
-    socket.silence = setTimeout(() => {
-      if (this.#socket() !== socket) return;
-      // A channel of a shared socket that heard from the server meanwhile on another channel: the
-      // socket is alive and this document is only quiet (a sealed segment: nothing is written to
-      // it, and it has no awareness). Dropping it would drop the shared socket with every room on it.
-      if (socket.ws.heardWithin?.(silenceMs)) return this.#touch(socket);
-      this.#lost(socket, CloseCode.GoingAway, SILENT_CLOSE_REASON);
-    }, silenceMs);
+    socket.silence?.();
+    socket.silence = watchSilence(socket.ws, this.#opts.silenceMs ?? DEFAULT_SILENCE_MS, () => {
+      if (this.#socket() === socket) this.#lost(socket, CloseCode.GoingAway, SILENT_CLOSE_REASON);
+    });
   }
 
   #malformed(socket: Socket, what: string): void {
@@ -400,7 +395,7 @@ export class RoomConnection {
    * the caller.
    */
   #endSocket(socket: Socket, code: number, reason: string): void {
-    if (socket.silence) clearTimeout(socket.silence);
+    socket.silence?.();
     socket.silence = null;
     socket.outbox = [];
     const { ws } = socket;

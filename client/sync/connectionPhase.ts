@@ -21,7 +21,8 @@ export interface Socket {
   lastError: { code: string; reason: string } | null;
   /** Stored local updates waiting for the end of the turn, sent merged (see sendUpdate). */
   outbox: Uint8Array[];
-  silence: ReturnType<typeof setTimeout> | null;
+  /** Cancels the watch for the server's silence on this socket (watchSilence). */
+  silence: (() => void) | null;
 }
 
 /**
