@@ -2,7 +2,8 @@ import type * as Y from 'yjs';
 import type { Logger } from '../log.ts';
 import type { Room } from '../sync/Room.ts';
 import { DocumentFollower, type FollowerTarget, roomIdOf } from '../sync/DocumentFollower.ts';
-import { isTombstone, parseMessageEntry, roomMaps } from '../../shared/roomDoc/layout.ts';
+import { roomMaps } from '../../shared/roomDoc/layout.ts';
+import { heldAttachments } from '../../shared/roomDoc/heldAttachments.ts';
 import type { AttachmentRepo } from '../storage/AttachmentRepo.ts';
 
 /** A committed change waits this long before its rows are written, so a burst is one transaction. */
@@ -39,9 +40,7 @@ export class AttachmentTracker extends DocumentFollower {
 function trackerTarget(repo: AttachmentRepo, now: () => number): FollowerTarget {
   /** The message as document `room` holds it: its rows, or none once deleted. */
   const writeMessage = (room: Room, id: string, at: number): void => {
-    const { messages, deletions } = roomMaps(room.doc);
-    const value = parseMessageEntry(id, messages.get(id));
-    const held = value !== null && !isTombstone(value) && !deletions.has(id) ? (value.attachments ?? []) : [];
+    const held = heldAttachments(roomMaps(room.doc), id);
     if (held.length > 0) repo.setMessageRefs(roomIdOf(room), room.roomId, id, held.map((a) => a.id), at);
     // Deleted (or never valid): a deletion wins wherever its rows were written.
     else repo.dropMessageRefs(room.roomId, id, at, true);

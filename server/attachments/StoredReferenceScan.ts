@@ -1,4 +1,4 @@
-import * as Y from 'yjs';
+import { sameStateVector } from '../../shared/yjs/sameStateVector.ts';
 import type { Logger } from '../log.ts';
 import type { AttachmentRepo } from '../storage/AttachmentRepo.ts';
 import type { StoredAttachmentRefs } from '../storage/storedAttachmentRefs.ts';
@@ -88,7 +88,7 @@ export class StoredReferenceScan {
       // Loaded meanwhile: the tracker compares states as it loads. Loaded and gone again: read it afresh.
       if (reading.loaded) return this.#d.isLoaded(docName);
       const tracked = repo.trackedState(docName);
-      if (tracked === null || !sameState(tracked, refs.stateVector)) {
+      if (tracked === null || !sameStateVector(tracked, refs.stateVector)) {
         repo.transaction(() => this.#write(roomId, docName, recorded, refs));
         this.#d.logger.info({ docName, messages: refs.held.length }, 'attachments: references of a stored document brought up to its stored state');
       }
@@ -116,13 +116,4 @@ export class StoredReferenceScan {
     }
     repo.recordTracked(docName, refs.stateVector);
   }
-}
-
-/** Whether two state vectors name the same clocks (their encodings may list clients in another order). */
-function sameState(a: Uint8Array, b: Uint8Array): boolean {
-  const left = Y.decodeStateVector(a);
-  const right = Y.decodeStateVector(b);
-  if (left.size !== right.size) return false;
-  for (const [client, clock] of left) if (right.get(client) !== clock) return false;
-  return true;
 }

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { docOfStored } from './docOfStored.ts';
-import { isTombstone, parseMessageEntry, roomMaps } from '../../shared/roomDoc/layout.ts';
+import { roomMaps } from '../../shared/roomDoc/layout.ts';
+import { heldAttachments } from '../../shared/roomDoc/heldAttachments.ts';
 import type { StoredRoom } from './UpdateStore.ts';
 
 /** What a stored document says about attachment references (docs/attachments.md, "Garbage collection"). */
@@ -22,13 +23,14 @@ export interface StoredAttachmentRefs {
 export function storedAttachmentRefs(stored: StoredRoom, recorded: readonly string[]): StoredAttachmentRefs {
   const doc = docOfStored(stored);
   try {
-    const { messages, deletions } = roomMaps(doc);
+    const maps = roomMaps(doc);
+    const { messages } = maps;
     const held: Array<{ id: string; attachmentIds: string[] }> = [];
     messages.forEach((raw, id) => {
-      if (typeof raw !== 'object' || raw === null || !('attachments' in raw) || deletions.has(id)) return;
-      const value = parseMessageEntry(id, raw);
-      if (value === null || isTombstone(value) || !value.attachments?.length) return;
-      held.push({ id, attachmentIds: value.attachments.map((a) => a.id) });
+      // Cheap first: only a value with an attachments field is parsed.
+      if (typeof raw !== 'object' || raw === null || !('attachments' in raw)) return;
+      const attachments = heldAttachments(maps, id);
+      if (attachments.length > 0) held.push({ id, attachmentIds: attachments.map((a) => a.id) });
     });
     return { stateVector: Y.encodeStateVector(doc), held, present: recorded.filter((id) => messages.has(id)) };
   } finally {

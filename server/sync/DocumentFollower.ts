@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { sameStateVector } from '../../shared/yjs/sameStateVector.ts';
 import type { Logger } from '../log.ts';
 import type { CommitStage } from './commit/CommittedBatch.ts';
 import type { Room } from './Room.ts';
@@ -90,7 +91,7 @@ export class DocumentFollower {
     else this.#byRoom.set(roomId, new Set([room]));
 
     const recorded = this.#target.recordedState(room.roomId);
-    if (recorded && equalBytes(recorded, Y.encodeStateVector(room.doc))) return;
+    if (recorded && sameStateVector(recorded, Y.encodeStateVector(room.doc))) return;
     for (const id of this.#target.everything(room)) pending.add(id);
     if (pending.size > 0) this.#markDue(room);
     else this.#target.recordState(room.roomId, Y.encodeStateVector(room.doc));
@@ -235,9 +236,3 @@ export class DocumentFollower {
 
 /** The room a document belongs to (a segment's room, or the document's own name). */
 export const roomIdOf = (room: Room): string => parseDocName(room.roomId)?.roomId ?? room.roomId;
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
