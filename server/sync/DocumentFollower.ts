@@ -125,14 +125,7 @@ export class DocumentFollower {
 
   /** Handles everything waiting, now (tests; garbage collection before it reads references). */
   flush(): void {
-    if (this.#closed) return;
-    this.#target.transaction(() => {
-      for (const room of this.#due) {
-        const followed = this.#followed.get(room);
-        if (followed && !room.closed) this.#handle(room, followed, Infinity);
-      }
-    });
-    this.#due.clear();
+    this.#handleNow((room) => this.#due.has(room));
   }
 
   /**
@@ -143,11 +136,14 @@ export class DocumentFollower {
    * its recorded state is then not the stored one, so it is handled whole.
    */
   flushNoted(): void {
+    this.#handleNow((room, followed) => followed.pending.size > 0 || this.#due.has(room));
+  }
+
+  /** Handles at once, in one transaction, every followed document `which` picks; nothing is due after. */
+  #handleNow(which: (room: Room, followed: Followed) => boolean): void {
     if (this.#closed) return;
     this.#target.transaction(() => {
-      for (const [room, followed] of this.#followed) {
-        if ((followed.pending.size > 0 || this.#due.has(room)) && !room.closed) this.#handle(room, followed, Infinity);
-      }
+      for (const [room, followed] of this.#followed) if (!room.closed && which(room, followed)) this.#handle(room, followed, Infinity);
     });
     this.#due.clear();
   }
