@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../server/storage/openDatabase.ts';
+import { openSearchDatabase, searchDbFileOf } from '../server/search/openSearchDatabase.ts';
 import { reindexStored } from '../server/search/reindexStored.ts';
 import { SEGMENT_MAX_MESSAGES } from '../shared/roomDoc/segments.ts';
 import type { SearchResults } from './search/SearchResults.ts';
@@ -30,7 +31,9 @@ describe('search in a segmented room', () => {
     const ids = seedSegmentedRoom(t, roomId, ana.id, 2 * M + 10);
     // A sealed segment nobody opens is indexed by `parley reindex` only (docs/search.md).
     const db = openDatabase(t.config.dbFile);
-    reindexStored(db, { roomId });
+    const searchDb = openSearchDatabase(searchDbFileOf(t.config.dbFile));
+    reindexStored(db, searchDb, { roomId });
+    searchDb.close();
     db.close();
     await t.restart();
 

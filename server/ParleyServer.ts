@@ -45,7 +45,8 @@ import type { SyncLimits } from './limits/SyncLimits.ts';
 import { UserFeed } from './feed/UserFeed.ts';
 import { usersPresence } from './presence/usersPresence.ts';
 import { createNotifications } from './notify/createNotifications.ts';
-import { SearchRepo } from './search/SearchRepo.ts';
+import { SearchWorker } from './search/SearchWorker.ts';
+import { searchDbFileOf } from './search/openSearchDatabase.ts';
 import { SearchIndexer } from './search/SearchIndexer.ts';
 import { SearchBackfill } from './search/SearchBackfill.ts';
 import { workerMessageRanges } from './search/StoredMessages.ts';
@@ -102,6 +103,8 @@ export interface ParleyServer {
   readonly compactor: Compactor;
   /** Keeps the full-text index in step with loaded rooms (docs/search.md; tests flush it). */
   readonly search: SearchIndexer;
+  /** The search index's thread: searches, and `settled()` once every write sent is applied (tests). */
+  readonly searchIndex: SearchWorker;
   /** Indexes stored documents the index never held (an upgraded database), in the background. */
   readonly searchBackfill: SearchBackfill;
   /** Attachment uploads and their garbage collection (docs/attachments.md). */
@@ -166,8 +169,9 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
   });
   const publisher = new PresencePublisher(directory, tracker);
-  const searchRepo = new SearchRepo(db);
-  const search = new SearchIndexer({ repo: searchRepo, logger });
+  // The search index: its own file, written and searched by its own thread (docs/search.md).
+  const searchWorker = new SearchWorker(searchDbFileOf(config.dbFile), logger);
+  const search = new SearchIndexer({ worker: searchWorker, logger });
   // The blob store opens (and sweeps the tmp/ a crash left) at once; requests await it, listen() too.
   const blobsReady = FsBlobStore.open(path.join(config.dataDir, 'blobs'));
   blobsReady.catch((err: unknown) => logger.error({ err }, 'attachments: the blob store did not open'));
@@ -239,7 +243,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   });
   const searchBackfill = new SearchBackfill({
     store,
-    repo: searchRepo,
+    worker: searchWorker,
     readRange: workerMessageRanges(storageWorker),
     isLoaded: (docName) => registry.get(docName) !== undefined,
     logger,
@@ -281,7 +285,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     devTokens: tokens,
     presence: tracker,
     logger,
-    search: searchRepo,
+    search: searchWorker,
     attachments,
     devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
     webAppDir: config.appDir,
@@ -330,6 +334,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       summaries.close();
       searchBackfill.close();
       search.close();
+      await searchWorker.close();
       attachmentTracker.close();
       await notifications.close();
       feed.close();
@@ -374,6 +379,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     registry,
     compactor,
     search,
+    searchIndex: searchWorker,
     searchBackfill,
     attachments,
     attachmentTracker,

@@ -5,6 +5,7 @@ import * as Y from 'yjs';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { SearchRepo } from '../../server/search/SearchRepo.ts';
+import { openSearchDatabase, searchDbFileOf } from '../../server/search/openSearchDatabase.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import type { PeerName } from './peerServer.ts';
@@ -49,14 +50,16 @@ export async function seedStorage(peer: PeerName, dataDir: string, roomId: strin
   switch (peer) {
     case 'parley': {
       const db = openDatabase(join(dataDir, 'parley.db'));
+      const searchDb = openSearchDatabase(searchDbFileOf(join(dataDir, 'parley.db')));
       try {
         const store = new SqliteUpdateStore(db);
         // One logged update, as the sync path commits it; Parley compacts it itself when it unloads the room.
         store.append([{ roomId, update: seed.update }], [{ roomId, clientId: seed.clientId, userId: SEED_AUTHOR.userId }]);
         // Recorded as indexed (its text is not in the index): the one-time search backfill of an
         // upgraded database is not what the figures measure (docs/search.md, "Upgrading").
-        new SearchRepo(db).recordIndexed(roomId, Y.encodeStateVectorFromUpdate(seed.update));
+        new SearchRepo(searchDb).recordIndexed(roomId, Y.encodeStateVectorFromUpdate(seed.update));
       } finally {
+        searchDb.close();
         db.close();
       }
       return true;

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { SearchRepo } from '../../server/search/SearchRepo.ts';
+import { openSearchDatabase, searchDbFileOf } from '../../server/search/openSearchDatabase.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { SEGMENT_MAX_MESSAGES, type SegmentEntry, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
 
@@ -126,6 +127,7 @@ export function seedRoomsInSegments(dataDir: string, roomIds: readonly string[],
   const started = performance.now();
   const t0 = Date.now() - 60_000 - count;
   const db = openDatabase(join(dataDir, 'parley.db'));
+  const searchDb = openSearchDatabase(searchDbFileOf(join(dataDir, 'parley.db')));
   let storedBytes = 0;
   let segments = 0;
   let headBytes = 0;
@@ -137,7 +139,7 @@ export function seedRoomsInSegments(dataDir: string, roomIds: readonly string[],
     // Recorded as indexed (the text is not in the index), as a server that wrote these rooms
     // would leave them: the one-time search backfill of an upgraded database is not what these
     // figures measure (docs/search.md, "Upgrading").
-    const search = new SearchRepo(db);
+    const search = new SearchRepo(searchDb);
     for (const doc of historyDocs(authorId, count, t0)) {
       const nameIn = (roomId: string): string => (doc.segment === null ? roomId : segmentDocName(roomId, doc.segment));
       for (let r = 0; r < roomIds.length; r += ROOMS_PER_TRANSACTION) {
@@ -157,6 +159,7 @@ export function seedRoomsInSegments(dataDir: string, roomIds: readonly string[],
     }
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
+    searchDb.close();
     db.close();
   }
   return {

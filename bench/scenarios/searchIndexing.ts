@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as Y from 'yjs';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
+import { openSearchDatabase, searchDbFileOf } from '../../server/search/openSearchDatabase.ts';
 import { MessageSearchResultsSchema } from '../../shared/models/messageSearch.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { OpenLoopWriter, type WindowResult } from '../load/openLoopWriter.ts';
@@ -84,9 +85,14 @@ async function once(sizes: Sizes): Promise<Run> {
       if (!author) throw new Error('no member');
       store.append([{ roomId: room.roomId, update: legacyHistory(k, author.userId, sizes.messages) }]);
     });
-    db.exec('DELETE FROM message_search; DELETE FROM search_rows; DELETE FROM search_indexed;');
   } finally {
     db.close();
+  }
+  const index = openSearchDatabase(searchDbFileOf(join(tmp.dir, 'parley.db')));
+  try {
+    index.exec('DELETE FROM message_search; DELETE FROM search_rows; DELETE FROM search_indexed;');
+  } finally {
+    index.close();
   }
   // The backfill walks documents in name order: the last one is indexed last.
   const lastK = rooms.reduce((best, room, k) => (room.roomId > (rooms[best]?.roomId ?? '') ? k : best), 0);

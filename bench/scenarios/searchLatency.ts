@@ -2,6 +2,7 @@ import { type ChildServer, startChildServer, stopChildServer } from '../../test/
 import { makeTempDir } from '../../test/support/tempDir.ts';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SearchRepo } from '../../server/search/SearchRepo.ts';
+import { openSearchDatabase, searchDbFileOf } from '../../server/search/openSearchDatabase.ts';
 import { MessageSearchResultsSchema } from '../../shared/models/messageSearch.ts';
 import { Directory } from '../../server/storage/Directory.ts';
 import { devLogin } from '../load/parleyApi.ts';
@@ -59,6 +60,7 @@ const READER = { id: '5eed0000-0000-4000-8000-0000000000b2', name: 'Reader' };
 /** The rooms (created through the server's Directory, the reader a member of each) and their indexed messages; returns the index's write time. */
 function seed(dataDir: string, total: number): number {
   const db = openDatabase(`${dataDir}/parley.db`);
+  const searchDb = openSearchDatabase(searchDbFileOf(`${dataDir}/parley.db`));
   try {
     const directory = new Directory(db);
     directory.users.upsert(OWNER);
@@ -67,7 +69,7 @@ function seed(dataDir: string, total: number): number {
       directory.createRoom({ name: `room ${r}`, type: 'group', company_id: null, is_active: true, extra_metadata: {}, members: [{ user_id: READER.id, role: 'member' }] }, OWNER.id).id,
     );
     const authorId = OWNER.id;
-    const repo = new SearchRepo(db);
+    const repo = new SearchRepo(searchDb);
     const rand = prng(42);
     // Zipf-like: word rank r drawn with weight ~ 1/r.
     const pick = (): string => word(Math.floor(Math.exp(rand() * Math.log(WORDS))) - 1);
@@ -86,6 +88,7 @@ function seed(dataDir: string, total: number): number {
     }
     return performance.now() - started;
   } finally {
+    searchDb.close();
     db.close();
   }
 }

@@ -1,7 +1,7 @@
 import type * as Y from 'yjs';
 import type { Logger } from '../log.ts';
 import type { Room } from '../sync/Room.ts';
-import { DocumentFollower, type FollowerTarget, roomIdOf } from '../sync/DocumentFollower.ts';
+import { DocumentFollower, type FollowerTarget, recordedUnlessSame, roomIdOf } from '../sync/DocumentFollower.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { heldAttachments } from '../../shared/roomDoc/heldAttachments.ts';
 import type { AttachmentRepo } from '../storage/AttachmentRepo.ts';
@@ -61,13 +61,14 @@ function trackerTarget(repo: AttachmentRepo, now: () => number): FollowerTarget 
         deletions.unobserve(onDeletions);
       };
     },
-    everything(room) {
+    held(room) {
       const ids: string[] = [];
       roomMaps(room.doc).messages.forEach((value, key) => {
         if (holdsAttachments(value)) ids.push(key);
       });
-      return [...ids, ...repo.messagesOf(room.roomId)];
+      return ids;
     },
+    recordedUnlessSame: (docName, stateVector) => recordedUnlessSame(repo.trackedState(docName), stateVector, () => repo.messagesOf(docName)),
     handle(room, id, others) {
       const at = now();
       if (roomMaps(room.doc).messages.has(id)) return writeMessage(room, id, at);
@@ -77,7 +78,6 @@ function trackerTarget(repo: AttachmentRepo, now: () => number): FollowerTarget 
         if (roomMaps(home.doc).messages.has(id)) return writeMessage(home, id, at);
       }
     },
-    recordedState: (docName) => repo.trackedState(docName),
     recordState: (docName, stateVector) => repo.recordTracked(docName, stateVector),
     forgetState: (docName) => repo.forgetTracked(docName),
     transaction: (fn) => repo.transaction(fn),

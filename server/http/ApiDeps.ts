@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { Directory } from '../storage/Directory.ts';
 import type { UserRateLimiter } from '../limits/UserRateLimiter.ts';
-import type { SearchRepo } from '../search/SearchRepo.ts';
+import type { SearchWorker } from '../search/SearchWorker.ts';
 import type { Attachments } from '../attachments/Attachments.ts';
 
 /**
@@ -29,8 +29,8 @@ export interface ApiDeps {
   /** Who is online (in memory); `statusChanged` tells presence listeners about PUT /api/me/status. */
   presence: PresenceTracker;
   logger: Logger;
-  /** GET /api/search reads the full-text index (docs/search.md); without it the route answers 404. */
-  search?: SearchRepo;
+  /** GET /api/search asks the full-text index's thread (docs/search.md); without it the route answers 404. */
+  search?: SearchWorker;
   /** /api/rooms/:roomId/attachments (docs/attachments.md); without it those routes answer 404. */
   attachments?: Attachments;
   /** POST /api/auth/dev-login: off unless explicitly enabled (anyone could sign in as anyone). */

@@ -63,11 +63,10 @@ describe('the mute migration', () => {
       const room = directory.createRoom({ name: 'old', type: 'group', company_id: null, is_active: true, extra_metadata: {}, members: [{ user_id: ben.id, role: 'member' }] }, ana.id);
       // Back to the schema before this migration, as a database written by the previous release.
       const version = db.pragma('user_version', { simple: true }) as number;
-      // (and the migrations after it: the outbox, segment_mentions, the search index, attachments).
+      // (and the migrations after it: the outbox, segment_mentions, the search index, attachments, the index's move to its own file).
       db.exec('DROP TABLE attachments; DROP TABLE attachment_refs; DROP TABLE attachment_tracked;');
-      db.exec('DROP TABLE message_search; DROP TABLE search_rows; DROP TABLE search_indexed;');
-      db.exec('DROP TABLE segment_mentions; DROP TABLE notification_outbox; ALTER TABLE members DROP COLUMN muted;');
-      db.pragma(`user_version = ${version - 5}`);
+            db.exec('DROP TABLE segment_mentions; DROP TABLE notification_outbox; ALTER TABLE members DROP COLUMN muted;');
+      db.pragma(`user_version = ${version - 6}`);
       db.close();
 
       const reopened = openDatabase(file);

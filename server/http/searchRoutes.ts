@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { toTimestamp } from '../../shared/models/timestamps.ts';
 import { MessageSearchQuerySchema, type MessageSearchResults } from '../../shared/models/messageSearch.ts';
-import type { SearchRepo } from '../search/SearchRepo.ts';
+import type { SearchWorker } from '../search/SearchWorker.ts';
 import { toFtsQuery } from '../search/searchQuery.ts';
 import { parseSearchQuery } from '../../shared/search/parseSearchQuery.ts';
 import { splitHighlights } from '../search/snippetHighlights.ts';
@@ -37,18 +37,24 @@ function decodeCursor(cursor: string | undefined): number {
  * is an active member of, best match first, each with a plain-text snippet and the character
  * ranges to highlight in it. The text becomes an FTS5 query built of quoted strings only.
  */
-export function searchRoutes(deps: ApiDeps, repo: SearchRepo): Hono<ApiEnv> {
+export function searchRoutes(deps: ApiDeps, index: SearchWorker): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const query = parseQuery(c, MessageSearchQuerySchema);
     const userId = c.var.user.id;
-    if (query.room_id !== undefined) requireActiveMember(deps.directory, query.room_id, userId);
+    // The caller's rooms as of now, with the query: a member removed a moment ago finds nothing new there.
+    let roomIds: readonly string[];
+    if (query.room_id === undefined) roomIds = deps.directory.members.activeRoomIds(userId);
+    else {
+      requireActiveMember(deps.directory, query.room_id, userId);
+      roomIds = [query.room_id];
+    }
     const fts = toFtsQuery(parseSearchQuery(query.q));
     if (fts === null) throw new ParleyError('invalid_payload', 'the query holds no word to search for', [{ code: 'custom', path: ['q'], message: 'no letter or digit to search for' }]);
     const offset = decodeCursor(query.cursor);
     // One more than asked: whether a next page exists.
-    const hits = repo.search({ fts, userId, roomId: query.room_id ?? null, limit: query.limit + 1, offset });
+    const hits = await index.search({ fts, roomIds, limit: query.limit + 1, offset });
     const page = hits.slice(0, query.limit);
     const next = offset + page.length;
     return c.json({

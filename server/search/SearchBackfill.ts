@@ -1,15 +1,18 @@
 import type { Logger } from '../log.ts';
 import type { SqliteUpdateStore } from '../storage/SqliteUpdateStore.ts';
 import { parseDocName } from '../../shared/roomDoc/segments.ts';
-import type { SearchRepo } from './SearchRepo.ts';
+import type { SearchWorker } from './SearchWorker.ts';
+import type { SearchOp } from './searchWorkerProtocol.ts';
 import type { ReadMessageRange, StoredMessage } from './StoredMessages.ts';
 
 /** Turns are at least this far apart: most of the time stays with the rooms being served. */
 export const BACKFILL_GAP_MS = 50;
 /**
- * Messages indexed per turn. An FTS5 row costs about 35 µs here (with the prefix indexes), so 50
- * hold the event loop about 2 ms a turn (8 ms when FTS5 merges segments), at up to about 1,000
- * messages a second: an upgrade is a one-time job, and the rooms served come first.
+ * Messages indexed per turn, at up to about 1,000 messages a second: an upgrade is a one-time job,
+ * and the rooms served come first. The event loop only passes them on (the storage worker decodes
+ * them, the search worker writes them, about 35 µs a row with the prefix indexes, more while FTS5
+ * merges its segments); the next turn waits for the write, so the backfill never runs ahead of
+ * the search worker.
  */
 export const BACKFILL_ROWS_PER_TURN = 50;
 /**
@@ -21,7 +24,7 @@ export const MAX_BACKFILL_DOC_BYTES = 32 * 1024 * 1024;
 
 export interface SearchBackfillDeps {
   readonly store: SqliteUpdateStore;
-  readonly repo: SearchRepo;
+  readonly worker: SearchWorker;
   /** Reads a stored document's messages range by range, decoded off the main thread. */
   readonly readRange: ReadMessageRange;
   /** Whether the document is loaded now: the indexer has it (indexed whole on load when it must be). */
@@ -41,9 +44,9 @@ interface Current {
 /**
  * Indexes, in the background after the server starts, every stored document the index has never
  * held: a database from before search, upgraded (docs/search.md, "Upgrading"). The storage
- * worker decodes each document and hands its messages over BACKFILL_ROWS_PER_TURN at a time; each range is
- * one transaction on the main thread (a few ms), turns BACKFILL_GAP_MS apart, so the event loop
- * the rooms share never holds a whole document's work. With its last range the document's state
+ * worker decodes each document and hands its messages over BACKFILL_ROWS_PER_TURN at a time; each
+ * range is one write of the search worker, turns BACKFILL_GAP_MS apart, so neither the event loop
+ * the rooms share nor the search worker ever holds a whole document's work. With its last range the document's state
  * vector is recorded, so loading it later does not index it again.
  *
  * A document that loads meanwhile is left to the indexer (`roomLoaded`), which indexes a document
@@ -105,7 +108,8 @@ export class SearchBackfill {
     if (this.#closed) return;
     const { logger } = this.#d;
     try {
-      const current = this.#current ?? this.#nextDoc();
+      const current = this.#current ?? (await this.#nextDoc());
+      if (this.#closed) return;
       if (current === null) {
         if (this.#indexedDocs > 0) logger.info(this.indexed, 'search: stored documents indexed');
         this.#resolveDone();
@@ -113,6 +117,7 @@ export class SearchBackfill {
       }
       await this.#range(current);
     } catch (err) {
+      if (this.#closed) return;
       logger.error({ err, docName: this.#current?.docName }, 'search: indexing a stored document failed; it is indexed when it next loads');
       this.#current = null;
     }
@@ -120,16 +125,18 @@ export class SearchBackfill {
   }
 
   /** The next document to index, or null when none is left. */
-  #nextDoc(): Current | null {
-    const { store, repo, isLoaded, logger } = this.#d;
+  async #nextDoc(): Promise<Current | null> {
+    const { store, worker, isLoaded, logger } = this.#d;
     if (this.#queue === null) {
-      this.#queue = store.docNames().filter((name) => repo.indexedState(name) === null);
+      this.#queue = await worker.unindexed(store.docNames());
       if (this.#queue.length > 0) logger.info({ docs: this.#queue.length }, 'search: indexing stored documents the index has never held');
     }
     for (let name = this.#queue.shift(); name !== undefined; name = this.#queue.shift()) {
       const roomId = parseDocName(name)?.roomId;
-      // Loaded: the indexer has it. Recorded meanwhile (loaded and unloaded): nothing to do.
-      if (roomId === undefined || isLoaded(name) || repo.indexedState(name) !== null || storedBytes(store, name) > MAX_BACKFILL_DOC_BYTES) continue;
+      // Loaded: the indexer has it. Too big: cut into segments, each indexed whole, when it next loads.
+      if (roomId === undefined || isLoaded(name) || storedBytes(store, name) > MAX_BACKFILL_DOC_BYTES) continue;
+      // Recorded meanwhile (loaded and unloaded): nothing to do.
+      if ((await worker.unindexed([name])).length === 0 || this.#closed || isLoaded(name)) continue;
       this.#current = { docName: name, roomId, next: 0, loaded: false };
       return this.#current;
     }
@@ -138,24 +145,21 @@ export class SearchBackfill {
 
   /** Reads and indexes the document's next range; records it indexed after its last. */
   async #range(current: Current): Promise<void> {
-    const { repo, readRange } = this.#d;
+    const { worker, readRange } = this.#d;
     const range = await readRange(current.docName, current.next, BACKFILL_ROWS_PER_TURN);
     if (this.#closed) return;
     if (current.loaded) {
       this.#current = null;
       return;
     }
-    repo.transaction(() => {
-      for (const message of range.messages) {
-        if (searchable(message)) {
-          repo.put(current.docName, { roomId: current.roomId, messageId: message.id, senderId: message.senderId, createdAt: message.createdAt, content: message.content });
-          this.#indexedMessages += 1;
-        } else {
-          repo.drop(message.id);
-        }
-      }
-      if (range.stateVector) repo.recordIndexed(current.docName, range.stateVector);
-    });
+    const ops: SearchOp[] = range.messages.map((message) =>
+      searchable(message)
+        ? { op: 'put', docName: current.docName, entry: { roomId: current.roomId, messageId: message.id, senderId: message.senderId, createdAt: message.createdAt, content: message.content } }
+        : { op: 'drop', messageId: message.id },
+    );
+    if (range.stateVector) ops.push({ op: 'record', docName: current.docName, stateVector: range.stateVector });
+    await worker.write(ops);
+    this.#indexedMessages += ops.filter((op) => op.op === 'put').length;
     current.next += BACKFILL_ROWS_PER_TURN;
     if (range.stateVector) {
       this.#current = null;

@@ -2,13 +2,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import pino from 'pino';
 import type { Room } from '../sync/Room.ts';
-import { openDatabase, type Db } from '../storage/openDatabase.ts';
+import path from 'node:path';
+import type { Db } from '../storage/openDatabase.ts';
+import { makeTempDir } from '../../test/support/tempDir.ts';
+import { openSearchDatabase } from './openSearchDatabase.ts';
+import { SearchWorker } from './SearchWorker.ts';
 import { moveMessages } from '../segments/moveMessages.ts';
 import { createMessage, deleteMessage, editMessage } from '../../shared/roomDoc/messageOps.ts';
 import { segmentDocName } from '../../shared/roomDoc/segments.ts';
 import { T0, alice, sent, v7 } from '../../test/support/roomDocFixtures.ts';
 import { SearchIndexer } from './SearchIndexer.ts';
-import { SearchRepo } from './SearchRepo.ts';
 
 /*
  * The indexer on its own, over documents standing in for loaded rooms: edits, deletions, and a
@@ -17,17 +20,24 @@ import { SearchRepo } from './SearchRepo.ts';
  */
 const ROOM = '0193f5d2-1111-7000-8000-000000000001';
 
-let db: Db;
+let worker: SearchWorker;
 let indexer: SearchIndexer;
-afterEach(() => {
+let reader: Db;
+let tmp: ReturnType<typeof makeTempDir>;
+afterEach(async () => {
   indexer.close();
-  db.close();
+  await worker.close();
+  reader.close();
+  tmp.remove();
 });
 
-function setup(): { repo: SearchRepo; load: (name: string) => Room; committed: (room: Room) => void } {
-  db = openDatabase(':memory:');
-  const repo = new SearchRepo(db);
-  indexer = new SearchIndexer({ repo, logger: pino({ level: 'silent' }) });
+/** The indexer over a real search worker and index file; the test reads the file on its own connection. */
+function setup(): { load: (name: string) => Room; committed: (room: Room) => void } {
+  tmp = makeTempDir('parley-indexer-');
+  const file = path.join(tmp.dir, 'parley.search.db');
+  worker = new SearchWorker(file, pino({ level: 'silent' }));
+  reader = openSearchDatabase(file);
+  indexer = new SearchIndexer({ worker, logger: pino({ level: 'silent' }) });
   const load = (name: string): Room => {
     // The indexer reads a loaded room's name, document and whether it closed: nothing else.
     const room = { roomId: name, doc: new Y.Doc(), closed: false } as unknown as Room;
@@ -35,50 +45,56 @@ function setup(): { repo: SearchRepo; load: (name: string) => Room; committed: (
     return room;
   };
   const committed = (room: Room): void => indexer.stage({ room, updates: [{ seq: 1, update: new Uint8Array(), origin: null }], writers: [] });
-  return { repo, load, committed };
+  return { load, committed };
 }
 
-const found = (repo: SearchRepo, text: string): string[] => repo.search({ fts: `"${text}"`, userId: '', roomId: ROOM, limit: 10, offset: 0 }).map((h) => h.messageId);
-const docOf = (id: string): unknown => db.prepare('SELECT doc_name FROM search_rows WHERE message_id = ?').pluck().get(id);
+/** What the index finds for `text` in ROOM, once every write sent so far is applied. */
+async function found(text: string): Promise<string[]> {
+  return (await worker.search({ fts: `"${text}"`, roomIds: [ROOM], limit: 10, offset: 0 })).map((h) => h.messageId);
+}
+const docOf = async (id: string): Promise<unknown> => {
+  await worker.settled();
+  return reader.prepare('SELECT doc_name FROM search_rows WHERE message_id = ?').pluck().get(id);
+};
 
 describe('SearchIndexer', () => {
-  it('writes nothing until its turn, then follows edits and deletions', () => {
-    const { repo, load, committed } = setup();
+  it('writes nothing until its turn, then follows edits and deletions', async () => {
+    const { load, committed } = setup();
     const room = load(ROOM);
     const kept = sent(createMessage(room.doc, alice, { id: v7(T0, 1), content: 'orange juice', now: T0 }));
     const gone = sent(createMessage(room.doc, alice, { id: v7(T0 + 1, 2), content: 'orange peel', now: T0 + 1 }));
     committed(room);
-    expect(found(repo, 'orange')).toEqual([]);
+    expect(await found('orange')).toEqual([]);
     expect(indexer.idle).toBe(false);
     indexer.flush();
-    expect(found(repo, 'orange').sort()).toEqual([kept, gone].sort());
+    expect((await found('orange')).sort()).toEqual([kept, gone].sort());
 
     expect(editMessage(room.doc, alice, { id: kept, content: 'apple juice', now: T0 + 5 }).ok).toBe(true);
     expect(deleteMessage(room.doc, alice, { id: gone, now: T0 + 6 }).ok).toBe(true);
     committed(room);
     indexer.flush();
-    expect(found(repo, 'orange')).toEqual([]);
-    expect(found(repo, 'apple')).toEqual([kept]);
+    expect(await found('orange')).toEqual([]);
+    expect(await found('apple')).toEqual([kept]);
   });
 
-  it.each(['segment first', 'head first'] as const)('keeps one row for a message moved from the head into a segment (%s)', (order) => {
-    const { repo, load, committed } = setup();
+  it.each(['segment first', 'head first'] as const)('keeps one row for a message moved from the head into a segment (%s)', async (order) => {
+    const { load, committed } = setup();
     const head = load(ROOM);
     const segment = load(segmentDocName(ROOM, 0));
     const id = sent(createMessage(head.doc, alice, { id: v7(T0, 1), content: 'moving day', now: T0 }));
     committed(head);
     indexer.flush();
-    expect(docOf(id)).toBe(ROOM);
+    expect(await docOf(id)).toBe(ROOM);
 
     moveMessages(head.doc, segment.doc, [id], null);
     for (const room of order === 'segment first' ? [segment, head] : [head, segment]) committed(room);
     indexer.flush();
-    expect(found(repo, 'moving')).toEqual([id]);
-    expect(docOf(id)).toBe(segmentDocName(ROOM, 0));
+    expect(await found('moving')).toEqual([id]);
+    expect(await docOf(id)).toBe(segmentDocName(ROOM, 0));
   });
 
-  it('stops watching a document dropped without roomUnloading (a failed room)', () => {
-    const { repo, load, committed } = setup();
+  it('stops watching a document dropped without roomUnloading (a failed room)', async () => {
+    const { load, committed } = setup();
     const room = load(ROOM);
     createMessage(room.doc, alice, { id: v7(T0, 1), content: 'never indexed', now: T0 });
     (room as { closed: boolean }).closed = true;
@@ -86,23 +102,25 @@ describe('SearchIndexer', () => {
     committed(room);
     expect(indexer.idle).toBe(true);
     indexer.flush();
-    expect(found(repo, 'indexed')).toEqual([]);
+    expect(await found('indexed')).toEqual([]);
   });
 
-  it('indexes a loaded document whole unless the index holds it as it is', () => {
-    const { repo, load } = setup();
+  it('indexes a loaded document whole unless the index holds it as it is', async () => {
+    const { load } = setup();
     const source = new Y.Doc();
     const id = sent(createMessage(source, alice, { id: v7(T0, 1), content: 'stored before search', now: T0 }));
     const room = load(ROOM);
     // Changes applied while watched but not yet committed are picked up by the whole-document pass too.
     Y.applyUpdate(room.doc, Y.encodeStateAsUpdate(source));
     indexer.roomUnloading(room);
-    expect(found(repo, 'stored')).toEqual([id]);
+    expect(await found('stored')).toEqual([id]);
 
     // Loaded again unchanged: nothing is due.
     const again = { roomId: ROOM, doc: new Y.Doc(), closed: false } as unknown as Room;
     Y.applyUpdate(again.doc, Y.encodeStateAsUpdate(source));
     indexer.roomLoaded(again);
+    // Its check is answered by the worker; anything due would be marked by then.
+    await worker.settled();
     expect(indexer.idle).toBe(true);
   });
 });

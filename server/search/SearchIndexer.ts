@@ -4,7 +4,8 @@ import type * as Y from 'yjs';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { searchEntryOf } from './searchEntryOf.ts';
-import type { SearchRepo } from './SearchRepo.ts';
+import type { SearchWorker } from './SearchWorker.ts';
+import type { SearchOp } from './searchWorkerProtocol.ts';
 
 /** A committed change waits this long before it is indexed, so a burst of messages is one transaction. */
 export const INDEX_DELAY_MS = 100;
@@ -28,19 +29,29 @@ const MAX_ROWS_ON_UNLOAD = 1_000;
 /**
  * Keeps the full-text index (docs/search.md) in step with the loaded room documents, off the sync
  * path, through a DocumentFollower: observers note which message ids changed, the commit stage
- * marks the document due, and a timer indexes ROWS_PER_TURN at a time in one transaction per
- * turn. An edit replaces the row, a deletion or tombstone removes it. A document loaded whose
- * state differs from the one recorded when the index last held all of it (a database from before
- * search, a crash before its changes were indexed, a reindex) is indexed whole: every message it
- * holds, and every row recorded as coming from it that it no longer holds.
+ * marks the document due, and a timer reads ROWS_PER_TURN at a time from the documents. What a turn
+ * finds goes to the search worker as one write (one transaction there): the FTS5 work never runs
+ * on the event loop. An edit replaces the row, a deletion or tombstone removes it. A document
+ * loaded whose state differs from the one recorded when the index last held all of it (a database
+ * from before search, a crash before its changes were indexed, a reindex) is indexed whole: every
+ * message it holds, and every row recorded as coming from it that it no longer holds.
  */
 export class SearchIndexer extends DocumentFollower {
-  constructor(deps: { repo: SearchRepo; logger: Logger }) {
-    super(searchTarget(deps.repo), { name: 'search', delayMs: INDEX_DELAY_MS, gapMs: INDEX_GAP_MS, perTurn: ROWS_PER_TURN, maxOnUnload: MAX_ROWS_ON_UNLOAD }, deps.logger);
+  constructor(deps: { worker: SearchWorker; logger: Logger }) {
+    super(searchTarget(deps.worker, deps.logger), { name: 'search', delayMs: INDEX_DELAY_MS, gapMs: INDEX_GAP_MS, perTurn: ROWS_PER_TURN, maxOnUnload: MAX_ROWS_ON_UNLOAD }, deps.logger);
   }
 }
 
-function searchTarget(repo: SearchRepo): FollowerTarget {
+function searchTarget(worker: SearchWorker, logger: Logger): FollowerTarget {
+  /** The changes of the transaction running now; null outside one (a change is then a write of its own). */
+  let batch: SearchOp[] | null = null;
+  const send = (ops: SearchOp[]): void => {
+    worker.write(ops).catch((err: unknown) => logger.error({ err }, 'search: an index write failed; its documents are indexed whole at their next load'));
+  };
+  const emit = (op: SearchOp): void => {
+    if (batch) batch.push(op);
+    else send([op]);
+  };
   return {
     observe(room, pending) {
       const { messages, deletions } = roomMaps(room.doc);
@@ -54,34 +65,43 @@ function searchTarget(repo: SearchRepo): FollowerTarget {
         deletions.unobserve(observer);
       };
     },
-    everything(room) {
+    held(room) {
       const index = roomIndex(room.doc);
-      return [...index.idsBetween(0, index.size), ...repo.idsOf(room.roomId)];
+      return index.idsBetween(0, index.size);
     },
+    recordedUnlessSame: (docName, stateVector) => worker.check(docName, stateVector),
     handle(room, id, others) {
       const roomId = roomIdOf(room);
       const index = roomIndex(room.doc);
       const entry = searchEntryOf(index, roomId, id);
       if (entry) {
-        repo.put(room.roomId, entry);
+        emit({ op: 'put', docName: room.roomId, entry });
       } else if (index.message(id)) {
         // Here, but not searchable (deleted, a system message, empty): no row, from any document.
-        repo.drop(id);
+        emit({ op: 'drop', messageId: id });
       } else {
-        repo.remove(room.roomId, id);
+        emit({ op: 'remove', docName: room.roomId, messageId: id });
         // Moved to another loaded document of the room: indexed from there (whichever went first).
         for (const home of others()) {
           const moved = searchEntryOf(roomIndex(home.doc), roomId, id);
           if (moved) {
-            repo.put(home.roomId, moved);
+            emit({ op: 'put', docName: home.roomId, entry: moved });
             break;
           }
         }
       }
     },
-    recordedState: (docName) => repo.indexedState(docName),
-    recordState: (docName, stateVector) => repo.recordIndexed(docName, stateVector),
-    forgetState: (docName) => repo.forgetIndexed(docName),
-    transaction: (fn) => repo.transaction(fn),
+    recordState: (docName, stateVector) => emit({ op: 'record', docName, stateVector }),
+    forgetState: (docName) => emit({ op: 'forget', docName }),
+    transaction(fn) {
+      if (batch) return fn();
+      batch = [];
+      try {
+        fn();
+        send(batch);
+      } finally {
+        batch = null;
+      }
+    },
   };
 }

@@ -12,6 +12,14 @@ export interface SearchEntry {
   readonly content: string;
 }
 
+/** A search: FTS5 query text (toFtsQuery's), the rooms to look in, and the page. */
+export interface SearchQuery {
+  readonly fts: string;
+  readonly roomIds: readonly string[];
+  readonly limit: number;
+  readonly offset: number;
+}
+
 /** One hit, best first: the snippet still holds MATCH_START / MATCH_END (splitHighlights strips them). */
 export interface SearchHit {
   readonly roomId: string;
@@ -65,7 +73,6 @@ export class SearchRepo {
   readonly #forgetState;
   readonly #page;
   readonly #rankOf;
-  readonly #rankOfRoom;
 
   constructor(db: Db) {
     this.#db = db;
@@ -83,20 +90,21 @@ export class SearchRepo {
     // Candidates: the newest RANKED_WINDOW matches (rowid order, which FTS5 walks without
     // sorting and stops early), ranked by bm25 among themselves. Ranking every match instead cost
     // a common word's search 61 ms at 100,000 messages (bench searchLatency), ten times that at a
-    // million, all of it on the event loop every room shares. The caller's active memberships are
-    // joined in the query, so a removed member's rooms drop out at once.
-    const ranked = (where: string): string => `SELECT id FROM (
-         SELECT rowid AS id, rank AS r FROM message_search WHERE message_search MATCH @q AND ${where}
+    // million. The caller's rooms come with each query (its active memberships as of the request),
+    // so a removed member's rooms drop out at once.
+    this.#rankOf = db.prepare<{ q: string; rooms: string; limit: number; offset: number }>(
+      `SELECT id FROM (
+         SELECT rowid AS id, rank AS r FROM message_search
+         WHERE message_search MATCH @q AND room_id IN (SELECT value FROM json_each(@rooms))
          ORDER BY rowid DESC LIMIT ${RANKED_WINDOW})
-       ORDER BY r, id LIMIT @limit OFFSET @offset`;
+       ORDER BY r, id LIMIT @limit OFFSET @offset`,
+    );
     // Snippets only for the page's rows (snippet() is the costly part of a row).
     this.#page = db.prepare<{ q: string; ids: string }>(
       `SELECT rowid AS id, room_id, message_id, sender_id, created_at,
          snippet(message_search, 0, '${MATCH_START}', '${MATCH_END}', '…', ${SNIPPET_TOKENS}) AS marked
        FROM message_search WHERE message_search MATCH @q AND rowid IN (SELECT value FROM json_each(@ids))`,
     );
-    this.#rankOf = db.prepare<{ q: string; user_id: string; limit: number; offset: number }>(ranked('room_id IN (SELECT room_id FROM members WHERE user_id = @user_id AND is_active = 1)'));
-    this.#rankOfRoom = db.prepare<{ q: string; room_id: string; limit: number; offset: number }>(ranked('room_id = @room_id'));
   }
 
   /** Indexes the message as found in document `docName`, replacing any row it had (from any document). */
@@ -144,15 +152,10 @@ export class SearchRepo {
     this.#forgetState.run(docName);
   }
 
-  /**
-   * Messages matching the FTS5 query (built by toFtsQuery, never user text) in the rooms where
-   * `userId` is an active member, or in `roomId` alone (the caller checks membership), by bm25.
-   */
-  search(q: { fts: string; userId: string; roomId: string | null; limit: number; offset: number }): SearchHit[] {
-    const params = { q: q.fts, limit: q.limit, offset: q.offset };
-    const order = (q.roomId === null ? this.#rankOf.all({ ...params, user_id: q.userId }) : this.#rankOfRoom.all({ ...params, room_id: q.roomId })).map(
-      (raw) => parseRow(IdSchema, raw, 'message_search').id,
-    );
+  /** Messages matching the FTS5 query (built by toFtsQuery, never user text) in rooms `roomIds` (the caller checked membership), by bm25. */
+  search(q: SearchQuery): SearchHit[] {
+    if (q.roomIds.length === 0) return [];
+    const order = this.#rankOf.all({ q: q.fts, rooms: JSON.stringify(q.roomIds), limit: q.limit, offset: q.offset }).map((raw) => parseRow(IdSchema, raw, 'message_search').id);
     if (order.length === 0) return [];
     const rows = this.#page.all({ q: q.fts, ids: JSON.stringify(order) });
     // The page's rows come in rowid order: put them back in rank order.
@@ -163,23 +166,9 @@ export class SearchRepo {
       .map((row) => ({ roomId: row.room_id, messageId: row.message_id, senderId: row.sender_id, createdAt: row.created_at, marked: row.marked }));
   }
 
-  /** Runs `fn` in one transaction (one fsync for a batch of rows). */
-  /**
-   * Runs `fn` in one transaction, committed without an fsync of its own (`synchronous = NORMAL`
-   * for it alone): the index is derived data, and its rows and the state vector recorded with them
-   * commit together, so a power loss can only lose both, and the document is indexed again when
-   * it next loads. The next commit of a message fsyncs the log, these pages with it. An fsync per
-   * indexing turn would otherwise compete with the commits of the rooms being served.
-   */
+  /** Runs `fn` in one transaction (the file is synchronous=NORMAL: openSearchDatabase.ts says why). */
   transaction<T>(fn: () => T): T {
-    const before = this.#db.pragma('synchronous', { simple: true });
-    if (before === 1) return this.#db.transaction(fn).immediate();
-    this.#db.pragma('synchronous = NORMAL');
-    try {
-      return this.#db.transaction(fn).immediate();
-    } finally {
-      this.#db.pragma(`synchronous = ${Number(before)}`);
-    }
+    return this.#db.transaction(fn).immediate();
   }
 
   #ref(messageId: string): z.infer<typeof RowRefSchema> | null {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
 import { MessageSearchResultsSchema } from '../../shared/models/messageSearch.ts';
-import { openDatabase } from '../storage/openDatabase.ts';
+import { openSearchDatabase, searchDbFileOf } from './openSearchDatabase.ts';
 import { CommandClient } from '../../test/support/commandClient.ts';
 import { startTestServer, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
 import { runReindexCommand } from './reindexCommand.ts';
@@ -34,10 +34,10 @@ async function sendAll(user: TestUser, roomId: string, contents: readonly string
   }
 }
 
-/** Stops the server and empties the search tables, as a database written before the index existed. */
+/** Stops the server and empties the search index's file, as a database written before the index existed (or before it moved to its own file). */
 async function stopAndForgetIndex(): Promise<void> {
   await t.stop();
-  const db = openDatabase(path.join(t.dataDir, 'parley.db'));
+  const db = openSearchDatabase(searchDbFileOf(path.join(t.dataDir, 'parley.db')));
   db.exec('DELETE FROM message_search; DELETE FROM search_rows; DELETE FROM search_indexed;');
   db.close();
 }

@@ -3,6 +3,7 @@ import { offlineDatabase } from '../config.ts';
 import { openDatabase } from '../storage/openDatabase.ts';
 import { RoomIdSchema } from '../../shared/ids.ts';
 import { reindexStored } from './reindexStored.ts';
+import { openSearchDatabase, searchDbFileOf } from './openSearchDatabase.ts';
 
 export const REINDEX_USAGE = `Usage: parley reindex [--room ID] [--data-dir DIR]
   Rebuilds the message search index from the stored room documents (stop the server first).
@@ -35,12 +36,14 @@ export function runReindexCommand(argv: readonly string[], env: NodeJS.ProcessEn
     return 2;
   }
   const db = openDatabase(file);
+  const searchDb = openSearchDatabase(searchDbFileOf(file));
   try {
     const started = performance.now();
-    const outcome = reindexStored(db, { ...(flags.room === undefined ? {} : { roomId: flags.room }), progress: out.log });
+    const outcome = reindexStored(db, searchDb, { ...(flags.room === undefined ? {} : { roomId: flags.room }), progress: out.log });
     out.log(`reindexed ${outcome.docs} documents, ${outcome.indexed} messages in ${Math.round(performance.now() - started)} ms`);
     return 0;
   } finally {
+    searchDb.close();
     db.close();
   }
 }

@@ -14,11 +14,11 @@ export interface ReindexOutcome {
 /**
  * Rebuilds the search index of one room (`roomId`: its head and every segment) or of every room
  * from their stored documents (`parley reindex`), one document (one transaction) at a time.
- * Meant for a stopped server (docs/search.md).
+ * Meant for a stopped server (docs/search.md). `db` is the database, `searchDb` the index's file.
  */
-export function reindexStored(db: Db, options: { roomId?: string; progress?: (line: string) => void } = {}): ReindexOutcome {
+export function reindexStored(db: Db, searchDb: Db, options: { roomId?: string; progress?: (line: string) => void } = {}): ReindexOutcome {
   const store = new SqliteUpdateStore(db);
-  const repo = new SearchRepo(db);
+  const repo = new SearchRepo(searchDb);
   const names = store.docNames().filter((name) => {
     const ref = parseDocName(name);
     return ref !== null && (options.roomId === undefined || ref.roomId === options.roomId);

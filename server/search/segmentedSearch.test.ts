@@ -5,6 +5,8 @@ import { SEGMENT_MAX_MESSAGES, parseDocName } from '../../shared/roomDoc/segment
 import { CommandClient } from '../../test/support/commandClient.ts';
 import { seedSingleDocumentRoom } from '../../test/support/seededRooms.ts';
 import { startWithRoom, type TwoMemberRoom } from '../../test/support/serverHarness.ts';
+import type { Db } from '../storage/openDatabase.ts';
+import { openSearchDatabase, searchDbFileOf } from './openSearchDatabase.ts';
 
 /*
  * A room stored as one document from before search and before segments: loading it indexes it
@@ -12,7 +14,10 @@ import { startWithRoom, type TwoMemberRoom } from '../../test/support/serverHarn
  * ends up indexed exactly once, from the segment that holds it.
  */
 let r: TwoMemberRoom | null = null;
+let index: Db | null = null;
 afterEach(async () => {
+  index?.close();
+  index = null;
   await r?.t.dispose();
   r = null;
 });
@@ -31,7 +36,10 @@ describe('search in a room converted into segments', () => {
     const client = await CommandClient.connect(t, ana);
     try {
       await client.request('join_room', { room_id: roomId });
-      const rows = (): z.infer<typeof RowsSchema> => RowsSchema.parse(t.server.db.prepare('SELECT message_id, doc_name FROM search_rows').all());
+      // The index's file, read on a connection of the test's own (the search worker writes it).
+      const reader = openSearchDatabase(searchDbFileOf(t.config.dbFile));
+      index = reader;
+      const rows = (): z.infer<typeof RowsSchema> => RowsSchema.parse(reader.prepare('SELECT message_id, doc_name FROM search_rows').all());
       await expect.poll(() => rows().length, { timeout: 60_000, interval: 200 }).toBe(count);
       await expect.poll(() => rows().filter((row) => parseDocName(row.doc_name)?.segment === null).length, { timeout: 60_000, interval: 200 }).toBe(0);
       expect(new Set(rows().map((row) => row.message_id))).toEqual(new Set(ids));

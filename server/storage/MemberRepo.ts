@@ -62,6 +62,7 @@ export class MemberRepo {
   readonly #setMentions;
   readonly #mentions;
   readonly #touchedSince;
+  readonly #activeRooms;
   readonly #coMembers;
   readonly #setMuted;
   readonly #personal;
@@ -115,6 +116,7 @@ export class MemberRepo {
     this.#unread = db.prepare<[string, string]>(`SELECT unread_count AS n FROM members WHERE room_id = ? AND user_id = ?`);
     this.#setMentions = db.prepare<{ room_id: string; user_id: string; n: number }>(`UPDATE members SET mention_count = @n WHERE room_id = @room_id AND user_id = @user_id`);
     this.#mentions = db.prepare<[string, string]>(`SELECT mention_count AS n FROM members WHERE room_id = ? AND user_id = ?`);
+    this.#activeRooms = db.prepare<[string]>('SELECT room_id FROM members WHERE user_id = ? AND is_active = 1');
     this.#touchedSince = db.prepare<[string, number]>(`SELECT room_id FROM members WHERE user_id = ? AND is_active = 1 AND updated_at > ?`);
     this.#coMembers = db.prepare<[string, string]>(
       `SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.room_id = m.room_id
@@ -227,6 +229,11 @@ export class MemberRepo {
     if (fresh) this.#freshen();
     const row = this.#unread.get(roomId, userId);
     return row === undefined ? 0 : parseRow(CountRowSchema, row, 'members').n;
+  }
+
+  /** The rooms where the user is an active member. */
+  activeRoomIds(userId: string): string[] {
+    return this.#activeRooms.all(userId).map((row) => parseRow(RoomIdRowSchema, row, 'members').room_id);
   }
 
   /** Rooms where the user's membership changed after `ms` (a read position moved on one of their devices, a role). */

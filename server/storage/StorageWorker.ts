@@ -1,19 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import type { Logger } from '../log.ts';
-import { RUNNING_COMPILED } from '../packagePaths.ts';
-
-/**
- * Compiled (the package, `npm start`), the worker is plain JavaScript and starts with no loader:
- * no tsx at run time. From the TypeScript sources (tests, `npm run dev`) the worker is a fresh
- * thread without the parent's TypeScript loader, so it registers tsx (a dev dependency) first.
- */
-function startWorker(workerData: unknown): Worker {
-  if (RUNNING_COMPILED) return new Worker(new URL('./storageWorkerEntry.js', import.meta.url), { workerData });
-  const source = new URL('./storageWorkerEntry.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
+import { startWorker } from '../workers/startWorker.ts';
 
 /** What the main thread asks the worker (storageWorkerMain.ts answers in order). */
 export type StorageWorkerRequest =
@@ -88,7 +76,7 @@ export class StorageWorker {
 
   #ensureWorker(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = startWorker(this.#workerData);
+    const worker = startWorker(import.meta.url, 'storageWorkerEntry', this.#workerData);
     worker.unref();
     worker.on('message', (raw: unknown) => {
       const reply = ReplySchema.safeParse(raw);

@@ -134,13 +134,8 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX segment_mentions_by_segment ON segment_mentions(room_id, segment);
   `,
-  // Full-text search over message content (docs/search.md). message_search is the FTS5 index
-  // (content stored: snippets need it); FTS5 finds a row fast only by rowid, so search_rows maps
-  // each message id to its row and to the document it was indexed from (a message the Segmenter
-  // moves between documents keeps one row). search_indexed: each document's Yjs state vector as
-  // of when the index last held all of it, so a room loaded unchanged since is not indexed again.
-  // Prefix indexes of 2 to 4 characters: without them a prefix query merges the lists of every
-  // word it matches (bench searchLatency, 1M messages: 62 ms p50, 607 ms p99).
+  // Full-text search, as it first shipped in this file; dropped by a later step (the index has its
+  // own file now: server/search/openSearchDatabase.ts).
   `
   CREATE VIRTUAL TABLE message_search USING fts5(
     content,
@@ -207,6 +202,15 @@ const MIGRATIONS: readonly string[] = [
     state_vector  BLOB NOT NULL
   ) WITHOUT ROWID;
   `,
+  // The search index moved to a file of its own, written by the search worker thread
+  // (server/search/openSearchDatabase.ts, docs/search.md "Where the index lives"): an FTS5 merge
+  // there never holds the event loop or this file's write lock. The new file starts empty and the
+  // backfill indexes every stored document again.
+  `
+  DROP TABLE IF EXISTS message_search;
+  DROP TABLE IF EXISTS search_rows;
+  DROP TABLE IF EXISTS search_indexed;
+  `,
 ];
 
 /**
@@ -223,15 +227,16 @@ export function openDatabase(file: string, options: { synchronous?: 'NORMAL' | '
   db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  migrate(db, MIGRATIONS);
   return db;
 }
 
-function migrate(db: Db): void {
+/** Applies the steps of `migrations` the file has not had yet, each in its own transaction, recording them in `PRAGMA user_version`. */
+export function migrate(db: Db, migrations: readonly string[]): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let version = current; version < migrations.length; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version] ?? '');
+      db.exec(migrations[version] ?? '');
       db.pragma(`user_version = ${version + 1}`);
     })();
   }

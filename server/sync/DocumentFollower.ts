@@ -13,15 +13,27 @@ import { parseDocName } from '../../shared/roomDoc/segments.ts';
 export interface FollowerTarget {
   /** Starts noting the ids of changed messages of `room` into `pending` (a Set add, nothing more); returns the stop function. */
   observe(room: Room, pending: Set<string>): () => void;
-  /** The ids to look at when a document loads in a state other than the recorded one: what it holds, and what was recorded from it. */
-  everything(room: Room): Iterable<string>;
+  /** The ids the document holds that the target follows (looked at, with the recorded ones, when it loads in a state other than the recorded one). */
+  held(room: Room): Iterable<string>;
+  /**
+   * When a document loads at `stateVector`: null if the target holds all of it as it is (the state
+   * vector it recorded for it is that one), else the message ids recorded from it. A promise when
+   * the target's rows live on another thread (the search worker).
+   */
+  recordedUnlessSame(docName: string, stateVector: Uint8Array): RecordedIds | Promise<RecordedIds>;
   /** Brings one message of `room` up to date; `others` are the room's other loaded documents (where a moved message may be now). */
   handle(room: Room, id: string, others: () => Iterable<Room>): void;
-  /** The state vector the target last held all of the document at, or null. */
-  recordedState(docName: string): Uint8Array | null;
   recordState(docName: string, stateVector: Uint8Array): void;
   forgetState(docName: string): void;
   transaction(fn: () => void): void;
+}
+
+/** What recordedUnlessSame answers: null, or the ids recorded from the document. */
+export type RecordedIds = Iterable<string> | null;
+
+/** recordedUnlessSame for a target that keeps the state vectors it recorded at hand. */
+export function recordedUnlessSame(recorded: Uint8Array | null, stateVector: Uint8Array, ids: () => Iterable<string>): RecordedIds {
+  return recorded !== null && sameStateVector(recorded, stateVector) ? null : ids();
 }
 
 export interface FollowerOptions {
@@ -90,9 +102,21 @@ export class DocumentFollower {
     if (siblings) siblings.add(room);
     else this.#byRoom.set(roomId, new Set([room]));
 
-    const recorded = this.#target.recordedState(room.roomId);
-    if (recorded && sameStateVector(recorded, Y.encodeStateVector(room.doc))) return;
-    for (const id of this.#target.everything(room)) pending.add(id);
+    const check = this.#target.recordedUnlessSame(room.roomId, Y.encodeStateVector(room.doc));
+    if (!(check instanceof Promise)) return this.#checked(room, check);
+    check.then(
+      (ids) => this.#checked(room, ids),
+      (err: unknown) => this.#logger.error({ err, docName: room.roomId }, `${this.#opts.name}: reading what was recorded of a loaded document failed; it is handled whole at its next load`),
+    );
+  }
+
+  /** What the target answered for a document that loaded: handles it whole unless it holds it as it is. */
+  #checked(room: Room, recorded: RecordedIds): void {
+    const followed = this.#followed.get(room);
+    if (recorded === null || !followed || room.closed) return;
+    const { pending } = followed;
+    for (const id of this.#target.held(room)) pending.add(id);
+    for (const id of recorded) pending.add(id);
     if (pending.size > 0) this.#markDue(room);
     else this.#target.recordState(room.roomId, Y.encodeStateVector(room.doc));
   }

@@ -3,6 +3,7 @@ import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
 import { MentionRepo } from '../../server/storage/MentionRepo.ts';
 import { SearchRepo } from '../../server/search/SearchRepo.ts';
+import { openSearchDatabase, searchDbFileOf } from '../../server/search/openSearchDatabase.ts';
 import { indexStoredDoc } from '../../server/search/indexStoredDoc.ts';
 import { countedMentions } from '../../shared/roomDoc/mentionCounts.ts';
 import { uuidv7 } from '../../shared/ids.ts';
@@ -79,7 +80,8 @@ export function seedSegmentedRoom(
     // Recorded as indexed, as a server that wrote the room would leave it, so the search backfill
     // leaves them alone; the text goes into the index only when `searchable` (as `parley reindex`
     // writes it), for the few tests that search seeded history.
-    const searchRepo = new SearchRepo(db);
+    const searchDb = openSearchDatabase(searchDbFileOf(t.config.dbFile));
+    const searchRepo = new SearchRepo(searchDb);
     const markIndexed = (name: string, doc: Y.Doc): void => {
       if (searchable) indexStoredDoc(store, searchRepo, name);
       else searchRepo.recordIndexed(name, Y.encodeStateVector(doc));
@@ -109,6 +111,7 @@ export function seedSegmentedRoom(
     store.append([{ roomId, update: Y.encodeStateAsUpdate(head) }]);
     markIndexed(roomId, head);
     head.destroy();
+    searchDb.close();
   } finally {
     db.close();
   }
