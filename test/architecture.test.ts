@@ -33,7 +33,9 @@ const serverLayer = (file: string): string | null => (file.startsWith('server/')
 /** Which server folders each server folder may import; the top-level wiring files may import all. */
 const SERVER_LAYERS: Record<string, readonly string[]> = {
   auth: [],
-  storage: [],
+  // Starting worker threads (the storage and search workers): node built-ins only.
+  workers: [],
+  storage: ['workers'],
   validation: [],
   limits: [],
   // Attachment bytes (docs/attachments.md): node built-ins and zod only, so a store can move to S3.
@@ -50,8 +52,9 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   commands: ['access', 'auth', 'limits', 'segments', 'storage', 'sync', 'threads', 'ws'],
   // Notifications watch the loaded documents (sync) and keep the webhook's outbox (storage).
   notify: ['storage', 'sync'],
-  // Search indexes the loaded documents (sync) into its own tables (storage).
-  search: ['storage', 'sync'],
+  // Search indexes the loaded documents (sync) into its own file, on its own thread (workers),
+  // reading stored documents (storage).
+  search: ['storage', 'sync', 'workers'],
   // Attachments (docs/attachments.md): uploads into the blob store, reference tracking of the
   // loaded documents (sync) into their tables (storage), garbage collection.
   attachments: ['blobs', 'storage', 'sync'],
