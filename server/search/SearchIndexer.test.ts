@@ -110,6 +110,8 @@ describe('SearchIndexer', () => {
     const source = new Y.Doc();
     const id = sent(createMessage(source, alice, { id: v7(T0, 1), content: 'stored before search', now: T0 }));
     const room = load(ROOM);
+    // The index answered for the (empty) document as it loaded.
+    await worker.settled();
     // Changes applied while watched but not yet committed are picked up by the whole-document pass too.
     Y.applyUpdate(room.doc, Y.encodeStateAsUpdate(source));
     indexer.roomUnloading(room);
@@ -122,5 +124,27 @@ describe('SearchIndexer', () => {
     // Its check is answered by the worker; anything due would be marked by then.
     await worker.settled();
     expect(indexer.idle).toBe(true);
+  });
+
+  it('records a loaded document as held only once the index has answered for it, though its new changes are indexed before', async () => {
+    const { committed } = setup();
+    // Stored with a message the index never held.
+    const room = { roomId: ROOM, doc: new Y.Doc(), closed: false } as unknown as Room;
+    const old = sent(createMessage(room.doc, alice, { id: v7(T0, 1), content: 'stored apricot', now: T0 }));
+    indexer.roomLoaded(room);
+    // A change committed and handled before the worker's answer about the document as it loaded.
+    const fresh = sent(createMessage(room.doc, alice, { id: v7(T0 + 1, 2), content: 'fresh apricot', now: T0 + 1 }));
+    committed(room);
+    indexer.flush();
+    await worker.settled();
+    expect(await found('fresh')).toEqual([fresh]);
+    // Not recorded as held whole: a crash now would leave the stored message to the next load.
+    const recorded = (): unknown => reader.prepare('SELECT count(*) FROM search_indexed WHERE doc_name = ?').pluck().get(ROOM);
+    expect(recorded()).toBe(0);
+    // The answer made the whole document due.
+    expect(indexer.idle).toBe(false);
+    indexer.flush();
+    expect((await found('apricot')).sort()).toEqual([old, fresh].sort());
+    expect(recorded()).toBe(1);
   });
 });

@@ -77,6 +77,8 @@ export class DocumentFollower {
   /** Loaded documents per room id (a head and its loaded segments). */
   readonly #byRoom = new Map<string, Set<Room>>();
   readonly #due = new Set<Room>();
+  /** Loaded documents whose target has not answered yet whether it holds them as they are. */
+  readonly #checking = new Set<Room>();
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
@@ -104,9 +106,18 @@ export class DocumentFollower {
 
     const check = this.#target.recordedUnlessSame(room.roomId, Y.encodeStateVector(room.doc));
     if (!(check instanceof Promise)) return this.#checked(room, check);
+    // Until the answer comes, the document's state is not recorded: turns may handle what changed
+    // since it loaded, but the index does not hold all of it before the answer says it does.
+    this.#checking.add(room);
     check.then(
-      (ids) => this.#checked(room, ids),
-      (err: unknown) => this.#logger.error({ err, docName: room.roomId }, `${this.#opts.name}: reading what was recorded of a loaded document failed; it is handled whole at its next load`),
+      (ids) => {
+        this.#checking.delete(room);
+        this.#checked(room, ids);
+      },
+      (err: unknown) => {
+        this.#checking.delete(room);
+        this.#logger.error({ err, docName: room.roomId }, `${this.#opts.name}: reading what was recorded of a loaded document failed; it is handled whole at its next load`);
+      },
     );
   }
 
@@ -231,7 +242,7 @@ export class DocumentFollower {
       done++;
       this.#target.handle(room, id, others);
     }
-    if (followed.pending.size === 0) this.#target.recordState(room.roomId, Y.encodeStateVector(room.doc));
+    if (followed.pending.size === 0 && !this.#checking.has(room)) this.#target.recordState(room.roomId, Y.encodeStateVector(room.doc));
     return done;
   }
 
@@ -246,6 +257,7 @@ export class DocumentFollower {
   #unfollow(room: Room, followed: Followed): void {
     followed.unobserve();
     this.#followed.delete(room);
+    this.#checking.delete(room);
     this.#due.delete(room);
     const roomId = roomIdOf(room);
     const siblings = this.#byRoom.get(roomId);
