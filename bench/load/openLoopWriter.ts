@@ -2,7 +2,7 @@ import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { type FanoutRoom, openFanoutRoom } from './fanoutRoom.ts';
 import { collectGarbage, loadGeneratorDelay } from './peerRun.ts';
 import type { RunningPeer } from './peerServer.ts';
-import { Session, sleep } from './session.ts';
+import { type Session, sleep } from './session.ts';
 
 /*
  * The open-loop writer of the fan-out scenarios: one writer sends at a fixed rate whatever the
@@ -58,19 +58,15 @@ export class OpenLoopWriter {
 
   /**
    * Warms a freshly started server up before the windows a scenario compares: one untimed window
-   * (`opts`) in a throwaway room of its own, closed afterwards, so the timed room does not grow.
-   * A fresh server's first seconds are slower (JIT, caches, a heap still growing): with nothing
-   * else running, the first of three windows in a row had a p99 1.2 to 2.1 times the second's in
-   * twelve runs (README, "Search and attachments"), which counts against whichever window is first.
+   * (`opts`) in a room of its own, so the timed room does not grow. A fresh server's first seconds
+   * are slower (JIT, caches, a heap still growing): with nothing else running, the first of three
+   * windows in a row had a p99 1.2 to 2.1 times the second's in twelve runs (README, "Search and
+   * attachments"), which counts against whichever window is first. The warm-up room's sockets stay
+   * open (closed with `session`): closed, the room would unload 30 s later, inside a timed window.
    */
-  static async warmUp(server: RunningPeer, observers: number, settleMs: number, opts: WindowOptions): Promise<void> {
-    const session = new Session(server);
-    try {
-      const writer = await OpenLoopWriter.open(server, session, observers, settleMs);
-      await writer.window(opts);
-    } finally {
-      await session.closeAll();
-    }
+  static async warmUp(server: RunningPeer, session: Session, observers: number, settleMs: number, opts: WindowOptions): Promise<void> {
+    const writer = await OpenLoopWriter.open(server, session, observers, settleMs);
+    await writer.window(opts);
   }
 
   /** Sends `warmup + messages` at the rate, then waits until every observer has every one. */

@@ -52,7 +52,7 @@ async function once(server: RunningPeer, roomId: string, readers: readonly Membe
   try {
     const windowOptions = { warmup: sizes.warmup, messages: sizes.messages, ratePerSecond: RATE_PER_SECOND, content };
     // The fresh server warmed up first, in a room of its own, so the baseline is not also "cold".
-    await OpenLoopWriter.warmUp(server, OBSERVERS, SETTLE_MS, windowOptions);
+    await OpenLoopWriter.warmUp(server, session, OBSERVERS, SETTLE_MS, windowOptions);
     const small = await OpenLoopWriter.open(server, session, OBSERVERS, SETTLE_MS);
     const window = (beforeTimed?: (i: number) => void): Promise<WindowResult> => small.window({ ...windowOptions, ...(beforeTimed ? { beforeTimed } : {}) });
     const baseline = await window();

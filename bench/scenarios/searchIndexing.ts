@@ -110,7 +110,7 @@ async function once(sizes: Sizes): Promise<Run> {
     })();
     const windowOptions = { warmup: sizes.warmup, messages: sizes.timed, ratePerSecond: RATE_PER_SECOND, content };
     // The fresh server warmed up first, in a room of its own, so "during" is not also "cold".
-    await OpenLoopWriter.warmUp(server, OBSERVERS, SETTLE_MS, windowOptions);
+    await OpenLoopWriter.warmUp(server, session, OBSERVERS, SETTLE_MS, windowOptions);
     const small = await OpenLoopWriter.open(server, session, OBSERVERS, SETTLE_MS);
     const window = (): Promise<WindowResult> => small.window(windowOptions);
     const during = await window();
