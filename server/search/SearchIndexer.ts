@@ -11,18 +11,19 @@ import type { SearchOp } from './searchWorkerProtocol.ts';
 export const INDEX_DELAY_MS = 100;
 /**
  * Turns are at least this far apart while a backlog remains (a room indexed whole on load): each
- * is a transaction and holds the event loop for its rows.
+ * reads its rows on the event loop and is one transaction of the search worker.
  */
 const INDEX_GAP_MS = 50;
 /**
- * Messages indexed per turn: bounds how long one turn holds the event loop. 500 rows into an
- * index of 100,000 took 10 ms median and 30 ms at worst (synchronous=FULL, one run): 200 keeps a
- * turn near 4 ms, at up to 4,000 messages a second while a backlog lasts.
+ * Messages indexed per turn, at up to 4,000 messages a second while a backlog lasts: bounds both
+ * the event loop's part of a turn (reading the rows from the document) and the search worker's
+ * transaction (the FTS5 writes, about 35 µs a row; 500 rows into an index of 100,000 took 10 ms
+ * median and 30 ms at worst while that ran on the event loop).
  */
 export const ROWS_PER_TURN = 200;
 /**
- * A document unloading with more than this waiting is not indexed then (about 20 ms of work at
- * this size, in the unload's turn): it is indexed whole when it next loads.
+ * A document unloading with more than this waiting is not indexed then (reading that many rows
+ * is several ms in the unload's turn): it is indexed whole when it next loads.
  */
 const MAX_ROWS_ON_UNLOAD = 1_000;
 
