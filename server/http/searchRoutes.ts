@@ -54,7 +54,13 @@ export function searchRoutes(deps: ApiDeps, index: SearchWorker): Hono<ApiEnv> {
     if (fts === null) throw new ParleyError('invalid_payload', 'the query holds no word to search for', [{ code: 'custom', path: ['q'], message: 'no letter or digit to search for' }]);
     const offset = decodeCursor(query.cursor);
     // One more than asked: whether a next page exists.
-    const hits = await index.search({ fts, roomIds, limit: query.limit + 1, offset });
+    let hits;
+    try {
+      hits = await index.search({ fts, roomIds, limit: query.limit + 1, offset });
+    } catch (err) {
+      deps.logger.warn({ err }, 'search: the index did not answer');
+      throw new ParleyError('search_unavailable', 'search is unavailable for a moment; try again shortly');
+    }
     const page = hits.slice(0, query.limit);
     const next = offset + page.length;
     return c.json({

@@ -56,13 +56,14 @@ describe('SearchWorker', () => {
     expect(await index.check(ROOM, before)).toEqual(['m1']);
   });
 
-  it('rejects each request with an error when its file cannot be opened, and closes', async () => {
+  it('rejects each request with an error when its file cannot be opened, pauses before starting the thread again, and closes', async () => {
     tmp = makeTempDir('parley-search-worker-');
     // A regular file where the index's directory should be: the thread fails as it opens the file.
     const blocker = path.join(tmp.dir, 'not-a-dir');
     fs.writeFileSync(blocker, '');
     worker = new SearchWorker(path.join(blocker, 'parley.search.db'), pino({ level: 'silent' }));
     await expect(worker.search({ fts: '"x"', roomIds: [ROOM], limit: 1, offset: 0 })).rejects.toThrow();
-    await expect(worker.write([{ op: 'forget', docName: ROOM }])).rejects.toThrow();
+    // Right after, no thread is started again: refused at once until the pause is over.
+    await expect(worker.write([{ op: 'forget', docName: ROOM }])).rejects.toThrow(/unavailable/);
   });
 });

@@ -6,6 +6,10 @@ import { type SearchOp, type SearchWorkerAsk, type SearchWorkerReply, SearchWork
 
 type Answer = Extract<SearchWorkerReply, { ok: true }>;
 
+/** A thread that died is started again no sooner than this, doubling while it keeps dying, up to MAX_BACKOFF_MS. */
+const FIRST_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 60_000;
+
 interface Waiting {
   readonly resolve: (reply: Answer) => void;
   readonly reject: (error: Error) => void;
@@ -21,8 +25,9 @@ interface Waiting {
  * sent: a search or a check sees every write sent before it.
  *
  * The thread starts with the server and lives as long: the index may be in its memory (tests). One
- * that dies is started afresh on the next request, and each document named by a write it did not
- * answer is forgotten first (indexed whole at its next load).
+ * that dies is started afresh on the next request after a pause (1 s, doubling while it keeps
+ * dying, up to a minute; requests meanwhile are refused), and each document named by a write it
+ * did not answer, or refused, is forgotten first (indexed whole at its next load).
  */
 export class SearchWorker {
   readonly #file: string;
@@ -33,6 +38,9 @@ export class SearchWorker {
   /** Documents whose writes were lost with a thread that died: forgotten before anything else. */
   #lost = new Set<string>();
   #closed = false;
+  /** After the thread dies, requests are refused until then (a file that cannot open would otherwise start a thread per request). */
+  #retryAt = 0;
+  #backoffMs = FIRST_BACKOFF_MS;
 
   constructor(file: string, logger: Logger) {
     this.#file = file;
@@ -69,10 +77,12 @@ export class SearchWorker {
   /** Lets every write sent so far finish, closes the file and stops the thread. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    try {
-      await this.#request({ kind: 'close' });
-    } catch (err) {
-      this.#logger.error({ err }, 'search: closing the index file failed');
+    if (this.#worker) {
+      try {
+        await this.#request({ kind: 'close' });
+      } catch (err) {
+        this.#logger.error({ err }, 'search: closing the index file failed');
+      }
     }
     this.#closed = true;
     await this.#worker?.terminate();
@@ -82,6 +92,10 @@ export class SearchWorker {
 
   #request(ask: SearchWorkerAsk, docNames?: readonly string[]): Promise<Answer> {
     if (this.#closed) return Promise.reject(new Error('the search worker is closed'));
+    if (!this.#worker && Date.now() < this.#retryAt) {
+      for (const docName of docNames ?? []) this.#lost.add(docName);
+      return Promise.reject(new Error('the search index is unavailable (its thread stopped; retried shortly)'));
+    }
     const worker = this.#ensureWorker();
     if (this.#lost.size > 0) {
       const lost = [...this.#lost];
@@ -107,6 +121,7 @@ export class SearchWorker {
       if (!reply.success) return this.#logger.error({ raw }, 'search: malformed search worker reply');
       const waiter = this.#waiting.get(reply.data.id);
       this.#waiting.delete(reply.data.id);
+      this.#backoffMs = FIRST_BACKOFF_MS;
       if (reply.data.ok) waiter?.resolve(reply.data);
       else waiter?.reject(new Error(reply.data.error));
     });
@@ -114,7 +129,9 @@ export class SearchWorker {
       if (this.#worker !== worker) return;
       this.#worker = null;
       if (this.#closed) return;
-      this.#logger.error({ err }, 'search: the search worker stopped; documents it was writing are indexed whole at their next load');
+      this.#logger.error({ err, retryInMs: this.#backoffMs }, 'search: the search worker stopped; documents it was writing are indexed whole at their next load');
+      this.#retryAt = Date.now() + this.#backoffMs;
+      this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
       for (const waiter of this.#waiting.values()) for (const docName of waiter.docNames ?? []) this.#lost.add(docName);
       this.#failAll(err);
     };

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { searchDbFileOf } from './openSearchDatabase.ts';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
 import { ApiErrorBodySchema } from '../../shared/errors/errorCodes.ts';
 import { MessageSearchResultsSchema, type MessageSearchResult } from '../../shared/models/messageSearch.ts';
@@ -161,5 +163,23 @@ describe('GET /api/search', () => {
     } while (cursor);
     expect(seen).toHaveLength(7);
     expect(new Set(seen)).toEqual(sent);
+  });
+
+  it('answers 503 search_unavailable while the index cannot be opened, and the rooms keep working', async () => {
+    t = await startTestServer();
+    const ana = await t.login('Ana');
+    const roomId = await t.createRoom(ana, []);
+    await t.stop();
+    // A directory where the index's file should be: its thread fails as it opens it.
+    const file = searchDbFileOf(t.config.dbFile);
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+    fs.mkdirSync(file);
+    await t.restart();
+    const res = await search(ana, { q: 'anything' });
+    expect(res.status).toBe(503);
+    expect(ApiErrorBodySchema.parse(res.body).error.code).toBe('search_unavailable');
+    const client = await connect(ana);
+    await client.request('join_room', { room_id: roomId });
+    expect(await send(client, roomId, 'still delivered')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   /** The member added more to the room lately than PARLEY_MEMBER_GROWTH_BYTES_PER_HOUR allows. */
   member_quota: 429,
   internal: 500,
+  /** GET /api/search while the search index's thread is down (docs/search.md, "Where the index lives"): retry later. */
+  search_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
