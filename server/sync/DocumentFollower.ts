@@ -77,7 +77,7 @@ export class DocumentFollower {
   /** Loaded documents per room id (a head and its loaded segments). */
   readonly #byRoom = new Map<string, Set<Room>>();
   readonly #due = new Set<Room>();
-  /** Loaded documents whose target has not answered yet whether it holds them as they are. */
+  /** Loaded documents whose target has not answered (or could not answer) whether it holds them as they are: their state is not recorded. */
   readonly #checking = new Set<Room>();
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
@@ -115,7 +115,8 @@ export class DocumentFollower {
         this.#checked(room, ids);
       },
       (err: unknown) => {
-        this.#checking.delete(room);
+        // Left in #checking: while it stays loaded its state is never recorded, so its next load
+        // (in another state, or with nothing recorded) handles it whole.
         this.#logger.error({ err, docName: room.roomId }, `${this.#opts.name}: reading what was recorded of a loaded document failed; it is handled whole at its next load`);
       },
     );
