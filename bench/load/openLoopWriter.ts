@@ -1,7 +1,8 @@
+import type { Figure } from '../scenario.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { type FanoutRoom, openFanoutRoom } from './fanoutRoom.ts';
 import { collectGarbage, loadGeneratorDelay } from './peerRun.ts';
-import type { RunningPeer } from './peerServer.ts';
+import type { Probe, RunningPeer } from './peerServer.ts';
 import { type Session, sleep } from './session.ts';
 
 /*
@@ -29,6 +30,8 @@ export interface WindowResult {
   readonly rssBytes: number;
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
+  /** The server's group commits in the timed window (Parley only; count 0 for the peers): their time on its main thread. */
+  readonly commits: Probe['commits'];
   readonly generatorLagMaxMs: number;
 }
 
@@ -109,6 +112,7 @@ export class OpenLoopWriter {
       rssBytes: end.rssBytes,
       loopDelayP99Ms: probe.delay.p99Ms,
       loopDelayMaxMs: probe.delay.maxMs,
+      commits: probe.commits,
       generatorLagMaxMs: generatorLag.maxMs,
     };
   }
@@ -118,4 +122,19 @@ export class OpenLoopWriter {
     if (index >= this.#timed.from && index < this.#timed.to) this.#latencies.push(latencyMs);
     if (index === this.#timed.to - 1 && count === this.#observers) this.#lastDelivered?.();
   };
+}
+
+/**
+ * The server's group-commit time in two windows, as two figures: each window's commit p99 (its
+ * main-thread time, fsync included), noting the other window's and where the time goes (how
+ * many commits and their total). A fan-out p99 is bounded below by the commit it waits for.
+ */
+export function commitFigures(label: { base: string; other: string }, base: readonly WindowResult[], other: readonly WindowResult[], median: (values: number[]) => number): Figure[] {
+  const of = (windows: readonly WindowResult[], pick: (c: WindowResult['commits']) => number): number => median(windows.map((w) => pick(w.commits)));
+  const detail = (windows: readonly WindowResult[]): string =>
+    `p50 ${of(windows, (c) => c.p50Ms).toFixed(2)} ms, max ${of(windows, (c) => c.maxMs).toFixed(1)} ms, ${of(windows, (c) => c.count).toFixed(0)} commits taking ${of(windows, (c) => c.totalMs).toFixed(0)} ms`;
+  return [
+    { metric: `${label.base}: group commit p99`, value: of(base, (c) => c.p99Ms), unit: 'ms', note: `the server's main thread, fsync included; ${detail(base)}`, better: 'lower' },
+    { metric: `${label.other}: group commit p99`, value: of(other, (c) => c.p99Ms), unit: 'ms', note: detail(other), better: 'lower' },
+  ];
 }

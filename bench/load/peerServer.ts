@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,8 @@ const ProbeSchema = z.object({
   peakRssBytes: z.number(),
   heapUsedBytes: z.number(),
   delay: z.object({ p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number(), samples: z.number() }),
+  /** Parley's group commits since the last reset (count 0 for the peers, which publish none). */
+  commits: z.object({ p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number(), totalMs: z.number(), count: z.number() }),
 });
 export type Probe = z.infer<typeof ProbeSchema>;
 
@@ -171,7 +173,9 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
   const loader = name === 'parley' ? [] : ['--import', 'tsx'];
   // PARLEY_BENCH_CPU_PROF=<dir>: a V8 CPU profile of each Parley server process, written when it stops.
   const profile = name === 'parley' && process.env.PARLEY_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PARLEY_BENCH_CPU_PROF}`] : [];
-  const nodeArgs = ['--expose-gc', ...profile, ...loader, '--import', PROBE, script];
+  // PARLEY_BENCH_NODE_FLAGS="--trace-gc ...": more node flags for each Parley server (their output goes to its log).
+  const extra = name === 'parley' && process.env.PARLEY_BENCH_NODE_FLAGS ? process.env.PARLEY_BENCH_NODE_FLAGS.split(' ').filter(Boolean) : [];
+  const nodeArgs = ['--expose-gc', ...extra, ...profile, ...loader, '--import', PROBE, script];
   const pinned = pinLoad() !== 'none';
   const command = pinned ? 'taskset' : process.execPath;
   const args = pinned ? ['-c', '0', process.execPath, ...nodeArgs] : nodeArgs;
@@ -182,6 +186,9 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
     closeSync(logFd);
   }
   live.add(child);
+  // PARLEY_BENCH_KEEP_LOG=<dir>: each server's log copied there as <pid>.log when it exits (its data dir is removed).
+  const keepLog = process.env.PARLEY_BENCH_KEEP_LOG;
+  if (keepLog) child.once('exit', () => writeFileSync(join(keepLog, `${child.pid ?? 'unknown'}.log`), readFileSync(logFile)));
   let stopping = false;
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => {

@@ -1,4 +1,5 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
 /*
  * Preloaded into every benchmarked server (`node --import bench/peers/probe.mjs ...`), Parley
@@ -6,17 +7,31 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
  * hook. Plain JavaScript, so that Parley (which runs compiled) is measured without a TypeScript
  * loader in its process; the peers' own scripts still load tsx. Over the IPC channel the harness
  * opened, it answers a probe request with the process's CPU time (all threads), RSS, peak RSS,
- * heap, and the event-loop delay since the last reset (beyond the 10 ms sampling interval). It
- * never keeps the process alive: the channel is unref'd.
+ * heap, and the event-loop delay since the last reset (beyond the 10 ms sampling interval); and,
+ * for a server that publishes them (Parley's group commits on `parley:commit`,
+ * server/sync/CommitQueue.ts), the time its commits took on the main thread since the last reset.
+ * It never keeps the process alive: the channel is unref'd.
  *
  * Request:  { probe: number, gc: boolean, resetDelay: boolean }
- * Response: { probe, cpuMs, rssBytes, peakRssBytes, heapUsedBytes, delay: { p50Ms, p99Ms, maxMs, samples } }
+ * Response: { probe, cpuMs, rssBytes, peakRssBytes, heapUsedBytes, delay: { p50Ms, p99Ms, maxMs, samples },
+ *             commits: { p50Ms, p99Ms, maxMs, totalMs, count } }
  * (the harness parses the response with a zod schema: bench/load/peerServer.ts)
  */
 
 const RESOLUTION_MS = 10;
 const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 delay.enable();
+
+// Commit times in microseconds (a histogram holds integers); count 0 for a server that publishes none.
+const commits = createHistogram();
+let commitTotalMs = 0;
+diagnosticsChannel.subscribe('parley:commit', (message) => {
+  const ms = typeof message === 'object' && message !== null && typeof message.ms === 'number' ? message.ms : null;
+  if (ms === null) return;
+  commits.record(Math.max(1, Math.round(ms * 1000)));
+  commitTotalMs += ms;
+});
+const us = (value) => (Number.isFinite(value) ? value / 1000 : 0);
 
 /** @param {unknown} value @returns {value is { probe: number, gc: boolean, resetDelay: boolean }} */
 function isProbeRequest(value) {
@@ -50,8 +65,19 @@ if (process.send !== undefined) {
         maxMs: count > 0 ? ns(delay.max) : 0,
         samples: count,
       },
+      commits: {
+        p50Ms: commits.count > 0 ? us(commits.percentile(50)) : 0,
+        p99Ms: commits.count > 0 ? us(commits.percentile(99)) : 0,
+        maxMs: commits.count > 0 ? us(commits.max) : 0,
+        totalMs: commitTotalMs,
+        count: commits.count,
+      },
     });
-    if (message.resetDelay) delay.reset();
+    if (message.resetDelay) {
+      delay.reset();
+      commits.reset();
+      commitTotalMs = 0;
+    }
   });
   process.channel?.unref();
 }

@@ -1,4 +1,22 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import type { UpdateStore, AppendEntry, ClientBinding } from '../storage/UpdateStore.ts';
+
+/** What `parley:commit` publishes after each group commit (see COMMIT_CHANNEL). */
+export interface CommitTiming {
+  /** Time the SQLite transaction took on the main thread, its fsync included. */
+  readonly ms: number;
+  /** Updates written. */
+  readonly updates: number;
+  readonly ok: boolean;
+}
+
+/**
+ * `node:diagnostics_channel` name on which every group commit's timing is published, for
+ * instruments in the same process (the benchmarks' probe, bench/peers/probe.mjs). Nothing is
+ * measured while nobody subscribes.
+ */
+export const COMMIT_CHANNEL = 'parley:commit';
+const commitChannel = diagnosticsChannel.channel(COMMIT_CHANNEL);
 
 /** A room with updates (or acknowledgements) waiting for the next group commit. */
 export interface CommitParticipant {
@@ -67,12 +85,16 @@ export class CommitQueue {
       for (const update of pending.updates) entries.push({ roomId: p.roomId, update });
       bindings.push(...pending.bindings);
     }
+    const timed = commitChannel.hasSubscribers;
+    const started = timed ? performance.now() : 0;
     try {
       this.#store.append(entries, bindings);
     } catch (error) {
+      if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok: false } satisfies CommitTiming);
       for (const p of participants) p.commitFailed(error);
       return;
     }
+    if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok: true } satisfies CommitTiming);
     for (const p of participants) p.committed();
   }
 }
