@@ -69,6 +69,8 @@ export class ParleyMessageList extends LitElement {
   #painted: string | null = null;
   #requested = false;
   #settling = false;
+  /** The readers array last given to each row that has any, so an unchanged row is not re-rendered. */
+  #readersOf = new Map<string, readonly Reader[]>();
 
   constructor() {
     super();
@@ -175,7 +177,7 @@ export class ParleyMessageList extends LitElement {
               .groupStart=${row.groupStart || row.message.id === unreadId}
               .mine=${row.message.sender_id === this.myId}
               .canDelete=${this.isManager}
-              .readers=${this.#readers(receipts.get(row.message.id), row.message.sender_id)}
+              .readers=${this.#readers(row.message.id, receipts.get(row.message.id), row.message.sender_id)}
               .nameOf=${this.nameOf}
               .myId=${this.myId}
               .threadUnread=${this.threadUnread.get(row.message.id) ?? 0}
@@ -200,9 +202,20 @@ export class ParleyMessageList extends LitElement {
   }
 
   /** Who has read up to this message; its sender obviously has, so is not listed. */
-  #readers(ids: readonly string[] | undefined, senderId: string | null): readonly Reader[] {
+  #readers(messageId: string, ids: readonly string[] | undefined, senderId: string | null): readonly Reader[] {
     const others = ids?.filter((id) => id !== senderId);
-    return others && others.length > 0 ? others.map((id) => ({ id, name: this.nameOf(id) })) : EMPTY;
+    if (!others || others.length === 0) {
+      this.#readersOf.delete(messageId);
+      return EMPTY;
+    }
+    // The same readers as last render keep the same array: a new one would re-render the row
+    // (every row of the 200-row window holding receipts, on every page added while scrolling).
+    if (this.#readersOf.size > 1000) this.#readersOf.clear(); // rows long gone from the window
+    const kept = this.#readersOf.get(messageId);
+    if (kept && kept.length === others.length && kept.every((r, i) => r.id === others[i] && r.name === this.nameOf(r.id))) return kept;
+    const readers = others.map((id) => ({ id, name: this.nameOf(id) }));
+    this.#readersOf.set(messageId, readers);
+    return readers;
   }
 
   get #scroller(): HTMLElement | null {
@@ -211,6 +224,7 @@ export class ParleyMessageList extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('roomId')) {
+      this.#readersOf.clear();
       this.#atBottom = true;
       this.#anchor = null;
       [this.#revealing, this.#unreadDismissed, this.#reported] = [null, false, null];
@@ -297,8 +311,10 @@ export class ParleyMessageList extends LitElement {
   async #rowsRendered(scroller: HTMLElement): Promise<void> {
     for (;;) {
       await this.updateComplete;
+      // Only rows with an update pending are awaited: an unchanged row costs no promise.
       const rows = [...scroller.querySelectorAll<ParleyMessageLike>('parley-message')];
-      await Promise.all(rows.map((m) => m.updateComplete));
+      const pending = rows.filter((m) => m.isUpdatePending);
+      if (pending.length > 0) await Promise.all(pending.map((m) => m.updateComplete));
       if (!this.isUpdatePending && !rows.some((m) => m.isUpdatePending)) return;
     }
   }
