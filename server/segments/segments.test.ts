@@ -124,7 +124,8 @@ describe('a room in segments', () => {
     const again = await convertedHead(r);
     expect(SegmentIndex.of(again).newestFirst()).toEqual(index.newestFirst());
     await client.close();
-  }, 60_000);
+    // Conversion pauses after each of its 500 steps (Segmenter, CONVERSION_PAUSE_FACTOR): 20 to 30 s here.
+  }, 120_000);
 
   it('edits and reacts to the first message of a converted room of two and a half segments by command; a stock client on segment 0 sees both; history pages across segments', async () => {
     room = await startWithRoom(ONE_FRAME_REPLIES);
