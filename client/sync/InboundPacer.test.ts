@@ -65,4 +65,40 @@ describe('InboundPacer', () => {
     expect(ran).toEqual(['a', 'b', 'slow', 'c', 'd']);
     expect(time.pending).toBe(0);
   });
+
+  it('with idle time: runs work only in idle periods with room left, in order, within the budget, and when forced by the timeout', () => {
+    const time = fakeTime();
+    const idles: Array<(deadline: { didTimeout: boolean; timeRemaining(): number }) => void> = [];
+    const pacer = new InboundPacer({ budgetMs: 4, periodMs: 16, now: time.now, defer: time.defer, idle: (fn) => void idles.push(fn) });
+    const ran: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      pacer.run(() => {
+        ran.push(i);
+        time.spend(1);
+      });
+    }
+    // Nothing runs on arrival: a message may come in a frame's last milliseconds.
+    expect(ran).toEqual([]);
+    expect(idles).toHaveLength(1);
+    // An idle period with 2 ms left before the next frame: too little, asked again.
+    let left = 2;
+    idles.shift()?.({ didTimeout: false, timeRemaining: () => left });
+    expect(ran).toEqual([]);
+    expect(idles).toHaveLength(1);
+    const start = time.now();
+    // 6 ms left: work runs while 4 ms or more remain (1 ms each), so three pieces, then it asks again.
+    left = 6;
+    idles.shift()?.({ didTimeout: false, timeRemaining: () => left - (time.now() - start) });
+    expect(ran).toEqual([0, 1, 2]);
+    expect(idles).toHaveLength(1);
+    // Forced by the timeout with no idle time at all: runs within the period's budget (4 ms, 3 spent), in order.
+    idles.shift()?.({ didTimeout: true, timeRemaining: () => 0 });
+    expect(ran).toEqual([0, 1, 2, 3]);
+    expect(time.pending).toBe(1);
+    while (time.next());
+    idles.shift()?.({ didTimeout: false, timeRemaining: () => 16 });
+    expect(ran).toEqual([0, 1, 2, 3, 4]);
+    expect(pacer.waiting).toBe(0);
+  });
 });
+

@@ -5,7 +5,23 @@ export interface InboundPacerOptions {
   readonly periodMs?: number;
   readonly now?: () => number;
   readonly defer?: (fn: () => void, ms: number) => void;
+  /**
+   * Runs work only in the page's idle time (requestIdleCallback in a browser): between frames,
+   * never in a frame's last milliseconds, so a piece applied cannot push the next paint back.
+   */
+  readonly idle?: (fn: (deadline: IdleDeadlineLike) => void) => void;
 }
+
+/** What an idle callback is handed (the DOM's IdleDeadline). */
+export interface IdleDeadlineLike {
+  readonly didTimeout: boolean;
+  timeRemaining(): number;
+}
+
+/** Idle time a piece needs left before the next frame to start (a 16 KiB piece applies in 1 to 4 ms). */
+const IDLE_MARGIN_MS = 4;
+/** The longest paced work waits for idle time when the page never has any (then it runs within the budget). */
+export const IDLE_TIMEOUT_MS = 100;
 
 /**
  * Spreads inbound sync work over time so that it never takes more than `budgetMs` of every
@@ -24,20 +40,49 @@ export class InboundPacer {
   #waiting = false;
   readonly #now: () => number;
   readonly #defer: (fn: () => void, ms: number) => void;
+  readonly #idle: ((fn: (deadline: IdleDeadlineLike) => void) => void) | undefined;
 
-  /** `now` and `defer` are the clock and the timer (tests give their own). */
-  constructor({ budgetMs = 4, periodMs = 1000 / 60, now = () => performance.now(), defer = (fn: () => void, ms: number) => void setTimeout(fn, ms) }: InboundPacerOptions = {}) {
+  /** `now`, `defer` and `idle` are the clock and the timers (tests give their own). */
+  constructor({ budgetMs = 4, periodMs = 1000 / 60, now = () => performance.now(), defer = (fn: () => void, ms: number) => void setTimeout(fn, ms), idle }: InboundPacerOptions = {}) {
     this.#budgetMs = budgetMs;
     this.#periodMs = periodMs;
     this.#now = now;
     this.#defer = defer;
+    this.#idle = idle;
   }
 
-  /** Runs `work` now if this period's budget allows and nothing waits before it, else later in order. */
+  /**
+   * Runs `work` now if this period's budget allows and nothing waits before it (with `idle`: in
+   * the next idle time), else later in order.
+   */
   run(work: () => void): void {
     this.#queue.push(work);
-    if (!this.#waiting) this.#drain();
+    if (this.#waiting) return;
+    const idle = this.#idle;
+    if (!idle) return this.#drain();
+    this.#waiting = true;
+    idle(this.#drainIdle);
   }
+
+  readonly #drainIdle = (deadline: IdleDeadlineLike): void => {
+    this.#waiting = false;
+    const idle = this.#idle;
+    while (idle && this.#queue.length > 0) {
+      const now = this.#now();
+      if (now - this.#periodStart >= this.#periodMs) [this.#periodStart, this.#spent] = [now, 0];
+      if (this.#spent >= this.#budgetMs) {
+        this.#waiting = true;
+        this.#defer(() => idle(this.#drainIdle), Math.max(0, this.#periodStart + this.#periodMs - now));
+        return;
+      }
+      if (!deadline.didTimeout && deadline.timeRemaining() < IDLE_MARGIN_MS) {
+        this.#waiting = true;
+        idle(this.#drainIdle);
+        return;
+      }
+      this.#runOne(now);
+    }
+  };
 
   /** Work waiting to run. */
   get waiting(): number {
@@ -54,19 +99,25 @@ export class InboundPacer {
         this.#defer(this.#drain, Math.max(0, this.#periodStart + this.#periodMs - now));
         return;
       }
-      const work = this.#queue.shift();
-      try {
-        work?.();
-      } finally {
-        this.#spent += this.#now() - now;
-      }
+      this.#runOne(now);
     }
   };
+
+  #runOne(startedAt: number): void {
+    const work = this.#queue.shift();
+    try {
+      work?.();
+    } finally {
+      this.#spent += this.#now() - startedAt;
+    }
+  }
 }
 
 /** The pacer ChatClientOptions.pacedHistory asks for, if any (on by default in a web page). */
 export function pacerFor(option: boolean | { readonly budgetMs?: number } | undefined): { pacer?: InboundPacer } {
   const on = option === undefined ? typeof document !== 'undefined' : option !== false;
   if (!on) return {};
-  return { pacer: new InboundPacer(typeof option === 'object' && option.budgetMs !== undefined ? { budgetMs: option.budgetMs } : {}) };
+  const budget = typeof option === 'object' && option.budgetMs !== undefined ? { budgetMs: option.budgetMs } : {};
+  const idle = typeof requestIdleCallback === 'function' ? { idle: (fn: (deadline: IdleDeadlineLike) => void) => void requestIdleCallback(fn, { timeout: IDLE_TIMEOUT_MS }) } : {};
+  return { pacer: new InboundPacer({ ...budget, ...idle }) };
 }
