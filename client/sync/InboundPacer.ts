@@ -58,45 +58,35 @@ export class InboundPacer {
   run(work: () => void): void {
     this.#queue.push(work);
     if (this.#waiting) return;
-    const idle = this.#idle;
-    if (!idle) return this.#drain();
     this.#waiting = true;
-    idle(this.#drainIdle);
+    this.#resume();
   }
-
-  readonly #drainIdle = (deadline: IdleDeadlineLike): void => {
-    this.#waiting = false;
-    const idle = this.#idle;
-    while (idle && this.#queue.length > 0) {
-      const now = this.#now();
-      if (now - this.#periodStart >= this.#periodMs) [this.#periodStart, this.#spent] = [now, 0];
-      if (this.#spent >= this.#budgetMs) {
-        this.#waiting = true;
-        this.#defer(() => idle(this.#drainIdle), Math.max(0, this.#periodStart + this.#periodMs - now));
-        return;
-      }
-      if (!deadline.didTimeout && deadline.timeRemaining() < IDLE_MARGIN_MS) {
-        this.#waiting = true;
-        idle(this.#drainIdle);
-        return;
-      }
-      this.#runOne(now);
-    }
-  };
 
   /** Work waiting to run. */
   get waiting(): number {
     return this.#queue.length;
   }
 
-  readonly #drain = (): void => {
+  /** Drains the queue again: in the next idle time when there is one to wait for, else now. */
+  readonly #resume = (): void => {
+    if (this.#idle) this.#idle(this.#drain);
+    else this.#drain();
+  };
+
+  /** Runs queued work in order until the period's budget is spent (or, given a deadline, until the next frame is near). */
+  readonly #drain = (deadline?: IdleDeadlineLike): void => {
     this.#waiting = false;
     while (this.#queue.length > 0) {
       const now = this.#now();
       if (now - this.#periodStart >= this.#periodMs) [this.#periodStart, this.#spent] = [now, 0];
       if (this.#spent >= this.#budgetMs) {
         this.#waiting = true;
-        this.#defer(this.#drain, Math.max(0, this.#periodStart + this.#periodMs - now));
+        this.#defer(this.#resume, Math.max(0, this.#periodStart + this.#periodMs - now));
+        return;
+      }
+      if (deadline && !deadline.didTimeout && deadline.timeRemaining() < IDLE_MARGIN_MS) {
+        this.#waiting = true;
+        this.#resume();
         return;
       }
       this.#runOne(now);
