@@ -60,7 +60,8 @@ export interface ChatClientOptions {
   readonly maxFrameBytes?: number;
   /**
    * Older sealed segments (history paged in) are applied as they download at most `budgetMs`
-   * (default 4) of every 16.7 ms, so a page scrolling through them keeps its frames; the head,
+   * (default 4) of every 16.7 ms, and in a browser only in its idle time (requestIdleCallback),
+   * so a page scrolling through them keeps its frames; the head,
    * the open segment and the newest sealed one never wait. Default: on where there is a
    * `document` (a web page), off elsewhere; `false` turns it off.
    */

@@ -1,4 +1,5 @@
 import type { Figure } from '../scenario.ts';
+import { median } from '../stats.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { type FanoutRoom, openFanoutRoom } from './fanoutRoom.ts';
 import { collectGarbage, loadGeneratorDelay } from './peerRun.ts';
@@ -129,7 +130,7 @@ export class OpenLoopWriter {
  * main-thread time, fsync included), noting the other window's and where the time goes (how
  * many commits and their total). A fan-out p99 is bounded below by the commit it waits for.
  */
-export function commitFigures(label: { base: string; other: string }, base: readonly WindowResult[], other: readonly WindowResult[], median: (values: number[]) => number): Figure[] {
+export function commitFigures(label: { base: string; other: string }, base: readonly WindowResult[], other: readonly WindowResult[]): Figure[] {
   const of = (windows: readonly WindowResult[], pick: (c: WindowResult['commits']) => number): number => median(windows.map((w) => pick(w.commits)));
   const detail = (windows: readonly WindowResult[]): string =>
     `p50 ${of(windows, (c) => c.p50Ms).toFixed(2)} ms, max ${of(windows, (c) => c.maxMs).toFixed(1)} ms, ${of(windows, (c) => c.count).toFixed(0)} commits taking ${of(windows, (c) => c.totalMs).toFixed(0)} ms`;

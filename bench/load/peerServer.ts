@@ -188,6 +188,7 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
   live.add(child);
   // PARLEY_BENCH_KEEP_LOG=<dir>: each server's log copied there as <pid>.log when it exits (its data dir is removed).
   const keepLog = process.env.PARLEY_BENCH_KEEP_LOG;
+  if (keepLog) mkdirSync(keepLog, { recursive: true });
   if (keepLog) child.once('exit', () => writeFileSync(join(keepLog, `${child.pid ?? 'unknown'}.log`), readFileSync(logFile)));
   let stopping = false;
   const exited = new Promise<number | string>((resolve) =>

@@ -21,7 +21,7 @@ export interface IdleDeadlineLike {
 /** Idle time a piece needs left before the next frame to start (a 16 KiB piece applies in 1 to 4 ms). */
 const IDLE_MARGIN_MS = 4;
 /** The longest paced work waits for idle time when the page never has any (then it runs within the budget). */
-export const IDLE_TIMEOUT_MS = 100;
+const IDLE_TIMEOUT_MS = 100;
 
 /**
  * Spreads inbound sync work over time so that it never takes more than `budgetMs` of every
