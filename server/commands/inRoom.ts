@@ -33,7 +33,7 @@ export async function inRoom(
   try {
     const head = await deps.registry.openReady(roomId);
     // In a segmented room, a message's change goes to the segment that holds it (documentFor).
-    const docName = target ? documentFor(head, roomId, target.messageId) : roomId;
+    const docName = target ? documentFor(deps.registry, head, roomId, target.messageId) : roomId;
     if (docName !== roomId) await deps.registry.openReady(docName);
     lease = deps.registry.acquire(docName, holder);
   } catch (err) {

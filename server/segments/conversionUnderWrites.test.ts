@@ -7,12 +7,15 @@ import { seedSingleDocumentRoom } from '../../test/support/seededRooms.ts';
 import { CONVERTING_KEY, SEGMENT_MAX_MESSAGES, SegmentIndex, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
+import { getMessage } from '../../shared/roomDoc/queries.ts';
+import { CommandClient } from '../../test/support/commandClient.ts';
 
 /*
  * A room converts into segments in paced steps (Segmenter, CONVERSION_PAUSE_FACTOR), so for a
  * second or more its head is half moved. A stock y-websocket client on a link that cuts keeps
- * writing into that head: every message it wrote, before and after the cut, ends up in exactly one
- * segment, and the head holds none.
+ * writing into that head, and a bot on the command endpoint sends and edits meanwhile: every
+ * message written, before and after the cut, ends up in exactly one segment, the edit in the
+ * segment that holds its message, and the head holds none.
  */
 
 let room: TwoMemberRoom | null = null;
@@ -26,12 +29,12 @@ afterEach(async () => {
   room = null;
 });
 
-it('keeps every message a stock client on a cut link writes into a head while it converts: once each, in a segment', async () => {
+it('keeps every message a stock client on a cut link and a bot write while a head converts: once each, in a segment, with the edit', async () => {
   room = await startWithRoom();
   const r = room;
   await r.t.stop();
   const seeded = 2 * SEGMENT_MAX_MESSAGES + 500;
-  seedSingleDocumentRoom(r.t, r.roomId, r.ana.id, seeded);
+  const seededIds = seedSingleDocumentRoom(r.t, r.roomId, r.ana.id, seeded);
   await r.t.restart();
   proxy = await FlakyProxy.start({ host: '127.0.0.1', port: Number(new URL(r.t.url).port) });
   const provider = openProvider(`ws://127.0.0.1:${proxy.port}/sync`, r.roomId, r.ana.token);
@@ -47,6 +50,18 @@ it('keeps every message a stock client on a cut link writes into a head while it
     written.push(result.id);
   };
   for (let i = 0; i < 10; i++) write(head, `while converting ${i}`);
+  // A bot, meanwhile: a message of its own, and an edit of the oldest message (moved first).
+  const bot = await CommandClient.connect(r.t, r.ana);
+  const sent = await bot.request('send_message', { room_id: r.roomId, content: 'from the bot while converting' });
+  expect(sent.success, JSON.stringify(sent)).toBe(true);
+  written.push((sent.data as { message: { id: string } }).message.id);
+  const oldest = seededIds[0] ?? '';
+  const edited = await bot.request('edit_message', { room_id: r.roomId, message_id: oldest, content: 'edited while converting' });
+  expect(edited.success, JSON.stringify(edited)).toBe(true);
+  // History pages reach the messages already moved out of the head.
+  const oldestPage = await bot.request('fetch_history', { room_id: r.roomId, limit: 100, before_id: seededIds[50] });
+  expect(oldestPage.success, JSON.stringify(oldestPage)).toBe(true);
+  expect((oldestPage.data as { messages: Array<{ id: string }> }).messages.map((m) => m.id)).toEqual(seededIds.slice(0, 50));
   const convertingWhenWritten = !SegmentIndex.of(head).segmented;
   proxy.cut();
   for (let i = 0; i < 10; i++) write(head, `offline while converting ${i}`);
@@ -65,9 +80,11 @@ it('keeps every message a stock client on a cut link writes into a head while it
     // A stock provider is "synced" at the first piece of a big segment's answer: wait for all of it.
     await untilDoc(segment.doc, (doc) => roomMaps(doc).messages.size >= (entry?.count ?? 0));
     for (const id of roomMaps(segment.doc).messages.keys()) seen.set(id, (seen.get(id) ?? 0) + 1);
+    if (n === 0) expect(getMessage(segment.doc, oldest)?.content).toBe('edited while converting');
     total += roomMaps(segment.doc).messages.size;
     segment.destroy();
   }
   expect(written.filter((id) => seen.get(id) !== 1)).toEqual([]);
   expect(total).toBe(seeded + written.length);
+  await bot.close();
 }, 120_000);
