@@ -49,3 +49,23 @@ export interface UpdateStore {
   stats(roomId: string): RoomLogStats;
   close(): void;
 }
+
+/**
+ * The fencing token each document of a write was taken with (PgUpdateStore.takeFence), by
+ * document name: a write is refused unless every document it touches still has that token,
+ * so a node that lost a document to another (a long pause, a partition) can never write it again.
+ */
+export type Fences = ReadonlyMap<string, number>;
+
+/**
+ * UpdateStore over a database reached through the network (PostgreSQL): the same contract, each
+ * method a promise; the contract suite (updateStore.contract.test.ts) runs on both. `append` and
+ * `compact` take the writer's fences when several nodes share the database (docs/scale-out.md).
+ */
+export interface AsyncUpdateStore {
+  load(docName: string): Promise<StoredRoom>;
+  append(entries: readonly AppendEntry[], bindings?: readonly ClientBinding[], fences?: Fences): Promise<void>;
+  compact(docName: string, snapshot: Uint8Array, upToSeq: number, fences?: Fences): Promise<void>;
+  stats(docName: string): Promise<RoomLogStats>;
+  close(): Promise<void>;
+}

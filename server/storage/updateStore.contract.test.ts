@@ -1,48 +1,83 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import * as Y from 'yjs';
 import { openDatabase, type Db } from './openDatabase.ts';
 import { SqliteUpdateStore } from './SqliteUpdateStore.ts';
 import { MemoryUpdateStore } from './MemoryUpdateStore.ts';
-import type { UpdateStore } from './UpdateStore.ts';
+import type { AsyncUpdateStore, UpdateStore } from './UpdateStore.ts';
+import { openPostgres } from './pg/openPostgres.ts';
+import { PgUpdateStore } from './pg/PgUpdateStore.ts';
 import { makeTempDir } from '../../test/support/tempDir.ts';
+import { postgresSuiteName, postgresTestsRun, startPostgres, type ThrowawayPostgres } from '../../test/support/postgres.ts';
+
+/** The synchronous stores (SQLite, memory) and the asynchronous one (PostgreSQL): every call is awaited. */
+type AnyUpdateStore = UpdateStore | AsyncUpdateStore;
 
 interface Harness {
-  store: UpdateStore;
+  store: AnyUpdateStore;
   /** Closes and reopens the same storage, as a restart would (memory: the same instance). */
-  reopen(): UpdateStore;
-  dispose(): void;
+  reopen(): Promise<AnyUpdateStore>;
+  dispose(): Promise<void>;
 }
 
-const implementations: Array<[string, () => Harness]> = [
+/** One PostgreSQL server for the file, a fresh database for each test. */
+let postgres: ThrowawayPostgres | undefined;
+beforeAll(async () => {
+  if (postgresTestsRun()) postgres = await startPostgres();
+}, 60_000);
+afterAll(() => postgres?.stop());
+
+const implementations: Array<[string, () => Promise<Harness>, boolean]> = [
   [
     'SqliteUpdateStore',
-    () => {
+    async () => {
       const tmp = makeTempDir();
       const file = path.join(tmp.dir, 'parley.db');
       let db: Db = openDatabase(file);
       const h: Harness = {
         store: new SqliteUpdateStore(db),
-        reopen() {
+        async reopen() {
           db.close();
           db = openDatabase(file);
           h.store = new SqliteUpdateStore(db);
           return h.store;
         },
-        dispose() {
+        async dispose() {
           db.close();
           tmp.remove();
         },
       };
       return h;
     },
+    true,
   ],
   [
     'MemoryUpdateStore',
-    () => {
+    async () => {
       const store = new MemoryUpdateStore();
-      return { store, reopen: () => store, dispose: () => store.close() };
+      return { store, reopen: async () => store, dispose: async () => store.close() };
     },
+    true,
+  ],
+  [
+    postgresSuiteName('PgUpdateStore'),
+    async () => {
+      if (!postgres) throw new Error('PostgreSQL did not start');
+      const url = await postgres.createDatabase();
+      let pool = await openPostgres(url);
+      const h: Harness = {
+        store: new PgUpdateStore(pool),
+        async reopen() {
+          await pool.end();
+          pool = await openPostgres(url);
+          h.store = new PgUpdateStore(pool);
+          return h.store;
+        },
+        dispose: () => pool.end(),
+      };
+      return h;
+    },
+    postgresTestsRun(),
   ],
 ];
 
@@ -64,88 +99,92 @@ function rebuild(stored: { snapshot: Uint8Array | null; updates: Uint8Array[] })
   return doc;
 }
 
-describe.each(implementations)('UpdateStore contract: %s', (_name, make) => {
-  let h: Harness;
-  afterEach(() => h?.dispose());
+describe.each(implementations)('UpdateStore contract: %s', (_name, make, runs) => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.dispose();
+    h = undefined;
+  });
+  const it = runs ? test : test.skip;
 
-  it('loads an unknown room as empty', () => {
-    h = make();
-    expect(h.store.load('room-x')).toEqual({ snapshot: null, updates: [], lastSeq: 0, clientOwners: [] });
-    expect(h.store.stats('room-x')).toEqual({ updates: 0, bytes: 0, snapshotBytes: 0 });
+  it('loads an unknown room as empty', async () => {
+    const { store } = (h = await make());
+    expect(await store.load('room-x')).toEqual({ snapshot: null, updates: [], lastSeq: 0, clientOwners: [] });
+    expect(await store.stats('room-x')).toEqual({ updates: 0, bytes: 0, snapshotBytes: 0 });
   });
 
-  it('appends in order, keeps rooms apart and survives a reopen', () => {
-    h = make();
+  it('appends in order, keeps rooms apart and survives a reopen', async () => {
+    h = await make();
     const a = new Y.Doc();
     const b = new Y.Doc();
     const ua1 = textUpdate(a, 'm1', 'hello');
     const ub1 = textUpdate(b, 'n1', 'other room');
     const ua2 = textUpdate(a, 'm2', 'world');
-    h.store.append([
+    await h.store.append([
       { roomId: 'A', update: ua1 },
       { roomId: 'B', update: ub1 },
       { roomId: 'A', update: ua2 },
     ]);
     // Sequence numbers follow append order across rooms.
-    expect(h.store.load('A').lastSeq).toBeGreaterThan(h.store.load('B').lastSeq);
-    const lastSeqA = h.store.load('A').lastSeq;
-    const store = h.reopen();
-    const loaded = store.load('A');
+    const lastSeqA = (await h.store.load('A')).lastSeq;
+    expect(lastSeqA).toBeGreaterThan((await h.store.load('B')).lastSeq);
+    const store = await h.reopen();
+    const loaded = await store.load('A');
     expect(loaded.updates.map((u) => Buffer.from(u))).toEqual([Buffer.from(ua1), Buffer.from(ua2)]);
     expect(loaded.lastSeq).toBe(lastSeqA);
     expect(rebuild(loaded).getMap('messages').toJSON()).toEqual({ m1: 'hello', m2: 'world' });
-    expect(rebuild(store.load('B')).getMap('messages').toJSON()).toEqual({ n1: 'other room' });
-    expect(store.stats('A')).toEqual({ updates: 2, bytes: ua1.byteLength + ua2.byteLength, snapshotBytes: 0 });
+    expect(rebuild(await store.load('B')).getMap('messages').toJSON()).toEqual({ n1: 'other room' });
+    expect(await store.stats('A')).toEqual({ updates: 2, bytes: ua1.byteLength + ua2.byteLength, snapshotBytes: 0 });
   });
 
-  it('stores client-id bindings with the updates, per room, first binding wins, and survives a reopen', () => {
-    h = make();
+  it('stores client-id bindings with the updates, per room, first binding wins, and survives a reopen', async () => {
+    h = await make();
     const doc = new Y.Doc();
-    h.store.append([{ roomId: 'A', update: textUpdate(doc, 'm1', 'one') }], [
+    await h.store.append([{ roomId: 'A', update: textUpdate(doc, 'm1', 'one') }], [
       { roomId: 'A', clientId: 7, userId: 'ana' },
       { roomId: 'B', clientId: 7, userId: 'ben' },
     ]);
-    h.store.append([], [{ roomId: 'A', clientId: 7, userId: 'mallory' }, { roomId: 'A', clientId: 8, userId: 'ana' }]);
-    const store = h.reopen();
-    const owners = (room: string) => [...store.load(room).clientOwners].sort((x, y) => x[0] - y[0]);
-    expect(owners('A')).toEqual([
+    await h.store.append([], [{ roomId: 'A', clientId: 7, userId: 'mallory' }, { roomId: 'A', clientId: 8, userId: 'ana' }]);
+    const store = await h.reopen();
+    const owners = async (room: string) => [...(await store.load(room)).clientOwners].sort((x, y) => x[0] - y[0]);
+    expect(await owners('A')).toEqual([
       [7, 'ana'],
       [8, 'ana'],
     ]);
-    expect(owners('B')).toEqual([[7, 'ben']]);
+    expect(await owners('B')).toEqual([[7, 'ben']]);
   });
 
-  it('compaction replaces covered updates and keeps later ones', () => {
-    h = make();
+  it('compaction replaces covered updates and keeps later ones', async () => {
+    h = await make();
     const doc = new Y.Doc();
     const u1 = textUpdate(doc, 'm1', 'one');
     const u2 = textUpdate(doc, 'm2', 'two');
-    h.store.append([{ roomId: 'A', update: u1 }, { roomId: 'A', update: u2 }]);
-    const seq2 = h.store.load('A').lastSeq;
+    await h.store.append([{ roomId: 'A', update: u1 }, { roomId: 'A', update: u2 }]);
+    const seq2 = (await h.store.load('A')).lastSeq;
     const snapshot = Y.encodeStateAsUpdate(doc);
     // An update that arrives while the snapshot is being built must survive the compaction.
     const u3 = textUpdate(doc, 'm3', 'three');
-    h.store.append([{ roomId: 'A', update: u3 }]);
-    h.store.compact('A', snapshot, seq2);
-    const store = h.reopen();
-    const loaded = store.load('A');
+    await h.store.append([{ roomId: 'A', update: u3 }]);
+    await h.store.compact('A', snapshot, seq2);
+    const store = await h.reopen();
+    const loaded = await store.load('A');
     expect(loaded.snapshot).not.toBeNull();
     expect(loaded.updates).toHaveLength(1);
     expect(rebuild(loaded).getMap('messages').toJSON()).toEqual({ m1: 'one', m2: 'two', m3: 'three' });
-    expect(store.stats('A').updates).toBe(1);
-    expect(store.stats('A').snapshotBytes).toBe(snapshot.byteLength);
+    expect((await store.stats('A')).updates).toBe(1);
+    expect((await store.stats('A')).snapshotBytes).toBe(snapshot.byteLength);
   });
 
-  it('ignores a compaction older than the current snapshot', () => {
-    h = make();
+  it('ignores a compaction older than the current snapshot', async () => {
+    h = await make();
     const doc = new Y.Doc();
-    h.store.append([{ roomId: 'A', update: textUpdate(doc, 'm1', 'one') }]);
-    const seq1 = h.store.load('A').lastSeq;
+    await h.store.append([{ roomId: 'A', update: textUpdate(doc, 'm1', 'one') }]);
+    const seq1 = (await h.store.load('A')).lastSeq;
     const old = Y.encodeStateAsUpdate(doc);
-    h.store.append([{ roomId: 'A', update: textUpdate(doc, 'm2', 'two') }]);
-    const seq2 = h.store.load('A').lastSeq;
-    h.store.compact('A', Y.encodeStateAsUpdate(doc), seq2);
-    h.store.compact('A', old, seq1);
-    expect(rebuild(h.store.load('A')).getMap('messages').toJSON()).toEqual({ m1: 'one', m2: 'two' });
+    await h.store.append([{ roomId: 'A', update: textUpdate(doc, 'm2', 'two') }]);
+    const seq2 = (await h.store.load('A')).lastSeq;
+    await h.store.compact('A', Y.encodeStateAsUpdate(doc), seq2);
+    await h.store.compact('A', old, seq1);
+    expect(rebuild(await h.store.load('A')).getMap('messages').toJSON()).toEqual({ m1: 'one', m2: 'two' });
   });
 });
