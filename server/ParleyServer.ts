@@ -330,7 +330,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
         });
       }
       segmenter.stop();
-      registry.unloadAll();
+      await registry.unloadAll();
       summaries.close();
       searchBackfill.close();
       search.close();

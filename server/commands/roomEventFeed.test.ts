@@ -39,9 +39,9 @@ beforeEach(() => {
     stages: CORE_COMMIT_STAGES,
   });
 });
-afterEach(() => {
+afterEach(async () => {
   vi.useRealTimers();
-  registry.unloadAll();
+  await registry.unloadAll();
 });
 
 const typingOf = (room: Room): boolean[] =>

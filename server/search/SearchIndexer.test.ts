@@ -44,7 +44,7 @@ function setup(): { load: (name: string) => Room; committed: (room: Room) => voi
     indexer.roomLoaded(room);
     return room;
   };
-  const committed = (room: Room): void => indexer.stage({ room, updates: [{ seq: 1, update: new Uint8Array(), origin: null }], writers: [] });
+  const committed = (room: Room): void => indexer.stage({ room, updates: [{ seq: 1, update: new Uint8Array(), origin: null }], writers: [], stateVector: null });
   return { load, committed };
 }
 

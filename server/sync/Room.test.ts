@@ -5,12 +5,11 @@ import { MemoryUpdateStore } from '../storage/MemoryUpdateStore.ts';
 import { InlineCompactor } from '../storage/InlineCompactor.ts';
 import { CommitQueue } from './CommitQueue.ts';
 import { Room, type UpdateGate } from './Room.ts';
-import type { RoomPeer } from './RoomPeer.ts';
 import { AWARENESS_LIMITS } from './RoomAwareness.ts';
 import { CORE_COMMIT_STAGES } from './commit/commitStages.ts';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate } from '../../shared/protocol/awarenessUpdate.ts';
-import { decodeServerFrame, encodeFrame, type ServerFrame } from '../../shared/protocol/frames.ts';
-import type { CloseCodeName } from '../../shared/protocol/closeCodes.ts';
+import { encodeFrame, type ServerFrame } from '../../shared/protocol/frames.ts';
+import { MemoryPeer } from '../../test/support/memoryPeer.ts';
 import { uuidv4 } from '../../shared/ids.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { lastMessage } from '../../shared/roomDoc/queries.ts';
@@ -20,34 +19,6 @@ import { roomMaps } from '../../shared/roomDoc/layout.ts';
  * Room on its own: peers in memory (no sockets, no server), a memory store, a real commit
  * queue flushed by hand. What the sync path promises, at the level of one room.
  */
-
-class MemoryPeer implements RoomPeer {
-  static #next = 1;
-  readonly id = MemoryPeer.#next++;
-  readonly received: ServerFrame[] = [];
-  /** Frames are handed over at once: nothing waits unsent. */
-  readonly bufferedBytes = 0;
-  closedWith: { name: CloseCodeName; reason: string; errorCode: string } | null = null;
-  constructor(
-    readonly user: { id: string; name: string },
-    readonly parley = true,
-  ) {}
-  get closed(): boolean {
-    return this.closedWith !== null;
-  }
-  send(frame: Uint8Array): void {
-    if (this.closed) return;
-    const decoded = decodeServerFrame(frame);
-    if (!decoded.ok || !decoded.frame) throw new Error(`the room sent an undecodable frame: ${JSON.stringify(decoded)}`);
-    this.received.push(decoded.frame);
-  }
-  close(name: CloseCodeName, reason = '', errorCode: string = name): void {
-    this.closedWith ??= { name, reason, errorCode };
-  }
-  framesOf<T extends ServerFrame['type']>(type: T): Array<Extract<ServerFrame, { type: T }>> {
-    return this.received.filter((f): f is Extract<ServerFrame, { type: T }> => f.type === type);
-  }
-}
 
 const ana = { id: uuidv4(), name: 'Ana' };
 const ben = { id: uuidv4(), name: 'Ben' };
@@ -66,7 +37,7 @@ beforeEach(() => {
   store = new MemoryUpdateStore();
   queue = new CommitQueue(store);
   const logger = createLogger('silent');
-  room = Room.load(roomId, { store, compactor: new InlineCompactor(store, logger), queue, logger, gate, stages: CORE_COMMIT_STAGES, compactUpdates: 1000, compactBytes: 1 << 30, maxDocBytes: 1 << 20 });
+  room = Room.load(roomId, store, { compactor: new InlineCompactor(store, logger), queue, logger, gate, stages: CORE_COMMIT_STAGES, compactUpdates: 1000, compactBytes: 1 << 30, maxDocBytes: 1 << 20 });
 });
 afterEach(() => room.destroy());
 

@@ -1,14 +1,15 @@
 import * as Y from 'yjs';
 import type * as awarenessProtocol from 'y-protocols/awareness';
-import type { ClientBinding } from '../storage/UpdateStore.ts';
+import type { ClientBinding, StoredRoom, UpdateStore } from '../storage/UpdateStore.ts';
 import type { CommitParticipant } from './CommitQueue.ts';
 import type { CommittedUpdate } from './commit/CommittedBatch.ts';
 import { PeerSession } from './PeerSession.ts';
+import { type AfterCommit, Uncommitted } from './Uncommitted.ts';
 import { RoomAwareness } from './RoomAwareness.ts';
 import type { RoomPeer } from './RoomPeer.ts';
 import { StepTwoReplies } from './StepTwoReplies.ts';
+import { updateInFrame } from './updateInFrame.ts';
 import { STORAGE_ORIGIN } from './origins.ts';
-import { decodeServerFrame } from '../../shared/protocol/frames.ts';
 import { type UpdateRefusal, refusalCloseCode } from '../../shared/protocol/updateRefusals.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
@@ -19,9 +20,6 @@ import type { CommitListener, RoomOptions, RoomSlices, StoredShape } from './roo
 
 export type { CommitListener, RoomOptions, RoomSlices, StoredShape, UpdateGate } from './roomTypes.ts';
 export type { Growth } from '../validation/validateUpdate.ts';
-
-/** A callback waiting for the pending commit; `failed` runs instead when the room is abandoned. */
-type AfterCommit = { done: () => void; failed: (() => void) | undefined };
 
 /**
  * One loaded room: its Y.Doc, its peers, and the path every update takes: size check → gate →
@@ -36,15 +34,15 @@ export class Room implements CommitParticipant {
   readonly clientOwners: ClientOwners;
   readonly #opts: RoomOptions;
   readonly #sessions = new Map<RoomPeer, PeerSession>();
-  #pending: CommittedUpdate[] = [];
-  #pendingBindings: ClientBinding[] = [];
-  #inFlight: CommittedUpdate[] = [];
+  /** What is applied and not durable yet: pending, and in the commit under way. */
+  readonly #uncommitted = new Uncommitted();
   #appliedSeq = 0;
   /** The stored size and what may still be added to it. */
   readonly #size: RoomSize;
   #logUpdates: number;
   #logBytes: number;
-  #afterCommit: AfterCommit[] = [];
+  /** Callbacks of the commit that just landed, run by its resumeWaiting stage. */
+  #waiting: readonly AfterCommit[] = [];
   readonly #commitListeners = new Set<CommitListener>();
   readonly #joinListeners = new Set<(peer: RoomPeer) => void>();
   /** Holders other than peers (command connections) keeping the room loaded. */
@@ -73,9 +71,13 @@ export class Room implements CommitParticipant {
     doc.on('update', this.#onDocUpdate);
   }
 
-  /** Loads the room from storage at once: snapshot, then every update logged after it. */
-  static load(roomId: string, opts: RoomOptions): Room {
-    const stored = opts.store.load(roomId);
+  /** Loads the room from a synchronous store at once: snapshot, then every update logged after it. */
+  static load(roomId: string, store: Pick<UpdateStore, 'load'>, opts: RoomOptions): Room {
+    return Room.fromStored(roomId, store.load(roomId), opts);
+  }
+
+  /** Builds the room from what a store loaded (an asynchronous store's `load`, awaited by the caller). */
+  static fromStored(roomId: string, stored: StoredRoom, opts: RoomOptions): Room {
     const doc = Room.#emptyDoc();
     doc.transact(() => {
       if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot, STORAGE_ORIGIN);
@@ -219,7 +221,7 @@ export class Room implements CommitParticipant {
     }
     for (const clientId of verdict.newClients) {
       this.clientOwners.bind(clientId, peer.user.id);
-      this.#pendingBindings.push({ roomId: this.roomId, clientId, userId: peer.user.id });
+      this.#uncommitted.bind({ roomId: this.roomId, clientId, userId: peer.user.id });
     }
     this.#opts.queue.schedule(this);
     return 'applied';
@@ -235,17 +237,25 @@ export class Room implements CommitParticipant {
     peer.close(refusalCloseCode(refusal.code), refusal.reason, refusal.code);
   }
 
-  /** Runs `fn` once everything applied so far is committed (now, if nothing is pending). */
+  /**
+   * Runs `fn` once everything applied so far is committed: now if nothing is pending or in
+   * flight; else after the commit in flight (when nothing was applied since it took its updates)
+   * or the next one.
+   */
   whenCommitted(fn: () => void, failed?: () => void): void {
-    if (this.#pending.length === 0) fn();
-    else this.#afterCommit.push({ done: fn, failed });
+    if (!this.#uncommitted.wait({ done: fn, failed })) fn();
+  }
+
+  /** Whether updates applied to the document are not durable yet (pending or in flight). */
+  get uncommitted(): boolean {
+    return this.#uncommitted.any;
   }
 
   // Attached after the load transaction, so every update seen here is new and must be committed.
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     this.#replies.invalidate();
     this.#size.added(update.byteLength);
-    this.#pending.push({ seq: ++this.#appliedSeq, update, origin });
+    this.#uncommitted.add({ seq: ++this.#appliedSeq, update, origin });
     this.#opts.queue.schedule(this);
     // A clean-up write into a room that refused a write for its size: compacted at once, so that what it frees counts soon.
     if (this.#size.full) queueMicrotask(() => this.requestCompaction());
@@ -258,30 +268,26 @@ export class Room implements CommitParticipant {
   }
 
   takePending(): { updates: Uint8Array[]; bindings: ClientBinding[] } {
-    // A commit stage may flush again (requestCompaction) before this room's own committed() ran:
-    // what is in flight is durable already, so it joins the next batch rather than being dropped.
-    const taken = this.#pending;
-    this.#inFlight = this.#inFlight.length === 0 ? taken : [...this.#inFlight, ...taken];
-    this.#pending = [];
-    const bindings = this.#pendingBindings;
-    this.#pendingBindings = [];
-    return { updates: taken.map((p) => p.update), bindings };
-  }
-
-  committed(): void {
-    const updates = this.#inFlight;
-    this.#inFlight = [];
-    for (const { update } of updates) {
-      this.#logUpdates += 1;
-      this.#logBytes += update.byteLength;
-    }
     const writers: RoomPeer[] = [];
     for (const session of this.#sessions.values()) {
       if (!session.awaitingAck) continue;
       session.awaitingAck = false;
       writers.push(session.peer);
     }
-    const batch = { room: this, updates, writers };
+    return this.#uncommitted.take(writers, () => Y.encodeStateVector(this.doc));
+  }
+
+  committed(): void {
+    const { updates, stateVector, writers, waiting } = this.#uncommitted.land();
+    this.#waiting = waiting;
+    this.#logUpdates += updates.length;
+    for (const { update } of updates) this.#logBytes += update.byteLength;
+    // Unloaded while an asynchronous commit was in flight: the updates are durable, nobody is left to tell.
+    if (this.#closed) {
+      this.resumeWaiting();
+      return;
+    }
+    const batch = { room: this, updates, writers: writers.filter((peer) => this.has(peer)), stateVector };
     for (const stage of this.#opts.stages) {
       try {
         stage(batch);
@@ -290,6 +296,8 @@ export class Room implements CommitParticipant {
         this.#opts.logger.error({ room: this.roomId, err, stage: stage.name }, 'commit stage failed');
       }
     }
+    // Normally resumeWaiting ran them; a room without that stage still releases them.
+    this.resumeWaiting();
   }
 
   /** Hands committed updates to the commit listeners (commit/notifyCommitListeners.ts). */
@@ -297,25 +305,22 @@ export class Room implements CommitParticipant {
     for (const listener of [...this.#commitListeners]) listener(updates);
   }
 
-  /** Runs the callbacks that waited for this commit (commit/resumeWaiting.ts). */
+  /** Runs the callbacks that waited for the commit that just landed (commit/resumeWaiting.ts). */
   resumeWaiting(): void {
-    const callbacks = this.#afterCommit;
-    this.#afterCommit = [];
+    const callbacks = this.#waiting;
+    this.#waiting = [];
     for (const { done } of callbacks) done();
   }
 
   commitFailed(error: unknown): void {
     this.#opts.logger.error({ room: this.roomId, err: error }, 'commit failed; dropping room from memory');
-    this.#inFlight = [];
     this.#abandon('StorageUnavailable', 'the server could not store your changes');
   }
 
   /** The in-memory document can no longer be trusted: disconnect everyone and let the registry drop it. */
   #abandon(close: 'StorageUnavailable' | 'InternalError', reason: string): void {
     for (const peer of [...this.#sessions.keys()]) peer.close(close, reason);
-    const waiting = this.#afterCommit;
-    this.#afterCommit = [];
-    for (const { failed } of waiting) failed?.();
+    for (const { failed } of this.#uncommitted.abandonWaiting()) failed?.();
     this.#opts.onFailed?.(this);
   }
 
@@ -332,7 +337,7 @@ export class Room implements CommitParticipant {
   /** Asks the compactor to merge the log into the snapshot, once everything applied is committed (it reads the whole room). */
   requestCompaction(): void {
     if (this.#closed || this.#logUpdates === 0) return;
-    if (this.#pending.length > 0) this.#opts.queue.flush();
+    if (this.#uncommitted.anyPending) this.#opts.queue.flush();
     this.#opts.compactor.request(this.roomId);
     this.#logUpdates = 0;
     this.#logBytes = 0;
@@ -349,11 +354,4 @@ export class Room implements CommitParticipant {
     this.roomAwareness.destroy();
     this.doc.destroy();
   }
-}
-
-/** The update a whole-room reply frame (sync step 2 or update) carries, as a view into the frame. */
-function updateInFrame(frame: Uint8Array): Uint8Array {
-  const decoded = decodeServerFrame(frame);
-  if (!decoded.ok || (decoded.frame?.type !== 'syncStep2' && decoded.frame?.type !== 'update')) throw new Error('the storage worker sent a frame that is not a sync update');
-  return decoded.frame.update;
 }

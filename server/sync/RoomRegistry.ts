@@ -82,7 +82,7 @@ export class RoomRegistry {
     let room = this.#rooms.get(roomId);
     if (!room) {
       const started = performance.now();
-      room = Room.load(roomId, this.#roomOptions());
+      room = Room.load(roomId, this.#opts.store, this.#roomOptions());
       this.#register(room, started);
     }
     return room;
@@ -127,12 +127,12 @@ export class RoomRegistry {
   }
 
   #roomOptions(): RoomOptions {
-    const { store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
+    const { compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes = DEFAULT_MAX_DOC_BYTES } = this.#opts;
     const { loader, slicedLoadAboveBytes, pacer, beforeCommit } = this.#opts;
     const memberGrowth = this.#memberGrowth;
     const wholeRoomFromStorage = loader && slicedLoadAboveBytes !== undefined ? { loader, aboveBytes: slicedLoadAboveBytes } : undefined;
     return {
-      store, compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes,
+      compactor, queue, logger, gate, stages, compactUpdates, compactBytes, maxDocBytes,
       onFailed: (failed) => this.#drop(failed),
       ...(wholeRoomFromStorage ? { wholeRoomFromStorage } : {}),
       ...(pacer ? { pacer } : {}),
@@ -198,11 +198,15 @@ export class RoomRegistry {
     this.#opts.logger.debug({ room: roomId }, 'room unloaded');
   }
 
-  /** Unloads every room (shutdown); a room still loading in slices is dropped when it is ready. */
-  unloadAll(): void {
+  /**
+   * Unloads every room (shutdown) once everything applied is committed, and resolves when what
+   * unloading wrote is committed too; a room still loading in slices is dropped when it is ready.
+   */
+  async unloadAll(): Promise<void> {
     this.#stopped = true;
-    this.#opts.queue.flush();
+    await this.#opts.queue.drain();
     for (const roomId of [...this.#rooms.keys()]) this.unload(roomId);
+    await this.#opts.queue.drain();
   }
 
   #drop(room: Room): void {

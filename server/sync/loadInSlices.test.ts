@@ -62,13 +62,13 @@ describe('Room.loadInSlices', () => {
 
     const logger = createLogger('silent');
     const queue = new CommitQueue(store);
-    const opts: RoomOptions = { store, compactor: new InlineCompactor(store, logger), queue, logger, gate: () => ({ ok: true, newClients: [] }), stages: CORE_COMMIT_STAGES, compactUpdates: 1000, compactBytes: 1 << 30, maxDocBytes: 1 << 30 };
+    const opts: RoomOptions = { compactor: new InlineCompactor(store, logger), queue, logger, gate: () => ({ ok: true, newClients: [] }), stages: CORE_COMMIT_STAGES, compactUpdates: 1000, compactBytes: 1 << 30, maxDocBytes: 1 << 30 };
     worker = new StorageWorker(file, 'NORMAL', logger);
     const slices = await workerRoomLoader(worker)('r');
     expect(slices.frames.length).toBeGreaterThan(2);
     expect(slices.logUpdates).toBe(300);
     const sliced = await Room.loadInSlices('r', slices, { ...opts, wholeRoomFromStorage: { loader: workerRoomLoader(worker), aboveBytes: 0 } });
-    const atOnce = Room.load('r', opts);
+    const atOnce = Room.load('r', store, opts);
     expect(sliced.doc.store.pendingStructs).toBeNull();
     expect(Y.encodeStateVector(sliced.doc)).toEqual(Y.encodeStateVector(atOnce.doc));
     expect(contents(sliced.doc)).toEqual(contents(atOnce.doc));

@@ -1,5 +1,4 @@
 import type { Logger } from '../log.ts';
-import type { UpdateStore } from '../storage/UpdateStore.ts';
 import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitQueue } from './CommitQueue.ts';
 import type { CommitStage, CommittedUpdate } from './commit/CommittedBatch.ts';
@@ -18,7 +17,6 @@ import type { UserRateLimiter } from '../limits/UserRateLimiter.ts';
 export type UpdateGate = (room: Room, peer: RoomPeer, update: Uint8Array) => Verdict;
 
 export interface RoomOptions {
-  store: UpdateStore;
   compactor: Compactor;
   queue: CommitQueue;
   logger: Logger;

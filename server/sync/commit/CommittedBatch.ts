@@ -17,6 +17,12 @@ export interface CommittedBatch {
   readonly updates: readonly CommittedUpdate[];
   /** Peers that sent updates this commit covers and have not been acknowledged yet. */
   readonly writers: readonly RoomPeer[];
+  /**
+   * The document's state vector when the commit took its updates: what the acknowledgement
+   * promises is durable (the document may hold more by now, applied while an asynchronous commit
+   * was in flight). Null when no Parley peer was to be acknowledged.
+   */
+  readonly stateVector: Uint8Array | null;
 }
 
 /** One step of what happens after a commit (server/sync/commit/commitStages.ts lists them in order). */
