@@ -59,8 +59,8 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   // loaded documents (sync) into their tables (storage), garbage collection.
   attachments: ['blobs', 'storage', 'sync'],
   http: ['attachments', 'auth', 'blobs', 'limits', 'presence', 'search', 'storage'],
-  // Several nodes (docs/scale-out.md): document leases in Redis, so far on their own.
-  cluster: [],
+  // Several nodes (docs/scale-out.md): document leases in Redis, fencing tokens from storage.
+  cluster: ['storage'],
 };
 
 describe('architecture', () => {

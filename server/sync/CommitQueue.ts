@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { UpdateStore, AppendEntry, AsyncUpdateStore, ClientBinding } from '../storage/UpdateStore.ts';
+import { FencedOutError } from '../storage/FencedOutError.ts';
+import type { UpdateStore, AppendEntry, AsyncUpdateStore, ClientBinding, Fences } from '../storage/UpdateStore.ts';
 
 /** What `parley:commit` publishes after each group commit (see COMMIT_CHANNEL). */
 export interface CommitTiming {
@@ -43,6 +44,21 @@ export interface CommitParticipant {
 /** Where the queue writes: the synchronous SQLite store, or an asynchronous one (PostgreSQL). */
 export type CommitStore = Pick<UpdateStore, 'append'> | Pick<AsyncUpdateStore, 'append'>;
 
+/** Several nodes on one database (docs/scale-out.md): the tokens each commit carries, and what to do when one is refused. */
+export interface CommitFencing {
+  /** The fencing tokens of the documents this node owns among `docNames`. */
+  fences(docNames: readonly string[]): Fences;
+  /** The store refused `docName`'s token: another node owns it now. */
+  lost(docName: string): void;
+}
+
+/** One participant's share of a batch. */
+interface Share {
+  readonly participant: CommitParticipant;
+  readonly updates: readonly Uint8Array[];
+  readonly bindings: readonly ClientBinding[];
+}
+
 /**
  * Group commit: every update applied during one turn of the event loop is written in a single
  * transaction at the end of that turn (setImmediate), then each room relays and acknowledges.
@@ -56,14 +72,22 @@ export type CommitStore = Pick<UpdateStore, 'append'> | Pick<AsyncUpdateStore, '
  * during the flight is acknowledged with it.
  */
 export class CommitQueue {
-  readonly #store: CommitStore;
+  readonly #append: (entries: readonly AppendEntry[], bindings: readonly ClientBinding[]) => void | Promise<void>;
+  readonly #fencing: CommitFencing | undefined;
   #scheduled = new Set<CommitParticipant>();
   #timer: NodeJS.Immediate | null = null;
   /** The batch an asynchronous store has not answered yet. */
   #inFlight: Promise<void> | null = null;
 
-  constructor(store: CommitStore) {
-    this.#store = store;
+  constructor(store: Pick<UpdateStore, 'append'>);
+  constructor(store: Pick<AsyncUpdateStore, 'append'>, fencing?: CommitFencing);
+  constructor(store: CommitStore, fencing?: CommitFencing) {
+    this.#fencing = fencing;
+    // Only the asynchronous store (PostgreSQL) is shared by nodes and takes fences (the overloads say so).
+    const fenced = store as Pick<AsyncUpdateStore, 'append'>;
+    this.#append = fencing
+      ? (entries, bindings) => fenced.append(entries, bindings, fencing.fences([...new Set([...entries.map((e) => e.roomId), ...bindings.map((b) => b.roomId)])]))
+      : (entries, bindings) => store.append(entries, bindings);
   }
 
   schedule(participant: CommitParticipant): void {
@@ -100,24 +124,34 @@ export class CommitQueue {
     }
     if (this.#timer) clearImmediate(this.#timer);
     this.#timer = null;
+    const shares: Share[] = participants.map((participant) => ({ participant, ...participant.takePending() }));
+    this.#write(shares);
+  }
+
+  /**
+   * Writes the shares in one transaction, then tells each participant. When the store refuses
+   * some documents' fences, their participants fail (another node owns them now) and the rest
+   * is written again without them.
+   */
+  #write(shares: readonly Share[]): void {
     const entries: AppendEntry[] = [];
     const bindings: ClientBinding[] = [];
-    for (const p of participants) {
-      const pending = p.takePending();
-      for (const update of pending.updates) entries.push({ roomId: p.roomId, update });
-      bindings.push(...pending.bindings);
+    for (const { participant, updates, bindings: own } of shares) {
+      for (const update of updates) entries.push({ roomId: participant.roomId, update });
+      bindings.push(...own);
     }
     const timed = commitChannel.hasSubscribers;
     const started = timed ? performance.now() : 0;
     const finish = (error: unknown): void => {
       const ok = error === undefined;
       if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok } satisfies CommitTiming);
-      if (ok) for (const p of participants) p.committed();
-      else for (const p of participants) p.commitFailed(error);
+      if (ok) for (const { participant } of shares) participant.committed();
+      else if (error instanceof FencedOutError && this.#fencing) this.#fencedOut(shares, error);
+      else for (const { participant } of shares) participant.commitFailed(error);
     };
     let written: void | Promise<void>;
     try {
-      written = this.#store.append(entries, bindings);
+      written = this.#append(entries, bindings);
     } catch (error) {
       finish(error ?? new Error('commit failed'));
       return;
@@ -130,6 +164,14 @@ export class CommitQueue {
       () => this.#landed(() => finish(undefined)),
       (error: unknown) => this.#landed(() => finish(error ?? new Error('commit failed'))),
     );
+  }
+
+  #fencedOut(shares: readonly Share[], error: FencedOutError): void {
+    const lost = new Set(error.docNames);
+    for (const docName of lost) this.#fencing?.lost(docName);
+    for (const { participant } of shares) if (lost.has(participant.roomId)) participant.commitFailed(error);
+    const kept = shares.filter(({ participant }) => !lost.has(participant.roomId));
+    if (kept.length > 0) this.#write(kept);
   }
 
   /** Resolves once nothing applied before the call, or since, is waiting to be committed (shutdown). */
