@@ -31,7 +31,125 @@ const MIGRATIONS: readonly string[] = [
     fence     BIGINT NOT NULL
   );
   `,
+  // The directory and what hangs off it, as in the SQLite file (server/storage/openDatabase.ts),
+  // with the same conventions so the same row schemas (server/storage/sqlRows.ts) read both:
+  // timestamps are BIGINT Unix milliseconds (read as numbers, see INT8_AS_NUMBER), booleans
+  // SMALLINT 0/1, JSON as TEXT. Where SQLite orders ties by rowid, \`seq\` (BIGSERIAL) does.
+  `
+  CREATE TABLE users (
+    id          TEXT PRIMARY KEY,
+    name        TEXT,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+  );
+  CREATE INDEX users_by_name ON users(name);
+  CREATE TABLE rooms (
+    id              TEXT PRIMARY KEY,
+    name            TEXT,
+    type            TEXT NOT NULL CHECK (type IN ('direct', 'group', 'channel')),
+    company_id      TEXT,
+    is_active       SMALLINT NOT NULL DEFAULT 1,
+    extra_metadata  TEXT NOT NULL DEFAULT '{}',
+    direct_key      TEXT UNIQUE,
+    last_message    TEXT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+  );
+  CREATE TABLE members (
+    id             TEXT PRIMARY KEY,
+    seq            BIGSERIAL,
+    room_id        TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    user_id        TEXT NOT NULL REFERENCES users(id),
+    role           TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    is_active      SMALLINT NOT NULL DEFAULT 1,
+    last_read_at   BIGINT,
+    unread_count   INTEGER NOT NULL DEFAULT 0,
+    mention_count  INTEGER NOT NULL DEFAULT 0,
+    muted          SMALLINT NOT NULL DEFAULT 0,
+    created_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL,
+    UNIQUE (room_id, user_id)
+  );
+  CREATE INDEX members_by_user ON members(user_id, is_active);
+  CREATE TABLE presence (
+    user_id       TEXT PRIMARY KEY REFERENCES users(id),
+    last_seen_at  BIGINT,
+    status        TEXT
+  );
+  CREATE TABLE user_feed (
+    user_id  TEXT NOT NULL,
+    seq      BIGINT NOT NULL,
+    room_id  TEXT NOT NULL,
+    members  SMALLINT NOT NULL,
+    at       BIGINT NOT NULL,
+    PRIMARY KEY (user_id, seq)
+  );
+  CREATE TABLE notification_outbox (
+    id               TEXT PRIMARY KEY,
+    message_id       TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  BIGINT NOT NULL,
+    created_at       BIGINT NOT NULL,
+    last_error       TEXT,
+    UNIQUE (message_id, user_id)
+  );
+  CREATE INDEX notification_outbox_due ON notification_outbox(next_attempt_at);
+  CREATE TABLE segment_mentions (
+    room_id     TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    segment     INTEGER NOT NULL,
+    PRIMARY KEY (room_id, user_id, message_id)
+  );
+  CREATE INDEX segment_mentions_by_segment ON segment_mentions(room_id, segment);
+  CREATE TABLE attachments (
+    id              TEXT PRIMARY KEY,
+    room_id         TEXT NOT NULL,
+    uploader_id     TEXT NOT NULL,
+    blob_key        TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    mime_type       TEXT NOT NULL,
+    size            BIGINT NOT NULL,
+    width           INTEGER,
+    height          INTEGER,
+    thumbnail_key   TEXT,
+    thumbnail_type  TEXT,
+    created_at      BIGINT NOT NULL,
+    referenced_at   BIGINT,
+    released_at     BIGINT
+  );
+  CREATE INDEX attachments_by_uploader ON attachments(uploader_id);
+  CREATE INDEX attachments_by_blob ON attachments(blob_key);
+  CREATE INDEX attachments_by_thumbnail ON attachments(thumbnail_key) WHERE thumbnail_key IS NOT NULL;
+  CREATE INDEX attachments_never_referenced ON attachments(created_at) WHERE referenced_at IS NULL;
+  CREATE INDEX attachments_released ON attachments(released_at) WHERE released_at IS NOT NULL;
+  CREATE TABLE attachment_refs (
+    attachment_id  TEXT NOT NULL,
+    message_id     TEXT NOT NULL,
+    room_id        TEXT NOT NULL,
+    doc_name       TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (attachment_id, message_id)
+  );
+  CREATE INDEX attachment_refs_by_message ON attachment_refs(message_id);
+  CREATE INDEX attachment_refs_by_doc ON attachment_refs(doc_name);
+  CREATE TABLE attachment_tracked (
+    doc_name      TEXT COLLATE "C" PRIMARY KEY,
+    state_vector  BYTEA NOT NULL
+  );
+  `,
 ];
+
+/**
+ * BIGINT (int8) columns read as numbers rather than pg's default strings: they hold Unix
+ * milliseconds, sequence numbers and fencing tokens, all far below 2^53, and the row schemas
+ * shared with SQLite expect numbers. Set per pool, never on pg's global type table.
+ */
+const INT8_OID = 20;
+const INT8_AS_NUMBER = {
+  getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
+};
 
 /** Every Parley node migrating the same database at start-up takes this lock first (pg_advisory_xact_lock). */
 const MIGRATION_LOCK = 0x7061726c; // 'parl'
@@ -52,6 +170,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.queryTimeoutMs ?? 10_000,
     query_timeout: options.queryTimeoutMs ?? 10_000,
+    types: INT8_AS_NUMBER,
   });
   pool.on('error', (error) => options.onIdleError?.(error));
   try {
