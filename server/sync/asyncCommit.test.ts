@@ -161,6 +161,43 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
     expect(queue.busy).toBe(false);
   });
 
+  it('while PostgreSQL does not answer, a commit fails after the query timeout with a retryable close and nothing acknowledged; once it answers again, writes are stored', async () => {
+    if (!postgres) throw new Error('PostgreSQL did not start');
+    const url = await postgres.createDatabase();
+    pool = await openPostgres(url, { queryTimeoutMs: 500 });
+    const store = new PgUpdateStore(pool);
+    const queue = new CommitQueue(store);
+    const logger = createLogger('silent');
+    const roomId = uuidv4();
+    const options = { compactor: new InlineCompactor(new MemoryUpdateStore(), logger), queue, logger, gate, stages: CORE_COMMIT_STAGES, compactUpdates: 1000, compactBytes: 1 << 30, maxDocBytes: 1 << 20 };
+    room = Room.fromStored(roomId, await store.load(roomId), options);
+    const writer = new MemoryPeer(ana);
+    room.join(writer);
+    const client = anasClient();
+    postgres.pause();
+    try {
+      room.receive(writer, encodeFrame({ type: 'update', update: client.write('while the database is paused') }));
+      await writer.until('ack');
+    } finally {
+      postgres.resume();
+    }
+    expect(writer.framesOf('ack')).toEqual([]);
+    // 4503: a Parley client and a stock provider both reconnect and resend.
+    expect(writer.closedWith?.name).toBe('StorageUnavailable');
+
+    // The client reconnects: the room loads again from what is stored, and its resend is kept.
+    room.destroy();
+    room = Room.fromStored(roomId, await store.load(roomId), options);
+    const again = new MemoryPeer(ana);
+    room.join(again);
+    room.receive(again, encodeFrame({ type: 'update', update: Y.encodeStateAsUpdate(client.doc, Y.encodeStateVector(room.doc)) }));
+    await again.until('ack');
+    expect(again.closed).toBe(false);
+    const stored = new Y.Doc();
+    for (const update of (await store.load(roomId)).updates) Y.applyUpdate(stored, update);
+    expect(contents(stored)).toEqual(['while the database is paused']);
+  });
+
   it('drain() resolves once everything applied, during flights too, is stored', async () => {
     const { room, queue, stored } = await open();
     const writer = new MemoryPeer(ana);

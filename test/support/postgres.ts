@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './clientHarness.ts';
@@ -26,13 +26,29 @@ export interface ThrowawayPostgres {
   readonly port: number;
   /** A new, empty database on this cluster; its connection URL. */
   createDatabase(): Promise<string>;
-  /** SIGSTOP: the server stops answering (connections hang) until resume(). */
+  /** SIGSTOP to every process of the server: it stops answering (connections hang) until resume(). */
   pause(): void;
   resume(): void;
   stop(): Promise<void>;
 }
 
 let databases = 0;
+
+/** The processes whose parent is `pid` (Linux: /proc/<n>/stat, the field after the command name). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
+}
 
 /**
  * initdb and start a PostgreSQL server in a temp directory. PostgreSQL refuses to run as root, so
@@ -60,6 +76,13 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
     /database system is ready to accept connections/,
     spawnAs,
   );
+  // The postmaster and the processes it forked (a backend per open connection, which PostgreSQL
+  // puts in process groups of their own): pausing only the postmaster would leave open connections answering.
+  const signalAll = (signal: NodeJS.Signals): void => {
+    const pid = server.child.pid;
+    if (pid === undefined) return;
+    for (const each of [pid, ...childrenOf(pid)]) process.kill(each, signal);
+  };
   const url = (db: string): string => `postgres://parley@127.0.0.1:${port}/${db}`;
   return {
     port,
@@ -74,8 +97,8 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
       }
       return url(name);
     },
-    pause: () => void server.child.kill('SIGSTOP'),
-    resume: () => void server.child.kill('SIGCONT'),
+    pause: () => signalAll('SIGSTOP'),
+    resume: () => signalAll('SIGCONT'),
     async stop() {
       // SIGINT: PostgreSQL's fast shutdown (disconnects clients, no wait for them to leave).
       await stopLocalService(server, 'SIGINT');
