@@ -1,4 +1,4 @@
-import { parseDocName } from '../../shared/roomDoc/segments.ts';
+import { roomOfDoc } from '../../shared/roomDoc/segments.ts';
 import type * as Y from 'yjs';
 import type { Room } from '../sync/Room.ts';
 import { ROOT, roomMaps, type RoomMaps } from '../../shared/roomDoc/layout.ts';
@@ -73,7 +73,7 @@ export class RoomEventFeed {
       const changes = this.#changes;
       this.#changes = [];
       if (changes.length === 0) return;
-      const derived = docEvents({ doc, roomId: parseDocName(room.roomId)?.roomId ?? room.roomId, reads: this.#reads, nameOf: this.#nameOf }, changes);
+      const derived = docEvents({ doc, roomId: roomOfDoc(room.roomId), reads: this.#reads, nameOf: this.#nameOf }, changes);
       if (derived.length > 0) events.set(tr, derived);
     };
     const onUpdate = (_update: Uint8Array, _origin: unknown, _doc: Y.Doc, tr: Y.Transaction): void => {

@@ -1,15 +1,14 @@
 /**
- * A write refused because another node has taken one of its documents since this node took it
- * (its fencing token is no longer the document's): nothing of the write was stored. The node
- * must give the documents up; their clients reconnect to the new owner and resend what was not
- * acknowledged.
+ * A write refused because another node has taken one of its rooms since this node took it (its
+ * fencing token is no longer the room's): nothing of the write was stored. The node must give
+ * the rooms up; their clients reconnect to the new owner and resend what was not acknowledged.
  */
 export class FencedOutError extends Error {
-  readonly docNames: readonly string[];
+  readonly roomIds: readonly string[];
 
-  constructor(docNames: readonly string[]) {
-    super(`fenced out: another node owns ${docNames.join(', ')} now`);
+  constructor(roomIds: readonly string[]) {
+    super(`fenced out: another node owns ${roomIds.join(', ')} now`);
     this.name = 'FencedOutError';
-    this.docNames = docNames;
+    this.roomIds = roomIds;
   }
 }

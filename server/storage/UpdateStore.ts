@@ -51,9 +51,10 @@ export interface UpdateStore {
 }
 
 /**
- * The fencing token each document of a write was taken with (PgUpdateStore.takeFence), by
- * document name: a write is refused unless every document it touches still has that token,
- * so a node that lost a document to another (a long pause, a partition) can never write it again.
+ * The fencing token each room of a write was taken with (PgUpdateStore.takeFence), by room id (a
+ * room's head and segments share their room's): a write is refused unless every room it touches
+ * still has that token, so a node that lost a room to another (a long pause, a partition) can
+ * never write it again.
  */
 export type Fences = ReadonlyMap<string, number>;
 

@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { FencedOutError } from '../storage/FencedOutError.ts';
+import { roomOfDoc } from '../../shared/roomDoc/segments.ts';
 import type { UpdateStore, AppendEntry, AsyncUpdateStore, ClientBinding, Fences } from '../storage/UpdateStore.ts';
 
 /** What `parley:commit` publishes after each group commit (see COMMIT_CHANNEL). */
@@ -46,10 +47,10 @@ export type CommitStore = Pick<UpdateStore, 'append'> | Pick<AsyncUpdateStore, '
 
 /** Several nodes on one database (docs/scale-out.md): the tokens each commit carries, and what to do when one is refused. */
 export interface CommitFencing {
-  /** The fencing tokens of the documents this node owns among `docNames`. */
+  /** The fencing tokens of the rooms of `docNames` that this node owns, by room id. */
   fences(docNames: readonly string[]): Fences;
-  /** The store refused `docName`'s token: another node owns it now. */
-  lost(docName: string): void;
+  /** The store refused the token of `roomId`: another node owns it now. */
+  lost(roomId: string): void;
 }
 
 /** One participant's share of a batch. */
@@ -130,8 +131,8 @@ export class CommitQueue {
 
   /**
    * Writes the shares in one transaction, then tells each participant. When the store refuses
-   * some documents' fences, their participants fail (another node owns them now) and the rest
-   * is written again without them.
+   * some rooms' fences, the participants of those rooms fail (another node owns them now) and the
+   * rest is written again without them.
    */
   #write(shares: readonly Share[]): void {
     const entries: AppendEntry[] = [];
@@ -167,10 +168,11 @@ export class CommitQueue {
   }
 
   #fencedOut(shares: readonly Share[], error: FencedOutError): void {
-    const lost = new Set(error.docNames);
-    for (const docName of lost) this.#fencing?.lost(docName);
-    for (const { participant } of shares) if (lost.has(participant.roomId)) participant.commitFailed(error);
-    const kept = shares.filter(({ participant }) => !lost.has(participant.roomId));
+    const lost = new Set(error.roomIds);
+    for (const roomId of lost) this.#fencing?.lost(roomId);
+    const isLost = (share: Share): boolean => lost.has(roomOfDoc(share.participant.roomId));
+    for (const share of shares) if (isLost(share)) share.participant.commitFailed(error);
+    const kept = shares.filter((share) => !isLost(share));
     if (kept.length > 0) this.#write(kept);
   }
 

@@ -3,7 +3,7 @@ import { sameStateVector } from '../../shared/yjs/sameStateVector.ts';
 import type { Logger } from '../log.ts';
 import type { CommitStage } from './commit/CommittedBatch.ts';
 import type { Room } from './Room.ts';
-import { parseDocName } from '../../shared/roomDoc/segments.ts';
+import { roomOfDoc } from '../../shared/roomDoc/segments.ts';
 
 /**
  * What a follower keeps in step with the loaded room documents (SearchIndexer: the search index;
@@ -151,7 +151,7 @@ export class DocumentFollower {
    * What it still waited for is left to its next load, whose state vector then differs.
    */
   roomUnloaded(docName: string): void {
-    const roomId = parseDocName(docName)?.roomId ?? docName;
+    const roomId = roomOfDoc(docName);
     for (const room of [...(this.#byRoom.get(roomId) ?? [])]) {
       const followed = this.#followed.get(room);
       // Only the dropped one: a new load of the same document may be followed already.
@@ -268,4 +268,4 @@ export class DocumentFollower {
 }
 
 /** The room a document belongs to (a segment's room, or the document's own name). */
-export const roomIdOf = (room: Room): string => parseDocName(room.roomId)?.roomId ?? room.roomId;
+export const roomIdOf = (room: Room): string => roomOfDoc(room.roomId);

@@ -49,6 +49,9 @@ export function parseDocName(name: string): DocRef | null {
   return segment < MAX_SEGMENTS ? { roomId, segment } : null;
 }
 
+/** The room a document belongs to: its own name for a head (or any name that is not a segment's), else the segment's room. */
+export const roomOfDoc = (docName: string): string => parseDocName(docName)?.roomId ?? docName;
+
 /** A room document's name as stored or sent: a room id, or a room id and a segment number. */
 export const DocNameSchema = z.string().refine((name) => parseDocName(name) !== null, { message: 'not a room document name (<roomId> or <roomId>:<n>)' });
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { parseDocName } from '../../../shared/roomDoc/segments.ts';
+import { parseDocName, roomOfDoc } from '../../../shared/roomDoc/segments.ts';
 import { FencedOutError } from '../FencedOutError.ts';
 import type { AppendEntry, AsyncUpdateStore, ClientBinding, Fences, RoomLogStats, StoredRoom } from '../UpdateStore.ts';
 import { inTransaction } from './openPostgres.ts';
@@ -16,11 +16,13 @@ const asNumber = (value: string | number | null | undefined): number => (value =
  * writes big ones in chunks so that no step holds the event loop, which a query on a pool never
  * does, and a segment is bounded (docs/protocol.md, "Large rooms: segments").
  *
- * Fencing: `takeFence` gives a node a new token for a document (the one before it is void from
- * then on); `append` and `compact` with `fences` lock each document's fence row and refuse the
- * whole write (FencedOutError, nothing stored) unless every token is still current. A node takes
- * the fence before it loads, so whatever a deposed owner committed before the takeover is in what
- * the new owner loads, and nothing it tries after is stored.
+ * Fencing is per room, since one node owns a room's head and segments together (the server
+ * writes across them: moving messages into segments, thread summaries into the head):
+ * `takeFence` gives a node a new token for a room (the one before it is void from then on);
+ * `append` and `compact` with `fences` lock the fence row of each room their documents belong to
+ * and refuse the whole write (FencedOutError, nothing stored) unless every token is still
+ * current. A node takes the fence before it loads, so whatever a deposed owner committed before
+ * the takeover is in what the new owner loads, and nothing it tries after is stored.
  */
 export class PgUpdateStore implements AsyncUpdateStore {
   readonly #pool: pg.Pool;
@@ -113,15 +115,15 @@ export class PgUpdateStore implements AsyncUpdateStore {
   }
 
   /**
-   * A new fencing token for `docName`: larger than every token given for it before, and from now
-   * on the only one its writes are accepted with. Taken by a node that becomes the document's
-   * owner, before it loads the document.
+   * A new fencing token for the room `roomId`: larger than every token given for it before, and
+   * from now on the only one writes to its documents are accepted with. Taken by a node that
+   * becomes the room's owner, before it loads any of its documents.
    */
-  async takeFence(docName: string): Promise<number> {
+  async takeFence(roomId: string): Promise<number> {
     const { rows } = await this.#pool.query<{ fence: string }>(
-      `INSERT INTO doc_fences (doc_name, fence) VALUES ($1, 1)
-       ON CONFLICT (doc_name) DO UPDATE SET fence = doc_fences.fence + 1 RETURNING fence`,
-      [docName],
+      `INSERT INTO room_fences (room_id, fence) VALUES ($1, 1)
+       ON CONFLICT (room_id) DO UPDATE SET fence = room_fences.fence + 1 RETURNING fence`,
+      [roomId],
     );
     return asNumber(rows[0]?.fence);
   }
@@ -131,14 +133,14 @@ export class PgUpdateStore implements AsyncUpdateStore {
 }
 
 /**
- * Locks the fence row of every document in `docNames` (FOR SHARE: a takeover waits for this
- * transaction, and this one sees a takeover that committed first) and throws FencedOutError unless
- * each holds the token in `fences`.
+ * Locks the fence row of the room of every document in `docNames` (FOR SHARE: a takeover waits
+ * for this transaction, and this one sees a takeover that committed first) and throws
+ * FencedOutError unless each holds the token in `fences`.
  */
 async function checkFences(client: pg.PoolClient, docNames: readonly string[], fences: Fences): Promise<void> {
-  const docs = [...new Set(docNames)].sort();
-  const { rows } = await client.query<{ doc_name: string; fence: string }>('SELECT doc_name, fence FROM doc_fences WHERE doc_name = ANY($1::text[]) ORDER BY doc_name FOR SHARE', [docs]);
-  const current = new Map(rows.map((row) => [row.doc_name, asNumber(row.fence)]));
-  const lost = docs.filter((doc) => fences.get(doc) === undefined || current.get(doc) !== fences.get(doc));
+  const rooms = [...new Set(docNames.map(roomOfDoc))].sort();
+  const { rows } = await client.query<{ room_id: string; fence: string }>('SELECT room_id, fence FROM room_fences WHERE room_id = ANY($1::text[]) ORDER BY room_id FOR SHARE', [rooms]);
+  const current = new Map(rows.map((row) => [row.room_id, asNumber(row.fence)]));
+  const lost = rooms.filter((room) => fences.get(room) === undefined || current.get(room) !== fences.get(room));
   if (lost.length > 0) throw new FencedOutError(lost);
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as Y from 'yjs';
 import { FencedOutError } from '../FencedOutError.ts';
+import { uuidv4 } from '../../../shared/ids.ts';
 import { openPostgres } from './openPostgres.ts';
 import { PgUpdateStore } from './PgUpdateStore.ts';
 import { postgresSuiteName, postgresTestsRun, startPostgres, type ThrowawayPostgres } from '../../../test/support/postgres.ts';
@@ -65,7 +66,7 @@ describe(postgresSuiteName('PgUpdateStore fencing (a real PostgreSQL)'), () => {
         fencesA,
       );
       await expect(refused).rejects.toBeInstanceOf(FencedOutError);
-      await expect(refused).rejects.toMatchObject({ docNames: ['room'] });
+      await expect(refused).rejects.toMatchObject({ roomIds: ['room'] });
       expect(await messagesOf(b, 'room')).toEqual(['m1']);
       expect(await messagesOf(b, 'other')).toEqual([]);
       expect((await b.load('room')).clientOwners).toEqual([[1, 'ana']]);
@@ -82,12 +83,29 @@ describe(postgresSuiteName('PgUpdateStore fencing (a real PostgreSQL)'), () => {
     }
   });
 
+  it("guards a room's segments with the room's token: a takeover of the room fences its segments too", async () => {
+    const { a, b, close } = await twoNodes();
+    try {
+      const roomId = uuidv4();
+      const tokenA = await a.takeFence(roomId);
+      const doc = new Y.Doc();
+      await a.append([{ roomId: `${roomId}:0`, update: messageUpdate(doc, 'in segment 0') }], [], new Map([[roomId, tokenA]]));
+      await b.takeFence(roomId);
+      const refused = a.append([{ roomId: `${roomId}:1`, update: messageUpdate(doc, 'in segment 1') }], [], new Map([[roomId, tokenA]]));
+      await expect(refused).rejects.toMatchObject({ roomIds: [roomId] });
+      expect(await messagesOf(b, `${roomId}:0`)).toEqual(['in segment 0']);
+      expect(await messagesOf(b, `${roomId}:1`)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   it('refuses a fenced write naming a document the node never took', async () => {
     const { a, close } = await twoNodes();
     try {
       await a.takeFence('room');
       const write = a.append([{ roomId: 'never-taken', update: messageUpdate(new Y.Doc(), 'x') }], [], new Map([['room', 1]]));
-      await expect(write).rejects.toMatchObject({ docNames: ['never-taken'] });
+      await expect(write).rejects.toMatchObject({ roomIds: ['never-taken'] });
       expect(await messagesOf(a, 'never-taken')).toEqual([]);
     } finally {
       await close();

@@ -26,9 +26,9 @@ const MIGRATIONS: readonly string[] = [
     user_id    TEXT NOT NULL,
     PRIMARY KEY (room_id, client_id)
   );
-  CREATE TABLE doc_fences (
-    doc_name  TEXT COLLATE "C" PRIMARY KEY,
-    fence     BIGINT NOT NULL
+  CREATE TABLE room_fences (
+    room_id  TEXT COLLATE "C" PRIMARY KEY,
+    fence    BIGINT NOT NULL
   );
   `,
   // The directory and what hangs off it, as in the SQLite file (server/storage/openDatabase.ts),

@@ -10,7 +10,7 @@ import { PgUpdateStore } from '../storage/pg/PgUpdateStore.ts';
 import { CommitQueue } from '../sync/CommitQueue.ts';
 import { Room } from '../sync/Room.ts';
 import { CORE_COMMIT_STAGES } from '../sync/commit/commitStages.ts';
-import { DocumentOwnership } from './DocumentOwnership.ts';
+import { RoomOwnership } from './RoomOwnership.ts';
 import { RedisLeases } from './RedisLeases.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { uuidv4 } from '../../shared/ids.ts';
@@ -31,7 +31,7 @@ import { serviceSuiteName } from '../../test/support/localService.ts';
 
 const runs = postgresTestsRun() && redisTestsRun();
 const it = runs ? test : test.skip;
-const suiteName = runs ? 'document ownership across two nodes (a real PostgreSQL and Redis)' : serviceSuiteName('document ownership across two nodes', null, 'postgresql redis-server');
+const suiteName = runs ? 'room ownership across two nodes (a real PostgreSQL and Redis)' : serviceSuiteName('room ownership across two nodes', null, 'postgresql redis-server');
 const ana = { id: uuidv4(), name: 'Ana' };
 const logger = createLogger('silent');
 
@@ -72,7 +72,7 @@ describe(suiteName, () => {
     const client = new Redis(redis.url, { maxRetriesPerRequest: 0, lazyConnect: false });
     const store = new PgUpdateStore(pool);
     const lostDocs: string[] = [];
-    const ownership = new DocumentOwnership({ leases: new RedisLeases(client, nodeId, ttlMs), fencing: store, logger, onLost: (doc) => lostDocs.push(doc) });
+    const ownership = new RoomOwnership({ leases: new RedisLeases(client, nodeId, ttlMs), fencing: store, logger, onLost: (roomId) => lostDocs.push(roomId) });
     const queue = new CommitQueue(store, ownership);
     const rooms: Room[] = [];
     cleanups.push(async () => {
