@@ -14,10 +14,8 @@ import { RoomOwnership } from './RoomOwnership.ts';
 import { RedisLeases } from './RedisLeases.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { uuidv4 } from '../../shared/ids.ts';
-import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { MemoryPeer } from '../../test/support/memoryPeer.ts';
+import { writerReplica, contentsOf } from '../../test/support/writerReplica.ts';
 import { postgresTestsRun, startPostgres, type ThrowawayPostgres } from '../../test/support/postgres.ts';
 import { redisTestsRun, startRedis, type ThrowawayRedis } from '../../test/support/redis.ts';
 import { serviceSuiteName } from '../../test/support/localService.ts';
@@ -34,20 +32,6 @@ const it = runs ? test : test.skip;
 const suiteName = runs ? 'room ownership across two nodes (a real PostgreSQL and Redis)' : serviceSuiteName('room ownership across two nodes', null, 'postgresql redis-server');
 const ana = { id: uuidv4(), name: 'Ana' };
 const logger = createLogger('silent');
-
-/** Ana's replica: `write` makes a message and returns the update her client sends; `doc` is what she holds. */
-function anasClient(): { doc: Y.Doc; write: (content: string) => Uint8Array } {
-  const doc = new Y.Doc();
-  roomMaps(doc);
-  return {
-    doc,
-    write(content) {
-      const before = Y.encodeStateVector(doc);
-      createMessage(doc, { userId: ana.id, role: 'member' }, { content });
-      return Y.encodeStateAsUpdate(doc, before);
-    },
-  };
-}
 
 describe(suiteName, () => {
   let postgres: ThrowawayPostgres | undefined;
@@ -96,7 +80,7 @@ describe(suiteName, () => {
       const doc = new Y.Doc();
       const { snapshot, updates } = await store.load(docName);
       for (const update of [snapshot, ...updates]) if (update) Y.applyUpdate(doc, update);
-      return listMessages(doc, { limit: 100 }).messages.map((m) => m.content);
+      return contentsOf(doc);
     };
     return { ownership, queue, open, stored, lostDocs, cutFromRedis: () => client.disconnect() };
   }
@@ -119,7 +103,7 @@ describe(suiteName, () => {
     const roomA = await a.open(docName);
     const writer = new MemoryPeer(ana);
     roomA.join(writer);
-    const { doc: replica, write } = anasClient();
+    const { doc: replica, write } = writerReplica(ana.id);
     roomA.receive(writer, encodeFrame({ type: 'update', update: write('acknowledged by A') }));
     await writer.until('ack');
 
@@ -165,8 +149,8 @@ describe(suiteName, () => {
     const [w1, w2] = [new MemoryPeer(ana), new MemoryPeer(ana)];
     lostRoom.join(w1);
     keptRoom.join(w2);
-    lostRoom.receive(w1, encodeFrame({ type: 'update', update: anasClient().write('into the lost room') }));
-    keptRoom.receive(w2, encodeFrame({ type: 'update', update: anasClient().write('into the kept room') }));
+    lostRoom.receive(w1, encodeFrame({ type: 'update', update: writerReplica(ana.id).write('into the lost room') }));
+    keptRoom.receive(w2, encodeFrame({ type: 'update', update: writerReplica(ana.id).write('into the kept room') }));
     await w2.until('ack');
     expect(w2.closed).toBe(false);
     expect(w1.closedWith?.name).toBe('StorageUnavailable');

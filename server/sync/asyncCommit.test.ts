@@ -11,10 +11,8 @@ import { Room, type UpdateGate } from './Room.ts';
 import { CORE_COMMIT_STAGES } from './commit/commitStages.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { uuidv4 } from '../../shared/ids.ts';
-import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { MemoryPeer } from '../../test/support/memoryPeer.ts';
+import { writerReplica, contentsOf } from '../../test/support/writerReplica.ts';
 import { postgresSuiteName, postgresTestsRun, startPostgres, type ThrowawayPostgres } from '../../test/support/postgres.ts';
 
 /*
@@ -31,21 +29,6 @@ const gate: UpdateGate = (room, _peer, update) => {
   return { ok: true, newClients: [...clients].filter((c) => room.clientOwners.ownerOf(c) === undefined) };
 };
 
-/** Ana's client: each call writes one message and returns the update her client would send. */
-function anasClient(): { doc: Y.Doc; write: (content: string) => Uint8Array } {
-  const doc = new Y.Doc();
-  roomMaps(doc);
-  return {
-    doc,
-    write(content) {
-      const before = Y.encodeStateVector(doc);
-      createMessage(doc, { userId: ana.id, role: 'member' }, { content });
-      return Y.encodeStateAsUpdate(doc, before);
-    },
-  };
-}
-
-const contents = (doc: Y.Doc): string[] => listMessages(doc, { limit: 100 }).messages.map((m) => m.content);
 
 describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)'), () => {
   let postgres: ThrowawayPostgres | undefined;
@@ -85,7 +68,7 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
     const reader = new MemoryPeer(ben);
     room.join(writer);
     room.join(reader);
-    const client = anasClient();
+    const client = writerReplica(ana.id);
     const first = client.write('first');
     room.receive(writer, encodeFrame({ type: 'update', update: first }));
     queue.flush();
@@ -106,7 +89,7 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
     await writer.until('ack', 2);
     expect(Y.decodeStateVector(writer.framesOf('ack')[1]!.stateVector)).toEqual(Y.decodeStateVector(Y.encodeStateVector(client.doc)));
     expect(reader.framesOf('update')).toHaveLength(2);
-    expect(contents(await stored())).toEqual(['first', 'second']);
+    expect(contentsOf(await stored())).toEqual(['first', 'second']);
     expect(queue.busy).toBe(false);
   });
 
@@ -116,7 +99,7 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
     const early = new MemoryPeer(ben);
     const late = new MemoryPeer(ben);
     for (const peer of [writer, early, late]) room.join(peer);
-    const client = anasClient();
+    const client = writerReplica(ana.id);
     const empty = Y.encodeStateVector(new Y.Doc());
     room.receive(writer, encodeFrame({ type: 'update', update: client.write('first') }));
     queue.flush();
@@ -129,13 +112,13 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
 
     await early.until('syncStep2');
     expect(late.framesOf('syncStep2')).toEqual([]);
-    expect(contents(await stored())).toContain('first');
+    expect(contentsOf(await stored())).toContain('first');
 
     await late.until('syncStep2');
     const reply = new Y.Doc();
     Y.applyUpdate(reply, late.framesOf('syncStep2')[0]!.update);
-    expect(contents(reply)).toEqual(['first', 'second']);
-    expect(contents(await stored())).toEqual(['first', 'second']);
+    expect(contentsOf(reply)).toEqual(['first', 'second']);
+    expect(contentsOf(await stored())).toEqual(['first', 'second']);
   });
 
   it('a commit the database refuses acknowledges nothing, closes the writers with StorageUnavailable and fails what waited', async () => {
@@ -144,7 +127,7 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
     const joiner = new MemoryPeer(ben);
     room.join(writer);
     room.join(joiner);
-    room.receive(writer, encodeFrame({ type: 'update', update: anasClient().write('lost with the connection') }));
+    room.receive(writer, encodeFrame({ type: 'update', update: writerReplica(ana.id).write('lost with the connection') }));
     let failed = false;
     room.whenCommitted(
       () => {},
@@ -173,7 +156,7 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
     room = Room.fromStored(roomId, await store.load(roomId), options);
     const writer = new MemoryPeer(ana);
     room.join(writer);
-    const client = anasClient();
+    const client = writerReplica(ana.id);
     postgres.pause();
     try {
       room.receive(writer, encodeFrame({ type: 'update', update: client.write('while the database is paused') }));
@@ -195,14 +178,14 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
     expect(again.closed).toBe(false);
     const stored = new Y.Doc();
     for (const update of (await store.load(roomId)).updates) Y.applyUpdate(stored, update);
-    expect(contents(stored)).toEqual(['while the database is paused']);
+    expect(contentsOf(stored)).toEqual(['while the database is paused']);
   });
 
   it('drain() resolves once everything applied, during flights too, is stored', async () => {
     const { room, queue, stored } = await open();
     const writer = new MemoryPeer(ana);
     room.join(writer);
-    const client = anasClient();
+    const client = writerReplica(ana.id);
     for (let i = 0; i < 5; i++) {
       room.receive(writer, encodeFrame({ type: 'update', update: client.write(`message ${i}`) }));
       queue.flush();
@@ -210,6 +193,6 @@ describe(postgresSuiteName('commits to an asynchronous store (a real PostgreSQL)
     await queue.drain();
     expect(queue.busy).toBe(false);
     expect(room.uncommitted).toBe(false);
-    expect(contents(await stored())).toEqual(['message 0', 'message 1', 'message 2', 'message 3', 'message 4']);
+    expect(contentsOf(await stored())).toEqual(['message 0', 'message 1', 'message 2', 'message 3', 'message 4']);
   });
 });
