@@ -17,6 +17,7 @@ export interface RepoBackend<H> {
 
 /** What a PostgreSQL harness is built on: a pool, and more pools on the same database (other nodes). */
 export interface PostgresDatabase {
+  readonly url: string;
   readonly pool: pg.Pool;
   /** Another pool on the same database, as another node has; closed after the test. */
   anotherNode(): Promise<pg.Pool>;
@@ -63,7 +64,7 @@ export function repoBackends<H>(name: string, make: { sqlite(db: Db): H; postgre
       async open() {
         if (!server) throw new Error('PostgreSQL did not start');
         const url = await server.createDatabase();
-        return make.postgres({ pool: await pool(url), anotherNode: () => pool(url) });
+        return make.postgres({ url, pool: await pool(url), anotherNode: () => pool(url) });
       },
     },
   ];
