@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { uuidv4, uuidv7 } from '../../shared/ids.ts';
 import { type AttachmentRecord, AttachmentRepo } from './AttachmentRepo.ts';
 import { PgAttachmentRepo } from './pg/PgAttachmentRepo.ts';
-import { repoBackends, type PostgresDatabase } from '../../test/support/repoBackends.ts';
+import { repoBackends } from '../../test/support/repoBackends.ts';
 
 /** The repository, and the transactions its callers run (server/attachments/Attachments.ts), on one backend. */
 interface Harness {
@@ -12,16 +12,14 @@ interface Harness {
   upload(record: AttachmentRecord, quota: number, failAfter?: Error): Promise<void>;
   /** As garbage collection removes records: in one transaction, those of `ids` no message holds; returns them. */
   collect(ids: readonly string[]): Promise<string[]>;
-  readonly postgres?: PostgresDatabase;
 }
 
 const overQuota = (): Error => new Error('over quota');
 
-const pgHarness = (pool: pg.Pool, postgres?: PostgresDatabase): Harness => {
+const pgHarness = (pool: pg.Pool): Harness => {
   const repo = new PgAttachmentRepo(pool);
   return {
     repo,
-    postgres,
     upload: (record, quota, failAfter) =>
       repo.transaction(async (tx) => {
         if ((await tx.usageOf(record.uploaderId)) + record.size > quota) throw overQuota();
@@ -37,7 +35,7 @@ const pgHarness = (pool: pg.Pool, postgres?: PostgresDatabase): Harness => {
   };
 };
 
-const backends = repoBackends<Harness>('AttachmentRepo', {
+const { backends, postgresOnly } = repoBackends<Harness>('AttachmentRepo', {
   sqlite: (db) => {
     const repo = new AttachmentRepo(db);
     return {
@@ -51,7 +49,7 @@ const backends = repoBackends<Harness>('AttachmentRepo', {
       collect: async (ids) => repo.transaction(() => ids.filter((id) => repo.deleteIfUnheld(id))),
     };
   },
-  postgres: (postgres) => pgHarness(postgres.pool, postgres),
+  postgres: pgHarness,
 });
 
 const room = uuidv4();
@@ -205,12 +203,11 @@ describe.each(backends)('attachment contract: $name', ({ open, runs }) => {
   });
 });
 
-describe(backends[1].name.replace('AttachmentRepo', 'PgAttachmentRepo across nodes'), () => {
-  const it = backends[1].runs ? test : test.skip;
+describe(postgresOnly.name, () => {
+  const it = postgresOnly.runs ? test : test.skip;
 
   async function twoNodes(): Promise<[Harness, Harness, pg.Pool]> {
-    const { postgres } = await backends[1].open();
-    if (!postgres) throw new Error('no database');
+    const postgres = await postgresOnly.open();
     return [pgHarness(postgres.pool), pgHarness(await postgres.anotherNode()), postgres.pool];
   }
 

@@ -5,15 +5,9 @@ import { inTransaction } from './pg/openPostgres.ts';
 import { PgFeedRepo } from './pg/PgFeedRepo.ts';
 import { repoBackends, type PostgresDatabase } from '../../test/support/repoBackends.ts';
 
-/** The feed on one backend; on PostgreSQL also the database, for what only several nodes can do. */
-interface Harness {
-  readonly feed: FeedRepo | PgFeedRepo;
-  readonly postgres?: PostgresDatabase;
-}
-
-const backends = repoBackends<Harness>('FeedRepo', {
-  sqlite: (db) => ({ feed: new FeedRepo(db) }),
-  postgres: (postgres) => ({ feed: new PgFeedRepo(postgres.pool), postgres }),
+const { backends, postgresOnly } = repoBackends<FeedRepo | PgFeedRepo>('FeedRepo', {
+  sqlite: (db) => new FeedRepo(db),
+  postgres: (pool) => new PgFeedRepo(pool),
 });
 
 const roomA = uuidv4();
@@ -28,7 +22,7 @@ describe.each(backends)('feed contract: $name', ({ open, runs }) => {
   const it = runs ? test : test.skip;
 
   it('numbers each user’s entries from 1, one sequence per user; a user named twice is logged once', async () => {
-    const { feed } = await open();
+    const feed = await open();
     expect(await feed.lastSeq('ana')).toBe(0);
     expect([...(await feed.append(roomA, ['ana', 'bo', 'ana'], false, 1_000))]).toEqual([
       ['ana', 1],
@@ -46,7 +40,7 @@ describe.each(backends)('feed contract: $name', ({ open, runs }) => {
   });
 
   it('changesSince: the rooms after a cursor, each once, members changed if any entry said so', async () => {
-    const { feed } = await open();
+    const feed = await open();
     await feed.append(roomA, ['ana'], false, 1); // 1
     await feed.append(roomB, ['ana'], true, 2); // 2
     await feed.append(roomA, ['ana'], true, 3); // 3
@@ -60,7 +54,7 @@ describe.each(backends)('feed contract: $name', ({ open, runs }) => {
   });
 
   it('changesSince at the newest number is empty; past it (a cursor from elsewhere) is null', async () => {
-    const { feed } = await open();
+    const feed = await open();
     expect(await feed.changesSince('ana', 0)).toEqual({ rooms: new Map(), last: 0 });
     expect(await feed.changesSince('ana', 1)).toBeNull();
     await feed.append(roomA, ['ana', 'bo'], false, 1);
@@ -70,7 +64,7 @@ describe.each(backends)('feed contract: $name', ({ open, runs }) => {
   });
 
   it(`keeps the newest ${FEED_ENTRIES_KEPT} entries or more: a cursor before the oldest kept gets null (the whole list again)`, { timeout: 60_000 }, async () => {
-    const { feed } = await open();
+    const feed = await open();
     const total = FEED_ENTRIES_KEPT + FEED_PRUNE_EVERY;
     for (let seq = 1; seq <= total; seq++) await feed.append(seq === total ? roomB : roomA, ['ana'], false, seq);
     // At FEED_ENTRIES_KEPT + FEED_PRUNE_EVERY, entries up to FEED_PRUNE_EVERY went: the oldest kept is the next.
@@ -82,13 +76,12 @@ describe.each(backends)('feed contract: $name', ({ open, runs }) => {
   });
 });
 
-describe(backends[1].name.replace('FeedRepo', 'PgFeedRepo across nodes'), () => {
-  const it = backends[1].runs ? test : test.skip;
+describe(postgresOnly.name, () => {
+  const it = postgresOnly.runs ? test : test.skip;
 
   /** Two nodes' feeds on one fresh database. */
   async function twoNodes(): Promise<{ a: PgFeedRepo; b: PgFeedRepo; postgres: PostgresDatabase }> {
-    const { postgres } = await backends[1].open();
-    if (!postgres) throw new Error('no database');
+    const postgres = await postgresOnly.open();
     return { a: new PgFeedRepo(postgres.pool), b: new PgFeedRepo(await postgres.anotherNode()), postgres };
   }
 

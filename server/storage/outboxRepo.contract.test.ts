@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { uuidv4 } from '../../shared/ids.ts';
 import { type NewOutboxEntry, OutboxRepo } from './OutboxRepo.ts';
 import { PgOutboxRepo } from './pg/PgOutboxRepo.ts';
-import { repoBackends, type PostgresDatabase } from '../../test/support/repoBackends.ts';
+import { repoBackends } from '../../test/support/repoBackends.ts';
 
 /** One write of a batch: a delivery done, or failed with the next attempt at `at`. */
 type Outcome = { readonly remove: string } | { readonly retry: string; readonly attempts: number; readonly at: number };
@@ -14,10 +14,9 @@ interface Harness {
   readonly outbox: OutboxRepo | PgOutboxRepo;
   /** `outbox.batch` writing `outcomes`, then failing when `fail` is given (as the sender's turn does). */
   batch(outcomes: readonly Outcome[], fail?: Error): Promise<void>;
-  readonly postgres?: PostgresDatabase;
 }
 
-const backends = repoBackends<Harness>('OutboxRepo', {
+const { backends, postgresOnly } = repoBackends<Harness>('OutboxRepo', {
   sqlite: (db) => {
     const outbox = new OutboxRepo(db);
     return {
@@ -29,11 +28,10 @@ const backends = repoBackends<Harness>('OutboxRepo', {
         }),
     };
   },
-  postgres: (postgres) => {
-    const outbox = new PgOutboxRepo(postgres.pool);
+  postgres: (pool) => {
+    const outbox = new PgOutboxRepo(pool);
     return {
       outbox,
-      postgres,
       batch: (outcomes, fail) =>
         outbox.batch(async (tx) => {
           for (const outcome of outcomes) await write(tx, outcome);
@@ -115,12 +113,11 @@ describe.each(backends)('outbox contract: $name', ({ open, runs }) => {
   });
 });
 
-describe(backends[1].name.replace('OutboxRepo', 'PgOutboxRepo across nodes'), () => {
-  const it = backends[1].runs ? test : test.skip;
+describe(postgresOnly.name, () => {
+  const it = postgresOnly.runs ? test : test.skip;
 
   it('nodes leasing at once never take the same delivery, and between them take every one due', async () => {
-    const { postgres } = await backends[1].open();
-    if (!postgres) throw new Error('no database');
+    const postgres = await postgresOnly.open();
     const nodes = [new PgOutboxRepo(postgres.pool), new PgOutboxRepo(await postgres.anotherNode())];
     const enqueued = Array.from({ length: 60 }, (_, i) => entry(`m${i % 7}`, `u${i}`));
     await nodes[0]!.add(enqueued, 1_000);

@@ -15,7 +15,7 @@ export interface RepoBackend<H> {
   open(): Promise<H>;
 }
 
-/** What a PostgreSQL harness is built on: a pool, and more pools on the same database (other nodes). */
+/** A fresh PostgreSQL database: its URL, a pool on it, and more pools (other nodes). */
 export interface PostgresDatabase {
   readonly url: string;
   readonly pool: pg.Pool;
@@ -23,13 +23,21 @@ export interface PostgresDatabase {
   anotherNode(): Promise<pg.Pool>;
 }
 
+/** What a repository contract suite runs on (see repoBackends). */
+export interface RepoSuites<H> {
+  /** SQLite, then PostgreSQL: the same cases run on both. */
+  readonly backends: readonly [RepoBackend<H>, RepoBackend<H>];
+  /** PostgreSQL alone (what several nodes on one database do, what SQLite has no counterpart of): opens a fresh database. */
+  readonly postgresOnly: RepoBackend<PostgresDatabase>;
+}
+
 /**
- * The two backends of a repository contract suite (server/storage/*.contract.test.ts): SQLite on
- * a file in a temp directory, and PostgreSQL (one server for the test file, started before its
+ * The backends of a repository contract suite (server/storage/*.contract.test.ts): SQLite on a
+ * file in a temp directory, and PostgreSQL (one server for the test file, started before its
  * tests; a fresh database for each test). Call it at a test file's top level: it registers the
  * hooks that start and stop the server and close what each test opened.
  */
-export function repoBackends<H>(name: string, make: { sqlite(db: Db): H; postgres(database: PostgresDatabase): H }): [RepoBackend<H>, RepoBackend<H>] {
+export function repoBackends<H>(name: string, make: { sqlite(db: Db): H; postgres(pool: pg.Pool): H }): RepoSuites<H> {
   let server: ThrowawayPostgres | undefined;
   const opened: Array<() => Promise<void> | void> = [];
   beforeAll(async () => {
@@ -44,28 +52,24 @@ export function repoBackends<H>(name: string, make: { sqlite(db: Db): H; postgre
     opened.push(() => opening.end());
     return opening;
   };
-  return [
-    {
-      name: `${name} on SQLite`,
-      runs: true,
-      async open() {
-        const tmp = makeTempDir();
-        const db = openDatabase(path.join(tmp.dir, 'parley.db'));
-        opened.push(() => {
-          db.close();
-          tmp.remove();
-        });
-        return make.sqlite(db);
-      },
+  const database = async (): Promise<PostgresDatabase> => {
+    if (!server) throw new Error('PostgreSQL did not start');
+    const url = await server.createDatabase();
+    return { url, pool: await pool(url), anotherNode: () => pool(url) };
+  };
+  const sqlite: RepoBackend<H> = {
+    name: `${name} on SQLite`,
+    runs: true,
+    async open() {
+      const tmp = makeTempDir();
+      const db = openDatabase(path.join(tmp.dir, 'parley.db'));
+      opened.push(() => {
+        db.close();
+        tmp.remove();
+      });
+      return make.sqlite(db);
     },
-    {
-      name: postgresSuiteName(`${name} on PostgreSQL`),
-      runs: postgresTestsRun(),
-      async open() {
-        if (!server) throw new Error('PostgreSQL did not start');
-        const url = await server.createDatabase();
-        return make.postgres({ url, pool: await pool(url), anotherNode: () => pool(url) });
-      },
-    },
-  ];
+  };
+  const postgres: RepoBackend<H> = { name: postgresSuiteName(`${name} on PostgreSQL`), runs: postgresTestsRun(), open: async () => make.postgres((await database()).pool) };
+  return { backends: [sqlite, postgres], postgresOnly: { name: postgresSuiteName(`${name} on PostgreSQL only`), runs: postgresTestsRun(), open: database } };
 }
