@@ -4,10 +4,10 @@ import type { AsyncApi, Queryable } from './pgRepos.ts';
 import { sqlLimit, transaction } from './pgTransactions.ts';
 
 /**
- * `segment_mentions` on PostgreSQL: MentionRepo's contract (see there). A segment's rows are
- * written by the node owning that segment; a message moved between segments owned by two nodes
- * is safe in either order, as in SQLite: the removal names the old segment, and a removal that
- * waits on the new segment's upsert of the row sees the row moved and leaves it.
+ * `segment_mentions` on PostgreSQL: MentionRepo's contract (see there). A message moved between
+ * segments keeps its row under the new one whichever segment is written first, as in SQLite (the
+ * removal names the old segment), and even when both are written at once on two connections: a
+ * removal that waits on the new segment's upsert of the row sees it moved and leaves it.
  */
 export class PgMentionRepo implements AsyncApi<MentionRepo> {
   readonly #db: Queryable;
