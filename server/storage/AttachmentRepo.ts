@@ -46,13 +46,15 @@ const RecordRowSchema = z.object({
   thumbnail_type: z.string().nullable(),
   created_at: z.number().int().nonnegative(),
 });
-const CollectableRowSchema = z.object({ id: z.string(), room_id: z.string(), blob_key: z.string(), thumbnail_key: z.string().nullable() });
-const SumRowSchema = z.object({ total: z.number().int().nonnegative() });
-const StateRowSchema = z.object({ state_vector: z.instanceof(Buffer) });
+/** Row schemas, shared with PgAttachmentRepo (which reads `attachments` rows through toRecord). */
+export const CollectableRowSchema = z.object({ id: z.string(), room_id: z.string(), blob_key: z.string(), thumbnail_key: z.string().nullable() });
+export const SumRowSchema = z.object({ total: z.number().int().nonnegative() });
+export const StateRowSchema = z.object({ state_vector: z.instanceof(Buffer) });
 const RefRowSchema = z.object({ attachment_id: z.string(), doc_name: z.string() });
-const MessageRowSchema = z.object({ message_id: z.string() });
+export const MessageRowSchema = z.object({ message_id: z.string() });
 
-const toRecord = (row: unknown): AttachmentRecord => {
+/** An `attachments` row (all the columns `get` selects), parsed. */
+export const toRecord = (row: unknown): AttachmentRecord => {
   const r = parseRow(RecordRowSchema, row, 'attachments');
   return {
     id: r.id,

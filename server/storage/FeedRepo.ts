@@ -5,9 +5,12 @@ import { parseRow } from './sqlRows.ts';
 
 /** Entries kept per user: a cursor older than the oldest kept gets the whole list again. */
 export const FEED_ENTRIES_KEPT = 5_000;
+/** Old entries are pruned when a user's sequence number reaches a multiple of this. */
+export const FEED_PRUNE_EVERY = 500;
 
-const SeqRowSchema = z.object({ seq: z.number().int().nullable() });
-const ChangeRowSchema = z.object({ room_id: RoomIdSchema, members: z.number().int() });
+/** Row schemas, shared with PgFeedRepo. */
+export const SeqRowSchema = z.object({ seq: z.number().int().nullable() });
+export const ChangeRowSchema = z.object({ room_id: RoomIdSchema, members: z.number().int() });
 
 /** What changed for one user since a sequence number: the rooms, and whether their members changed. */
 export interface FeedChanges {
@@ -48,7 +51,7 @@ export class FeedRepo {
       for (const user of new Set(userIds)) {
         const seq = this.lastSeq(user) + 1;
         this.#insert.run({ user, seq, room: roomId, members: members ? 1 : 0, at });
-        if (seq % 500 === 0) this.#prune.run(user, seq - FEED_ENTRIES_KEPT);
+        if (seq % FEED_PRUNE_EVERY === 0) this.#prune.run(user, seq - FEED_ENTRIES_KEPT);
         seqs.set(user, seq);
       }
     })();

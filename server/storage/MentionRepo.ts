@@ -8,7 +8,8 @@ export interface MentionRow {
   readonly messageId: string;
 }
 
-const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
+/** Shared with PgMentionRepo. */
+export const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
 
 /**
  * `segment_mentions`: the counted mentions each segment of a segmented room held when it was

@@ -18,9 +18,10 @@ export interface NewOutboxEntry {
   readonly body: string;
 }
 
-const EntryRowSchema = z.object({ id: UuidSchema, body: z.string(), attempts: z.number().int().nonnegative() });
-const AtRowSchema = z.object({ at: z.number().int().nullable() });
-const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
+/** Row schemas, shared with PgOutboxRepo. */
+export const EntryRowSchema = z.object({ id: UuidSchema, body: z.string(), attempts: z.number().int().nonnegative() });
+export const AtRowSchema = z.object({ at: z.number().int().nullable() });
+export const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
 
 /**
  * The webhook's durable outbox (`notification_outbox`): a row per (message, recipient) from the

@@ -139,6 +139,22 @@ const MIGRATIONS: readonly string[] = [
     state_vector  BYTEA NOT NULL
   );
   `,
+  // What the feed, mention and outbox repositories need beyond SQLite's columns (f/pg-repos; a
+  // step of its own, so that another appended beside it merges as two steps).
+  // user_feed_heads: each user's newest feed sequence number, the row PgFeedRepo.append locks and
+  // increments, so that nodes appending for one user at once take turns (see PgFeedRepo).
+  // segment_mentions.message_id compares byte by byte, as SQLite's text does (countAfter reads
+  // the mentions after a message id), whatever the database's locale.
+  // notification_outbox.seq: SQLite breaks ties of the due order by rowid (insertion order).
+  `
+  CREATE TABLE user_feed_heads (
+    user_id   TEXT PRIMARY KEY,
+    last_seq  BIGINT NOT NULL
+  );
+  INSERT INTO user_feed_heads (user_id, last_seq) SELECT user_id, max(seq) FROM user_feed GROUP BY user_id;
+  ALTER TABLE segment_mentions ALTER COLUMN message_id TYPE TEXT COLLATE "C";
+  ALTER TABLE notification_outbox ADD COLUMN seq BIGSERIAL;
+  `,
 ];
 
 /**
