@@ -8,12 +8,14 @@ export interface CommitTiming {
   /** Updates written. */
   readonly updates: number;
   readonly ok: boolean;
+  /** The queue that committed: the channel is the process's, and a process may run several servers (tests do). */
+  readonly queue: CommitQueue;
 }
 
 /**
  * `node:diagnostics_channel` name on which every group commit's timing is published, for
- * instruments in the same process (the benchmarks' probe, bench/peers/probe.mjs). Nothing is
- * measured while nobody subscribes.
+ * instruments in the same process (the benchmarks' probe, bench/peers/probe.mjs; the server's
+ * metrics, server/metrics). Nothing is measured while nobody subscribes.
  */
 export const COMMIT_CHANNEL = 'parley:commit';
 const commitChannel = diagnosticsChannel.channel(COMMIT_CHANNEL);
@@ -90,11 +92,11 @@ export class CommitQueue {
     try {
       this.#store.append(entries, bindings);
     } catch (error) {
-      if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok: false } satisfies CommitTiming);
+      if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok: false, queue: this } satisfies CommitTiming);
       for (const p of participants) p.commitFailed(error);
       return;
     }
-    if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok: true } satisfies CommitTiming);
+    if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok: true, queue: this } satisfies CommitTiming);
     for (const p of participants) p.committed();
   }
 }
