@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
-import { ConfigError, DB_FILE_NAME, checkWebhookSettings, defaultConfig, type Config } from './config.ts';
-import { createLogger, type Logger } from './log.ts';
+import { ConfigError, DB_FILE_NAME, checkOptions, defaultConfig, type Config } from './config.ts';
+import { createLogger, loggerOfNode, type Logger } from './log.ts';
 import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
@@ -73,7 +73,7 @@ export interface ParleyServerOptions extends Partial<Omit<Config, 'syncLimits' |
    * minted are accepted too.
    */
   verifyToken?: VerifyToken;
-  /** A pino logger; default: one at `logLevel` on stdout. */
+  /** A pino logger; default: one at `logLevel` on stdout. Either way every line carries `node` (`nodeId`). */
   logger?: Logger;
 }
 
@@ -136,7 +136,7 @@ function resolveConfig(options: ParleyServerOptions): Config {
   if (!config.jwtSecret && !config.devLogin && !options.verifyToken) {
     throw new ConfigError('createParleyServer needs verifyToken, a jwtSecret (at least 32 characters) or devLogin: true.');
   }
-  checkWebhookSettings(config.webhook);
+  checkOptions(config);
   return config;
 }
 
@@ -147,7 +147,7 @@ function resolveConfig(options: ParleyServerOptions): Config {
  */
 export function createParleyServer(options: ParleyServerOptions = {}): ParleyServer {
   const config = resolveConfig(options);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ? loggerOfNode(options.logger, config.nodeId) : createLogger(config.logLevel, config.nodeId);
   const db = openDatabase(config.dbFile, { synchronous: config.sqliteSynchronous });
   const directory = new Directory(db);
   const store = new SqliteUpdateStore(db);
