@@ -57,6 +57,8 @@ import { AttachmentSweeper } from './attachments/AttachmentSweeper.ts';
 import { StoredReferenceScan } from './attachments/StoredReferenceScan.ts';
 import { workerStoredRefs } from './attachments/ReadStoredRefs.ts';
 import type { AttachmentSettings } from './config.ts';
+import { ServerMetrics } from './metrics/ServerMetrics.ts';
+import type { MetricsEndpoint } from './http/ApiDeps.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -279,6 +281,19 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   };
   const sync = new SyncServer(endpoints);
   const commands = new CommandServer(endpoints);
+  // GET /metrics (README, "Metrics"): gauges read these when scraped; commits arrive on `parley:commit`.
+  const metrics = config.metrics
+    ? new ServerMetrics({
+        nodeId: config.nodeId,
+        syncConnections: () => sync.connections,
+        commandConnections: () => commands.connections,
+        documentsLoaded: () => registry.loadedCount,
+        commitQueue: queue,
+      })
+    : null;
+  const metricsEndpoint: MetricsEndpoint | undefined = metrics
+    ? { token: config.metricsToken, scrape: async () => ({ contentType: metrics.contentType, text: await metrics.text() }) }
+    : undefined;
   const api = createApi({
     directory,
     tokens: verifier,
@@ -287,6 +302,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     logger,
     search: searchWorker,
     attachments,
+    metrics: metricsEndpoint,
     devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
     webAppDir: config.appDir,
     roomCreation: new UserRateLimiter(config.roomCreation),
@@ -342,6 +358,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       await compactor.close();
       await storageWorker.close();
       db.close();
+      metrics?.close();
       logger.info('server stopped');
     })());
 

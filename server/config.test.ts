@@ -5,7 +5,8 @@ import { createParleyServer } from './ParleyServer.ts';
 import { makeTempDir } from '../test/support/tempDir.ts';
 
 /*
- * The node id of issue 19 (PARLEY_NODE_ID, --node-id, the `nodeId` option), parsed and refused as
+ * The settings of issue 19's operations work: the node id (PARLEY_NODE_ID, --node-id, the
+ * `nodeId` option) and /metrics (PARLEY_METRICS, PARLEY_METRICS_TOKEN), parsed and refused as
  * every other setting is.
  */
 
@@ -50,8 +51,25 @@ describe('PARLEY_NODE_ID', () => {
     const tmp = makeTempDir();
     try {
       expect(() => createParleyServer({ dataDir: tmp.dir, devLogin: true, nodeId: 'no spaces allowed' })).toThrow(/nodeId must be 1-64 characters/);
+      expect(() => createParleyServer({ dataDir: tmp.dir, devLogin: true, nodeId: 'n1', metricsToken: 'short' })).toThrow(/metricsToken must be at least 16 characters/);
     } finally {
       tmp.remove();
     }
+  });
+});
+
+describe('PARLEY_METRICS and PARLEY_METRICS_TOKEN', () => {
+  it('default: /metrics on, no token', () => {
+    expect(loadConfig(base, [])).toMatchObject({ metrics: true, metricsToken: null });
+  });
+
+  it('0 turns /metrics off; a token of 16 characters or more is kept', () => {
+    expect(loadConfig({ ...base, PARLEY_METRICS: '0' }, []).metrics).toBe(false);
+    expect(loadConfig({ ...base, PARLEY_METRICS_TOKEN: 'a'.repeat(16) }, []).metricsToken).toBe('a'.repeat(16));
+  });
+
+  it('refuses a short token and a value that is no switch, naming the variable', () => {
+    expect(() => loadConfig({ ...base, PARLEY_METRICS_TOKEN: 'too-short' }, [])).toThrow(/PARLEY_METRICS_TOKEN: must be at least 16 characters/);
+    expect(() => loadConfig({ ...base, PARLEY_METRICS: 'maybe' }, [])).toThrow(/PARLEY_METRICS:/);
   });
 });

@@ -25,6 +25,8 @@ const WebhookUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s
 const WebhookSecretSchema = z.string().min(16, 'must be at least 16 characters');
 /** A node's name in logs and metrics (and, with several nodes, in leases): safe in a label, a key and a log line. */
 const NodeIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
+/** The bearer token /metrics asks for when set; long enough not to be guessed. */
+const MetricsTokenSchema = z.string().min(16, 'must be at least 16 characters');
 
 /**
  * `<hostname>-<pid>`: unique among the processes of a host, and among hosts that have distinct
@@ -57,6 +59,10 @@ const EnvSchema = z.object({
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** This node's name, on every log line and every metric series: `<hostname>-<pid>` unless set. */
   PARLEY_NODE_ID: NodeIdSchema.default(defaultNodeId),
+  /** GET /metrics in the Prometheus text format; 0 turns it off (404). */
+  PARLEY_METRICS: bool.default(true),
+  /** When set, /metrics asks for `Authorization: Bearer <this>` (401 otherwise); unset: open to whoever reaches the port. */
+  PARLEY_METRICS_TOKEN: MetricsTokenSchema.optional(),
   /**
    * SQLite `synchronous` in WAL mode. FULL (the default): an acknowledged message survives a power
    * loss too, at one fsync per group commit. NORMAL: it survives a process crash, and the last
@@ -140,6 +146,10 @@ export interface Config {
   logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
   /** This node's name on every log line (`node`) and metric series (PARLEY_NODE_ID). */
   nodeId: string;
+  /** Serve GET /metrics (PARLEY_METRICS). */
+  metrics: boolean;
+  /** The bearer token /metrics asks for (PARLEY_METRICS_TOKEN); null: none asked. */
+  metricsToken: string | null;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   maxFrameBytes: number;
   maxDocBytes: number;
@@ -254,6 +264,7 @@ function checkOption(option: string, schema: z.ZodType, value: unknown): void {
 /** Checks the settings given to createParleyServer that have rules beyond their type, as the environment's are checked. */
 export function checkOptions(config: Config): void {
   checkOption('nodeId', NodeIdSchema, config.nodeId);
+  if (config.metricsToken !== null) checkOption('metricsToken', MetricsTokenSchema, config.metricsToken);
   if (!config.webhook) return;
   checkOption('webhook.url', WebhookUrlSchema, config.webhook.url);
   checkOption('webhook.secret', WebhookSecretSchema, config.webhook.secret);
@@ -301,6 +312,8 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     devTokenTtlSeconds: e.PARLEY_DEV_TOKEN_TTL,
     logLevel: e.PARLEY_LOG_LEVEL,
     nodeId: e.PARLEY_NODE_ID,
+    metrics: e.PARLEY_METRICS,
+    metricsToken: e.PARLEY_METRICS_TOKEN ?? null,
     sqliteSynchronous: e.PARLEY_SQLITE_SYNCHRONOUS,
     maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
     maxDocBytes: e.PARLEY_MAX_DOC_BYTES,
