@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
-import { ConfigError, DB_FILE_NAME, checkWebhookSettings, defaultConfig, type Config } from './config.ts';
-import { createLogger, type Logger } from './log.ts';
+import { ConfigError, DB_FILE_NAME, checkOptions, defaultConfig, type Config } from './config.ts';
+import { createLogger, loggerOfNode, type Logger } from './log.ts';
 import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
@@ -57,6 +57,8 @@ import { AttachmentSweeper } from './attachments/AttachmentSweeper.ts';
 import { StoredReferenceScan } from './attachments/StoredReferenceScan.ts';
 import { workerStoredRefs } from './attachments/ReadStoredRefs.ts';
 import type { AttachmentSettings } from './config.ts';
+import { ServerMetrics } from './metrics/ServerMetrics.ts';
+import type { MetricsEndpoint } from './http/ApiDeps.ts';
 
 /**
  * Options of createParleyServer: every setting of Config (README, "Configuration"), each
@@ -73,7 +75,7 @@ export interface ParleyServerOptions extends Partial<Omit<Config, 'syncLimits' |
    * minted are accepted too.
    */
   verifyToken?: VerifyToken;
-  /** A pino logger; default: one at `logLevel` on stdout. */
+  /** A pino logger; default: one at `logLevel` on stdout. Either way every line carries `node` (`nodeId`). */
   logger?: Logger;
 }
 
@@ -136,7 +138,7 @@ function resolveConfig(options: ParleyServerOptions): Config {
   if (!config.jwtSecret && !config.devLogin && !options.verifyToken) {
     throw new ConfigError('createParleyServer needs verifyToken, a jwtSecret (at least 32 characters) or devLogin: true.');
   }
-  checkWebhookSettings(config.webhook);
+  checkOptions(config);
   return config;
 }
 
@@ -147,7 +149,7 @@ function resolveConfig(options: ParleyServerOptions): Config {
  */
 export function createParleyServer(options: ParleyServerOptions = {}): ParleyServer {
   const config = resolveConfig(options);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ? loggerOfNode(options.logger, config.nodeId) : createLogger(config.logLevel, config.nodeId);
   const db = openDatabase(config.dbFile, { synchronous: config.sqliteSynchronous });
   const directory = new Directory(db);
   const store = new SqliteUpdateStore(db);
@@ -279,6 +281,19 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   };
   const sync = new SyncServer(endpoints);
   const commands = new CommandServer(endpoints);
+  // GET /metrics (README, "Metrics"): gauges read these when scraped; commits arrive on `parley:commit`.
+  const metrics = config.metrics
+    ? new ServerMetrics({
+        nodeId: config.nodeId,
+        syncConnections: () => sync.connections,
+        commandConnections: () => commands.connections,
+        documentsLoaded: () => registry.loadedCount,
+        commitQueue: queue,
+      })
+    : null;
+  const metricsEndpoint: MetricsEndpoint | undefined = metrics
+    ? { token: config.metricsToken, scrape: async () => ({ contentType: metrics.contentType, text: await metrics.text() }) }
+    : undefined;
   const api = createApi({
     directory,
     tokens: verifier,
@@ -287,6 +302,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     logger,
     search: searchWorker,
     attachments,
+    metrics: metricsEndpoint,
     devLogin: { enabled: config.devLogin, tokenTtlSeconds: config.devTokenTtlSeconds },
     webAppDir: config.appDir,
     roomCreation: new UserRateLimiter(config.roomCreation),
@@ -342,6 +358,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       await compactor.close();
       await storageWorker.close();
       db.close();
+      metrics?.close();
       logger.info('server stopped');
     })());
 

@@ -40,7 +40,7 @@ try {
   throw err;
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, config.nodeId);
 const server = await startServer(config, logger);
 logger.info({ url: server.url, dataDir: config.dataDir, devLogin: config.devLogin }, 'parley listening');
 if (config.devLogin) {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -22,6 +23,20 @@ const rate = (max: number) => z.coerce.number().positive().max(max);
 const WebhookUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** The webhook's HMAC-SHA256 key; long enough not to be guessed. */
 const WebhookSecretSchema = z.string().min(16, 'must be at least 16 characters');
+/** A node's name in logs and metrics (and, with several nodes, in leases): safe in a label, a key and a log line. */
+const NodeIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
+/** The bearer token /metrics asks for when set; long enough not to be guessed. */
+const MetricsTokenSchema = z.string().min(16, 'must be at least 16 characters');
+
+/**
+ * `<hostname>-<pid>`: unique among the processes of a host, and among hosts that have distinct
+ * names. Characters a node id may not hold become `-`, and the hostname is cut so the whole fits 64.
+ */
+export function defaultNodeId(): string {
+  const pid = `-${process.pid}`;
+  const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64 - pid.length) || 'parley';
+  return host + pid;
+}
 
 /**
  * Every setting, its environment variable, and its default. CLI flags (`--port 9000`) win
@@ -42,6 +57,12 @@ const EnvSchema = z.object({
   /** Lifetime of tokens minted by dev login, in seconds. */
   PARLEY_DEV_TOKEN_TTL: int(60, 30 * 86400).default(86400),
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** This node's name, on every log line and every metric series: `<hostname>-<pid>` unless set. */
+  PARLEY_NODE_ID: NodeIdSchema.default(defaultNodeId),
+  /** GET /metrics in the Prometheus text format; 0 turns it off (404). */
+  PARLEY_METRICS: bool.default(true),
+  /** When set, /metrics asks for `Authorization: Bearer <this>` (401 otherwise); unset: open to whoever reaches the port. */
+  PARLEY_METRICS_TOKEN: MetricsTokenSchema.optional(),
   /**
    * SQLite `synchronous` in WAL mode. FULL (the default): an acknowledged message survives a power
    * loss too, at one fsync per group commit. NORMAL: it survives a process crash, and the last
@@ -123,6 +144,12 @@ export interface Config {
   devLogin: boolean;
   devTokenTtlSeconds: number;
   logLevel: z.infer<typeof EnvSchema>['PARLEY_LOG_LEVEL'];
+  /** This node's name on every log line (`node`) and metric series (PARLEY_NODE_ID). */
+  nodeId: string;
+  /** Serve GET /metrics (PARLEY_METRICS). */
+  metrics: boolean;
+  /** The bearer token /metrics asks for (PARLEY_METRICS_TOKEN); null: none asked. */
+  metricsToken: string | null;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   maxFrameBytes: number;
   maxDocBytes: number;
@@ -174,6 +201,7 @@ Options of serve:
   --app-dir DIR     built web app served at / (env PARLEY_APP_DIR, default dist/app; off: none)
   --dev             development mode: enables dev login (env PARLEY_DEV_LOGIN=1)
   --log-level L     fatal|error|warn|info|debug|trace|silent (env PARLEY_LOG_LEVEL)
+  --node-id ID      this node's name in logs and metrics (env PARLEY_NODE_ID, default <hostname>-<pid>)
   --help            print this text`;
 
 export class ConfigError extends Error {
@@ -193,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
         'app-dir': { type: 'string' },
         dev: { type: 'boolean' },
         'log-level': { type: 'string' },
+        'node-id': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -207,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   if (flags['app-dir'] !== undefined) merged.PARLEY_APP_DIR = flags['app-dir'];
   if (flags.dev) merged.PARLEY_DEV_LOGIN = '1';
   if (flags['log-level'] !== undefined) merged.PARLEY_LOG_LEVEL = flags['log-level'];
+  if (flags['node-id'] !== undefined) merged.PARLEY_NODE_ID = flags['node-id'];
   // Unset and empty variables both mean "use the default".
   for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
 
@@ -225,13 +255,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   return toConfig(e);
 }
 
-/** Checks webhook settings given to createParleyServer as the environment's are checked. */
-export function checkWebhookSettings(webhook: WebhookSettings | null): void {
-  if (!webhook) return;
-  const url = WebhookUrlSchema.safeParse(webhook.url);
-  const secret = WebhookSecretSchema.safeParse(webhook.secret);
-  if (!url.success) throw new ConfigError(`webhook.url ${url.error.issues[0]?.message ?? 'is invalid'}`);
-  if (!secret.success) throw new ConfigError(`webhook.secret ${secret.error.issues[0]?.message ?? 'is invalid'}`);
+/** Throws a ConfigError naming `option` when `value` fails `schema`. */
+function checkOption(option: string, schema: z.ZodType, value: unknown): void {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(`${option} ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+}
+
+/** Checks the settings given to createParleyServer that have rules beyond their type, as the environment's are checked. */
+export function checkOptions(config: Config): void {
+  checkOption('nodeId', NodeIdSchema, config.nodeId);
+  if (config.metricsToken !== null) checkOption('metricsToken', MetricsTokenSchema, config.metricsToken);
+  if (!config.webhook) return;
+  checkOption('webhook.url', WebhookUrlSchema, config.webhook.url);
+  checkOption('webhook.secret', WebhookSecretSchema, config.webhook.secret);
 }
 
 const AttachmentEnvSchema = EnvSchema.pick({
@@ -275,6 +311,9 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     devLogin: e.PARLEY_DEV_LOGIN,
     devTokenTtlSeconds: e.PARLEY_DEV_TOKEN_TTL,
     logLevel: e.PARLEY_LOG_LEVEL,
+    nodeId: e.PARLEY_NODE_ID,
+    metrics: e.PARLEY_METRICS,
+    metricsToken: e.PARLEY_METRICS_TOKEN ?? null,
     sqliteSynchronous: e.PARLEY_SQLITE_SYNCHRONOUS,
     maxFrameBytes: e.PARLEY_MAX_FRAME_BYTES,
     maxDocBytes: e.PARLEY_MAX_DOC_BYTES,

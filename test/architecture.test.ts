@@ -61,6 +61,9 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   http: ['attachments', 'auth', 'blobs', 'limits', 'presence', 'search', 'storage'],
   // Several nodes (docs/scale-out.md): document leases in Redis, fencing tokens from storage.
   cluster: ['storage'],
+  // GET /metrics' series (README, "Metrics"): prom-client, and the group commit's timing channel
+  // (sync); every gauge reads a function ParleyServer.ts passes in, and http gets the text the same way.
+  metrics: ['sync'],
 };
 
 describe('architecture', () => {

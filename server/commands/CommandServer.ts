@@ -128,6 +128,11 @@ export class CommandServer {
     logger.debug({ user: user.id, conn: conn.id }, 'command connection opened');
   }
 
+  /** Open sockets of the command endpoint. */
+  get connections(): number {
+    return this.#endpoint.openSockets;
+  }
+
   /** Unsubscribes the user's connections from a room they may no longer open (removed, deactivated). */
   recheckMember(roomId: string, userId: string): void {
     for (const conn of this.#connections) {

@@ -21,6 +21,14 @@ export interface AccessNotifier {
   memberSettingsChanged?(roomId: string, userId: string): void;
 }
 
+/** GET /metrics: the server's metrics in the Prometheus text format (README, "Metrics"). */
+export interface MetricsEndpoint {
+  /** Every series, read now, with its Content-Type. */
+  scrape(): Promise<{ contentType: string; text: string }>;
+  /** When set (PARLEY_METRICS_TOKEN), a scrape must send `Authorization: Bearer <token>`; null: open. */
+  token: string | null;
+}
+
 export interface ApiDeps {
   directory: Directory;
   tokens: TokenVerifier;
@@ -33,6 +41,8 @@ export interface ApiDeps {
   search?: SearchWorker;
   /** /api/rooms/:roomId/attachments (docs/attachments.md); without it those routes answer 404. */
   attachments?: Attachments;
+  /** GET /metrics, which needs no user token; without it (PARLEY_METRICS=0) the route answers 404. */
+  metrics?: MetricsEndpoint;
   /** POST /api/auth/dev-login: off unless explicitly enabled (anyone could sign in as anyone). */
   devLogin: { enabled: boolean; tokenTtlSeconds: number };
   /** Told after every membership or room change so the sync layer can close connections that lost access (removed/deactivated member, deactivated room) and refresh room presence. */

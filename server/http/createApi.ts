@@ -8,6 +8,7 @@ import { authRoutes } from './authRoutes.ts';
 import { errorHandler, notFoundHandler } from './errorHandling.ts';
 import { meRoutes } from './meRoutes.ts';
 import { memberRoutes } from './memberRoutes.ts';
+import { scrapeMetrics } from './metricsRoutes.ts';
 import { muteRoutes } from './muteRoutes.ts';
 import { presenceRoutes } from './presenceRoutes.ts';
 import { requireAuth } from './requireAuth.ts';
@@ -24,7 +25,8 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 /**
  * The REST API (snake_case JSON, as the chat API it follows). Everything under /api needs a
- * bearer token except /api/auth/*; /healthz is for load balancers.
+ * bearer token except /api/auth/*; /healthz is for load balancers, /metrics for Prometheus
+ * (its own token, if any).
  */
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -32,6 +34,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.notFound(notFoundHandler);
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  if (deps.metrics) app.get('/metrics', scrapeMetrics(deps.metrics));
 
   // An attachment upload streams its body to the blob store under its own limits
   // (PARLEY_ATTACHMENT_MAX_BYTES, the quota): the JSON limit is not for it.

@@ -3,7 +3,7 @@ import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
 
 /** The token of an `Authorization: Bearer <jwt>` header; null when there is no header at all. */
-function bearerToken(header: string | undefined): string | null {
+export function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
   const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(header);
   if (!match?.[1]) throw new ParleyError('unauthorized', 'expected "Authorization: Bearer <token>"');

@@ -13,12 +13,14 @@ export interface CommitTiming {
   /** Updates written. */
   readonly updates: number;
   readonly ok: boolean;
+  /** The queue that committed: the channel is the process's, and a process may run several servers (tests do). */
+  readonly queue: CommitQueue;
 }
 
 /**
  * `node:diagnostics_channel` name on which every group commit's timing is published, for
- * instruments in the same process (the benchmarks' probe, bench/peers/probe.mjs). Nothing is
- * measured while nobody subscribes.
+ * instruments in the same process (the benchmarks' probe, bench/peers/probe.mjs; the server's
+ * metrics, server/metrics). Nothing is measured while nobody subscribes.
  */
 export const COMMIT_CHANNEL = 'parley:commit';
 const commitChannel = diagnosticsChannel.channel(COMMIT_CHANNEL);
@@ -145,7 +147,7 @@ export class CommitQueue {
     const started = timed ? performance.now() : 0;
     const finish = (error: unknown): void => {
       const ok = error === undefined;
-      if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok } satisfies CommitTiming);
+      if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok, queue: this } satisfies CommitTiming);
       if (ok) for (const { participant } of shares) participant.committed();
       else if (error instanceof FencedOutError && this.#fencing) this.#fencedOut(shares, error);
       else for (const { participant } of shares) participant.commitFailed(error);

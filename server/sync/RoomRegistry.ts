@@ -71,6 +71,11 @@ export class RoomRegistry {
     return this.#rooms.values();
   }
 
+  /** How many documents are loaded (room heads and segments). */
+  get loadedCount(): number {
+    return this.#rooms.size;
+  }
+
   /** The loaded documents of a room: its own (the head once segmented) and its segments. */
   *docsOf(roomId: string): Generator<Room> {
     for (const [name, room] of this.#rooms) if (parseDocName(name)?.roomId === roomId) yield room;

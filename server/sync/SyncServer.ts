@@ -118,6 +118,11 @@ export class SyncServer {
     logger.debug({ user: user.id, conn: socket.id }, 'multiplexed sync connection opened');
   }
 
+  /** Open sockets of both sync endpoints (per room and multiplexed). */
+  get connections(): number {
+    return this.#endpoint.openSockets;
+  }
+
   /** Closes the user's connections to a room's documents they may no longer open (removed, deactivated). */
   recheckMember(roomId: string, userId: string): void {
     const access = checkRoomAccess(this.#opts.directory, roomId, userId);

@@ -47,6 +47,8 @@ it('publishes each group commit once, with its time and the updates it wrote', (
   expect(outcome.committed).toBe(2);
   expect(seen).toHaveLength(1);
   expect(seen[0]).toMatchObject({ updates: 3, ok: true });
+  // The publisher itself, so a subscriber can keep the commits of its own server (server/metrics).
+  expect(seen[0]?.queue).toBe(queue);
   expect(seen[0]?.ms).toBeGreaterThan(0);
   expect(store.load('room-a').updates).toHaveLength(2);
 });

@@ -120,6 +120,11 @@ export class SocketEndpoint {
     });
   }
 
+  /** Sockets open now (admitted, or refused and still closing): read by the metrics at scrape time. */
+  get openSockets(): number {
+    return this.#wss.clients.size;
+  }
+
   /** Never rejects: a fault while checking (storage, say) refuses the socket with 1011. */
   async #admit(token: string | null, check: AdmissionCheck, logFields: Record<string, unknown>): Promise<Admission> {
     try {

@@ -49,5 +49,7 @@ export const serverLogs = new LogCapture();
 
 /** Stands in for server/log.ts: logs at debug level, whatever was asked, into `serverLogs`. */
 export const logModule = {
-  createLogger: (_level: pino.LevelWithSilent): pino.Logger => pino({ level: 'debug', base: { service: 'parley' } }, serverLogs.stream),
+  createLogger: (_level: pino.LevelWithSilent, node?: string): pino.Logger => pino({ level: 'debug', base: { service: 'parley', ...(node === undefined ? {} : { node }) } }, serverLogs.stream),
+  // As server/log.ts has it (a mocked module cannot import the real one it replaces).
+  loggerOfNode: (logger: pino.Logger, node: string): pino.Logger => (logger.bindings()['node'] === node ? logger : logger.child({ node })),
 };

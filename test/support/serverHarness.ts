@@ -61,7 +61,7 @@ export async function startTestServer(env: Record<string, string> = {}, override
     ...loadConfig({ PORT: '0', PARLEY_DATA_DIR: tmp.dir, PARLEY_DEV_LOGIN: '1', PARLEY_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env }, []),
     ...overrides,
   };
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.nodeId);
   let server = await startServer(config, logger);
   let stopped = false;
 
