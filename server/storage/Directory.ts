@@ -1,5 +1,6 @@
 import { uuidv4 } from '../../shared/ids.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
+import type { ChatMemberRole } from '../../shared/models/chatMember.ts';
 import type { ChatRoom, ChatRoomCreate } from '../../shared/models/chatRoom.ts';
 import type { Db } from './openDatabase.ts';
 import { AttachmentRepo } from './AttachmentRepo.ts';
@@ -7,7 +8,7 @@ import { MentionRepo } from './MentionRepo.ts';
 import { FeedRepo } from './FeedRepo.ts';
 import { MemberRepo } from './MemberRepo.ts';
 import { PresenceRepo } from './PresenceRepo.ts';
-import { RoomRepo, directKeyOf } from './RoomRepo.ts';
+import { RoomRepo, directKeyOf, type NewRoom } from './RoomRepo.ts';
 import { UserRepo } from './UserRepo.ts';
 
 /** A request problem in the shape of a zod issue, so every 400 `invalid_payload` has one `details` format. */
@@ -78,32 +79,14 @@ export class Directory {
    * the other); at most one per pair, else `conflict` with `details.room_id` of the existing one.
    */
   createRoom(input: ChatRoomCreate, creatorId: string, now: number = Date.now()): ChatRoom {
-    const problems = initialMemberProblems(input, creatorId);
-    if (problems.length > 0) throw new ParleyError('invalid_payload', 'invalid initial members', problems);
-
+    const plan = planRoom(input, creatorId);
     return this.transaction(() => {
-      const other = input.members[0];
-      const directKey = input.type === 'direct' && other ? directKeyOf(creatorId, other.user_id) : null;
-      if (directKey !== null && other) {
-        const existing = this.rooms.findDirect(creatorId, other.user_id);
-        if (existing) throw new ParleyError('conflict', 'a direct room already exists for this pair', { room_id: existing.id });
+      if (plan.directPeer !== null) {
+        const existing = this.rooms.findDirect(creatorId, plan.directPeer);
+        if (existing) throw directConflict(existing.id);
       }
-      const room = this.rooms.insert(
-        {
-          id: uuidv4(),
-          name: input.name,
-          type: input.type,
-          company_id: input.company_id,
-          is_active: input.is_active,
-          extra_metadata: input.extra_metadata,
-          direct_key: directKey,
-        },
-        now,
-      );
-      this.members.insert({ roomId: room.id, userId: creatorId, role: 'owner' }, now);
-      for (const member of input.members) {
-        this.members.insert({ roomId: room.id, userId: member.user_id, role: input.type === 'direct' ? 'owner' : member.role }, now);
-      }
+      const room = this.rooms.insert(plan.room, now);
+      for (const member of plan.members) this.members.insert({ roomId: room.id, ...member }, now);
       return this.#summary(room.id);
     });
   }
@@ -145,6 +128,42 @@ export class Directory {
     return room;
   }
 }
+
+/** What createRoom inserts, checked (shared with PgDirectory). */
+export interface RoomPlan {
+  readonly room: NewRoom;
+  /** The other person of a direct room (whose direct_key is set); null for other rooms. */
+  readonly directPeer: string | null;
+  /** The creator (owner) first, then the initial members; both people own a direct room. */
+  readonly members: readonly { userId: string; role: ChatMemberRole }[];
+}
+
+/** Checks createRoom's input (`invalid_payload` with one issue per problem) and plans the rows. */
+export function planRoom(input: ChatRoomCreate, creatorId: string): RoomPlan {
+  const problems = initialMemberProblems(input, creatorId);
+  if (problems.length > 0) throw new ParleyError('invalid_payload', 'invalid initial members', problems);
+  const other = input.members[0];
+  const directPeer = input.type === 'direct' && other !== undefined ? other.user_id : null;
+  return {
+    room: {
+      id: uuidv4(),
+      name: input.name,
+      type: input.type,
+      company_id: input.company_id,
+      is_active: input.is_active,
+      extra_metadata: input.extra_metadata,
+      direct_key: directPeer === null ? null : directKeyOf(creatorId, directPeer),
+    },
+    directPeer,
+    members: [
+      { userId: creatorId, role: 'owner' },
+      ...input.members.map((member) => ({ userId: member.user_id, role: input.type === 'direct' ? ('owner' as const) : member.role })),
+    ],
+  };
+}
+
+/** A direct room of the pair exists already: `conflict`, naming it. */
+export const directConflict = (roomId: string): ParleyError => new ParleyError('conflict', 'a direct room already exists for this pair', { room_id: roomId });
 
 function initialMemberProblems(input: ChatRoomCreate, creatorId: string): ReturnType<typeof issue>[] {
   const problems: ReturnType<typeof issue>[] = [];

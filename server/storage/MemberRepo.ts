@@ -6,9 +6,10 @@ import { SqlBoolean, SqlTimestamp, parseRow } from './sqlRows.ts';
 import type { UserRepo } from './UserRepo.ts';
 
 /** A time column as stored: ms since the epoch. */
-const MillisColumn = z.number().int().nonnegative();
+export const MillisColumn = z.number().int().nonnegative();
 
-const MEMBER_COLUMNS = 'm.id, m.room_id, m.user_id, m.role, m.is_active, m.last_read_at, m.created_at, m.updated_at';
+/** The columns of a ChatMemberInDB, of `members m`; shared with PgMemberRepo, as are the row schemas. */
+export const MEMBER_COLUMNS = 'm.id, m.room_id, m.user_id, m.role, m.is_active, m.last_read_at, m.created_at, m.updated_at';
 
 const MemberRowShape = {
   id: UuidSchema,
@@ -20,13 +21,23 @@ const MemberRowShape = {
   created_at: SqlTimestamp,
   updated_at: SqlTimestamp,
 };
-const MemberRowSchema = z.object(MemberRowShape);
+export const MemberRowSchema = z.object(MemberRowShape);
+
+/** Members with their users' names, of `members m` (see toChatMember). */
+export const MEMBERS_WITH_USERS = `SELECT ${MEMBER_COLUMNS}, u.name AS user_name FROM members m JOIN users u ON u.id = m.user_id`;
+
+/**
+ * Who inherits a room from its last owner: another owner, else the longest-standing admin, else the
+ * longest-standing member ("standing" = when the membership row was first created).
+ */
+export const SUCCESSION_RANK = `CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END`;
+
 const MemberWithUserRowSchema = z.object({ ...MemberRowShape, user_name: z.string().nullable() });
-const UserIdRowSchema = z.object({ user_id: UserIdSchema });
-const RoomIdRowSchema = z.object({ room_id: RoomIdSchema });
-const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
-const PersonalRowSchema = z.object({ unread_count: z.number().int().nonnegative(), mention_count: z.number().int().nonnegative(), muted: SqlBoolean });
-const AudienceRowSchema = z.object({ user_id: UserIdSchema, muted: SqlBoolean });
+export const UserIdRowSchema = z.object({ user_id: UserIdSchema });
+export const RoomIdRowSchema = z.object({ room_id: RoomIdSchema });
+export const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
+export const PersonalRowSchema = z.object({ unread_count: z.number().int().nonnegative(), mention_count: z.number().int().nonnegative(), muted: SqlBoolean });
+export const AudienceRowSchema = z.object({ user_id: UserIdSchema, muted: SqlBoolean });
 
 /** What the caller's own room list shows of their membership: their unread and mention counts and their mute. */
 export interface PersonalRoomState {
@@ -35,7 +46,8 @@ export interface PersonalRoomState {
   readonly muted: boolean;
 }
 
-function toChatMember(row: unknown): ChatMember {
+/** A row of MEMBER_COLUMNS and `user_name` (the user's, null for a placeholder) as the API shows it. */
+export function toChatMember(row: unknown): ChatMember {
   const { user_name, ...member } = parseRow(MemberWithUserRowSchema, row, 'members');
   // A member added before they ever authenticated has no name yet: `user` is null until then.
   return { ...member, user: user_name === null ? null : { id: member.user_id, name: user_name } };
@@ -76,7 +88,7 @@ export class MemberRepo {
     this.#freshen = freshen;
     // Ties in created_at (one transaction adds a room's initial members) fall back to rowid,
     // which is insertion order.
-    const withUser = `SELECT ${MEMBER_COLUMNS}, u.name AS user_name FROM members m JOIN users u ON u.id = m.user_id`;
+    const withUser = MEMBERS_WITH_USERS;
     this.#get = db.prepare<[string, string]>(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.room_id = ? AND m.user_id = ?`);
     this.#getWithUser = db.prepare<[string, string]>(`${withUser} WHERE m.room_id = ? AND m.user_id = ?`);
     this.#activeRole = db.prepare<[string, string], { role: unknown }>(
@@ -90,12 +102,10 @@ export class MemberRepo {
     this.#countActiveOwners = db.prepare<[string]>(
       `SELECT COUNT(*) AS n FROM members WHERE room_id = ? AND is_active = 1 AND role = 'owner'`,
     );
-    // Who inherits a room from its last owner: the longest-standing admin, else the
-    // longest-standing member ("standing" = when the membership row was first created).
     this.#successor = db.prepare<[string, string]>(
       `SELECT ${MEMBER_COLUMNS} FROM members m
        WHERE m.room_id = ? AND m.user_id <> ? AND m.is_active = 1
-       ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, m.created_at, m.rowid
+       ORDER BY ${SUCCESSION_RANK}, m.created_at, m.rowid
        LIMIT 1`,
     );
     this.#insert = db.prepare<{ id: string; room_id: string; user_id: string; role: ChatMemberRole; is_active: number; now: number }>(

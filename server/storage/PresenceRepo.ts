@@ -13,13 +13,15 @@ export interface StoredPresence {
   status: string | null;
 }
 
-const PresenceRowSchema = z.object({
+/** Row schema, shared with PgPresenceRepo. */
+export const PresenceRowSchema = z.object({
   user_id: UserIdSchema,
   last_seen_at: SqlTimestamp.nullable(),
   status: z.string().nullable(),
 });
 
-const NEVER_SEEN: StoredPresence = Object.freeze({ last_seen_at: null, status: null });
+/** What a user never seen reads as. */
+export const NEVER_SEEN: StoredPresence = Object.freeze({ last_seen_at: null, status: null });
 
 /** The `presence` table: last seen time and custom status text per user. */
 export class PresenceRepo {

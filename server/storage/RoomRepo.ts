@@ -28,7 +28,8 @@ export interface NewRoom {
   direct_key: string | null;
 }
 
-const ROOM_COLUMNS = 'r.id, r.name, r.type, r.company_id, r.is_active, r.extra_metadata, r.created_at, r.updated_at';
+/** The columns of a ChatRoomInDB, of `rooms r`; shared with PgRoomRepo, as are the row schemas. */
+export const ROOM_COLUMNS = 'r.id, r.name, r.type, r.company_id, r.is_active, r.extra_metadata, r.created_at, r.updated_at';
 
 const RoomRowShape = {
   id: RoomIdSchema,
@@ -40,7 +41,7 @@ const RoomRowShape = {
   created_at: SqlTimestamp,
   updated_at: SqlTimestamp,
 };
-const RoomRowSchema = z.object(RoomRowShape);
+export const RoomRowSchema = z.object(RoomRowShape);
 const RoomSummaryRowSchema = z.object({
   ...RoomRowShape,
   member_count: z.number().int().nonnegative(),
@@ -69,7 +70,8 @@ function parseLastMessage(text: string | null): ChatMessage | null {
   return parsed.success ? parsed.data : null;
 }
 
-function toChatRoom(row: unknown): ChatRoom {
+/** A row of SUMMARY_COLUMNS or USER_LIST_COLUMNS as the API shows it. */
+export function toChatRoom(row: unknown): ChatRoom {
   const { member_count, last_message, unread_count, mention_count, muted, ...room } = parseRow(RoomSummaryRowSchema, row, 'rooms');
   return {
     ...room,
@@ -86,6 +88,35 @@ function toChatRoom(row: unknown): ChatRoom {
 /** Newest activity first: the last message's time, else the room's creation; ties by id. */
 export const activityMs = roomActivityMs;
 
+/** The order of a user's room list: newest activity first, ties by id. */
+export const byActivity = (a: ChatRoom, b: ChatRoom): number => activityMs(b) - activityMs(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The columns of a room summary of `rooms r`: the room, its last message and its number of active
+ * members (a correlated subquery on the (room_id, user_id) unique index).
+ */
+export const SUMMARY_COLUMNS = `${ROOM_COLUMNS}, r.last_message, (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id AND c.is_active = 1) AS member_count`;
+
+/** The columns of a user's own room list, of `members m JOIN rooms r`: the summary, then the member's own counts and mute. */
+export const USER_LIST_COLUMNS = `${SUMMARY_COLUMNS}, m.unread_count, m.mention_count, m.muted`;
+
+/** A room's newest message as `rooms.last_message` stores it (JSON text), checked: every room list will parse it back. */
+export function lastMessageText(roomId: string, message: ChatMessage): string {
+  const checked = ChatMessageSchema.parse(message);
+  if (checked.room_id !== roomId) throw new Error(`last message of room ${roomId} belongs to room ${checked.room_id}`);
+  return JSON.stringify(checked);
+}
+
+/** A partial room update as the UPDATE statement binds it: `set_name` tells "leave the name" apart from "set it to NULL"; null leaves a column. */
+export function roomPatchParams(patch: ChatRoomUpdate): { set_name: boolean; name: string | null; is_active: number | null; extra_metadata: string | null } {
+  return {
+    set_name: patch.name !== undefined,
+    name: patch.name ?? null,
+    is_active: patch.is_active === undefined ? null : patch.is_active ? 1 : 0,
+    extra_metadata: patch.extra_metadata === undefined ? null : JSON.stringify(patch.extra_metadata),
+  };
+}
+
 /** The `rooms` table. */
 export class RoomRepo {
   readonly #get;
@@ -99,15 +130,11 @@ export class RoomRepo {
 
   constructor(db: Db, freshen: () => void = () => {}) {
     this.#freshen = freshen;
-    const memberCount = `(SELECT COUNT(*) FROM members c WHERE c.room_id = r.id AND c.is_active = 1) AS member_count`;
     this.#get = db.prepare<[string]>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = ?`);
-    this.#getSummary = db.prepare<[string]>(
-      `SELECT ${ROOM_COLUMNS}, r.last_message, ${memberCount} FROM rooms r WHERE r.id = ?`,
-    );
-    // One statement for the whole list (member count as a correlated subquery on the
-    // (room_id, user_id) unique index): no query per room.
+    this.#getSummary = db.prepare<[string]>(`SELECT ${SUMMARY_COLUMNS} FROM rooms r WHERE r.id = ?`);
+    // One statement for the whole list (member count as a correlated subquery): no query per room.
     this.#listForUser = db.prepare<[string]>(
-      `SELECT ${ROOM_COLUMNS}, r.last_message, ${memberCount}, m.unread_count, m.mention_count, m.muted
+      `SELECT ${USER_LIST_COLUMNS}
        FROM members m JOIN rooms r ON r.id = m.room_id
        WHERE m.user_id = ? AND m.is_active = 1`,
     );
@@ -171,8 +198,7 @@ export class RoomRepo {
   /** Rooms where `userId` is an active member (inactive rooms included), newest activity first. */
   listForUser(userId: string): ChatRoom[] {
     this.#freshen();
-    const rooms = this.#listForUser.all(userId).map(toChatRoom);
-    return rooms.sort((a, b) => activityMs(b) - activityMs(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return this.#listForUser.all(userId).map(toChatRoom).sort(byActivity);
   }
 
   /** The direct room of the pair, whichever of them created it. */
@@ -196,14 +222,8 @@ export class RoomRepo {
 
   /** Applies a partial update (absent fields unchanged; extra_metadata is replaced whole). Null for an unknown room. */
   update(id: string, patch: ChatRoomUpdate, now: number = Date.now()): ChatRoomInDB | null {
-    this.#update.run({
-      id,
-      set_name: patch.name === undefined ? 0 : 1,
-      name: patch.name ?? null,
-      is_active: patch.is_active === undefined ? null : patch.is_active ? 1 : 0,
-      extra_metadata: patch.extra_metadata === undefined ? null : JSON.stringify(patch.extra_metadata),
-      now,
-    });
+    const { set_name, ...columns } = roomPatchParams(patch);
+    this.#update.run({ id, set_name: set_name ? 1 : 0, ...columns, now });
     return this.get(id);
   }
 
@@ -212,12 +232,6 @@ export class RoomRepo {
    * The message is checked here because every room list will parse it back.
    */
   setLastMessage(roomId: string, message: ChatMessage | null): void {
-    if (message !== null) {
-      const checked = ChatMessageSchema.parse(message);
-      if (checked.room_id !== roomId) throw new Error(`last message of room ${roomId} belongs to room ${checked.room_id}`);
-      this.#setLastMessage.run({ id: roomId, message: JSON.stringify(checked) });
-      return;
-    }
-    this.#setLastMessage.run({ id: roomId, message: null });
+    this.#setLastMessage.run({ id: roomId, message: message === null ? null : lastMessageText(roomId, message) });
   }
 }

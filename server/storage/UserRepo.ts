@@ -4,11 +4,11 @@ import type { User } from '../../shared/models/user.ts';
 import type { Db } from './openDatabase.ts';
 import { jsonIdList, parseRow } from './sqlRows.ts';
 
-/** Only named users are Users: a row whose name is still NULL is a placeholder (see `get`). */
-const NamedUserRowSchema = z.object({ id: UserIdSchema, name: z.string().min(1) });
+/** Only named users are Users: a row whose name is still NULL is a placeholder (see `get`). Shared with PgUserRepo. */
+export const NamedUserRowSchema = z.object({ id: UserIdSchema, name: z.string().min(1) });
 
-/** `%`, `_` and the escape character itself are literal in a name prefix. */
-const likePrefix = (prefix: string): string => prefix.replace(/[\\%_]/g, (ch) => `\\${ch}`) + '%';
+/** `%`, `_` and the escape character itself (a backslash) are literal in a name prefix. Shared with PgUserRepo. */
+export const likePrefix = (prefix: string): string => prefix.replace(/[\\%_]/g, (ch) => `\\${ch}`) + '%';
 
 /**
  * The `users` table. A row is created with a NULL name when someone is added to a room before

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { openDatabase, type Db } from '../../server/storage/openDatabase.ts';
@@ -23,6 +24,13 @@ export interface PostgresDatabase {
   anotherNode(): Promise<pg.Pool>;
 }
 
+/** The SQLite file a backend opened: more connections to it, as another process has. */
+export interface SqliteFile {
+  readonly file: string;
+  /** Another connection to the same file (no migrations run), closed after the test. */
+  anotherConnection(options?: Database.Options): Db;
+}
+
 /** What a repository contract suite runs on (see repoBackends). */
 export interface RepoSuites<H> {
   /** SQLite, then PostgreSQL: the same cases run on both. */
@@ -37,7 +45,7 @@ export interface RepoSuites<H> {
  * tests; a fresh database for each test). Call it at a test file's top level: it registers the
  * hooks that start and stop the server and close what each test opened.
  */
-export function repoBackends<H>(name: string, make: { sqlite(db: Db): H; postgres(pool: pg.Pool): H }): RepoSuites<H> {
+export function repoBackends<H>(name: string, make: { sqlite(db: Db, file: SqliteFile): H; postgres(pool: pg.Pool, database: PostgresDatabase): H }): RepoSuites<H> {
   let server: ThrowawayPostgres | undefined;
   const opened: Array<() => Promise<void> | void> = [];
   beforeAll(async () => {
@@ -62,14 +70,27 @@ export function repoBackends<H>(name: string, make: { sqlite(db: Db): H; postgre
     runs: true,
     async open() {
       const tmp = makeTempDir();
-      const db = openDatabase(path.join(tmp.dir, 'parley.db'));
+      const file = path.join(tmp.dir, 'parley.db');
+      const db = openDatabase(file);
       opened.push(() => {
         db.close();
         tmp.remove();
       });
-      return make.sqlite(db);
+      const anotherConnection = (options?: Database.Options): Db => {
+        const another = new Database(file, options);
+        opened.push(() => void another.close());
+        return another;
+      };
+      return make.sqlite(db, { file, anotherConnection });
     },
   };
-  const postgres: RepoBackend<H> = { name: postgresSuiteName(`${name} on PostgreSQL`), runs: postgresTestsRun(), open: async () => make.postgres((await database()).pool) };
+  const postgres: RepoBackend<H> = {
+    name: postgresSuiteName(`${name} on PostgreSQL`),
+    runs: postgresTestsRun(),
+    async open() {
+      const opening = await database();
+      return make.postgres(opening.pool, opening);
+    },
+  };
   return { backends: [sqlite, postgres], postgresOnly: { name: postgresSuiteName(`${name} on PostgreSQL only`), runs: postgresTestsRun(), open: database } };
 }

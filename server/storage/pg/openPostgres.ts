@@ -155,6 +155,13 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE segment_mentions ALTER COLUMN message_id TYPE TEXT COLLATE "C";
   ALTER TABLE notification_outbox ADD COLUMN seq BIGSERIAL;
   `,
+  // What the directory repositories need beyond SQLite's indexes (f/pg-dir). The user search
+  // (PgUserRepo.searchByNamePrefix) compares names as SQLite's LIKE and NOCASE do, A-Z folded and
+  // then byte by byte: \`lower()\` under COLLATE "C" folds A-Z alone, whatever the database's locale,
+  // and the index is in that collation, so a name prefix is a range of it (SQLite scans the table).
+  `
+  CREATE INDEX users_by_folded_name ON users (lower(name COLLATE "C"));
+  `,
 ];
 
 /**
