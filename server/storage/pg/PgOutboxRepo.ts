@@ -47,8 +47,8 @@ export class PgOutboxRepo implements AsyncApi<OutboxRepo> {
   }
 
   /** Runs `fn` (several of the writes below, on the outbox it is given) in one transaction. */
-  async batch(fn: (outbox: PgOutboxRepo) => Promise<void> | void): Promise<void> {
-    await transaction(this.#db, async (client) => fn(new PgOutboxRepo(client)));
+  batch<R>(fn: (outbox: PgOutboxRepo) => Promise<R>): Promise<R> {
+    return transaction(this.#db, (client) => fn(new PgOutboxRepo(client)));
   }
 
   /** Delivered, or given up: the row goes. */
