@@ -1,0 +1,106 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { createLogger } from '../log.ts';
+import { type ClusterPresenceChange, ClusterPresence } from './ClusterPresence.ts';
+import { redisSuiteName, redisTestsRun, startRedis, type ThrowawayRedis } from '../../test/support/redis.ts';
+
+const it = redisTestsRun() ? test : test.skip;
+const FULL_STATE_MS = 100;
+
+describe(redisSuiteName('ClusterPresence: who is online across nodes (a real Redis)'), () => {
+  let redis: ThrowawayRedis | undefined;
+  const cleanups: Array<() => unknown> = [];
+  beforeAll(async () => {
+    if (redisTestsRun()) redis = await startRedis();
+  }, 30_000);
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  });
+  afterAll(() => redis?.stop());
+
+  /** A node's presence, and a way to wait for the next cluster-wide change it sees of a user. */
+  async function node(nodeId: string) {
+    if (!redis) throw new Error('Redis did not start');
+    const client = new Redis(redis.url);
+    const presence = new ClusterPresence({ redis: client, subscriber: new Redis(redis.url), nodeId, logger: createLogger('silent'), fullStateMs: FULL_STATE_MS });
+    cleanups.push(() => {
+      presence.close();
+      client.disconnect();
+    });
+    await presence.ready;
+    const seen: ClusterPresenceChange[] = [];
+    presence.on((change) => seen.push(change));
+    const next = (userId: string, online: boolean): Promise<void> =>
+      new Promise((resolve) => {
+        const off = presence.on((change) => {
+          if (change.userId === userId && change.online === online) {
+            off();
+            resolve();
+          }
+        });
+      });
+    return { presence, seen, next, client };
+  }
+
+  it("sees another node's user come online and go offline", async () => {
+    const a = await node('node-a');
+    const b = await node('node-b');
+    const online = b.next('ana', true);
+    a.presence.local('ana', true);
+    await online;
+    expect(b.presence.isOnline('ana')).toBe(true);
+    const offline = b.next('ana', false);
+    a.presence.local('ana', false);
+    await offline;
+    expect(b.presence.isOnline('ana')).toBe(false);
+    expect(b.seen).toEqual([
+      { userId: 'ana', online: true },
+      { userId: 'ana', online: false },
+    ]);
+  });
+
+  it('a user with connections on two nodes stays online until the last one closes', async () => {
+    const a = await node('node-a');
+    const b = await node('node-b');
+    const c = await node('node-c');
+    const both = Promise.all([c.next('ben', true), a.next('ben', true)]);
+    a.presence.local('ben', true);
+    b.presence.local('ben', true);
+    await both;
+    const gone = c.next('ben', false);
+    a.presence.local('ben', false);
+    b.presence.local('ben', false);
+    await gone;
+    // C heard A go first, and saw Ben online throughout until B's went too: one transition each way.
+    expect(c.seen.filter((change) => change.userId === 'ben')).toEqual([
+      { userId: 'ben', online: true },
+      { userId: 'ben', online: false },
+    ]);
+  });
+
+  it('a node that dies without a word: its users count as offline once its last full set is three intervals old', async () => {
+    const a = await node('node-a');
+    const b = await node('node-b');
+    const online = b.next('cem', true);
+    a.presence.local('cem', true);
+    await online;
+    const offline = b.next('cem', false);
+    const stopped = performance.now();
+    a.presence.close();
+    a.client.disconnect();
+    await offline;
+    expect(performance.now() - stopped).toBeGreaterThanOrEqual(2 * FULL_STATE_MS);
+  });
+
+  it('a change a node missed (it was not subscribed yet) arrives with the next full set; a malformed message is skipped', async () => {
+    const a = await node('node-a');
+    a.presence.local('dee', true);
+    const late = await node('node-late');
+    expect(late.presence.isOnline('dee')).toBe(false);
+    await a.client.publish('parley:presence', 'not json');
+    await a.client.publish('parley:presence', JSON.stringify({ type: 'state', node: '', users: ['mallory'] }));
+    await late.next('dee', true);
+    expect(late.presence.isOnline('dee')).toBe(true);
+    expect(late.presence.isOnline('mallory')).toBe(false);
+  });
+});
