@@ -1,32 +1,19 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createLogger } from '../log.ts';
 import { type ClusterPresenceChange, ClusterPresence } from './ClusterPresence.ts';
-import { redisSuiteName, redisTestsRun, startRedis, type ThrowawayRedis } from '../../test/support/redis.ts';
+import { redisSuiteName, redisTestsRun, useRedis } from '../../test/support/redis.ts';
 
 const it = redisTestsRun() ? test : test.skip;
 const FULL_STATE_MS = 100;
 
 describe(redisSuiteName('ClusterPresence: who is online across nodes (a real Redis)'), () => {
-  let redis: ThrowawayRedis | undefined;
-  const cleanups: Array<() => unknown> = [];
-  beforeAll(async () => {
-    if (redisTestsRun()) redis = await startRedis();
-  }, 30_000);
-  afterEach(() => {
-    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  });
-  afterAll(() => redis?.stop());
+  const redis = useRedis();
 
   /** A node's presence, and a way to wait for the next cluster-wide change it sees of a user. */
   async function node(nodeId: string) {
-    if (!redis) throw new Error('Redis did not start');
-    const client = new Redis(redis.url);
-    const presence = new ClusterPresence({ redis: client, subscriber: new Redis(redis.url), nodeId, logger: createLogger('silent'), fullStateMs: FULL_STATE_MS });
-    cleanups.push(() => {
-      presence.close();
-      client.disconnect();
-    });
+    const client = redis.client();
+    const presence = new ClusterPresence({ redis: client, subscriber: redis.client(), nodeId, logger: createLogger('silent'), fullStateMs: FULL_STATE_MS });
+    redis.afterTest(() => presence.close());
     await presence.ready;
     const seen: ClusterPresenceChange[] = [];
     presence.on((change) => seen.push(change));

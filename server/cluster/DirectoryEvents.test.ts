@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createLogger } from '../log.ts';
 import { type DirectoryEvent, DirectoryEvents } from './DirectoryEvents.ts';
-import { redisSuiteName, redisTestsRun, startRedis, type ThrowawayRedis } from '../../test/support/redis.ts';
+import { redisSuiteName, redisTestsRun, useRedis } from '../../test/support/redis.ts';
 
 const it = redisTestsRun() ? test : test.skip;
 
@@ -14,24 +13,15 @@ function signal<T = void>(): { promise: Promise<T>; fire: (value: T) => void } {
 }
 
 describe(redisSuiteName('DirectoryEvents: directory changes across nodes (a real Redis)'), () => {
-  let redis: ThrowawayRedis | undefined;
-  const cleanups: Array<() => unknown> = [];
-  beforeAll(async () => {
-    if (redisTestsRun()) redis = await startRedis();
-  }, 30_000);
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(() => redis?.stop());
+  const redis = useRedis();
 
   /** A node's bus: what it applied, how often it resynced, and a hook to wait for the next of either. */
   function node(nodeId: string) {
-    if (!redis) throw new Error('Redis did not start');
     const applied: DirectoryEvent[] = [];
     let resyncs = 0;
     let next = signal();
-    const client = new Redis(redis.url);
-    const reader = new Redis(redis.url);
+    const client = redis.client();
+    const reader = redis.client();
     const events = new DirectoryEvents({
       redis: client,
       reader,
@@ -47,10 +37,7 @@ describe(redisSuiteName('DirectoryEvents: directory changes across nodes (a real
         next.fire();
       },
     });
-    cleanups.push(async () => {
-      await events.close();
-      client.disconnect();
-    });
+    redis.afterTest(() => events.close());
     return {
       events,
       ready: events.ready,
@@ -87,8 +74,7 @@ describe(redisSuiteName('DirectoryEvents: directory changes across nodes (a real
     const a = node('node-a');
     const b = node('node-b');
     await Promise.all([a.ready, b.ready]);
-    const raw = new Redis(redis!.url);
-    cleanups.push(() => raw.disconnect());
+    const raw = redis.client();
     a.events.publish({ type: 'membership', roomId: 'r', userId: 'u1' });
     await b.until(() => b.applied.length === 1);
     await raw.xadd('parley:directory', '*', 'node', 'mallory', 'event', '{"type":"membership","roomId":""}');
@@ -105,13 +91,12 @@ describe(redisSuiteName('DirectoryEvents: directory changes across nodes (a real
     a.events.publish({ type: 'room', roomId: 'before' });
     await b.until(() => b.applied.length === 1);
 
-    await redis!.restart();
+    await redis.restart();
     const during: DirectoryEvent = { type: 'membership', roomId: 'during', userId: 'ben' };
     a.events.publish(during);
     await b.until(() => b.resyncs() === 1);
 
-    const check = new Redis(redis!.url);
-    cleanups.push(() => check.disconnect());
+    const check = redis.client();
     // A's retries land it in the new stream.
     await a.events.flushed();
     const stream = await check.xrange('parley:directory', '-', '+');

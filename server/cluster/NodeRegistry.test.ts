@@ -1,28 +1,14 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createLogger } from '../log.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
-import { redisSuiteName, redisTestsRun, startRedis, type ThrowawayRedis } from '../../test/support/redis.ts';
+import { redisSuiteName, redisTestsRun, useRedis, watchExpiry } from '../../test/support/redis.ts';
 
 const it = redisTestsRun() ? test : test.skip;
 const logger = createLogger('silent');
 
 describe(redisSuiteName('NodeRegistry: which nodes are alive and where (a real Redis)'), () => {
-  let redis: ThrowawayRedis | undefined;
-  const clients: Redis[] = [];
-  const client = (): Redis => {
-    if (!redis) throw new Error('Redis did not start');
-    const made = new Redis(redis.url, { maxRetriesPerRequest: 0 });
-    clients.push(made);
-    return made;
-  };
-  beforeAll(async () => {
-    if (redisTestsRun()) redis = await startRedis();
-  }, 30_000);
-  afterEach(() => {
-    for (const made of clients.splice(0)) made.disconnect();
-  });
-  afterAll(() => redis?.stop());
+  const redis = useRedis();
+  const client = () => redis.client({ maxRetriesPerRequest: 0 });
 
   it("finds a node's address while it runs, and not after it stopped", async () => {
     const a = new NodeRegistry({ redis: client(), nodeId: 'node-a', url: 'ws://10.0.0.5:8787', logger });
@@ -36,10 +22,8 @@ describe(redisSuiteName('NodeRegistry: which nodes are alive and where (a real R
   });
 
   it('a node that dies without a word is gone once its TTL runs out; renewals keep a live one', async () => {
-    const watcher = client();
-    await watcher.config('SET', 'notify-keyspace-events', 'Ex');
-    await watcher.subscribe('__keyevent@0__:expired');
-    const expired = new Promise<void>((resolve) => watcher.on('message', (_channel: string, key: string) => key === 'parley:node:node-dead' && resolve()));
+    const { expired, close } = await watchExpiry(redis.url, 'parley:node:node-dead');
+    redis.afterTest(close);
     const deadClient = client();
     const dead = new NodeRegistry({ redis: deadClient, nodeId: 'node-dead', url: 'ws://10.0.0.7:8787', logger, ttlMs: 200 });
     const alive = new NodeRegistry({ redis: client(), nodeId: 'node-alive', url: 'ws://10.0.0.8:8787', logger, ttlMs: 200 });

@@ -1,35 +1,12 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { RedisLeases } from './RedisLeases.ts';
-import { redisSuiteName, redisTestsRun, startRedis, type ThrowawayRedis } from '../../test/support/redis.ts';
+import { redisSuiteName, redisTestsRun, useRedis, watchExpiry } from '../../test/support/redis.ts';
 
 const it = redisTestsRun() ? test : test.skip;
 
-/** Resolves when Redis expires `key` (keyspace notifications: an event, not a poll). */
-async function expiryOf(url: string, key: string): Promise<{ expired: Promise<void>; close: () => void }> {
-  const sub = new Redis(url);
-  await sub.config('SET', 'notify-keyspace-events', 'Ex');
-  await sub.subscribe('__keyevent@0__:expired');
-  const expired = new Promise<void>((resolve) => sub.on('message', (_channel: string, expiredKey: string) => expiredKey === key && resolve()));
-  return { expired, close: () => sub.disconnect() };
-}
-
 describe(redisSuiteName('RedisLeases (a real Redis)'), () => {
-  let redis: ThrowawayRedis | undefined;
-  const clients: Redis[] = [];
-  const node = (nodeId: string, ttlMs = 10_000): RedisLeases => {
-    if (!redis) throw new Error('Redis did not start');
-    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    clients.push(client);
-    return new RedisLeases(client, nodeId, ttlMs);
-  };
-  beforeAll(async () => {
-    if (redisTestsRun()) redis = await startRedis();
-  }, 30_000);
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.disconnect();
-  });
-  afterAll(() => redis?.stop());
+  const redis = useRedis();
+  const node = (nodeId: string, ttlMs = 10_000): RedisLeases => new RedisLeases(redis.client({ maxRetriesPerRequest: 1 }), nodeId, ttlMs);
 
   it('gives a document to one node at a time; only the holder renews or releases it', async () => {
     const a = node('node-a');
@@ -51,7 +28,7 @@ describe(redisSuiteName('RedisLeases (a real Redis)'), () => {
   it('a lease not renewed expires, another node takes it, and the old holder can no longer renew', async () => {
     const a = node('node-a', 300);
     const b = node('node-b', 300);
-    const watch = await expiryOf(redis?.url ?? '', 'parley:lease:room-2');
+    const watch = await watchExpiry(redis.url, 'parley:lease:room-2');
     try {
       expect(await a.acquire('room-2')).toBe(true);
       const holder = await a.holder('room-2');
@@ -71,7 +48,7 @@ describe(redisSuiteName('RedisLeases (a real Redis)'), () => {
     const a = node('node-a');
     const b = node('node-b');
     expect(await a.acquire('room-3')).toBe(true);
-    await redis?.restart();
+    await redis.restart();
     // The clients reconnect on their own (ioredis); the lease is gone.
     expect(await a.renew('room-3').catch(() => a.renew('room-3'))).toBe(false);
     expect(await b.acquire('room-3')).toBe(true);

@@ -17,7 +17,7 @@ import { uuidv4 } from '../../shared/ids.ts';
 import { MemoryPeer } from '../../test/support/memoryPeer.ts';
 import { writerReplica, contentsOf } from '../../test/support/writerReplica.ts';
 import { postgresTestsRun, startPostgres, type ThrowawayPostgres } from '../../test/support/postgres.ts';
-import { redisTestsRun, startRedis, type ThrowawayRedis } from '../../test/support/redis.ts';
+import { redisTestsRun, startRedis, type ThrowawayRedis, watchExpiry } from '../../test/support/redis.ts';
 import { serviceSuiteName } from '../../test/support/localService.ts';
 
 /*
@@ -85,14 +85,12 @@ describe(suiteName, () => {
     return { ownership, queue, open, stored, lostDocs, cutFromRedis: () => client.disconnect() };
   }
 
-  /** Watches for Redis expiring `key` (keyspace notifications); `expired` resolves when it does. */
+  /** Watches for Redis expiring `key`; `expired` resolves when it does. */
   async function expiry(key: string): Promise<{ expired: Promise<void> }> {
     if (!redis) throw new Error('Redis did not start');
-    const sub = new Redis(redis.url);
-    cleanups.push(() => sub.disconnect());
-    await sub.config('SET', 'notify-keyspace-events', 'Ex');
-    await sub.subscribe('__keyevent@0__:expired');
-    return { expired: new Promise((resolve) => sub.on('message', (_channel: string, expired: string) => expired === key && resolve())) };
+    const watch = await watchExpiry(redis.url, key);
+    cleanups.push(watch.close);
+    return watch;
   }
 
   it('a node cut off from Redis loses its document when the lease expires and another node takes it: its next commit is refused, nothing of it acknowledged', async () => {
