@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../log.ts';
+import { parseJsonMessage } from './parseJsonMessage.ts';
 
 const CHANNEL = 'parley:presence';
 
@@ -98,10 +99,8 @@ export class ClusterPresence {
   }
 
   #receive(raw: string, now = Date.now()): void {
-    let message: PresenceMessage;
-    try {
-      message = PresenceMessageSchema.parse(JSON.parse(raw));
-    } catch {
+    const message = parseJsonMessage(PresenceMessageSchema, raw);
+    if (!message) {
       this.#opts.logger.warn({ raw: raw.slice(0, 200) }, 'presence: malformed message skipped');
       return;
     }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../log.ts';
+import { parseJsonMessage } from './parseJsonMessage.ts';
 
 /**
  * A change to the directory that other nodes must act on (docs/scale-out.md, "What crosses
@@ -176,18 +177,12 @@ export class DirectoryEvents {
   #deliver(fields: readonly string[]): void {
     const node = fields[fields.indexOf('node') + 1];
     if (node === this.#opts.nodeId) return;
-    const raw = fields[fields.indexOf('event') + 1];
-    let parsed: z.ZodSafeParseResult<DirectoryEvent>;
-    try {
-      parsed = DirectoryEventSchema.safeParse(JSON.parse(raw ?? ''));
-    } catch {
-      parsed = DirectoryEventSchema.safeParse(undefined);
-    }
-    if (!parsed.success) {
+    const event = parseJsonMessage(DirectoryEventSchema, fields[fields.indexOf('event') + 1]);
+    if (!event) {
       this.#opts.logger.warn({ fields }, 'directory events: malformed entry skipped');
       return;
     }
-    this.#apply(parsed.data);
+    this.#apply(event);
   }
 
   #pause(): Promise<void> {

@@ -6,8 +6,6 @@ import { inTransaction } from './openPostgres.ts';
 
 const asBytes = (buf: Buffer): Uint8Array => new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-/** BIGINT arrives as a string (pg does not guess at precision); sequence numbers and tokens stay far below 2^53. */
-const asNumber = (value: string | number | null | undefined): number => (value === null || value === undefined ? 0 : Number(value));
 
 /**
  * The update log, snapshots and client-id bindings in PostgreSQL (tables room_updates,
@@ -15,6 +13,9 @@ const asNumber = (value: string | number | null | undefined): number => (value =
  * contract as SqliteUpdateStore, asynchronous. Snapshots are one BYTEA row: the SQLite store
  * writes big ones in chunks so that no step holds the event loop, which a query on a pool never
  * does, and a segment is bounded (docs/protocol.md, "Large rooms: segments").
+ *
+ * BIGINT columns arrive as numbers (openPostgres sets the pool's parser; sequence numbers and
+ * tokens stay far below 2^53).
  *
  * Fencing is per room, since one node owns a room's head and segments together (the server
  * writes across them: moving messages into segments, thread summaries into the head):
@@ -36,17 +37,17 @@ export class PgUpdateStore implements AsyncUpdateStore {
     return inTransaction(
       this.#pool,
       async (client) => {
-        const snap = await client.query<{ data: Buffer; up_to_seq: string }>('SELECT data, up_to_seq FROM room_snapshots WHERE room_id = $1', [docName]);
-        const after = asNumber(snap.rows[0]?.up_to_seq);
-        const updates = await client.query<{ seq: string; data: Buffer }>('SELECT seq, data FROM room_updates WHERE room_id = $1 AND seq > $2 ORDER BY seq', [docName, after]);
-        const owners = await client.query<{ client_id: string; user_id: string }>('SELECT client_id, user_id FROM client_ids WHERE room_id = $1', [docName]);
+        const snap = await client.query<{ data: Buffer; up_to_seq: number }>('SELECT data, up_to_seq FROM room_snapshots WHERE room_id = $1', [docName]);
+        const after = snap.rows[0]?.up_to_seq ?? 0;
+        const updates = await client.query<{ seq: number; data: Buffer }>('SELECT seq, data FROM room_updates WHERE room_id = $1 AND seq > $2 ORDER BY seq', [docName, after]);
+        const owners = await client.query<{ client_id: number; user_id: string }>('SELECT client_id, user_id FROM client_ids WHERE room_id = $1', [docName]);
         const last = updates.rows[updates.rows.length - 1];
         const snapshot = snap.rows[0];
         return {
           snapshot: snapshot ? asBytes(snapshot.data) : null,
           updates: updates.rows.map((row) => asBytes(row.data)),
-          lastSeq: last ? asNumber(last.seq) : after,
-          clientOwners: owners.rows.map((row): [number, string] => [asNumber(row.client_id), row.user_id]),
+          lastSeq: last ? last.seq : after,
+          clientOwners: owners.rows.map((row): [number, string] => [row.client_id, row.user_id]),
         };
       },
       'ISOLATION LEVEL REPEATABLE READ READ ONLY',
@@ -94,13 +95,13 @@ export class PgUpdateStore implements AsyncUpdateStore {
   }
 
   async stats(docName: string): Promise<RoomLogStats> {
-    const { rows } = await this.#pool.query<{ n: string; bytes: string | null; snapshot_bytes: number | null }>(
+    const { rows } = await this.#pool.query<{ n: number; bytes: number | null; snapshot_bytes: number | null }>(
       `SELECT count(*) AS n, sum(length(data)) AS bytes, (SELECT length(data) FROM room_snapshots WHERE room_id = $1) AS snapshot_bytes
        FROM room_updates WHERE room_id = $1 AND seq > COALESCE((SELECT up_to_seq FROM room_snapshots WHERE room_id = $1), 0)`,
       [docName],
     );
     const row = rows[0];
-    return { updates: asNumber(row?.n), bytes: asNumber(row?.bytes), snapshotBytes: row?.snapshot_bytes ?? 0 };
+    return { updates: row?.n ?? 0, bytes: row?.bytes ?? 0, snapshotBytes: row?.snapshot_bytes ?? 0 };
   }
 
   /** The stored documents of one room: its own and its segments (`roomId:n`), in name order. */
@@ -120,12 +121,14 @@ export class PgUpdateStore implements AsyncUpdateStore {
    * becomes the room's owner, before it loads any of its documents.
    */
   async takeFence(roomId: string): Promise<number> {
-    const { rows } = await this.#pool.query<{ fence: string }>(
+    const { rows } = await this.#pool.query<{ fence: number }>(
       `INSERT INTO room_fences (room_id, fence) VALUES ($1, 1)
        ON CONFLICT (room_id) DO UPDATE SET fence = room_fences.fence + 1 RETURNING fence`,
       [roomId],
     );
-    return asNumber(rows[0]?.fence);
+    const fence = rows[0]?.fence;
+    if (fence === undefined) throw new Error(`no fence returned for room ${roomId}`);
+    return fence;
   }
 
   /** The pool belongs to whoever opened it. */
@@ -139,8 +142,8 @@ export class PgUpdateStore implements AsyncUpdateStore {
  */
 async function checkFences(client: pg.PoolClient, docNames: readonly string[], fences: Fences): Promise<void> {
   const rooms = [...new Set(docNames.map(roomOfDoc))].sort();
-  const { rows } = await client.query<{ room_id: string; fence: string }>('SELECT room_id, fence FROM room_fences WHERE room_id = ANY($1::text[]) ORDER BY room_id FOR SHARE', [rooms]);
-  const current = new Map(rows.map((row) => [row.room_id, asNumber(row.fence)]));
+  const { rows } = await client.query<{ room_id: string; fence: number }>('SELECT room_id, fence FROM room_fences WHERE room_id = ANY($1::text[]) ORDER BY room_id FOR SHARE', [rooms]);
+  const current = new Map(rows.map((row) => [row.room_id, row.fence]));
   const lost = rooms.filter((room) => fences.get(room) === undefined || current.get(room) !== fences.get(room));
   if (lost.length > 0) throw new FencedOutError(lost);
 }
