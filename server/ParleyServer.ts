@@ -12,6 +12,8 @@ import { ConfigError, DB_FILE_NAME, checkOptions, defaultConfig, type Config } f
 import { createLogger, loggerOfNode, type Logger } from './log.ts';
 import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
+import { SqliteDirectory } from './storage/DirectoryApi.ts';
+import { SqliteAsync } from './storage/SqliteAsync.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
 import { WorkerCompactor } from './storage/WorkerCompactor.ts';
 import { StorageWorker } from './storage/StorageWorker.ts';
@@ -152,6 +154,10 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const logger = options.logger ? loggerOfNode(options.logger, config.nodeId) : createLogger(config.logLevel, config.nodeId);
   const db = openDatabase(config.dbFile, { synchronous: config.sqliteSynchronous });
   const directory = new Directory(db);
+  // What the request handlers and endpoints use: the directory's asynchronous face (PostgreSQL's shape).
+  // One SqliteAsync per connection: every asynchronous caller of this database queues its transactions on it.
+  const sqlite = new SqliteAsync(db);
+  const directoryApi = new SqliteDirectory(directory, sqlite);
   const store = new SqliteUpdateStore(db);
   const queue = new CommitQueue(store);
   // Reads and merges rooms off the main thread (compaction, loading big rooms); started now, not on first use.

@@ -6,15 +6,18 @@ import type { ChatMessage } from '../../shared/models/chatMessage.ts';
 import type { ChatRoom, ChatRoomCreate } from '../../shared/models/chatRoom.ts';
 import { toTimestamp } from '../../shared/models/timestamps.ts';
 import { Directory, type LeaveOutcome } from './Directory.ts';
+import { SqliteDirectory, type DirectoryApi } from './DirectoryApi.ts';
+import { SqliteAsync } from './SqliteAsync.ts';
 import { MemberRepo } from './MemberRepo.ts';
 import { PgDirectory } from './pg/PgDirectory.ts';
 import { PgMemberRepo } from './pg/PgMemberRepo.ts';
 import { directKeyOf } from './RoomRepo.ts';
 import { CorruptRowError } from './sqlRows.ts';
+import type { Db } from './openDatabase.ts';
 import { chatMessage, T0 } from '../../test/support/apiHarness.ts';
 import { repoBackends } from '../../test/support/repoBackends.ts';
 
-type AnyDirectory = Directory | PgDirectory;
+type AnyDirectory = DirectoryApi;
 
 /** The directory on one backend, and what the cases do under it or in the backend's own shape. */
 interface Harness {
@@ -45,6 +48,15 @@ const numbered = (sql: string): string => {
   return sql.replace(/\?/g, () => `$${++n}`);
 };
 
+const sqliteDirectory = (db: Db): SqliteDirectory => new SqliteDirectory(new Directory(db), new SqliteAsync(db));
+
+const abortAfterNested = (dir: DirectoryApi, id: string): Promise<void> =>
+  dir.transaction(async (tx) => {
+    await tx.users.upsert({ id, name: 'Temp' });
+    await tx.transaction((nested) => nested.presence.setStatus(id, 'x'));
+    throw new Error('abort');
+  });
+
 const pgHarness = (pool: pg.Pool, anotherNode: () => Promise<pg.Pool>): Harness => {
   const dir = new PgDirectory(pool);
   const row = async (sql: string, ...params: unknown[]): Promise<unknown> => (await pool.query(numbered(sql), params)).rows[0];
@@ -67,19 +79,14 @@ const pgHarness = (pool: pg.Pool, anotherNode: () => Promise<pg.Pool>): Harness 
       });
       return () => spy.mockRestore();
     },
-    abortAfterNested: (id) =>
-      dir.transaction(async (tx) => {
-        await tx.users.upsert({ id, name: 'Temp' });
-        await tx.transaction((nested) => nested.presence.setStatus(id, 'x'));
-        throw new Error('abort');
-      }),
+    abortAfterNested: (id) => abortAfterNested(dir, id),
     transactionValue: (value) => dir.transaction(async () => value),
   };
 };
 
 const { backends, postgresOnly } = repoBackends<Harness>('Directory', {
   sqlite: (db, file) => {
-    const dir = new Directory(db);
+    const dir = sqliteDirectory(db);
     return {
       dir,
       value: async (sql, ...params) => db.prepare(sql).pluck().get(...params),
@@ -87,13 +94,13 @@ const { backends, postgresOnly } = repoBackends<Harness>('Directory', {
       run: async (sql, ...params) => void db.prepare(sql).run(...params),
       async reopen() {
         db.close();
-        return new Directory(file.anotherConnection());
+        return sqliteDirectory(file.anotherConnection());
       },
       async watched() {
         // A second connection to the same file that logs every statement it runs.
         const executed: string[] = [];
         const logged = file.anotherConnection({ verbose: (sql) => executed.push(String(sql)) });
-        return { dir: new Directory(logged), executed: () => executed, forget: () => void (executed.length = 0) };
+        return { dir: sqliteDirectory(logged), executed: () => executed, forget: () => void (executed.length = 0) };
       },
       duplicateMember: /UNIQUE/,
       failMemberInsert(userId, error) {
@@ -104,13 +111,8 @@ const { backends, postgresOnly } = repoBackends<Harness>('Directory', {
         });
         return () => spy.mockRestore();
       },
-      abortAfterNested: async (id) =>
-        dir.transaction(() => {
-          dir.users.upsert({ id, name: 'Temp' });
-          dir.transaction(() => dir.presence.setStatus(id, 'x'));
-          throw new Error('abort');
-        }),
-      transactionValue: async (value) => dir.transaction(() => value),
+      abortAfterNested: (id) => abortAfterNested(dir, id),
+      transactionValue: (value) => dir.transaction(async () => value),
     };
   },
   postgres: (pool, database) => pgHarness(pool, database.anotherNode),

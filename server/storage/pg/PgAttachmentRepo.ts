@@ -9,7 +9,8 @@ import {
   toRecord,
 } from '../AttachmentRepo.ts';
 import { parseRow } from '../sqlRows.ts';
-import { type AsyncApi, params, type Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import { params, type Queryable } from './pgRepos.ts';
 import { atomically, SERIALIZABLE, sqlLimit, transaction } from './pgTransactions.ts';
 
 /**

@@ -8,7 +8,9 @@ import { PgFeedRepo } from './PgFeedRepo.ts';
 import { PgMemberRepo } from './PgMemberRepo.ts';
 import { PgMentionRepo } from './PgMentionRepo.ts';
 import { PgPresenceRepo } from './PgPresenceRepo.ts';
-import type { AsyncApi, Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import type { DirectoryApi } from '../DirectoryApi.ts';
+import type { Queryable } from './pgRepos.ts';
 import { PgRoomRepo } from './PgRoomRepo.ts';
 import { transaction } from './pgTransactions.ts';
 import { PgUserRepo } from './PgUserRepo.ts';
@@ -44,7 +46,7 @@ const DIRECT_PAIR_LOCK = 0x64697264;
  * no owner, or empty and active; `createRoom` of a direct room locks the pair, so two nodes
  * creating it at once give one room and one `conflict` naming it, as SQLite does.
  */
-export class PgDirectory implements PgDirectoryApi {
+export class PgDirectory implements PgDirectoryApi, DirectoryApi {
   readonly users: PgUserRepo;
   readonly rooms: PgRoomRepo;
   readonly members: PgMemberRepo;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ChangeRowSchema, FEED_ENTRIES_KEPT, FEED_PRUNE_EVERY, type FeedChanges, type FeedRepo, SeqRowSchema } from '../FeedRepo.ts';
 import { parseRow } from '../sqlRows.ts';
-import type { AsyncApi, Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import type { Queryable } from './pgRepos.ts';
 
 /** A `user_feed_heads` row as `append` returns it. */
 const HeadRowSchema = z.object({ user_id: z.string(), seq: z.number().int().positive() });

@@ -16,7 +16,8 @@ import {
   UserIdRowSchema,
 } from '../MemberRepo.ts';
 import { parseRow } from '../sqlRows.ts';
-import type { AsyncApi, Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import type { Queryable } from './pgRepos.ts';
 import type { Freshen } from './PgRoomRepo.ts';
 import { withPlaceholderUser } from './PgUserRepo.ts';
 

@@ -1,6 +1,7 @@
 import { CountRowSchema, type MentionRepo, type MentionRow } from '../MentionRepo.ts';
 import { parseRow } from '../sqlRows.ts';
-import type { AsyncApi, Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import type { Queryable } from './pgRepos.ts';
 import { sqlLimit, transaction } from './pgTransactions.ts';
 
 /**

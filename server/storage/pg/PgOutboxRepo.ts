@@ -1,6 +1,7 @@
 import { AtRowSchema, CountRowSchema, EntryRowSchema, type NewOutboxEntry, type OutboxEntry, type OutboxRepo } from '../OutboxRepo.ts';
 import { parseRow } from '../sqlRows.ts';
-import type { AsyncApi, Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import type { Queryable } from './pgRepos.ts';
 import { sqlLimit, transaction } from './pgTransactions.ts';
 
 /**

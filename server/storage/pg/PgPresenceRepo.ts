@@ -1,6 +1,7 @@
 import { NEVER_SEEN, type PresenceRepo, PresenceRowSchema, type StoredPresence } from '../PresenceRepo.ts';
 import { parseRow } from '../sqlRows.ts';
-import type { AsyncApi, Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import type { Queryable } from './pgRepos.ts';
 import { withPlaceholderUser } from './PgUserRepo.ts';
 
 /**

@@ -14,7 +14,8 @@ import {
   USER_LIST_COLUMNS,
 } from '../RoomRepo.ts';
 import { parseRow } from '../sqlRows.ts';
-import { type AsyncApi, params, type Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import { params, type Queryable } from './pgRepos.ts';
 
 /** What brings projected columns up to date before a read returns them (PgDirectory.freshenProjectionsWith). */
 export type Freshen = () => void | Promise<void>;

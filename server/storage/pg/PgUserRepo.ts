@@ -1,7 +1,8 @@
 import type { User } from '../../../shared/models/user.ts';
 import { parseRow } from '../sqlRows.ts';
 import { likePrefix, NamedUserRowSchema, type UserRepo } from '../UserRepo.ts';
-import type { AsyncApi, Queryable } from './pgRepos.ts';
+import type { AsyncApi } from '../AsyncApi.ts';
+import type { Queryable } from './pgRepos.ts';
 import { sqlLimit } from './pgTransactions.ts';
 
 /**
