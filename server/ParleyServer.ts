@@ -38,7 +38,9 @@ import { Segmenter } from './segments/Segmenter.ts';
 import { ThreadSummaries } from './threads/ThreadSummaries.ts';
 import { StoredSegments } from './segments/StoredSegments.ts';
 import { workerStateReader } from './segments/StoredStateReader.ts';
-import { segmentDocName } from '../shared/roomDoc/segments.ts';
+import { roomOfDoc, segmentDocName } from '../shared/roomDoc/segments.ts';
+import { RoomMemberships } from './access/RoomMemberships.ts';
+import { refOf } from './storage/AttachmentRepo.ts';
 import { scrubDeleted } from '../shared/roomDoc/scrubDeleted.ts';
 import { createApi } from './http/createApi.ts';
 import { ConnectionSlots } from './ws/ConnectionSlots.ts';
@@ -170,6 +172,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       : hostTokenVerifier(options.verifyToken)
     : tokens;
   const tracker = new PresenceTracker();
+  // What the update validator checks on every write, in memory per loaded room (RoomMemberships).
+  const memberships = new RoomMemberships(directoryApi);
 
   const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
   const summaries: RoomSummaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed), {
@@ -209,7 +213,12 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactor,
     queue,
     logger,
-    gate: createValidatingGate(directory),
+    gate: createValidatingGate(memberships, (roomId, id) => {
+      // A lookup by primary key, made only for a new message that names attachments. TODO(async): PostgreSQL.
+      const record = directory.attachments.get(id);
+      return record && record.roomId === roomId ? { uploaderId: record.uploaderId, ref: refOf(record) } : null;
+    }),
+    prepare: (docName) => memberships.ready(roomOfDoc(docName)),
     idleMs: config.roomIdleMs,
     loader: workerRoomLoader(storageWorker),
     slicedLoadAboveBytes: config.slicedLoadAboveBytes,
@@ -240,6 +249,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       attachmentTracker.roomUnloading(room);
     },
     onUnloaded: (roomId) => {
+      // The memberships go with the room's last document (a head or a segment).
+      if (registry.docsOf(roomOfDoc(roomId)).next().done) memberships.forget(roomOfDoc(roomId));
       segmenter.roomUnloaded(roomId);
       threads.roomUnloaded(roomId);
       recentPages.roomUnloaded(roomId);
@@ -314,6 +325,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     roomCreation: new UserRateLimiter(config.roomCreation),
     access: {
       membershipChanged(roomId, userId) {
+        memberships.changed(roomId, userId).catch((err: unknown) => logger.error({ err, room: roomId, user: userId }, 'memberships: a changed member could not be read'));
         feed.roomChanged(roomId, { membersChanged: [userId] });
         sync.recheckMember(roomId, userId);
         commands.recheckMember(roomId, userId);
