@@ -163,7 +163,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const store = new SqliteUpdateStore(db);
   const queue = new CommitQueue(store);
   // Reads and merges rooms off the main thread (compaction, loading big rooms); started now, not on first use.
-  const storageWorker = new StorageWorker(config.dbFile, config.sqliteSynchronous, logger);
+  const storageWorker = new StorageWorker({ backend: 'sqlite', dbFile: config.dbFile, synchronous: config.sqliteSynchronous }, logger);
   const compactor = new WorkerCompactor(storageWorker, store, logger);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const verifier: TokenVerifier = options.verifyToken

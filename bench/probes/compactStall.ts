@@ -53,7 +53,7 @@ const appendLog = async (round: number): Promise<void> => {
 };
 await appendLog(0);
 
-const worker = new StorageWorker(file, 'NORMAL', createLogger('silent'));
+const worker = new StorageWorker({ backend: 'sqlite', dbFile: file, synchronous: 'NORMAL' }, createLogger('silent'));
 const compactor = new WorkerCompactor(worker, store, createLogger('silent'));
 let rounds = 0;
 const finished = new Promise<void>((resolve) =>

@@ -75,7 +75,7 @@ describe.each([
   [
     'WorkerCompactor',
     (file: string, store: SqliteUpdateStore): Compactor => {
-      const worker = new StorageWorker(file, 'NORMAL', createLogger('silent'));
+      const worker = new StorageWorker({ backend: 'sqlite', dbFile: file, synchronous: 'NORMAL' }, createLogger('silent'));
       const compactor = new WorkerCompactor(worker, store, createLogger('silent'));
       // The worker is the compactor's owner's to close: here, the test's.
       return { request: (r) => compactor.request(r), onCompacted: (l) => compactor.onCompacted(l), close: async () => (await compactor.close(), await worker.close()) };

@@ -184,9 +184,11 @@ export interface PostgresOptions {
   readonly queryTimeoutMs?: number;
   /** An idle connection failed (the server restarted): reported, never thrown from an event. */
   readonly onIdleError?: (error: Error) => void;
+  /** Bring the schema up to date (default true); a reader that never writes (the storage worker) skips it. */
+  readonly migrate?: boolean;
 }
 
-/** Opens a pool on `url` (`postgres://…`) and brings the schema up to date. */
+/** Opens a pool on `url` (`postgres://…`) and brings the schema up to date (unless `migrate: false`). */
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<pg.Pool> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -196,6 +198,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     types: INT8_AS_NUMBER,
   });
   pool.on('error', (error) => options.onIdleError?.(error));
+  if (options.migrate === false) return pool;
   try {
     await inTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
