@@ -15,7 +15,7 @@ import { Directory } from './storage/Directory.ts';
 import { SqliteDirectory } from './storage/DirectoryApi.ts';
 import { SqliteAsync } from './storage/SqliteAsync.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
-import { WorkerCompactor } from './storage/WorkerCompactor.ts';
+import { WorkerCompactor, steppedSqliteWrite } from './storage/WorkerCompactor.ts';
 import { StorageWorker } from './storage/StorageWorker.ts';
 import type { Compactor } from './storage/Compactor.ts';
 import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
@@ -164,7 +164,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const queue = new CommitQueue(store);
   // Reads and merges rooms off the main thread (compaction, loading big rooms); started now, not on first use.
   const storageWorker = new StorageWorker({ backend: 'sqlite', dbFile: config.dbFile, synchronous: config.sqliteSynchronous }, logger);
-  const compactor = new WorkerCompactor(storageWorker, store, logger);
+  const compactor = new WorkerCompactor(storageWorker, steppedSqliteWrite(store), logger);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const verifier: TokenVerifier = options.verifyToken
     ? config.devLogin
