@@ -274,7 +274,10 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
 
   const endpoints = {
     tokens: verifier,
-    directory,
+    directory: directoryApi,
+    // TODO(async): names are read synchronously where command answers and room events are rendered
+    // (RoomEventFeed derives events inside a Yjs transaction); PostgreSQL needs them resolved before.
+    userName: (userId: string) => directory.users.get(userId)?.name ?? null,
     registry,
     presence: tracker,
     logger,
@@ -315,14 +318,14 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     access: {
       membershipChanged(roomId, userId) {
         feed.roomChanged(roomId, { membersChanged: [userId] });
-        sync.recheckMember(roomId, userId);
-        commands.recheckMember(roomId, userId);
+        void sync.recheckMember(roomId, userId);
+        void commands.recheckMember(roomId, userId);
         publisher.membershipChanged(roomId);
       },
       roomChanged(roomId) {
         feed.roomChanged(roomId);
-        sync.recheckRoom(roomId);
-        commands.recheckRoom(roomId);
+        void sync.recheckRoom(roomId);
+        void commands.recheckRoom(roomId);
       },
       memberSettingsChanged: (roomId, userId) => feed.memberSettingsChanged(roomId, userId),
     },
