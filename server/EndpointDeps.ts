@@ -1,7 +1,7 @@
 import type { TokenVerifier } from './auth/TokenVerifier.ts';
 import type { Logger } from './log.ts';
 import type { PresenceTracker } from './presence/PresenceTracker.ts';
-import type { Directory } from './storage/Directory.ts';
+import type { DirectoryApi } from './storage/DirectoryApi.ts';
 import type { ConnectionSlots } from './ws/ConnectionSlots.ts';
 import type { RoomRegistry } from './sync/RoomRegistry.ts';
 import type { SyncLimits } from './limits/SyncLimits.ts';
@@ -11,7 +11,13 @@ import type { StoredDocs } from './sync/StoredDocs.ts';
 /** What each socket endpoint (sync, commands) is built from; ParleyServer wires one set for both. */
 export interface EndpointDeps {
   tokens: TokenVerifier;
-  directory: Directory;
+  /** The directory's asynchronous face (SQLite or PostgreSQL). */
+  directory: DirectoryApi;
+  /**
+   * A user's display name, read synchronously: command answers and room events are rendered in
+   * one synchronous step after a commit (RoomEventFeed derives them inside a Yjs transaction).
+   */
+  userName: (userId: string) => string | null;
   registry: RoomRegistry;
   presence: PresenceTracker;
   logger: Logger;

@@ -285,7 +285,10 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
 
   const endpoints = {
     tokens: verifier,
-    directory,
+    directory: directoryApi,
+    // TODO(async): names are read synchronously where command answers and room events are rendered
+    // (RoomEventFeed derives events inside a Yjs transaction); PostgreSQL needs them resolved before.
+    userName: (userId: string) => directory.users.get(userId)?.name ?? null,
     registry,
     presence: tracker,
     logger,
@@ -327,14 +330,14 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       membershipChanged(roomId, userId) {
         memberships.changed(roomId, userId).catch((err: unknown) => logger.error({ err, room: roomId, user: userId }, 'memberships: a changed member could not be read'));
         feed.roomChanged(roomId, { membersChanged: [userId] });
-        sync.recheckMember(roomId, userId);
-        commands.recheckMember(roomId, userId);
+        void sync.recheckMember(roomId, userId);
+        void commands.recheckMember(roomId, userId);
         publisher.membershipChanged(roomId);
       },
       roomChanged(roomId) {
         feed.roomChanged(roomId);
-        sync.recheckRoom(roomId);
-        commands.recheckRoom(roomId);
+        void sync.recheckRoom(roomId);
+        void commands.recheckRoom(roomId);
       },
       memberSettingsChanged: (roomId, userId) => feed.memberSettingsChanged(roomId, userId),
     },

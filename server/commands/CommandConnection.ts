@@ -15,11 +15,28 @@ export class CommandConnection extends SocketConnection {
   readonly origin: CommandOrigin;
   /** Joined rooms by id. */
   readonly joined = new Map<string, RoomSubscription>();
+  /** Settles when the effects of every command taken so far have been applied (inTurn). */
+  #effects: Promise<unknown> = Promise.resolve();
 
   constructor(ws: WebSocket, user: AuthUser, limits: { maxBufferedBytes: number; onSlowConsumer: (buffered: number) => void }) {
     // JSON clients read close codes only: no error frame before a close.
     super(ws, user, false, limits);
     this.origin = new CommandOrigin(user.id, this.id);
+  }
+
+  /**
+   * Runs `apply` (a command's checks and its change to a room, not the wait for its commit) once
+   * every earlier command's `apply` has settled: the effects of a connection's commands happen in
+   * the order the frames arrived (docs/commands.md), though the directory is read asynchronously.
+   * Called synchronously when the frame is read, so the turn is the frame's.
+   */
+  inTurn<T>(apply: () => Promise<T>): Promise<T> {
+    const run = this.#effects.then(apply);
+    this.#effects = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
   }
 
   answer(type: string, requestId: RequestId | undefined, data: object): void {

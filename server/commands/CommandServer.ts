@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { TokenBucket } from '../limits/TokenBucket.ts';
-import { checkRoomAccess } from '../access/checkRoomAccess.ts';
+import { AccessGuard } from '../access/AccessGuard.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomEvent } from '../../shared/commands/roomEvent.ts';
@@ -39,6 +39,8 @@ export class CommandServer {
   readonly #endpoint: SocketEndpoint;
   readonly #opts: CommandServerOptions;
   readonly #deps: CommandDeps;
+  /** Membership checks of commands and rechecks (the directory's later state wins). */
+  readonly #access: AccessGuard;
   readonly #connections = new Set<CommandConnection>();
   readonly #offUnloaded: () => void;
   readonly #offLoaded: () => void;
@@ -53,9 +55,12 @@ export class CommandServer {
       maxPayload: 2 * opts.maxFrameBytes,
       slots: opts.slots,
     });
-    const nameOf = (userId: string): string | null => opts.directory.users.get(userId)?.name ?? null;
+    const nameOf = opts.userName;
+    this.#access = new AccessGuard(opts.directory);
     this.#deps = {
       directory: opts.directory,
+      access: this.#access,
+      recheck: (roomId, userId) => void this.recheckMember(roomId, userId),
       registry: opts.registry,
       feeds: new RoomFeeds(nameOf),
       logger: opts.logger,
@@ -133,18 +138,34 @@ export class CommandServer {
     return this.#endpoint.openSockets;
   }
 
-  /** Unsubscribes the user's connections from a room they may no longer open (removed, deactivated). */
-  recheckMember(roomId: string, userId: string): void {
-    for (const conn of this.#connections) {
-      if (conn.user.id !== userId || !conn.joined.has(roomId)) continue;
-      const access = checkRoomAccess(this.#opts.directory, roomId, userId);
-      if (!access.ok) this.#unsubscribe(conn, roomId, { code: access.code, reason: access.reason });
+  /**
+   * Unsubscribes the user's connections from a room they may no longer open (removed,
+   * deactivated). Never rejects; when two rechecks of one member overlap, the later one decides.
+   */
+  async recheckMember(roomId: string, userId: string): Promise<void> {
+    const joined = (): CommandConnection[] => [...this.#connections].filter((conn) => conn.user.id === userId && conn.joined.has(roomId));
+    if (joined().length === 0) {
+      // Nobody to unsubscribe; a command being checked now reads the directory again.
+      this.#access.roomChanged();
+      return;
     }
+    let access;
+    try {
+      access = await this.#access.recheck(roomId, userId);
+    } catch (err) {
+      this.#opts.logger.error({ err, room: roomId, user: userId }, 'commands: membership recheck failed');
+      return;
+    }
+    if (!access || access.ok) return;
+    // The connections joined now (a join_room answered meanwhile included).
+    for (const conn of joined()) this.#unsubscribe(conn, roomId, { code: access.code, reason: access.reason });
   }
 
   /** Unsubscribes everyone from a room that has become inactive. */
-  recheckRoom(roomId: string): void {
-    for (const userId of new Set([...this.#connections].filter((c) => c.joined.has(roomId)).map((c) => c.user.id))) this.recheckMember(roomId, userId);
+  async recheckRoom(roomId: string): Promise<void> {
+    this.#access.roomChanged();
+    const users = new Set([...this.#connections].filter((c) => c.joined.has(roomId)).map((c) => c.user.id));
+    await Promise.all([...users].map((userId) => this.recheckMember(roomId, userId)));
   }
 
   #unsubscribe(conn: CommandConnection, roomId: string, why: Pick<Extract<RoomEvent, { type: 'unsubscribed' }>['data'], 'code' | 'reason'>): void {

@@ -1,13 +1,21 @@
 import type { Room } from '../sync/Room.ts';
-import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import { documentFor } from '../segments/roomHistory.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { type CommandFailure, commandFailure } from './CommandFailure.ts';
 import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';
 
-/** What an operation on the room returns: a failure, or how to build the answer once committed. */
-export type RoomStep = CommandFailure | { readonly ok: true; readonly answer: () => Outcome };
+/**
+ * What an operation on the room returns: a failure, or how to build the answer once committed
+ * (its synchronous part runs right after the commit; it may then await the directory).
+ */
+export type RoomStep = CommandFailure | { readonly ok: true; readonly answer: () => Outcome | Promise<Outcome> };
+
+/** What a command does in a room: its checks (which may read the directory) and then its change, synchronously. */
+export type RoomOp = (room: Room, actor: Actor) => RoomStep | Promise<RoomStep>;
+
+/** A change applied, its answer waiting for the commit; wrapped so that the turn does not wait for it. */
+type Applied = CommandFailure | { readonly ok: true; readonly committed: Promise<Outcome> };
 
 /**
  * Runs `op` on the room as the connection's user, with the same membership rule as the sync
@@ -18,15 +26,18 @@ export type RoomStep = CommandFailure | { readonly ok: true; readonly answer: ()
  * command never holds the event loop for a whole room's load. With `target`, `op` gets the
  * document a change about that message (null: a new one) goes to: a segment, once the room is
  * segmented.
+ *
+ * The checks, the load and `op` take the connection's turn (CommandConnection.inTurn), so its
+ * commands change rooms in the order they arrived whatever their reads of the directory await;
+ * the wait for the commit is outside the turn, so a connection's commands still share one commit.
  */
-export async function inRoom(
-  deps: CommandDeps,
-  conn: CommandConnection,
-  roomId: string,
-  op: (room: Room, actor: Actor) => RoomStep,
-  target?: { readonly messageId: string | null },
-): Promise<Outcome> {
-  const before = checkRoomAccess(deps.directory, roomId, conn.user.id);
+export function inRoom(deps: CommandDeps, conn: CommandConnection, roomId: string, op: RoomOp, target?: { readonly messageId: string | null }): Promise<Outcome> {
+  return conn.inTurn(() => apply(deps, conn, roomId, op, target)).then((applied) => (applied.ok ? applied.committed : applied));
+}
+
+async function apply(deps: CommandDeps, conn: CommandConnection, roomId: string, op: RoomOp, target?: { readonly messageId: string | null }): Promise<Applied> {
+  const userId = conn.user.id;
+  const before = await deps.access.check(roomId, userId);
   if (!before.ok) return commandFailure(before.code, before.reason);
   const holder = {};
   let lease;
@@ -38,22 +49,24 @@ export async function inRoom(
     lease = deps.registry.acquire(docName, holder);
   } catch (err) {
     // A room that cannot be loaded (corrupt snapshot, storage fault) fails this command only.
-    deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command: room failed to load');
+    deps.logger.error({ err, room: roomId, user: userId }, 'command: room failed to load');
     return commandFailure('internal', 'internal error');
-  }
-  // Membership may have changed while a big room loaded: the rule holds as of now.
-  const access = checkRoomAccess(deps.directory, roomId, conn.user.id);
-  if (!access.ok) {
-    lease.release();
-    return commandFailure(access.code, access.reason);
   }
   const { room, release } = lease;
   let step: RoomStep;
+  let checkedAt: number;
   try {
-    step = op(room, { userId: conn.user.id, role: access.role });
+    // Membership may have changed while a big room loaded: the rule holds as of now.
+    const access = await deps.access.check(roomId, userId);
+    checkedAt = deps.access.rechecks;
+    if (!access.ok) {
+      release();
+      return commandFailure(access.code, access.reason);
+    }
+    step = await op(room, { userId, role: access.role });
   } catch (err) {
     release();
-    deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command failed');
+    deps.logger.error({ err, room: roomId, user: userId }, 'command failed');
     return commandFailure('internal', 'internal error');
   }
   if (!step.ok) {
@@ -61,17 +74,26 @@ export async function inRoom(
     return step;
   }
   const { answer } = step;
-  return new Promise((resolve) => {
+  const committed = new Promise<Outcome>((resolve) => {
     room.whenCommitted(
       () => {
+        let answered: Promise<Outcome>;
         try {
-          resolve(answer());
+          answered = Promise.resolve(answer());
         } catch (err) {
-          deps.logger.error({ err, room: roomId, user: conn.user.id }, 'command answer failed');
-          resolve(commandFailure('internal', 'internal error'));
-        } finally {
-          release();
+          answered = Promise.reject(err instanceof Error ? err : new Error(String(err)));
         }
+        void answered
+          .then(resolve, (err: unknown) => {
+            deps.logger.error({ err, room: roomId, user: userId }, 'command answer failed');
+            resolve(commandFailure('internal', 'internal error'));
+          })
+          .finally(() => {
+            release();
+            // A recheck that began after the check may have missed a subscription made since
+            // (join_room): it is rechecked, so the directory's later state holds.
+            if (deps.access.rechecks !== checkedAt && conn.joined.has(roomId)) deps.recheck(roomId, userId);
+          });
       },
       () => {
         release();
@@ -79,4 +101,5 @@ export async function inRoom(
       },
     );
   });
+  return { ok: true, committed };
 }

@@ -11,7 +11,7 @@ import type { ErrorCode } from '../../shared/errors/errorCodes.ts';
 import { type CommandFailure, commandFailure } from './CommandFailure.ts';
 import { refOf } from '../storage/AttachmentRepo.ts';
 import type { AttachmentRef } from '../../shared/models/attachment.ts';
-import type { Directory } from '../storage/Directory.ts';
+import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';
 import { type RoomStep, inRoom } from './inRoom.ts';
@@ -42,16 +42,18 @@ function roomFor(room: Room, userId: string, payload: object, growth: Growth = '
 }
 
 export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'send_message'>): Promise<Outcome> {
-  return inRoom(deps, conn, p.room_id, (room, actor) => {
+  return inRoom(deps, conn, p.room_id, async (room, actor) => {
     // mayCreateMessage (shared/roomDoc/permissions.ts): system messages come from the server alone.
     if (p.message_type === 'system') return commandFailure('forbidden', 'system messages come from the server alone');
+    // The validator's rule for Yjs clients: only active members may be mentioned.
+    const outsider = await firstOutsider(deps.directory, p.room_id, p.mentioned_users ?? []);
+    if (outsider !== undefined) return commandFailure('invalid_payload', `${outsider} is not a member of this room and cannot be mentioned`);
+    const attachments = await attachmentRefs(deps.directory, p.room_id, actor.userId, p.message_type, p.attachments);
+    if (!attachments.ok) return attachments;
+    // From here on, synchronously: the caps and relations as the room is now, and the write.
+    if (room.closed) return commandFailure('internal', 'the room was dropped from memory after a storage fault; try again');
     const full = roomFor(room, actor.userId, p, 'messages');
     if (full) return full;
-    // The validator's rule for Yjs clients: only active members may be mentioned.
-    const outsider = p.mentioned_users?.find((userId) => !deps.directory.members.get(p.room_id, userId)?.is_active);
-    if (outsider !== undefined) return commandFailure('invalid_payload', `${outsider} is not a member of this room and cannot be mentioned`);
-    const attachments = attachmentRefs(deps.directory, p.room_id, actor.userId, p.message_type, p.attachments);
-    if (!attachments.ok) return attachments;
     const related = checkRelations(deps.registry, deps.registry.open(p.room_id), p.room_id, { parentId: p.parent_id, quotedId: p.quoted_message_id });
     if (!related.ok) return commandFailure(related.code, related.message);
     const relations = {
@@ -67,23 +69,32 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
   }, { messageId: null });
 }
 
+/** The first of `userIds` who is not an active member of the room, if any (read one after another, in order). */
+async function firstOutsider(directory: DirectoryApi, roomId: string, userIds: readonly string[]): Promise<string | undefined> {
+  for (const userId of userIds) {
+    const member = await directory.members.get(roomId, userId);
+    if (!member?.is_active) return userId;
+  }
+  return undefined;
+}
+
 /**
  * The references a new message stores for the attachments it names by id (the validator's rule
  * for Yjs clients, docs/attachments.md): each an upload to this room by the sender, on an image
  * or file message; the server fills in what it recorded.
  */
-function attachmentRefs(
-  directory: Directory,
+async function attachmentRefs(
+  directory: DirectoryApi,
   roomId: string,
   userId: string,
   type: string,
   inputs: readonly { id: string }[] | undefined,
-): { ok: true; refs: AttachmentRef[] } | CommandFailure {
+): Promise<{ ok: true; refs: AttachmentRef[] } | CommandFailure> {
   if (inputs === undefined || inputs.length === 0) return { ok: true, refs: [] };
   if (type !== 'image' && type !== 'file') return commandFailure('invalid_payload', `message_type must be image or file for a message with attachments, not ${type}`);
   const refs: AttachmentRef[] = [];
   for (const { id } of inputs) {
-    const record = directory.attachments.get(id);
+    const record = await directory.attachments.get(id);
     if (!record || record.roomId !== roomId) return commandFailure('invalid_payload', `attachment ${id} is not an upload to this room (POST /api/rooms/${roomId}/attachments first)`);
     if (record.uploaderId !== userId) return commandFailure('invalid_payload', `attachment ${id} was uploaded by someone else: attach only your own uploads`);
     refs.push(refOf(record));

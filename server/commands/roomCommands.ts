@@ -4,7 +4,6 @@ import { markRead, readPosition } from '../../shared/roomDoc/readOps.ts';
 import { toChatMessage } from '../../shared/roomDoc/toChatMessage.ts';
 import { JOIN_ROOM_MESSAGES } from '../../shared/commands/commandAnswers.ts';
 import type { CommandPayload } from '../../shared/commands/webSocketCommand.ts';
-import { checkRoomAccess } from '../access/checkRoomAccess.ts';
 import { commandFailure } from './CommandFailure.ts';
 import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';
@@ -18,10 +17,10 @@ export function joinRoom(deps: CommandDeps, conn: CommandConnection, p: CommandP
     ok: true,
     // Subscribing and reading the snapshot in one synchronous step, right after a commit: the
     // answer holds every committed change and the events carry every later one, none twice.
-    answer: () => {
-      const summary = deps.directory.rooms.getSummary(p.room_id);
-      if (!summary) return commandFailure('not_found', 'no such room');
-      if (!conn.closed && !conn.joined.has(p.room_id)) {
+    // The room's summary (the directory's) is read after that step.
+    answer: async () => {
+      const joined = !conn.closed && !conn.joined.has(p.room_id);
+      if (joined) {
         const { release } = deps.registry.acquire(p.room_id, conn);
         const sub = new RoomSubscription({ room, release, feeds: deps.feeds, user: conn.user, send: (frame) => conn.send(frame), typingTimeoutMs: deps.typingTimeoutMs });
         conn.joined.set(p.room_id, sub);
@@ -35,27 +34,41 @@ export function joinRoom(deps: CommandDeps, conn: CommandConnection, p: CommandP
         for (const doc of deps.registry.docsOf(p.room_id)) sub.follow(doc);
       }
       const page = historyPage(deps.registry, room, p.room_id, undefined, JOIN_ROOM_MESSAGES, roomSources(deps.registry, room, p.room_id));
-      return { ok: true, data: { room: summary, messages: page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf)), has_more: page.hasMore } };
+      const messages = page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf));
+      const summary = await deps.directory.rooms.getSummary(p.room_id);
+      if (!summary) {
+        // Gone meanwhile: the subscription just made is undone.
+        const sub = joined ? conn.joined.get(p.room_id) : undefined;
+        sub?.end();
+        if (sub) conn.joined.delete(p.room_id);
+        return commandFailure('not_found', 'no such room');
+      }
+      return { ok: true, data: { room: summary, messages, has_more: page.hasMore } };
     },
   }));
 }
 
 /** Leaving needs no membership: a removed member may still leave (it was unsubscribed already). */
 export function leaveRoom(conn: CommandConnection, p: CommandPayload<'leave_room'>): Promise<Outcome> {
-  const sub = conn.joined.get(p.room_id);
-  if (!sub) return Promise.resolve(commandFailure('not_joined', 'this connection has not joined the room'));
-  sub.end();
-  conn.joined.delete(p.room_id);
-  return Promise.resolve({ ok: true, data: { room_id: p.room_id } });
+  // In the connection's turn, after the changes of the commands before it.
+  return conn.inTurn(async (): Promise<Outcome> => {
+    const sub = conn.joined.get(p.room_id);
+    if (!sub) return commandFailure('not_joined', 'this connection has not joined the room');
+    sub.end();
+    conn.joined.delete(p.room_id);
+    return { ok: true, data: { room_id: p.room_id } };
+  });
 }
 
 export function typing(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'typing_start'>, on: boolean): Promise<Outcome> {
-  const access = checkRoomAccess(deps.directory, p.room_id, conn.user.id);
-  if (!access.ok) return Promise.resolve(commandFailure(access.code, access.reason));
-  const sub = conn.joined.get(p.room_id);
-  if (!sub) return Promise.resolve(commandFailure('not_joined', 'join the room before typing in it'));
-  sub.typing(on);
-  return Promise.resolve({ ok: true, data: { room_id: p.room_id } });
+  return conn.inTurn(async (): Promise<Outcome> => {
+    const access = await deps.access.check(p.room_id, conn.user.id);
+    if (!access.ok) return commandFailure(access.code, access.reason);
+    const sub = conn.joined.get(p.room_id);
+    if (!sub) return commandFailure('not_joined', 'join the room before typing in it');
+    sub.typing(on);
+    return { ok: true, data: { room_id: p.room_id } };
+  });
 }
 
 export function readMessages(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'read_messages'>): Promise<Outcome> {

@@ -1,6 +1,6 @@
 import type { RawData } from 'ws';
 import type { EndpointDeps } from '../EndpointDeps.ts';
-import { checkRoomAccess } from '../access/checkRoomAccess.ts';
+import type { AccessDecision } from '../access/checkRoomAccess.ts';
 import { TokenBucket } from '../limits/TokenBucket.ts';
 import type { SocketConnection } from '../ws/SocketConnection.ts';
 import { frameBytes } from '../ws/SocketEndpoint.ts';
@@ -15,6 +15,9 @@ import { RoomAttachment } from './RoomAttachment.ts';
 /** Opens and closes one socket may make per second, after a burst of opening and closing every document it may hold, plus this. */
 const CONTROL_PER_SECOND = 50;
 
+/** Whether a user may open a document (checkRoomAccess, through the endpoint's AccessGuard). */
+export type ChannelAccess = (document: string, userId: string) => Promise<AccessDecision>;
+
 /**
  * One multiplexed sync socket (`/ws/sync`, muxFrames.ts): the client opens a channel per
  * document, and each channel is a room peer (ChannelPeer) with the same rules as a socket on
@@ -22,18 +25,28 @@ const CONTROL_PER_SECOND = 50;
  * the frame rate limits (per channel), the room's limits. A channel the server ends (a refused
  * update, a removed member) ends alone; what concerns the socket (a malformed mux frame, too many
  * opens and closes, a slow reader) closes the socket.
+ *
+ * The membership check reads the directory asynchronously, and a client sends a channel's frames
+ * right after its `open`, so a channel is pending until its check answers (PendingChannel): its
+ * frames wait there in order and go to the room once it opens, or are dropped if it is refused,
+ * as frames for a channel the server closed are. A `close` meanwhile, or the socket closing,
+ * forgets it: the check's answer then attaches nothing. A pending channel counts towards the
+ * socket's documents. Frames of an open channel go straight to its room, with no await.
  */
 export class MuxConnection {
   readonly #socket: SocketConnection;
   readonly #deps: EndpointDeps;
+  readonly #access: ChannelAccess;
+  /** Open and pending channels. */
   readonly #channels = new Map<number, OpenChannel>();
   readonly #control: TokenBucket;
   /** Channel numbers only grow on a socket: a frame for a closed channel is never taken for a new one. */
   #highest = 0;
 
-  constructor(socket: SocketConnection, deps: EndpointDeps) {
+  constructor(socket: SocketConnection, deps: EndpointDeps, access: ChannelAccess) {
     this.#socket = socket;
     this.#deps = deps;
+    this.#access = access;
     this.#control = new TokenBucket({ capacity: 2 * this.#maxChannels + CONTROL_PER_SECOND, refillPerSecond: CONTROL_PER_SECOND });
   }
 
@@ -41,7 +54,7 @@ export class MuxConnection {
     return this.#deps.limits.maxDocsPerConnection;
   }
 
-  /** Documents open on this socket. */
+  /** Documents open on this socket (pending ones included). */
   get channels(): number {
     return this.#channels.size;
   }
@@ -96,8 +109,31 @@ export class MuxConnection {
     }
     const feed = this.#deps.feed;
     if (document === FEED_DOCUMENT && feed) return this.#openFeed(channel, feed);
-    const access = checkRoomAccess(this.#deps.directory, document, socket.user.id);
-    if (!access.ok) return refuse(CloseCode[access.close], access.close, access.reason);
+    const { limits, maxFrameBytes } = this.#deps;
+    const pending = new PendingChannel(limits.syncBurst + limits.awarenessBurst, maxFrameBytes + limits.maxBufferedBytes);
+    this.#channels.set(channel, pending);
+    void this.#access(document, socket.user.id).then(
+      (access) => {
+        // Closed by the client while it was checked, or the socket went: nothing attaches.
+        if (this.#channels.get(channel) !== pending) return;
+        this.#channels.delete(channel);
+        if (socket.closed) return;
+        if (pending.overflowed) return refuse(CloseCode.RateLimited, 'RateLimited', `more than ${pending.maxFrames} frames or ${pending.maxBytes} bytes sent before the channel opened`);
+        if (!access.ok) return refuse(CloseCode[access.close], access.close, access.reason);
+        this.#attach(channel, document, pending.frames);
+      },
+      (err: unknown) => {
+        if (this.#channels.get(channel) !== pending) return;
+        this.#channels.delete(channel);
+        this.#deps.logger.error({ err, room: document, user: socket.user.id }, 'sync channel access check failed');
+        refuse(CloseCode.InternalError, 'InternalError', 'internal error');
+      },
+    );
+  }
+
+  /** The channel's check passed: its peer joins the room, and the frames that waited go to it in order. */
+  #attach(channel: number, document: string, waiting: readonly Uint8Array[]): void {
+    const socket = this.#socket;
     const peer = new ChannelPeer(socket, channel, (closed) => {
       // The server ended the channel (a refusal, a removal): it leaves its room.
       const open = this.#channels.get(closed.channel);
@@ -114,13 +150,14 @@ export class MuxConnection {
       return peer.close('InternalError', 'internal error');
     }
     // Closed while it opened (by its room, say): it leaves again at once.
-    if (peer.closed) attachment.detach();
-    else
-      this.#channels.set(channel, {
-        peer,
-        receive: (body) => attachment.receive(body),
-        end: () => (peer.markClosed(), attachment.detach()),
-      });
+    if (peer.closed) return attachment.detach();
+    this.#channels.set(channel, {
+      peer,
+      receive: (body) => attachment.receive(body),
+      end: () => (peer.markClosed(), attachment.detach()),
+    });
+    // Each may end the channel (a refused update): the rest are then dropped by the attachment.
+    for (const body of waiting) attachment.receive(body);
   }
 
   /** The user feed on this channel (FeedChannel): JSON frames, no room. */
@@ -146,10 +183,46 @@ export class MuxConnection {
   }
 }
 
-/** A channel open on the socket: a room's (with its peer) or the feed's. */
+/** A channel on the socket: a room's (with its peer), the feed's, or one whose check is pending. */
 interface OpenChannel {
   readonly peer: ChannelPeer | null;
   receive(body: Uint8Array): void;
   /** The channel is gone (closed by either side, or the socket closed): let go of what it holds. */
   end(): void;
+}
+
+/**
+ * A channel whose membership check has not answered yet: keeps the frames sent on it, in order,
+ * up to the frames the rate limits let through in one burst (more would be rate limited once they
+ * reach the room anyway) and a bounded number of bytes (one largest frame plus the send buffer's
+ * allowance). A client sending more is refused the channel with RateLimited.
+ */
+class PendingChannel implements OpenChannel {
+  readonly peer = null;
+  readonly frames: Uint8Array[] = [];
+  readonly maxFrames: number;
+  readonly maxBytes: number;
+  #bytes = 0;
+  overflowed = false;
+
+  constructor(maxFrames: number, maxBytes: number) {
+    this.maxFrames = maxFrames;
+    this.maxBytes = maxBytes;
+  }
+
+  receive(body: Uint8Array): void {
+    if (this.overflowed) return;
+    this.#bytes += body.byteLength;
+    if (this.frames.length >= this.maxFrames || this.#bytes > this.maxBytes) {
+      this.overflowed = true;
+      this.frames.length = 0;
+      return;
+    }
+    this.frames.push(body);
+  }
+
+  /** Closed before its check answered: it holds nothing (the check's answer finds it gone). */
+  end(): void {
+    this.frames.length = 0;
+  }
 }

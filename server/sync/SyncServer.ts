@@ -7,7 +7,7 @@ import { MuxConnection } from './MuxConnection.ts';
 import { RoomAttachment } from './RoomAttachment.ts';
 import { SocketConnection } from '../ws/SocketConnection.ts';
 import { MUX_SYNC_PATH, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
-import { checkRoomAccess } from '../access/checkRoomAccess.ts';
+import { AccessGuard } from '../access/AccessGuard.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomPeer } from './RoomPeer.ts';
@@ -32,11 +32,14 @@ const safeDecode = (s: string): string => {
 export class SyncServer {
   readonly #endpoint: SocketEndpoint;
   readonly #opts: SyncServerOptions;
+  /** Membership checks of admissions, channel opens and rechecks (the directory's later state wins). */
+  readonly #access: AccessGuard;
   /** The multiplexed sockets open now (closed with the server). */
   readonly #muxes = new Set<SocketConnection>();
 
   constructor(opts: SyncServerOptions) {
     this.#opts = opts;
+    this.#access = new AccessGuard(opts.directory);
     this.#endpoint = new SocketEndpoint({
       label: 'sync',
       tokens: opts.tokens,
@@ -61,10 +64,20 @@ export class SyncServer {
     if (!url?.pathname.startsWith(SYNC_PATH_PREFIX)) return false;
     const roomId = safeDecode(url.pathname.slice(SYNC_PATH_PREFIX.length));
     const parley = url.searchParams.get(PARLEY_PROTOCOL_PARAM) === PARLEY_PROTOCOL_VERSION;
+    // Rechecks begun when the check answered: one begun after it (while the user was recorded,
+    // before the socket joined) could not see this socket, so it is rechecked once it has joined.
+    let checkedAt = 0;
     this.#endpoint.upgrade(req, socket, head, {
       token: url.searchParams.get('token'),
-      check: (user) => checkRoomAccess(this.#opts.directory, roomId, user.id),
-      open: (ws, user) => this.#accept(ws, user, roomId, parley),
+      check: async (user) => {
+        const access = await this.#access.check(roomId, user.id);
+        checkedAt = this.#access.rechecks;
+        return access;
+      },
+      open: (ws, user) => {
+        this.#accept(ws, user, roomId, parley);
+        if (this.#access.rechecks !== checkedAt) void this.recheckMember(roomId, user.id);
+      },
       withError: parley,
       logFields: { room: roomId },
     });
@@ -103,7 +116,7 @@ export class SyncServer {
       allowLargestFrame: true,
       onSlowConsumer: (buffered) => logger.warn({ user: user.id, conn: socket.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
     });
-    const mux = new MuxConnection(socket, this.#opts);
+    const mux = new MuxConnection(socket, this.#opts, (document, userId) => this.#access.check(document, userId));
     const releasePresence = presence.connect(user.id);
     this.#muxes.add(socket);
     ws.on('message', (data: RawData, isBinary: boolean) => mux.receive(data, isBinary));
@@ -123,17 +136,28 @@ export class SyncServer {
     return this.#endpoint.openSockets;
   }
 
-  /** Closes the user's connections to a room's documents they may no longer open (removed, deactivated). */
-  recheckMember(roomId: string, userId: string): void {
-    const access = checkRoomAccess(this.#opts.directory, roomId, userId);
-    if (access.ok) return;
+  /**
+   * Closes the user's connections to a room's documents they may no longer open (removed,
+   * deactivated). Never rejects; when two rechecks of one member overlap, the later one decides.
+   */
+  async recheckMember(roomId: string, userId: string): Promise<void> {
+    let access;
+    try {
+      access = await this.#access.recheck(roomId, userId);
+    } catch (err) {
+      this.#opts.logger.error({ err, room: roomId, user: userId }, 'sync: membership recheck failed');
+      return;
+    }
+    if (!access || access.ok) return;
+    // The peers attached now: an open still being checked reads the directory again (AccessGuard).
     for (const conn of this.#peersOf(roomId)) if (conn.user.id === userId) conn.close(access.close, access.reason);
   }
 
   /** Closes every connection to a room that has become inactive. */
-  recheckRoom(roomId: string): void {
+  async recheckRoom(roomId: string): Promise<void> {
+    this.#access.roomChanged();
     const users = new Set(this.#peersOf(roomId).map((conn) => conn.user.id));
-    for (const userId of users) this.recheckMember(roomId, userId);
+    await Promise.all([...users].map((userId) => this.recheckMember(roomId, userId)));
   }
 
   /** Every peer of a room's documents: those joined to a loaded one, and those reading a segment from storage. */

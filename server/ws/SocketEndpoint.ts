@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuthUser, TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
-import type { Directory } from '../storage/Directory.ts';
+import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { ConnectionSlots } from './ConnectionSlots.ts';
 import { heartbeatVerdict } from './heartbeatVerdict.ts';
 import { closeSocket } from './closeSocket.ts';
@@ -16,8 +16,8 @@ const HEARTBEAT_MS = 30_000;
 type Refusal = { ok: false; close: CloseCodeName; reason: string };
 /** Whether a socket may open: the authenticated user, or the close code and reason it gets. */
 export type Admission = { ok: true; user: AuthUser } | Refusal;
-/** What an endpoint checks after the token (room access, say). */
-export type AdmissionCheck = (user: AuthUser) => { ok: true } | Refusal;
+/** What an endpoint checks after the token (room access, say); may read the directory. */
+export type AdmissionCheck = (user: AuthUser) => { ok: true } | Refusal | Promise<{ ok: true } | Refusal>;
 
 export interface UpgradeHow {
   /** The `token` query parameter. */
@@ -35,7 +35,7 @@ export interface SocketEndpointOptions {
   /** Names the endpoint in log lines ("sync", "command"). */
   label: string;
   tokens: TokenVerifier;
-  directory: Directory;
+  directory: DirectoryApi;
   logger: Logger;
   /** ws's maxPayload: a larger frame closes the socket with 1009 before it is buffered whole. */
   maxPayload: number;
@@ -129,9 +129,9 @@ export class SocketEndpoint {
   async #admit(token: string | null, check: AdmissionCheck, logFields: Record<string, unknown>): Promise<Admission> {
     try {
       const user = await this.#opts.tokens.verify(token);
-      const decision = check(user);
+      const decision = await check(user);
       if (!decision.ok) return decision;
-      this.#opts.directory.users.upsert(user);
+      await this.#opts.directory.users.upsert(user);
       return { ok: true, user };
     } catch (err) {
       if (err instanceof ParleyError) return { ok: false, close: 'Unauthorized', reason: err.message };
