@@ -16,6 +16,8 @@ import { DevLoginResponseSchema, type User } from '../../shared/models/user.ts';
 import { TokenService } from '../../server/auth/TokenService.ts';
 import { PresenceTracker } from '../../server/presence/PresenceTracker.ts';
 import { Directory } from '../../server/storage/Directory.ts';
+import { SqliteDirectory } from '../../server/storage/DirectoryApi.ts';
+import { SqliteAsync } from '../../server/storage/SqliteAsync.ts';
 import { openDatabase, type Db } from '../../server/storage/openDatabase.ts';
 import type { AccessNotifier } from '../../server/http/ApiDeps.ts';
 import { createApi } from '../../server/http/createApi.ts';
@@ -82,6 +84,7 @@ export interface RequestOptions {
 
 export interface ApiHarness {
   url: string;
+  /** The synchronous directory under the API's, for tests to arrange and inspect between requests. */
   directory: Directory;
   tokens: TokenService;
   presence: PresenceTracker;
@@ -120,7 +123,9 @@ export async function startApi(options: StartOptions = {}): Promise<ApiHarness> 
   const logLines: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logLines.push(line) });
   const app = createApi({
-    directory,
+    // As ParleyServer wires it: the asynchronous face, one SqliteAsync on the connection.
+    directory: new SqliteDirectory(directory, new SqliteAsync(db)),
+    syncDirectory: directory,
     tokens,
     devTokens: tokens,
     presence,
