@@ -21,6 +21,7 @@ import { SqliteAsync } from '../../server/storage/SqliteAsync.ts';
 import { openDatabase, type Db } from '../../server/storage/openDatabase.ts';
 import type { AccessNotifier } from '../../server/http/ApiDeps.ts';
 import { createApi } from '../../server/http/createApi.ts';
+import { LaggingDirectory } from './laggingDirectory.ts';
 import { makeTempDir } from './tempDir.ts';
 
 /**
@@ -108,6 +109,11 @@ export interface StartOptions {
   presence?: PresenceTracker;
   /** POST /api/rooms per user; the server's defaults when absent. */
   roomCreation?: UserRateLimit;
+  /**
+   * Every directory call of the API outside a transaction waits this long first (LaggingDirectory),
+   * so that concurrent requests interleave as on a network database; none when absent.
+   */
+  directoryLatencyMs?: number;
 }
 
 const bearer = (as: Session | string): string => `Bearer ${typeof as === 'string' ? as : as.token}`;
@@ -122,9 +128,10 @@ export async function startApi(options: StartOptions = {}): Promise<ApiHarness> 
   const clock = new TestClock();
   const logLines: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logLines.push(line) });
+  // As ParleyServer wires it: the asynchronous face, one SqliteAsync on the connection.
+  const directoryApi = new SqliteDirectory(directory, new SqliteAsync(db));
   const app = createApi({
-    // As ParleyServer wires it: the asynchronous face, one SqliteAsync on the connection.
-    directory: new SqliteDirectory(directory, new SqliteAsync(db)),
+    directory: options.directoryLatencyMs === undefined ? directoryApi : new LaggingDirectory(directoryApi, options.directoryLatencyMs),
     syncDirectory: directory,
     tokens,
     devTokens: tokens,
