@@ -315,7 +315,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     ? { token: config.metricsToken, scrape: async () => ({ contentType: metrics.contentType, text: await metrics.text() }) }
     : undefined;
   const api = createApi({
-    directory,
+    directory: directoryApi,
+    syncDirectory: directory,
     tokens: verifier,
     devTokens: tokens,
     presence: tracker,

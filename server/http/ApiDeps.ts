@@ -3,6 +3,7 @@ import type { AuthUser, TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
 import type { PresenceTracker } from '../presence/PresenceTracker.ts';
 import type { Directory } from '../storage/Directory.ts';
+import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { UserRateLimiter } from '../limits/UserRateLimiter.ts';
 import type { SearchWorker } from '../search/SearchWorker.ts';
 import type { Attachments } from '../attachments/Attachments.ts';
@@ -30,7 +31,17 @@ export interface MetricsEndpoint {
 }
 
 export interface ApiDeps {
-  directory: Directory;
+  /**
+   * Users, rooms, members, presence and attachment records, on either backend: every handler
+   * awaits it, and its check-then-write transactions work only through the `tx` they are handed.
+   */
+  directory: DirectoryApi;
+  /**
+   * TODO(async): the synchronous SQLite directory, only for the presence module's
+   * `usersPresence`/`userPresence` (GET /api/presence, /api/me), which still take a Directory.
+   * Goes when they take a DirectoryApi.
+   */
+  syncDirectory: Directory;
   tokens: TokenVerifier;
   /** Mints dev-login tokens (the built-in HS256 service, which `tokens` also accepts). */
   devTokens: TokenService;
@@ -39,7 +50,10 @@ export interface ApiDeps {
   logger: Logger;
   /** GET /api/search asks the full-text index's thread (docs/search.md); without it the route answers 404. */
   search?: SearchWorker;
-  /** /api/rooms/:roomId/attachments (docs/attachments.md); without it those routes answer 404. */
+  /**
+   * /api/rooms/:roomId/attachments (docs/attachments.md); without it those routes answer 404.
+   * TODO(async): Attachments writes its records through the synchronous AttachmentRepo it was built with.
+   */
   attachments?: Attachments;
   /** GET /metrics, which needs no user token; without it (PARLEY_METRICS=0) the route answers 404. */
   metrics?: MetricsEndpoint;

@@ -48,7 +48,7 @@ export function attachmentRoutes(deps: ApiDeps, attachments: Attachments): Hono<
   app.post('/attachments', async (c) => {
     const roomId = roomIdParam(c);
     const userId = c.var.user.id;
-    requireActiveMember(directory, roomId, userId);
+    await requireActiveMember(directory, roomId, userId);
     const { name } = parseQuery(c, UploadQuerySchema);
     const headers = UploadHeadersSchema.parse(c.req.header());
     const contentLength = headers['content-length'] ?? null;
@@ -62,7 +62,7 @@ export function attachmentRoutes(deps: ApiDeps, attachments: Attachments): Hono<
         contentLength,
       });
       // Removed while the bytes arrived: the record stays unreferenced and garbage collection takes it.
-      requireActiveMember(directory, roomId, userId);
+      await requireActiveMember(directory, roomId, userId);
       return c.json(toAttachment(roomId, refOf(record)) satisfies Attachment, 201);
     } catch (err) {
       // The rest of a refused body is not read: closing the connection spares draining it.
@@ -72,7 +72,7 @@ export function attachmentRoutes(deps: ApiDeps, attachments: Attachments): Hono<
   });
 
   app.get('/attachments/:id', async (c) => {
-    const record = findRecord(c, deps);
+    const record = await findRecord(c, deps);
     const headers = servedFileHeaders(record.mimeType, record.name, record.blobKey);
     if (matchesIfNoneMatch(c.req.header('If-None-Match'), etagOf(record.blobKey))) return notModified(headers);
     // If-Range with another validator: the file changed from the client's view, so send it whole.
@@ -91,7 +91,7 @@ export function attachmentRoutes(deps: ApiDeps, attachments: Attachments): Hono<
   });
 
   app.get('/attachments/:id/thumbnail', async (c) => {
-    const record = findRecord(c, deps);
+    const record = await findRecord(c, deps);
     if (record.thumbnailKey === null || record.thumbnailType === null) throw new ParleyError('not_found', 'this attachment has no thumbnail (only images sharp can decode have one)');
     const headers = servedFileHeaders(record.thumbnailType, `thumbnail-${record.name}`, record.thumbnailKey);
     if (matchesIfNoneMatch(c.req.header('If-None-Match'), etagOf(record.thumbnailKey))) return notModified(headers);
@@ -104,11 +104,11 @@ export function attachmentRoutes(deps: ApiDeps, attachments: Attachments): Hono<
 }
 
 /** The record of `:id` in `:roomId`, for an active member: 404 for an unknown id or one of another room. */
-function findRecord(c: Context<ApiEnv>, deps: ApiDeps): AttachmentRecord {
+async function findRecord(c: Context<ApiEnv>, deps: ApiDeps): Promise<AttachmentRecord> {
   const roomId = roomIdParam(c);
-  requireActiveMember(deps.directory, roomId, c.var.user.id);
+  await requireActiveMember(deps.directory, roomId, c.var.user.id);
   const id = parsePathParam(c, 'id', AttachmentIdSchema, 'attachment');
-  const record = deps.directory.attachments.get(id);
+  const record = await deps.directory.attachments.get(id);
   if (!record || record.roomId !== roomId) throw new ParleyError('not_found', 'no such attachment in this room');
   return record;
 }

@@ -10,7 +10,8 @@ export function presenceRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   app.get('/', (c) => {
     const { user_ids } = parseQuery(c, PresenceQuerySchema);
-    return c.json({ presence: usersPresence(deps.directory, deps.presence, user_ids) } satisfies PresenceList);
+    // TODO(async): usersPresence reads the synchronous Directory (server/presence is not async yet).
+    return c.json({ presence: usersPresence(deps.syncDirectory, deps.presence, user_ids) } satisfies PresenceList);
   });
 
   return app;

@@ -20,7 +20,7 @@ export function requireAuth(deps: ApiDeps) {
     const user = await deps.tokens.verify(bearerToken(c.req.header('Authorization')));
     // The token is the source of truth for names: a rename in the host app shows up on the
     // user's next request.
-    deps.directory.users.upsert(user, now());
+    await deps.directory.users.upsert(user, now());
     c.set('user', user);
     await next();
   });

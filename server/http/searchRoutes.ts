@@ -45,9 +45,9 @@ export function searchRoutes(deps: ApiDeps, index: SearchWorker): Hono<ApiEnv> {
     const userId = c.var.user.id;
     // The caller's rooms as of now, with the query: a member removed a moment ago finds nothing new there.
     let roomIds: readonly string[];
-    if (query.room_id === undefined) roomIds = deps.directory.members.activeRoomIds(userId);
+    if (query.room_id === undefined) roomIds = await deps.directory.members.activeRoomIds(userId);
     else {
-      requireActiveMember(deps.directory, query.room_id, userId);
+      await requireActiveMember(deps.directory, query.room_id, userId);
       roomIds = [query.room_id];
     }
     const fts = toFtsQuery(parseSearchQuery(query.q));

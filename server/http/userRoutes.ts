@@ -13,14 +13,14 @@ const SEARCH_LIMIT = 20;
 export function userRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const query = parseQuery(c, UserQuerySchema);
     let users: User[] = [];
     if (query.ids) {
-      const found = deps.directory.users.getMany(query.ids);
+      const found = await deps.directory.users.getMany(query.ids);
       users = query.ids.flatMap((id) => found.get(id) ?? []);
     } else if (query.q) {
-      users = deps.directory.users.searchByNamePrefix(query.q, SEARCH_LIMIT);
+      users = await deps.directory.users.searchByNamePrefix(query.q, SEARCH_LIMIT);
     }
     return c.json({ users } satisfies UserList);
   });

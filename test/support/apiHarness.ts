@@ -16,9 +16,12 @@ import { DevLoginResponseSchema, type User } from '../../shared/models/user.ts';
 import { TokenService } from '../../server/auth/TokenService.ts';
 import { PresenceTracker } from '../../server/presence/PresenceTracker.ts';
 import { Directory } from '../../server/storage/Directory.ts';
+import { SqliteDirectory } from '../../server/storage/DirectoryApi.ts';
+import { SqliteAsync } from '../../server/storage/SqliteAsync.ts';
 import { openDatabase, type Db } from '../../server/storage/openDatabase.ts';
 import type { AccessNotifier } from '../../server/http/ApiDeps.ts';
 import { createApi } from '../../server/http/createApi.ts';
+import { LaggingDirectory } from './laggingDirectory.ts';
 import { makeTempDir } from './tempDir.ts';
 
 /**
@@ -82,6 +85,7 @@ export interface RequestOptions {
 
 export interface ApiHarness {
   url: string;
+  /** The synchronous directory under the API's, for tests to arrange and inspect between requests. */
   directory: Directory;
   tokens: TokenService;
   presence: PresenceTracker;
@@ -105,6 +109,11 @@ export interface StartOptions {
   presence?: PresenceTracker;
   /** POST /api/rooms per user; the server's defaults when absent. */
   roomCreation?: UserRateLimit;
+  /**
+   * Every directory call of the API outside a transaction waits this long first (LaggingDirectory),
+   * so that concurrent requests interleave as on a network database; none when absent.
+   */
+  directoryLatencyMs?: number;
 }
 
 const bearer = (as: Session | string): string => `Bearer ${typeof as === 'string' ? as : as.token}`;
@@ -119,8 +128,11 @@ export async function startApi(options: StartOptions = {}): Promise<ApiHarness> 
   const clock = new TestClock();
   const logLines: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logLines.push(line) });
+  // As ParleyServer wires it: the asynchronous face, one SqliteAsync on the connection.
+  const directoryApi = new SqliteDirectory(directory, new SqliteAsync(db));
   const app = createApi({
-    directory,
+    directory: options.directoryLatencyMs === undefined ? directoryApi : new LaggingDirectory(directoryApi, options.directoryLatencyMs),
+    syncDirectory: directory,
     tokens,
     devTokens: tokens,
     presence,
