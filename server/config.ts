@@ -1,3 +1,7 @@
+/*
+ * Over 350 lines for a reason: every setting of the server, its environment variable, its flag,
+ * its default and its check in one place, which README's configuration table follows line by line.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
