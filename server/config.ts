@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   /** Loopback by default so a dev server is not exposed by accident; set 0.0.0.0 to serve a network. */
   HOST: z.string().min(1).default('127.0.0.1'),
   PARLEY_DATA_DIR: z.string().min(1).default('./data'),
+  /** Where attachment bytes are kept; several nodes share one directory (a shared volume). Default: <data dir>/blobs. */
+  PARLEY_BLOB_DIR: z.string().min(1).optional(),
   /** The built web app served at `/` (`npm run build:app`); `off` serves none. Default: dist/app of this package. */
   PARLEY_APP_DIR: z.string().min(1).default(DEFAULT_APP_DIR),
   /** HS256 secret shared with the host app's backend (at least 32 bytes). */
@@ -166,6 +168,8 @@ export interface Config {
   host: string;
   dataDir: string;
   dbFile: string;
+  /** Attachment bytes (PARLEY_BLOB_DIR); null: <dataDir>/blobs. */
+  blobDir: string | null;
   /** The built web app's directory, or null to serve no app. */
   appDir: string | null;
   jwtSecret: string | undefined;
@@ -362,6 +366,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     host: e.HOST,
     dataDir,
     dbFile: path.join(dataDir, DB_FILE_NAME),
+    blobDir: e.PARLEY_BLOB_DIR === undefined ? null : path.resolve(e.PARLEY_BLOB_DIR),
     appDir: e.PARLEY_APP_DIR === 'off' ? null : path.resolve(e.PARLEY_APP_DIR),
     jwtSecret: e.PARLEY_JWT_SECRET,
     devLogin: e.PARLEY_DEV_LOGIN,
