@@ -176,9 +176,15 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const memberships = new RoomMemberships(directoryApi);
 
   const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
-  const summaries: RoomSummaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed), {
-    head: (roomId): Room | null => registry.get(roomId) ?? null,
-    segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
+  const summaries: RoomSummaries = new RoomSummaries({
+    directory: directoryApi,
+    memberships,
+    logger,
+    onChanged: (changed) => feed.summariesChanged(changed),
+    docs: {
+      head: (roomId): Room | null => registry.get(roomId) ?? null,
+      segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
+    },
   });
   const publisher = new PresencePublisher(directory, tracker);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
@@ -235,7 +241,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       threads.roomLoaded(room);
       segmenter.roomLoaded(room);
       recentPages.roomLoaded(room);
-      summaries.update(room);
+      void summaries.update(room);
       publisher.roomLoaded(room);
       notifications.roomLoaded(room);
       search.roomLoaded(room);
@@ -365,7 +371,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       }
       segmenter.stop();
       await registry.unloadAll();
-      summaries.close();
+      await summaries.close();
       searchBackfill.close();
       search.close();
       await searchWorker.close();
