@@ -16,8 +16,13 @@ export class MuxSocket {
     this.raw = raw;
   }
 
-  static async open(t: TestServer, user: TestUser): Promise<MuxSocket> {
-    return new MuxSocket(await RawSocket.open(`${t.url.replace(/^http/, 'ws')}${MUX_SYNC_PATH}?token=${encodeURIComponent(user.token)}`));
+  static open(t: TestServer, user: TestUser): Promise<MuxSocket> {
+    return MuxSocket.connect(t.url, user.token);
+  }
+
+  /** A multiplexed socket to the server at `baseUrl` (http://HOST:PORT), as the holder of `token`. */
+  static async connect(baseUrl: string, token: string): Promise<MuxSocket> {
+    return new MuxSocket(await RawSocket.open(`${baseUrl.replace(/^http/, 'ws')}${MUX_SYNC_PATH}?token=${encodeURIComponent(token)}`));
   }
 
   /** Opens a channel for `document` (the next channel number unless given); returns its number. */
