@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import * as Y from 'yjs';
 import { uuidv4 } from '../../shared/ids.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { TokenService } from '../auth/TokenService.ts';
@@ -79,11 +78,7 @@ describe(postgresSuiteName('three nodes, one room'), () => {
         sockets.map(async (socket, i) => {
           const { channel, doc } = joined[i]!;
           // Everyone's messages arrive as updates (or were in the join already).
-          while (contentsOf(doc).length < 3) {
-            const frame = await socket.next(channel, (f) => f.type === 'update' && !seen.has(f));
-            seen.add(frame);
-            if (frame.type === 'update') Y.applyUpdate(doc, frame.update);
-          }
+          await socket.untilDoc(channel, doc, (d) => contentsOf(d).length >= 3);
           expect(contentsOf(doc).sort()).toEqual(['from node 1', 'from node 2', 'from node 3']);
         }),
       );
@@ -106,6 +101,3 @@ describe(postgresSuiteName('three nodes, one room'), () => {
     }
   }, 60_000);
 });
-
-/** Update frames already applied (each is applied once). */
-const seen = new WeakSet<object>();

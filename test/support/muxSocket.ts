@@ -74,6 +74,18 @@ export class MuxSocket {
     return { channel, doc };
   }
 
+  /** Applies the channel's updates to `doc` (those received so far, then as they come) until `done(doc)`. */
+  async untilDoc(channel: number, doc: Y.Doc, done: (doc: Y.Doc) => boolean): Promise<void> {
+    const applied = new Set<Uint8Array>();
+    const apply = (bytes: Uint8Array): void => {
+      applied.add(bytes);
+      const frame = frameOn(channel, bytes);
+      if (frame?.type === 'update' || frame?.type === 'syncStep2') Y.applyUpdate(doc, frame.update);
+    };
+    for (const bytes of this.raw.received) apply(bytes);
+    while (!done(doc)) apply(await this.raw.next((bytes) => !applied.has(bytes) && frameOn(channel, bytes) !== null));
+  }
+
   close(): void {
     this.raw.close();
   }
