@@ -10,13 +10,10 @@ import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { ConfigError, DB_FILE_NAME, checkOptions, defaultConfig, type Config } from './config.ts';
 import { createLogger, loggerOfNode, type Logger } from './log.ts';
-import { openDatabase, type Db } from './storage/openDatabase.ts';
-import { Directory } from './storage/Directory.ts';
-import { SqliteDirectory } from './storage/DirectoryApi.ts';
-import { SqliteAsync } from './storage/SqliteAsync.ts';
-import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
-import { WorkerCompactor } from './storage/WorkerCompactor.ts';
-import { StorageWorker } from './storage/StorageWorker.ts';
+import type { Db } from './storage/openDatabase.ts';
+import { openStorage } from './storage/openStorage.ts';
+import type { Directory } from './storage/Directory.ts';
+import { WorkerCompactor, steppedSqliteWrite } from './storage/WorkerCompactor.ts';
 import type { Compactor } from './storage/Compactor.ts';
 import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
 import { anyTokenVerifier, hostTokenVerifier, type TokenVerifier, type VerifyToken } from './auth/TokenVerifier.ts';
@@ -38,7 +35,9 @@ import { Segmenter } from './segments/Segmenter.ts';
 import { ThreadSummaries } from './threads/ThreadSummaries.ts';
 import { StoredSegments } from './segments/StoredSegments.ts';
 import { workerStateReader } from './segments/StoredStateReader.ts';
-import { segmentDocName } from '../shared/roomDoc/segments.ts';
+import { roomOfDoc, segmentDocName } from '../shared/roomDoc/segments.ts';
+import { RoomMemberships } from './access/RoomMemberships.ts';
+import { refOf } from './storage/AttachmentRepo.ts';
 import { scrubDeleted } from '../shared/roomDoc/scrubDeleted.ts';
 import { createApi } from './http/createApi.ts';
 import { ConnectionSlots } from './ws/ConnectionSlots.ts';
@@ -152,17 +151,13 @@ function resolveConfig(options: ParleyServerOptions): Config {
 export function createParleyServer(options: ParleyServerOptions = {}): ParleyServer {
   const config = resolveConfig(options);
   const logger = options.logger ? loggerOfNode(options.logger, config.nodeId) : createLogger(config.logLevel, config.nodeId);
-  const db = openDatabase(config.dbFile, { synchronous: config.sqliteSynchronous });
-  const directory = new Directory(db);
+  // The SQLite file, or PostgreSQL (PARLEY_DATABASE_URL): the directory, the update log, the storage worker.
+  const storage = openStorage({ dbFile: config.dbFile, sqliteSynchronous: config.sqliteSynchronous, databaseUrl: config.databaseUrl }, logger);
+  if (storage.kind !== 'sqlite') throw new ConfigError('PARLEY_DATABASE_URL: the server does not run on PostgreSQL yet (docs/scale-out.md)');
   // What the request handlers and endpoints use: the directory's asynchronous face (PostgreSQL's shape).
-  // One SqliteAsync per connection: every asynchronous caller of this database queues its transactions on it.
-  const sqlite = new SqliteAsync(db);
-  const directoryApi = new SqliteDirectory(directory, sqlite);
-  const store = new SqliteUpdateStore(db);
+  const { db, sync: directory, directory: directoryApi, updates: store, worker: storageWorker } = storage;
   const queue = new CommitQueue(store);
-  // Reads and merges rooms off the main thread (compaction, loading big rooms); started now, not on first use.
-  const storageWorker = new StorageWorker(config.dbFile, config.sqliteSynchronous, logger);
-  const compactor = new WorkerCompactor(storageWorker, store, logger);
+  const compactor = new WorkerCompactor(storageWorker, steppedSqliteWrite(store), logger);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const verifier: TokenVerifier = options.verifyToken
     ? config.devLogin
@@ -170,18 +165,26 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       : hostTokenVerifier(options.verifyToken)
     : tokens;
   const tracker = new PresenceTracker();
+  // What the update validator checks on every write, in memory per loaded room (RoomMemberships).
+  const memberships = new RoomMemberships(directoryApi);
 
   const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
-  const summaries: RoomSummaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed), {
-    head: (roomId): Room | null => registry.get(roomId) ?? null,
-    segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
+  const summaries: RoomSummaries = new RoomSummaries({
+    directory: directoryApi,
+    memberships,
+    logger,
+    onChanged: (changed) => feed.summariesChanged(changed),
+    docs: {
+      head: (roomId): Room | null => registry.get(roomId) ?? null,
+      segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
+    },
   });
   const publisher = new PresencePublisher(directory, tracker);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
   const searchWorker = new SearchWorker(searchDbFileOf(config.dbFile), logger);
   const search = new SearchIndexer({ worker: searchWorker, logger });
   // The blob store opens (and sweeps the tmp/ a crash left) at once; requests await it, listen() too.
-  const blobsReady = FsBlobStore.open(path.join(config.dataDir, 'blobs'));
+  const blobsReady = FsBlobStore.open(config.blobDir ?? path.join(config.dataDir, 'blobs'));
   blobsReady.catch((err: unknown) => logger.error({ err }, 'attachments: the blob store did not open'));
   const attachments = new Attachments({ repo: directory.attachments, blobs: () => blobsReady, settings: config.attachments, logger });
   const attachmentTracker = new AttachmentTracker({ repo: directory.attachments, logger });
@@ -209,7 +212,12 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     compactor,
     queue,
     logger,
-    gate: createValidatingGate(directory),
+    gate: createValidatingGate(memberships, (roomId, id) => {
+      // A lookup by primary key, made only for a new message that names attachments. TODO(async): PostgreSQL.
+      const record = directory.attachments.get(id);
+      return record && record.roomId === roomId ? { uploaderId: record.uploaderId, ref: refOf(record) } : null;
+    }),
+    prepare: (docName) => memberships.ready(roomOfDoc(docName)),
     idleMs: config.roomIdleMs,
     loader: workerRoomLoader(storageWorker),
     slicedLoadAboveBytes: config.slicedLoadAboveBytes,
@@ -226,7 +234,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       threads.roomLoaded(room);
       segmenter.roomLoaded(room);
       recentPages.roomLoaded(room);
-      summaries.update(room);
+      void summaries.update(room);
       publisher.roomLoaded(room);
       notifications.roomLoaded(room);
       search.roomLoaded(room);
@@ -240,6 +248,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       attachmentTracker.roomUnloading(room);
     },
     onUnloaded: (roomId) => {
+      // The memberships go with the room's last document (a head or a segment).
+      if (registry.docsOf(roomOfDoc(roomId)).next().done) memberships.forget(roomOfDoc(roomId));
       segmenter.roomUnloaded(roomId);
       threads.roomUnloaded(roomId);
       recentPages.roomUnloaded(roomId);
@@ -317,6 +327,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     roomCreation: new UserRateLimiter(config.roomCreation),
     access: {
       membershipChanged(roomId, userId) {
+        memberships.changed(roomId, userId).catch((err: unknown) => logger.error({ err, room: roomId, user: userId }, 'memberships: a changed member could not be read'));
         feed.roomChanged(roomId, { membersChanged: [userId] });
         void sync.recheckMember(roomId, userId);
         void commands.recheckMember(roomId, userId);
@@ -356,7 +367,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       }
       segmenter.stop();
       await registry.unloadAll();
-      summaries.close();
+      await summaries.close();
       searchBackfill.close();
       search.close();
       await searchWorker.close();
@@ -365,8 +376,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       feed.close();
       pacer.stop();
       await compactor.close();
-      await storageWorker.close();
-      db.close();
+      await storage.close();
       metrics?.close();
       logger.info('server stopped');
     })());

@@ -61,6 +61,9 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   http: ['attachments', 'auth', 'blobs', 'limits', 'presence', 'search', 'storage'],
   // Several nodes (docs/scale-out.md): document leases in Redis, fencing tokens from storage.
   cluster: ['storage'],
+  // Routing between nodes (docs/scale-out.md, "Routing"): links to the other nodes, forwarded
+  // channels, the internal endpoint that serves them on the owner (sync), owners found in Redis (cluster).
+  routing: ['auth', 'cluster', 'storage', 'sync', 'ws'],
   // GET /metrics' series (README, "Metrics"): prom-client, and the group commit's timing channel
   // (sync); every gauge reads a function ParleyServer.ts passes in, and http gets the text the same way.
   metrics: ['sync'],

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as Y from 'yjs';
 import { openDatabase } from '../../server/storage/openDatabase.ts';
 import { SqliteUpdateStore } from '../../server/storage/SqliteUpdateStore.ts';
-import { WorkerCompactor } from '../../server/storage/WorkerCompactor.ts';
+import { WorkerCompactor, steppedSqliteWrite } from '../../server/storage/WorkerCompactor.ts';
 import { StorageWorker } from '../../server/storage/StorageWorker.ts';
 import { createLogger } from '../../server/log.ts';
 import { uuidv4 } from '../../shared/ids.ts';
@@ -53,8 +53,8 @@ const appendLog = async (round: number): Promise<void> => {
 };
 await appendLog(0);
 
-const worker = new StorageWorker(file, 'NORMAL', createLogger('silent'));
-const compactor = new WorkerCompactor(worker, store, createLogger('silent'));
+const worker = new StorageWorker({ backend: 'sqlite', dbFile: file, synchronous: 'NORMAL' }, createLogger('silent'));
+const compactor = new WorkerCompactor(worker, steppedSqliteWrite(store), createLogger('silent'));
 let rounds = 0;
 const finished = new Promise<void>((resolve) =>
   compactor.onCompacted((outcome) => {

@@ -37,6 +37,12 @@ export const UserIdRowSchema = z.object({ user_id: UserIdSchema });
 export const RoomIdRowSchema = z.object({ room_id: RoomIdSchema });
 export const CountRowSchema = z.object({ n: z.number().int().nonnegative() });
 export const PersonalRowSchema = z.object({ unread_count: z.number().int().nonnegative(), mention_count: z.number().int().nonnegative(), muted: SqlBoolean });
+/** One membership as the sync path's validator holds it in memory (RoomMemberships). */
+export const MembershipRowSchema = z.object({ user_id: UserIdSchema, role: ChatMemberRoleSchema, is_active: SqlBoolean, since: MillisColumn });
+export type Membership = z.infer<typeof MembershipRowSchema>;
+/** The columns of a Membership, of `members` (shared with PgMemberRepo). */
+export const MEMBERSHIP_COLUMNS = 'user_id, role, is_active, created_at AS since';
+
 export const AudienceRowSchema = z.object({ user_id: UserIdSchema, muted: SqlBoolean });
 
 /** What the caller's own room list shows of their membership: their unread and mention counts and their mute. */
@@ -59,6 +65,7 @@ export class MemberRepo {
   readonly #get;
   readonly #activeRole;
   readonly #memberSince;
+  readonly #memberships;
   readonly #getWithUser;
   readonly #list;
   readonly #listActive;
@@ -95,6 +102,7 @@ export class MemberRepo {
       'SELECT role FROM members WHERE room_id = ? AND user_id = ? AND is_active = 1',
     );
     this.#memberSince = db.prepare<[string, string], { created_at: unknown }>('SELECT created_at FROM members WHERE room_id = ? AND user_id = ?');
+    this.#memberships = db.prepare<[string, string, string]>(`SELECT ${MEMBERSHIP_COLUMNS} FROM members WHERE room_id = ? AND (? = '' OR user_id = ?)`);
     this.#list = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? ORDER BY m.created_at, m.rowid`);
     this.#listActive = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? AND m.is_active = 1 ORDER BY m.created_at, m.rowid`);
     this.#activeUserIds = db.prepare<[string]>(`SELECT user_id FROM members WHERE room_id = ? AND is_active = 1`);
@@ -155,6 +163,14 @@ export class MemberRepo {
   activeRole(roomId: string, userId: string): ChatMemberRole | null {
     const row = this.#activeRole.get(roomId, userId);
     return row === undefined ? null : ChatMemberRoleSchema.parse(row.role);
+  }
+
+  /**
+   * Every membership row of the room, active or not (userId: that user's only), in the few columns
+   * the sync path's validator checks: what RoomMemberships holds in memory for a loaded room.
+   */
+  memberships(roomId: string, userId?: string): Membership[] {
+    return this.#memberships.all(roomId, userId ?? '', userId ?? '').map((row) => parseRow(MembershipRowSchema, row, 'members'));
   }
 
   /** When the user first became a member of the room (ms), or null; one column, for the sync path. */

@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { startWorker } from '../workers/startWorker.ts';
+import type { StorageWorkerData } from './storageWorkerMain.ts';
 
 /** What the main thread asks the worker (storageWorkerMain.ts answers in order). */
 export type StorageWorkerRequest =
@@ -26,8 +27,8 @@ const ReplySchema = z.object({ id: z.number() }).loose();
 export const STORAGE_WORKER_IDLE_MS = 60_000;
 
 /**
- * The storage worker thread: its own SQLite connection, on which it only reads (in WAL mode a
- * reader never blocks the writer), and the CPU-heavy work on what it read (merging, splitting),
+ * The storage worker thread: its own connection, on which it only reads (SQLite in WAL mode: a
+ * reader never blocks the writer; or PostgreSQL), and the CPU-heavy work on what it read (merging, splitting),
  * so none of that runs on the sync path. One request at a time, answered in order. It starts on
  * the first request and stops after STORAGE_WORKER_IDLE_MS without one: a server that compacts
  * nothing holds no second V8 isolate. Starting costs the main thread about 2.5 ms (the thread and
@@ -35,7 +36,7 @@ export const STORAGE_WORKER_IDLE_MS = 60_000;
  * request waits the 20 to 200 ms the worker takes to boot. A worker that dies is started afresh.
  */
 export class StorageWorker {
-  readonly #workerData: { dbFile: string; synchronous: 'NORMAL' | 'FULL' };
+  readonly #workerData: StorageWorkerData;
   readonly #logger: Logger;
   #worker: Worker | null = null;
   #nextId = 1;
@@ -44,8 +45,9 @@ export class StorageWorker {
   #idleTimer: NodeJS.Timeout | null = null;
   readonly #idleMs: number;
 
-  constructor(dbFile: string, synchronous: 'NORMAL' | 'FULL', logger: Logger, idleMs = STORAGE_WORKER_IDLE_MS) {
-    this.#workerData = { dbFile, synchronous };
+  /** `data`: the database it reads (SQLite's file, or PostgreSQL's URL). */
+  constructor(data: StorageWorkerData, logger: Logger, idleMs = STORAGE_WORKER_IDLE_MS) {
+    this.#workerData = data;
     this.#logger = logger;
     this.#idleMs = idleMs;
   }

@@ -18,6 +18,19 @@ const MergeReplySchema = z.union([
   z.object({ ok: z.literal(false), roomId: z.string(), error: z.string() }),
 ]);
 
+/** Writes a merged snapshot over the log it covers (`upToSeq`), as the store's own compact does. */
+export type WriteCompaction = (docName: string, snapshot: Uint8Array, upToSeq: number) => Promise<void>;
+
+/**
+ * SQLite's write: one step of at most one 256 KiB chunk per event-loop turn
+ * (SqliteUpdateStore.compactionSteps), so commits and frames interleave with them.
+ */
+export const steppedSqliteWrite =
+  (store: SqliteUpdateStore): WriteCompaction =>
+  async (docName, snapshot, upToSeq) => {
+    for (const _step of store.compactionSteps(docName, snapshot, upToSeq)) await new Promise((resolve) => setImmediate(resolve));
+  };
+
 /**
  * Compacts without stalling the sync path, by design rather than by thresholds:
  * - the storage worker only reads (its own SQLite connection; in WAL mode a reader never blocks
@@ -27,21 +40,22 @@ const MergeReplySchema = z.union([
  *   connection ever writes, so the group commit never waits for SQLite's write lock (which
  *   better-sqlite3 would do synchronously, holding the event loop), and no step's work grows
  *   with the room's size.
- * One room at a time.
+ * On PostgreSQL the write is one asynchronous transaction (PgUpdateStore.compact, fenced on
+ * several nodes): it never holds the event loop. One room at a time.
  */
 export class WorkerCompactor implements Compactor {
   readonly #worker: StorageWorker;
-  /** The main thread's store: the only connection that writes. */
-  readonly #store: SqliteUpdateStore;
+  /** Writes on the main thread's connection: the only one that writes. */
+  readonly #write: WriteCompaction;
   readonly #logger: Logger;
   readonly #queue = new Set<string>();
   readonly #listeners = new Set<(outcome: CompactionOutcome) => void>();
   #inFlight: Promise<void> | null = null;
   #closed = false;
 
-  constructor(worker: StorageWorker, store: SqliteUpdateStore, logger: Logger) {
+  constructor(worker: StorageWorker, write: WriteCompaction, logger: Logger) {
     this.#worker = worker;
-    this.#store = store;
+    this.#write = write;
     this.#logger = logger;
   }
 
@@ -90,8 +104,7 @@ export class WorkerCompactor implements Compactor {
     const { snapshot, ...result } = reply;
     if (!snapshot) return { ...result, ok: true };
     try {
-      // One write step per event-loop turn, so commits and frames interleave with them.
-      for (const _step of this.#store.compactionSteps(roomId, snapshot, result.upToSeq)) await new Promise((resolve) => setImmediate(resolve));
+      await this.#write(roomId, snapshot, result.upToSeq);
     } catch (err) {
       return { ok: false, roomId, error: err instanceof Error ? err.message : String(err) };
     }

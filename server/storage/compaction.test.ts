@@ -5,7 +5,7 @@ import { openDatabase, type Db } from './openDatabase.ts';
 import { SqliteUpdateStore } from './SqliteUpdateStore.ts';
 import { MemoryUpdateStore } from './MemoryUpdateStore.ts';
 import { compactRoom } from './compactRoom.ts';
-import { WorkerCompactor } from './WorkerCompactor.ts';
+import { WorkerCompactor, steppedSqliteWrite } from './WorkerCompactor.ts';
 import { StorageWorker } from './StorageWorker.ts';
 import { InlineCompactor } from './InlineCompactor.ts';
 import type { CompactionOutcome, Compactor } from './Compactor.ts';
@@ -75,8 +75,8 @@ describe.each([
   [
     'WorkerCompactor',
     (file: string, store: SqliteUpdateStore): Compactor => {
-      const worker = new StorageWorker(file, 'NORMAL', createLogger('silent'));
-      const compactor = new WorkerCompactor(worker, store, createLogger('silent'));
+      const worker = new StorageWorker({ backend: 'sqlite', dbFile: file, synchronous: 'NORMAL' }, createLogger('silent'));
+      const compactor = new WorkerCompactor(worker, steppedSqliteWrite(store), createLogger('silent'));
       // The worker is the compactor's owner's to close: here, the test's.
       return { request: (r) => compactor.request(r), onCompacted: (l) => compactor.onCompacted(l), close: async () => (await compactor.close(), await worker.close()) };
     },

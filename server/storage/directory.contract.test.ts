@@ -343,6 +343,23 @@ describe.each(backends)('directory contract: $name', ({ open, runs }) => {
       await expect(async () => dir.members.insert({ roomId: room.id, userId: bruno.id, role: 'member' })).rejects.toThrow(h.duplicateMember);
     });
 
+    it("memberships: the validator's columns of every member row, active or not, or of one user", async () => {
+      const room = await dir.createRoom(group([{ user_id: bruno.id, role: 'admin' }]), ana.id, T0);
+      await dir.members.insert({ roomId: room.id, userId: carla.id, role: 'member' }, T0 + 5);
+      await dir.members.update(room.id, carla.id, { is_active: false }, T0 + 9);
+      const byUser = <R extends { user_id: string }>(rows: readonly R[]): R[] => [...rows].sort((a, b) => a.user_id.localeCompare(b.user_id));
+      expect(byUser(await dir.members.memberships(room.id))).toEqual(
+        byUser([
+          { user_id: ana.id, role: 'owner', is_active: true, since: T0 },
+          { user_id: bruno.id, role: 'admin', is_active: true, since: T0 },
+          { user_id: carla.id, role: 'member', is_active: false, since: T0 + 5 },
+        ]),
+      );
+      expect(await dir.members.memberships(room.id, bruno.id)).toEqual([{ user_id: bruno.id, role: 'admin', is_active: true, since: T0 }]);
+      expect(await dir.members.memberships(room.id, uuidv4())).toEqual([]);
+      expect(await dir.members.memberships(uuidv4())).toEqual([]);
+    });
+
     it('successor: another owner, else the longest-standing admin, else member', async () => {
       const dora = { id: uuidv4(), name: 'Dora' };
       const room = await dir.createRoom(group([{ user_id: bruno.id, role: 'member' }]), ana.id, T0);

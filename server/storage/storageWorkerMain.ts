@@ -1,7 +1,10 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { openDatabase } from './openDatabase.ts';
 import { SqliteUpdateStore } from './SqliteUpdateStore.ts';
+import { openPostgres } from './pg/openPostgres.ts';
+import { PgUpdateStore } from './pg/PgUpdateStore.ts';
+import type { StoredRoom } from './UpdateStore.ts';
 import { mergeRoom } from './compactRoom.ts';
 import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
@@ -22,10 +25,11 @@ import { storedAttachmentRefs } from './storedAttachmentRefs.ts';
 let ranged: { readonly docName: string; readonly doc: Y.Doc; readonly index: RoomIndex } | null = null;
 
 /** Messages `from` to `from + count` of a stored document in id order, and its state vector with the last range. */
-function messageRange(store: SqliteUpdateStore, docName: string, from: number, count: number) {
+async function messageRange(store: StoredReader, docName: string, from: number, count: number) {
   if (ranged?.docName !== docName) {
     ranged?.doc.destroy();
-    const stored = store.load(docName);
+    ranged = null;
+    const stored = await store.load(docName);
     const doc = docOfStored(stored);
     ranged = { docName, doc, index: roomIndex(doc) };
   }
@@ -48,10 +52,10 @@ function messageRange(store: SqliteUpdateStore, docName: string, from: number, c
  * The newest `limit` messages of the documents `docNames` (a room's segments, newest first), as
  * server/segments/roomHistory.ts historyPage reads them from loaded ones, oldest first.
  */
-function newestMessages(store: SqliteUpdateStore, docNames: readonly string[], limit: number): MessageView[] {
+async function newestMessages(store: StoredReader, docNames: readonly string[], limit: number): Promise<MessageView[]> {
   const messages: MessageView[] = [];
   for (const docName of docNames) {
-    const stored = store.load(docName);
+    const stored = await store.load(docName);
     const doc = docOfStored(stored);
     try {
       const page = listMessages(doc, { limit: limit - messages.length });
@@ -67,12 +71,21 @@ function newestMessages(store: SqliteUpdateStore, docNames: readonly string[], l
 /** An update that holds nothing (a document never written). */
 const EMPTY_UPDATE = new Uint8Array([0, 0]);
 
+/** What the worker reads stored documents from: SQLite's store resolves at once, PostgreSQL's after its query. */
+interface StoredReader {
+  load(docName: string): StoredRoom | Promise<StoredRoom>;
+}
+
 /**
- * The storage worker thread's work (started through storageWorkerEntry.ts): reads rooms on its own SQLite
- * connection (a WAL reader, which never blocks the main thread's writes) and does the heavy work
- * on them; it writes nothing. Bytes go back transferred, not copied.
+ * The storage worker thread's work (started through storageWorkerEntry.ts): reads rooms on its own
+ * connection (SQLite: a WAL reader, which never blocks the main thread's writes; PostgreSQL: a pool
+ * of one) and does the heavy work on them; it writes nothing. Bytes go back transferred, not copied.
  */
-export const StorageWorkerDataSchema = z.object({ dbFile: z.string(), synchronous: z.enum(['NORMAL', 'FULL']) });
+export const StorageWorkerDataSchema = z.discriminatedUnion('backend', [
+  z.object({ backend: z.literal('sqlite'), dbFile: z.string(), synchronous: z.enum(['NORMAL', 'FULL']) }),
+  z.object({ backend: z.literal('postgres'), url: z.string() }),
+]);
+export type StorageWorkerData = z.infer<typeof StorageWorkerDataSchema>;
 const RequestSchema = z.discriminatedUnion('kind', [
   z.object({ id: z.number(), kind: z.literal('merge'), roomId: z.string() }),
   z.object({ id: z.number(), kind: z.literal('loadChunks'), roomId: z.string(), chunkBytes: z.number().int().min(1024) }),
@@ -90,64 +103,79 @@ const replyFrames = (update: Uint8Array, chunkBytes: number): Uint8Array[] =>
 /** The buffers of `frames`, each once, to transfer rather than copy. */
 const buffersOf = (frames: readonly Uint8Array[]): ArrayBuffer[] => [...new Set(frames.map((f) => f.buffer as ArrayBuffer))];
 
-const port = parentPort;
-if (port) {
-  const { dbFile, synchronous } = StorageWorkerDataSchema.parse(workerData);
-  const db = openDatabase(dbFile, { synchronous });
-  const store = new SqliteUpdateStore(db);
-  port.on('message', (raw: unknown) => {
-    const request = RequestSchema.parse(raw);
-    const { id, roomId } = request;
-    try {
-      if (request.kind === 'messageRange') {
-        port.postMessage({ id, ok: true, ...messageRange(store, roomId, request.from, request.count) });
-        return;
-      }
-      if (request.kind === 'attachmentRefs') {
-        port.postMessage({ id, ok: true, ...storedAttachmentRefs(store.load(roomId), request.recorded) });
-        return;
-      }
-      if (request.kind === 'newestMessages') {
-        port.postMessage({ id, ok: true, page: encodeRecentPage(newestMessages(store, request.docNames, request.limit)) });
-        return;
-      }
-      const stored = store.load(roomId);
-      const merged = mergeRoom(roomId, stored);
-      if (request.kind === 'merge') {
-        port.postMessage({ id, ok: true, ...merged }, merged.snapshot ? [merged.snapshot.buffer as ArrayBuffer] : []);
-        return;
-      }
-      const state = merged.snapshot ?? stored.snapshot;
-      if (request.kind === 'diffChunks') {
-        const frames = replyFrames(Y.diffUpdate(state ?? EMPTY_UPDATE, request.stateVector), request.chunkBytes);
-        port.postMessage({ id, ok: true, frames }, buffersOf(frames));
-        return;
-      }
-      // Framed here, as the whole-room reply's frames (a step 2, then updates): the main thread
-      // applies the update inside each and sends the frames as they are, copying nothing.
-      const frames = state ? replyFrames(state, request.chunkBytes) : [];
-      if (request.kind === 'servedState') {
-        const whole = state ?? EMPTY_UPDATE;
-        const reply = { id, ok: true, frames, stateVector: Y.encodeStateVectorFromUpdate(whole), deleteSet: deleteRanges(whole) };
-        port.postMessage(reply, buffersOf(frames));
-        return;
-      }
-      port.postMessage(
-        {
-          id,
-          ok: true,
-          frames,
-          clientOwners: stored.clientOwners,
-          logUpdates: stored.updates.length,
-          logBytes: stored.updates.reduce((sum, u) => sum + u.byteLength, 0),
-          snapshotBytes: stored.snapshot?.byteLength ?? 0,
-        },
-        buffersOf(frames),
-      );
-    } catch (err) {
-      port.postMessage({ id, ok: false, roomId, error: err instanceof Error ? err.message : String(err) });
-    }
-  });
-  port.on('close', () => db.close());
+/** The worker's store and how to close it. */
+async function openStore(data: StorageWorkerData): Promise<{ store: StoredReader; close: () => void }> {
+  if (data.backend === 'sqlite') {
+    const db = openDatabase(data.dbFile, { synchronous: data.synchronous });
+    return { store: new SqliteUpdateStore(db), close: () => db.close() };
+  }
+  // Migrations are the main thread's: the worker's pool only reads.
+  const pool = await openPostgres(data.url, { maxConnections: 1, migrate: false });
+  return { store: new PgUpdateStore(pool), close: () => void pool.end() };
 }
 
+/** Answers one request (posts its reply, or its failure). */
+async function answer(port: MessagePort, store: StoredReader, raw: unknown): Promise<void> {
+  const request = RequestSchema.parse(raw);
+  const { id, roomId } = request;
+  try {
+    if (request.kind === 'messageRange') {
+      port.postMessage({ id, ok: true, ...(await messageRange(store, roomId, request.from, request.count)) });
+      return;
+    }
+    if (request.kind === 'attachmentRefs') {
+      port.postMessage({ id, ok: true, ...storedAttachmentRefs(await store.load(roomId), request.recorded) });
+      return;
+    }
+    if (request.kind === 'newestMessages') {
+      port.postMessage({ id, ok: true, page: encodeRecentPage(await newestMessages(store, request.docNames, request.limit)) });
+      return;
+    }
+    const stored = await store.load(roomId);
+    const merged = mergeRoom(roomId, stored);
+    if (request.kind === 'merge') {
+      port.postMessage({ id, ok: true, ...merged }, merged.snapshot ? [merged.snapshot.buffer as ArrayBuffer] : []);
+      return;
+    }
+    const state = merged.snapshot ?? stored.snapshot;
+    if (request.kind === 'diffChunks') {
+      const frames = replyFrames(Y.diffUpdate(state ?? EMPTY_UPDATE, request.stateVector), request.chunkBytes);
+      port.postMessage({ id, ok: true, frames }, buffersOf(frames));
+      return;
+    }
+    // Framed here, as the whole-room reply's frames (a step 2, then updates): the main thread
+    // applies the update inside each and sends the frames as they are, copying nothing.
+    const frames = state ? replyFrames(state, request.chunkBytes) : [];
+    if (request.kind === 'servedState') {
+      const whole = state ?? EMPTY_UPDATE;
+      const reply = { id, ok: true, frames, stateVector: Y.encodeStateVectorFromUpdate(whole), deleteSet: deleteRanges(whole) };
+      port.postMessage(reply, buffersOf(frames));
+      return;
+    }
+    port.postMessage(
+      {
+        id,
+        ok: true,
+        frames,
+        clientOwners: stored.clientOwners,
+        logUpdates: stored.updates.length,
+        logBytes: stored.updates.reduce((sum, u) => sum + u.byteLength, 0),
+        snapshotBytes: stored.snapshot?.byteLength ?? 0,
+      },
+      buffersOf(frames),
+    );
+  } catch (err) {
+    port.postMessage({ id, ok: false, roomId, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+const port = parentPort;
+if (port) {
+  const opening = openStore(StorageWorkerDataSchema.parse(workerData));
+  // One request at a time, in order, as the main thread expects (and `ranged` needs).
+  let tail: Promise<unknown> = opening;
+  port.on('message', (raw: unknown) => {
+    tail = tail.then(async () => answer(port, (await opening).store, raw));
+  });
+  port.on('close', () => void opening.then(({ close }) => close()));
+}

@@ -31,6 +31,11 @@ export interface RoomRegistryOptions {
   onLoaded?: (room: Room) => void;
   /** Called just before a room unloads on purpose (idle, shutdown): its document is still readable. */
   onUnloading?: (room: Room) => void;
+  /**
+   * What openReady awaits before it opens a document for a peer (null: nothing to wait for): the
+   * state the gate reads synchronously (the room's memberships), loaded asynchronously.
+   */
+  prepare?: (docName: string) => Promise<void> | null;
   onUnloaded?: (roomId: string) => void;
   /** What runs after each commit, in order (commit/commitStages.ts). */
   stages: RoomOptions['stages'];
@@ -96,9 +101,16 @@ export class RoomRegistry {
   /**
    * The loaded room, or a promise of it while a big room (stored larger than
    * slicedLoadAboveBytes) is read by the storage worker and applied in slices, so that loading it
-   * never holds the event loop for long; smaller rooms load at once, as open() does.
+   * never holds the event loop for long; smaller rooms load at once, as open() does. Either way
+   * after `prepare`. Peers (sync, commands) open documents this way.
    */
   openReady(roomId: string): Room | Promise<Room> {
+    // What the gate reads (the room's memberships) is in memory before a peer's first frame.
+    const preparing = this.#opts.prepare?.(roomId) ?? null;
+    return preparing ? preparing.then(() => this.#openReady(roomId)) : this.#openReady(roomId);
+  }
+
+  #openReady(roomId: string): Room | Promise<Room> {
     const loaded = this.#rooms.get(roomId);
     if (loaded) return this.open(roomId);
     const loading = this.#loading.get(roomId);

@@ -63,7 +63,7 @@ describe('Room.loadInSlices', () => {
     const logger = createLogger('silent');
     const queue = new CommitQueue(store);
     const opts: RoomOptions = { compactor: new InlineCompactor(store, logger), queue, logger, gate: () => ({ ok: true, newClients: [] }), stages: CORE_COMMIT_STAGES, compactUpdates: 1000, compactBytes: 1 << 30, maxDocBytes: 1 << 30 };
-    worker = new StorageWorker(file, 'NORMAL', logger);
+    worker = new StorageWorker({ backend: 'sqlite', dbFile: file, synchronous: 'NORMAL' }, logger);
     const slices = await workerRoomLoader(worker)('r');
     expect(slices.frames.length).toBeGreaterThan(2);
     expect(slices.logUpdates).toBe(300);

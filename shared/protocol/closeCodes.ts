@@ -41,6 +41,11 @@ export const CloseCode = {
   SlowConsumer: 4531,
   /** The server could not commit to storage (disk full, I/O error): reconnect later. */
   StorageUnavailable: 4503,
+  /**
+   * The node that owns the document moved it or cannot be reached (it stopped, it died, it lost its
+   * lease: docs/scale-out.md): reopen it, and it is routed to its owner afresh.
+   */
+  OwnerUnavailable: 4504,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

@@ -8,6 +8,7 @@ describe('mux frames', () => {
       { type: 'open', channel: 1, document: 'a room' },
       { type: 'close', channel: 300 },
       { type: 'closed', channel: MAX_CHANNEL, code: 4403, errorCode: 'Forbidden', reason: 'not a member' },
+      { type: 'openAs', channel: 7, document: 'a room:3', userId: 'u-1', userName: 'Ana' },
     ] as const) {
       expect(decodeMuxFrame(encodeControl(control))).toEqual({ ok: true, frame: { channel: 0, control } });
     }
@@ -26,6 +27,8 @@ describe('mux frames', () => {
       encodeControl({ type: 'close', channel: 0 }),
       new Uint8Array([...encodeControl({ type: 'close', channel: 2 }), 7]),
       encodeControl({ type: 'closed', channel: 1, code: 4403, errorCode: 'x', reason: 'y' }).slice(0, 5),
+      encodeControl({ type: 'openAs', channel: 1, document: '', userId: 'u', userName: 'n' }),
+      encodeControl({ type: 'openAs', channel: 1, document: 'd', userId: 'u', userName: 'Ana' }).slice(0, -2),
     ];
     for (const bytes of bad) expect(decodeMuxFrame(bytes).ok).toBe(false);
   });

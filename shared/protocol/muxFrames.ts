@@ -14,11 +14,17 @@ import * as decoding from 'lib0/decoding';
  *               | varUint(1) • varUint(channel)                              close    client → server
  *               | varUint(2) • varUint(channel) • varUint(code) • varString(errorCode) • varString(reason)
  *                                                                            closed   server → client
+ *               | varUint(3) • varUint(channel) • varString(document) • varString(userId) • varString(userName)
+ *                                                                            openAs   node → node
  *
  * A client numbers its channels 1, 2, 3, … and never reuses a number on the same socket, so that
  * no frame of a closed channel can be taken for a later one. `closed` ends a channel from the
  * server's side with a close code of closeCodes.ts and what a `?parley=1` client would have got
  * in its error frame; the socket stays open for the other channels.
+ *
+ * `openAs` exists only on the link between two Parley nodes (`/ws/internal`, docs/scale-out.md):
+ * the node a client is connected to opens the channel on the document's owner as the user it
+ * authenticated. A public socket that sends it is closed (ProtocolError).
  */
 
 /** The channel that carries control frames. */
@@ -28,12 +34,13 @@ export const MAX_CHANNEL = 2 ** 31 - 1;
 /** The longest document name, in characters. */
 export const MAX_DOCUMENT_NAME = 200;
 
-export const ControlKind = { Open: 0, Close: 1, Closed: 2 } as const;
+export const ControlKind = { Open: 0, Close: 1, Closed: 2, OpenAs: 3 } as const;
 
 export type ControlFrame =
   | { readonly type: 'open'; readonly channel: number; readonly document: string }
   | { readonly type: 'close'; readonly channel: number }
-  | { readonly type: 'closed'; readonly channel: number; readonly code: number; readonly errorCode: string; readonly reason: string };
+  | { readonly type: 'closed'; readonly channel: number; readonly code: number; readonly errorCode: string; readonly reason: string }
+  | { readonly type: 'openAs'; readonly channel: number; readonly document: string; readonly userId: string; readonly userName: string };
 
 /** A mux frame: control, or a document's frame on its channel (`body` is a view, not a copy). */
 export type MuxFrame = { readonly channel: 0; readonly control: ControlFrame } | { readonly channel: number; readonly body: Uint8Array };
@@ -68,6 +75,13 @@ export function encodeControl(control: ControlFrame): Uint8Array {
       encoding.writeVarString(encoder, control.errorCode);
       encoding.writeVarString(encoder, control.reason);
       break;
+    case 'openAs':
+      encoding.writeVarUint(encoder, ControlKind.OpenAs);
+      encoding.writeVarUint(encoder, control.channel);
+      encoding.writeVarString(encoder, control.document);
+      encoding.writeVarString(encoder, control.userId);
+      encoding.writeVarString(encoder, control.userName);
+      break;
   }
   return encoding.toUint8Array(encoder);
 }
@@ -96,10 +110,13 @@ function readControl(decoder: decoding.Decoder): ControlFrame | string {
   const channel = decoding.readVarUint(decoder);
   if (channel === CONTROL_CHANNEL || channel > MAX_CHANNEL) return `channel ${channel} cannot be opened or closed`;
   switch (kind) {
-    case ControlKind.Open: {
+    case ControlKind.Open:
+    case ControlKind.OpenAs: {
       const document = decoding.readVarString(decoder);
       if (document.length === 0 || document.length > MAX_DOCUMENT_NAME) return `a document name has 1 to ${MAX_DOCUMENT_NAME} characters`;
-      return { type: 'open', channel, document };
+      if (kind === ControlKind.Open) return { type: 'open', channel, document };
+      // The user is checked (zod) by the node that serves the channel.
+      return { type: 'openAs', channel, document, userId: decoding.readVarString(decoder), userName: decoding.readVarString(decoder) };
     }
     case ControlKind.Close:
       return { type: 'close', channel };

@@ -4,6 +4,9 @@ import {
   AudienceRowSchema,
   CountRowSchema,
   MEMBER_COLUMNS,
+  MEMBERSHIP_COLUMNS,
+  type Membership,
+  MembershipRowSchema,
   MEMBERS_WITH_USERS,
   MemberRowSchema,
   type MemberRepo,
@@ -57,6 +60,12 @@ export class PgMemberRepo implements AsyncApi<MemberRepo> {
   async activeRole(roomId: string, userId: string): Promise<ChatMemberRole | null> {
     const { rows } = await this.#db.query<{ role: unknown }>('SELECT role FROM members WHERE room_id = $1 AND user_id = $2 AND is_active = 1', [roomId, userId]);
     return rows[0] === undefined ? null : ChatMemberRoleSchema.parse(rows[0].role);
+  }
+
+  /** Every membership row of the room (userId: that user's only), as the validator holds them (MemberRepo.memberships). */
+  async memberships(roomId: string, userId?: string): Promise<Membership[]> {
+    const { rows } = await this.#db.query(`SELECT ${MEMBERSHIP_COLUMNS} FROM members WHERE room_id = $1 AND ($2 = '' OR user_id = $2)`, [roomId, userId ?? '']);
+    return rows.map((row) => parseRow(MembershipRowSchema, row, 'members'));
   }
 
   /** When the user first became a member of the room (ms), or null. */

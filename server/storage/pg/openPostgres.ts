@@ -184,10 +184,12 @@ export interface PostgresOptions {
   readonly queryTimeoutMs?: number;
   /** An idle connection failed (the server restarted): reported, never thrown from an event. */
   readonly onIdleError?: (error: Error) => void;
+  /** Bring the schema up to date (default true); a reader that never writes (the storage worker) skips it. */
+  readonly migrate?: boolean;
 }
 
-/** Opens a pool on `url` (`postgres://…`) and brings the schema up to date. */
-export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<pg.Pool> {
+/** A pool on `url` (`postgres://…`), BIGINT read as numbers; nothing is queried yet (see migrate). */
+export function createPool(url: string, options: PostgresOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
@@ -196,16 +198,28 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     types: INT8_AS_NUMBER,
   });
   pool.on('error', (error) => options.onIdleError?.(error));
+  return pool;
+}
+
+/** Brings the schema up to date, under an advisory lock (nodes starting together take turns). */
+export async function migrate(pool: pg.Pool): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL)');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM parley_schema');
+    const current = rows[0]?.version ?? 0;
+    for (let version = current; version < MIGRATIONS.length; version++) await client.query(MIGRATIONS[version] ?? '');
+    if (rows.length === 0) await client.query('INSERT INTO parley_schema (version) VALUES ($1)', [MIGRATIONS.length]);
+    else await client.query('UPDATE parley_schema SET version = $1', [MIGRATIONS.length]);
+  });
+}
+
+/** Opens a pool on `url` (`postgres://…`) and brings the schema up to date (unless `migrate: false`). */
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<pg.Pool> {
+  const pool = createPool(url, options);
+  if (options.migrate === false) return pool;
   try {
-    await inTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query('CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL)');
-      const { rows } = await client.query<{ version: number }>('SELECT version FROM parley_schema');
-      const current = rows[0]?.version ?? 0;
-      for (let version = current; version < MIGRATIONS.length; version++) await client.query(MIGRATIONS[version] ?? '');
-      if (rows.length === 0) await client.query('INSERT INTO parley_schema (version) VALUES ($1)', [MIGRATIONS.length]);
-      else await client.query('UPDATE parley_schema SET version = $1', [MIGRATIONS.length]);
-    });
+    await migrate(pool);
   } catch (error) {
     await pool.end();
     throw error;

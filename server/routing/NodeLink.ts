@@ -1,0 +1,149 @@
+import { WebSocket, type RawData } from 'ws';
+import type { AuthUser } from '../auth/TokenVerifier.ts';
+import type { ForwardHandlers, ForwardedChannel } from '../sync/ChannelRouter.ts';
+import type { Logger } from '../log.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
+import { MAX_CHANNEL, decodeMuxFrame, encodeControl, encodeOnChannel } from '../../shared/protocol/muxFrames.ts';
+import { frameBytes } from '../ws/SocketEndpoint.ts';
+
+/** The path of the internal endpoint a node's links connect to (never served on the public paths). */
+export const INTERNAL_PATH = '/ws/internal';
+
+
+export interface NodeLinkOptions {
+  /** The owner's internal base URL (`http://host:port`, NodeRegistry). */
+  readonly url: string;
+  /** PARLEY_CLUSTER_SECRET, sent as a bearer token. */
+  readonly secret: string;
+  readonly logger: Logger;
+  /** Frames waiting in the link's send buffer past this mean the owner stopped reading: the link is dropped. */
+  readonly maxBufferedBytes?: number;
+}
+
+/** 64 MiB: many clients' frames share one link; one client's limit is far lower. */
+const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024;
+
+/**
+ * The edge's end of the link to one other node (docs/scale-out.md, "Routing"): one WebSocket to
+ * its `/ws/internal`, speaking the multiplexed protocol, on which the edge opens a channel per
+ * forwarded document with `openAs`, as the user it authenticated. Frames go both ways unchanged;
+ * the owner serves the channel exactly as a local one (membership check, validator, acks after its
+ * commit, relay, limits).
+ *
+ * Channel numbers grow and are never reused on a link, as on any mux socket. Frames sent before
+ * the socket opens wait in order. When the link is lost (the owner stopped or died, the network
+ * dropped it) every channel on it is closed with OwnerUnavailable, so their clients reopen them and
+ * are routed afresh; a link is never reconnected in place (NodeLinks opens a new one), because the
+ * owner's peers of the old link are gone with it.
+ */
+export class NodeLink {
+  readonly #ws: WebSocket;
+  readonly #opts: NodeLinkOptions;
+  readonly #channels = new Map<number, ForwardHandlers>();
+  readonly #waiting: Uint8Array[] = [];
+  #nextChannel = 1;
+  #lost = false;
+  readonly #lostListeners = new Set<() => void>();
+
+  constructor(opts: NodeLinkOptions) {
+    this.#opts = opts;
+    const url = new URL(INTERNAL_PATH, opts.url.replace(/^http/, 'ws'));
+    this.#ws = new WebSocket(url, { headers: { authorization: `Bearer ${opts.secret}` }, perMessageDeflate: false });
+    this.#ws.binaryType = 'nodebuffer';
+    this.#ws.on('open', () => {
+      for (const frame of this.#waiting.splice(0)) this.#ws.send(frame);
+    });
+    this.#ws.on('message', (data: RawData, isBinary: boolean) => this.#receive(data, isBinary));
+    this.#ws.on('close', (code, reason) => this.#lose(`link closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
+    this.#ws.on('error', (err) => {
+      opts.logger.warn({ err, url: opts.url }, 'node link failed');
+      this.#lose(`link failed: ${err.message}`);
+    });
+  }
+
+  /** True once the link is lost: it takes no more channels. */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  /** Channels open on the link. */
+  get channels(): number {
+    return this.#channels.size;
+  }
+
+  /** Runs `listener` once when the link is lost (at once if it is). */
+  onLost(listener: () => void): void {
+    if (this.#lost) listener();
+    else this.#lostListeners.add(listener);
+  }
+
+  /** Opens `document` on the owner as `user`; its frames and end reach `handlers`. */
+  openAs(document: string, user: AuthUser, handlers: ForwardHandlers): ForwardedChannel {
+    if (this.#lost || this.#nextChannel > MAX_CHANNEL) {
+      // Told after the caller has its channel object, as a close from the owner would be.
+      queueMicrotask(() => handlers.closed(CloseCode.OwnerUnavailable, 'OwnerUnavailable', 'the link to the owner is gone'));
+      return { send: () => {}, close: () => {} };
+    }
+    const channel = this.#nextChannel++;
+    this.#channels.set(channel, handlers);
+    this.#send(encodeControl({ type: 'openAs', channel, document, userId: user.id, userName: user.name }));
+    return {
+      send: (body) => {
+        if (this.#channels.get(channel) === handlers) this.#send(encodeOnChannel(channel, body));
+      },
+      close: () => {
+        if (this.#channels.get(channel) !== handlers) return;
+        this.#channels.delete(channel);
+        this.#send(encodeControl({ type: 'close', channel }));
+      },
+    };
+  }
+
+  /** Closes the link (this node stops); every channel on it is told OwnerUnavailable. */
+  close(): void {
+    this.#lose('this node is stopping');
+    this.#ws.close(CloseCode.GoingAway);
+  }
+
+  #send(frame: Uint8Array): void {
+    if (this.#lost) return;
+    if (this.#ws.readyState === WebSocket.CONNECTING) return void this.#waiting.push(frame);
+    if (this.#ws.bufferedAmount > (this.#opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED)) {
+      this.#opts.logger.warn({ url: this.#opts.url, buffered: this.#ws.bufferedAmount }, 'node link dropped: the owner reads too slowly');
+      this.#lose('the owner reads too slowly');
+      this.#ws.terminate();
+      return;
+    }
+    this.#ws.send(frame);
+  }
+
+  #receive(data: RawData, isBinary: boolean): void {
+    if (this.#lost) return;
+    const decoded = isBinary ? decodeMuxFrame(frameBytes(data)) : { ok: false as const, reason: 'a text frame' };
+    if (!decoded.ok) {
+      this.#opts.logger.error({ url: this.#opts.url, reason: decoded.reason }, 'node link: malformed frame from the owner');
+      this.#lose(`malformed frame from the owner: ${decoded.reason}`);
+      this.#ws.close(CloseCode.ProtocolError);
+      return;
+    }
+    const { frame } = decoded;
+    if (!('control' in frame)) return void this.#channels.get(frame.channel)?.frame(frame.body);
+    const control = frame.control;
+    if (control.type !== 'closed') return;
+    const handlers = this.#channels.get(control.channel);
+    if (!handlers) return;
+    this.#channels.delete(control.channel);
+    handlers.closed(control.code, control.errorCode, control.reason);
+  }
+
+  #lose(reason: string): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#waiting.length = 0;
+    const channels = [...this.#channels.values()];
+    this.#channels.clear();
+    for (const handlers of channels) handlers.closed(CloseCode.OwnerUnavailable, 'OwnerUnavailable', `the owner is unavailable: ${reason}`);
+    for (const listener of this.#lostListeners) listener();
+    this.#lostListeners.clear();
+  }
+}
