@@ -7,6 +7,7 @@ import type { RoomRegistry } from './sync/RoomRegistry.ts';
 import type { SyncLimits } from './limits/SyncLimits.ts';
 import type { UserFeed } from './feed/UserFeed.ts';
 import type { StoredDocs } from './sync/StoredDocs.ts';
+import type { ChannelRouter } from './sync/ChannelRouter.ts';
 
 /** What each socket endpoint (sync, commands) is built from; ParleyServer wires one set for both. */
 export interface EndpointDeps {
@@ -31,4 +32,6 @@ export interface EndpointDeps {
   feed?: UserFeed;
   /** Sealed segments served from storage without loading them (RoomAttachment); none: every document is loaded. */
   storedSegments?: StoredDocs;
+  /** Several nodes: which node serves a document's channel (docs/scale-out.md); none: every channel is local. */
+  router?: ChannelRouter;
 }

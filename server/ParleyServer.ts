@@ -10,13 +10,10 @@ import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { ConfigError, DB_FILE_NAME, checkOptions, defaultConfig, type Config } from './config.ts';
 import { createLogger, loggerOfNode, type Logger } from './log.ts';
-import { openDatabase, type Db } from './storage/openDatabase.ts';
-import { Directory } from './storage/Directory.ts';
-import { SqliteDirectory } from './storage/DirectoryApi.ts';
-import { SqliteAsync } from './storage/SqliteAsync.ts';
-import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
+import type { Db } from './storage/openDatabase.ts';
+import { openStorage } from './storage/openStorage.ts';
+import type { Directory } from './storage/Directory.ts';
 import { WorkerCompactor, steppedSqliteWrite } from './storage/WorkerCompactor.ts';
-import { StorageWorker } from './storage/StorageWorker.ts';
 import type { Compactor } from './storage/Compactor.ts';
 import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
 import { anyTokenVerifier, hostTokenVerifier, type TokenVerifier, type VerifyToken } from './auth/TokenVerifier.ts';
@@ -154,16 +151,12 @@ function resolveConfig(options: ParleyServerOptions): Config {
 export function createParleyServer(options: ParleyServerOptions = {}): ParleyServer {
   const config = resolveConfig(options);
   const logger = options.logger ? loggerOfNode(options.logger, config.nodeId) : createLogger(config.logLevel, config.nodeId);
-  const db = openDatabase(config.dbFile, { synchronous: config.sqliteSynchronous });
-  const directory = new Directory(db);
+  // The SQLite file, or PostgreSQL (PARLEY_DATABASE_URL): the directory, the update log, the storage worker.
+  const storage = openStorage({ dbFile: config.dbFile, sqliteSynchronous: config.sqliteSynchronous, databaseUrl: config.databaseUrl }, logger);
+  if (storage.kind !== 'sqlite') throw new ConfigError('PARLEY_DATABASE_URL: the server does not run on PostgreSQL yet (docs/scale-out.md)');
   // What the request handlers and endpoints use: the directory's asynchronous face (PostgreSQL's shape).
-  // One SqliteAsync per connection: every asynchronous caller of this database queues its transactions on it.
-  const sqlite = new SqliteAsync(db);
-  const directoryApi = new SqliteDirectory(directory, sqlite);
-  const store = new SqliteUpdateStore(db);
+  const { db, sync: directory, directory: directoryApi, updates: store, worker: storageWorker } = storage;
   const queue = new CommitQueue(store);
-  // Reads and merges rooms off the main thread (compaction, loading big rooms); started now, not on first use.
-  const storageWorker = new StorageWorker({ backend: 'sqlite', dbFile: config.dbFile, synchronous: config.sqliteSynchronous }, logger);
   const compactor = new WorkerCompactor(storageWorker, steppedSqliteWrite(store), logger);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const verifier: TokenVerifier = options.verifyToken
@@ -176,16 +169,22 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const memberships = new RoomMemberships(directoryApi);
 
   const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
-  const summaries: RoomSummaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed), {
-    head: (roomId): Room | null => registry.get(roomId) ?? null,
-    segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
+  const summaries: RoomSummaries = new RoomSummaries({
+    directory: directoryApi,
+    memberships,
+    logger,
+    onChanged: (changed) => feed.summariesChanged(changed),
+    docs: {
+      head: (roomId): Room | null => registry.get(roomId) ?? null,
+      segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
+    },
   });
   const publisher = new PresencePublisher(directory, tracker);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
   const searchWorker = new SearchWorker(searchDbFileOf(config.dbFile), logger);
   const search = new SearchIndexer({ worker: searchWorker, logger });
   // The blob store opens (and sweeps the tmp/ a crash left) at once; requests await it, listen() too.
-  const blobsReady = FsBlobStore.open(path.join(config.dataDir, 'blobs'));
+  const blobsReady = FsBlobStore.open(config.blobDir ?? path.join(config.dataDir, 'blobs'));
   blobsReady.catch((err: unknown) => logger.error({ err }, 'attachments: the blob store did not open'));
   const attachments = new Attachments({ repo: directory.attachments, blobs: () => blobsReady, settings: config.attachments, logger });
   const attachmentTracker = new AttachmentTracker({ repo: directory.attachments, logger });
@@ -235,7 +234,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       threads.roomLoaded(room);
       segmenter.roomLoaded(room);
       recentPages.roomLoaded(room);
-      summaries.update(room);
+      void summaries.update(room);
       publisher.roomLoaded(room);
       notifications.roomLoaded(room);
       search.roomLoaded(room);
@@ -369,7 +368,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       }
       segmenter.stop();
       await registry.unloadAll();
-      summaries.close();
+      await summaries.close();
       searchBackfill.close();
       search.close();
       await searchWorker.close();
@@ -378,8 +377,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       feed.close();
       pacer.stop();
       await compactor.close();
-      await storageWorker.close();
-      db.close();
+      await storage.close();
       metrics?.close();
       logger.info('server stopped');
     })());

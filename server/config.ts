@@ -1,3 +1,7 @@
+/*
+ * Over 350 lines for a reason: every setting of the server, its environment variable, its flag,
+ * its default and its check in one place, which README's configuration table follows line by line.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +29,14 @@ const WebhookUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s
 const WebhookSecretSchema = z.string().min(16, 'must be at least 16 characters');
 /** A node's name in logs and metrics (and, with several nodes, in leases): safe in a label, a key and a log line. */
 const NodeIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
+/** A PostgreSQL connection URL (docs/scale-out.md). */
+const DatabaseUrlSchema = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
+/** A Redis connection URL. */
+const RedisUrlSchema = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
+/** What nodes authenticate their links with (/ws/internal); long enough not to be guessed. */
+const ClusterSecretSchema = z.string().min(32, 'must be at least 32 characters');
+/** Where the other nodes reach this one. */
+const NodeUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** The bearer token /metrics asks for when set; long enough not to be guessed. */
 const MetricsTokenSchema = z.string().min(16, 'must be at least 16 characters');
 
@@ -48,6 +60,8 @@ const EnvSchema = z.object({
   /** Loopback by default so a dev server is not exposed by accident; set 0.0.0.0 to serve a network. */
   HOST: z.string().min(1).default('127.0.0.1'),
   PARLEY_DATA_DIR: z.string().min(1).default('./data'),
+  /** Where attachment bytes are kept; several nodes share one directory (a shared volume). Default: <data dir>/blobs. */
+  PARLEY_BLOB_DIR: z.string().min(1).optional(),
   /** The built web app served at `/` (`npm run build:app`); `off` serves none. Default: dist/app of this package. */
   PARLEY_APP_DIR: z.string().min(1).default(DEFAULT_APP_DIR),
   /** HS256 secret shared with the host app's backend (at least 32 bytes). */
@@ -127,6 +141,22 @@ const EnvSchema = z.object({
   PARLEY_ATTACHMENT_GRACE_MS: int(0, 365 * 86_400_000).default(86_400_000),
   /** How often the attachment garbage collection runs, in ms (10 min); 0 turns the timer off (`parley gc-attachments` still runs it). */
   PARLEY_ATTACHMENT_GC_INTERVAL_MS: int(0, 86_400_000).default(600_000),
+  /**
+   * Storage on PostgreSQL instead of the SQLite file (docs/scale-out.md): the update log,
+   * snapshots and the directory. Unset: SQLite in the data directory.
+   */
+  PARLEY_DATABASE_URL: DatabaseUrlSchema.optional(),
+  /**
+   * Several nodes: room ownership, node discovery and the directory's events in Redis. Needs
+   * PARLEY_DATABASE_URL and PARLEY_CLUSTER_SECRET. Unset: one node.
+   */
+  PARLEY_REDIS_URL: RedisUrlSchema.optional(),
+  /** What nodes authenticate their links to each other with (/ws/internal); required with PARLEY_REDIS_URL. */
+  PARLEY_CLUSTER_SECRET: ClusterSecretSchema.optional(),
+  /** Where the other nodes reach this one (http://host:port); default: the address it listens on. */
+  PARLEY_NODE_URL: NodeUrlSchema.optional(),
+  /** How long a room's owner keeps it without renewing its lease, in ms: after a node dies, its rooms move after at most this long. */
+  PARLEY_LEASE_TTL_MS: int(1_000, 600_000).default(10_000),
   /** The notification webhook; unset: off (docs/notifications.md). */
   PARLEY_WEBHOOK_URL: WebhookUrlSchema.optional(),
   /** Signs every webhook request (X-Parley-Signature); required with PARLEY_WEBHOOK_URL. */
@@ -138,6 +168,8 @@ export interface Config {
   host: string;
   dataDir: string;
   dbFile: string;
+  /** Attachment bytes (PARLEY_BLOB_DIR); null: <dataDir>/blobs. */
+  blobDir: string | null;
   /** The built web app's directory, or null to serve no app. */
   appDir: string | null;
   jwtSecret: string | undefined;
@@ -170,11 +202,26 @@ export interface Config {
   webhook: WebhookSettings | null;
   /** Attachment limits and garbage collection (PARLEY_ATTACHMENT_*, docs/attachments.md). */
   attachments: AttachmentSettings;
+  /** PostgreSQL's URL (PARLEY_DATABASE_URL); null: the SQLite file. */
+  databaseUrl: string | null;
+  /** Several nodes (PARLEY_REDIS_URL and the settings it needs); null: one node. */
+  cluster: ClusterSettings | null;
   /**
    * How long a user feed channel may send nothing before it sends a keepalive, in ms. No
    * environment variable: clients count on 15 s (FEED_KEEPALIVE_MS, the default); tests shorten it.
    */
   feedKeepaliveMs?: number;
+}
+
+export interface ClusterSettings {
+  /** Redis (PARLEY_REDIS_URL). */
+  redisUrl: string;
+  /** The links' shared secret (PARLEY_CLUSTER_SECRET). */
+  secret: string;
+  /** Where the other nodes reach this one (PARLEY_NODE_URL); null: the address it listens on. */
+  nodeUrl: string | null;
+  /** A room lease's time to live, in ms (PARLEY_LEASE_TTL_MS). */
+  leaseTtlMs: number;
 }
 
 export interface AttachmentSettings {
@@ -252,6 +299,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: readonly string[]): Con
   if (e.PARLEY_WEBHOOK_URL && !e.PARLEY_WEBHOOK_SECRET) {
     throw new ConfigError('PARLEY_WEBHOOK_SECRET is required with PARLEY_WEBHOOK_URL (at least 16 characters): every webhook request is signed with it.');
   }
+  if (e.PARLEY_REDIS_URL && !e.PARLEY_DATABASE_URL) {
+    throw new ConfigError('PARLEY_DATABASE_URL is required with PARLEY_REDIS_URL: several nodes share one PostgreSQL (a SQLite file belongs to one process).');
+  }
+  if (e.PARLEY_REDIS_URL && !e.PARLEY_CLUSTER_SECRET) {
+    throw new ConfigError('PARLEY_CLUSTER_SECRET is required with PARLEY_REDIS_URL (at least 32 characters): nodes authenticate their links to each other with it.');
+  }
   return toConfig(e);
 }
 
@@ -265,6 +318,13 @@ function checkOption(option: string, schema: z.ZodType, value: unknown): void {
 export function checkOptions(config: Config): void {
   checkOption('nodeId', NodeIdSchema, config.nodeId);
   if (config.metricsToken !== null) checkOption('metricsToken', MetricsTokenSchema, config.metricsToken);
+  if (config.databaseUrl !== null) checkOption('databaseUrl', DatabaseUrlSchema, config.databaseUrl);
+  if (config.cluster) {
+    if (config.databaseUrl === null) throw new ConfigError('cluster needs databaseUrl: several nodes share one PostgreSQL');
+    checkOption('cluster.redisUrl', RedisUrlSchema, config.cluster.redisUrl);
+    checkOption('cluster.secret', ClusterSecretSchema, config.cluster.secret);
+    if (config.cluster.nodeUrl !== null) checkOption('cluster.nodeUrl', NodeUrlSchema, config.cluster.nodeUrl);
+  }
   if (!config.webhook) return;
   checkOption('webhook.url', WebhookUrlSchema, config.webhook.url);
   checkOption('webhook.secret', WebhookSecretSchema, config.webhook.secret);
@@ -306,6 +366,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     host: e.HOST,
     dataDir,
     dbFile: path.join(dataDir, DB_FILE_NAME),
+    blobDir: e.PARLEY_BLOB_DIR === undefined ? null : path.resolve(e.PARLEY_BLOB_DIR),
     appDir: e.PARLEY_APP_DIR === 'off' ? null : path.resolve(e.PARLEY_APP_DIR),
     jwtSecret: e.PARLEY_JWT_SECRET,
     devLogin: e.PARLEY_DEV_LOGIN,
@@ -335,6 +396,11 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     searchBackfill: e.PARLEY_SEARCH_BACKFILL,
     webhook: e.PARLEY_WEBHOOK_URL && e.PARLEY_WEBHOOK_SECRET ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : null,
     attachments: toAttachmentSettings(e),
+    databaseUrl: e.PARLEY_DATABASE_URL ?? null,
+    cluster:
+      e.PARLEY_REDIS_URL && e.PARLEY_CLUSTER_SECRET
+        ? { redisUrl: e.PARLEY_REDIS_URL, secret: e.PARLEY_CLUSTER_SECRET, nodeUrl: e.PARLEY_NODE_URL ?? null, leaseTtlMs: e.PARLEY_LEASE_TTL_MS }
+        : null,
   };
 }
 

@@ -85,6 +85,15 @@ export class RoomMemberships {
     return member?.is_active ? member.role : null;
   }
 
+  /** The room's active members, or null when its memberships are not in memory (not `ready`). */
+  activeUserIds(roomId: string): string[] | null {
+    const entry = this.#rooms.get(roomId);
+    if (!entry?.loaded) return null;
+    const ids: string[] = [];
+    for (const member of entry.members.values()) if (member.is_active) ids.push(member.user_id);
+    return ids;
+  }
+
   /** When the user first became a member of the room (ms), or null. */
   memberSince(roomId: string, userId: string): number | null {
     return this.#rooms.get(roomId)?.members.get(userId)?.since ?? null;

@@ -5,9 +5,8 @@ import type { Logger } from '../log.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { MAX_CHANNEL, decodeMuxFrame, encodeControl, encodeOnChannel } from '../../shared/protocol/muxFrames.ts';
 import { frameBytes } from '../ws/SocketEndpoint.ts';
+import { INTERNAL_LINK_PATH } from '../../shared/protocol/endpoints.ts';
 
-/** The path of the internal endpoint a node's links connect to (never served on the public paths). */
-export const INTERNAL_PATH = '/ws/internal';
 
 
 export interface NodeLinkOptions {
@@ -47,7 +46,7 @@ export class NodeLink {
 
   constructor(opts: NodeLinkOptions) {
     this.#opts = opts;
-    const url = new URL(INTERNAL_PATH, opts.url.replace(/^http/, 'ws'));
+    const url = new URL(INTERNAL_LINK_PATH, opts.url.replace(/^http/, 'ws'));
     this.#ws = new WebSocket(url, { headers: { authorization: `Bearer ${opts.secret}` }, perMessageDeflate: false });
     this.#ws.binaryType = 'nodebuffer';
     this.#ws.on('open', () => {

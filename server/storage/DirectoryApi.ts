@@ -41,7 +41,21 @@ export interface DirectoryApi {
    * turns across nodes (SQLite's BEGIN IMMEDIATE serializes every writer already).
    */
   lockRoom(roomId: string): Promise<ChatRoomInDB | null>;
+  /**
+   * Registers what brings the columns projected from room documents (`rooms.last_message`,
+   * members' read times, unread and mention counts) up to date: the reads that return them await
+   * it first, handing it the directory of the read (inside a transaction, that transaction's), so
+   * that it writes where the read will look.
+   */
+  freshenProjectionsWith(fn: FreshenProjections): void;
 }
+
+/** See DirectoryApi.freshenProjectionsWith. */
+export type FreshenProjections = (directory: DirectoryApi) => void | Promise<void>;
+
+/** The SQLite repositories' reads that return projected columns (they call their `freshen`; PostgreSQL's await theirs). */
+const FRESHENED_ROOM_READS = ['getSummary', 'listForUser'] as const satisfies readonly (keyof RoomRepo)[];
+const FRESHENED_MEMBER_READS = ['getWithUser', 'list', 'unreadCount', 'roomsTouchedSince', 'personal', 'mentionCount'] as const satisfies readonly (keyof MemberRepo)[];
 
 /** The SQLite Directory as a DirectoryApi (one per database: its transactions queue on one SqliteAsync). */
 export class SqliteDirectory implements DirectoryApi {
@@ -55,13 +69,16 @@ export class SqliteDirectory implements DirectoryApi {
   /** The synchronous directory underneath (the commit path and the storage worker's side use it directly). */
   readonly sync: Directory;
   readonly #sqlite: SqliteAsync;
+  #freshen: FreshenProjections = () => {};
 
   constructor(directory: Directory, sqlite: SqliteAsync) {
     this.sync = directory;
     this.#sqlite = sqlite;
+    // A read with `{ fresh: false }` as its last argument asks for the columns as they are.
+    const freshen = { names: [...FRESHENED_ROOM_READS, ...FRESHENED_MEMBER_READS], run: (args: readonly unknown[]) => (isStaleRead(args) ? undefined : this.#freshen(this)) };
     this.users = sqliteAsync(directory.users, sqlite);
-    this.rooms = sqliteAsync(directory.rooms, sqlite);
-    this.members = sqliteAsync(directory.members, sqlite);
+    this.rooms = sqliteAsync(directory.rooms, sqlite, freshen);
+    this.members = sqliteAsync(directory.members, sqlite, freshen);
     this.presence = sqliteAsync(directory.presence, sqlite);
     this.feed = sqliteAsync(directory.feed, sqlite);
     this.mentions = sqliteAsync(directory.mentions, sqlite);
@@ -83,4 +100,13 @@ export class SqliteDirectory implements DirectoryApi {
   lockRoom(roomId: string): Promise<ChatRoomInDB | null> {
     return this.#sqlite.call(() => this.sync.rooms.get(roomId));
   }
+
+  freshenProjectionsWith(fn: FreshenProjections): void {
+    this.#freshen = fn;
+  }
+}
+
+function isStaleRead(args: readonly unknown[]): boolean {
+  const last = args.at(-1);
+  return typeof last === 'object' && last !== null && 'fresh' in last && last.fresh === false;
 }

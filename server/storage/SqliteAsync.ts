@@ -97,20 +97,34 @@ export class SqliteAsync {
   }
 }
 
+/** What runs (and is awaited) before some of a repository's methods: the projections' freshening (SqliteDirectory). */
+export interface BeforeReads {
+  readonly names: readonly string[];
+  run(args: readonly unknown[]): void | Promise<void>;
+}
+
 const TRANSACTION_METHODS: ReadonlySet<string> = new Set<TransactionMethod>(['transaction', 'batch']);
 
 /**
  * A synchronous SQLite repository as AsyncApi<T>: each public method of its class, run through
  * `sqlite` (so it waits for another context's open transaction), and its transaction methods
- * (`transaction`, `batch`) as SqliteAsync transactions handed this same object.
+ * (`transaction`, `batch`) as SqliteAsync transactions handed this same object. `before.run` is
+ * awaited before each method `before` names.
  */
-export function sqliteAsync<T extends object>(repo: T, sqlite: SqliteAsync): AsyncApi<T> {
+export function sqliteAsync<T extends object>(repo: T, sqlite: SqliteAsync, before?: BeforeReads): AsyncApi<T> {
   const api: Record<string, unknown> = {};
+  const awaited = new Set<string>(before?.names);
   for (const name of methodNames(repo)) {
     // Looked up at each call, not now, so that a method replaced later (a test's spy) is the one run.
+    const call = (args: unknown[]): Promise<unknown> => sqlite.call(() => Reflect.apply(Reflect.get(repo, name) as (...a: unknown[]) => unknown, repo, args));
     api[name] = TRANSACTION_METHODS.has(name)
       ? (fn: (tx: unknown) => Promise<unknown>) => sqlite.transaction(() => fn(api))
-      : (...args: unknown[]) => sqlite.call(() => Reflect.apply(Reflect.get(repo, name) as (...a: unknown[]) => unknown, repo, args));
+      : before && awaited.has(name)
+        ? async (...args: unknown[]) => {
+            await before.run(args);
+            return call(args);
+          }
+        : (...args: unknown[]) => call(args);
   }
   // The mapped type cannot be built key by key; the loop above gives it every method of T.
   return api as AsyncApi<T>;

@@ -13,12 +13,15 @@ export class ChannelPeer implements RoomPeer {
   readonly id: number;
   readonly channel: number;
   readonly #socket: SocketConnection;
+  readonly #user: AuthUser;
   readonly #onClosed: (peer: ChannelPeer) => void;
   #closed = false;
   static #nextId = 1;
 
-  constructor(socket: SocketConnection, channel: number, onClosed: (peer: ChannelPeer) => void) {
+  /** `user`: the socket's, or on a link between nodes the one the channel was opened as. */
+  constructor(socket: SocketConnection, channel: number, user: AuthUser, onClosed: (peer: ChannelPeer) => void) {
     this.#socket = socket;
+    this.#user = user;
     this.channel = channel;
     this.#onClosed = onClosed;
     // Negative: never the id of a socket connection (RoomPeer ids only need to differ).
@@ -26,7 +29,7 @@ export class ChannelPeer implements RoomPeer {
   }
 
   get user(): AuthUser {
-    return this.#socket.user;
+    return this.#user;
   }
 
   get parley(): boolean {

@@ -10,10 +10,16 @@ import { FEED_DOCUMENT } from '../../shared/models/userFeed.ts';
 import { FeedChannel } from '../feed/FeedChannel.ts';
 import type { UserFeed } from '../feed/UserFeed.ts';
 import { ChannelPeer } from './ChannelPeer.ts';
+import type { AuthUser } from '../auth/TokenVerifier.ts';
+import { UserSchema } from '../../shared/models/user.ts';
+import type { ChannelRoute } from './ChannelRouter.ts';
 import { RoomAttachment } from './RoomAttachment.ts';
 
 /** Opens and closes one socket may make per second, after a burst of opening and closing every document it may hold, plus this. */
 const CONTROL_PER_SECOND = 50;
+
+/** Channels a link between nodes may hold: every forwarded document of every client of the other node. */
+const LINK_MAX_CHANNELS = 1_000_000;
 
 /** Whether a user may open a document (checkRoomAccess, through the endpoint's AccessGuard). */
 export type ChannelAccess = (document: string, userId: string) => Promise<AccessDecision>;
@@ -32,6 +38,12 @@ export type ChannelAccess = (document: string, userId: string) => Promise<Access
  * as frames for a channel the server closed are. A `close` meanwhile, or the socket closing,
  * forgets it: the check's answer then attaches nothing. A pending channel counts towards the
  * socket's documents. Frames of an open channel go straight to its room, with no await.
+ *
+ * With several nodes (EndpointDeps.router), a channel whose room another node owns is forwarded
+ * to it after the check (docs/scale-out.md, "Routing"): its frames go to the owner unchanged and
+ * the owner's come back on the channel. A link from another node (`link`, /ws/internal) opens its
+ * channels with `openAs`, each as the user that node authenticated, and serves them here only:
+ * a room this node does not own is refused with OwnerUnavailable, never forwarded again.
  */
 export class MuxConnection {
   readonly #socket: SocketConnection;
@@ -42,16 +54,19 @@ export class MuxConnection {
   readonly #control: TokenBucket;
   /** Channel numbers only grow on a socket: a frame for a closed channel is never taken for a new one. */
   #highest = 0;
+  /** A link from another node: channels opened with `openAs`, no per-socket limits of a client's. */
+  readonly #link: boolean;
 
-  constructor(socket: SocketConnection, deps: EndpointDeps, access: ChannelAccess) {
+  constructor(socket: SocketConnection, deps: EndpointDeps, access: ChannelAccess, options: { link?: boolean } = {}) {
     this.#socket = socket;
     this.#deps = deps;
     this.#access = access;
+    this.#link = options.link ?? false;
     this.#control = new TokenBucket({ capacity: 2 * this.#maxChannels + CONTROL_PER_SECOND, refillPerSecond: CONTROL_PER_SECOND });
   }
 
   get #maxChannels(): number {
-    return this.#deps.limits.maxDocsPerConnection;
+    return this.#link ? LINK_MAX_CHANNELS : this.#deps.limits.maxDocsPerConnection;
   }
 
   /** Documents open on this socket (pending ones included). */
@@ -80,13 +95,21 @@ export class MuxConnection {
 
   #controlFrame(control: ControlFrame): void {
     const socket = this.#socket;
-    if (!this.#control.take()) {
+    // A link carries the opens of every client of another node, each limited there.
+    if (!this.#link && !this.#control.take()) {
       this.#deps.logger.warn({ user: socket.user.id, conn: socket.id }, 'sync connection rate limited: channel opens and closes');
       return socket.close('RateLimited', `more than ${this.#control.capacity} channel opens and closes in a burst or ${CONTROL_PER_SECOND} per second`);
     }
     switch (control.type) {
       case 'open':
-        return this.#open(control.channel, control.document);
+        if (this.#link) return socket.close('ProtocolError', 'a link between nodes opens channels with openAs');
+        return this.#open(control.channel, control.document, socket.user);
+      case 'openAs': {
+        if (!this.#link) return socket.close('ProtocolError', 'openAs is only for links between nodes');
+        const user = UserSchema.safeParse({ id: control.userId, name: control.userName });
+        if (!user.success) return socket.close('ProtocolError', `openAs names no valid user: ${user.error.issues[0]?.message ?? 'invalid'}`);
+        return this.#open(control.channel, control.document, user.data);
+      }
       case 'close': {
         const open = this.#channels.get(control.channel);
         if (!open) return;
@@ -99,7 +122,7 @@ export class MuxConnection {
     }
   }
 
-  #open(channel: number, document: string): void {
+  #open(channel: number, document: string, user: AuthUser): void {
     const socket = this.#socket;
     if (channel <= this.#highest) return socket.close('ProtocolError', `channel ${channel} was used before on this socket: channel numbers must grow`);
     this.#highest = channel;
@@ -108,33 +131,61 @@ export class MuxConnection {
       return refuse(CloseCode.TooManyConnections, 'TooManyConnections', `more than ${this.#maxChannels} documents open on one connection`);
     }
     const feed = this.#deps.feed;
-    if (document === FEED_DOCUMENT && feed) return this.#openFeed(channel, feed);
-    const { limits, maxFrameBytes } = this.#deps;
+    // The feed is served by the node the device is connected to, never over a link.
+    if (document === FEED_DOCUMENT && feed && !this.#link) return this.#openFeed(channel, feed);
+    const { limits, maxFrameBytes, router } = this.#deps;
     const pending = new PendingChannel(limits.syncBurst + limits.awarenessBurst, maxFrameBytes + limits.maxBufferedBytes);
     this.#channels.set(channel, pending);
-    void this.#access(document, socket.user.id).then(
-      (access) => {
+    const decide = async (): Promise<{ refused: { code: number; errorCode: string; reason: string } } | { route: ChannelRoute }> => {
+      const access = await this.#access(document, user.id);
+      if (!access.ok) return { refused: { code: CloseCode[access.close], errorCode: access.close, reason: access.reason } };
+      return { route: router ? await router.route(document) : LOCAL };
+    };
+    void decide().then(
+      (decision) => {
         // Closed by the client while it was checked, or the socket went: nothing attaches.
         if (this.#channels.get(channel) !== pending) return;
         this.#channels.delete(channel);
         if (socket.closed) return;
         if (pending.overflowed) return refuse(CloseCode.RateLimited, 'RateLimited', `more than ${pending.maxFrames} frames or ${pending.maxBytes} bytes sent before the channel opened`);
-        if (!access.ok) return refuse(CloseCode[access.close], access.close, access.reason);
-        this.#attach(channel, document, pending.frames);
+        if ('refused' in decision) return refuse(decision.refused.code, decision.refused.errorCode, decision.refused.reason);
+        const { route } = decision;
+        if (route.kind === 'local') return this.#attach(channel, document, user, pending.frames);
+        // A link's channel is served by the owner alone: the node that sent it routes again.
+        if (route.kind === 'unavailable' || this.#link) return refuse(CloseCode.OwnerUnavailable, 'OwnerUnavailable', route.kind === 'unavailable' ? route.reason : 'this node does not own the room');
+        this.#forward(channel, route, user, pending.frames);
       },
       (err: unknown) => {
         if (this.#channels.get(channel) !== pending) return;
         this.#channels.delete(channel);
-        this.#deps.logger.error({ err, room: document, user: socket.user.id }, 'sync channel access check failed');
+        this.#deps.logger.error({ err, room: document, user: user.id }, 'sync channel access check failed');
         refuse(CloseCode.InternalError, 'InternalError', 'internal error');
       },
     );
   }
 
-  /** The channel's check passed: its peer joins the room, and the frames that waited go to it in order. */
-  #attach(channel: number, document: string, waiting: readonly Uint8Array[]): void {
+  /** The room is owned by another node: the channel's frames go to it unchanged over the link, and its answers come back. */
+  #forward(channel: number, route: Extract<ChannelRoute, { kind: 'remote' }>, user: AuthUser, waiting: readonly Uint8Array[]): void {
     const socket = this.#socket;
-    const peer = new ChannelPeer(socket, channel, (closed) => {
+    const open: OpenChannel = { peer: null, receive: (body) => forwarded.send(body), end: () => forwarded.close() };
+    const forwarded = route.open(user, {
+      frame: (body) => {
+        if (this.#channels.get(channel) === open) socket.send(encodeOnChannel(channel, body));
+      },
+      closed: (code, errorCode, reason) => {
+        if (this.#channels.get(channel) !== open) return;
+        this.#channels.delete(channel);
+        socket.send(encodeControl({ type: 'closed', channel, code, errorCode, reason }));
+      },
+    });
+    this.#channels.set(channel, open);
+    for (const body of waiting) forwarded.send(body);
+  }
+
+  /** The channel's check passed: its peer joins the room, and the frames that waited go to it in order. */
+  #attach(channel: number, document: string, user: AuthUser, waiting: readonly Uint8Array[]): void {
+    const socket = this.#socket;
+    const peer = new ChannelPeer(socket, channel, user, (closed) => {
       // The server ended the channel (a refusal, a removal): it leaves its room.
       const open = this.#channels.get(closed.channel);
       if (open?.peer !== closed) return;
@@ -146,7 +197,7 @@ export class MuxConnection {
       attachment = new RoomAttachment(peer, document, this.#deps);
     } catch (err) {
       // A room that cannot be loaded (a corrupt snapshot, a storage fault) fails this channel only.
-      this.#deps.logger.error({ err, room: document, user: socket.user.id }, 'sync channel failed to open');
+      this.#deps.logger.error({ err, room: document, user: user.id }, 'sync channel failed to open');
       return peer.close('InternalError', 'internal error');
     }
     // Closed while it opened (by its room, say): it leaves again at once.
@@ -183,7 +234,9 @@ export class MuxConnection {
   }
 }
 
-/** A channel on the socket: a room's (with its peer), the feed's, or one whose check is pending. */
+const LOCAL: ChannelRoute = { kind: 'local' };
+
+/** A channel on the socket: a room's (with its peer), the feed's, a forwarded one, or one whose check is pending. */
 interface OpenChannel {
   readonly peer: ChannelPeer | null;
   receive(body: Uint8Array): void;

@@ -13,6 +13,12 @@ export interface RoomAttachmentDeps {
   limits: SyncLimits;
   /** Documents served from storage (sealed segments); none: every document is loaded to be read. */
   storedSegments?: StoredDocs;
+  /**
+   * What a frame needs read before the room sees it (the upload records its messages name, when
+   * the directory answers asynchronously: UploadRecords); null: nothing. The peer's later frames
+   * wait behind it, in order.
+   */
+  prefetch?: (frame: Uint8Array) => Promise<void> | null;
 }
 
 /**
@@ -34,6 +40,9 @@ export class RoomAttachment {
   #catchUpFrom: Uint8Array | null = null;
   readonly #waiting: Uint8Array[] = [];
   #detached = false;
+  /** A frame's prefetch is under way: frames wait in #waiting, in order. */
+  #prefetching = false;
+  readonly #prefetched = new WeakSet<Uint8Array>();
 
   constructor(peer: RoomPeer, roomId: string, deps: RoomAttachmentDeps) {
     this.#peer = peer;
@@ -85,6 +94,22 @@ export class RoomAttachment {
 
   #handle(frame: Uint8Array): void {
     const room = this.#room;
+    if (this.#prefetching) return void this.#waiting.push(frame);
+    // Once per frame: what it names and cannot be read (no such upload) is the validator's to refuse.
+    const prefetch = this.#prefetched.has(frame) ? null : (this.#deps.prefetch?.(frame) ?? null);
+    if (prefetch) {
+      this.#prefetching = true;
+      this.#prefetched.add(frame);
+      this.#waiting.unshift(frame);
+      void prefetch
+        .catch((err: unknown) => this.#deps.logger.warn({ err, room: this.#roomId }, 'prefetch before a frame failed; the validator decides without it'))
+        .then(() => {
+          this.#prefetching = false;
+          // Unless the room is still loading (its join hands them on), the frames that waited go now, in order.
+          if (this.#room || this.#stored) this.#drain();
+        });
+      return;
+    }
     try {
       if (this.#stored) {
         if (this.#stored.receive(this.#peer, frame) === 'handled') return;
@@ -121,7 +146,15 @@ export class RoomAttachment {
     // moved here reached neither way), answered as its own step 1 would be.
     const from = this.#catchUpFrom;
     this.#catchUpFrom = null;
-    if (from) this.#handle(encodeFrame({ type: 'syncStep1', stateVector: from }));
-    for (const frame of this.#waiting.splice(0)) this.#handle(frame);
+    if (from) this.#waiting.unshift(encodeFrame({ type: 'syncStep1', stateVector: from }));
+    this.#drain();
+  }
+
+  /** Hands the waiting frames on in order, until one has to wait for its prefetch (it comes back here). */
+  #drain(): void {
+    while (this.#waiting.length > 0 && !this.#prefetching && !this.#detached && !this.#peer.closed) {
+      const frame = this.#waiting.shift() as Uint8Array;
+      this.#handle(frame);
+    }
   }
 }

@@ -1,9 +1,12 @@
-import type { Directory } from '../storage/Directory.ts';
+import type { DirectoryApi } from '../storage/DirectoryApi.ts';
+import type { RoomMemberships } from '../access/RoomMemberships.ts';
+import type { Logger } from '../log.ts';
+import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import type { MentionRow } from '../storage/MentionRepo.ts';
 import type { Room } from './Room.ts';
 import type * as Y from 'yjs';
 import { lastMessage, getMessage, messageCount, unreadAfter, unreadCount } from '../../shared/roomDoc/queries.ts';
-import { SegmentIndex, parseDocName } from '../../shared/roomDoc/segments.ts';
+import { SegmentIndex, parseDocName, roomOfDoc } from '../../shared/roomDoc/segments.ts';
 import { uuidv7Time } from '../../shared/ids.ts';
 import { MAX_UNREAD_COUNT } from '../../shared/models/chatRoom.ts';
 import { readPosition, readPositions } from '../../shared/roomDoc/readOps.ts';
@@ -66,23 +69,35 @@ const ROOMS_PER_TURN = 16;
  * Written lazily, not per commit: a commit only marks its room due (writing the newest message
  * as JSON into SQLite on every message cost about 13 % of the server's CPU with 200 busy rooms).
  * Due rooms are written together in one transaction before any read that returns those columns
- * (Directory.freshenProjectionsWith: so a client that got its ack still reads a current summary),
+ * (DirectoryApi.freshenProjectionsWith: so a client that got its ack still reads a current summary
+ * from this node; on another node, within SUMMARY_WRITE_DELAY_MS),
  * when a room unloads, and otherwise SUMMARY_FIRST_WRITE_MS after a change to a room written
  * longer than SUMMARY_WRITE_DELAY_MS ago, else SUMMARY_WRITE_DELAY_MS after its last write (at
  * most once a second per busy room), ROOMS_PER_TURN rooms per turn (200 busy rooms at once held
  * the event loop for tens of ms).
+ *
+ * Each write has two halves. What the documents say (the newest message, read positions, unread
+ * and live mention counts per active member, a segment's mentions) is read synchronously, when the
+ * write begins, so a document unloading right after is never read again; what the database adds
+ * (the sender's name, mentions in segments nobody has loaded) and the writes follow, asynchronously,
+ * in one transaction. Writes run one after another, except a freshening inside a caller's
+ * transaction, which writes in it at once (waiting there for another write could wait for the
+ * caller's own locks).
  */
 export class RoomSummaries {
-  readonly #directory: Directory;
+  readonly #directory: DirectoryApi;
+  readonly #memberships: RoomMemberships;
+  readonly #logger: Logger;
   /** Per loaded room: the newest message's view as last written, each user's read position and unread count written. */
-  readonly #written = new Map<string, { lastMessage: string; reads: Map<string, string>; unread: Map<string, number>; mentions: Map<string, number> }>();
+  readonly #written = new Map<string, Written>();
   readonly #due = new Set<Room>();
   #timer: { readonly at: number; readonly cancel: () => void } | null = null;
   /** When each room's summary was last written (performance.now()). */
   readonly #lastWrite = new WeakMap<Room, number>();
   /** When the last summary transaction ran (performance.now()). */
   #lastTransaction = -Infinity;
-  #writing = false;
+  /** Settles when the writes queued so far have finished (each logs its own failure). */
+  #tail: Promise<void> = Promise.resolve();
   /** What changed since the listener last heard (told once per turn): per room, the users whose summary moved. */
   readonly #changed = new Map<string, Set<string>>();
   readonly #onChanged: SummaryListener | undefined;
@@ -95,13 +110,16 @@ export class RoomSummaries {
 
   /**
    * `onChanged` hears whose summaries were written (the user feed pushes them); `docs` finds a
-   * segmented room's head and segments (without it, every document is a room of its own).
+   * segmented room's head and segments (without it, every document is a room of its own);
+   * `memberships` gives each room's active members (loaded for every room written).
    */
-  constructor(directory: Directory, onChanged?: SummaryListener, docs?: SummaryDocs) {
-    this.#directory = directory;
-    this.#onChanged = onChanged;
-    this.#docs = docs;
-    directory.freshenProjectionsWith(() => this.writeDue());
+  constructor(deps: { directory: DirectoryApi; memberships: RoomMemberships; logger: Logger; onChanged?: SummaryListener; docs?: SummaryDocs }) {
+    this.#directory = deps.directory;
+    this.#memberships = deps.memberships;
+    this.#logger = deps.logger;
+    this.#onChanged = deps.onChanged;
+    this.#docs = deps.docs;
+    deps.directory.freshenProjectionsWith((dir) => this.writeDue(dir));
   }
 
   /** Marks the room's summary as behind its document (a segment's: its head's); it is written before anyone reads it. */
@@ -143,52 +161,80 @@ export class RoomSummaries {
       else next = now;
     }
     for (const room of rooms) this.#due.delete(room);
-    this.#write(rooms);
+    void this.#queue(rooms);
     if (next === now) {
       const immediate = setImmediate(this.#writeSome);
       this.#timer = { at: now, cancel: () => clearImmediate(immediate) };
     } else if (next !== Infinity) this.#armFor(next);
   };
 
-  /** Writes every due room's summary, in one transaction. */
-  writeDue(): void {
-    if (this.#due.size === 0 || this.#writing) return;
+  /**
+   * Writes every due room's summary, in one transaction: through `dir` when a read freshens
+   * (inside its transaction, if it is in one), else after the writes already queued.
+   */
+  writeDue(dir?: DirectoryApi): Promise<void> {
+    if (this.#due.size === 0) return dir ? Promise.resolve() : this.#tail;
     this.#timer?.cancel();
     this.#timer = null;
     const rooms = [...this.#due];
     this.#due.clear();
-    this.#write(rooms);
+    return dir ? this.#writeNow(dir, rooms.flatMap((room) => this.#read(room) ?? [])) : this.#queue(rooms);
   }
 
-  #write(rooms: readonly Room[]): void {
-    if (rooms.length === 0) return;
-    this.#writing = true;
-    try {
-      this.#directory.transaction(() => {
-        for (const room of rooms) if (!room.closed) this.#update(room);
-      });
-      const now = performance.now();
-      this.#lastTransaction = now;
-      for (const room of rooms) this.#lastWrite.set(room, now);
-    } finally {
-      this.#writing = false;
-    }
-  }
-
-  /** Writes the room's summary now if it is due (before it unloads); a segment's mentions, if not recorded since it changed. */
+  /** Writes the room's summary now if it is due (before it unloads: its documents are read at once); a segment's mentions, if not recorded since it changed. */
   writeRoom(room: Room): void {
     const ref = parseDocName(room.roomId);
-    if (ref && ref.segment !== null && this.#segmentsDue.get(ref.roomId)?.delete(room)) this.#directory.transaction(() => this.#recordSegment(ref.roomId, room));
-    if (!this.#due.delete(room) || room.closed) return;
-    this.update(room);
+    const reads: RoomRead[] = [];
+    if (ref && ref.segment !== null && this.#segmentsDue.get(ref.roomId)?.delete(room)) {
+      reads.push({ roomId: ref.roomId, head: null, segments: [this.#readSegment(room)].filter((r) => r !== null) });
+    }
+    if (this.#due.delete(room) && !room.closed) {
+      const read = this.#read(room);
+      if (read) reads.push(read);
+    }
+    if (reads.length > 0) void this.#enqueue(() => this.#writeNow(this.#directory, reads));
   }
 
-  /** Writes the room's summary now, in one transaction (one fsync for every member's row). */
-  update(doc: Room): void {
-    // A segment loaded is recorded again, so one written by an older Parley counts too.
+  /** Writes the room's summary (a room loaded: a segment loaded is recorded again, so one written by an older Parley counts too). */
+  update(doc: Room): Promise<void> {
     this.#segmentChanged(doc);
     const room = this.#headOf(doc);
-    if (room) this.#directory.transaction(() => this.#update(room));
+    return room ? this.#queue([room]) : Promise.resolve();
+  }
+
+  /** Queues a write of these rooms; their documents are read when its turn comes, once their memberships are in memory. */
+  #queue(rooms: readonly Room[]): Promise<void> {
+    if (rooms.length === 0) return this.#tail;
+    return this.#enqueue(async () => {
+      for (const room of rooms) if (!room.closed) await this.#memberships.ready(roomOfDoc(room.roomId));
+      await this.#writeNow(this.#directory, rooms.flatMap((room) => this.#read(room) ?? []));
+    });
+  }
+
+  #enqueue(work: () => Promise<void>): Promise<void> {
+    const run = this.#tail.then(work).catch((err: unknown) => this.#logger.error({ err }, 'room summaries: a write failed'));
+    this.#tail = run;
+    return run;
+  }
+
+  /** The database half: names and unloaded segments' mentions read, the rows written, in one transaction; then the listener told. */
+  async #writeNow(dir: DirectoryApi, reads: readonly RoomRead[]): Promise<void> {
+    if (reads.length === 0) return;
+    const told = new Map<string, Set<string>>();
+    try {
+      await dir.transaction(async (tx) => {
+        told.clear();
+        for (const read of reads) await this.#write(tx, read, told);
+      });
+    } catch (error) {
+      // What was noted as written may not be: those rooms are written whole next time.
+      for (const read of reads) this.#written.delete(read.roomId);
+      throw error;
+    }
+    const now = performance.now();
+    this.#lastTransaction = now;
+    for (const read of reads) if (read.head) this.#lastWrite.set(read.head.room, now);
+    for (const [roomId, users] of told) this.#told(roomId, users);
   }
 
   /** The room document a document's summary belongs to: itself, or a segment's head (null when that is not loaded). */
@@ -213,67 +259,77 @@ export class RoomSummaries {
     return { messages, reads: room, index };
   }
 
-  #update(room: Room): void {
-    let written = this.#written.get(room.roomId);
-    if (!written) this.#written.set(room.roomId, (written = { lastMessage: '', reads: new Map(), unread: new Map(), mentions: new Map() }));
-
-    // Compared as the document's view, so the common commit (nothing about the newest message
-    // changed) costs no database read for the sender's name.
-    let changed: readonly string[] = [];
+  /** The documents' half of a room's summary, read now; null when the room closed or its memberships are not in memory. */
+  #read(room: Room): RoomRead | null {
+    const members = this.#memberships.activeUserIds(roomOfDoc(room.roomId));
+    if (room.closed || members === null) return null;
     // The segment the messages are read from is not loaded: what was written stands (it was
     // written when that segment last changed, loaded); the read positions are still written.
     const { messages, reads, index } = this.#sources(room);
-    const last = messages ? lastMessage(messages.doc) : null;
-    const key = JSON.stringify(last);
-    if (messages && key !== written.lastMessage) {
-      const json = last ? toChatMessage(last, room.roomId, (id) => this.#directory.users.get(id)?.name ?? null) : null;
-      this.#directory.rooms.setLastMessage(room.roomId, json);
-      written.lastMessage = key;
-      changed = this.#directory.members.listActiveUserIds(room.roomId);
-    }
-
+    const positions: HeadRead['positions'][number][] = [];
     for (const [userId, messageId] of readPositions(reads.doc)) {
-      if (written.reads.get(userId) === messageId) continue;
       // A message id carries its time (createdAt); in a segmented room it may be in any segment.
-      const at = index ? uuidv7Time(messageId) : (getMessage(room.doc, messageId)?.createdAt ?? null);
-      if (at !== null) this.#directory.members.setLastReadAt(room.roomId, userId, at);
+      positions.push({ userId, messageId, at: index ? uuidv7Time(messageId) : (getMessage(room.doc, messageId)?.createdAt ?? null) });
+    }
+    const segments = this.#takeSegments(room.roomId);
+    if (!messages) return { roomId: room.roomId, head: { room, last: undefined, members, positions, unread: [], mentions: [] }, segments };
+    const source = index ? (parseDocName(messages.roomId)?.segment ?? null) : null;
+    const unread: HeadRead['unread'][number][] = [];
+    const mentions: HeadRead['mentions'][number][] = [];
+    for (const userId of members) {
+      unread.push({ userId, n: index ? segmentedUnread(reads.doc, messages, index, userId) : unreadCount(room.doc, userId, MAX_UNREAD_COUNT) });
+      const position = readPosition(reads.doc, userId);
+      mentions.push({ userId, live: mentionsAfter(messages.doc, position, userId, MAX_UNREAD_COUNT), position: position ?? '', source });
+    }
+    return { roomId: room.roomId, head: { room, last: lastMessage(messages.doc), members, positions, unread, mentions }, segments };
+  }
+
+  async #write(tx: DirectoryApi, read: RoomRead, told: Map<string, Set<string>>): Promise<void> {
+    for (const segment of read.segments) {
+      if (segment.replace) await tx.mentions.replaceSegment(read.roomId, segment.n, segment.rows);
+      else await tx.mentions.update(read.roomId, segment.n, segment.added, segment.removed);
+    }
+    const head = read.head;
+    if (!head) return;
+    let written = this.#written.get(read.roomId);
+    if (!written) this.#written.set(read.roomId, (written = { lastMessage: '', reads: new Map(), unread: new Map(), mentions: new Map() }));
+    const users = new Set<string>();
+    // Compared as the document's view, so the common commit (nothing about the newest message
+    // changed) costs no database read for the sender's name.
+    const key = JSON.stringify(head.last);
+    if (head.last !== undefined && key !== written.lastMessage) {
+      const json = head.last ? toChatMessage(head.last, read.roomId, await namesOf(tx, head.last)) : null;
+      await tx.rooms.setLastMessage(read.roomId, json);
+      written.lastMessage = key;
+      for (const userId of head.members) users.add(userId);
+    }
+    for (const { userId, messageId, at } of head.positions) {
+      if (written.reads.get(userId) === messageId) continue;
+      if (at !== null) await tx.members.setLastReadAt(read.roomId, userId, at);
       written.reads.set(userId, messageId);
     }
-
-    const users = new Set(changed);
-    this.#recordSegmentMentions(room.roomId);
-    if (messages) this.#writeUnread(room, { messages, reads, index }, written.unread, users);
-    if (messages) this.#writeMentions(room, { messages, reads, segmented: index !== null }, written.mentions, users);
-    if (users.size > 0) this.#told(room.roomId, users);
-  }
-
-  /** Unread counts, for the room list without the document: they move with messages and reads. */
-  #writeUnread(room: Room, from: { messages: Room; reads: Room; index: SegmentIndex | null }, written: Map<string, number>, users: Set<string>): void {
-    for (const userId of this.#directory.members.listActiveUserIds(room.roomId)) {
-      const unread = from.index ? segmentedUnread(from.reads.doc, from.messages, from.index, userId) : unreadCount(room.doc, userId, MAX_UNREAD_COUNT);
-      if (written.get(userId) === unread) continue;
-      this.#directory.members.setUnreadCount(room.roomId, userId, unread);
-      written.set(userId, unread);
+    // Unread counts, for the room list without the document: they move with messages and reads.
+    for (const { userId, n } of head.unread) {
+      if (written.unread.get(userId) === n) continue;
+      await tx.members.setUnreadCount(read.roomId, userId, n);
+      written.unread.set(userId, n);
       users.add(userId);
     }
-  }
-
-  /**
-   * Mention counts, beside the unread counts: in the document the messages are read from (a
-   * segmented room's open segment, or newest sealed one) counted live, plus, in a segmented room,
-   * the mentions after the read position that the other segments held when last loaded
-   * (`segment_mentions`, kept by #recordSegmentMentions).
-   */
-  #writeMentions(room: Room, from: { messages: Room; reads: Room; segmented: boolean }, written: Map<string, number>, users: Set<string>): void {
-    const source = from.segmented ? (parseDocName(from.messages.roomId)?.segment ?? null) : null;
-    for (const userId of this.#directory.members.listActiveUserIds(room.roomId)) {
-      const position = readPosition(from.reads.doc, userId);
-      let mentions = mentionsAfter(from.messages.doc, position, userId, MAX_UNREAD_COUNT);
-      if (source !== null && mentions < MAX_UNREAD_COUNT) mentions += this.#directory.mentions.countAfter(room.roomId, userId, position ?? '', source, MAX_UNREAD_COUNT - mentions);
-      if (written.get(userId) === mentions) continue;
-      this.#directory.members.setMentionCount(room.roomId, userId, mentions);
-      written.set(userId, mentions);
+    // Mention counts: counted live in the document the messages are read from, plus, in a
+    // segmented room, those after the read position that the other segments held when last loaded
+    // (`segment_mentions`, kept by the segments' half above).
+    for (const { userId, live, position, source } of head.mentions) {
+      let n = live;
+      if (source !== null && n < MAX_UNREAD_COUNT) n += await tx.mentions.countAfter(read.roomId, userId, position, source, MAX_UNREAD_COUNT - n);
+      if (written.mentions.get(userId) === n) continue;
+      await tx.members.setMentionCount(read.roomId, userId, n);
+      written.mentions.set(userId, n);
       users.add(userId);
+    }
+    if (users.size > 0) {
+      const set = told.get(read.roomId) ?? new Set<string>();
+      for (const user of users) set.add(user);
+      told.set(read.roomId, set);
     }
   }
 
@@ -286,27 +342,27 @@ export class RoomSummaries {
     else this.#segmentsDue.set(ref.roomId, new Set([doc]));
   }
 
-  /** Records the counted mentions of the room's segments that changed or loaded since last time. */
-  #recordSegmentMentions(roomId: string): void {
+  /** The counted mentions of the room's segments that changed or loaded since last time, read now. */
+  #takeSegments(roomId: string): SegmentRead[] {
     const due = this.#segmentsDue.get(roomId);
-    if (!due) return;
+    if (!due) return [];
     this.#segmentsDue.delete(roomId);
-    for (const segment of due) this.#recordSegment(roomId, segment);
+    return [...due].flatMap((segment) => this.#readSegment(segment) ?? []);
   }
 
   /** The whole set the first time a loaded segment is seen, then what it gained and lost. */
-  #recordSegment(roomId: string, segment: Room): void {
+  #readSegment(segment: Room): SegmentRead | null {
     const n = parseDocName(segment.roomId)?.segment;
-    if (segment.closed || n === null || n === undefined) return;
+    if (segment.closed || n === null || n === undefined) return null;
     const rows = countedMentions(segment.doc);
     const keyOf = (r: MentionRow): string => `${r.userId}\0${r.messageId}`;
     const now = new Map(rows.map((r) => [keyOf(r), r]));
     const before = this.#recorded.get(segment);
     this.#recorded.set(segment, now);
-    if (!before) return this.#directory.mentions.replaceSegment(roomId, n, rows);
+    if (!before) return { n, replace: true, rows, added: [], removed: [] };
     const added = rows.filter((r) => !before.has(keyOf(r)));
     const removed = [...before].flatMap(([key, r]) => (now.has(key) ? [] : [r]));
-    this.#directory.mentions.update(roomId, n, added, removed);
+    return { n, replace: false, rows: [], added, removed };
   }
 
   /** After the transaction that wrote it (a microtask): the listener reads what is committed. */
@@ -330,10 +386,56 @@ export class RoomSummaries {
     for (const room of this.#due) if (room.roomId === roomId) this.#due.delete(room);
   }
 
-  /** Writes what is due and stops the timer (shutdown). */
-  close(): void {
-    this.writeDue();
+  /** Writes what is due, stops the timer, and resolves once every write has finished (shutdown). */
+  async close(): Promise<void> {
+    const last = this.writeDue();
     this.#timer?.cancel();
     this.#timer = null;
+    await last;
+    await this.#tail;
   }
+}
+
+/** What was last written of a room's summary. */
+interface Written {
+  lastMessage: string;
+  reads: Map<string, string>;
+  unread: Map<string, number>;
+  mentions: Map<string, number>;
+}
+
+/** The documents' half of a segment's recorded mentions: the whole set, or what it gained and lost. */
+interface SegmentRead {
+  readonly n: number;
+  readonly replace: boolean;
+  readonly rows: readonly MentionRow[];
+  readonly added: readonly MentionRow[];
+  readonly removed: readonly MentionRow[];
+}
+
+/** The documents' half of a room's summary (RoomSummaries.#read). */
+interface RoomRead {
+  readonly roomId: string;
+  /** Null when only segments' mentions are written (a segment unloading). */
+  readonly head: HeadRead | null;
+  readonly segments: readonly SegmentRead[];
+}
+
+/** The documents' half of the summary proper: what the REST API reports about the room. */
+interface HeadRead {
+  readonly room: Room;
+  /** The newest message; undefined when the document holding it is not loaded (what was written stands). */
+  readonly last: MessageView | null | undefined;
+  readonly members: readonly string[];
+  readonly positions: readonly { userId: string; messageId: string; at: number | null }[];
+  readonly unread: readonly { userId: string; n: number }[];
+  readonly mentions: readonly { userId: string; live: number; position: string; source: number | null }[];
+}
+
+/** The names a message's JSON shows (its sender's, a quoted sender's), read first, then looked up synchronously. */
+async function namesOf(dir: DirectoryApi, view: MessageView): Promise<(userId: string) => string | null> {
+  const ids = [view.senderId, view.quoted?.senderId].filter((id): id is string => typeof id === 'string');
+  const names = new Map<string, string | null>();
+  for (const id of new Set(ids)) names.set(id, (await dir.users.get(id))?.name ?? null);
+  return (id) => names.get(id) ?? null;
 }

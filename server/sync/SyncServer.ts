@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WebSocket, RawData } from 'ws';
+import { timingSafeEqual } from 'node:crypto';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { SyncConnection } from './SyncConnection.ts';
 import { MuxConnection } from './MuxConnection.ts';
@@ -11,8 +12,37 @@ import { AccessGuard } from '../access/AccessGuard.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomPeer } from './RoomPeer.ts';
+import type { ChannelRoute } from './ChannelRouter.ts';
+import { CloseCode, type CloseCodeName } from '../../shared/protocol/closeCodes.ts';
+import { frameMessageType } from '../../shared/protocol/frames.ts';
+import { MessageType } from '../../shared/protocol/messageTypes.ts';
+import { INTERNAL_LINK_PATH } from '../../shared/protocol/endpoints.ts';
 
-export type SyncServerOptions = EndpointDeps;
+export interface SyncServerOptions extends EndpointDeps {
+  /**
+   * Several nodes: the cluster secret the other nodes' links present on /ws/internal
+   * (`Authorization: Bearer`); none: that path is not served.
+   */
+  internalSecret?: string;
+}
+
+/** Bytes a link to another node may leave unsent before it counts as stalled (many clients' frames share it). */
+const LINK_MAX_BUFFERED = 64 * 1024 * 1024;
+/** A link that answers no ping within this interval is dropped: its channels' clients reopen them. */
+const LINK_HEARTBEAT_MS = 10_000;
+
+/** Whether `header` is `Bearer <secret>`, compared in constant time. */
+function bearerMatches(header: string | undefined, secret: string): boolean {
+  const expected = Buffer.from(`Bearer ${secret}`);
+  const given = Buffer.from(header ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** A close code's name (closeCodes.ts), for a code that came from another node. */
+function closeCodeName(code: number): CloseCodeName {
+  const entry = Object.entries(CloseCode).find(([, value]) => value === code);
+  return entry ? (entry[0] as CloseCodeName) : 'InternalError';
+}
 
 /** A malformed percent-encoding yields a string that is no room id (refused as 4404). */
 const safeDecode = (s: string): string => {
@@ -36,6 +66,11 @@ export class SyncServer {
   readonly #access: AccessGuard;
   /** The multiplexed sockets open now (closed with the server). */
   readonly #muxes = new Set<SocketConnection>();
+  /** Links from other nodes (/ws/internal), with their own heartbeat. */
+  readonly #links = new Set<SocketConnection>();
+  readonly #linkServer = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  readonly #linkAlive = new WeakSet<WebSocket>();
+  readonly #linkHeartbeat: NodeJS.Timeout;
 
   constructor(opts: SyncServerOptions) {
     this.#opts = opts;
@@ -48,11 +83,30 @@ export class SyncServer {
       maxPayload: opts.maxFrameBytes,
       slots: opts.slots,
     });
+    this.#linkHeartbeat = setInterval(() => {
+      for (const { ws } of this.#links) {
+        if (!this.#linkAlive.has(ws)) ws.terminate();
+        else {
+          this.#linkAlive.delete(ws);
+          ws.ping();
+        }
+      }
+    }, LINK_HEARTBEAT_MS).unref();
   }
 
   /** Takes an HTTP upgrade if its path is /sync/... or /ws/sync; returns false otherwise. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = requestUrl(req);
+    const secret = this.#opts.internalSecret;
+    if (url?.pathname === INTERNAL_LINK_PATH && secret !== undefined) {
+      if (!bearerMatches(req.headers.authorization, secret)) {
+        this.#opts.logger.warn({ from: req.socket.remoteAddress }, 'internal link refused: wrong cluster secret');
+        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return true;
+      }
+      this.#linkServer.handleUpgrade(req, socket, head, (ws) => this.#acceptLink(ws));
+      return true;
+    }
     if (url?.pathname === MUX_SYNC_PATH) {
       this.#endpoint.upgrade(req, socket, head, {
         token: url.searchParams.get('token'),
@@ -67,14 +121,19 @@ export class SyncServer {
     // Rechecks begun when the check answered: one begun after it (while the user was recorded,
     // before the socket joined) could not see this socket, so it is rechecked once it has joined.
     let checkedAt = 0;
+    // Several nodes: where the room is served, decided once the user may open it.
+    let route: ChannelRoute = { kind: 'local' };
     this.#endpoint.upgrade(req, socket, head, {
       token: url.searchParams.get('token'),
       check: async (user) => {
         const access = await this.#access.check(roomId, user.id);
         checkedAt = this.#access.rechecks;
-        return access;
+        if (!access.ok || !this.#opts.router) return access;
+        route = await this.#opts.router.route(roomId);
+        return route.kind === 'unavailable' ? { ok: false, close: 'OwnerUnavailable', reason: route.reason } : access;
       },
       open: (ws, user) => {
+        if (route.kind === 'remote') return this.#acceptForwarded(ws, user, roomId, parley, route);
         this.#accept(ws, user, roomId, parley);
         if (this.#access.rechecks !== checkedAt) void this.recheckMember(roomId, user.id);
       },
@@ -106,6 +165,64 @@ export class SyncServer {
       releasePresence();
       logger.debug({ room: roomId, user: user.id, code }, 'sync connection closed');
     });
+  }
+
+  /**
+   * A /sync/<roomId> socket whose room another node owns: its frames go to the owner over the link
+   * unchanged, and the owner's come back. The owner speaks Parley's additions on the link; a stock
+   * client (no `?parley=1`) gets the frames a stock client gets from a local room, without them.
+   */
+  #acceptForwarded(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean, route: Extract<ChannelRoute, { kind: 'remote' }>): void {
+    const { presence, logger, limits } = this.#opts;
+    const conn: SyncConnection = new SyncConnection(ws, user, roomId, parley, {
+      maxBufferedBytes: limits.maxBufferedBytes,
+      onSlowConsumer: (buffered) => logger.warn({ room: roomId, user: user.id, conn: conn.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
+    });
+    const forwarded = route.open(user, {
+      frame: (body) => {
+        const type = frameMessageType(body);
+        if (!parley && type !== null && type >= MessageType.Ack) return;
+        conn.send(body);
+      },
+      closed: (code, errorCode, reason) => conn.close(closeCodeName(code), reason, errorCode),
+    });
+    const releasePresence = presence.connect(user.id);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (conn.closed) return;
+      if (!isBinary) return conn.close('ProtocolError', 'text frames are not part of the sync protocol');
+      forwarded.send(frameBytes(data));
+    });
+    ws.on('error', (err) => logger.debug({ err, room: roomId, user: user.id }, 'sync socket error'));
+    ws.on('close', () => {
+      conn.markClosed();
+      forwarded.close();
+      releasePresence();
+    });
+    logger.debug({ room: roomId, user: user.id, owner: route.owner }, 'sync connection forwarded');
+  }
+
+  /** A link from another node (/ws/internal): a multiplexed connection whose channels are opened as that node's users (openAs). */
+  #acceptLink(ws: WebSocket): void {
+    const { logger } = this.#opts;
+    // The link's own identity is no user's: each channel carries its user.
+    const socket = new SocketConnection(ws, { id: 'parley-node', name: 'Parley node' }, false, {
+      maxBufferedBytes: LINK_MAX_BUFFERED,
+      allowLargestFrame: true,
+      onSlowConsumer: (buffered) => logger.warn({ buffered }, 'internal link closed: the other node reads too slowly'),
+    });
+    const mux = new MuxConnection(socket, this.#opts, (document, userId) => this.#access.check(document, userId), { link: true });
+    this.#links.add(socket);
+    this.#linkAlive.add(ws);
+    ws.on('pong', () => this.#linkAlive.add(ws));
+    ws.on('message', (data: RawData, isBinary: boolean) => mux.receive(data, isBinary));
+    ws.on('error', (err) => logger.debug({ err }, 'internal link error'));
+    ws.on('close', () => {
+      socket.markClosed();
+      this.#links.delete(socket);
+      mux.closed();
+      logger.info('internal link closed');
+    });
+    logger.info('internal link opened');
   }
 
   /** A multiplexed socket (/ws/sync): one per device, a channel per document (MuxConnection). */
@@ -174,6 +291,8 @@ export class SyncServer {
       }
       for (const conn of [...(this.#opts.storedSegments?.peers() ?? [])]) conn.close('GoingAway', 'server shutting down');
       for (const socket of this.#muxes) socket.close('GoingAway', 'server shutting down');
+      clearInterval(this.#linkHeartbeat);
+      for (const link of this.#links) link.close('GoingAway', 'node stopping');
     }, graceMs);
   }
 }

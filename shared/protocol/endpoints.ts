@@ -36,3 +36,6 @@ function socketUrl(serverUrl: string, path: string, params: Record<string, strin
   url.search = new URLSearchParams(params).toString();
   return url.toString();
 }
+
+/** The link between two Parley nodes (docs/scale-out.md, "Routing"): served only with a cluster secret, never behind the public load balancer. */
+export const INTERNAL_LINK_PATH = '/ws/internal';

@@ -16,8 +16,13 @@ export class MuxSocket {
     this.raw = raw;
   }
 
-  static async open(t: TestServer, user: TestUser): Promise<MuxSocket> {
-    return new MuxSocket(await RawSocket.open(`${t.url.replace(/^http/, 'ws')}${MUX_SYNC_PATH}?token=${encodeURIComponent(user.token)}`));
+  static open(t: TestServer, user: TestUser): Promise<MuxSocket> {
+    return MuxSocket.connect(t.url, user.token);
+  }
+
+  /** A multiplexed socket to the server at `baseUrl` (http://HOST:PORT), as the holder of `token`. */
+  static async connect(baseUrl: string, token: string): Promise<MuxSocket> {
+    return new MuxSocket(await RawSocket.open(`${baseUrl.replace(/^http/, 'ws')}${MUX_SYNC_PATH}?token=${encodeURIComponent(token)}`));
   }
 
   /** Opens a channel for `document` (the next channel number unless given); returns its number. */
@@ -67,6 +72,18 @@ export class MuxSocket {
     const doc = new Y.Doc();
     if (step2.type === 'syncStep2') Y.applyUpdate(doc, step2.update);
     return { channel, doc };
+  }
+
+  /** Applies the channel's updates to `doc` (those received so far, then as they come) until `done(doc)`. */
+  async untilDoc(channel: number, doc: Y.Doc, done: (doc: Y.Doc) => boolean): Promise<void> {
+    const applied = new Set<Uint8Array>();
+    const apply = (bytes: Uint8Array): void => {
+      applied.add(bytes);
+      const frame = frameOn(channel, bytes);
+      if (frame?.type === 'update' || frame?.type === 'syncStep2') Y.applyUpdate(doc, frame.update);
+    };
+    for (const bytes of this.raw.received) apply(bytes);
+    while (!done(doc)) apply(await this.raw.next((bytes) => !applied.has(bytes) && frameOn(channel, bytes) !== null));
   }
 
   close(): void {

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { type ChildServer, startChildServer, stopChildServer } from './childServer.ts';
+import { startPostgres, type ThrowawayPostgres } from './postgres.ts';
+import { startRedis, type ThrowawayRedis } from './redis.ts';
+import { makeTempDir } from './tempDir.ts';
+
+/** One Parley node of a test cluster: a real `parley serve` process. */
+export interface ClusterNode {
+  readonly id: string;
+  readonly url: string;
+  readonly server: ChildServer;
+}
+
+/**
+ * Several Parley nodes on one throwaway PostgreSQL and Redis (docs/scale-out.md), each a process
+ * of its own from source, on a free port, with a data directory of its own and one shared JWT
+ * secret, so a token minted for one node is good on every node.
+ */
+export interface TestCluster {
+  readonly postgres: ThrowawayPostgres;
+  readonly redis: ThrowawayRedis;
+  readonly databaseUrl: string;
+  readonly jwtSecret: string;
+  readonly nodes: ClusterNode[];
+  /** Starts one more node (or node `id` again, after it stopped or was killed). */
+  startNode(id?: string): Promise<ClusterNode>;
+  /** SIGKILL: the node dies without a word; resolves once the process is gone. */
+  kill(node: ClusterNode): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  readonly nodes: number;
+  /** Extra environment for every node (PARLEY_LEASE_TTL_MS, say). */
+  readonly env?: Record<string, string>;
+}
+
+export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
+  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const databaseUrl = await postgres.createDatabase();
+  const jwtSecret = randomBytes(32).toString('hex');
+  const clusterSecret = randomBytes(32).toString('hex');
+  const dirs: Array<{ remove: () => void }> = [];
+  const nodes: ClusterNode[] = [];
+  let next = 1;
+  const startNode = async (id = `node-${next++}`): Promise<ClusterNode> => {
+    const tmp = makeTempDir(`parley-${id}-`);
+    dirs.push(tmp);
+    const server = await startChildServer(['--port', '0', '--data-dir', tmp.dir, '--node-id', id], {
+      PARLEY_JWT_SECRET: jwtSecret,
+      PARLEY_DATABASE_URL: databaseUrl,
+      PARLEY_REDIS_URL: redis.url,
+      PARLEY_CLUSTER_SECRET: clusterSecret,
+      PARLEY_APP_DIR: 'off',
+      ...options.env,
+    }, { fromSource: true });
+    const node = { id, url: server.url, server };
+    nodes.push(node);
+    return node;
+  };
+  try {
+    // One at a time: each node's schema migration would only wait for the first's advisory lock anyway.
+    for (let i = 0; i < options.nodes; i++) await startNode();
+  } catch (error) {
+    await Promise.all(nodes.map((node) => stopChildServer(node.server)));
+    await Promise.all([postgres.stop(), redis.stop()]);
+    throw error;
+  }
+  return {
+    postgres,
+    redis,
+    databaseUrl,
+    jwtSecret,
+    nodes,
+    startNode,
+    async kill(node) {
+      node.server.child.kill('SIGKILL');
+      await node.server.exited;
+      nodes.splice(nodes.indexOf(node), 1);
+    },
+    async stop() {
+      await Promise.all(nodes.splice(0).map((node) => stopChildServer(node.server)));
+      await Promise.all([postgres.stop(), redis.stop()]);
+      for (const dir of dirs) dir.remove();
+    },
+  };
+}
