@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatRoom, ChatRoomCreate, ChatRoomInDB } from '../../shared/models/chatRoom.ts';
 import type { LeaveOutcome } from '../../server/storage/Directory.ts';
-import type { DirectoryApi } from '../../server/storage/DirectoryApi.ts';
+import type { DirectoryApi, FreshenProjections } from '../../server/storage/DirectoryApi.ts';
 
 /** `repo` with each method waiting `ms` before it runs (properties that are not functions unchanged). */
 function lagging<T extends object>(repo: T, ms: number): T {
@@ -65,5 +65,9 @@ export class LaggingDirectory implements DirectoryApi {
   async lockRoom(roomId: string): Promise<ChatRoomInDB | null> {
     await sleep(this.#ms);
     return this.#inner.lockRoom(roomId);
+  }
+
+  freshenProjectionsWith(fn: FreshenProjections): void {
+    this.#inner.freshenProjectionsWith(fn);
   }
 }
