@@ -4,7 +4,6 @@ import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { toTimestamp } from '../../shared/models/timestamps.ts';
 import { MessageSearchQuerySchema, type MessageSearchResults } from '../../shared/models/messageSearch.ts';
 import type { SearchWorker } from '../search/SearchWorker.ts';
-import { toFtsQuery } from '../search/searchQuery.ts';
 import { parseSearchQuery } from '../../shared/search/parseSearchQuery.ts';
 import { splitHighlights } from '../search/snippetHighlights.ts';
 import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
@@ -35,7 +34,8 @@ function decodeCursor(cursor: string | undefined): number {
 /**
  * GET /api/search?q=&room_id=&cursor=&limit= (docs/search.md): messages of the rooms the caller
  * is an active member of, best match first, each with a plain-text snippet and the character
- * ranges to highlight in it. The text becomes an FTS5 query built of quoted strings only.
+ * ranges to highlight in it. The text becomes terms, of which the index builds a query of quoted
+ * strings only (server/search/searchQuery.ts).
  */
 export function searchRoutes(deps: ApiDeps, index: SearchWorker): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -50,13 +50,13 @@ export function searchRoutes(deps: ApiDeps, index: SearchWorker): Hono<ApiEnv> {
       await requireActiveMember(deps.directory, query.room_id, userId);
       roomIds = [query.room_id];
     }
-    const fts = toFtsQuery(parseSearchQuery(query.q));
-    if (fts === null) throw new ParleyError('invalid_payload', 'the query holds no word to search for', [{ code: 'custom', path: ['q'], message: 'no letter or digit to search for' }]);
+    const terms = parseSearchQuery(query.q);
+    if (terms.length === 0) throw new ParleyError('invalid_payload', 'the query holds no word to search for', [{ code: 'custom', path: ['q'], message: 'no letter or digit to search for' }]);
     const offset = decodeCursor(query.cursor);
     // One more than asked: whether a next page exists.
     let hits;
     try {
-      hits = await index.search({ fts, roomIds, limit: query.limit + 1, offset });
+      hits = await index.search({ terms, roomIds, limit: query.limit + 1, offset });
     } catch (err) {
       deps.logger.warn({ err }, 'search: the index did not answer');
       throw new ParleyError('search_unavailable', 'search is unavailable for a moment; try again shortly');

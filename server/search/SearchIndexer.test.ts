@@ -35,7 +35,7 @@ afterEach(async () => {
 function setup(): { load: (name: string) => Room; committed: (room: Room) => void } {
   tmp = makeTempDir('parley-indexer-');
   const file = path.join(tmp.dir, 'parley.search.db');
-  worker = new SearchWorker(file, pino({ level: 'silent' }));
+  worker = new SearchWorker({ backend: 'sqlite', file }, pino({ level: 'silent' }));
   reader = openSearchDatabase(file);
   indexer = new SearchIndexer({ worker, logger: pino({ level: 'silent' }) });
   const load = (name: string): Room => {
@@ -50,7 +50,7 @@ function setup(): { load: (name: string) => Room; committed: (room: Room) => voi
 
 /** What the index finds for `text` in ROOM, once every write sent so far is applied. */
 async function found(text: string): Promise<string[]> {
-  return (await worker.search({ fts: `"${text}"`, roomIds: [ROOM], limit: 10, offset: 0 })).map((h) => h.messageId);
+  return (await worker.search({ terms: [{ text, phrase: true, prefix: false }], roomIds: [ROOM], limit: 10, offset: 0 })).map((h) => h.messageId);
 }
 const docOf = async (id: string): Promise<unknown> => {
   await worker.settled();

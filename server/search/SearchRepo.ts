@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Db } from '../storage/openDatabase.ts';
 import { parseRow } from '../storage/sqlRows.ts';
+import type { SearchTerm } from '../../shared/search/parseSearchQuery.ts';
+import { toFtsQuery } from './searchQuery.ts';
 import { MATCH_END, MATCH_START, sanitizeForIndex } from './snippetHighlights.ts';
 
 /** One message as indexed. */
@@ -12,9 +14,12 @@ export interface SearchEntry {
   readonly content: string;
 }
 
-/** A search: FTS5 query text (toFtsQuery's), the rooms to look in, and the page. */
+/**
+ * A search: the terms (parseSearchQuery's; each backend builds its own query of them, toFtsQuery or
+ * toTsQuery, never from user text), the rooms to look in, and the page.
+ */
 export interface SearchQuery {
-  readonly fts: string;
+  readonly terms: readonly SearchTerm[];
   readonly roomIds: readonly string[];
   readonly limit: number;
   readonly offset: number;
@@ -50,7 +55,7 @@ const HitRowSchema = z.object({
 export const RANKED_WINDOW = 1_000;
 
 /** Tokens of context in a snippet (FTS5 allows up to 64). */
-const SNIPPET_TOKENS = 24;
+export const SNIPPET_TOKENS = 24;
 
 /**
  * The search tables (docs/search.md): `message_search` (FTS5), `search_rows` (message id -> its
@@ -152,12 +157,13 @@ export class SearchRepo {
     this.#forgetState.run(docName);
   }
 
-  /** Messages matching the FTS5 query (built by toFtsQuery, never user text) in rooms `roomIds` (the caller checked membership), by bm25. */
+  /** Messages matching the terms (an FTS5 query built by toFtsQuery, never user text) in rooms `roomIds` (the caller checked membership), by bm25. */
   search(q: SearchQuery): SearchHit[] {
-    if (q.roomIds.length === 0) return [];
-    const order = this.#rankOf.all({ q: q.fts, rooms: JSON.stringify(q.roomIds), limit: q.limit, offset: q.offset }).map((raw) => parseRow(IdSchema, raw, 'message_search').id);
+    const fts = toFtsQuery(q.terms);
+    if (fts === null || q.roomIds.length === 0) return [];
+    const order = this.#rankOf.all({ q: fts, rooms: JSON.stringify(q.roomIds), limit: q.limit, offset: q.offset }).map((raw) => parseRow(IdSchema, raw, 'message_search').id);
     if (order.length === 0) return [];
-    const rows = this.#page.all({ q: q.fts, ids: JSON.stringify(order) });
+    const rows = this.#page.all({ q: fts, ids: JSON.stringify(order) });
     // The page's rows come in rowid order: put them back in rank order.
     const position = new Map(order.map((id, i) => [id, i]));
     return rows

@@ -13,6 +13,7 @@ import { SearchWorker } from './SearchWorker.ts';
  */
 const ROOM = '0193f5d2-1111-7000-8000-000000000001';
 const entry = (messageId: string, content: string) => ({ roomId: ROOM, messageId, senderId: null, createdAt: 1, content });
+const word = (text: string) => ({ text, phrase: false, prefix: false });
 
 let tmp: ReturnType<typeof makeTempDir>;
 let worker: SearchWorker | null = null;
@@ -24,7 +25,7 @@ afterEach(async () => {
 
 function open(): SearchWorker {
   tmp = makeTempDir('parley-search-worker-');
-  worker = new SearchWorker(path.join(tmp.dir, 'parley.search.db'), pino({ level: 'silent' }));
+  worker = new SearchWorker({ backend: 'sqlite', file: path.join(tmp.dir, 'parley.search.db') }, pino({ level: 'silent' }));
   return worker;
 }
 
@@ -33,10 +34,10 @@ describe('SearchWorker', () => {
     const index = open();
     void index.write([{ op: 'put', docName: ROOM, entry: entry('m1', 'apricot jam') }]);
     void index.write([{ op: 'put', docName: ROOM, entry: entry('m2', 'apricot tart') }, { op: 'drop', messageId: 'm1' }]);
-    const hits = await index.search({ fts: '"apricot"', roomIds: [ROOM], limit: 10, offset: 0 });
+    const hits = await index.search({ terms: [word('apricot')], roomIds: [ROOM], limit: 10, offset: 0 });
     expect(hits.map((h) => h.messageId)).toEqual(['m2']);
-    expect(await index.search({ fts: '"apricot"', roomIds: ['another room'], limit: 10, offset: 0 })).toEqual([]);
-    expect(await index.search({ fts: '"apricot"', roomIds: [], limit: 10, offset: 0 })).toEqual([]);
+    expect(await index.search({ terms: [word('apricot')], roomIds: ['another room'], limit: 10, offset: 0 })).toEqual([]);
+    expect(await index.search({ terms: [word('apricot')], roomIds: [], limit: 10, offset: 0 })).toEqual([]);
   });
 
   it('tells a loaded document whether the index holds it as it is, and which documents it never held', async () => {
@@ -61,8 +62,8 @@ describe('SearchWorker', () => {
     // A regular file where the index's directory should be: the thread fails as it opens the file.
     const blocker = path.join(tmp.dir, 'not-a-dir');
     fs.writeFileSync(blocker, '');
-    worker = new SearchWorker(path.join(blocker, 'parley.search.db'), pino({ level: 'silent' }));
-    await expect(worker.search({ fts: '"x"', roomIds: [ROOM], limit: 1, offset: 0 })).rejects.toThrow();
+    worker = new SearchWorker({ backend: 'sqlite', file: path.join(blocker, 'parley.search.db') }, pino({ level: 'silent' }));
+    await expect(worker.search({ terms: [word('x')], roomIds: [ROOM], limit: 1, offset: 0 })).rejects.toThrow();
     // Right after, no thread is started again: refused at once until the pause is over.
     await expect(worker.write([{ op: 'forget', docName: ROOM }])).rejects.toThrow(/unavailable/);
   });

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.ts';
 import { startWorker } from '../workers/startWorker.ts';
 import type { SearchHit, SearchQuery } from './SearchRepo.ts';
-import { type SearchOp, type SearchWorkerAsk, type SearchWorkerReply, SearchWorkerReplySchema } from './searchWorkerProtocol.ts';
+import { type SearchOp, type SearchWorkerAsk, type SearchWorkerData, type SearchWorkerReply, SearchWorkerReplySchema } from './searchWorkerProtocol.ts';
 
 type Answer = Extract<SearchWorkerReply, { ok: true }>;
 
@@ -19,10 +19,11 @@ interface Waiting {
 
 /**
  * The search index's own thread (docs/search.md, "Where the index lives"): it owns the index's
- * SQLite file (openSearchDatabase.ts), applies the indexer's and the backfill's writes and runs
- * the searches, so an FTS5 write or segment merge never runs on the event loop the rooms share,
- * nor holds the write lock of the database the rooms commit to. Requests are answered in the order
- * sent: a search or a check sees every write sent before it.
+ * SQLite file (openSearchDatabase.ts), or this node's connection to the index on PostgreSQL
+ * (PgSearchRepo.ts), applies the indexer's and the backfill's writes and runs the searches, so an
+ * FTS5 write or segment merge never runs on the event loop the rooms share, nor holds the write
+ * lock of the database the rooms commit to. Requests are answered in the order sent: a search or
+ * a check sees every write sent before it.
  *
  * The thread starts with the server and lives as long: the index may be in its memory (tests). One
  * that dies is started afresh on the next request after a pause (1 s, doubling while it keeps
@@ -30,7 +31,7 @@ interface Waiting {
  * did not answer, or refused, is forgotten first (indexed whole at its next load).
  */
 export class SearchWorker {
-  readonly #file: string;
+  readonly #data: SearchWorkerData;
   readonly #logger: Logger;
   #worker: Worker | null = null;
   #nextId = 1;
@@ -42,8 +43,9 @@ export class SearchWorker {
   #retryAt = 0;
   #backoffMs = FIRST_BACKOFF_MS;
 
-  constructor(file: string, logger: Logger) {
-    this.#file = file;
+  /** `data`: the index's SQLite file (`{ backend: 'sqlite', file }`) or its PostgreSQL database (`{ backend: 'postgres', url }`). */
+  constructor(data: SearchWorkerData, logger: Logger) {
+    this.#data = data;
     this.#logger = logger;
     this.#ensureWorker();
   }
@@ -66,7 +68,7 @@ export class SearchWorker {
   }
 
   async search(query: SearchQuery): Promise<SearchHit[]> {
-    return (await this.#request({ kind: 'search', query: { ...query, roomIds: [...query.roomIds] } })).hits ?? [];
+    return (await this.#request({ kind: 'search', query: { ...query, terms: [...query.terms], roomIds: [...query.roomIds] } })).hits ?? [];
   }
 
   /** Resolves once every write sent so far is applied (or failed). */
@@ -114,7 +116,7 @@ export class SearchWorker {
 
   #ensureWorker(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = startWorker(import.meta.url, 'searchWorkerEntry', { file: this.#file });
+    const worker = startWorker(import.meta.url, 'searchWorkerEntry', this.#data);
     worker.unref();
     worker.on('message', (raw: unknown) => {
       const reply = SearchWorkerReplySchema.safeParse(raw);

@@ -34,7 +34,8 @@ export const SearchOpSchema = z.discriminatedUnion('op', [
 export type SearchOp = z.infer<typeof SearchOpSchema>;
 
 export const SearchQuerySchema = z.object({
-  fts: z.string(),
+  /** parseSearchQuery's terms: each backend builds its query of them. */
+  terms: z.array(z.object({ text: z.string(), phrase: z.boolean(), prefix: z.boolean() })),
   roomIds: z.array(z.string()),
   limit: z.number().int().min(1),
   offset: z.number().int().min(0),
@@ -70,4 +71,9 @@ export const SearchWorkerReplySchema = z.union([
 ]);
 export type SearchWorkerReply = z.infer<typeof SearchWorkerReplySchema>;
 
-export const SearchWorkerDataSchema = z.object({ file: z.string() });
+/** The index the thread opens: SQLite's file of its own, or the PostgreSQL database (a pool of one, no migrations). */
+export const SearchWorkerDataSchema = z.discriminatedUnion('backend', [
+  z.object({ backend: z.literal('sqlite'), file: z.string() }),
+  z.object({ backend: z.literal('postgres'), url: z.string() }),
+]);
+export type SearchWorkerData = z.infer<typeof SearchWorkerDataSchema>;

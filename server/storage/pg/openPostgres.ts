@@ -162,6 +162,31 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX users_by_folded_name ON users (lower(name COLLATE "C"));
   `,
+  // The message search index (f/pg-search; docs/search.md, "On PostgreSQL"), where SQLite has its
+  // own file (server/search/openSearchDatabase.ts). One row per message, keyed by its id, naming
+  // the document it was indexed from (SQLite needs search_rows beside FTS5 for that). \`words\` is
+  // the tsvector of the message's folded words, built by Parley's tokenizer
+  // (server/search/searchWords.ts), not by a text search configuration, so that both backends
+  // split and fold alike; GIN finds the matches. \`id\` is the order rows were written (a rewrite
+  // takes a new one): the ranking window is the newest matches by it, as by FTS5's rowid.
+  `
+  CREATE TABLE message_search (
+    id          BIGSERIAL PRIMARY KEY,
+    message_id  TEXT NOT NULL UNIQUE,
+    doc_name    TEXT COLLATE "C" NOT NULL,
+    room_id     TEXT NOT NULL,
+    sender_id   TEXT,
+    created_at  BIGINT NOT NULL,
+    content     TEXT NOT NULL,
+    words       TSVECTOR NOT NULL
+  );
+  CREATE INDEX message_search_words ON message_search USING GIN (words);
+  CREATE INDEX message_search_by_doc ON message_search (doc_name);
+  CREATE TABLE search_indexed (
+    doc_name      TEXT COLLATE "C" PRIMARY KEY,
+    state_vector  BYTEA NOT NULL
+  );
+  `,
 ];
 
 /**
