@@ -13,7 +13,8 @@ import { createLogger, loggerOfNode, type Logger } from './log.ts';
 import { openDatabase, type Db } from './storage/openDatabase.ts';
 import { Directory } from './storage/Directory.ts';
 import { SqliteDirectory } from './storage/DirectoryApi.ts';
-import { SqliteAsync } from './storage/SqliteAsync.ts';
+import { SqliteAsync, sqliteAsync } from './storage/SqliteAsync.ts';
+import { OutboxRepo } from './storage/OutboxRepo.ts';
 import { SqliteUpdateStore } from './storage/SqliteUpdateStore.ts';
 import { WorkerCompactor } from './storage/WorkerCompactor.ts';
 import { StorageWorker } from './storage/StorageWorker.ts';
@@ -22,6 +23,7 @@ import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
 import { anyTokenVerifier, hostTokenVerifier, type TokenVerifier, type VerifyToken } from './auth/TokenVerifier.ts';
 import { PresenceTracker } from './presence/PresenceTracker.ts';
 import { PresencePublisher } from './presence/PresencePublisher.ts';
+import { PresenceChanges } from './presence/PresenceChanges.ts';
 import { CommitQueue } from './sync/CommitQueue.ts';
 import { FramePacer } from './ws/FramePacer.ts';
 import { UserRateLimiter } from './limits/UserRateLimiter.ts';
@@ -171,12 +173,12 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     : tokens;
   const tracker = new PresenceTracker();
 
-  const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
+  const feed = new UserFeed({ directory: directoryApi, logger, presenceOf: (userIds) => usersPresence(directoryApi, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
   const summaries: RoomSummaries = new RoomSummaries(directory, (changed) => feed.summariesChanged(changed), {
     head: (roomId): Room | null => registry.get(roomId) ?? null,
     segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
   });
-  const publisher = new PresencePublisher(directory, tracker);
+  const publisher = new PresencePublisher(directoryApi, tracker, logger);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
   const searchWorker = new SearchWorker(searchDbFileOf(config.dbFile), logger);
   const search = new SearchIndexer({ worker: searchWorker, logger });
@@ -200,7 +202,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   });
   attachmentSweeper.start(config.attachments.gcIntervalMs);
   // Mentions and direct messages: to the recipient's devices (user feed), else the webhook (docs/notifications.md).
-  const notifications = createNotifications({ db, directory, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
+  const notifications = createNotifications({ directory: directoryApi, outbox: sqliteAsync(new OutboxRepo(db), sqlite), webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
   // a slow link downloads a big room at its link's speed instead of being closed for it.
   const pacer = new FramePacer({ highWaterBytes: Math.min(1024 * 1024, config.syncLimits.maxBufferedBytes / 2) });
@@ -266,11 +268,16 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   compactor.onCompacted((outcome) => {
     if (outcome.ok && outcome.updatesMerged > 0) registry.get(outcome.roomId)?.compacted(outcome);
   });
-  tracker.on((change) => {
-    if (change.cause === 'disconnected') directory.presence.setLastSeen(change.userId, change.at);
-    publisher.userChanged(change.userId);
-    feed.presenceChanged(change.userId);
+  // Last seen stored on a last disconnection, then the rooms' presence and the feeds told (in order per user).
+  const presenceChanges = new PresenceChanges({
+    directory: directoryApi,
+    logger,
+    tell: (userId) => {
+      publisher.userChanged(userId);
+      feed.presenceChanged(userId);
+    },
   });
+  tracker.on((change) => presenceChanges.changed(change));
 
   const endpoints = {
     tokens: verifier,
@@ -343,7 +350,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     (closing ??= (async () => {
       storedReferences.close();
       await Promise.all([sync.close(), commands.close(), attachmentSweeper.stop()]);
-      publisher.close();
+      await Promise.all([presenceChanges.close(), publisher.close()]);
       const server = ownServer;
       if (server) {
         await new Promise<void>((resolve) => {
@@ -359,7 +366,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       await searchWorker.close();
       attachmentTracker.close();
       await notifications.close();
-      feed.close();
+      await feed.close();
       pacer.stop();
       await compactor.close();
       await storageWorker.close();

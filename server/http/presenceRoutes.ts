@@ -8,9 +8,9 @@ import { usersPresence } from '../presence/usersPresence.ts';
 export function presenceRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const { user_ids } = parseQuery(c, PresenceQuerySchema);
-    return c.json({ presence: usersPresence(deps.directory, deps.presence, user_ids) } satisfies PresenceList);
+    return c.json({ presence: await usersPresence(deps.directory, deps.presence, user_ids) } satisfies PresenceList);
   });
 
   return app;
