@@ -1,6 +1,12 @@
 import type { Logger } from '../log.ts';
-import type { DirectoryApi } from '../storage/DirectoryApi.ts';
+import type { AsyncApi } from '../storage/AsyncApi.ts';
+import type { PresenceRepo } from '../storage/PresenceRepo.ts';
 import type { PresenceChange } from './PresenceTracker.ts';
+
+/** Where last seen is stored (a DirectoryApi's presence). */
+export interface LastSeenStore {
+  readonly presence: Pick<AsyncApi<PresenceRepo>, 'setLastSeen'>;
+}
 
 /**
  * What follows each presence change (PresenceTracker's events): on a user's last disconnection
@@ -15,7 +21,7 @@ import type { PresenceChange } from './PresenceTracker.ts';
  * (PresenceRepo). close() waits for the writes started; after it, changes are told but not stored.
  */
 export class PresenceChanges {
-  readonly #directory: Pick<DirectoryApi, 'presence'>;
+  readonly #directory: LastSeenStore;
   readonly #logger: Logger;
   readonly #tell: (userId: string) => void;
   /** Per user, settles when their change handled last is done; gone once nothing is pending. */
@@ -23,7 +29,7 @@ export class PresenceChanges {
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
 
-  constructor(opts: { directory: Pick<DirectoryApi, 'presence'>; logger: Logger; tell: (userId: string) => void }) {
+  constructor(opts: { directory: LastSeenStore; logger: Logger; tell: (userId: string) => void }) {
     this.#directory = opts.directory;
     this.#logger = opts.logger;
     this.#tell = opts.tell;
