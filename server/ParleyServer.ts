@@ -178,7 +178,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     head: (roomId): Room | null => registry.get(roomId) ?? null,
     segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
   });
-  const publisher = new PresencePublisher(directoryApi, tracker, logger);
+  const publisher = new PresencePublisher(directoryApi, tracker, logger, directory);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
   const searchWorker = new SearchWorker(searchDbFileOf(config.dbFile), logger);
   const search = new SearchIndexer({ worker: searchWorker, logger });

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import type { Directory } from '../storage/Directory.ts';
 import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { Room } from '../sync/Room.ts';
 import type { PresenceTracker } from './PresenceTracker.ts';
@@ -44,6 +45,7 @@ export class PresencePublisher {
   readonly #directory: DirectoryApi;
   readonly #tracker: PresenceTracker;
   readonly #logger: Logger;
+  readonly #atLoad: Directory | null;
   /** Each loaded room and its active member ids, refreshed on membership changes. */
   readonly #rooms = new Map<string, Entry>();
   /** Rooms whose presence changed since the last publication. */
@@ -52,18 +54,40 @@ export class PresencePublisher {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
 
-  constructor(directory: DirectoryApi, tracker: PresenceTracker, logger: Logger) {
+  /**
+   * `atLoad`: the synchronous directory where there is one (SQLite). A room's first publication is
+   * read from it within the load, so the room's presence is in place before anyone syncs: the
+   * command endpoint's events take the first state they see as the baseline, and would otherwise
+   * announce every member's presence as a change. Without it (PostgreSQL) the first publication
+   * is asynchronous like the others, until rooms are prepared before their first frame
+   * (docs/scale-out.md, "Next: the server on asynchronous repositories", step 2).
+   */
+  constructor(directory: DirectoryApi, tracker: PresenceTracker, logger: Logger, atLoad: Directory | null = null) {
     this.#directory = directory;
     this.#tracker = tracker;
     this.#logger = logger;
+    this.#atLoad = atLoad;
   }
 
-  /** A room was loaded: its members are read and its presence map published at once (a peer that syncs first gets it as an awareness update). */
+  /** A room was loaded: its members are read and its presence map published, before anyone syncs where `atLoad` allows. */
   roomLoaded(room: PresenceRoom): void {
     if (this.#closed) return;
     const entry: Entry = { room, members: new Set(), membersStale: true, publishing: null, again: false };
     this.#rooms.set(room.roomId, entry);
-    this.#publish(entry);
+    const directory = this.#atLoad;
+    if (!directory) return this.#publish(entry);
+    try {
+      entry.members = new Set(directory.members.listActiveUserIds(room.roomId));
+      entry.membersStale = false;
+      const stored = directory.presence.getMany([...entry.members]);
+      this.#set(
+        entry,
+        [...entry.members].map((userId) => ({ user_id: userId, is_online: this.#tracker.isOnline(userId), ...(stored.get(userId) ?? { last_seen_at: null, status: null }) })),
+      );
+    } catch (err) {
+      this.#logger.error({ err, room: room.roomId }, 'presence: publishing a room’s presence failed');
+      this.#publish(entry);
+    }
   }
 
   /** The room's membership changed: its members are read again and it republishes soon. */
@@ -146,7 +170,10 @@ export class PresencePublisher {
       }
     }
     const list = await usersPresence(this.#directory, this.#tracker, [...entry.members]);
-    if (!this.#live(entry)) return;
+    if (this.#live(entry)) this.#set(entry, list);
+  }
+
+  #set(entry: Entry, list: readonly UserPresence[]): void {
     const presence: Record<string, UserPresence> = {};
     for (const p of list) presence[p.user_id] = p;
     const state: ServerPresenceState = { parley: SERVER_AWARENESS_KIND, presence };
