@@ -19,6 +19,7 @@ import { TokenService, loadOrCreateDevSecret } from './auth/TokenService.ts';
 import { anyTokenVerifier, hostTokenVerifier, type TokenVerifier, type VerifyToken } from './auth/TokenVerifier.ts';
 import { PresenceTracker } from './presence/PresenceTracker.ts';
 import { PresencePublisher } from './presence/PresencePublisher.ts';
+import { PresenceChanges } from './presence/PresenceChanges.ts';
 import { CommitQueue } from './sync/CommitQueue.ts';
 import { FramePacer } from './ws/FramePacer.ts';
 import { UserRateLimiter } from './limits/UserRateLimiter.ts';
@@ -168,7 +169,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   // What the update validator checks on every write, in memory per loaded room (RoomMemberships).
   const memberships = new RoomMemberships(directoryApi);
 
-  const feed = new UserFeed({ directory, logger, presenceOf: (userIds) => usersPresence(directory, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
+  const feed = new UserFeed({ directory: directoryApi, logger, presenceOf: (userIds) => usersPresence(directoryApi, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
   const summaries: RoomSummaries = new RoomSummaries({
     directory: directoryApi,
     memberships,
@@ -179,7 +180,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
     },
   });
-  const publisher = new PresencePublisher(directory, tracker);
+  const publisher = new PresencePublisher(directoryApi, tracker, logger, directory);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
   const searchWorker = new SearchWorker({ backend: 'sqlite', file: searchDbFileOf(config.dbFile) }, logger);
   const search = new SearchIndexer({ worker: searchWorker, logger });
@@ -203,7 +204,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   });
   attachmentSweeper.start(config.attachments.gcIntervalMs);
   // Mentions and direct messages: to the recipient's devices (user feed), else the webhook (docs/notifications.md).
-  const notifications = createNotifications({ db, directory, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
+  const notifications = createNotifications({ directory: directoryApi, outbox: storage.outbox, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
   // a slow link downloads a big room at its link's speed instead of being closed for it.
   const pacer = new FramePacer({ highWaterBytes: Math.min(1024 * 1024, config.syncLimits.maxBufferedBytes / 2) });
@@ -276,11 +277,16 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   compactor.onCompacted((outcome) => {
     if (outcome.ok && outcome.updatesMerged > 0) registry.get(outcome.roomId)?.compacted(outcome);
   });
-  tracker.on((change) => {
-    if (change.cause === 'disconnected') directory.presence.setLastSeen(change.userId, change.at);
-    publisher.userChanged(change.userId);
-    feed.presenceChanged(change.userId);
+  // Last seen stored on a last disconnection, then the rooms' presence and the feeds told (in order per user).
+  const presenceChanges = new PresenceChanges({
+    directory: directoryApi,
+    logger,
+    tell: (userId) => {
+      publisher.userChanged(userId);
+      feed.presenceChanged(userId);
+    },
   });
+  tracker.on((change) => presenceChanges.changed(change));
 
   const endpoints = {
     tokens: verifier,
@@ -315,7 +321,6 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     : undefined;
   const api = createApi({
     directory: directoryApi,
-    syncDirectory: directory,
     tokens: verifier,
     devTokens: tokens,
     presence: tracker,
@@ -358,7 +363,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     (closing ??= (async () => {
       storedReferences.close();
       await Promise.all([sync.close(), commands.close(), attachmentSweeper.stop()]);
-      publisher.close();
+      await Promise.all([presenceChanges.close(), publisher.close()]);
       const server = ownServer;
       if (server) {
         await new Promise<void>((resolve) => {
@@ -374,7 +379,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       await searchWorker.close();
       attachmentTracker.close();
       await notifications.close();
-      feed.close();
+      await feed.close();
       pacer.stop();
       await compactor.close();
       await storage.close();

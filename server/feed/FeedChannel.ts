@@ -45,7 +45,8 @@ export class FeedChannel {
     }
     const resume = FeedResumeSchema.safeParse(json);
     if (!resume.success) return this.#bad(`not a feed frame: ${resume.error.issues[0]?.message ?? 'invalid'}`);
-    this.#feed.resume(this.#subscriber, resume.data.cursor);
+    // Answered in the user's turn (UserFeed), after the frames already due; failures are logged there.
+    void this.#feed.resume(this.#subscriber, resume.data.cursor);
   }
 
   detach(): void {

@@ -6,11 +6,15 @@ import { decodeMuxFrame, encodeOnChannel } from '../../shared/protocol/muxFrames
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { acknowledged, connectProvider, startTestServer, synced, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
+import type { PersonalRoomState } from '../storage/MemberRepo.ts';
 
 vi.mock('../log.ts', () => import('../../test/support/logCapture.ts').then((m) => m.logModule));
 
 let t: TestServer;
-afterEach(() => t.dispose());
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await t.dispose();
+});
 
 /** A device's feed channel on a multiplexed socket: resumes from `cursor`, collects every changes frame. */
 async function openFeed(user: TestUser, cursor: string | null): Promise<{ mux: MuxSocket; channel: number; next: (p?: (c: FeedChanges) => boolean) => Promise<FeedChanges>; all: () => FeedChanges[] }> {
@@ -38,6 +42,38 @@ async function openFeed(user: TestUser, cursor: string | null): Promise<{ mux: M
 }
 
 const roomIds = (c: FeedChanges): string[] => c.rooms.map((r) => r.id).sort();
+const seqOf = (c: FeedChanges): number => Number(c.cursor.split('.')[0]);
+
+/**
+ * Holds the server's next read of `members.personal(roomId, userId)` until `release()`, as a slow
+ * PostgreSQL read would: the server's asynchronous directory (SqliteAsync) answers with what the
+ * synchronous method returns, a promise included. Only the user feed reads this pair here.
+ */
+function holdPersonalRead(server: TestServer, roomId: string, userId: string): { reached: Promise<void>; release: () => void } {
+  const members = server.server.directory.members;
+  const personal = members.personal.bind(members);
+  let reach = (): void => {};
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  let release = (): void => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = false;
+  vi.spyOn(members, 'personal').mockImplementation((room, user, opts) => {
+    if (held || room !== roomId || user !== userId) return personal(room, user, opts);
+    held = true;
+    reach();
+    // A promise where the type says a value: SqliteAsync.call resolves with it, which is the point.
+    return released.then(() => personal(room, user, opts)) as unknown as PersonalRoomState;
+  });
+  return { reached, release };
+}
+
+/** Resolves once the server answered a WebSocket ping on this socket: everything it sent before is in. */
+function roundTrip(mux: MuxSocket): Promise<void> {
+  return new Promise((resolve) => {
+    mux.raw.ws.once('pong', () => resolve());
+    mux.raw.ws.ping();
+  });
+}
 
 describe('the user feed', () => {
   it('pushes rooms created, renamed, joined and lost live, with member names, and new messages as the room’s last message', async () => {
@@ -168,6 +204,40 @@ describe('the user feed', () => {
     await feed.next((c) => c.rooms.some((r) => r.id === room));
     expect(feed.all().some((c) => c.presence.some((p) => p.user_id === stranger.id))).toBe(false);
     theirs.close();
+    feed.mux.close();
+  });
+
+  it('delivers a user’s entries in sequence order when two changes overlap: entry n+1 never before entry n', async () => {
+    t = await startTestServer();
+    const ana = await t.login('Ana');
+    const ben = await t.login('Ben');
+    const cleo = await t.login('Cleo');
+    const first = await t.createRoom(ben, [ana]);
+    const second = await t.createRoom(ben, [ana]);
+    const feed = await openFeed(ana, null);
+    await feed.next();
+
+    // Change 1 (Cleo joins the first room) appends entry n for Ana, then its read for her frame is slow.
+    const hold = holdPersonalRead(t, first, ana.id);
+    expect((await t.api(ben, 'POST', `/api/rooms/${first}/members`, { user_id: cleo.id })).status).toBe(201);
+    await hold.reached;
+    // Change 2 (the second room renamed) appends entry n+1 meanwhile; whatever it would push is in
+    // once the socket answered a ping.
+    expect((await t.api(ben, 'PATCH', `/api/rooms/${second}`, { name: 'Renamed' })).status).toBe(200);
+    await roundTrip(feed.mux);
+    hold.release();
+
+    const isJoined = (c: FeedChanges): boolean => c.members.some((m) => m.room_id === first);
+    const isRenamed = (c: FeedChanges): boolean => c.rooms.some((r) => r.id === second && r.name === 'Renamed');
+    // The two frames in the order received: the join's (entry n) first.
+    const one = await feed.next((c) => isJoined(c) || isRenamed(c));
+    const two = await feed.next((c) => isJoined(c) || isRenamed(c));
+    expect([isJoined(one), isRenamed(two)]).toEqual([true, true]);
+    expect(seqOf(two)).toBe(seqOf(one) + 1);
+    // And no frame's cursor ever went back.
+    const frames = feed.all();
+    const seqs = frames.map(seqOf);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     feed.mux.close();
   });
 });

@@ -36,12 +36,6 @@ export interface ApiDeps {
    * awaits it, and its check-then-write transactions work only through the `tx` they are handed.
    */
   directory: DirectoryApi;
-  /**
-   * TODO(async): the synchronous SQLite directory, only for the presence module's
-   * `usersPresence`/`userPresence` (GET /api/presence, /api/me), which still take a Directory.
-   * Goes when they take a DirectoryApi.
-   */
-  syncDirectory: Directory;
   tokens: TokenVerifier;
   /** Mints dev-login tokens (the built-in HS256 service, which `tokens` also accepts). */
   devTokens: TokenService;

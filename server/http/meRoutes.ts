@@ -9,10 +9,9 @@ export function meRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const now = deps.now ?? Date.now;
   const app = new Hono<ApiEnv>();
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const { user } = c.var;
-    // TODO(async): userPresence reads the synchronous Directory (server/presence is not async yet).
-    return c.json({ user, presence: userPresence(deps.syncDirectory, deps.presence, user.id) } satisfies Me);
+    return c.json({ user, presence: await userPresence(deps.directory, deps.presence, user.id) } satisfies Me);
   });
 
   app.put('/status', async (c) => {
@@ -22,8 +21,7 @@ export function meRoutes(deps: ApiDeps): Hono<ApiEnv> {
     await deps.directory.presence.setStatus(user.id, status === '' ? null : status);
     // Rooms the user is in republish their presence (PresencePublisher listens).
     deps.presence.statusChanged(user.id, now);
-    // TODO(async): userPresence reads the synchronous Directory (server/presence is not async yet).
-    return c.json(userPresence(deps.syncDirectory, deps.presence, user.id) satisfies UserPresence);
+    return c.json((await userPresence(deps.directory, deps.presence, user.id)) satisfies UserPresence);
   });
 
   return app;

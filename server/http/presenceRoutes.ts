@@ -8,10 +8,9 @@ import { usersPresence } from '../presence/usersPresence.ts';
 export function presenceRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const { user_ids } = parseQuery(c, PresenceQuerySchema);
-    // TODO(async): usersPresence reads the synchronous Directory (server/presence is not async yet).
-    return c.json({ presence: usersPresence(deps.syncDirectory, deps.presence, user_ids) } satisfies PresenceList);
+    return c.json({ presence: await usersPresence(deps.directory, deps.presence, user_ids) } satisfies PresenceList);
   });
 
   return app;

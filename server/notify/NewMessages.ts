@@ -28,21 +28,24 @@ export interface NewMessage {
  * change set Yjs already computed for the room index), keyed by the update's number in the room;
  * the room's commit listener turns the committed numbers into messages and hands them on in a
  * later turn (setImmediate), so who to notify, the database reads and the outbox write never run
- * inside the commit stages.
+ * inside the commit stages. Batches are handed on one at a time, each once the one before is
+ * delivered, so they keep the order of the commits; close() waits for the last.
  *
  * Only what a person (a sync peer or a command connection) added counts: the server's own
  * writes (messages moved into their segment, re-tombstoning) and loading from storage are not new
  * messages. An edit is not a new message, so editing a mention in notifies nobody.
  */
 export class NewMessages {
-  readonly #isDirect: (roomId: string) => boolean;
-  readonly #deliver: (messages: readonly NewMessage[]) => void;
+  readonly #isDirect: (roomId: string) => Promise<boolean>;
+  readonly #deliver: (messages: readonly NewMessage[]) => Promise<void>;
   readonly #logger: Logger;
   #queued: NewMessage[] = [];
   #timer: NodeJS.Immediate | null = null;
   #closed = false;
+  /** The batch being delivered, or the last one. */
+  #delivering: Promise<void> = Promise.resolve();
 
-  constructor(opts: { isDirect: (roomId: string) => boolean; deliver: (messages: readonly NewMessage[]) => void; logger: Logger }) {
+  constructor(opts: { isDirect: (roomId: string) => Promise<boolean>; deliver: (messages: readonly NewMessage[]) => Promise<void>; logger: Logger }) {
     this.#isDirect = opts.isDirect;
     this.#deliver = opts.deliver;
     this.#logger = opts.logger;
@@ -52,8 +55,13 @@ export class NewMessages {
   roomLoaded(room: Room): void {
     const ref = parseDocName(room.roomId);
     if (!ref || this.#closed) return;
-    // A room's type never changes: read once per load.
-    const direct = this.#isDirect(ref.roomId);
+    // A room's type never changes: read once per load. Until the read answers, any person's new
+    // message is noted, as in a direct room: the notifier decides on the room's type anyway.
+    let direct: boolean | null = null;
+    void this.#isDirect(ref.roomId).then(
+      (isDirect) => (direct = isDirect),
+      (err: unknown) => this.#logger.error({ err, room: ref.roomId }, 'notifications: reading the room type failed'),
+    );
     const added = new WeakMap<Y.Transaction, string[]>();
     const bySeq = new Map<number, string[]>();
     const messages = roomMaps(room.doc).messages;
@@ -64,7 +72,7 @@ export class NewMessages {
       for (const [key, change] of event.changes.keys) {
         // Outside direct rooms only a message with mentions can notify: a look at its raw value,
         // so a backlog of 10,000 ordinary messages costs 10,000 property reads, not views.
-        if (change.action === 'add' && (direct || mentionsSomeone(messages.get(key)))) (ids ??= []).push(key);
+        if (change.action === 'add' && (direct !== false || mentionsSomeone(messages.get(key)))) (ids ??= []).push(key);
       }
       if (ids) added.set(event.transaction, ids);
     });
@@ -81,16 +89,17 @@ export class NewMessages {
         bySeq.delete(seq);
         for (const id of ids) {
           const view = getMessage(room.doc, id);
-          if (view && mayNotify(view, direct)) this.#queue({ roomId: ref.roomId, view });
+          if (view && mayNotify(view, direct !== false)) this.#queue({ roomId: ref.roomId, view });
         }
       }
     });
   }
 
-  /** Hands on what is queued now (shutdown: before the database closes) and stops. */
-  close(): void {
+  /** Hands on what is queued now and stops; resolves once it is delivered (shutdown: before the database closes). */
+  async close(): Promise<void> {
     this.#flush();
     this.#closed = true;
+    await this.#delivering;
   }
 
   #queue(message: NewMessage): void {
@@ -105,10 +114,8 @@ export class NewMessages {
     const messages = this.#queued;
     this.#queued = [];
     if (messages.length === 0) return;
-    try {
-      this.#deliver(messages);
-    } catch (err) {
-      this.#logger.error({ err, messages: messages.length }, 'notifications: handing on new messages failed');
-    }
+    this.#delivering = this.#delivering.then(() =>
+      this.#deliver(messages).catch((err: unknown) => this.#logger.error({ err, messages: messages.length }, 'notifications: handing on new messages failed')),
+    );
   }
 }

@@ -132,7 +132,6 @@ export async function startApi(options: StartOptions = {}): Promise<ApiHarness> 
   const directoryApi = new SqliteDirectory(directory, new SqliteAsync(db));
   const app = createApi({
     directory: options.directoryLatencyMs === undefined ? directoryApi : new LaggingDirectory(directoryApi, options.directoryLatencyMs),
-    syncDirectory: directory,
     tokens,
     devTokens: tokens,
     presence,
