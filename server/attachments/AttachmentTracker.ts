@@ -83,7 +83,7 @@ export class AttachmentTracker extends DocumentFollower<RefWrite> {
           for (; written < writes.length; written++) await applyRefWrite(tx, writes[written]!);
         };
         await catchUp();
-        return remove(tx, { noted: () => this.hasNoted(), catchUp, settled: (roomId) => !this.unchecked(roomId) });
+        return remove(tx, { noted: (roomId) => this.hasNoted(roomId), catchUp, settled: (roomId) => !this.unchecked(roomId) });
       }),
     );
   }

@@ -54,8 +54,8 @@ export interface SettledRooms {
 
 /** What a removal checks right before each deletion (synchronously: nothing can change the documents between the check and the statement). */
 export interface RemovalGuard {
-  /** Whether the loaded documents noted changes whose rows are not written in this transaction yet. */
-  noted(): boolean;
+  /** Whether the room's loaded documents noted changes whose rows are not written in this transaction yet. */
+  noted(roomId: string): boolean;
   /** Writes them in this transaction. */
   catchUp(): Promise<void>;
   /** Whether the loaded documents of the room are accounted for (each one's state as it loaded has been compared with what the rows hold). */
@@ -69,7 +69,7 @@ export interface CollectOutcome {
 
 /**
  * Uploads, downloads and removal of attachments (docs/attachments.md): the bytes go to the blob
- * store, streamed; the record to SQLite. Expected failures throw ParleyError:
+ * store, streamed; the record to the database (AsyncApi<AttachmentRepo>: SQLite or PostgreSQL). Expected failures throw ParleyError:
  * `payload_too_large` (over PARLEY_ATTACHMENT_MAX_BYTES), `quota_exceeded` (over the uploader's
  * PARLEY_ATTACHMENT_QUOTA_BYTES), `conflict` (the rare upload that raced the removal of the very
  * same bytes; sending it again works).
@@ -201,12 +201,13 @@ export class Attachments {
       removed = await references.removing(async (tx, guard) => {
         const gone: typeof candidates = [];
         for (const c of candidates) {
-          // What loaded documents noted while the rooms were read, or while this transaction runs
-          // (an update applied by a promise continuation), is written first, here.
-          while (guard.noted()) await guard.catchUp();
-          // From the check to the statement nothing else runs (the call starts it; on SQLite it runs
-          // at once): a message applied later finds the record gone (the validator reads it on this
-          // connection), and one applied before has its row written above.
+          if (!settled.has(c.roomId)) continue;
+          // What the room's loaded documents noted while the rooms were read, or while this
+          // transaction runs (an update applied by a promise continuation), is written first, here.
+          while (guard.noted(c.roomId)) await guard.catchUp();
+          // From these checks to the statement nothing else runs (the call starts it; on SQLite it
+          // runs at once): a message applied later finds the record gone (the validator reads it on
+          // this connection), and one applied before has its row written above.
           if (!settled.has(c.roomId) || !guard.settled(c.roomId)) continue;
           if (await tx.deleteIfUnheld(c.id)) gone.push(c);
         }

@@ -1,3 +1,8 @@
+/*
+ * Over 350 lines for a reason: one class keeps a follower's notes, its turns and its write queue,
+ * which must see each other's state synchronously (what is noted, taken, in flight or kept after a
+ * failure); split apart, each would need the others' internals.
+ */
 import * as Y from 'yjs';
 import type { Logger } from '../log.ts';
 import type { CommitStage } from './commit/CommittedBatch.ts';
@@ -199,13 +204,17 @@ export class DocumentFollower<W> {
   }
 
   /**
-   * Whether anything noted is not taken into a write yet: a followed document's changed ids, or
-   * what an unloaded document left. Synchronous, so that a caller can check it right before a
-   * step that must come after every write of what was applied so far (garbage collection).
+   * Whether anything noted of the room is not taken into a write yet: a loaded document's changed
+   * ids, or what an unloaded document left (any room's). Synchronous, so that a caller can check it
+   * right before a step that must come after every write of what was applied so far (garbage
+   * collection).
    */
-  hasNoted(): boolean {
+  hasNoted(roomId: string): boolean {
     if (this.#backlog.length > 0) return true;
-    for (const [room, followed] of this.#followed) if (!room.closed && followed.pending.size > 0) return true;
+    for (const room of this.#byRoom.get(roomId) ?? []) {
+      const followed = this.#followed.get(room);
+      if (followed && !room.closed && followed.pending.size > 0) return true;
+    }
     return false;
   }
 
