@@ -58,6 +58,7 @@ import { AttachmentTracker } from './attachments/AttachmentTracker.ts';
 import { AttachmentSweeper } from './attachments/AttachmentSweeper.ts';
 import { StoredReferenceScan } from './attachments/StoredReferenceScan.ts';
 import { workerStoredRefs } from './attachments/ReadStoredRefs.ts';
+import { liveReferences } from './attachments/referenceChecks.ts';
 import type { AttachmentSettings } from './config.ts';
 import { ServerMetrics } from './metrics/ServerMetrics.ts';
 import type { MetricsEndpoint } from './http/ApiDeps.ts';
@@ -187,19 +188,20 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   // The blob store opens (and sweeps the tmp/ a crash left) at once; requests await it, listen() too.
   const blobsReady = FsBlobStore.open(config.blobDir ?? path.join(config.dataDir, 'blobs'));
   blobsReady.catch((err: unknown) => logger.error({ err }, 'attachments: the blob store did not open'));
-  const attachments = new Attachments({ repo: directory.attachments, blobs: () => blobsReady, settings: config.attachments, logger });
-  const attachmentTracker = new AttachmentTracker({ repo: directory.attachments, logger });
+  const attachments = new Attachments({ repo: directoryApi.attachments, blobs: () => blobsReady, settings: config.attachments, logger });
+  const attachmentTracker = new AttachmentTracker({ repo: directoryApi.attachments, logger });
   // Before an upload goes, the stored documents of its room are read into the references (a crash can lose the tracker's last rows).
   const storedReferences = new StoredReferenceScan({
-    repo: directory.attachments,
+    repo: directoryApi.attachments,
     docNamesOf: (roomId) => store.docNamesOf(roomId),
     read: workerStoredRefs(storageWorker),
     isLoaded: (docName) => registry.get(docName) !== undefined,
+    writing: (job) => attachmentTracker.writing(job),
     logger,
   });
   const attachmentSweeper = new AttachmentSweeper({
     attachments,
-    references: { flush: () => attachmentTracker.flushNoted(), settle: (roomIds) => storedReferences.settle(roomIds) },
+    references: liveReferences(attachmentTracker, storedReferences),
     logger,
   });
   attachmentSweeper.start(config.attachments.gcIntervalMs);
@@ -377,7 +379,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       searchBackfill.close();
       search.close();
       await searchWorker.close();
-      attachmentTracker.close();
+      // Writes what the unloaded documents left; the database closes right after.
+      await attachmentTracker.close();
       await notifications.close();
       await feed.close();
       pacer.stop();

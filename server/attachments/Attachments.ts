@@ -6,6 +6,7 @@ import type { BlobRange } from '../blobs/blobRange.ts';
 import type { BlobRead, BlobSource, BlobStore } from '../blobs/BlobStore.ts';
 import { isBlobStoreError } from '../blobs/BlobStoreError.ts';
 import type { AttachmentRecord, AttachmentRepo } from '../storage/AttachmentRepo.ts';
+import type { AsyncApi } from '../storage/AsyncApi.ts';
 import { makeThumbnail, THUMBNAIL_SOURCE_TYPES, type Thumbnail } from './makeThumbnail.ts';
 import { sniffMimeType } from './sniffMimeType.ts';
 import { Semaphore } from './Semaphore.ts';
@@ -29,13 +30,36 @@ export interface UploadInput {
 /**
  * What garbage collection asks of reference tracking before it deletes (docs/attachments.md,
  * "Garbage collection"): the server's is the AttachmentTracker (loaded documents) and a
- * StoredReferenceScan (stored ones); `parley gc-attachments`'s only the latter.
+ * StoredReferenceScan (stored ones), `liveReferences`; `parley gc-attachments`'s only the latter.
  */
 export interface ReferenceCheck {
-  /** Writes at once the rows loaded documents wait for, also of changes not committed yet. */
-  flush(): void;
+  /** Writes the rows loaded documents wait for (before the candidates are listed, so that a deletion a moment ago counts). */
+  flush(): Promise<void>;
   /** Brings the rows up to every stored document of the rooms; resolves to the rooms whose every document is accounted for. */
-  settle(roomIds: ReadonlySet<string>): Promise<ReadonlySet<string>>;
+  settle(roomIds: ReadonlySet<string>): Promise<SettledRooms>;
+  /**
+   * Runs `remove` in one transaction of the repository (handed to it), after writing in it the
+   * rows loaded documents wait for, also of changes not committed yet; `guard` writes, in the same
+   * transaction, what they note while it runs.
+   */
+  removing<R>(remove: (tx: AsyncApi<AttachmentRepo>, guard: RemovalGuard) => Promise<R>): Promise<R>;
+}
+
+/** The rooms a settle() accounted for; release() once the pass is done with them. */
+export interface SettledRooms {
+  /** Whether every document of the room is accounted for (false once one of them has loaded since: the tracker's from then on). */
+  has(roomId: string): boolean;
+  release(): void;
+}
+
+/** What a removal checks right before each deletion (synchronously: nothing can change the documents between the check and the statement). */
+export interface RemovalGuard {
+  /** Whether the room's loaded documents noted changes whose rows are not written in this transaction yet. */
+  noted(roomId: string): boolean;
+  /** Writes them in this transaction. */
+  catchUp(): Promise<void>;
+  /** Whether the loaded documents of the room are accounted for (each one's state as it loaded has been compared with what the rows hold). */
+  settled(roomId: string): boolean;
 }
 
 export interface CollectOutcome {
@@ -45,7 +69,7 @@ export interface CollectOutcome {
 
 /**
  * Uploads, downloads and removal of attachments (docs/attachments.md): the bytes go to the blob
- * store, streamed; the record to SQLite. Expected failures throw ParleyError:
+ * store, streamed; the record to the database (AsyncApi<AttachmentRepo>: SQLite or PostgreSQL). Expected failures throw ParleyError:
  * `payload_too_large` (over PARLEY_ATTACHMENT_MAX_BYTES), `quota_exceeded` (over the uploader's
  * PARLEY_ATTACHMENT_QUOTA_BYTES), `conflict` (the rare upload that raced the removal of the very
  * same bytes; sending it again works).
@@ -56,7 +80,7 @@ export interface CollectOutcome {
  * record never names a blob that is gone.
  */
 export class Attachments {
-  readonly #repo: AttachmentRepo;
+  readonly #repo: AsyncApi<AttachmentRepo>;
   readonly #blobs: () => Promise<BlobStore>;
   readonly #settings: AttachmentSettings;
   readonly #logger: Logger;
@@ -65,7 +89,7 @@ export class Attachments {
   /** Record insertions and blob deletions, one at a time (both are short: a stat or an unlink, and SQL). */
   readonly #keys = new Semaphore(1);
 
-  constructor(deps: { repo: AttachmentRepo; blobs: () => Promise<BlobStore>; settings: AttachmentSettings; logger: Logger; now?: () => number }) {
+  constructor(deps: { repo: AsyncApi<AttachmentRepo>; blobs: () => Promise<BlobStore>; settings: AttachmentSettings; logger: Logger; now?: () => number }) {
     this.#repo = deps.repo;
     this.#blobs = deps.blobs;
     this.#settings = deps.settings;
@@ -78,27 +102,27 @@ export class Attachments {
   }
 
   /** Bytes the user may still upload (Infinity without a quota). */
-  remainingQuota(userId: string): number {
+  async remainingQuota(userId: string): Promise<number> {
     const quota = this.#settings.quotaBytes;
-    return quota === null ? Infinity : Math.max(0, quota - this.#repo.usageOf(userId));
+    return quota === null ? Infinity : Math.max(0, quota - (await this.#repo.usageOf(userId)));
   }
 
   /**
    * The limits checked before a byte is read: Content-Length over the size limit, or over what
    * the quota leaves. Throws ParleyError.
    */
-  checkDeclaredLength(userId: string, contentLength: number | null): void {
+  async checkDeclaredLength(userId: string, contentLength: number | null): Promise<void> {
     if (contentLength === null) return;
     if (contentLength > this.#settings.maxBytes) throw tooLarge(this.#settings.maxBytes);
-    const remaining = this.remainingQuota(userId);
+    const remaining = await this.remainingQuota(userId);
     if (contentLength > remaining) throw overQuota(this.#settings.quotaBytes, remaining);
   }
 
   /** Stores an upload: bytes, sniffed type, thumbnail for images, record. */
   async upload(input: UploadInput): Promise<AttachmentRecord> {
-    this.checkDeclaredLength(input.uploaderId, input.contentLength);
+    await this.checkDeclaredLength(input.uploaderId, input.contentLength);
     const blobs = await this.#blobs();
-    const remaining = this.remainingQuota(input.uploaderId);
+    const remaining = await this.remainingQuota(input.uploaderId);
     const maxBytes = Math.min(this.#settings.maxBytes, remaining);
     let stored;
     try {
@@ -132,10 +156,14 @@ export class Attachments {
           if (key !== null && (await blobs.stat(key)) === null) throw new ParleyError('conflict', 'the upload raced the removal of a file with the same bytes; send it again');
         }
         const quota = this.#settings.quotaBytes;
-        this.#repo.transaction(() => {
+        // The check and the insert in one transaction (on PostgreSQL SERIALIZABLE, possibly run again), through `tx` only.
+        await this.#repo.transaction(async (tx) => {
           // Concurrent uploads of one user each passed the first check: the last to finish may not fit.
-          if (quota !== null && this.#repo.usageOf(input.uploaderId) + record.size > quota) throw overQuota(quota, this.remainingQuota(input.uploaderId));
-          this.#repo.insert(record);
+          if (quota !== null) {
+            const usage = await tx.usageOf(input.uploaderId);
+            if (usage + record.size > quota) throw overQuota(quota, Math.max(0, quota - usage));
+          }
+          await tx.insert(record);
         });
       });
       return record;
@@ -164,12 +192,30 @@ export class Attachments {
    */
   async collect(references: ReferenceCheck, now: number = this.#now()): Promise<CollectOutcome> {
     const blobs = await this.#blobs();
-    references.flush();
-    const candidates = this.#repo.collectable(now, now - this.#settings.graceMs, GC_BATCH);
-    const settled = candidates.length === 0 ? new Set<string>() : await references.settle(new Set(candidates.map((c) => c.roomId)));
-    // What loaded documents changed while the rooms were read; no await from here to the deletions.
-    references.flush();
-    const removed = this.#repo.transaction(() => candidates.filter((c) => settled.has(c.roomId) && this.#repo.deleteIfUnheld(c.id)));
+    await references.flush();
+    const candidates = await this.#repo.collectable(now, now - this.#settings.graceMs, GC_BATCH);
+    if (candidates.length === 0) return { records: 0, blobs: 0 };
+    const settled = await references.settle(new Set(candidates.map((c) => c.roomId)));
+    let removed: typeof candidates;
+    try {
+      removed = await references.removing(async (tx, guard) => {
+        const gone: typeof candidates = [];
+        for (const c of candidates) {
+          if (!settled.has(c.roomId)) continue;
+          // What the room's loaded documents noted while the rooms were read, or while this
+          // transaction runs (an update applied by a promise continuation), is written first, here.
+          while (guard.noted(c.roomId)) await guard.catchUp();
+          // From these checks to the statement nothing else runs (the call starts it; on SQLite it
+          // runs at once): a message applied later finds the record gone (the validator reads it on
+          // this connection), and one applied before has its row written above.
+          if (!settled.has(c.roomId) || !guard.settled(c.roomId)) continue;
+          if (await tx.deleteIfUnheld(c.id)) gone.push(c);
+        }
+        return gone;
+      });
+    } finally {
+      settled.release();
+    }
     const keys = [...new Set(removed.flatMap((c) => (c.thumbnailKey === null ? [c.blobKey] : [c.blobKey, c.thumbnailKey])))];
     const deleted = await this.#deleteUnusedBlobs(blobs, keys);
     if (removed.length > 0) this.#logger.info({ records: removed.length, blobs: deleted }, 'attachments: garbage collected');
@@ -184,7 +230,7 @@ export class Attachments {
   async collectOrphanBlobs(): Promise<number> {
     const blobs = await this.#blobs();
     const orphans: string[] = [];
-    for await (const key of blobs.keys()) if (!this.#repo.keyInUse(key)) orphans.push(key);
+    for await (const key of blobs.keys()) if (!(await this.#repo.keyInUse(key))) orphans.push(key);
     return this.#deleteUnusedBlobs(blobs, orphans);
   }
 
@@ -193,7 +239,7 @@ export class Attachments {
     let deleted = 0;
     await this.#keys.run(async () => {
       for (const key of keys) {
-        if (key === null || this.#repo.keyInUse(key)) continue;
+        if (key === null || (await this.#repo.keyInUse(key))) continue;
         try {
           if (await blobs.delete(key)) deleted++;
         } catch (err) {

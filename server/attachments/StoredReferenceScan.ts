@@ -1,16 +1,26 @@
 import { sameStateVector } from '../../shared/yjs/sameStateVector.ts';
+import { roomOfDoc } from '../../shared/roomDoc/segments.ts';
 import type { Logger } from '../log.ts';
+import type { AsyncApi } from '../storage/AsyncApi.ts';
 import type { AttachmentRepo } from '../storage/AttachmentRepo.ts';
 import type { StoredAttachmentRefs } from '../storage/storedAttachmentRefs.ts';
+import type { SettledRooms } from './Attachments.ts';
+import { applyRefWrite, type RefWrite } from './AttachmentTracker.ts';
 import type { ReadStoredRefs } from './ReadStoredRefs.ts';
 
 export interface StoredReferenceScanDeps {
-  readonly repo: AttachmentRepo;
+  readonly repo: AsyncApi<AttachmentRepo>;
   /** The stored documents of a room: its head and its segments. */
   readonly docNamesOf: (roomId: string) => readonly string[];
   readonly read: ReadStoredRefs;
   /** Whether the document is loaded now: then the AttachmentTracker follows it. */
   readonly isLoaded: (docName: string) => boolean;
+  /**
+   * Runs a write of a stored document's rows among the tracker's own (AttachmentTracker.writing),
+   * so that none of the tracker's is in flight meanwhile; without a tracker (`parley
+   * gc-attachments`), at once.
+   */
+  readonly writing?: <R>(job: () => Promise<R>) => Promise<R>;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -27,15 +37,18 @@ export interface StoredReferenceScanDeps {
  * rows last held all of it (`attachment_tracked`); when they differ, its rows are brought to the
  * stored state exactly as the tracker would on load, and that state recorded. Each document is
  * read once per process: it changes only while loaded, and a load makes it due again. Loaded
- * documents are the tracker's, which the caller flushes before deleting anything. A document that
- * loads while being read is the tracker's too; one that loaded and unloaded meanwhile leaves its
- * room unsettled for this pass (it is read afresh on the next), as does a failed read.
+ * documents are the tracker's, which the caller writes in the deletions' transaction. A room one
+ * of whose documents loads after its settle() began is not settled for that pass (a document that
+ * loaded and unloaded meanwhile may hold rows the tracker never wrote: it is read afresh on the
+ * next pass), nor is one with a document that failed to read.
  */
 export class StoredReferenceScan {
   readonly #d: StoredReferenceScanDeps;
   readonly #now: () => number;
   /** Documents whose rows held their stored state when last read, not loaded since. */
   readonly #settled = new Set<string>();
+  /** Per settle() whose rooms are still in use (until released): the rooms a document of which loaded since it began. */
+  readonly #watches = new Set<Set<string>>();
   /** The document being read, and whether it loaded meanwhile. */
   #reading: { readonly docName: string; loaded: boolean } | null = null;
   #closed = false;
@@ -49,6 +62,7 @@ export class StoredReferenceScan {
   docLoaded(docName: string): void {
     this.#settled.delete(docName);
     if (this.#reading?.docName === docName) this.#reading.loaded = true;
+    for (const loaded of this.#watches) loaded.add(roomOfDoc(docName));
   }
 
   /** Stops between documents (shutdown): rooms not read through are not settled. */
@@ -56,11 +70,24 @@ export class StoredReferenceScan {
     this.#closed = true;
   }
 
-  /** Reads the rooms' stored documents into the rows; resolves to the rooms whose every document is accounted for. */
-  async settle(roomIds: Iterable<string>): Promise<Set<string>> {
+  /**
+   * Reads the rooms' stored documents into the rows; resolves to the rooms whose every document is
+   * accounted for, as long as none of their documents loads (release it when done).
+   */
+  async settle(roomIds: Iterable<string>): Promise<SettledRooms> {
+    const loaded = new Set<string>();
+    this.#watches.add(loaded);
     const settled = new Set<string>();
-    for (const roomId of roomIds) if (await this.#settleRoom(roomId)) settled.add(roomId);
-    return settled;
+    try {
+      for (const roomId of roomIds) if (await this.#settleRoom(roomId)) settled.add(roomId);
+    } catch (err) {
+      this.#watches.delete(loaded);
+      throw err;
+    }
+    return {
+      has: (roomId) => settled.has(roomId) && !loaded.has(roomId),
+      release: () => this.#watches.delete(loaded),
+    };
   }
 
   async #settleRoom(roomId: string): Promise<boolean> {
@@ -79,41 +106,56 @@ export class StoredReferenceScan {
   }
 
   async #settleDoc(roomId: string, docName: string): Promise<boolean> {
-    const { repo } = this.#d;
     const reading = { docName, loaded: false };
     this.#reading = reading;
     try {
-      const recorded = repo.messagesOf(docName);
-      const refs = await this.#d.read(docName, recorded);
-      // Loaded meanwhile: the tracker compares states as it loads. Loaded and gone again: read it afresh.
-      if (reading.loaded) return this.#d.isLoaded(docName);
-      const tracked = repo.trackedState(docName);
-      if (tracked === null || !sameStateVector(tracked, refs.stateVector)) {
-        repo.transaction(() => this.#write(roomId, docName, recorded, refs));
-        this.#d.logger.info({ docName, messages: refs.held.length }, 'attachments: references of a stored document brought up to its stored state');
-      }
-      this.#settled.add(docName);
-      return true;
+      return await this.#readDoc(roomId, docName, reading);
     } finally {
       this.#reading = null;
     }
   }
 
-  /** As the tracker handles each message of a document loaded whole (AttachmentTracker.ts). */
-  #write(roomId: string, docName: string, recorded: readonly string[], refs: StoredAttachmentRefs): void {
+  async #readDoc(roomId: string, docName: string, reading: { readonly loaded: boolean }): Promise<boolean> {
     const { repo } = this.#d;
+    const recorded = await repo.messagesOf(docName);
+    const refs = await this.#d.read(docName, recorded);
+    const tracked = await repo.trackedState(docName);
+    if (tracked !== null && sameStateVector(tracked, refs.stateVector)) {
+      this.#settled.add(docName);
+      return true;
+    }
+    const writes = this.#writesOf(roomId, docName, recorded, refs);
+    const writing = this.#d.writing ?? (<R>(job: () => Promise<R>): Promise<R> => job());
+    const wrote = await writing(() =>
+      repo.transaction(async (tx) => {
+        // Loaded since it was read (and maybe gone again): the tracker's rows are newer than this read.
+        if (reading.loaded) return false;
+        for (const write of writes) await applyRefWrite(tx, write);
+        return true;
+      }),
+    );
+    if (!wrote) return false;
+    this.#d.logger.info({ docName, messages: refs.held.length }, 'attachments: references of a stored document brought up to its stored state');
+    this.#settled.add(docName);
+    return true;
+  }
+
+  /** As the tracker handles each message of a document loaded whole (AttachmentTracker.ts). */
+  #writesOf(roomId: string, docName: string, recorded: readonly string[], refs: StoredAttachmentRefs): RefWrite[] {
     const at = this.#now();
+    const writes: RefWrite[] = [];
     const held = new Set<string>();
     for (const message of refs.held) {
       held.add(message.id);
-      repo.setMessageRefs(roomId, docName, message.id, message.attachmentIds, at);
+      writes.push({ kind: 'set', roomId, docName, messageId: message.id, attachmentIds: message.attachmentIds, at });
     }
     const present = new Set(refs.present);
     for (const id of recorded) {
       // Deleted here: a deletion wins wherever its rows were written. Gone from here (moved to
       // another document of the room): only the rows written from here go; its new document's stay.
-      if (!held.has(id)) repo.dropMessageRefs(docName, id, at, present.has(id));
+      if (!held.has(id)) writes.push({ kind: 'drop', docName, messageId: id, at, anyDocument: present.has(id) });
     }
-    repo.recordTracked(docName, refs.stateVector);
+    writes.push({ kind: 'record', docName, stateVector: refs.stateVector });
+    return writes;
   }
 }

@@ -6,9 +6,11 @@ import { FsBlobStore } from '../blobs/FsBlobStore.ts';
 import { openDatabase } from '../storage/openDatabase.ts';
 import { AttachmentRepo } from '../storage/AttachmentRepo.ts';
 import { SqliteUpdateStore } from '../storage/SqliteUpdateStore.ts';
-import { Attachments, GC_BATCH, type ReferenceCheck } from './Attachments.ts';
+import { Attachments, GC_BATCH } from './Attachments.ts';
 import { StoredReferenceScan } from './StoredReferenceScan.ts';
 import { directStoredRefs } from './ReadStoredRefs.ts';
+import { storedReferences } from './referenceChecks.ts';
+import { SqliteAsync, sqliteAsync } from '../storage/SqliteAsync.ts';
 
 export const GC_ATTACHMENTS_USAGE = `Usage: parley gc-attachments [--data-dir DIR]
   Removes attachments whose messages were all deleted, uploads no message used within
@@ -45,12 +47,12 @@ export async function runGcAttachmentsCommand(argv: readonly string[], env: Node
   const db = openDatabase(file);
   try {
     const blobs = FsBlobStore.open(path.join(dataDir, 'blobs'));
-    const repo = new AttachmentRepo(db);
+    const repo = sqliteAsync(new AttachmentRepo(db), new SqliteAsync(db));
     const store = new SqliteUpdateStore(db);
     const logger = createLogger('silent');
     const attachments = new Attachments({ repo, blobs: () => blobs, settings, logger });
     const scan = new StoredReferenceScan({ repo, docNamesOf: (roomId) => store.docNamesOf(roomId), read: directStoredRefs(store), isLoaded: () => false, logger });
-    const references: ReferenceCheck = { flush: () => {}, settle: (roomIds) => scan.settle(roomIds) };
+    const references = storedReferences(repo, scan);
     let records = 0;
     let removed = 0;
     for (;;) {

@@ -34,7 +34,7 @@ const refRows = (attachmentId: string): number =>
 /** Sends the message with the tracker closed: stored, and no reference row written for it (a crash in the tracker's window). */
 async function sendUntracked(content: string, attachment: Attachment): Promise<void> {
   const c = await CommandClient.connect(s.t, s.ana);
-  s.t.server.attachmentTracker.close();
+  await s.t.server.attachmentTracker.close();
   await sendCommand(c, s.roomId, content, { message_type: 'file', attachments: [{ id: attachment.id }] });
   await c.close();
 }
@@ -80,7 +80,7 @@ describe('garbage collection after a crash lost reference rows', () => {
     answerOk(await c.request('delete_message', { room_id: roomId, message_id: first.id }), 'delete_message');
     await c.close();
     // The deletion's rows are written: the upload is released, collectable from now on.
-    t.server.attachmentTracker.flush();
+    await t.server.attachmentTracker.flush();
     expect(refRows(reused.id)).toBe(0);
     await sendUntracked('again', reused);
     await t.stop();

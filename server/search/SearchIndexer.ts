@@ -37,22 +37,14 @@ const MAX_ROWS_ON_UNLOAD = 1_000;
  * from before search, a crash before its changes were indexed, a reindex) is indexed whole: every
  * message it holds, and every row recorded as coming from it that it no longer holds.
  */
-export class SearchIndexer extends DocumentFollower {
+export class SearchIndexer extends DocumentFollower<SearchOp> {
   constructor(deps: { worker: SearchWorker; logger: Logger }) {
     super(searchTarget(deps.worker, deps.logger), { name: 'search', delayMs: INDEX_DELAY_MS, gapMs: INDEX_GAP_MS, perTurn: ROWS_PER_TURN, maxOnUnload: MAX_ROWS_ON_UNLOAD }, deps.logger);
   }
 }
 
-function searchTarget(worker: SearchWorker, logger: Logger): FollowerTarget {
-  /** The changes of the transaction running now; null outside one (a change is then a write of its own). */
-  let batch: SearchOp[] | null = null;
-  const send = (ops: SearchOp[]): void => {
-    worker.write(ops).catch((err: unknown) => logger.error({ err }, 'search: an index write failed; its documents are indexed whole at their next load'));
-  };
-  const emit = (op: SearchOp): void => {
-    if (batch) batch.push(op);
-    else send([op]);
-  };
+/** The index's writes are the worker's ops: each write goes to the worker at once, one transaction there, in the order sent. */
+function searchTarget(worker: SearchWorker, logger: Logger): FollowerTarget<SearchOp> {
   return {
     observe(room, pending) {
       const { messages, deletions } = roomMaps(room.doc);
@@ -75,34 +67,24 @@ function searchTarget(worker: SearchWorker, logger: Logger): FollowerTarget {
       const roomId = roomIdOf(room);
       const index = roomIndex(room.doc);
       const entry = searchEntryOf(index, roomId, id);
-      if (entry) {
-        emit({ op: 'put', docName: room.roomId, entry });
-      } else if (index.message(id)) {
-        // Here, but not searchable (deleted, a system message, empty): no row, from any document.
-        emit({ op: 'drop', messageId: id });
-      } else {
-        emit({ op: 'remove', docName: room.roomId, messageId: id });
-        // Moved to another loaded document of the room: indexed from there (whichever went first).
-        for (const home of others()) {
-          const moved = searchEntryOf(roomIndex(home.doc), roomId, id);
-          if (moved) {
-            emit({ op: 'put', docName: home.roomId, entry: moved });
-            break;
-          }
+      if (entry) return [{ op: 'put', docName: room.roomId, entry }];
+      // Here, but not searchable (deleted, a system message, empty): no row, from any document.
+      if (index.message(id)) return [{ op: 'drop', messageId: id }];
+      const ops: SearchOp[] = [{ op: 'remove', docName: room.roomId, messageId: id }];
+      // Moved to another loaded document of the room: indexed from there (whichever went first).
+      for (const home of others()) {
+        const moved = searchEntryOf(roomIndex(home.doc), roomId, id);
+        if (moved) {
+          ops.push({ op: 'put', docName: home.roomId, entry: moved });
+          break;
         }
       }
+      return ops;
     },
-    recordState: (docName, stateVector) => emit({ op: 'record', docName, stateVector }),
-    forgetState: (docName) => emit({ op: 'forget', docName }),
-    transaction(fn) {
-      if (batch) return fn();
-      batch = [];
-      try {
-        fn();
-        send(batch);
-      } finally {
-        batch = null;
-      }
+    recordState: (docName, stateVector) => ({ op: 'record', docName, stateVector }),
+    forgetState: (docName) => ({ op: 'forget', docName }),
+    write(ops) {
+      worker.write(ops).catch((err: unknown) => logger.error({ err }, 'search: an index write failed; its documents are indexed whole at their next load'));
     },
   };
 }

@@ -1,5 +1,9 @@
+/*
+ * Over 350 lines for a reason: one class keeps a follower's notes, its turns and its write queue,
+ * which must see each other's state synchronously (what is noted, taken, in flight or kept after a
+ * failure); split apart, each would need the others' internals.
+ */
 import * as Y from 'yjs';
-import { sameStateVector } from '../../shared/yjs/sameStateVector.ts';
 import type { Logger } from '../log.ts';
 import type { CommitStage } from './commit/CommittedBatch.ts';
 import type { Room } from './Room.ts';
@@ -7,10 +11,14 @@ import { roomOfDoc } from '../../shared/roomDoc/segments.ts';
 
 /**
  * What a follower keeps in step with the loaded room documents (SearchIndexer: the search index;
- * AttachmentTracker: the attachment references). Every call but `observe` runs inside one of the
- * follower's transactions.
+ * AttachmentTracker: the attachment references). The follower reads the documents itself, at once
+ * (`handle`, `recordState`: synchronously, while the document is loaded), and gets back the writes
+ * to make, `W`; `write` makes a list of them in one transaction, after the previous list is
+ * written: synchronously (the search worker's queue) or asynchronously (a database). Reading first
+ * and writing after keeps the documents out of the transaction, which awaits nothing but its own
+ * statements, and lets a document that unloads while a write is in flight be read before it goes.
  */
-export interface FollowerTarget {
+export interface FollowerTarget<W> {
   /** Starts noting the ids of changed messages of `room` into `pending` (a Set add, nothing more); returns the stop function. */
   observe(room: Room, pending: Set<string>): () => void;
   /** The ids the document holds that the target follows (looked at, with the recorded ones, when it loads in a state other than the recorded one). */
@@ -18,23 +26,19 @@ export interface FollowerTarget {
   /**
    * When a document loads at `stateVector`: null if the target holds all of it as it is (the state
    * vector it recorded for it is that one), else the message ids recorded from it. A promise when
-   * the target's rows live on another thread (the search worker).
+   * the target's rows live on another thread or in an asynchronous database.
    */
   recordedUnlessSame(docName: string, stateVector: Uint8Array): RecordedIds | Promise<RecordedIds>;
-  /** Brings one message of `room` up to date; `others` are the room's other loaded documents (where a moved message may be now). */
-  handle(room: Room, id: string, others: () => Iterable<Room>): void;
-  recordState(docName: string, stateVector: Uint8Array): void;
-  forgetState(docName: string): void;
-  transaction(fn: () => void): void;
+  /** The writes that bring one message of `room` up to date; `others` are the room's other loaded documents (where a moved message may be now). */
+  handle(room: Room, id: string, others: () => Iterable<Room>): readonly W[];
+  recordState(docName: string, stateVector: Uint8Array): W;
+  forgetState(docName: string): W;
+  /** Makes `writes`, in order, in one transaction: returns when done (synchronous targets) or a promise of it. */
+  write(writes: readonly W[]): void | Promise<void>;
 }
 
 /** What recordedUnlessSame answers: null, or the ids recorded from the document. */
 export type RecordedIds = Iterable<string> | null;
-
-/** recordedUnlessSame for a target that keeps the state vectors it recorded at hand. */
-export function recordedUnlessSame(recorded: Uint8Array | null, stateVector: Uint8Array, ids: () => Iterable<string>): RecordedIds {
-  return recorded !== null && sameStateVector(recorded, stateVector) ? null : ids();
-}
 
 export interface FollowerOptions {
   /** For logs: what follows (`search`, `attachments`). */
@@ -56,7 +60,7 @@ export interface FollowerOptions {
 }
 
 interface Followed {
-  /** Message ids changed (or never handled) since last handled. */
+  /** Message ids changed (or never handled) since last taken into a write. */
   readonly pending: Set<string>;
   readonly unobserve: () => void;
 }
@@ -65,12 +69,20 @@ interface Followed {
  * Keeps derived rows (a FollowerTarget) in step with the loaded room documents, off the sync path
  * (docs/search.md, "When it is indexed"; docs/attachments.md, "Reference tracking"). Observers
  * only note which message ids changed; the commit stage only marks the document due; a timer
- * handles them later, `perTurn` at a time in one transaction per turn. When a document has
- * nothing left waiting, its state vector is recorded: a document loaded in another state (a crash
- * between a commit and its turn, a database from before the target existed) is handled whole.
+ * takes them later, `perTurn` at a time, reads what they need from the documents and writes it in
+ * one transaction per turn. When a document has nothing left waiting, its state vector is
+ * recorded: a document loaded in another state (a crash between a commit and its turn, a database
+ * from before the target existed) is handled whole.
+ *
+ * Writes take turns: one is in flight at a time, and each reads the documents only when its turn
+ * comes, so writes land in the order they were read (a message deleted while the write of its
+ * older state is in flight is written deleted after it, never before). A document unloading is
+ * read at once, before it goes, and what it needs is written with the next write (`#backlog`). A
+ * write that fails is kept, in order, for the next one. `close()` resolves once the writes queued
+ * before it are done.
  */
-export class DocumentFollower {
-  readonly #target: FollowerTarget;
+export class DocumentFollower<W> {
+  readonly #target: FollowerTarget<W>;
   readonly #opts: FollowerOptions;
   readonly #logger: Logger;
   readonly #followed = new Map<Room, Followed>();
@@ -79,10 +91,16 @@ export class DocumentFollower {
   readonly #due = new Set<Room>();
   /** Loaded documents whose target has not answered (or could not answer) whether it holds them as they are: their state is not recorded. */
   readonly #checking = new Set<Room>();
+  /** Writes read from documents that unloaded, and of writes that failed: the next write makes them first. */
+  #backlog: W[] = [];
+  /** Whether a write is queued that will take the backlog. */
+  #backlogQueued = false;
+  /** Settles when the last queued write has ended; null when none is queued or in flight. */
+  #tail: Promise<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
-  constructor(target: FollowerTarget, opts: FollowerOptions, logger: Logger) {
+  constructor(target: FollowerTarget<W>, opts: FollowerOptions, logger: Logger) {
     this.#target = target;
     this.#opts = opts;
     this.#logger = logger;
@@ -107,7 +125,7 @@ export class DocumentFollower {
     const check = this.#target.recordedUnlessSame(room.roomId, Y.encodeStateVector(room.doc));
     if (!(check instanceof Promise)) return this.#checked(room, check);
     // Until the answer comes, the document's state is not recorded: turns may handle what changed
-    // since it loaded, but the index does not hold all of it before the answer says it does.
+    // since it loaded, but the target does not hold all of it before the answer says it does.
     this.#checking.add(room);
     check.then(
       (ids) => {
@@ -129,21 +147,32 @@ export class DocumentFollower {
     const { pending } = followed;
     for (const id of this.#target.held(room)) pending.add(id);
     for (const id of recorded) pending.add(id);
-    if (pending.size > 0) this.#markDue(room);
-    else this.#target.recordState(room.roomId, Y.encodeStateVector(room.doc));
+    if (pending.size > 0) return this.#markDue(room);
+    // Nothing to write but its state, read when the write's turn comes (and only if still so).
+    this.#write((writes) => {
+      if (this.#followed.get(room) === followed && !room.closed && pending.size === 0 && !this.#checking.has(room)) {
+        writes.push(this.#target.recordState(room.roomId, Y.encodeStateVector(room.doc)));
+      }
+    }).catch((err: unknown) => this.#logger.error({ err, docName: room.roomId }, `${this.#opts.name}: recording a loaded document's state failed`));
   }
 
-  /** Before a document unloads: what it changed is handled now (up to `maxOnUnload`, else at its next load). */
+  /**
+   * Before a document unloads: what it changed is read now, while it is still there, and written
+   * with the next write (up to `maxOnUnload`; more is left to its next load, its state forgotten).
+   */
   roomUnloading(room: Room): void {
     const followed = this.#followed.get(room);
     if (!followed) return;
     try {
-      if (followed.pending.size <= this.#opts.maxOnUnload) this.#target.transaction(() => this.#handle(room, followed, Infinity));
-      else this.#target.forgetState(room.roomId);
+      const writes: W[] = [];
+      if (followed.pending.size <= this.#opts.maxOnUnload) this.#take(writes, room, followed, Infinity);
+      else writes.push(this.#target.forgetState(room.roomId));
+      this.#backlog.push(...writes);
     } catch (err) {
-      this.#logger.error({ err, docName: room.roomId }, `${this.#opts.name}: handling a document as it unloads failed`);
+      this.#logger.error({ err, docName: room.roomId }, `${this.#opts.name}: reading a document as it unloads failed`);
     }
     this.#unfollow(room, followed);
+    this.#writeBacklog();
   }
 
   /**
@@ -159,42 +188,79 @@ export class DocumentFollower {
     }
   }
 
-  /** Handles everything waiting, now (tests; garbage collection before it reads references). */
-  flush(): void {
-    this.#handleNow((room) => this.#due.has(room));
+  /** Writes everything waiting (after the writes in flight); resolves once written (tests; garbage collection before it lists candidates). */
+  flush(): Promise<void> {
+    return this.#write((writes) => this.#takeWhere(writes, (room) => this.#due.has(room)));
   }
 
   /**
    * flush(), and also what observers noted of changes whose commit is still to come (an update is
-   * applied a turn before its group commit). Garbage collection runs it right before it deletes,
-   * so that an upload a message names is kept even if that message was applied a moment ago. Rows
-   * written for a change that is then never stored are made right when the document next loads:
-   * its recorded state is then not the stored one, so it is handled whole.
+   * applied a turn before its group commit). Rows written for a change that is then never stored
+   * are made right when the document next loads: its recorded state is then not the stored one,
+   * so it is handled whole.
    */
-  flushNoted(): void {
-    this.#handleNow((room, followed) => followed.pending.size > 0 || this.#due.has(room));
+  flushNoted(): Promise<void> {
+    return this.#write((writes) => this.#takeWhere(writes, (room, followed) => followed.pending.size > 0 || this.#due.has(room)));
   }
 
-  /** Handles at once, in one transaction, every followed document `which` picks; nothing is due after. */
-  #handleNow(which: (room: Room, followed: Followed) => boolean): void {
-    if (this.#closed) return;
-    this.#target.transaction(() => {
-      for (const [room, followed] of this.#followed) if (!room.closed && which(room, followed)) this.#handle(room, followed, Infinity);
+  /**
+   * Whether anything noted of the room is not taken into a write yet: a loaded document's changed
+   * ids, or what an unloaded document left (any room's). Synchronous, so that a caller can check it
+   * right before a step that must come after every write of what was applied so far (garbage
+   * collection).
+   */
+  hasNoted(roomId: string): boolean {
+    if (this.#backlog.length > 0) return true;
+    for (const room of this.#byRoom.get(roomId) ?? []) {
+      const followed = this.#followed.get(room);
+      if (followed && !room.closed && followed.pending.size > 0) return true;
+    }
+    return false;
+  }
+
+  /** Whether a loaded document of the room waits for the target's answer about it as it loaded (until then, what it held before loading may not be written). */
+  unchecked(roomId: string): boolean {
+    for (const room of this.#checking) if (roomIdOf(room) === roomId) return true;
+    return false;
+  }
+
+  /**
+   * Runs `job` as one of the follower's writes: after those queued before it, and none of the
+   * follower's own start until it ends. `take()` reads, at once, everything noted so far (and what
+   * unloaded documents left) and returns every write taken for `job` (those of earlier calls
+   * first): `job` makes them in its transaction, all of them again if that transaction runs again.
+   * If `job` fails, they are kept for the follower's next write.
+   */
+  protected exclusive<R>(job: (take: () => readonly W[]) => Promise<R>): Promise<R> {
+    return this.#exclusive(async () => {
+      const writes: W[] = [];
+      const take = (): readonly W[] => {
+        writes.push(...this.#takeBacklog());
+        this.#takeWhere(writes, (room, followed) => followed.pending.size > 0 || this.#due.has(room));
+        return writes;
+      };
+      try {
+        return await job(take);
+      } catch (err) {
+        this.#keep(writes);
+        throw err;
+      }
     });
-    this.#due.clear();
   }
 
   /** Whether nothing waits (tests wait for it). */
   get idle(): boolean {
-    return this.#due.size === 0;
+    return this.#due.size === 0 && this.#backlog.length === 0 && this.#tail === null;
   }
 
-  close(): void {
+  /** Stops following; resolves when the writes queued before it (what unloading documents left) are done. */
+  close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     for (const [room, followed] of this.#followed) this.#unfollow(room, followed);
     this.#due.clear();
+    return this.#tail ?? Promise.resolve();
   }
 
   #markDue(room: Room): void {
@@ -211,48 +277,119 @@ export class DocumentFollower {
   /** One background turn: up to `perTurn` messages of the due documents, in one transaction. */
   readonly #turn = (): void => {
     this.#timer = null;
-    let budget = this.#opts.perTurn;
-    try {
-      this.#target.transaction(() => {
-        for (const room of this.#due) {
-          if (budget <= 0) break;
-          const followed = this.#followed.get(room);
-          if (!followed || room.closed) {
-            this.#due.delete(room);
-            continue;
-          }
-          budget -= this.#handle(room, followed, budget);
-          if (followed.pending.size === 0) this.#due.delete(room);
+    this.#write((writes) => {
+      if (this.#closed) return;
+      let budget = this.#opts.perTurn;
+      for (const room of this.#due) {
+        if (budget <= 0) break;
+        const followed = this.#followed.get(room);
+        if (!followed || room.closed) {
+          this.#due.delete(room);
+          continue;
         }
+        budget -= this.#take(writes, room, followed, budget);
+        if (followed.pending.size === 0) this.#due.delete(room);
+      }
+    })
+      .catch((err: unknown) => this.#logger.error({ err }, `${this.#opts.name}: a background turn failed; its writes are made again with the next one`))
+      .finally(() => {
+        if (this.#due.size > 0 || this.#backlog.length > 0) this.#arm(this.#opts.gapMs);
       });
-    } catch (err) {
-      // What was taken from `pending` is lost for now: each due document is handled whole at its next load.
-      for (const room of this.#due) this.#forgetQuietly(room);
-      this.#logger.error({ err }, `${this.#opts.name}: a background turn failed`);
-    }
-    if (this.#due.size > 0) this.#arm(this.#opts.gapMs);
   };
 
-  /** Handles up to `max` of the document's pending ids; returns how many. Records its state once none are left. */
-  #handle(room: Room, followed: Followed, max: number): number {
+  /** Queues a write of the backlog, unless one is queued already. */
+  #writeBacklog(): void {
+    if (this.#backlogQueued || this.#backlog.length === 0) return;
+    this.#backlogQueued = true;
+    this.#write(() => {})
+      .catch((err: unknown) => this.#logger.error({ err }, `${this.#opts.name}: writing what unloading documents left failed; it is written again with the next write`));
+  }
+
+  /**
+   * Queues one write: when its turn comes, the backlog and what `take` reads from the documents,
+   * made in one transaction of the target. A failure keeps those writes for the next one.
+   */
+  #write(take: (writes: W[]) => void): Promise<void> {
+    return this.#exclusive(() => {
+      const writes = this.#takeBacklog();
+      try {
+        take(writes);
+        if (writes.length === 0) return;
+        const written = this.#target.write(writes);
+        if (!(written instanceof Promise)) return;
+        return written.catch((err: unknown) => {
+          this.#keep(writes);
+          throw err;
+        });
+      } catch (err) {
+        this.#keep(writes);
+        throw err;
+      }
+    });
+  }
+
+  /** Runs `job` once the writes queued before it have ended: at once when none is (a synchronous target's writes never wait). */
+  #exclusive<R>(job: () => R | Promise<R>): Promise<R> {
+    let result: Promise<R>;
+    if (this.#tail === null) {
+      let now: R | Promise<R>;
+      try {
+        now = job();
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      if (!(now instanceof Promise)) return Promise.resolve(now);
+      result = now;
+    } else {
+      result = this.#tail.then(job);
+    }
+    const tail: Promise<void> = result
+      .then(
+        () => {},
+        () => {},
+      )
+      .then(() => {
+        if (this.#tail === tail) this.#tail = null;
+      });
+    this.#tail = tail;
+    return result;
+  }
+
+  #takeBacklog(): W[] {
+    const writes = this.#backlog;
+    this.#backlog = [];
+    this.#backlogQueued = false;
+    return writes;
+  }
+
+  /** Writes that failed: made first by the next write, before anything read later. */
+  #keep(writes: readonly W[]): void {
+    this.#backlog.unshift(...writes);
+    this.#arm(this.#opts.gapMs);
+  }
+
+  /** Takes every pending id of the followed documents `which` picks; none of them is due after. */
+  #takeWhere(writes: W[], which: (room: Room, followed: Followed) => boolean): void {
+    if (this.#closed) return;
+    for (const [room, followed] of this.#followed) {
+      if (room.closed || !which(room, followed)) continue;
+      this.#take(writes, room, followed, Infinity);
+      this.#due.delete(room);
+    }
+  }
+
+  /** Reads up to `max` of the document's pending ids into `writes`; returns how many. Records its state once none are left. */
+  #take(writes: W[], room: Room, followed: Followed, max: number): number {
     const others = (): Iterable<Room> => [...(this.#byRoom.get(roomIdOf(room)) ?? [])].filter((doc) => doc !== room && !doc.closed);
     let done = 0;
     for (const id of followed.pending) {
       if (done >= max) break;
       followed.pending.delete(id);
       done++;
-      this.#target.handle(room, id, others);
+      writes.push(...this.#target.handle(room, id, others));
     }
-    if (followed.pending.size === 0 && !this.#checking.has(room)) this.#target.recordState(room.roomId, Y.encodeStateVector(room.doc));
+    if (followed.pending.size === 0 && !this.#checking.has(room)) writes.push(this.#target.recordState(room.roomId, Y.encodeStateVector(room.doc)));
     return done;
-  }
-
-  #forgetQuietly(room: Room): void {
-    try {
-      this.#target.forgetState(room.roomId);
-    } catch {
-      // The database is failing already; the turn's error is logged.
-    }
   }
 
   #unfollow(room: Room, followed: Followed): void {
