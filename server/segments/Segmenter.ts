@@ -17,6 +17,7 @@ import {
   segmentsMap,
 } from '../../shared/roomDoc/segments.ts';
 import { moveMessages } from './moveMessages.ts';
+import { type DocAccess, settle, withLoaded } from './loadedDocs.ts';
 
 /**
  * Messages moved out of a head per event-loop turn while it is converted. A move costs more per
@@ -58,6 +59,14 @@ const CONVERSION_PAUSE_MAX_MS = 250;
  *   shown once, in id order.
  *
  * While any segment of a room is loaded, its head is held loaded too (it names the ranges).
+ *
+ * Loading: a move or a conversion step is one synchronous step (withLoaded) that reaches every
+ * document it writes before writing, so it runs in one turn over documents all loaded; a document
+ * missing is loaded first (awaited with an asynchronous store) and the step planned again from
+ * what the head says then. So whatever ran during the load (a client's write, a seal, the source
+ * unloading) is seen: a late write still goes to the home its id has when it moves. Sealing never
+ * loads: it reads and writes the head (held by the segment) and the segment in the commit stage's
+ * own turn, after checking that the segment is still the open one, so the sequence never forks.
  */
 export class Segmenter {
   readonly #registry: RoomRegistry;
@@ -75,7 +84,7 @@ export class Segmenter {
     this.#logger = deps.logger;
   }
 
-  /** The room's segments as its head names them (loading the head if needed). */
+  /** The room's segments as its head names them (loading the head if needed; with an asynchronous store it must be loaded). */
   indexOf(roomId: string): SegmentIndex {
     return SegmentIndex.of(this.#registry.open(roomId).doc);
   }
@@ -125,21 +134,42 @@ export class Segmenter {
     touched.clear();
     const head = ref.segment === null ? room : this.#registry.get(ref.roomId);
     if (!head) return;
-    const index = SegmentIndex.of(head.doc);
-    if (ref.segment === null && !index.segmented) {
+    if (ref.segment === null && !SegmentIndex.of(head.doc).segmented) {
       this.#maybeConvert(room);
       return;
     }
     try {
-      this.#rehome(ref.roomId, room, ref.segment, index, ids);
-      if (ref.segment !== null && index.open?.n === ref.segment) this.#maybeSeal(head, room, ref.segment);
+      this.#rehome(ref.roomId, room, ref.segment, ids);
+      if (ref.segment !== null) this.#maybeSeal(head, room, ref.segment);
     } catch (err) {
       this.#logger.error({ err, room: room.roomId }, 'segments: re-homing or sealing failed');
     }
   };
 
-  /** Moves every message in `ids` whose home is not this document (segment `n`, or the head when null) to its home. */
-  #rehome(roomId: string, source: Room, n: number | null, index: SegmentIndex, ids: readonly string[]): void {
+  /**
+   * Moves every message in `ids` whose home is not `source` (segment `n`, or the head when null)
+   * to its home: at once when the homes are loaded, else once they are (the source held meanwhile).
+   */
+  #rehome(roomId: string, source: Room, n: number | null, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const { release } = this.#registry.acquire(source.roomId, {});
+    settle(
+      () => withLoaded(this.#registry, (doc) => {
+        // Unloaded while a home loaded (failed, shut down): what it holds is stored; it moves when next written.
+        if (source.closed) return;
+        const head = n === null ? source : doc(roomId);
+        this.#moveHome(roomId, source, this.#homes(roomId, n, SegmentIndex.of(head.doc), ids, doc));
+      }),
+      release,
+      (err: unknown) => {
+        release();
+        this.#logger.error({ err, room: source.roomId }, 'segments: re-homing failed');
+      },
+    );
+  }
+
+  /** The homes of the ids that are not at home in document `n` (null: the head), each reached through `doc`. */
+  #homes(roomId: string, n: number | null, index: SegmentIndex, ids: readonly string[], doc: DocAccess): Array<{ target: Room; ids: string[] }> {
     const byHome = new Map<number, string[]>();
     for (const id of ids) {
       const home = index.homeOf(id);
@@ -148,27 +178,43 @@ export class Segmenter {
       list.push(id);
       byHome.set(home, list);
     }
-    for (const [home, moving] of byHome) {
-      const holder = {};
-      const { room: target, release } = this.#registry.acquire(segmentDocName(roomId, home), holder);
-      const moved = moveMessages(source.doc, target.doc, moving, SERVER_ORIGIN);
-      this.#logger.info({ room: roomId, from: source.roomId, to: target.roomId, ids: moving.length, dropped: moved.dropped }, 'segments: re-homed late writes');
-      target.whenCommitted(release, release);
+    return [...byHome].map(([home, moving]) => ({ target: doc(segmentDocName(roomId, home)), ids: moving }));
+  }
+
+  /** Moves each group into its home now (one turn: one group commit holds both sides); each home stays loaded until that commit. */
+  #moveHome(roomId: string, source: Room, moves: ReadonlyArray<{ target: Room; ids: string[] }>): void {
+    for (const { target, ids } of moves) {
+      const moved = moveMessages(source.doc, target.doc, ids, SERVER_ORIGIN);
+      this.#logger.info({ room: roomId, from: source.roomId, to: target.roomId, ids: ids.length, dropped: moved.dropped }, 'segments: re-homed late writes');
+      this.#holdUntilCommitted(target);
     }
   }
 
+  #holdUntilCommitted(room: Room): void {
+    const { release } = this.#registry.acquire(room.roomId, {});
+    room.whenCommitted(release, release);
+  }
+
+  /**
+   * Seals segment `n` if it is still the open one and full: its own messages (those after the last
+   * sealed range: a late write below it is on its way to its home) number SEGMENT_MAX_MESSAGES, or
+   * it is stored beyond SEGMENT_MAX_BYTES. Checked and written in one turn: never sealed twice.
+   */
   #maybeSeal(head: Room, segment: Room, n: number): void {
+    const segments = SegmentIndex.of(head.doc);
+    if (head.closed || segment.closed || segments.open?.n !== n) return;
     const index = roomIndex(segment.doc);
-    if (index.size < SEGMENT_MAX_MESSAGES && segment.storedBytes < SEGMENT_MAX_BYTES) return;
-    const first = index.idAt(0) ?? null;
+    const start = index.upperBound(segments.sealed.at(-1)?.last ?? '');
+    const count = index.size - start;
+    if (count === 0 || (count < SEGMENT_MAX_MESSAGES && segment.storedBytes < SEGMENT_MAX_BYTES)) return;
+    const first = index.idAt(start) ?? null;
     const last = index.idAt(index.size - 1) ?? null;
-    if (last === null) return;
     head.doc.transact(() => {
       const map = segmentsMap(head.doc);
-      map.set(String(n), { sealed: true, first, last, count: index.size } satisfies SegmentEntry);
+      map.set(String(n), { sealed: true, first, last, count } satisfies SegmentEntry);
       map.set(String(n + 1), OPEN);
     }, SERVER_ORIGIN);
-    this.#logger.info({ room: parseDocName(head.roomId)?.roomId, segment: n, messages: index.size, bytes: segment.storedBytes }, 'segments: sealed');
+    this.#logger.info({ room: parseDocName(head.roomId)?.roomId, segment: n, messages: count, bytes: segment.storedBytes }, 'segments: sealed');
   }
 
   #maybeConvert(head: Room): void {
@@ -180,24 +226,29 @@ export class Segmenter {
     this.#logger.info({ room: head.roomId, messages: roomIndex(head.doc).size }, 'segments: converting the room into segments');
     const holder = {};
     const { release } = this.#registry.acquire(head.roomId, holder);
+    const end = (): void => this.#endConversion(head, release);
+    const failed = (err: unknown): void => {
+      this.#logger.error({ err, room: head.roomId }, 'segments: conversion step failed');
+      end();
+    };
     const step = (): void => {
-      try {
-        if (this.#stopped || head.closed) return this.#endConversion(head, release);
-        const started = performance.now();
-        if (this.#convertStep(head)) {
-          // The step's commit runs in a later turn: the pause starts once it is written.
-          head.whenCommitted(
-            () => setTimeout(step, Math.min(CONVERSION_PAUSE_MAX_MS, (performance.now() - started) * CONVERSION_PAUSE_FACTOR)).unref(),
-            () => this.#endConversion(head, release),
-          );
-        } else {
-          this.#logger.info({ room: head.roomId, segments: SegmentIndex.of(head.doc).newestFirst().length }, 'segments: room converted');
-          head.whenCommitted(() => this.#endConversion(head, release), () => this.#endConversion(head, release));
-        }
-      } catch (err) {
-        this.#logger.error({ err, room: head.roomId }, 'segments: conversion step failed');
-        this.#endConversion(head, release);
-      }
+      if (this.#stopped || head.closed) return end();
+      const started = performance.now();
+      settle(
+        () => withLoaded(this.#registry, (doc) => this.#convertStep(head, doc)),
+        (more) => {
+          // Shut down or dropped while the segment loaded: the next load goes on from here.
+          if (this.#stopped || head.closed) return end();
+          if (more) {
+            // The step's commit runs in a later turn: the pause starts once it is written.
+            head.whenCommitted(() => setTimeout(step, Math.min(CONVERSION_PAUSE_MAX_MS, (performance.now() - started) * CONVERSION_PAUSE_FACTOR)).unref(), end);
+          } else {
+            this.#logger.info({ room: head.roomId, segments: SegmentIndex.of(head.doc).newestFirst().length }, 'segments: room converted');
+            head.whenCommitted(end, end);
+          }
+        },
+        failed,
+      );
     };
     setImmediate(step);
   }
@@ -209,42 +260,44 @@ export class Segmenter {
 
   /**
    * Moves up to CONVERSION_STEP_MESSAGES of the head's oldest messages into the segment being
-   * filled, sealing it when full and marking it open once the head is empty; false when done.
+   * filled, sealing it when full and marking it open once the head is empty; false when done (or
+   * the head is gone). Planned from the head as it is now, every document it writes reached
+   * before the first write (withLoaded may run it again once a missing one is loaded).
    */
-  #convertStep(head: Room): boolean {
+  #convertStep(head: Room, doc: DocAccess): boolean {
+    if (head.closed) return false;
     const roomId = head.roomId;
-    const sealed = SegmentIndex.of(head.doc).sealed;
+    const segments = SegmentIndex.of(head.doc);
+    const sealed = segments.sealed;
     const n = sealed.length;
     const lastSealed = sealed.at(-1)?.last ?? '';
     const headIndex = roomIndex(head.doc);
-    const holder = {};
-    const { room: segment, release } = this.#registry.acquire(segmentDocName(roomId, n), holder);
-    try {
-      const segmentIndex = roomIndex(segment.doc);
-      const start = headIndex.upperBound(lastSealed);
-      // Written about sealed messages while converting (an edit of one already moved): re-homed.
-      const stray = headIndex.idsBetween(0, start);
-      if (stray.length > 0) this.#rehome(roomId, head, null, SegmentIndex.of(head.doc), stray);
-      const room = SEGMENT_MAX_MESSAGES - segmentIndex.size;
-      const ids = headIndex.idsBetween(start, Math.min(headIndex.size, start + Math.min(room, CONVERSION_STEP_MESSAGES)));
-      if (ids.length > 0) moveMessages(head.doc, segment.doc, ids, SERVER_ORIGIN);
-      const full = segmentIndex.size >= SEGMENT_MAX_MESSAGES;
-      const headEmpty = headIndex.size === 0;
-      head.doc.transact(() => {
-        const map = segmentsMap(head.doc);
-        if (!headEmpty && map.get(CONVERTING_KEY) !== true) map.set(CONVERTING_KEY, true);
-        if (full || headEmpty) {
-          if (full) {
-            map.set(String(n), { sealed: true, first: segmentIndex.idAt(0) ?? null, last: segmentIndex.idAt(segmentIndex.size - 1) ?? null, count: segmentIndex.size } satisfies SegmentEntry);
-            if (headEmpty) map.set(String(n + 1), OPEN);
-          } else map.set(String(n), OPEN);
-        }
-        if (headEmpty) map.delete(CONVERTING_KEY);
-      }, SERVER_ORIGIN);
-      return !headEmpty;
-    } finally {
-      segment.whenCommitted(release, release);
-    }
+    const segment = doc(segmentDocName(roomId, n));
+    const start = headIndex.upperBound(lastSealed);
+    // Written about sealed messages while converting (an edit of one already moved): re-homed.
+    const strays = this.#homes(roomId, null, segments, headIndex.idsBetween(0, start), doc);
+    // Everything this step writes is reached: from here on it runs to the end in this turn.
+    this.#moveHome(roomId, head, strays);
+    const segmentIndex = roomIndex(segment.doc);
+    const from = headIndex.upperBound(lastSealed);
+    const room = SEGMENT_MAX_MESSAGES - segmentIndex.size;
+    const ids = headIndex.idsBetween(from, Math.min(headIndex.size, from + Math.min(room, CONVERSION_STEP_MESSAGES)));
+    if (ids.length > 0) moveMessages(head.doc, segment.doc, ids, SERVER_ORIGIN);
+    this.#holdUntilCommitted(segment);
+    const full = segmentIndex.size >= SEGMENT_MAX_MESSAGES;
+    const headEmpty = headIndex.size === 0;
+    head.doc.transact(() => {
+      const map = segmentsMap(head.doc);
+      if (!headEmpty && map.get(CONVERTING_KEY) !== true) map.set(CONVERTING_KEY, true);
+      if (full || headEmpty) {
+        if (full) {
+          map.set(String(n), { sealed: true, first: segmentIndex.idAt(0) ?? null, last: segmentIndex.idAt(segmentIndex.size - 1) ?? null, count: segmentIndex.size } satisfies SegmentEntry);
+          if (headEmpty) map.set(String(n + 1), OPEN);
+        } else map.set(String(n), OPEN);
+      }
+      if (headEmpty) map.delete(CONVERTING_KEY);
+    }, SERVER_ORIGIN);
+    return !headEmpty;
   }
 }
 

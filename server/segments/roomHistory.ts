@@ -4,19 +4,36 @@ import { type MessagePage, type ViewSources, getMessage, listMessages, messageCo
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { CONVERTING_KEY, SegmentIndex, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
 import { withPin } from '../../shared/roomDoc/pinReads.ts';
+import { type DocAccess, DocNotLoaded, loadedOnly, loadingAtOnce, withLoaded } from './loadedDocs.ts';
 
 /*
  * Reading a room whose history may be in segments (shared/roomDoc/segments.ts), for the command
  * endpoint: which document a change goes to, a page of history across segments, one message.
  * Segments are loaded on demand and left to unload when idle (RoomRegistry), like any document.
+ *
+ * Each read reaches segments through `docs`: the registry (each segment loaded at once: the
+ * synchronous store), or the DocAccess of withLoaded (readAcross), which loads what a read lacked
+ * through either store and runs the read again, so a read never awaits in the middle and sees
+ * every document in one turn. With an asynchronous store every caller reads through readAcross.
  */
 
+/** How a read reaches the room's segments: the registry (loading at once), or a DocAccess (withLoaded's). */
+export type Docs = RoomRegistry | DocAccess;
+
+const accessOf = (docs: Docs): DocAccess => (typeof docs === 'function' ? docs : loadingAtOnce(docs));
+
 /** Segment n of the room, loaded now (at most SEGMENT_MAX_BYTES: a short load); it unloads when idle. */
-export function loadSegment(registry: RoomRegistry, roomId: string, n: number): Room {
-  const holder = {};
-  const { room, release } = registry.acquire(segmentDocName(roomId, n), holder);
-  release();
-  return room;
+export function loadSegment(docs: Docs, roomId: string, n: number): Room {
+  return accessOf(docs)(segmentDocName(roomId, n));
+}
+
+/**
+ * Runs `read` (any of this file's reads, or threadHistory's, given the DocAccess) once every
+ * segment it reaches is loaded, through either store: its value at once when nothing was
+ * missing, else a promise (withLoaded). The caller holds the head.
+ */
+export function readAcross<T>(registry: RoomRegistry, read: (docs: DocAccess) => T): T | Promise<T> {
+  return withLoaded(registry, read);
 }
 
 /**
@@ -25,7 +42,7 @@ export function loadSegment(registry: RoomRegistry, roomId: string, n: number): 
  * message (the open one for an id past every sealed range). While the room converts, a new message
  * goes to the head (the conversion moves it later) and a change to the document holding its message.
  */
-export function documentFor(registry: RoomRegistry, head: Room, roomId: string, messageId: string | null): string {
+export function documentFor(registry: Docs, head: Room, roomId: string, messageId: string | null): string {
   const index = SegmentIndex.of(head.doc);
   if (!index.open) {
     const n = messageId !== null && converting(head) ? holderWhileConverting(registry, head, roomId, index, messageId) : null;
@@ -45,7 +62,7 @@ function converting(head: Room): boolean {
  * else the one being filled (numbered after the sealed ones, not named in the head yet) if it
  * holds it; null for the head.
  */
-function holderWhileConverting(registry: RoomRegistry, head: Room, roomId: string, index: SegmentIndex, messageId: string): number | null {
+function holderWhileConverting(registry: Docs, head: Room, roomId: string, index: SegmentIndex, messageId: string): number | null {
   const sealed = index.homeOf(messageId);
   if (sealed !== null) return sealed;
   if (getMessage(head.doc, messageId)) return null;
@@ -57,7 +74,7 @@ function holderWhileConverting(registry: RoomRegistry, head: Room, roomId: strin
  * The room's documents newest first, each loaded when reached: its segments, newest first; while
  * it converts, the head (the newest messages), the segment being filled, then the sealed ones.
  */
-function documentsNewestFirst(registry: RoomRegistry, head: Room, roomId: string, index: SegmentIndex): Array<{ n: number | null; doc: () => Room }> {
+function documentsNewestFirst(registry: Docs, head: Room, roomId: string, index: SegmentIndex): Array<{ n: number | null; doc: () => Room }> {
   const sealedNewestFirst = index.sealed.map((s) => s.n).reverse();
   if (index.open) return [index.open.n, ...sealedNewestFirst].map((n) => ({ n, doc: () => loadSegment(registry, roomId, n) }));
   const filling = index.sealed.length;
@@ -68,7 +85,7 @@ function documentsNewestFirst(registry: RoomRegistry, head: Room, roomId: string
 }
 
 /** The newest `limit` messages before `beforeId` (or overall), across the documents the page reaches, oldest first. */
-export function historyPage(registry: RoomRegistry, head: Room, roomId: string, beforeId: string | undefined, limit: number, sources?: ViewSources): MessagePage {
+export function historyPage(registry: Docs, head: Room, roomId: string, beforeId: string | undefined, limit: number, sources?: ViewSources): MessagePage {
   const index = SegmentIndex.of(head.doc);
   if (!index.open && !converting(head)) return listMessages(head.doc, { ...(beforeId === undefined ? {} : { beforeId }), limit }, sources);
   const messages: MessageView[] = [];
@@ -91,7 +108,7 @@ export function historyPage(registry: RoomRegistry, head: Room, roomId: string, 
 }
 
 /** A message wherever it is (its home segment in a segmented room, its document while the room converts), or null. */
-export function findMessage(registry: RoomRegistry, head: Room, roomId: string, messageId: string): MessageView | null {
+export function findMessage(registry: Docs, head: Room, roomId: string, messageId: string): MessageView | null {
   const index = SegmentIndex.of(head.doc);
   if (!index.open && !converting(head)) return getMessage(head.doc, messageId);
   const n = index.open ? (index.homeOf(messageId) ?? index.open.n) : holderWhileConverting(registry, head, roomId, index, messageId);
@@ -101,15 +118,13 @@ export function findMessage(registry: RoomRegistry, head: Room, roomId: string, 
 
 /**
  * The newest `limit` messages of a segmented room if the segments holding them are loaded, else
- * null (RecentPages then has the storage worker read them).
+ * null (RecentPages then has the storage worker read them). Loads nothing.
  */
 export function newestPageLoaded(registry: RoomRegistry, head: Room, roomId: string, limit: number): MessageView[] | null {
-  let held = 0;
-  for (const n of SegmentIndex.of(head.doc).newestFirst()) {
-    const segment = registry.get(segmentDocName(roomId, n));
-    if (!segment) return null;
-    held += messageCount(segment.doc);
-    if (held >= limit) break;
+  try {
+    return historyPage(loadedOnly(registry), head, roomId, undefined, limit).messages;
+  } catch (err) {
+    if (err instanceof DocNotLoaded) return null;
+    throw err;
   }
-  return historyPage(registry, head, roomId, undefined, limit).messages;
 }

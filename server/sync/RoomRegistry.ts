@@ -1,5 +1,5 @@
 import type { Logger } from '../log.ts';
-import type { UpdateStore } from '../storage/UpdateStore.ts';
+import type { AsyncUpdateStore, UpdateStore } from '../storage/UpdateStore.ts';
 import type { Compactor } from '../storage/Compactor.ts';
 import type { CommitQueue } from './CommitQueue.ts';
 import type { FramePacer } from '../ws/FramePacer.ts';
@@ -7,8 +7,31 @@ import { Room, type RoomOptions, type RoomSlices, type UpdateGate } from './Room
 import { type UserRateLimit, UserRateLimiter } from '../limits/UserRateLimiter.ts';
 import { parseDocName } from '../../shared/roomDoc/segments.ts';
 
-export interface RoomRegistryOptions {
-  store: UpdateStore;
+/**
+ * Where documents load from: the synchronous SQLite store (`open` and `acquire` may load at once),
+ * or an asynchronous one (PostgreSQL), said so by `asyncStore: true`: every load is then a
+ * promise, and only `openReady` and `acquireReady` may load. The flag is checked by the compiler
+ * against the store's type (neither store type is assignable to the other).
+ */
+export type RoomStoreOption = { store: UpdateStore; asyncStore?: false } | { store: AsyncUpdateStore; asyncStore: true };
+
+export type RoomRegistryOptions = RoomStoreOption & RoomRegistrySettings;
+
+/** A loaded document held for a holder until `release` (idempotent). */
+export interface RoomLease {
+  readonly room: Room;
+  readonly release: () => void;
+}
+
+/** A document was asked for synchronously (`open`, `acquire`) but is not loaded, and the store loads asynchronously. */
+export class RoomNotLoadedError extends Error {
+  constructor(readonly docName: string) {
+    super(`${docName} is not loaded and the store loads asynchronously: load it with openReady or acquireReady first`);
+    this.name = 'RoomNotLoadedError';
+  }
+}
+
+export interface RoomRegistrySettings {
   compactor: Compactor;
   queue: CommitQueue;
   logger: Logger;
@@ -47,9 +70,18 @@ export interface RoomRegistryOptions {
 export const DEFAULT_MAX_DOC_BYTES = 128 * 1024 * 1024;
 
 /**
- * The loaded rooms. Loading and unloading are synchronous (better-sqlite3), so a connection
- * that arrives while a room unloads finds it either still loaded or gone and loads it afresh
- * from storage: never half-unloaded.
+ * The loaded rooms. Unloading is synchronous, so a connection that arrives while a room unloads
+ * finds it either still loaded or gone and loads it afresh from storage: never half-unloaded.
+ *
+ * Loading: with the synchronous store (SQLite) `open` and `acquire` load at once, and
+ * `openReady`/`acquireReady` too unless the room is big (read by the storage worker and applied
+ * in slices). With an asynchronous store (PostgreSQL) every load is awaited: only `openReady` and
+ * `acquireReady` load, and `open`/`acquire` of a document not loaded throw RoomNotLoadedError.
+ * Every awaited load is shared by whoever asks meanwhile; a document loaded at once while it was
+ * awaited (a sliced load on SQLite) is the registry's, the awaited copy is dropped; one that
+ * completes after shutdown began is dropped. A segment's awaited load loads its head first and
+ * holds it until the segment is registered, so the head is loaded when the segment's load
+ * listeners run (the Segmenter holds it from then on).
  */
 export class RoomRegistry {
   readonly #rooms = new Map<string, Room>();
@@ -57,7 +89,7 @@ export class RoomRegistry {
   readonly #opts: RoomRegistryOptions;
   readonly #unloadListeners = new Set<(roomId: string) => void>();
   readonly #loadListeners = new Set<(room: Room) => void>();
-  /** Big rooms being loaded in slices. */
+  /** Documents being loaded asynchronously (big ones in slices; any with an asynchronous store). */
   readonly #loading = new Map<string, Promise<Room>>();
   /** Every room's per-member growth buckets, kept here so that they outlive a room's unloading. */
   readonly #memberGrowth: UserRateLimiter | undefined;
@@ -86,61 +118,102 @@ export class RoomRegistry {
     for (const [name, room] of this.#rooms) if (parseDocName(name)?.roomId === roomId) yield room;
   }
 
-  /** The loaded room, loading it from storage at once if needed; cancels a pending unload. */
+  /** Whether `open` and `acquire` may load a document (the store is synchronous). */
+  get loadsAtOnce(): boolean {
+    return !this.#opts.asyncStore;
+  }
+
+  /**
+   * The loaded room, loading it from storage at once if needed; cancels a pending unload. With an
+   * asynchronous store a document not loaded throws RoomNotLoadedError (use openReady).
+   */
   open(roomId: string): Room {
     this.#cancelIdle(roomId);
     let room = this.#rooms.get(roomId);
     if (!room) {
+      const opts = this.#opts;
+      if (opts.asyncStore) throw new RoomNotLoadedError(roomId);
       const started = performance.now();
-      room = Room.load(roomId, this.#opts.store, this.#roomOptions());
+      room = Room.load(roomId, opts.store, this.#roomOptions());
       this.#register(room, started);
     }
     return room;
   }
 
   /**
-   * The loaded room, or a promise of it while a big room (stored larger than
+   * The loaded room, or a promise of it while it loads: a big room (stored larger than
    * slicedLoadAboveBytes) is read by the storage worker and applied in slices, so that loading it
-   * never holds the event loop for long; smaller rooms load at once, as open() does. Either way
-   * after `prepare`. Peers (sync, commands) open documents this way.
+   * never holds the event loop for long, and with an asynchronous store every load is awaited;
+   * smaller rooms on the synchronous store load at once, as open() does. Either way after
+   * `prepare`. Peers (sync, commands) open documents this way.
    */
   openReady(roomId: string): Room | Promise<Room> {
     // What the gate reads (the room's memberships) is in memory before a peer's first frame.
     const preparing = this.#opts.prepare?.(roomId) ?? null;
-    return preparing ? preparing.then(() => this.#openReady(roomId)) : this.#openReady(roomId);
+    return preparing ? preparing.then(() => this.#ready(roomId)) : this.#ready(roomId);
   }
 
-  #openReady(roomId: string): Room | Promise<Room> {
-    const loaded = this.#rooms.get(roomId);
-    if (loaded) return this.open(roomId);
-    const loading = this.#loading.get(roomId);
+  /**
+   * The loaded document, or a promise of it: loaded at once with the synchronous store unless it
+   * is big; awaited with an asynchronous store. No `prepare` (the server's own loads).
+   */
+  #ready(docName: string): Room | Promise<Room> {
+    if (this.#rooms.has(docName)) return this.open(docName);
+    const loading = this.#loading.get(docName);
     if (loading) return loading;
-    const { loader, slicedLoadAboveBytes = Infinity, store } = this.#opts;
-    const stats = store.stats(roomId);
-    if (!loader || stats.snapshotBytes + stats.bytes <= slicedLoadAboveBytes) return this.open(roomId);
-    const started = performance.now();
-    const promise = loader(roomId)
-      .then((slices) => Room.loadInSlices(roomId, slices, this.#roomOptions()))
-      .then(
-        (room) => {
-          this.#loading.delete(roomId);
-          // Loaded at once meanwhile (a command), or shut down: the room in the registry wins.
-          const current = this.#rooms.get(roomId);
-          if (current || this.#stopped) {
-            room.destroy();
-            if (current) return current;
-            throw new Error('the server is shutting down');
-          }
-          this.#register(room, started);
-          return room;
-        },
-        (err: unknown) => {
-          this.#loading.delete(roomId);
-          throw err;
-        },
-      );
-    this.#loading.set(roomId, promise);
+    const opts = this.#opts;
+    if (!opts.asyncStore) {
+      const { loader, slicedLoadAboveBytes = Infinity } = opts;
+      const stats = loader ? opts.store.stats(docName) : null;
+      if (!stats || stats.snapshotBytes + stats.bytes <= slicedLoadAboveBytes) return this.open(docName);
+    }
+    const promise = this.#loadLater(docName).finally(() => {
+      if (this.#loading.get(docName) === promise) this.#loading.delete(docName);
+    });
+    this.#loading.set(docName, promise);
     return promise;
+  }
+
+  /**
+   * Loads a document asynchronously and registers it, unless the registry has it by then (loaded
+   * at once meanwhile: that one wins) or is shutting down (dropped). A segment's head is loaded
+   * first and held meanwhile: nothing a segment's load listeners do needs a load then.
+   */
+  async #loadLater(docName: string): Promise<Room> {
+    const started = performance.now();
+    const parsed = parseDocName(docName);
+    const headName = parsed && parsed.segment !== null ? parsed.roomId : null;
+    const holder = {};
+    let head: RoomLease | null = null;
+    try {
+      if (headName !== null) head = await this.acquireReady(headName, holder);
+      const room = await this.#read(docName);
+      const current = this.#rooms.get(docName);
+      if (current || this.#stopped) {
+        room.destroy();
+        if (current) return current;
+        throw new Error('the server is shutting down');
+      }
+      // Dropped meanwhile (its commit failed): the segment is not loaded without its head.
+      if (head && (head.room.closed || this.#rooms.get(head.room.roomId) !== head.room)) {
+        room.destroy();
+        throw new Error(`${docName}: its head unloaded while it was loading`);
+      }
+      this.#register(room, started);
+      return room;
+    } finally {
+      head?.release();
+    }
+  }
+
+  /** A document read from the store: in slices by the storage worker when it is big, else whole. */
+  async #read(docName: string): Promise<Room> {
+    const { loader, slicedLoadAboveBytes = Infinity } = this.#opts;
+    if (loader && slicedLoadAboveBytes !== Infinity) {
+      const stats = await this.#opts.store.stats(docName);
+      if (stats.snapshotBytes + stats.bytes > slicedLoadAboveBytes) return Room.loadInSlices(docName, await loader(docName), this.#roomOptions());
+    }
+    return Room.fromStored(docName, await this.#opts.store.load(docName), this.#roomOptions());
   }
 
   #roomOptions(): RoomOptions {
@@ -169,8 +242,26 @@ export class RoomRegistry {
    * The room, loaded and held for `holder` (a command connection, say) until the returned
    * release runs: a held room never unloads for idleness. The release is idempotent.
    */
-  acquire(roomId: string, holder: object): { room: Room; release: () => void } {
-    const room = this.open(roomId);
+  acquire(roomId: string, holder: object): RoomLease {
+    return this.#hold(this.open(roomId), holder);
+  }
+
+  /**
+   * As acquire, loading the document through either store: the lease at once when it is loaded
+   * (or the store loads it at once), else a promise of it. No `prepare`: for the server's own
+   * loads (segments, heads); peers open with openReady.
+   */
+  acquireReady(docName: string, holder: object): RoomLease | Promise<RoomLease> {
+    const ready = this.#ready(docName);
+    if (!(ready instanceof Promise)) return this.#hold(ready, holder);
+    return ready.then((room) => {
+      // Held in the continuation of its registration; if it was dropped in between (a failed commit), loaded again.
+      this.#cancelIdle(docName);
+      return room.closed ? this.acquireReady(docName, holder) : this.#hold(room, holder);
+    });
+  }
+
+  #hold(room: Room, holder: object): RoomLease {
     room.hold(holder);
     return {
       room,

@@ -9,6 +9,7 @@ import { jsonEqual } from '../../shared/roomDoc/jsonEqual.ts';
 import { roomIndex } from '../../shared/roomDoc/RoomIndex.ts';
 import { SegmentIndex, parseDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
 import { type ReplyFact, repliesIn, summarize } from '../../shared/roomDoc/threadOps.ts';
+import { settle } from '../segments/loadedDocs.ts';
 
 /** What one loaded document holds of threads: every reply in it, and which changed since the last commit. */
 interface HeldReplies {
@@ -98,8 +99,19 @@ export class ThreadSummaries {
   readonly beforeCommit = (room: Room): void => {
     const ref = parseDocName(room.roomId);
     if (!ref) return;
+    const docs = [...(this.#docs.get(ref.roomId)?.values() ?? [])];
+    if (!docs.some((doc) => (this.#held.get(doc)?.touched.size ?? 0) > 0)) return;
+    let head: Room | null;
+    try {
+      head = ref.segment === null ? room : this.#headOf(ref.roomId);
+    } catch (err) {
+      this.#logger.error({ err, room: room.roomId }, 'threads: the head failed to load');
+      return;
+    }
+    // Left for a later commit: what each document holds is compared with what it held at the last one.
+    if (!head) return;
     const changes: Array<{ n: number | null; held: HeldReplies; deltas: Map<string, ThreadDelta> }> = [];
-    for (const doc of this.#docs.get(ref.roomId)?.values() ?? []) {
+    for (const doc of docs) {
       const held = this.#held.get(doc);
       if (!held || held.touched.size === 0 || doc.closed) continue;
       const deltas = this.#collect(doc, held);
@@ -107,7 +119,6 @@ export class ThreadSummaries {
     }
     if (changes.length === 0) return;
     try {
-      const head = ref.segment === null ? room : (this.#registry.get(ref.roomId) ?? this.#registry.open(ref.roomId));
       const threads = headMaps(head.doc).threads;
       const roots = new Set(changes.flatMap((c) => [...c.deltas.keys()]));
       head.doc.transact(() => {
@@ -126,6 +137,21 @@ export class ThreadSummaries {
       this.#logger.error({ err, room: room.roomId }, 'threads: summary update failed');
     }
   };
+
+  /**
+   * The loaded head of a room whose segment commits. A loaded segment holds its head (Segmenter),
+   * so it is missing only when it failed meanwhile: loaded again at once with the synchronous
+   * store; with an asynchronous one, loaded for a later commit, which then carries these changes
+   * too (nothing is collected without a head to write to).
+   */
+  #headOf(roomId: string): Room | null {
+    const loaded = this.#registry.get(roomId);
+    if (loaded) return loaded;
+    if (this.#registry.loadsAtOnce) return this.#registry.open(roomId);
+    this.#logger.warn({ room: roomId }, 'threads: head not loaded at a segment commit; summaries follow with a later commit');
+    settle(() => this.#registry.acquireReady(roomId, {}), ({ release }) => release(), (err: unknown) => this.#logger.error({ err, room: roomId }, 'threads: the head failed to load'));
+    return null;
+  }
 
   /** What changed in this document's replies since the last commit, per thread; `held` is brought up to date. */
   #collect(room: Room, held: HeldReplies): Map<string, ThreadDelta> {

@@ -1,6 +1,5 @@
 import type { Room } from '../sync/Room.ts';
-import type { RoomRegistry } from '../sync/RoomRegistry.ts';
-import { loadSegment } from '../segments/roomHistory.ts';
+import { type Docs, loadSegment } from '../segments/roomHistory.ts';
 import { type MessagePage, type ViewSources, docSources, getMessage, listThread, quoteIn, threadSummaryIn } from '../../shared/roomDoc/queries.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { pinOf } from '../../shared/roomDoc/pinReads.ts';
@@ -10,10 +9,12 @@ import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
  * Reading threads and quotes on the server (the command endpoint): a segmented room's views take
  * their thread summaries from the head and their quotes from whichever segment holds the quoted
  * message, loaded for the purpose (it unloads when idle, like any segment a command reads).
+ * Segments are reached through `registry` as in roomHistory.ts (Docs): with an asynchronous store,
+ * call these inside readAcross.
  */
 
 /** Where the server's views of a room take their derived parts from (queries.ts, ViewSources). */
-export function roomSources(registry: RoomRegistry, head: Room, roomId: string): ViewSources {
+export function roomSources(registry: Docs, head: Room, roomId: string): ViewSources {
   const index = SegmentIndex.of(head.doc);
   if (!index.open) return docSources(head.doc);
   return {
@@ -27,7 +28,7 @@ export function roomSources(registry: RoomRegistry, head: Room, roomId: string):
 }
 
 /** A message wherever it is, its derived parts filled in, or null. */
-export function findView(registry: RoomRegistry, head: Room, roomId: string, messageId: string): MessageView | null {
+export function findView(registry: Docs, head: Room, roomId: string, messageId: string): MessageView | null {
   const index = SegmentIndex.of(head.doc);
   const sources = roomSources(registry, head, roomId);
   if (!index.open) return getMessage(head.doc, messageId, sources);
@@ -39,7 +40,7 @@ export function findView(registry: RoomRegistry, head: Room, roomId: string, mes
  * The newest `limit` replies to `rootId` before `beforeId` (or overall), oldest first, deleted ones
  * as tombstones. A segmented room reads the segments the root's summary lists (and the root's own).
  */
-export function threadPage(registry: RoomRegistry, head: Room, roomId: string, rootId: string, beforeId: string | undefined, limit: number): MessagePage {
+export function threadPage(registry: Docs, head: Room, roomId: string, rootId: string, beforeId: string | undefined, limit: number): MessagePage {
   const index = SegmentIndex.of(head.doc);
   const cursor = { ...(beforeId === undefined ? {} : { beforeId }), limit };
   const sources = roomSources(registry, head, roomId);
@@ -60,7 +61,7 @@ export function threadPage(registry: RoomRegistry, head: Room, roomId: string, r
 export type RelationCheck = { readonly ok: true } | { readonly ok: false; readonly code: 'not_found' | 'invalid_payload'; readonly message: string };
 
 /** Whether a new message may reply to `parentId` and quote `quotedId` (docs/commands.md, send_message errors). */
-export function checkRelations(registry: RoomRegistry, head: Room, roomId: string, relations: { parentId?: string | undefined; quotedId?: string | undefined }): RelationCheck {
+export function checkRelations(registry: Docs, head: Room, roomId: string, relations: { parentId?: string | undefined; quotedId?: string | undefined }): RelationCheck {
   const { parentId, quotedId } = relations;
   if (parentId !== undefined) {
     const parent = findView(registry, head, roomId, parentId);
