@@ -12,6 +12,12 @@ import { ConfigError, DB_FILE_NAME, checkOptions, defaultConfig, type Config } f
 import { createLogger, loggerOfNode, type Logger } from './log.ts';
 import type { Db } from './storage/openDatabase.ts';
 import { openStorage } from './storage/openStorage.ts';
+import type { DirectoryApi } from './storage/DirectoryApi.ts';
+import { ClusterServices } from './routing/ClusterServices.ts';
+import type { DirectoryEvent } from './cluster/DirectoryEvents.ts';
+import { UploadRecords } from './attachments/UploadRecords.ts';
+import { UserNames } from './storage/UserNames.ts';
+import { ParleyError } from '../shared/errors/errorCodes.ts';
 import type { Directory } from './storage/Directory.ts';
 import { WorkerCompactor, steppedSqliteWrite } from './storage/WorkerCompactor.ts';
 import type { Compactor } from './storage/Compactor.ts';
@@ -103,7 +109,10 @@ export interface ParleyServer {
   readonly url: string | null;
   /** The SQLite handle (operations and fault-injection tests; the server owns it). */
   readonly db: Db;
+  /** The SQLite file's synchronous directory (tools, tests); throws on PostgreSQL. */
   readonly directory: Directory;
+  /** The directory on either backend. */
+  readonly directoryApi: DirectoryApi;
   readonly registry: RoomRegistry;
   readonly compactor: Compactor;
   /** Keeps the full-text index in step with loaded rooms (docs/search.md; tests flush it). */
@@ -155,11 +164,36 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const logger = options.logger ? loggerOfNode(options.logger, config.nodeId) : createLogger(config.logLevel, config.nodeId);
   // The SQLite file, or PostgreSQL (PARLEY_DATABASE_URL): the directory, the update log, the storage worker.
   const storage = openStorage({ dbFile: config.dbFile, sqliteSynchronous: config.sqliteSynchronous, databaseUrl: config.databaseUrl }, logger);
-  if (storage.kind !== 'sqlite') throw new ConfigError('PARLEY_DATABASE_URL: the server does not run on PostgreSQL yet (docs/scale-out.md)');
-  // What the request handlers and endpoints use: the directory's asynchronous face (PostgreSQL's shape).
-  const { db, sync: directory, directory: directoryApi, updates: store, worker: storageWorker } = storage;
-  const queue = new CommitQueue(store);
-  const compactor = new WorkerCompactor(storageWorker, steppedSqliteWrite(store), logger);
+  // What the request handlers and endpoints use: the directory's asynchronous face (either backend).
+  const { directory: directoryApi, worker: storageWorker } = storage;
+  // SQLite's synchronous directory, for the few reads made inside one synchronous step (see userName, uploads).
+  const directory = storage.kind === 'sqlite' ? storage.sync : null;
+  // Several nodes (PARLEY_REDIS_URL): ownership, routing, the directory's events, presence (docs/scale-out.md).
+  const cluster =
+    config.cluster && storage.kind === 'postgres'
+      ? new ClusterServices({
+          settings: config.cluster,
+          nodeId: config.nodeId,
+          logger,
+          fencing: storage.updates,
+          applyDirectoryEvent: (event) => applyDirectoryChange(event),
+          resync: () => resyncDirectory(),
+          onRoomLost: (roomId) => roomLost(roomId),
+        })
+      : null;
+  const queue =
+    storage.kind === 'sqlite'
+      ? new CommitQueue(storage.updates)
+      : new CommitQueue(storage.updates, cluster ? { fences: (docNames) => cluster.ownership.fences(docNames), lost: (roomId) => cluster.ownership.lost(roomId) } : undefined);
+  const pgStore = storage.kind === 'postgres' ? storage.updates : null;
+  const compactor = new WorkerCompactor(
+    storageWorker,
+    storage.kind === 'sqlite' ? steppedSqliteWrite(storage.updates) : (docName, snapshot, upToSeq) => storage.updates.compact(docName, snapshot, upToSeq, cluster?.ownership.fences([docName])),
+    logger,
+  );
+  // PostgreSQL: the names events show and the upload records the validator checks, read ahead (synchronous reads elsewhere).
+  const userNames = directory ? null : new UserNames(directoryApi);
+  const uploadRecords = directory ? null : new UploadRecords(directoryApi);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const verifier: TokenVerifier = options.verifyToken
     ? config.devLogin
@@ -183,7 +217,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   });
   const publisher = new PresencePublisher(directoryApi, tracker, logger, directory);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
-  const searchWorker = new SearchWorker({ backend: 'sqlite', file: searchDbFileOf(config.dbFile) }, logger);
+  const searchWorker = new SearchWorker(config.databaseUrl ? { backend: 'postgres', url: config.databaseUrl } : { backend: 'sqlite', file: searchDbFileOf(config.dbFile) }, logger);
   const search = new SearchIndexer({ worker: searchWorker, logger });
   // The blob store opens (and sweeps the tmp/ a crash left) at once; requests await it, listen() too.
   const blobsReady = FsBlobStore.open(config.blobDir ?? path.join(config.dataDir, 'blobs'));
@@ -193,7 +227,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   // Before an upload goes, the stored documents of its room are read into the references (a crash can lose the tracker's last rows).
   const storedReferences = new StoredReferenceScan({
     repo: directoryApi.attachments,
-    docNamesOf: (roomId) => store.docNamesOf(roomId),
+    docNamesOf: (roomId) => storage.updates.docNamesOf(roomId),
     read: workerStoredRefs(storageWorker),
     isLoaded: (docName) => registry.get(docName) !== undefined,
     writing: (job) => attachmentTracker.writing(job),
@@ -211,16 +245,23 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   // a slow link downloads a big room at its link's speed instead of being closed for it.
   const pacer = new FramePacer({ highWaterBytes: Math.min(1024 * 1024, config.syncLimits.maxBufferedBytes / 2) });
   const registry: RoomRegistry = new RoomRegistry({
-    store,
+    ...(storage.kind === 'sqlite' ? { store: storage.updates } : { store: storage.updates, asyncStore: true as const }),
     compactor,
     queue,
     logger,
     gate: createValidatingGate(memberships, (roomId, id) => {
-      // A lookup by primary key, made only for a new message that names attachments. TODO(async): PostgreSQL.
-      const record = directory.attachments.get(id);
+      // Made only for a new message that names attachments: SQLite by primary key, else what was read ahead (UploadRecords).
+      if (uploadRecords) return uploadRecords.get(roomId, id);
+      const record = directory?.attachments.get(id);
       return record && record.roomId === roomId ? { uploaderId: record.uploaderId, ref: refOf(record) } : null;
     }),
-    prepare: (docName) => memberships.ready(roomOfDoc(docName)),
+    prepare: (docName) => {
+      const roomId = roomOfDoc(docName);
+      // Several nodes: a document is loaded only by its room's owner (lease, then fence, then load).
+      const owning = cluster && !cluster.ownership.owns(roomId) ? claimRoom(roomId) : null;
+      const members = memberships.ready(roomId);
+      return owning || members ? Promise.all([owning, members]).then(() => {}) : null;
+    },
     idleMs: config.roomIdleMs,
     loader: workerRoomLoader(storageWorker),
     slicedLoadAboveBytes: config.slicedLoadAboveBytes,
@@ -241,7 +282,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       publisher.roomLoaded(room);
       notifications.roomLoaded(room);
       search.roomLoaded(room);
-      searchBackfill.roomLoaded(room.roomId);
+      searchBackfill?.roomLoaded(room.roomId);
       attachmentTracker.roomLoaded(room);
       storedReferences.docLoaded(room.roomId);
     },
@@ -251,8 +292,11 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       attachmentTracker.roomUnloading(room);
     },
     onUnloaded: (roomId) => {
-      // The memberships go with the room's last document (a head or a segment).
-      if (registry.docsOf(roomOfDoc(roomId)).next().done) memberships.forget(roomOfDoc(roomId));
+      // The memberships (and, with several nodes, the room's lease) go with the room's last document.
+      if (registry.docsOf(roomOfDoc(roomId)).next().done) {
+        memberships.forget(roomOfDoc(roomId));
+        void cluster?.ownership.release(roomOfDoc(roomId));
+      }
       segmenter.roomUnloaded(roomId);
       threads.roomUnloaded(roomId);
       recentPages.roomUnloaded(roomId);
@@ -262,15 +306,19 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       attachmentTracker.roomUnloaded(roomId);
     },
   });
-  const searchBackfill = new SearchBackfill({
-    store,
-    worker: searchWorker,
-    readRange: workerMessageRanges(storageWorker),
-    isLoaded: (docName) => registry.get(docName) !== undefined,
-    logger,
-  });
-  if (config.searchBackfill) searchBackfill.start();
-  else searchBackfill.close();
+  // SQLite only: a database upgraded from before the search index (PostgreSQL's schema has had it from the start).
+  const searchBackfill =
+    storage.kind === 'sqlite'
+      ? new SearchBackfill({
+          store: storage.updates,
+          worker: searchWorker,
+          readRange: workerMessageRanges(storageWorker),
+          isLoaded: (docName) => registry.get(docName) !== undefined,
+          logger,
+        })
+      : null;
+  if (config.searchBackfill) searchBackfill?.start();
+  else searchBackfill?.close();
   const segmenter = new Segmenter({ registry, logger });
   const threads = new ThreadSummaries({ registry, logger });
   const storedState = workerStateReader(storageWorker);
@@ -293,9 +341,9 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const endpoints = {
     tokens: verifier,
     directory: directoryApi,
-    // TODO(async): names are read synchronously where command answers and room events are rendered
-    // (RoomEventFeed derives events inside a Yjs transaction); PostgreSQL needs them resolved before.
-    userName: (userId: string) => directory.users.get(userId)?.name ?? null,
+    // Read synchronously where command answers and room events are rendered (RoomEventFeed derives
+    // events inside a Yjs transaction): SQLite's directory, else the names this node has seen (UserNames).
+    userName: (userId: string) => (userNames ? userNames.name(userId) : (directory?.users.get(userId)?.name ?? null)),
     registry,
     presence: tracker,
     logger,
@@ -305,8 +353,10 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     slots: new ConnectionSlots(config.syncLimits.maxConnectionsPerUser),
     feed,
     storedSegments,
+    ...(cluster ? { router: cluster.router } : {}),
+    ...(uploadRecords ? { prefetch: (frame: Uint8Array) => uploadRecords.prefetch(frame) } : {}),
   };
-  const sync = new SyncServer(endpoints);
+  const sync = new SyncServer({ ...endpoints, ...(config.cluster ? { internalSecret: config.cluster.secret } : {}) });
   const commands = new CommandServer(endpoints);
   // GET /metrics (README, "Metrics"): gauges read these when scraped; commits arrive on `parley:commit`.
   const metrics = config.metrics
@@ -335,20 +385,55 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     roomCreation: new UserRateLimiter(config.roomCreation),
     access: {
       membershipChanged(roomId, userId) {
-        memberships.changed(roomId, userId).catch((err: unknown) => logger.error({ err, room: roomId, user: userId }, 'memberships: a changed member could not be read'));
-        feed.roomChanged(roomId, { membersChanged: [userId] });
-        void sync.recheckMember(roomId, userId);
-        void commands.recheckMember(roomId, userId);
-        publisher.membershipChanged(roomId);
+        applyDirectoryChange({ type: 'membership', roomId, userId });
+        cluster?.events.publish({ type: 'membership', roomId, userId });
       },
       roomChanged(roomId) {
-        feed.roomChanged(roomId);
-        void sync.recheckRoom(roomId);
-        void commands.recheckRoom(roomId);
+        applyDirectoryChange({ type: 'room', roomId });
+        cluster?.events.publish({ type: 'room', roomId });
       },
-      memberSettingsChanged: (roomId, userId) => feed.memberSettingsChanged(roomId, userId),
+      memberSettingsChanged(roomId, userId) {
+        applyDirectoryChange({ type: 'settings', roomId, userId });
+        cluster?.events.publish({ type: 'settings', roomId, userId });
+      },
     },
   });
+
+  /** A directory change made here or on another node (DirectoryEvents): memberships re-read, connections rechecked, room lists told. */
+  function applyDirectoryChange(event: DirectoryEvent): void {
+    if (event.type === 'membership') {
+      const { roomId, userId } = event;
+      memberships.changed(roomId, userId).catch((err: unknown) => logger.error({ err, room: roomId, user: userId }, 'memberships: a changed member could not be read'));
+      feed.roomChanged(roomId, { membersChanged: [userId] });
+      void sync.recheckMember(roomId, userId);
+      void commands.recheckMember(roomId, userId);
+      publisher.membershipChanged(roomId);
+    } else if (event.type === 'room') {
+      feed.roomChanged(event.roomId);
+      void sync.recheckRoom(event.roomId);
+      void commands.recheckRoom(event.roomId);
+    } else feed.memberSettingsChanged(event.roomId, event.userId);
+  }
+  /** Directory changes may have been missed (Redis was away): every loaded room's memberships and connections checked again. */
+  function resyncDirectory(): void {
+    const rooms = new Set([...registry.loaded()].map((room) => roomOfDoc(room.roomId)));
+    for (const roomId of rooms) {
+      memberships.changedRoom(roomId).catch((err: unknown) => logger.error({ err, room: roomId }, 'memberships: a room could not be read again'));
+      applyDirectoryChange({ type: 'room', roomId });
+    }
+  }
+  /** Another node owns the room now: its peers here are closed (they reopen and are routed there), its documents unloaded. */
+  function roomLost(roomId: string): void {
+    for (const doc of [...registry.docsOf(roomId)]) {
+      for (const peer of [...doc.peers()]) peer.close('OwnerUnavailable', 'the room moved to another node');
+      registry.unload(doc.roomId);
+    }
+  }
+  /** Takes the room for this node, or fails (the caller's peer or command is told to try again). */
+  async function claimRoom(roomId: string): Promise<void> {
+    const claim = await cluster?.ownership.claim(roomId);
+    if (claim && !claim.owned) throw new ParleyError('owner_unavailable', `room ${roomId} is owned by ${claim.holder ?? 'another node'}; connect again`);
+  }
 
   const handleRequest = getRequestListener(api.fetch);
   const handleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean =>
@@ -376,7 +461,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       segmenter.stop();
       await registry.unloadAll();
       await summaries.close();
-      searchBackfill.close();
+      searchBackfill?.close();
       search.close();
       await searchWorker.close();
       // Writes what the unloaded documents left; the database closes right after.
@@ -385,6 +470,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       await feed.close();
       pacer.stop();
       await compactor.close();
+      // Every document is committed and unloaded: the leases go, so other nodes take the rooms at once.
+      await cluster?.close();
       await storage.close();
       metrics?.close();
       logger.info('server stopped');
@@ -400,7 +487,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     },
     async listen(port = config.port, host = config.host) {
       if (ownServer) throw new Error('listen() was already called');
-      await blobsReady;
+      await Promise.all([blobsReady, storage.ready]);
       const server = http.createServer(handleRequest);
       server.on('upgrade', onOwnUpgrade);
       ownServer = server;
@@ -414,18 +501,30 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       const bound = (server.address() as AddressInfo).port;
       const shown = host.includes(':') ? `[${host}]` : host;
       url = `http://${shown === '0.0.0.0' ? '127.0.0.1' : shown}:${bound}`;
+      // Announced to the other nodes once it can be reached.
+      await cluster?.start(url);
       return { url, port: bound };
     },
     get url() {
       return url;
     },
-    db,
-    directory,
+    get db(): Db {
+      if (storage.kind !== 'sqlite') throw new Error('ParleyServer.db: the server runs on PostgreSQL (use directoryApi)');
+      return storage.db;
+    },
+    get directory(): Directory {
+      if (storage.kind !== 'sqlite') throw new Error('ParleyServer.directory: the server runs on PostgreSQL (use directoryApi)');
+      return storage.sync;
+    },
+    directoryApi,
     registry,
     compactor,
     search,
     searchIndex: searchWorker,
-    searchBackfill,
+    get searchBackfill(): SearchBackfill {
+      if (!searchBackfill) throw new Error('ParleyServer.searchBackfill: SQLite only');
+      return searchBackfill;
+    },
     attachments,
     attachmentTracker,
     attachmentSweeper,
@@ -452,5 +551,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await server.close();
     throw err;
   }
-  return { ...server, url: listening.url, port: listening.port };
+  // Not a spread: the SQLite-only getters (db, directory) must not be read here.
+  return Object.defineProperties(Object.create(server) as RunningServer, { url: { value: listening.url }, port: { value: listening.port } });
 }

@@ -57,7 +57,7 @@ const SERVER_LAYERS: Record<string, readonly string[]> = {
   search: ['storage', 'sync', 'workers'],
   // Attachments (docs/attachments.md): uploads into the blob store, reference tracking of the
   // loaded documents (sync) into their tables (storage), garbage collection.
-  attachments: ['blobs', 'storage', 'sync'],
+  attachments: ['blobs', 'storage', 'sync', 'validation'],
   http: ['attachments', 'auth', 'blobs', 'limits', 'presence', 'search', 'storage'],
   // Several nodes (docs/scale-out.md): document leases in Redis, fencing tokens from storage.
   cluster: ['storage'],

@@ -11,7 +11,7 @@ import type { ReadStoredRefs } from './ReadStoredRefs.ts';
 export interface StoredReferenceScanDeps {
   readonly repo: AsyncApi<AttachmentRepo>;
   /** The stored documents of a room: its head and its segments. */
-  readonly docNamesOf: (roomId: string) => readonly string[];
+  readonly docNamesOf: (roomId: string) => readonly string[] | Promise<readonly string[]>;
   readonly read: ReadStoredRefs;
   /** Whether the document is loaded now: then the AttachmentTracker follows it. */
   readonly isLoaded: (docName: string) => boolean;
@@ -92,7 +92,7 @@ export class StoredReferenceScan {
 
   async #settleRoom(roomId: string): Promise<boolean> {
     let complete = true;
-    for (const docName of this.#d.docNamesOf(roomId)) {
+    for (const docName of await this.#d.docNamesOf(roomId)) {
       if (this.#closed) return false;
       if (this.#settled.has(docName) || this.#d.isLoaded(docName)) continue;
       try {

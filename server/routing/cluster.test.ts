@@ -1,3 +1,4 @@
+import * as Y from 'yjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { uuidv4 } from '../../shared/ids.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
@@ -77,7 +78,8 @@ describe(postgresSuiteName('three nodes, one room'), () => {
       await Promise.all(
         sockets.map(async (socket, i) => {
           const { channel, doc } = joined[i]!;
-          // Everyone's messages arrive as updates (or were in the join already).
+          // Its own message it holds; the other two arrive as updates, relayed by the owner through the links.
+          Y.applyUpdate(doc, Y.encodeStateAsUpdate(replicas[i]!.doc));
           await socket.untilDoc(channel, doc, (d) => contentsOf(d).length >= 3);
           expect(contentsOf(doc).sort()).toEqual(['from node 1', 'from node 2', 'from node 3']);
         }),

@@ -1,3 +1,8 @@
+/*
+ * Over 350 lines for a reason: one projection (newest message, read times, unread and mention
+ * counts) with its write scheduling and its two halves (the documents read synchronously, the
+ * database written asynchronously); split, the scheduling would lose sight of what it schedules.
+ */
 import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { RoomMemberships } from '../access/RoomMemberships.ts';
 import type { Logger } from '../log.ts';

@@ -33,6 +33,8 @@ export const ERROR_STATUS = {
   internal: 500,
   /** GET /api/search while the search index's thread is down (docs/search.md, "Where the index lives"): retry later. */
   search_unavailable: 503,
+  /** Several nodes: the room is owned by another node, or its owner cannot be reached (docs/scale-out.md): retry, on a connection routed afresh. */
+  owner_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
