@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { uuidv4 } from '../../shared/ids.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { TokenService } from '../auth/TokenService.ts';
-import { type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
+import type { ChatRoom } from '../../client/room/ChatRoom.ts';
+import { listMessages } from '../../shared/roomDoc/queries.ts';
+import { Redis } from 'ioredis';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
 import { redisTestsRun } from '../../test/support/redis.ts';
@@ -103,3 +107,94 @@ describe(postgresSuiteName('three nodes, one room'), () => {
     }
   }, 60_000);
 });
+
+/**
+ * The owner of a room dies (SIGKILL) during a burst from 20 clients on the two other nodes: the
+ * clients' channels close with OwnerUnavailable, they reopen them, and once the dead node's lease
+ * expires (PARLEY_LEASE_TTL_MS, 2 s here) one of the live nodes takes the room from PostgreSQL.
+ */
+describe(postgresSuiteName('the owning node killed during a burst'), () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    if (runs) cluster = await startCluster({ nodes: 3, env: { PARLEY_LEASE_TTL_MS: '2000' } });
+  }, 120_000);
+  afterAll(() => cluster?.stop(), 60_000);
+
+  it('loses no acknowledged message, every client converges, and one live node owns the room afterwards', async () => {
+    const tokens = new TokenService(cluster.jwtSecret);
+    const users = await Promise.all(
+      ['Ana', 'Ben', 'Cai', 'Dee'].map(async (name) => {
+        const user = { id: uuidv4(), name };
+        return { ...user, token: await tokens.sign(user, 3_600) };
+      }),
+    );
+    const [dying, ...live] = [...cluster.nodes] as [ClusterNode, ClusterNode, ClusterNode];
+    const [ana, ...others] = users as [Member, ...Member[]];
+    for (const user of users) expect((await fetch(`${dying.url}/api/me`, { headers: { authorization: `Bearer ${user.token}` } })).status).toBe(200);
+    const created = await fetch(`${dying.url}/api/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ana.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'burst', type: 'group', members: others.map((u) => ({ user_id: u.id, role: 'member' })) }),
+    });
+    const roomId = ((await created.json()) as { id: string }).id;
+    // The node that opens the room first owns it: `dying`.
+    const first = await MuxSocket.connect(dying.url, ana.token);
+    await first.join(roomId);
+    const redis = new Redis(cluster.redis.url);
+    expect(await redis.get(`parley:lease:${roomId}`)).toBe(dying.id);
+
+    // 20 clients (4 users, 5 devices each) on the two other nodes.
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => openTestClient({ serverUrl: live[i % 2]!.url, token: users[i % 4]!.token, dbName: freshDbName(`burst-${i}`) })),
+    );
+    try {
+      const rooms = await Promise.all(clients.map((client) => client.openRoom(roomId)));
+      const sent: Array<{ room: ChatRoom; id: string }> = [];
+      const burst = async (round: number): Promise<void> => {
+        const messages = await Promise.all(rooms.flatMap((room, c) => Array.from({ length: 5 }, (_, k) => room.send({ content: `r${round} c${c} m${k}` }))));
+        messages.forEach((message, i) => sent.push({ room: rooms[Math.floor(i / 5)]!, id: message.id }));
+      };
+      const isSent = ({ room, id }: { room: ChatRoom; id: string }): boolean => room.messageState(id)?.state === 'sent';
+      await burst(0);
+      // Killed once some of the burst is acknowledged and some is not.
+      await until((check) => merged(rooms.map((room) => room.on('states', check))), () => sent.filter(isSent).length >= 20, 'part of the burst acknowledged');
+      first.close();
+      await cluster.kill(dying);
+      const acknowledgedBeforeKill = sent.filter(isSent).map((s) => s.id);
+      await burst(1);
+      await until((check) => merged(rooms.map((room) => room.on('states', check))), () => sent.every(isSent), 'every message acknowledged by a live node', 60_000);
+
+      // Every client holds every message once; nothing acknowledged before the kill is missing.
+      const all = new Set(sent.map((s) => s.id));
+      expect(all.size).toBe(200);
+      await Promise.all(
+        rooms.map((room) =>
+          until((check) => room.on('change', check), () => room.messages({ limit: 1_000 }).messages.length === 200, 'a client to converge', 30_000),
+        ),
+      );
+      for (const room of rooms) {
+        const ids = room.messages({ limit: 1_000 }).messages.map((m) => m.id);
+        expect(new Set(ids)).toEqual(all);
+        expect(ids).toHaveLength(200);
+      }
+      for (const id of acknowledgedBeforeKill) expect(all.has(id)).toBe(true);
+      // A fresh reader through the third node sees all 200 from PostgreSQL through the new owner.
+      const reader = await MuxSocket.connect(live[0]!.url, ana.token);
+      const { doc } = await reader.join(roomId);
+      expect(listMessages(doc, { limit: 1_000 }).messages).toHaveLength(200);
+      reader.close();
+      const holder = await redis.get(`parley:lease:${roomId}`);
+      expect(live.map((n) => n.id)).toContain(holder);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+      redis.disconnect();
+    }
+  }, 120_000);
+});
+
+/** One unsubscribe for several subscriptions. */
+const merged =
+  (offs: ReadonlyArray<() => void>): (() => void) =>
+  () => {
+    for (const off of offs) off();
+  };
