@@ -70,6 +70,8 @@ describe('threads in the SDK', () => {
     const { ana, anaRoom, benRoom } = await twoUsers();
     const quoted = await anaRoom.send({ content: 'ship on Friday\nunless it rains' });
     await until(changes(benRoom), () => benRoom.getMessage(quoted.id) !== null, 'Ben to get it');
+    // The quote's sender name comes from the member list, which the REST API answers on its own time.
+    await until(changes(benRoom), () => benRoom.members().some((m) => m.user_id === ana.id), "Ben's member list");
     const quoting = await benRoom.send({ content: 'agreed', quotedMessageId: quoted.id });
     expect(quoting.quoted_message).toEqual({ id: quoted.id, sender_id: ana.id, sender_name: 'Ana', content: 'ship on Friday', is_deleted: false });
     await anaRoom.edit(quoted.id, { content: 'ship on Monday' });
