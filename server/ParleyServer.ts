@@ -366,6 +366,17 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
         commandConnections: () => commands.connections,
         documentsLoaded: () => registry.loadedCount,
         commitQueue: queue,
+        ...(cluster
+          ? {
+              cluster: {
+                roomsOwned: () => cluster.ownership.size,
+                leasesTaken: () => cluster.ownership.taken,
+                leasesLost: () => cluster.ownership.lostCount,
+                links: () => cluster.links.size,
+                forwardedFrames: () => cluster.links.forwardedFrames,
+              },
+            }
+          : {}),
       })
     : null;
   const metricsEndpoint: MetricsEndpoint | undefined = metrics

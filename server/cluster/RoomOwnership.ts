@@ -37,6 +37,8 @@ export class RoomOwnership {
   #timer: NodeJS.Timeout | null = null;
   #renewing = false;
   #closed = false;
+  #taken = 0;
+  #lost = 0;
 
   constructor(opts: RoomOwnershipOptions) {
     this.#opts = opts;
@@ -44,6 +46,16 @@ export class RoomOwnership {
 
   get nodeId(): string {
     return this.#opts.leases.nodeId;
+  }
+
+  /** Rooms taken since this node started (metrics). */
+  get taken(): number {
+    return this.#taken;
+  }
+
+  /** Rooms lost to another node since this node started (metrics). */
+  get lostCount(): number {
+    return this.#lost;
   }
 
   /** Rooms owned now. */
@@ -91,6 +103,7 @@ export class RoomOwnership {
   /** Another node owns the room now (a refused fence, a lease taken): forget it and say so. */
   lost(roomId: string): void {
     if (!this.#owned.delete(roomId)) return;
+    this.#lost++;
     this.#opts.logger.warn({ room: roomId }, 'room lost to another node');
     this.#opts.onLost?.(roomId);
   }
@@ -110,6 +123,7 @@ export class RoomOwnership {
     // The fence after the lease and before the load: what an earlier owner committed is in what this node loads.
     const fence = await fencing.takeFence(roomId);
     this.#owned.set(roomId, fence);
+    this.#taken++;
     this.#timer ??= setInterval(() => void this.renewNow(), Math.max(1, Math.floor(leases.ttlMs / 3))).unref();
     return { owned: true, fence };
   }

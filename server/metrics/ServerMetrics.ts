@@ -15,6 +15,36 @@ export interface MetricSources {
   documentsLoaded(): number;
   /** The server's group commit: only its commits count (`parley:commit` is the process's channel). */
   commitQueue: CommitQueue;
+  /** One node of several (docs/scale-out.md): its rooms, lease changes, links and forwarded frames. */
+  cluster?: ClusterSources;
+}
+
+/** Running totals and counts of a node of several, read when scraped. */
+export interface ClusterSources {
+  roomsOwned(): number;
+  /** Rooms this node took (lease, then fence) since it started. */
+  leasesTaken(): number;
+  /** Rooms this node lost to another (a lease taken, a fence refused) since it started. */
+  leasesLost(): number;
+  /** Links open to other nodes (this node's edge end). */
+  links(): number;
+  /** Frames forwarded through the links since it started, both ways. */
+  forwardedFrames(): number;
+}
+
+/** A counter that follows a running total read at scrape time. */
+function totalCounter(name: string, help: string, registers: Registry[], read: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const total = read();
+      if (total > seen) this.inc(total - seen);
+      seen = total;
+    },
+  });
 }
 
 /** Group commits take from a tenth of a millisecond (no fsync) to a second (a stalled disk). */
@@ -97,6 +127,14 @@ export class ServerMetrics {
         this.set(sources.documentsLoaded());
       },
     });
+    const cluster = sources.cluster;
+    if (cluster) {
+      new Gauge({ name: 'parley_rooms_owned', help: 'Rooms this node owns (holds the lease and a current fence of): it loads, validates, commits and relays them.', registers, collect() { this.set(cluster.roomsOwned()); } });
+      new Gauge({ name: 'parley_node_links', help: 'Links open from this node to other nodes (/ws/internal), over which it forwards channels of rooms they own.', registers, collect() { this.set(cluster.links()); } });
+      totalCounter('parley_leases_taken_total', 'Rooms this node took over (lease, then fencing token) since it started.', registers, () => cluster.leasesTaken());
+      totalCounter('parley_leases_lost_total', 'Rooms this node lost to another node (lease taken, or a commit refused by the fence) since it started.', registers, () => cluster.leasesLost());
+      totalCounter('parley_forwarded_frames_total', 'Frames this node forwarded between its clients and rooms owned by other nodes, both ways.', registers, () => cluster.forwardedFrames());
+    }
     const commits = new Counter({ name: 'parley_commits_total', help: 'Group commits (one storage transaction each) by outcome: ok, or failed (nothing in it acknowledged).', labelNames: ['outcome'] as const, registers });
     const updates = new Counter({ name: 'parley_committed_updates_total', help: 'Document updates written by successful group commits.', registers });
     const duration = new Histogram({ name: 'parley_commit_duration_seconds', help: 'Time one group commit took: with SQLite, on the main thread, its fsync included; with an asynchronous store, until the database answered.', buckets: COMMIT_BUCKETS, registers });

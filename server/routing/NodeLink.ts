@@ -17,6 +17,8 @@ export interface NodeLinkOptions {
   readonly logger: Logger;
   /** Frames waiting in the link's send buffer past this mean the owner stopped reading: the link is dropped. */
   readonly maxBufferedBytes?: number;
+  /** Called for each document frame forwarded, either way (metrics). */
+  readonly onFrame?: () => void;
 }
 
 /** 64 MiB: many clients' frames share one link; one client's limit is far lower. */
@@ -42,10 +44,13 @@ export class NodeLink {
   readonly #waiting: Uint8Array[] = [];
   #nextChannel = 1;
   #lost = false;
+  /** Called for each frame forwarded, either way (metrics). */
+  readonly #onFrame: () => void;
   readonly #lostListeners = new Set<() => void>();
 
   constructor(opts: NodeLinkOptions) {
     this.#opts = opts;
+    this.#onFrame = opts.onFrame ?? (() => {});
     const url = new URL(INTERNAL_LINK_PATH, opts.url.replace(/^http/, 'ws'));
     this.#ws = new WebSocket(url, { headers: { authorization: `Bearer ${opts.secret}` }, perMessageDeflate: false });
     this.#ws.binaryType = 'nodebuffer';
@@ -88,7 +93,9 @@ export class NodeLink {
     this.#send(encodeControl({ type: 'openAs', channel, document, userId: user.id, userName: user.name }));
     return {
       send: (body) => {
-        if (this.#channels.get(channel) === handlers) this.#send(encodeOnChannel(channel, body));
+        if (this.#channels.get(channel) !== handlers) return;
+        this.#onFrame();
+        this.#send(encodeOnChannel(channel, body));
       },
       close: () => {
         if (this.#channels.get(channel) !== handlers) return;
@@ -126,7 +133,12 @@ export class NodeLink {
       return;
     }
     const { frame } = decoded;
-    if (!('control' in frame)) return void this.#channels.get(frame.channel)?.frame(frame.body);
+    if (!('control' in frame)) {
+      const handlers = this.#channels.get(frame.channel);
+      if (!handlers) return;
+      this.#onFrame();
+      return handlers.frame(frame.body);
+    }
     const control = frame.control;
     if (control.type !== 'closed') return;
     const handlers = this.#channels.get(control.channel);

@@ -18,6 +18,7 @@ export class NodeLinks {
   readonly #opts: NodeLinksOptions;
   readonly #links = new Map<string, NodeLink>();
   #closed = false;
+  #forwarded = 0;
 
   constructor(opts: NodeLinksOptions) {
     this.#opts = opts;
@@ -32,12 +33,17 @@ export class NodeLinks {
     // Another caller may have linked while the URL was looked up.
     const raced = this.#links.get(nodeId);
     if (raced && !raced.lost) return raced;
-    const link = new NodeLink({ url, secret: this.#opts.secret, logger: this.#opts.logger });
+    const link = new NodeLink({ url, secret: this.#opts.secret, logger: this.#opts.logger, onFrame: () => this.#forwarded++ });
     this.#links.set(nodeId, link);
     link.onLost(() => {
       if (this.#links.get(nodeId) === link) this.#links.delete(nodeId);
     });
     return link;
+  }
+
+  /** Frames forwarded through every link so far, both ways (metrics). */
+  get forwardedFrames(): number {
+    return this.#forwarded;
   }
 
   /** Links open now (tests, metrics). */

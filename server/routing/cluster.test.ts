@@ -12,6 +12,7 @@ import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
 import { redisTestsRun, watchExpiry } from '../../test/support/redis.ts';
 import { awarenessFrame } from '../../test/support/syncFrames.ts';
+import { sampleValue } from '../../test/support/promText.ts';
 import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
 
 const runs = postgresTestsRun() && redisTestsRun();
@@ -88,6 +89,16 @@ describe(postgresSuiteName('three nodes, one room'), () => {
           expect(contentsOf(doc).sort()).toEqual(['from node 1', 'from node 2', 'from node 3']);
         }),
       );
+
+      // /metrics: one node owns the room and took its lease; the other two forward its frames over their links.
+      const scraped = await Promise.all(cluster.nodes.map(async (node) => (await fetch(`${node.url}/metrics`)).text()));
+      const owners = scraped.filter((text) => sampleValue(text, 'parley_rooms_owned', { node: nodeOf(text) }) === 1);
+      expect(owners).toHaveLength(1);
+      expect(sampleValue(owners[0]!, 'parley_leases_taken_total', { node: nodeOf(owners[0]!) })).toBe(1);
+      for (const text of scraped.filter((t) => t !== owners[0])) {
+        expect(sampleValue(text, 'parley_node_links', { node: nodeOf(text) })).toBe(1);
+        expect(sampleValue(text, 'parley_forwarded_frames_total', { node: nodeOf(text) })).toBeGreaterThan(4);
+      }
 
       // Ben (node 2) says he is typing; Ana (node 1) and Cai (node 3) hear it.
       onBen.send(joined[1]!.channel, awarenessFrame([{ clientId: 424242, clock: 1, state: { user: ben.id, typing: true } }]));
@@ -191,6 +202,9 @@ describe(postgresSuiteName('the owning node killed during a burst'), () => {
     }
   }, 120_000);
 });
+
+/** The `node` label of a node's metrics (every series carries it). */
+const nodeOf = (text: string): string => /node="([^"]+)"/.exec(text)?.[1] ?? '';
 
 /** One unsubscribe for several subscriptions. */
 const merged =
