@@ -3,6 +3,7 @@ import { refOf } from '../storage/AttachmentRepo.ts';
 import type { UploadedAttachment } from '../validation/judgeAttachments.ts';
 import { attachmentIdsIn } from '../validation/attachmentIdsIn.ts';
 import { decodeClientFrame } from '../../shared/protocol/frames.ts';
+import { AttachmentIdSchema } from '../../shared/models/attachment.ts';
 
 /** How a message's attachments key is encoded in an update (lib0 writes object keys as UTF-8). */
 const ATTACHMENTS_KEY = Buffer.from('attachments');
@@ -45,7 +46,8 @@ export class UploadRecords {
     if (!decoded.ok) return null;
     const f = decoded.frame;
     if (f.type !== 'update' && f.type !== 'syncStep2') return null;
-    const missing = attachmentIdsIn(f.update).filter((id) => !this.#records.has(id));
+    // Ids come from the client's update: only well-formed ones are looked up (others are refused by the validator).
+    const missing = attachmentIdsIn(f.update).filter((id) => AttachmentIdSchema.safeParse(id).success && !this.#records.has(id));
     return missing.length === 0 ? null : this.#read(missing);
   }
 

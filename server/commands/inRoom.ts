@@ -1,4 +1,5 @@
 import type { Room } from '../sync/Room.ts';
+import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { documentFor } from '../segments/roomHistory.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { type CommandFailure, commandFailure } from './CommandFailure.ts';
@@ -48,6 +49,8 @@ async function apply(deps: CommandDeps, conn: CommandConnection, roomId: string,
     if (docName !== roomId) await deps.registry.openReady(docName);
     lease = deps.registry.acquire(docName, holder);
   } catch (err) {
+    // A refusal the load names (another node owns the room: owner_unavailable) is the answer.
+    if (err instanceof ParleyError) return commandFailure(err.code, err.message);
     // A room that cannot be loaded (corrupt snapshot, storage fault) fails this command only.
     deps.logger.error({ err, room: roomId, user: userId }, 'command: room failed to load');
     return commandFailure('internal', 'internal error');

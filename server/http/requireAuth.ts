@@ -1,14 +1,8 @@
 import { createMiddleware } from 'hono/factory';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import type { ApiDeps, ApiEnv } from './ApiDeps.ts';
+import { bearerToken } from '../auth/bearerToken.ts';
 
-/** The token of an `Authorization: Bearer <jwt>` header; null when there is no header at all. */
-export function bearerToken(header: string | undefined): string | null {
-  if (header === undefined) return null;
-  const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(header);
-  if (!match?.[1]) throw new ParleyError('unauthorized', 'expected "Authorization: Bearer <token>"');
-  return match[1];
-}
 
 /**
  * Verifies the bearer token (401 `unauthorized` with the reason otherwise), records the

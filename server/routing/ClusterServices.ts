@@ -38,7 +38,8 @@ export class ClusterServices {
   readonly links: NodeLinks;
   readonly events: DirectoryEvents;
   readonly presence: ClusterPresence;
-  readonly #nodes: { registry: NodeRegistry | null };
+  /** Where the nodes are; announced once this node listens (start). */
+  #registry: NodeRegistry | null = null;
   readonly #redis: Redis;
   readonly #reader: Redis;
   readonly #subscriber: Redis;
@@ -57,9 +58,8 @@ export class ClusterServices {
     this.#reader = client();
     this.#subscriber = client();
     this.ownership = new RoomOwnership({ leases: new RedisLeases(this.#redis, nodeId, settings.leaseTtlMs), fencing: opts.fencing, logger, onLost: opts.onRoomLost });
-    this.#nodes = { registry: null };
     this.links = new NodeLinks({
-      urlOf: (id) => this.#nodes.registry?.urlOf(id) ?? Promise.resolve(null),
+      urlOf: (id) => this.#registry?.urlOf(id) ?? Promise.resolve(null),
       secret: settings.secret,
       logger,
     });
@@ -71,7 +71,7 @@ export class ClusterServices {
   /** Announces this node at `url` (its own, or PARLEY_NODE_URL) once it listens, and waits for the stream reader. */
   async start(url: string): Promise<void> {
     const registry = new NodeRegistry({ redis: this.#redis, nodeId: this.#opts.nodeId, url: this.#opts.settings.nodeUrl ?? url, logger: this.#opts.logger, ttlMs: this.#opts.settings.leaseTtlMs });
-    this.#nodes.registry = registry;
+    this.#registry = registry;
     await Promise.all([registry.start(), this.events.ready, this.presence.ready]);
   }
 
@@ -79,7 +79,7 @@ export class ClusterServices {
   async close(): Promise<void> {
     this.links.close();
     await this.ownership.close();
-    await this.#nodes.registry?.close();
+    await this.#registry?.close();
     await this.events.close();
     this.presence.close();
     for (const redis of [this.#redis, this.#reader, this.#subscriber]) redis.disconnect();

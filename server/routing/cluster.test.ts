@@ -8,6 +8,14 @@ import { freshDbName, openTestClient, until } from '../../test/support/clientHar
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { Redis } from 'ioredis';
+import { WebSocket } from 'ws';
+import { INTERNAL_LINK_PATH } from '../../shared/protocol/endpoints.ts';
+import { encodeControl } from '../../shared/protocol/muxFrames.ts';
+import { createMessage } from '../../shared/roomDoc/messageOps.ts';
+import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
+import { FlakyProxy } from '../../test/support/flakyProxy.ts';
+import { openProvider, synced } from '../../test/support/serverHarness.ts';
+import { CommandClient, answerFailed, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
 import { redisTestsRun, watchExpiry } from '../../test/support/redis.ts';
@@ -117,7 +125,76 @@ describe(postgresSuiteName('three nodes, one room'), () => {
       for (const socket of sockets) socket.close();
     }
   }, 60_000);
+  /** The node holding the room's lease, and the others. */
+  const ownerAndOthers = async (): Promise<{ owner: ClusterNode; others: ClusterNode[] }> => {
+    const redis = new Redis(cluster.redis.url);
+    try {
+      const holder = await redis.get(`parley:lease:${roomId}`);
+      const owner = cluster.nodes.find((n) => n.id === holder);
+      if (!owner) throw new Error(`no live node holds room ${roomId} (lease: ${holder})`);
+      return { owner, others: cluster.nodes.filter((n) => n !== owner) };
+    } finally {
+      redis.disconnect();
+    }
+  };
+
+  it('/ws/internal refuses a wrong cluster secret (401, no socket); a public socket that sends openAs is closed', async () => {
+    const [ana] = members as [Member];
+    const refused = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${cluster.nodes[0]!.url.replace(/^http/, 'ws')}${INTERNAL_LINK_PATH}`, { headers: { authorization: 'Bearer not-the-cluster-secret-0123456789abcdef' } });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('a link opened with a wrong secret')));
+    });
+    expect(refused).toBe(401);
+    const socket = await MuxSocket.connect(cluster.nodes[0]!.url, ana.token);
+    socket.raw.send(encodeControl({ type: 'openAs', channel: 1, document: roomId, userId: uuidv4(), userName: 'Someone else' }));
+    expect((await socket.raw.closed).code).toBe(CloseCode.ProtocolError);
+  }, 30_000);
+
+  it('a stock y-websocket provider on a node that does not own the room, through a link that cuts, keeps every write', async () => {
+    const [ana, ben] = members as [Member, Member];
+    const { owner, others } = await ownerAndOthers();
+    const proxy = await FlakyProxy.start({ host: '127.0.0.1', port: Number(new URL(others[0]!.url).port) });
+    const provider = openProvider(`ws://127.0.0.1:${proxy.port}/sync`, roomId, ben.token);
+    const observer = await MuxSocket.connect(owner.url, ana.token);
+    try {
+      await synced(provider);
+      const write = (content: string): void => void createMessage(provider.doc, { userId: ben.id, role: 'member' }, { content });
+      for (const n of [1, 2, 3]) write(`stock ${n}`);
+      proxy.cut();
+      // Written offline, sent when the provider reconnects through the healed link.
+      for (const n of [4, 5, 6]) write(`stock ${n}`);
+      proxy.heal();
+      const { channel, doc } = await observer.join(roomId);
+      const all = ['stock 1', 'stock 2', 'stock 3', 'stock 4', 'stock 5', 'stock 6'];
+      await observer.untilDoc(channel, doc, (d) => all.every((c) => contentsOf(d).includes(c)));
+      expect(contentsOf(doc).filter((c) => c.startsWith('stock '))).toEqual(all);
+    } finally {
+      provider.destroy();
+      observer.close();
+      await proxy.close();
+    }
+  }, 30_000);
+
+  it('a bot on the owning node sends and reads history; on another node its command is refused as owner_unavailable', async () => {
+    const [ana] = members as [Member];
+    const { owner, others } = await ownerAndOthers();
+    const commandsAt = (node: ClusterNode): Promise<CommandClient> => CommandClient.open(`${node.url.replace(/^http/, 'ws')}/ws/commands?token=${encodeURIComponent(ana.token)}`);
+    const onOwner = await commandsAt(owner);
+    const elsewhere = await commandsAt(others[0]!);
+    try {
+      answerOk(await onOwner.request('join_room', { room_id: roomId }), 'join_room');
+      const sent = await sendCommand(onOwner, roomId, 'from a bot');
+      const history = CommandAnswerSchemas.fetch_history.parse(answerOk(await onOwner.request('fetch_history', { room_id: roomId, limit: 50 }), 'fetch_history'));
+      expect(history.messages.map((m) => m.id)).toContain(sent.id);
+      answerFailed(await elsewhere.request('send_message', { room_id: roomId, content: 'from a bot elsewhere' }), 'send_message', 'owner_unavailable');
+    } finally {
+      onOwner.ws.close();
+      elsewhere.ws.close();
+    }
+  }, 30_000);
 });
+
 
 /**
  * The owner of a room dies (SIGKILL) during a burst from 20 clients on the two other nodes: the

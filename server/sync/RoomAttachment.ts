@@ -96,7 +96,7 @@ export class RoomAttachment {
     const room = this.#room;
     if (this.#prefetching) return void this.#waiting.push(frame);
     // Once per frame: what it names and cannot be read (no such upload) is the validator's to refuse.
-    const prefetch = this.#prefetched.has(frame) ? null : (this.#deps.prefetch?.(frame) ?? null);
+    const prefetch = this.#deps.prefetch && !this.#prefetched.has(frame) ? this.#deps.prefetch(frame) : null;
     if (prefetch) {
       this.#prefetching = true;
       this.#prefetched.add(frame);

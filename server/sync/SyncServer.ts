@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { SyncConnection } from './SyncConnection.ts';
@@ -9,6 +8,7 @@ import { RoomAttachment } from './RoomAttachment.ts';
 import { SocketConnection } from '../ws/SocketConnection.ts';
 import { MUX_SYNC_PATH, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
 import { AccessGuard } from '../access/AccessGuard.ts';
+import { bearerMatcher } from '../auth/bearerToken.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomPeer } from './RoomPeer.ts';
@@ -30,13 +30,6 @@ export interface SyncServerOptions extends EndpointDeps {
 const LINK_MAX_BUFFERED = 64 * 1024 * 1024;
 /** A link that answers no ping within this interval is dropped: its channels' clients reopen them. */
 const LINK_HEARTBEAT_MS = 10_000;
-
-/** Whether `header` is `Bearer <secret>`, compared in constant time. */
-function bearerMatches(header: string | undefined, secret: string): boolean {
-  const expected = Buffer.from(`Bearer ${secret}`);
-  const given = Buffer.from(header ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 /** A close code's name (closeCodes.ts), for a code that came from another node. */
 function closeCodeName(code: number): CloseCodeName {
@@ -71,10 +64,13 @@ export class SyncServer {
   readonly #linkServer = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   readonly #linkAlive = new WeakSet<WebSocket>();
   readonly #linkHeartbeat: NodeJS.Timeout;
+  /** Checks a link's cluster secret; null: /ws/internal is not served (one node). */
+  readonly #linkSecret: ((header: string | undefined) => boolean) | null;
 
   constructor(opts: SyncServerOptions) {
     this.#opts = opts;
     this.#access = new AccessGuard(opts.directory);
+    this.#linkSecret = opts.internalSecret === undefined ? null : bearerMatcher(opts.internalSecret);
     this.#endpoint = new SocketEndpoint({
       label: 'sync',
       tokens: opts.tokens,
@@ -97,9 +93,9 @@ export class SyncServer {
   /** Takes an HTTP upgrade if its path is /sync/... or /ws/sync; returns false otherwise. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = requestUrl(req);
-    const secret = this.#opts.internalSecret;
-    if (url?.pathname === INTERNAL_LINK_PATH && secret !== undefined) {
-      if (!bearerMatches(req.headers.authorization, secret)) {
+    const linkSecret = this.#linkSecret;
+    if (url?.pathname === INTERNAL_LINK_PATH && linkSecret) {
+      if (!linkSecret(req.headers.authorization)) {
         this.#opts.logger.warn({ from: req.socket.remoteAddress }, 'internal link refused: wrong cluster secret');
         socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return true;

@@ -60,9 +60,15 @@ export function encodeControl(control: ControlFrame): Uint8Array {
   encoding.writeVarUint(encoder, CONTROL_CHANNEL);
   switch (control.type) {
     case 'open':
-      encoding.writeVarUint(encoder, ControlKind.Open);
+    case 'openAs':
+      encoding.writeVarUint(encoder, control.type === 'open' ? ControlKind.Open : ControlKind.OpenAs);
       encoding.writeVarUint(encoder, control.channel);
       encoding.writeVarString(encoder, control.document);
+      // openAs: the user the other node authenticated (docs/scale-out.md, "Routing").
+      if (control.type === 'openAs') {
+        encoding.writeVarString(encoder, control.userId);
+        encoding.writeVarString(encoder, control.userName);
+      }
       break;
     case 'close':
       encoding.writeVarUint(encoder, ControlKind.Close);
@@ -74,13 +80,6 @@ export function encodeControl(control: ControlFrame): Uint8Array {
       encoding.writeVarUint(encoder, control.code);
       encoding.writeVarString(encoder, control.errorCode);
       encoding.writeVarString(encoder, control.reason);
-      break;
-    case 'openAs':
-      encoding.writeVarUint(encoder, ControlKind.OpenAs);
-      encoding.writeVarUint(encoder, control.channel);
-      encoding.writeVarString(encoder, control.document);
-      encoding.writeVarString(encoder, control.userId);
-      encoding.writeVarString(encoder, control.userName);
       break;
   }
   return encoding.toUint8Array(encoder);
