@@ -7,7 +7,7 @@ const MAX_NAMES = 50_000;
  * Users' display names for what renders them synchronously (command answers and room events are
  * derived inside a Yjs transaction, RoomEventFeed) when the directory answers asynchronously
  * (PostgreSQL). A name not held yet reads as null this once (the event shows no sender name) and is
- * read in the background for the next time; `remember` keeps the names this node authenticates.
+ * read in the background for the next time.
  */
 export class UserNames {
   readonly #directory: DirectoryApi;
@@ -25,14 +25,14 @@ export class UserNames {
       this.#reading.add(userId);
       void this.#directory.users
         .get(userId)
-        .then((user) => this.remember(userId, user?.name ?? null))
+        .then((user) => this.#remember(userId, user?.name ?? null))
         .catch(() => {})
         .finally(() => this.#reading.delete(userId));
     }
     return null;
   }
 
-  remember(userId: string, name: string | null): void {
+  #remember(userId: string, name: string | null): void {
     this.#names.delete(userId);
     this.#names.set(userId, name);
     if (this.#names.size > MAX_NAMES) this.#names.delete(this.#names.keys().next().value ?? userId);
