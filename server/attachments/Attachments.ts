@@ -190,9 +190,12 @@ export class Attachments {
    * to every document of the candidates' rooms (a crash can lose rows a commit was due to write);
    * a room it cannot vouch for keeps its uploads until a later pass.
    */
-  async collect(references: ReferenceCheck, now: number = this.#now()): Promise<CollectOutcome> {
+  async collect(references: ReferenceCheck, at?: number): Promise<CollectOutcome> {
     const blobs = await this.#blobs();
     await references.flush();
+    // The pass's clock is read after the catch-up: a message deleted before the pass began is
+    // released by the flush at a time of its own, which must not be later than the pass's.
+    const now = at ?? this.#now();
     const candidates = await this.#repo.collectable(now, now - this.#settings.graceMs, GC_BATCH);
     if (candidates.length === 0) return { records: 0, blobs: 0 };
     const settled = await references.settle(new Set(candidates.map((c) => c.roomId)));

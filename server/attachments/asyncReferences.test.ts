@@ -59,18 +59,20 @@ interface Setup {
   /** A record of an upload to `roomId` by ana, collectable at FAR unless a message holds it. */
   upload(roomId: string): AttachmentRecord;
   sweep(): Promise<{ records: number; blobs: number }>;
+  /** A pass on the setup's own clock, as the server's timer runs one. */
+  sweepNow(): Promise<{ records: number; blobs: number }>;
   refRows(attachmentId: string): number;
 }
 
 type Wrap = (repo: AsyncApi<AttachmentRepo>) => AsyncApi<AttachmentRepo>;
 
 /** The tracker, the scan and Attachments on one SQLite file; `tracker` wraps the repository the tracker gets (the others get it plain). */
-function setup(over: { tracker?: Wrap; read?: ReadStoredRefs } = {}): Setup {
+function setup(over: { tracker?: Wrap; read?: ReadStoredRefs; clock?: () => number } = {}): Setup {
   tmp = makeTempDir('parley-async-refs-');
   db = openDatabase(path.join(tmp.dir, 'parley.db'));
   const sync = new AttachmentRepo(db);
   const repo = sqliteAsync(sync, new SqliteAsync(db));
-  const made = new AttachmentTracker({ repo: over.tracker ? over.tracker(repo) : repo, logger });
+  const made = new AttachmentTracker({ repo: over.tracker ? over.tracker(repo) : repo, logger, ...(over.clock ? { now: over.clock } : {}) });
   tracker = made;
   const loaded = new Map<string, Room>();
   const scan = new StoredReferenceScan({
@@ -81,7 +83,7 @@ function setup(over: { tracker?: Wrap; read?: ReadStoredRefs } = {}): Setup {
     writing: (job) => made.writing(job),
     logger,
   });
-  const attachments = new Attachments({ repo, blobs: async () => noBlobs, settings: { maxBytes: 1000, quotaBytes: null, graceMs: 0, gcIntervalMs: 0 }, logger });
+  const attachments = new Attachments({ repo, blobs: async () => noBlobs, settings: { maxBytes: 1000, quotaBytes: null, graceMs: 0, gcIntervalMs: 0 }, logger, ...(over.clock ? { now: over.clock } : {}) });
   const references = liveReferences(made, scan);
   return {
     sync,
@@ -120,6 +122,7 @@ function setup(over: { tracker?: Wrap; read?: ReadStoredRefs } = {}): Setup {
       return record;
     },
     sweep: () => attachments.collect(references, FAR),
+    sweepNow: () => attachments.collect(references),
     refRows: (attachmentId) => db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM attachment_refs WHERE attachment_id = ?').get(attachmentId)!.n,
   };
 }
@@ -180,6 +183,25 @@ describe('garbage collection against what runs between its awaits', () => {
     // Both sides of the race happened.
     expect(applied).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
+  });
+
+  it('collects, in a pass on its own clock, an upload whose message was deleted just before it, though the catch-up writes the release a moment later', async () => {
+    // Every reading of the clock is a millisecond later than the one before: the pass starts,
+    // then its catch-up writes the deletion's release at a later time than the start.
+    let t = 1_000;
+    const s = setup({ clock: () => t++ });
+    const record = s.upload(uuidv4());
+    const doc = docNaming(record);
+    const room = s.load(doc, record.roomId);
+    await checked(s, record.roomId);
+    expect(s.refRows(record.id)).toBe(1);
+    const [id] = [...roomMaps(doc).messages.keys()];
+    expect(deleteMessage(doc, ANA, { id: id! }).ok).toBe(true);
+    // Committed, as the commit stage tells the tracker; its write waits for the tracker's delay.
+    s.tracker.stage({ room, updates: [{ seq: 1, update: new Uint8Array(), origin: null }], writers: [], stateVector: null });
+    expect(await s.sweepNow()).toEqual({ records: 1, blobs: 0 });
+    expect(s.refRows(record.id)).toBe(0);
+    s.unload(room);
   });
 
   it('keeps the uploads of a room whose document loads while its stored state is read, though the database has not answered for it yet', async () => {
