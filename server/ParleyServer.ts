@@ -163,7 +163,15 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   const config = resolveConfig(options);
   const logger = options.logger ? loggerOfNode(options.logger, config.nodeId) : createLogger(config.logLevel, config.nodeId);
   // The SQLite file, or PostgreSQL (PARLEY_DATABASE_URL): the directory, the update log, the storage worker.
-  const storage = openStorage({ dbFile: config.dbFile, sqliteSynchronous: config.sqliteSynchronous, databaseUrl: config.databaseUrl }, logger);
+  const storage = openStorage(
+    {
+      dbFile: config.dbFile,
+      sqliteSynchronous: config.sqliteSynchronous,
+      databaseUrl: config.databaseUrl,
+      ...(config.databaseTimeoutMs === undefined ? {} : { databaseTimeoutMs: config.databaseTimeoutMs }),
+    },
+    logger,
+  );
   // What the request handlers and endpoints use: the directory's asynchronous face (either backend).
   const { directory: directoryApi, worker: storageWorker } = storage;
   // SQLite's synchronous directory, for the few reads made inside one synchronous step (see userName, uploads).

@@ -147,6 +147,12 @@ const EnvSchema = z.object({
    */
   PARLEY_DATABASE_URL: DatabaseUrlSchema.optional(),
   /**
+   * How long a PostgreSQL statement (or a connection attempt) may wait before it fails, in ms:
+   * while PostgreSQL does not answer, a write waits this long and is then refused (its clients
+   * reconnect and resend) rather than hanging.
+   */
+  PARLEY_DATABASE_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
    * Several nodes: room ownership, node discovery and the directory's events in Redis. Needs
    * PARLEY_DATABASE_URL and PARLEY_CLUSTER_SECRET. Unset: one node.
    */
@@ -204,6 +210,8 @@ export interface Config {
   attachments: AttachmentSettings;
   /** PostgreSQL's URL (PARLEY_DATABASE_URL); null: the SQLite file. */
   databaseUrl: string | null;
+  /** How long a PostgreSQL statement may wait, in ms (PARLEY_DATABASE_TIMEOUT_MS, 10 s). */
+  databaseTimeoutMs?: number;
   /** Several nodes (PARLEY_REDIS_URL and the settings it needs); null: one node. */
   cluster: ClusterSettings | null;
   /**
@@ -397,6 +405,7 @@ function toConfig(e: z.infer<typeof EnvSchema>): Config {
     webhook: e.PARLEY_WEBHOOK_URL && e.PARLEY_WEBHOOK_SECRET ? { url: e.PARLEY_WEBHOOK_URL, secret: e.PARLEY_WEBHOOK_SECRET } : null,
     attachments: toAttachmentSettings(e),
     databaseUrl: e.PARLEY_DATABASE_URL ?? null,
+    databaseTimeoutMs: e.PARLEY_DATABASE_TIMEOUT_MS,
     cluster:
       e.PARLEY_REDIS_URL && e.PARLEY_CLUSTER_SECRET
         ? { redisUrl: e.PARLEY_REDIS_URL, secret: e.PARLEY_CLUSTER_SECRET, nodeUrl: e.PARLEY_NODE_URL ?? null, leaseTtlMs: e.PARLEY_LEASE_TTL_MS }

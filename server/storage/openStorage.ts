@@ -51,6 +51,8 @@ export interface StorageSettings {
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   /** PostgreSQL's URL; null: SQLite. */
   readonly databaseUrl: string | null;
+  /** How long a PostgreSQL statement may wait before it fails (createPool's default when absent). */
+  readonly databaseTimeoutMs?: number;
 }
 
 /**
@@ -61,7 +63,10 @@ export interface StorageSettings {
 export function openStorage(settings: StorageSettings, logger: Logger): ParleyStorage {
   if (settings.databaseUrl !== null) {
     const url = settings.databaseUrl;
-    const pool = createPool(url, { onIdleError: (err) => logger.warn({ err }, 'postgres: an idle connection failed') });
+    const pool = createPool(url, {
+      onIdleError: (err) => logger.warn({ err }, 'postgres: an idle connection failed'),
+      ...(settings.databaseTimeoutMs === undefined ? {} : { queryTimeoutMs: settings.databaseTimeoutMs }),
+    });
     const worker = new StorageWorker({ backend: 'postgres', url }, logger);
     return {
       kind: 'postgres',

@@ -1,0 +1,243 @@
+import { Redis } from 'ioredis';
+import * as Y from 'yjs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ChatRoom } from '../../client/room/ChatRoom.ts';
+import { uuidv4 } from '../../shared/ids.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
+import { listMessages } from '../../shared/roomDoc/queries.ts';
+import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import type { ChatClient } from '../../client/ChatClient.ts';
+import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
+import { MuxSocket } from '../../test/support/muxSocket.ts';
+import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
+import { redisTestsRun } from '../../test/support/redis.ts';
+import { sampleValue } from '../../test/support/promText.ts';
+import { writerReplica } from '../../test/support/writerReplica.ts';
+import { TokenService } from '../auth/TokenService.ts';
+
+const runs = postgresTestsRun() && redisTestsRun();
+const it = runs ? test : test.skip;
+
+interface Member {
+  readonly id: string;
+  readonly name: string;
+  readonly token: string;
+}
+
+/**
+ * The engines a cluster stands on failing under traffic (issue 19, docs/scale-out.md "Failure"):
+ * Redis restarting empty, PostgreSQL not answering for a while. Two real node processes, clients
+ * on both (so the room's frames are served locally on its owner and forwarded from the other).
+ * What must hold: nothing is acknowledged that was not committed, nothing acknowledged is lost,
+ * every client converges, and service resumes on its own.
+ */
+interface Traffic {
+  readonly cluster: TestCluster;
+  readonly members: readonly [Member, Member];
+  readonly roomId: string;
+  readonly owner: ClusterNode;
+  readonly rooms: ChatRoom[];
+  readonly clients: ChatClient[];
+  /** Every message sent so far, with the room (client) it was sent from. */
+  readonly sent: Array<{ room: ChatRoom; id: string }>;
+  /** Each client sends `perClient` messages at once; resolves once they are written locally. */
+  burst(round: number, perClient: number): Promise<Array<{ room: ChatRoom; id: string }>>;
+  /** Until every message sent is acknowledged, then until every client holds exactly all of them. */
+  settled(timeoutMs: number): Promise<void>;
+}
+
+const isSent = ({ room, id }: { room: ChatRoom; id: string }): boolean => room.messageState(id)?.state === 'sent';
+
+/** One unsubscribe for several subscriptions. */
+const merged =
+  (offs: ReadonlyArray<() => void>): (() => void) =>
+  () => {
+    for (const off of offs) off();
+  };
+
+/** The nodes whose /metrics say they own one room (each test's cluster has one room). */
+async function ownersByMetrics(cluster: TestCluster): Promise<string[]> {
+  const owning: string[] = [];
+  for (const node of cluster.nodes) {
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    if (sampleValue(text, 'parley_rooms_owned', { node: node.id }) === 1) owning.push(node.id);
+  }
+  return owning;
+}
+
+async function startTraffic(cluster: TestCluster): Promise<Traffic> {
+  const tokens = new TokenService(cluster.jwtSecret);
+  const members = (await Promise.all(
+    ['Ana', 'Ben'].map(async (name) => {
+      const user = { id: uuidv4(), name };
+      return { ...user, token: await tokens.sign(user, 3_600) };
+    }),
+  )) as [Member, Member];
+  const [first, second] = cluster.nodes as [ClusterNode, ClusterNode];
+  for (const member of members) expect((await fetch(`${first.url}/api/me`, { headers: { authorization: `Bearer ${member.token}` } })).status).toBe(200);
+  const created = await fetch(`${first.url}/api/rooms`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${members[0].token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'under fault', type: 'group', members: [{ user_id: members[1].id, role: 'member' }] }),
+  });
+  expect(created.status).toBe(201);
+  const roomId = ((await created.json()) as { id: string }).id;
+  // The node that opens the room first owns it.
+  const opener = await MuxSocket.connect(first.url, members[0].token);
+  await opener.join(roomId);
+  opener.close();
+  // Six devices: three on each node, both users.
+  const clients = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => openTestClient({ serverUrl: (i % 2 === 0 ? first : second).url, token: members[i % 2]!.token, dbName: freshDbName(`fault-${i}`) })),
+  );
+  const rooms = await Promise.all(clients.map((client) => client.openRoom(roomId)));
+  const sent: Array<{ room: ChatRoom; id: string }> = [];
+  return {
+    cluster,
+    members,
+    roomId,
+    owner: first,
+    rooms,
+    clients,
+    sent,
+    async burst(round, perClient) {
+      const messages = await Promise.all(rooms.flatMap((room, c) => Array.from({ length: perClient }, (_, k) => room.send({ content: `r${round} c${c} m${k}` }))));
+      const these = messages.map((message, i) => ({ room: rooms[Math.floor(i / perClient)]!, id: message.id }));
+      sent.push(...these);
+      return these;
+    },
+    async settled(timeoutMs) {
+      await until((check) => merged(rooms.map((room) => room.on('states', check))), () => sent.every(isSent), 'every message acknowledged', timeoutMs);
+      const all = new Set(sent.map((s) => s.id));
+      expect(all.size).toBe(sent.length);
+      await Promise.all(
+        rooms.map((room) => until((check) => room.on('change', check), () => room.messages({ limit: 1_000 }).messages.length === all.size, 'a client to converge', timeoutMs)),
+      );
+      for (const room of rooms) {
+        const ids = room.messages({ limit: 1_000 }).messages.map((m) => m.id);
+        expect(ids).toHaveLength(all.size);
+        expect(new Set(ids)).toEqual(all);
+      }
+      // What PostgreSQL holds, read afresh through the other node: every message, once.
+      const reader = await MuxSocket.connect(cluster.nodes[1]!.url, members[0].token);
+      try {
+        const { doc } = await reader.join(roomId);
+        const stored = listMessages(doc, { limit: 1_000 }).messages.map((m) => m.id);
+        expect(stored).toHaveLength(all.size);
+        expect(new Set(stored)).toEqual(all);
+      } finally {
+        reader.close();
+      }
+    },
+  };
+}
+
+describe(postgresSuiteName('Redis restarts under traffic'), () => {
+  let cluster: TestCluster;
+  let traffic: Traffic;
+  beforeAll(async () => {
+    if (!runs) return;
+    cluster = await startCluster({ nodes: 2, env: { PARLEY_LEASE_TTL_MS: '2000' } });
+    traffic = await startTraffic(cluster);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(traffic?.clients.map((client) => client.close()) ?? []);
+    await cluster?.stop();
+  }, 60_000);
+
+  it('loses no acknowledged message, the room is owned again, and directory changes cross nodes again', async () => {
+    const { rooms, members, roomId } = traffic;
+    await traffic.burst(0, 5);
+    await until((check) => merged(rooms.map((room) => room.on('states', check))), () => traffic.sent.every(isSent), 'the first round acknowledged', 30_000);
+    // Redis is killed and started again, empty (no persistence: every lease, stream and
+    // subscription is gone) while the second round is in flight.
+    const inFlight = traffic.burst(1, 5);
+    await cluster.redis.restart();
+    await inFlight;
+    await traffic.burst(2, 5);
+    await traffic.settled(60_000);
+
+    // One live node owns the room again, and holds its lease. Not necessarily the same one: the
+    // lease was gone with Redis, so the other node may claim the room first (a new fencing token),
+    // and the old owner then gives it up at its next renewal or refused commit.
+    const redis = new Redis(cluster.redis.url);
+    try {
+      await expect
+        .poll(async () => {
+          const owning = await ownersByMetrics(cluster);
+          return { owning, lease: await redis.get(`parley:lease:${roomId}`) };
+        }, { timeout: 15_000 })
+        .toSatisfy(({ owning, lease }: { owning: string[]; lease: string | null }) => owning.length === 1 && owning[0] === lease);
+    } finally {
+      redis.disconnect();
+    }
+    // A new device reaches the room through the node that does not own it.
+    const late = await MuxSocket.connect(cluster.nodes[1]!.url, members[1].token);
+    try {
+      const { channel, doc } = await late.join(roomId);
+      expect(listMessages(doc, { limit: 1_000 }).messages).toHaveLength(traffic.sent.length);
+      // A member removed over REST on the owner is closed on the other node: directory events
+      // cross nodes again after the restart.
+      const closed = late.closed(channel);
+      const removed = await fetch(`${cluster.nodes[0]!.url}/api/rooms/${roomId}/members/${members[1].id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${members[0].token}` },
+      });
+      expect(removed.status).toBe(204);
+      expect((await closed).code).toBe(CloseCode.Forbidden);
+    } finally {
+      late.close();
+    }
+  }, 120_000);
+});
+
+describe(postgresSuiteName('PostgreSQL pauses under traffic'), () => {
+  let cluster: TestCluster;
+  let traffic: Traffic;
+  beforeAll(async () => {
+    if (!runs) return;
+    // Statements fail after 1.5 s instead of 10 s, so the pause outlasts them quickly.
+    cluster = await startCluster({ nodes: 2, env: { PARLEY_LEASE_TTL_MS: '2000', PARLEY_DATABASE_TIMEOUT_MS: '1500' } });
+    traffic = await startTraffic(cluster);
+  }, 120_000);
+  afterAll(async () => {
+    cluster?.postgres.resume();
+    await Promise.all(traffic?.clients.map((client) => client.close()) ?? []);
+    await cluster?.stop();
+  }, 60_000);
+
+  it('acknowledges nothing while PostgreSQL does not answer, refuses writes with a retryable close, then acknowledges everything, once', async () => {
+    const { rooms, members, roomId, owner } = traffic;
+    await traffic.burst(0, 5);
+    await until((check) => merged(rooms.map((room) => room.on('states', check))), () => traffic.sent.every(isSent), 'the first round acknowledged', 30_000);
+    // A raw device on the owner, to see how a write is refused.
+    const raw = await MuxSocket.connect(owner.url, members[0].token);
+    const { channel, doc } = await raw.join(roomId);
+    const writer = writerReplica(members[0].id);
+    Y.applyUpdate(writer.doc, Y.encodeStateAsUpdate(doc));
+
+    cluster.postgres.pause();
+    const round1 = new Set<string>();
+    const ackedWhilePaused: string[] = [];
+    const offs = rooms.map((room) =>
+      room.on('states', () => {
+        for (const id of round1) if (room.messageState(id)?.state === 'sent' && !ackedWhilePaused.includes(id)) ackedWhilePaused.push(id);
+      }),
+    );
+    for (const s of await traffic.burst(1, 5)) round1.add(s.id);
+    const acks = raw.framesOn(channel).filter((f) => f.type === 'ack').length;
+    const closed = raw.closed(channel);
+    raw.sendUpdate(channel, writer.write('while PostgreSQL is paused'));
+    // The commit fails once its statement times out: the room's channels close with 4503
+    // StorageUnavailable (clients reopen and resend), and nothing is acknowledged.
+    expect((await closed).code).toBe(CloseCode.StorageUnavailable);
+    expect(raw.framesOn(channel).filter((f) => f.type === 'ack')).toHaveLength(acks);
+    expect(ackedWhilePaused).toEqual([]);
+    for (const off of offs) off();
+    cluster.postgres.resume();
+    raw.close();
+
+    await traffic.burst(2, 5);
+    await traffic.settled(60_000);
+  }, 120_000);
+});
