@@ -24,6 +24,7 @@ import searchLatency from './scenarios/searchLatency.ts';
 import searchIndexing from './scenarios/searchIndexing.ts';
 import attachmentUpload from './scenarios/attachmentUpload.ts';
 import roomConversion from './scenarios/roomConversion.ts';
+import clusterScaling from './scenarios/clusterScaling.ts';
 
 /** Every benchmark `npm run bench` runs, in this order. Add new scenarios here. */
-export const scenarios: readonly Scenario[] = [roomDocQueries, threadOps, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, roomConversion, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms, searchLatency, searchIndexing, attachmentUpload];
+export const scenarios: readonly Scenario[] = [roomDocQueries, threadOps, updateValidation, syncLatency, commandFanout, clientStartup, webAppLoad, largeRoom, largeRoomNeighbour, roomConversion, webAppLargeRoom, peerFanout, openLoopFanout, noisyNeighbour, durability, peerManyRooms, peerPresence, peerColdLoad, peerJoinStorm, peerIdleMemory, userFeed, manyLargeRooms, searchLatency, searchIndexing, attachmentUpload, clusterScaling];

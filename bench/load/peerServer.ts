@@ -139,6 +139,8 @@ export interface RunningPeer {
   usage(): Promise<{ cpuMs: number; rssBytes: number }>;
   /** SIGTERM, then the exit code; SIGKILL (and 'timeout') if it does not stop in time. */
   stop(): Promise<number | string>;
+  /** SIGKILL at once (a node dying without a word); resolves once it is gone. */
+  kill(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -285,6 +287,11 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
     },
     probe,
     stop,
+    async kill() {
+      stopping = true;
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
