@@ -189,19 +189,23 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
           onRoomLost: (roomId) => roomLost(roomId),
         })
       : null;
+  // PostgreSQL: the upload records the validator checks, read ahead (synchronous reads elsewhere);
+  // forgotten when a commit finds one gone.
+  const uploadRecords = directory ? null : new UploadRecords(directoryApi);
   const queue =
     storage.kind === 'sqlite'
       ? new CommitQueue(storage.updates)
-      : new CommitQueue(storage.updates, cluster ? { fences: (docNames) => cluster.ownership.fences(docNames), lost: (roomId) => cluster.ownership.lost(roomId) } : undefined);
+      : new CommitQueue(storage.updates, cluster ? { fences: (docNames) => cluster.ownership.fences(docNames), lost: (roomId) => cluster.ownership.lost(roomId) } : undefined, {
+          onMissingUploads: (ids) => uploadRecords?.forget(ids),
+        });
   const pgStore = storage.kind === 'postgres' ? storage.updates : null;
   const compactor = new WorkerCompactor(
     storageWorker,
     storage.kind === 'sqlite' ? steppedSqliteWrite(storage.updates) : (docName, snapshot, upToSeq) => storage.updates.compact(docName, snapshot, upToSeq, cluster?.ownership.fences([docName])),
     logger,
   );
-  // PostgreSQL: the names events show and the upload records the validator checks, read ahead (synchronous reads elsewhere).
+  // PostgreSQL: the names events show, read ahead (synchronous reads elsewhere).
   const userNames = directory ? null : new UserNames(directoryApi);
-  const uploadRecords = directory ? null : new UploadRecords(directoryApi);
   const tokens = new TokenService(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir));
   const verifier: TokenVerifier = options.verifyToken
     ? config.devLogin

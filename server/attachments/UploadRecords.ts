@@ -1,12 +1,9 @@
 import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import { refOf } from '../storage/AttachmentRepo.ts';
 import type { UploadedAttachment } from '../validation/judgeAttachments.ts';
-import { attachmentIdsIn } from '../validation/attachmentIdsIn.ts';
+import { attachmentIdsIn, mayNameAttachments } from '../../shared/roomDoc/attachmentIdsIn.ts';
 import { decodeClientFrame } from '../../shared/protocol/frames.ts';
 import { AttachmentIdSchema } from '../../shared/models/attachment.ts';
-
-/** How a message's attachments key is encoded in an update (lib0 writes object keys as UTF-8). */
-const ATTACHMENTS_KEY = Buffer.from('attachments');
 
 /** Upload records kept (the newest used); one is a few hundred bytes. */
 const MAX_RECORDS = 10_000;
@@ -41,7 +38,7 @@ export class UploadRecords {
   /** Null when the frame names no upload not yet read; else resolves once those are read. */
   prefetch(frame: Uint8Array): Promise<void> | null {
     // Most frames name no attachment: the key's bytes are absent, and nothing is decoded.
-    if (Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).indexOf(ATTACHMENTS_KEY) < 0) return null;
+    if (!mayNameAttachments(frame)) return null;
     const decoded = decodeClientFrame(frame);
     if (!decoded.ok) return null;
     const f = decoded.frame;
@@ -49,6 +46,11 @@ export class UploadRecords {
     // Ids come from the client's update: only well-formed ones are looked up (others are refused by the validator).
     const missing = attachmentIdsIn(f.update).filter((id) => AttachmentIdSchema.safeParse(id).success && !this.#records.has(id));
     return missing.length === 0 ? null : this.#read(missing);
+  }
+
+  /** Forgets records found gone (a commit naming them was refused): the next frame naming them reads them again. */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.#records.delete(id);
   }
 
   async #read(ids: readonly string[]): Promise<void> {

@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { FencedOutError } from '../storage/FencedOutError.ts';
+import { MissingUploadsError } from '../storage/MissingUploadsError.ts';
 import { roomOfDoc } from '../../shared/roomDoc/segments.ts';
 import type { UpdateStore, AppendEntry, AsyncUpdateStore, ClientBinding, Fences } from '../storage/UpdateStore.ts';
 
@@ -55,6 +56,11 @@ export interface CommitFencing {
   lost(roomId: string): void;
 }
 
+export interface CommitQueueOptions {
+  /** A write named uploads whose records are gone (PgUpdateStore.append): whatever cached them forgets them. */
+  readonly onMissingUploads?: (attachmentIds: readonly string[]) => void;
+}
+
 /** One participant's share of a batch. */
 interface Share {
   readonly participant: CommitParticipant;
@@ -77,15 +83,17 @@ interface Share {
 export class CommitQueue {
   readonly #append: (entries: readonly AppendEntry[], bindings: readonly ClientBinding[]) => void | Promise<void>;
   readonly #fencing: CommitFencing | undefined;
+  readonly #onMissingUploads: (attachmentIds: readonly string[]) => void;
   #scheduled = new Set<CommitParticipant>();
   #timer: NodeJS.Immediate | null = null;
   /** The batch an asynchronous store has not answered yet. */
   #inFlight: Promise<void> | null = null;
 
   constructor(store: Pick<UpdateStore, 'append'>);
-  constructor(store: Pick<AsyncUpdateStore, 'append'>, fencing?: CommitFencing);
-  constructor(store: CommitStore, fencing?: CommitFencing) {
+  constructor(store: Pick<AsyncUpdateStore, 'append'>, fencing?: CommitFencing, opts?: CommitQueueOptions);
+  constructor(store: CommitStore, fencing?: CommitFencing, opts: CommitQueueOptions = {}) {
     this.#fencing = fencing;
+    this.#onMissingUploads = opts.onMissingUploads ?? (() => {});
     // Only the asynchronous store (PostgreSQL) is shared by nodes and takes fences (the overloads say so).
     const fenced = store as Pick<AsyncUpdateStore, 'append'>;
     this.#append = fencing
@@ -134,7 +142,8 @@ export class CommitQueue {
   /**
    * Writes the shares in one transaction, then tells each participant. When the store refuses
    * some rooms' fences, the participants of those rooms fail (another node owns them now) and the
-   * rest is written again without them.
+   * rest is written again without them; so do the participants whose updates name uploads that are
+   * gone (MissingUploadsError).
    */
   #write(shares: readonly Share[]): void {
     const entries: AppendEntry[] = [];
@@ -150,6 +159,7 @@ export class CommitQueue {
       if (timed) commitChannel.publish({ ms: performance.now() - started, updates: entries.length, ok, queue: this } satisfies CommitTiming);
       if (ok) for (const { participant } of shares) participant.committed();
       else if (error instanceof FencedOutError && this.#fencing) this.#fencedOut(shares, error);
+      else if (error instanceof MissingUploadsError) this.#missingUploads(shares, error);
       else for (const { participant } of shares) participant.commitFailed(error);
     };
     let written: void | Promise<void>;
@@ -172,9 +182,21 @@ export class CommitQueue {
   #fencedOut(shares: readonly Share[], error: FencedOutError): void {
     const lost = new Set(error.roomIds);
     for (const roomId of lost) this.#fencing?.lost(roomId);
-    const isLost = (share: Share): boolean => lost.has(roomOfDoc(share.participant.roomId));
-    for (const share of shares) if (isLost(share)) share.participant.commitFailed(error);
-    const kept = shares.filter((share) => !isLost(share));
+    this.#failSome(shares, error, (share) => lost.has(roomOfDoc(share.participant.roomId)));
+  }
+
+  #missingUploads(shares: readonly Share[], error: MissingUploadsError): void {
+    this.#onMissingUploads(error.attachmentIds);
+    const refused = new Set(error.docNames);
+    // Nothing named a missing upload (a store's mistake): fail everything rather than loop.
+    if (!shares.some((share) => refused.has(share.participant.roomId))) for (const share of shares) share.participant.commitFailed(error);
+    else this.#failSome(shares, error, (share) => refused.has(share.participant.roomId));
+  }
+
+  /** The shares `refused` picks fail with `error`; the others are written again. */
+  #failSome(shares: readonly Share[], error: Error, refused: (share: Share) => boolean): void {
+    for (const share of shares) if (refused(share)) share.participant.commitFailed(error);
+    const kept = shares.filter((share) => !refused(share));
     if (kept.length > 0) this.#write(kept);
   }
 

@@ -19,6 +19,9 @@ import { atomically, SERIALIZABLE, sqlLimit, transaction } from './pgTransaction
  * A statement does not see its own deletions, hence "no row of another message": the message held
  * one row per attachment, the one just deleted.
  */
+/** How long after a commit named an upload garbage collection keeps it, whatever the reference rows say (10 min). */
+export const RECENTLY_NAMED_MS = 600_000;
+
 const releaseGone = (message: string, now: string): string =>
   `UPDATE attachments a SET released_at = ${now} FROM gone
    WHERE a.id = gone.attachment_id AND a.referenced_at IS NOT NULL
@@ -173,11 +176,24 @@ export class PgAttachmentRepo implements AsyncApi<AttachmentRepo> {
     });
   }
 
-  /** Deletes the record unless some message holds it (a reference may have arrived since it was listed). */
+  /**
+   * Deletes the record unless some message holds it (a reference may have arrived since it was
+   * listed), or a commit named it in the last RECENTLY_NAMED_MS: its message's reference row may
+   * not be written yet, by this node's tracker or another's. A commit naming it at this very moment
+   * holds the row's lock: the deletion waits for it and then sees the mark (a serialization
+   * failure, and the retry reads it), or deletes first and the commit is refused
+   * (PgUpdateStore.append, MissingUploadsError).
+   */
   async deleteIfUnheld(id: string): Promise<boolean> {
     const { rowCount } = await atomically(
       this.#db,
-      (db) => db.query('DELETE FROM attachments WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM attachment_refs WHERE attachment_id = $1)', [id]),
+      (db) =>
+        db.query(
+          `DELETE FROM attachments WHERE id = $1
+             AND NOT EXISTS (SELECT 1 FROM attachment_refs WHERE attachment_id = $1)
+             AND (named_at IS NULL OR named_at < (extract(epoch FROM clock_timestamp()) * 1000)::bigint - $2)`,
+          [id, RECENTLY_NAMED_MS],
+        ),
       SERIALIZABLE,
     );
     return (rowCount ?? 0) > 0;

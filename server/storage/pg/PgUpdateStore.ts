@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import { parseDocName, roomOfDoc } from '../../../shared/roomDoc/segments.ts';
 import { FencedOutError } from '../FencedOutError.ts';
+import { MissingUploadsError } from '../MissingUploadsError.ts';
+import { attachmentIdsIn } from '../../../shared/roomDoc/attachmentIdsIn.ts';
+import { AttachmentIdSchema } from '../../../shared/models/attachment.ts';
 import type { AppendEntry, AsyncUpdateStore, ClientBinding, Fences, RoomLogStats, StoredRoom } from '../UpdateStore.ts';
 import { inTransaction } from './openPostgres.ts';
 
@@ -24,6 +27,12 @@ const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.
  * and refuse the whole write (FencedOutError, nothing stored) unless every token is still
  * current. A node takes the fence before it loads, so whatever a deposed owner committed before
  * the takeover is in what the new owner loads, and nothing it tries after is stored.
+ *
+ * `append` also marks every upload its updates' messages name (`attachments.named_at`, the
+ * database's clock) and refuses the write (MissingUploadsError) when a record is gone: garbage
+ * collection's `DELETE` and a commit naming the upload take the same row's lock, so either the
+ * deletion comes first and the commit is refused, or the deletion sees the mark and keeps the
+ * upload (PgAttachmentRepo.deleteIfUnheld; docs/scale-out.md, "Attachment garbage collection").
  */
 export class PgUpdateStore implements AsyncUpdateStore {
   readonly #pool: pg.Pool;
@@ -59,6 +68,7 @@ export class PgUpdateStore implements AsyncUpdateStore {
     if (entries.length === 0 && bindings.length === 0) return;
     await inTransaction(this.#pool, async (client) => {
       if (fences) await checkFences(client, [...entries.map((e) => e.roomId), ...bindings.map((b) => b.roomId)], fences);
+      await markNamedUploads(client, entries);
       if (entries.length > 0) {
         await client.query(
           `INSERT INTO room_updates (room_id, data)
@@ -146,4 +156,31 @@ async function checkFences(client: pg.PoolClient, docNames: readonly string[], f
   const current = new Map(rows.map((row) => [row.room_id, row.fence]));
   const lost = rooms.filter((room) => fences.get(room) === undefined || current.get(room) !== fences.get(room));
   if (lost.length > 0) throw new FencedOutError(lost);
+}
+
+/**
+ * Marks the uploads the entries' messages name as named now (row locks until the commit) and
+ * throws MissingUploadsError when a record is gone. Most updates name none and are not decoded.
+ */
+async function markNamedUploads(client: pg.PoolClient, entries: readonly AppendEntry[]): Promise<void> {
+  const namedBy = new Map<string, Set<string>>();
+  for (const { roomId, update } of entries) {
+    for (const id of attachmentIdsIn(update)) {
+      // The validator refuses a malformed id: only well-formed ones can be in a write.
+      if (!AttachmentIdSchema.safeParse(id).success) continue;
+      const docs = namedBy.get(id) ?? new Set<string>();
+      docs.add(roomId);
+      namedBy.set(id, docs);
+    }
+  }
+  if (namedBy.size === 0) return;
+  const ids = [...namedBy.keys()].sort();
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE attachments SET named_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint WHERE id = ANY($1::text[]) RETURNING id`,
+    [ids],
+  );
+  const found = new Set(rows.map((row) => row.id));
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length === 0) return;
+  throw new MissingUploadsError([...new Set(missing.flatMap((id) => [...(namedBy.get(id) ?? [])]))].sort(), missing);
 }

@@ -187,6 +187,10 @@ const MIGRATIONS: readonly string[] = [
     state_vector  BYTEA NOT NULL
   );
   `,
+  // When a commit last named the upload (PgUpdateStore.append): garbage collection keeps it a while after.
+  `
+  ALTER TABLE attachments ADD COLUMN named_at BIGINT;
+  `,
 ];
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { uuidv4 } from '../../shared/ids.ts';
-import { roomMaps } from '../../shared/roomDoc/layout.ts';
-import { createMessage } from '../../shared/roomDoc/messageOps.ts';
-import { attachmentIdsIn } from './attachmentIdsIn.ts';
+import { uuidv4 } from '../ids.ts';
+import { roomMaps } from './layout.ts';
+import { createMessage } from './messageOps.ts';
+import { attachmentIdsIn, mayNameAttachments } from './attachmentIdsIn.ts';
 
 const write = (doc: Y.Doc, fn: () => void): Uint8Array => {
   const before = Y.encodeStateVector(doc);
@@ -23,5 +23,11 @@ describe('attachmentIdsIn', () => {
     const plain = write(doc, () => createMessage(doc, user, { content: 'attachments: none here' }));
     expect(attachmentIdsIn(plain)).toEqual([]);
     expect(attachmentIdsIn(new Uint8Array([1, 2, 3, 250]))).toEqual([]);
+    // The byte scan that spares most updates a decode: the key's bytes, wherever they are.
+    expect(mayNameAttachments(withFiles)).toBe(true);
+    expect(mayNameAttachments(plain)).toBe(true);
+    expect(mayNameAttachments(write(doc, () => createMessage(doc, user, { content: 'no files' })))).toBe(false);
+    expect(mayNameAttachments(new TextEncoder().encode('attachment'))).toBe(false);
+    expect(mayNameAttachments(new TextEncoder().encode('xxattachments'))).toBe(true);
   });
 });
