@@ -59,7 +59,8 @@ import { SearchIndexer } from './search/SearchIndexer.ts';
 import { SearchBackfill } from './search/SearchBackfill.ts';
 import { workerMessageRanges } from './search/StoredMessages.ts';
 import { FsBlobStore } from './blobs/FsBlobStore.ts';
-import { Attachments } from './attachments/Attachments.ts';
+import { Attachments, BLOB_KEYS_LOCK } from './attachments/Attachments.ts';
+import { advisoryLock } from './storage/pg/advisoryLock.ts';
 import { AttachmentTracker } from './attachments/AttachmentTracker.ts';
 import { AttachmentSweeper } from './attachments/AttachmentSweeper.ts';
 import { StoredReferenceScan } from './attachments/StoredReferenceScan.ts';
@@ -234,7 +235,14 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   // The blob store opens (and sweeps the tmp/ a crash left) at once; requests await it, listen() too.
   const blobsReady = FsBlobStore.open(config.blobDir ?? path.join(config.dataDir, 'blobs'));
   blobsReady.catch((err: unknown) => logger.error({ err }, 'attachments: the blob store did not open'));
-  const attachments = new Attachments({ repo: directoryApi.attachments, blobs: () => blobsReady, settings: config.attachments, logger });
+  const attachments = new Attachments({
+    repo: directoryApi.attachments,
+    blobs: () => blobsReady,
+    settings: config.attachments,
+    logger,
+    // Nodes sharing PostgreSQL (and a blob directory) order blob removals against uploads among themselves too.
+    ...(storage.kind === 'postgres' ? { clusterLock: advisoryLock(storage.pool, BLOB_KEYS_LOCK) } : {}),
+  });
   const attachmentTracker = new AttachmentTracker({ repo: directoryApi.attachments, logger });
   // Before an upload goes, the stored documents of its room are read into the references (a crash can lose the tracker's last rows).
   const storedReferences = new StoredReferenceScan({

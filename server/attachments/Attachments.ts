@@ -77,8 +77,12 @@ export interface CollectOutcome {
  * Blob keys are shared by uploads of the same bytes, so a blob is deleted only when no record
  * names it. One lock orders "check no record names the key, delete the blob" (garbage collection)
  * against "check the blob is there, insert the record" (an upload's last step): an upload's
- * record never names a blob that is gone.
+ * record never names a blob that is gone. With several nodes on one database and blob store, the
+ * lock is also theirs (`clusterLock`).
  */
+/** The advisory lock key (PostgreSQL) of blob removals and uploads' last step, across nodes. */
+export const BLOB_KEYS_LOCK = 0x9a71e7;
+
 export class Attachments {
   readonly #repo: AsyncApi<AttachmentRepo>;
   readonly #blobs: () => Promise<BlobStore>;
@@ -88,8 +92,19 @@ export class Attachments {
   readonly #thumbnails = new Semaphore(THUMBNAIL_CONCURRENCY);
   /** Record insertions and blob deletions, one at a time (both are short: a stat or an unlink, and SQL). */
   readonly #keys = new Semaphore(1);
+  /** The same, across the nodes sharing the database and blob store (none for one process). */
+  readonly #acrossNodes: <R>(fn: () => Promise<R>) => Promise<R>;
 
-  constructor(deps: { repo: AsyncApi<AttachmentRepo>; blobs: () => Promise<BlobStore>; settings: AttachmentSettings; logger: Logger; now?: () => number }) {
+  constructor(deps: {
+    repo: AsyncApi<AttachmentRepo>;
+    blobs: () => Promise<BlobStore>;
+    settings: AttachmentSettings;
+    logger: Logger;
+    now?: () => number;
+    /** Several nodes (PostgreSQL): a lock they share, taken inside this process's own (storage/pg/advisoryLock.ts). */
+    clusterLock?: <R>(fn: () => Promise<R>) => Promise<R>;
+  }) {
+    this.#acrossNodes = deps.clusterLock ?? ((fn) => fn());
     this.#repo = deps.repo;
     this.#blobs = deps.blobs;
     this.#settings = deps.settings;
@@ -150,7 +165,7 @@ export class Attachments {
         thumbnailType: thumbnail?.mimeType ?? null,
         createdAt: this.#now(),
       };
-      await this.#keys.run(async () => {
+      await this.#keys.run(() => this.#acrossNodes(async () => {
         // Garbage collection may have deleted these very bytes (an older upload's) since the put.
         for (const key of [record.blobKey, record.thumbnailKey]) {
           if (key !== null && (await blobs.stat(key)) === null) throw new ParleyError('conflict', 'the upload raced the removal of a file with the same bytes; send it again');
@@ -165,7 +180,7 @@ export class Attachments {
           }
           await tx.insert(record);
         });
-      });
+      }));
       return record;
     } catch (err) {
       // Nothing of a failed upload stays: its blobs go unless another record shares them.
@@ -240,17 +255,20 @@ export class Attachments {
   /** Deletes each blob no record names; returns how many it deleted. */
   async #deleteUnusedBlobs(blobs: BlobStore, keys: readonly (string | null)[]): Promise<number> {
     let deleted = 0;
-    await this.#keys.run(async () => {
-      for (const key of keys) {
-        if (key === null || (await this.#repo.keyInUse(key))) continue;
-        try {
-          if (await blobs.delete(key)) deleted++;
-        } catch (err) {
-          // Left for now: a blob no record names is harmless, and a later upload of it reuses it.
-          this.#logger.warn({ err, key }, 'attachments: deleting a blob failed');
+    if (keys.every((key) => key === null)) return 0;
+    await this.#keys.run(() =>
+      this.#acrossNodes(async () => {
+        for (const key of keys) {
+          if (key === null || (await this.#repo.keyInUse(key))) continue;
+          try {
+            if (await blobs.delete(key)) deleted++;
+          } catch (err) {
+            // Left for now: a blob no record names is harmless, and a later upload of it reuses it.
+            this.#logger.warn({ err, key }, 'attachments: deleting a blob failed');
+          }
         }
-      }
-    });
+      }),
+    );
     return deleted;
   }
 

@@ -67,7 +67,7 @@ interface Setup {
 type Wrap = (repo: AsyncApi<AttachmentRepo>) => AsyncApi<AttachmentRepo>;
 
 /** The tracker, the scan and Attachments on one SQLite file; `tracker` wraps the repository the tracker gets (the others get it plain). */
-function setup(over: { tracker?: Wrap; read?: ReadStoredRefs; clock?: () => number } = {}): Setup {
+function setup(over: { tracker?: Wrap; read?: ReadStoredRefs; clock?: () => number; clusterLock?: <R>(fn: () => Promise<R>) => Promise<R> } = {}): Setup {
   tmp = makeTempDir('parley-async-refs-');
   db = openDatabase(path.join(tmp.dir, 'parley.db'));
   const sync = new AttachmentRepo(db);
@@ -83,7 +83,7 @@ function setup(over: { tracker?: Wrap; read?: ReadStoredRefs; clock?: () => numb
     writing: (job) => made.writing(job),
     logger,
   });
-  const attachments = new Attachments({ repo, blobs: async () => noBlobs, settings: { maxBytes: 1000, quotaBytes: null, graceMs: 0, gcIntervalMs: 0 }, logger, ...(over.clock ? { now: over.clock } : {}) });
+  const attachments = new Attachments({ repo, blobs: async () => noBlobs, settings: { maxBytes: 1000, quotaBytes: null, graceMs: 0, gcIntervalMs: 0 }, logger, ...(over.clock ? { now: over.clock } : {}), ...(over.clusterLock ? { clusterLock: over.clusterLock } : {}) });
   const references = liveReferences(made, scan);
   return {
     sync,
@@ -299,6 +299,37 @@ describe('the tracker\'s writes', () => {
     expect(s.refRows(record.id)).toBe(0);
     // Released: collectable.
     expect((await s.sweep()).records).toBe(1);
+  });
+
+  it("removes blobs inside the nodes' shared lock (several nodes: an upload's last step on another node takes it too)", async () => {
+    let held = 0;
+    let inside = false;
+    const deleted: boolean[] = [];
+    const s = setup({
+      clusterLock: async (fn) => {
+        held++;
+        inside = true;
+        try {
+          return await fn();
+        } finally {
+          inside = false;
+        }
+      },
+    });
+    const blobs = noBlobs as { delete: (key: string) => Promise<boolean> };
+    const plain = blobs.delete;
+    blobs.delete = async () => {
+      deleted.push(inside);
+      return false;
+    };
+    try {
+      s.upload(uuidv4());
+      expect(await s.sweep()).toEqual({ records: 1, blobs: 0 });
+    } finally {
+      blobs.delete = plain;
+    }
+    expect(held).toBe(1);
+    expect(deleted).toEqual([true]);
   });
 
   it('close() resolves once what unloading documents left is written, so the database can close right after', async () => {
