@@ -32,9 +32,9 @@ type Applied = CommandFailure | { readonly ok: true; readonly committed: Promise
  * answer never reports a change the server could still lose, and reads never show one either.
  * A big room is loaded in slices first (RoomRegistry.openReady), as for a sync joiner, so a
  * command never holds the event loop for a whole room's load; any other document it reaches (an
- * older segment) is loaded through either store and held until the command is answered. With `target`, `op` gets the
- * document a change about that message (null: a new one) goes to: a segment, once the room is
- * segmented.
+ * older segment) is loaded through either store and held until the command is answered. With
+ * `target`, `op` gets the document a change about that message (null: a new one) goes to: a
+ * segment, once the room is segmented.
  *
  * The checks, the load and `op` take the connection's turn (CommandConnection.inTurn), so its
  * commands change rooms in the order they arrived whatever their reads of the directory await;
