@@ -228,7 +228,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
     },
   });
-  const publisher = new PresencePublisher(directoryApi, tracker, logger, directory);
+  const publisher = new PresencePublisher(directoryApi, tracker, logger);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
   const searchWorker = new SearchWorker(config.databaseUrl ? { backend: 'postgres', url: config.databaseUrl } : { backend: 'sqlite', file: searchDbFileOf(config.dbFile) }, logger);
   const search = new SearchIndexer({ worker: searchWorker, logger });
@@ -280,7 +280,10 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       // Several nodes: a document is loaded only by its room's owner (lease, then fence, then load).
       const owning = cluster && !cluster.ownership.owns(roomId) ? claimRoom(roomId) : null;
       const members = memberships.ready(roomId);
-      return owning || members ? Promise.all([owning, members]).then(() => {}) : null;
+      // The document's presence too, so that its load sets it before anyone syncs (PresencePublisher);
+      // read once the room is ours, so a refused claim leaves no read behind.
+      const presence = owning ? owning.then(() => publisher.ready(docName)) : publisher.ready(docName);
+      return owning || members || presence ? Promise.all([owning, members, presence]).then(() => {}) : null;
     },
     idleMs: config.roomIdleMs,
     loader: workerRoomLoader(storageWorker),

@@ -1,6 +1,8 @@
 import type { Room } from '../sync/Room.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { documentFor } from '../segments/roomHistory.ts';
+import { HeldDocs } from '../segments/HeldDocs.ts';
+import type { DocAccess } from '../segments/loadedDocs.ts';
 import type { Actor } from '../../shared/roomDoc/actor.ts';
 import { type CommandFailure, commandFailure } from './CommandFailure.ts';
 import type { CommandConnection } from './CommandConnection.ts';
@@ -10,10 +12,15 @@ import type { CommandDeps, Outcome } from './CommandDeps.ts';
  * What an operation on the room returns: a failure, or how to build the answer once committed
  * (its synchronous part runs right after the commit; it may then await the directory).
  */
-export type RoomStep = CommandFailure | { readonly ok: true; readonly answer: () => Outcome | Promise<Outcome> };
+export type RoomStep = CommandFailure | { readonly ok: true; readonly answer: (docs: DocAccess) => Outcome | Promise<Outcome> };
 
-/** What a command does in a room: its checks (which may read the directory) and then its change, synchronously. */
-export type RoomOp = (room: Room, actor: Actor) => RoomStep | Promise<RoomStep>;
+/**
+ * What a command does in a room: its checks (which may read the directory) and then its change,
+ * synchronously. It reaches the room's other documents through `docs` only (never the registry):
+ * one not loaded throws, and the op runs again from the start once it is, so it reaches every
+ * document it reads before it writes anything. `answer` reaches them the same way.
+ */
+export type RoomOp = (room: Room, actor: Actor, docs: DocAccess) => RoomStep | Promise<RoomStep>;
 
 /** A change applied, its answer waiting for the commit; wrapped so that the turn does not wait for it. */
 type Applied = CommandFailure | { readonly ok: true; readonly committed: Promise<Outcome> };
@@ -24,9 +31,10 @@ type Applied = CommandFailure | { readonly ok: true; readonly committed: Promise
  * when the socket opened). Whatever `op` applied is committed before the answer is built, so an
  * answer never reports a change the server could still lose, and reads never show one either.
  * A big room is loaded in slices first (RoomRegistry.openReady), as for a sync joiner, so a
- * command never holds the event loop for a whole room's load. With `target`, `op` gets the
- * document a change about that message (null: a new one) goes to: a segment, once the room is
- * segmented.
+ * command never holds the event loop for a whole room's load; any other document it reaches (an
+ * older segment) is loaded through either store and held until the command is answered. With
+ * `target`, `op` gets the document a change about that message (null: a new one) goes to: a
+ * segment, once the room is segmented.
  *
  * The checks, the load and `op` take the connection's turn (CommandConnection.inTurn), so its
  * commands change rooms in the order they arrived whatever their reads of the directory await;
@@ -40,66 +48,65 @@ async function apply(deps: CommandDeps, conn: CommandConnection, roomId: string,
   const userId = conn.user.id;
   const before = await deps.access.check(roomId, userId);
   if (!before.ok) return commandFailure(before.code, before.reason);
-  const holder = {};
-  let lease;
+  // Every document the command reaches stays loaded until it is answered (HeldDocs).
+  const docs = new HeldDocs(deps.registry);
+  let room: Room;
   try {
-    const head = await deps.registry.openReady(roomId);
+    await deps.registry.openReady(roomId);
+    const head = docs.access(roomId);
     // In a segmented room, a message's change goes to the segment that holds it (documentFor).
-    const docName = target ? documentFor(deps.registry, head, roomId, target.messageId) : roomId;
+    const docName = target ? await docs.run((reach) => documentFor(reach, head, roomId, target.messageId)) : roomId;
     if (docName !== roomId) await deps.registry.openReady(docName);
-    lease = deps.registry.acquire(docName, holder);
+    room = docs.access(docName);
   } catch (err) {
+    docs.release();
     // A refusal the load names (another node owns the room: owner_unavailable) is the answer.
     if (err instanceof ParleyError) return commandFailure(err.code, err.message);
     // A room that cannot be loaded (corrupt snapshot, storage fault) fails this command only.
     deps.logger.error({ err, room: roomId, user: userId }, 'command: room failed to load');
     return commandFailure('internal', 'internal error');
   }
-  const { room, release } = lease;
   let step: RoomStep;
-  let checkedAt: number;
+  let checkedAt = deps.access.rechecks;
   try {
-    // Membership may have changed while a big room loaded: the rule holds as of now.
-    const access = await deps.access.check(roomId, userId);
-    checkedAt = deps.access.rechecks;
-    if (!access.ok) {
-      release();
-      return commandFailure(access.code, access.reason);
-    }
-    step = await op(room, { userId, role: access.role });
+    // Run again from its checks if `op` reached a document not loaded (an older segment on an
+    // asynchronous store), once it is; the final run's checks and change are in one turn.
+    step = await docs.run(async (reach) => {
+      // Membership may have changed while a big room loaded: the rule holds as of now.
+      const access = await deps.access.check(roomId, userId);
+      checkedAt = deps.access.rechecks;
+      if (!access.ok) return commandFailure(access.code, access.reason);
+      return op(room, { userId, role: access.role }, reach);
+    });
   } catch (err) {
-    release();
+    docs.release();
     deps.logger.error({ err, room: roomId, user: userId }, 'command failed');
     return commandFailure('internal', 'internal error');
   }
   if (!step.ok) {
-    release();
+    docs.release();
     return step;
   }
   const { answer } = step;
   const committed = new Promise<Outcome>((resolve) => {
     room.whenCommitted(
       () => {
-        let answered: Promise<Outcome>;
-        try {
-          answered = Promise.resolve(answer());
-        } catch (err) {
-          answered = Promise.reject(err instanceof Error ? err : new Error(String(err)));
-        }
-        void answered
+        // Its first run is in this turn, right after the commit; it reads through the held documents.
+        void docs
+          .run(answer)
           .then(resolve, (err: unknown) => {
             deps.logger.error({ err, room: roomId, user: userId }, 'command answer failed');
             resolve(commandFailure('internal', 'internal error'));
           })
           .finally(() => {
-            release();
+            docs.release();
             // A recheck that began after the check may have missed a subscription made since
             // (join_room): it is rechecked, so the directory's later state holds.
             if (deps.access.rechecks !== checkedAt && conn.joined.has(roomId)) deps.recheck(roomId, userId);
           });
       },
       () => {
-        release();
+        docs.release();
         resolve(commandFailure('internal', 'the server could not store the change; it was not applied'));
       },
     );

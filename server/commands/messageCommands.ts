@@ -15,6 +15,7 @@ import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';
 import { type RoomStep, inRoom } from './inRoom.ts';
+import type { DocAccess } from '../segments/loadedDocs.ts';
 
 const ERROR_OF: Record<RoomDocErrorCode, ErrorCode> = {
   invalid_payload: 'invalid_payload',
@@ -25,11 +26,11 @@ const ERROR_OF: Record<RoomDocErrorCode, ErrorCode> = {
 };
 
 /** The stored message as the API's ChatMessage, once the change is committed. */
-const answerWith = (deps: CommandDeps, room: Room, roomId: string, id: string) => (): Outcome => {
+const answerWith = (deps: CommandDeps, room: Room, roomId: string, id: string) => (docs: DocAccess): Outcome => {
   // Where it was written (a late write is re-homed only after this commit); the thread summary and
   // the quote through the head, as they may live in other documents.
-  const head = deps.registry.open(roomId);
-  const view = getMessage(room.doc, id, roomSources(deps.registry, head, roomId)) ?? findView(deps.registry, head, roomId, id);
+  const head = docs(roomId);
+  const view = getMessage(room.doc, id, roomSources(docs, head, roomId)) ?? findView(docs, head, roomId, id);
   if (!view) return commandFailure('not_found', `no message ${id}`);
   // A segment holds no pins: the head has them.
   return { ok: true, data: { message: toChatMessage(withPin(view, head.doc), roomId, deps.nameOf) } };
@@ -42,7 +43,7 @@ function roomFor(room: Room, userId: string, payload: object, growth: Growth = '
 }
 
 export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'send_message'>): Promise<Outcome> {
-  return inRoom(deps, conn, p.room_id, async (room, actor) => {
+  return inRoom(deps, conn, p.room_id, async (room, actor, docs) => {
     // mayCreateMessage (shared/roomDoc/permissions.ts): system messages come from the server alone.
     if (p.message_type === 'system') return commandFailure('forbidden', 'system messages come from the server alone');
     // The validator's rule for Yjs clients: only active members may be mentioned.
@@ -50,12 +51,14 @@ export function sendMessage(deps: CommandDeps, conn: CommandConnection, p: Comma
     if (outsider !== undefined) return commandFailure('invalid_payload', `${outsider} is not a member of this room and cannot be mentioned`);
     const attachments = await attachmentRefs(deps.directory, p.room_id, actor.userId, p.message_type, p.attachments);
     if (!attachments.ok) return attachments;
-    // From here on, synchronously: the caps and relations as the room is now, and the write.
+    // From here on, synchronously: the relations and caps as the room is now, and the write. The
+    // relations first: a message they reach in a segment not loaded reruns this op, before the
+    // caps count its size.
     if (room.closed) return commandFailure('internal', 'the room was dropped from memory after a storage fault; try again');
+    const related = checkRelations(docs, docs(p.room_id), p.room_id, { parentId: p.parent_id, quotedId: p.quoted_message_id });
+    if (!related.ok) return commandFailure(related.code, related.message);
     const full = roomFor(room, actor.userId, p, 'messages');
     if (full) return full;
-    const related = checkRelations(deps.registry, deps.registry.open(p.room_id), p.room_id, { parentId: p.parent_id, quotedId: p.quoted_message_id });
-    if (!related.ok) return commandFailure(related.code, related.message);
     const relations = {
       ...(p.parent_id === undefined ? {} : { parentId: p.parent_id }),
       ...(p.show_in_channel === undefined ? {} : { showInChannel: p.show_in_channel }),

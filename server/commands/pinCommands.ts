@@ -9,6 +9,7 @@ import { commandFailure } from './CommandFailure.ts';
 import type { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps, Outcome } from './CommandDeps.ts';
 import { inRoom } from './inRoom.ts';
+import type { DocAccess } from '../segments/loadedDocs.ts';
 
 /*
  * pin_message, unpin_message, fetch_pinned (docs/commands.md). A pin is written to the room's head
@@ -17,31 +18,31 @@ import { inRoom } from './inRoom.ts';
  */
 
 /** The document holding the message: the head, or its home segment in a segmented room. */
-function holderOf(deps: CommandDeps, head: Room, roomId: string, messageId: string): Room {
+function holderOf(docs: DocAccess, head: Room, roomId: string, messageId: string): Room {
   const index = SegmentIndex.of(head.doc);
   if (!index.open) return head;
-  return loadSegment(deps.registry, roomId, index.homeOf(messageId) ?? index.open.n);
+  return loadSegment(docs, roomId, index.homeOf(messageId) ?? index.open.n);
 }
 
 /** The message as the API answers it, with its pin as the head holds it now. */
-const answerWith = (deps: CommandDeps, head: Room, roomId: string, messageId: string) => (): Outcome => {
-  const view = findMessage(deps.registry, head, roomId, messageId);
+const answerWith = (deps: CommandDeps, head: Room, roomId: string, messageId: string) => (docs: DocAccess): Outcome => {
+  const view = findMessage(docs, head, roomId, messageId);
   if (!view) return commandFailure('not_found', `no message ${messageId}`);
   return { ok: true, data: { message: toChatMessage(withPin(view, head.doc), roomId, deps.nameOf) } };
 };
 
 export function pinMessageCommand(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'pin_message'>): Promise<Outcome> {
-  return inRoom(deps, conn, p.room_id, (head, actor) => {
-    const result = pinMessage(head.doc, actor, { messageId: p.message_id, holder: holderOf(deps, head, p.room_id, p.message_id).doc }, conn.origin);
+  return inRoom(deps, conn, p.room_id, (head, actor, docs) => {
+    const result = pinMessage(head.doc, actor, { messageId: p.message_id, holder: holderOf(docs, head, p.room_id, p.message_id).doc }, conn.origin);
     if (!result.ok) return commandFailure(result.code === 'deleted' ? 'message_deleted' : result.code, result.message);
     return { ok: true, answer: answerWith(deps, head, p.room_id, p.message_id) };
   });
 }
 
 export function unpinMessageCommand(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'unpin_message'>): Promise<Outcome> {
-  return inRoom(deps, conn, p.room_id, (head, actor) => {
+  return inRoom(deps, conn, p.room_id, (head, actor, docs) => {
     // Checked before writing, so that an unknown message is an error that changed nothing.
-    if (!findMessage(deps.registry, head, p.room_id, p.message_id)) return commandFailure('not_found', `no message ${p.message_id}`);
+    if (!findMessage(docs, head, p.room_id, p.message_id)) return commandFailure('not_found', `no message ${p.message_id}`);
     const result = unpinMessage(head.doc, actor, p.message_id, conn.origin);
     if (!result.ok) return commandFailure(result.code, result.message);
     return { ok: true, answer: answerWith(deps, head, p.room_id, p.message_id) };
@@ -51,8 +52,8 @@ export function unpinMessageCommand(deps: CommandDeps, conn: CommandConnection, 
 export function fetchPinned(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'fetch_pinned'>): Promise<Outcome> {
   return inRoom(deps, conn, p.room_id, (head) => ({
     ok: true,
-    answer: () => {
-      const views = pinnedMessages(head.doc, (id) => findMessage(deps.registry, head, p.room_id, id));
+    answer: (docs) => {
+      const views = pinnedMessages(head.doc, (id) => findMessage(docs, head, p.room_id, id));
       return { ok: true, data: { room_id: p.room_id, messages: views.map((view) => toChatMessage(view, p.room_id, deps.nameOf)) } };
     },
   }));

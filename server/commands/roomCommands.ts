@@ -15,25 +15,28 @@ import { RoomSubscription } from './RoomSubscription.ts';
 export function joinRoom(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'join_room'>): Promise<Outcome> {
   return inRoom(deps, conn, p.room_id, (room) => ({
     ok: true,
-    // Subscribing and reading the snapshot in one synchronous step, right after a commit: the
-    // answer holds every committed change and the events carry every later one, none twice.
-    // The room's summary (the directory's) is read after that step.
-    answer: async () => {
+    // Reading the snapshot and subscribing in one synchronous step, right after a commit (or
+    // after loading a segment the page reaches, run again): the answer holds every committed
+    // change and the events carry every later one, none twice. The room's summary (the
+    // directory's) is read after that step.
+    answer: async (docs) => {
+      const page = historyPage(docs, room, p.room_id, undefined, JOIN_ROOM_MESSAGES, roomSources(docs, room, p.room_id));
       const joined = !conn.closed && !conn.joined.has(p.room_id);
       if (joined) {
-        const { release } = deps.registry.acquire(p.room_id, conn);
-        const sub = new RoomSubscription({ room, release, feeds: deps.feeds, user: conn.user, send: (frame) => conn.send(frame), typingTimeoutMs: deps.typingTimeoutMs });
-        conn.joined.set(p.room_id, sub);
         // A segmented room: the open segment (new messages) stays loaded while joined, and the
         // events of every segment loaded now or later are forwarded (CommandServer follows loads).
         const open = SegmentIndex.of(room.doc).open;
-        if (open) {
-          const lease = deps.registry.acquire(segmentDocName(p.room_id, open.n), sub);
+        const openSegment = open ? docs(segmentDocName(p.room_id, open.n)) : null;
+        // Nothing is written from here on: what reaches a document not loaded has thrown above.
+        const { release } = deps.registry.acquire(p.room_id, conn);
+        const sub = new RoomSubscription({ room, release, feeds: deps.feeds, user: conn.user, send: (frame) => conn.send(frame), typingTimeoutMs: deps.typingTimeoutMs });
+        conn.joined.set(p.room_id, sub);
+        if (openSegment) {
+          const lease = deps.registry.acquire(openSegment.roomId, sub);
           sub.follow(lease.room, lease.release);
         }
         for (const doc of deps.registry.docsOf(p.room_id)) sub.follow(doc);
       }
-      const page = historyPage(deps.registry, room, p.room_id, undefined, JOIN_ROOM_MESSAGES, roomSources(deps.registry, room, p.room_id));
       const messages = page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf));
       const summary = await deps.directory.rooms.getSummary(p.room_id);
       if (!summary) {
@@ -72,9 +75,9 @@ export function typing(deps: CommandDeps, conn: CommandConnection, p: CommandPay
 }
 
 export function readMessages(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'read_messages'>): Promise<Outcome> {
-  return inRoom(deps, conn, p.room_id, (room, actor) => {
+  return inRoom(deps, conn, p.room_id, (room, actor, docs) => {
     // In a segmented room the message is in a segment and the position in the head.
-    if (SegmentIndex.of(room.doc).segmented && !findMessage(deps.registry, room, p.room_id, p.last_read_id)) {
+    if (SegmentIndex.of(room.doc).segmented && !findMessage(docs, room, p.room_id, p.last_read_id)) {
       return commandFailure('not_found', `no message ${p.last_read_id}`);
     }
     const result = markRead(room.doc, actor, p.last_read_id, conn.origin);
@@ -87,9 +90,9 @@ export function readMessages(deps: CommandDeps, conn: CommandConnection, p: Comm
 }
 
 export function fetchHistory(deps: CommandDeps, conn: CommandConnection, p: CommandPayload<'fetch_history'>): Promise<Outcome> {
-  return inRoom(deps, conn, p.room_id, (room) => {
+  return inRoom(deps, conn, p.room_id, (room, _actor, docs) => {
     // A thread: its root must be a message of the room, and not itself a reply.
-    const root = p.parent_id === undefined ? null : findView(deps.registry, room, p.room_id, p.parent_id);
+    const root = p.parent_id === undefined ? null : findView(docs, room, p.room_id, p.parent_id);
     if (p.parent_id !== undefined && !root) return commandFailure('not_found', `no message ${p.parent_id}`);
     if (root?.parentId !== undefined) return commandFailure('invalid_payload', `message ${root.id} is a reply, not a thread root`);
     return fetchPage(deps, room, p);
@@ -99,11 +102,11 @@ export function fetchHistory(deps: CommandDeps, conn: CommandConnection, p: Comm
 function fetchPage(deps: CommandDeps, room: Room, p: CommandPayload<'fetch_history'>): RoomStep {
   return {
     ok: true,
-    answer: () => {
+    answer: (docs) => {
       const before = p.before_id ?? undefined;
       const page = p.parent_id === undefined
-        ? historyPage(deps.registry, room, p.room_id, before, p.limit, roomSources(deps.registry, room, p.room_id))
-        : threadPage(deps.registry, room, p.room_id, p.parent_id, before, p.limit);
+        ? historyPage(docs, room, p.room_id, before, p.limit, roomSources(docs, room, p.room_id))
+        : threadPage(docs, room, p.room_id, p.parent_id, before, p.limit);
       return { ok: true, data: { room_id: p.room_id, messages: page.messages.map((m) => toChatMessage(m, p.room_id, deps.nameOf)), has_more: page.hasMore } };
     },
   };

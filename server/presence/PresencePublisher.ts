@@ -1,8 +1,8 @@
 import type { Logger } from '../log.ts';
-import type { Directory } from '../storage/Directory.ts';
 import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { Room } from '../sync/Room.ts';
 import type { PresenceTracker } from './PresenceTracker.ts';
+import type { StoredPresence } from '../storage/PresenceRepo.ts';
 import { usersPresence } from './usersPresence.ts';
 import type { UserPresence } from '../../shared/models/userPresence.ts';
 import { SERVER_AWARENESS_KIND, type ServerPresenceState } from '../../shared/protocol/awarenessStates.ts';
@@ -27,6 +27,18 @@ interface Entry {
   publishing: Promise<void> | null;
   /** Something changed while `publishing` read: it runs once more when it ends. */
   again: boolean;
+  /** The first publication while it is awaited (a room loaded without its presence read ahead), else null. */
+  first: Promise<void> | null;
+}
+
+/** A room's presence read ahead of its load (`ready`), so that the load sets it at once. */
+interface Prepared {
+  /** The room's active members and their stored presence, once read (null: reading, or the read failed). */
+  read: { readonly members: readonly string[]; readonly stored: Map<string, StoredPresence> } | null;
+  /** Resolves when the read ends, whether it succeeded or not. */
+  readonly reading: Promise<void>;
+  /** A change since the read began that it may have missed: the room publishes again once loaded. */
+  stale: boolean;
 }
 
 /**
@@ -40,58 +52,96 @@ interface Entry {
  * makes it run again once it ends, so the state set last was read after the last change; who is
  * online is taken from the tracker when the read has answered. close() waits for publications
  * in flight (the database closes after it).
+ *
+ * A room's first state is in place before any peer syncs, on either backend: `ready` (awaited by
+ * RoomRegistry's `prepare` before every peer's open) reads the members and their stored presence
+ * ahead of the load, and `roomLoaded` sets them within the load, online as the tracker says then.
+ * The command endpoint's events take the first state they see as the baseline, and would otherwise
+ * announce every member's presence as a change. A change during that read marks it stale: it is
+ * still set at the load, and published again at once. A room loaded with no read at hand (a load
+ * of the server's own) publishes asynchronously, and `ready` waits for that first publication.
  */
 export class PresencePublisher {
   readonly #directory: DirectoryApi;
   readonly #tracker: PresenceTracker;
   readonly #logger: Logger;
-  readonly #atLoad: Directory | null;
   /** Each loaded room and its active member ids, refreshed on membership changes. */
   readonly #rooms = new Map<string, Entry>();
+  /** Presence read ahead of a room's load, by document name, until the load takes it. */
+  readonly #prepared = new Map<string, Prepared>();
   /** Rooms whose presence changed since the last publication. */
   readonly #dirty = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
 
-  /**
-   * `atLoad`: the synchronous directory where there is one (SQLite). A room's first publication is
-   * read from it within the load, so the room's presence is in place before anyone syncs: the
-   * command endpoint's events take the first state they see as the baseline, and would otherwise
-   * announce every member's presence as a change. Without it (PostgreSQL) the first publication
-   * is asynchronous like the others, until rooms are prepared before their first frame
-   * (docs/scale-out.md, "Next: the server on asynchronous repositories", step 2).
-   */
-  constructor(directory: DirectoryApi, tracker: PresenceTracker, logger: Logger, atLoad: Directory | null = null) {
+  constructor(directory: DirectoryApi, tracker: PresenceTracker, logger: Logger) {
     this.#directory = directory;
     this.#tracker = tracker;
     this.#logger = logger;
-    this.#atLoad = atLoad;
   }
 
-  /** A room was loaded: its members are read and its presence map published, before anyone syncs where `atLoad` allows. */
+  /**
+   * What a peer's open of `docName` awaits (RoomRegistry's `prepare`): its presence read ahead
+   * while it is not loaded, its first publication while that is in flight; null when there is
+   * nothing to wait for. Never rejects: a failed read is logged, and the room publishes after its load.
+   */
+  ready(docName: string): Promise<void> | null {
+    if (this.#closed) return null;
+    const entry = this.#rooms.get(docName);
+    if (entry) return entry.first;
+    const prepared = this.#prepared.get(docName);
+    if (prepared?.read && !prepared.stale) return null;
+    // Loaded meanwhile by a load that did not take this read: its first publication, then.
+    const reading = prepared && !prepared.read ? prepared.reading : this.#readAhead(docName);
+    return reading.then(() => this.#rooms.get(docName)?.first ?? undefined);
+  }
+
+  #readAhead(docName: string): Promise<void> {
+    const read = async (): Promise<Prepared['read']> => {
+      const members = await this.#directory.members.listActiveUserIds(docName);
+      return { members, stored: await this.#directory.presence.getMany(members) };
+    };
+    const prepared: Prepared = {
+      read: null,
+      stale: false,
+      reading: read().then(
+        (value) => void (prepared.read = value),
+        (err: unknown) => {
+          this.#logger.error({ err, room: docName }, 'presence: reading a room’s presence ahead of its load failed');
+          if (this.#prepared.get(docName) === prepared) this.#prepared.delete(docName);
+        },
+      ),
+    };
+    this.#prepared.set(docName, prepared);
+    return prepared.reading;
+  }
+
+  /** A room was loaded: its presence read ahead is set now, before anyone syncs; without one it is read and published. */
   roomLoaded(room: PresenceRoom): void {
     if (this.#closed) return;
-    const entry: Entry = { room, members: new Set(), membersStale: true, publishing: null, again: false };
+    const entry: Entry = { room, members: new Set(), membersStale: true, publishing: null, again: false, first: null };
     this.#rooms.set(room.roomId, entry);
-    const directory = this.#atLoad;
-    if (!directory) return this.#publish(entry);
-    try {
-      entry.members = new Set(directory.members.listActiveUserIds(room.roomId));
-      entry.membersStale = false;
-      const stored = directory.presence.getMany([...entry.members]);
-      this.#set(
-        entry,
-        [...entry.members].map((userId) => ({ user_id: userId, is_online: this.#tracker.isOnline(userId), ...(stored.get(userId) ?? { last_seen_at: null, status: null }) })),
-      );
-    } catch (err) {
-      this.#logger.error({ err, room: room.roomId }, 'presence: publishing a room’s presence failed');
-      this.#publish(entry);
+    const prepared = this.#prepared.get(room.roomId);
+    this.#prepared.delete(room.roomId);
+    if (!prepared?.read) {
+      const first = this.#publish(entry).then(() => {
+        if (entry.first === first) entry.first = null;
+      });
+      entry.first = first;
+      return;
     }
+    const { members, stored } = prepared.read;
+    entry.members = new Set(members);
+    entry.membersStale = prepared.stale;
+    this.#set(entry, members.map((userId) => ({ user_id: userId, is_online: this.#tracker.isOnline(userId), ...(stored.get(userId) ?? { last_seen_at: null, status: null }) })));
+    if (prepared.stale) this.#publish(entry);
   }
 
   /** The room's membership changed: its members are read again and it republishes soon. */
   membershipChanged(roomId: string): void {
+    const prepared = this.#prepared.get(roomId);
+    if (prepared) prepared.stale = true;
     const entry = this.#rooms.get(roomId);
     if (!entry) return;
     entry.membersStale = true;
@@ -102,6 +152,7 @@ export class PresencePublisher {
   userChanged(userId: string): void {
     // A room whose publication is reading may be reading its members: it republishes too.
     for (const [roomId, entry] of this.#rooms) if (entry.members.has(userId) || entry.publishing) this.#markDirty(roomId);
+    for (const prepared of this.#prepared.values()) if (!prepared.read || prepared.read.members.includes(userId)) prepared.stale = true;
   }
 
   roomUnloaded(roomId: string): void {
@@ -115,6 +166,7 @@ export class PresencePublisher {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#dirty.clear();
+    this.#prepared.clear();
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
 
@@ -139,10 +191,11 @@ export class PresencePublisher {
     return !this.#closed && this.#rooms.get(entry.room.roomId) === entry;
   }
 
-  #publish(entry: Entry): void {
+  /** Publishes the room's presence (once more after the one in flight, if any); resolves when it is set, or failed. */
+  #publish(entry: Entry): Promise<void> {
     if (entry.publishing) {
       entry.again = true;
-      return;
+      return entry.publishing;
     }
     const run = (async () => {
       do {
@@ -157,6 +210,7 @@ export class PresencePublisher {
       });
     entry.publishing = run;
     this.#inFlight.add(run);
+    return run;
   }
 
   async #publishOnce(entry: Entry): Promise<void> {

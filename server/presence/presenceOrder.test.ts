@@ -93,3 +93,56 @@ describe('PresencePublisher', () => {
     expect(states.at(-1)?.presence[ben!.id]?.status).toBe('in a meeting');
   });
 });
+
+describe('PresencePublisher, presence read ahead of a load', () => {
+  it('sets the presence read by ready within the load; a change during that read is published again right after', async () => {
+    const [ana, ben] = ['Ana', 'Ben'].map((name) => ({ id: uuidv4(), name })) as [{ id: string; name: string }, { id: string; name: string }];
+    for (const user of [ana, ben]) env.directory.users.upsert(user);
+    const room = env.directory.createRoom({ type: 'group', name: 'g', company_id: null, is_active: true, extra_metadata: {}, members: [{ user_id: ben.id, role: 'member' }] }, ana.id);
+    const tracker = new PresenceTracker();
+    tracker.connect(ben.id);
+    const publisher = new PresencePublisher(new SqliteDirectory(env.directory, new SqliteAsync(env.db)), tracker, logger);
+    const states: ServerPresenceState[] = [];
+    let second = (): void => {};
+    const twice = new Promise<void>((resolve) => (second = resolve));
+
+    // The read ahead reads stored presence now and answers late.
+    const presence = env.directory.presence;
+    const getMany = presence.getMany.bind(presence);
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reach = (): void => {};
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    vi.spyOn(presence, 'getMany').mockImplementationOnce((ids) => {
+      const answer = getMany(ids);
+      reach();
+      return released.then(() => answer) as unknown as Map<string, StoredPresence>;
+    });
+
+    const ready = publisher.ready(room.id);
+    expect(ready).not.toBeNull();
+    await reached;
+    // While that read waits, Ben sets a status.
+    env.directory.presence.setStatus(ben.id, 'in a meeting');
+    publisher.userChanged(ben.id);
+    release();
+    await ready;
+
+    publisher.roomLoaded({
+      roomId: room.id,
+      roomAwareness: {
+        setServerState: (state) => {
+          if (states.push(ServerPresenceStateSchema.parse(state)) === 2) second();
+        },
+      },
+    });
+    // Within the load: both members, online as the tracker says now, the status as read.
+    expect(states).toHaveLength(1);
+    expect(states[0]?.presence).toMatchObject({ [ana.id]: { is_online: false, status: null }, [ben.id]: { is_online: true, status: null } });
+    // Loaded: nothing more to wait for.
+    expect(publisher.ready(room.id)).toBeNull();
+    await twice;
+    await publisher.close();
+    expect(states.at(-1)?.presence[ben.id]).toMatchObject({ is_online: true, status: 'in a meeting' });
+  });
+});

@@ -14,7 +14,9 @@ import { type DocAccess, DocNotLoaded, loadedOnly, loadingAtOnce, withLoaded } f
  * Each read reaches segments through `docs`: the registry (each segment loaded at once: the
  * synchronous store), or the DocAccess of withLoaded (readAcross), which loads what a read lacked
  * through either store and runs the read again, so a read never awaits in the middle and sees
- * every document in one turn. With an asynchronous store every caller reads through readAcross.
+ * every document in one turn. With an asynchronous store every caller reads through readAcross,
+ * or, for a command, the DocAccess of its HeldDocs (which also keeps what it read loaded until
+ * the command is answered).
  */
 
 /** How a read reaches the room's segments: the registry (loading at once), or a DocAccess (withLoaded's). */

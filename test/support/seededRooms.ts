@@ -56,6 +56,8 @@ export interface SeedOptions {
   readonly unrecordedMentions?: boolean;
   /** Message i's text (default `history <its id>`). */
   readonly content?: (i: number, id: string) => string;
+  /** Messages in each sealed segment (default SEGMENT_MAX_MESSAGES; fewer: a small room with the layout of a big one). */
+  readonly perSegment?: number;
   /** Whether the messages' text goes into the search index (indexStoredDoc); else the documents are only recorded as indexed. */
   readonly searchable?: boolean;
 }
@@ -86,31 +88,13 @@ export function seedSegmentedRoom(
       if (searchable) indexStoredDoc(store, searchRepo, name);
       else searchRepo.recordIndexed(name, Y.encodeStateVector(doc));
     };
-    const head = new Y.Doc();
-    const segments = segmentsMap(head);
-    for (let n = 0; n * SEGMENT_MAX_MESSAGES < count || n === 0; n++) {
-      const part = ids.slice(n * SEGMENT_MAX_MESSAGES, (n + 1) * SEGMENT_MAX_MESSAGES);
-      const doc = new Y.Doc();
-      const { messages } = roomMaps(doc);
-      doc.transact(() => {
-        part.forEach((id, i) => {
-          const mentioned = mentions?.(n * SEGMENT_MAX_MESSAGES + i);
-          messages.set(id, { ...messageValue(id, authorId, content(n * SEGMENT_MAX_MESSAGES + i, id)), ...(mentioned?.length ? { mentionedUsers: [...mentioned] } : {}) });
-        });
-      });
-      const name = segmentDocName(roomId, n);
+    for (const { name, doc, segment } of segmentedRoomDocs(roomId, authorId, ids, { ...(mentions ? { mentions } : {}), content })) {
       // As the server records a segment's mentions when it seals or loads it (RoomSummaries).
-      if (!unrecordedMentions) mentionRepo.replaceSegment(roomId, n, countedMentions(doc));
-      store.append([{ roomId: name, update: Y.encodeStateAsUpdate(doc) }], [{ roomId: name, clientId: doc.clientID, userId: authorId }]);
+      if (segment !== null && !unrecordedMentions) mentionRepo.replaceSegment(roomId, segment, countedMentions(doc));
+      store.append([{ roomId: name, update: Y.encodeStateAsUpdate(doc) }], segment === null ? [] : [{ roomId: name, clientId: doc.clientID, userId: authorId }]);
       markIndexed(name, doc);
       doc.destroy();
-      const sealed = part.length === SEGMENT_MAX_MESSAGES;
-      segments.set(String(n), sealed ? { sealed, first: part[0] ?? null, last: part.at(-1) ?? null, count: part.length } : { sealed, first: null, last: null, count: 0 });
-      if (sealed && (n + 1) * SEGMENT_MAX_MESSAGES === count) segments.set(String(n + 1), { sealed: false, first: null, last: null, count: 0 });
     }
-    store.append([{ roomId, update: Y.encodeStateAsUpdate(head) }]);
-    markIndexed(roomId, head);
-    head.destroy();
     searchDb.close();
   } finally {
     db.close();
@@ -118,7 +102,40 @@ export function seedSegmentedRoom(
   return ids;
 }
 
-function mintIds(count: number): string[] {
+/**
+ * The documents of a room whose history `ids` is in segments, as the Segmenter leaves it: each
+ * segment (sealed ones of SEGMENT_MAX_MESSAGES, then the open one), then the head naming them
+ * (`segment` null). The caller stores each, then destroys it.
+ */
+export function* segmentedRoomDocs(
+  roomId: string,
+  authorId: string,
+  ids: readonly string[],
+  { mentions, content = (_i, id) => `history ${id}`, perSegment = SEGMENT_MAX_MESSAGES }: Pick<SeedOptions, 'mentions' | 'content' | 'perSegment'> = {},
+): Generator<{ name: string; doc: Y.Doc; segment: number | null }> {
+  const count = ids.length;
+  const M = perSegment;
+  const head = new Y.Doc();
+  const segments = segmentsMap(head);
+  for (let n = 0; n * M < count || n === 0; n++) {
+    const part = ids.slice(n * M, (n + 1) * M);
+    const doc = new Y.Doc();
+    const { messages } = roomMaps(doc);
+    doc.transact(() => {
+      part.forEach((id, i) => {
+        const mentioned = mentions?.(n * M + i);
+        messages.set(id, { ...messageValue(id, authorId, content(n * M + i, id)), ...(mentioned?.length ? { mentionedUsers: [...mentioned] } : {}) });
+      });
+    });
+    yield { name: segmentDocName(roomId, n), doc, segment: n };
+    const sealed = part.length === M;
+    segments.set(String(n), sealed ? { sealed, first: part[0] ?? null, last: part.at(-1) ?? null, count: part.length } : { sealed, first: null, last: null, count: 0 });
+    if (sealed && (n + 1) * M === count) segments.set(String(n + 1), { sealed: false, first: null, last: null, count: 0 });
+  }
+  yield { name: roomId, doc: head, segment: null };
+}
+
+export function mintIds(count: number): string[] {
   const start = Date.now();
   return Array.from({ length: count }, () => uuidv7(start));
 }
