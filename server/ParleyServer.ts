@@ -356,8 +356,9 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     ...(cluster ? { router: cluster.router } : {}),
     ...(uploadRecords ? { prefetch: (frame: Uint8Array) => uploadRecords.prefetch(frame) } : {}),
   };
-  const sync = new SyncServer({ ...endpoints, ...(config.cluster ? { internalSecret: config.cluster.secret } : {}) });
   const commands = new CommandServer(endpoints);
+  // Several nodes: /ws/internal serves other nodes' forwarded sync channels and command channels.
+  const sync = new SyncServer({ ...endpoints, ...(config.cluster ? { internalSecret: config.cluster.secret, linkedCommands: commands } : {}) });
   // GET /metrics (README, "Metrics"): gauges read these when scraped; commits arrive on `parley:commit`.
   const metrics = config.metrics
     ? new ServerMetrics({
