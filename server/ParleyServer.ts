@@ -436,6 +436,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   }
   /** Another node owns the room now: its peers here are closed (they reopen and are routed there), its documents unloaded. */
   function roomLost(roomId: string): void {
+    commands.roomMoved(roomId);
     for (const doc of [...registry.docsOf(roomId)]) {
       for (const peer of [...doc.peers()]) peer.close('OwnerUnavailable', 'the room moved to another node');
       registry.unload(doc.roomId);

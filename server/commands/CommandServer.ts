@@ -56,6 +56,8 @@ export class CommandServer implements LinkedCommands {
   /** Membership checks of commands and rechecks (the directory's later state wins). */
   readonly #access: AccessGuard;
   readonly #connections = new Set<CommandConnection>();
+  /** Where each connection's commands are served (several nodes). */
+  readonly #routes = new Map<CommandConnection, CommandRoutes>();
   readonly #offUnloaded: () => void;
   readonly #offLoaded: () => void;
 
@@ -181,6 +183,7 @@ export class CommandServer implements LinkedCommands {
     const { logger, router } = this.#opts;
     const routes = router ? new CommandRoutes({ router, access: this.#access, conn, logger, linked }) : null;
     this.#connections.add(conn);
+    if (routes) this.#routes.set(conn, routes);
     const run = (command: ParsedCommand, requestId: RequestId | undefined): void => {
       const roomId = command.payload.room_id;
       void executeCommand(this.#deps, conn, command).then(
@@ -224,6 +227,7 @@ export class CommandServer implements LinkedCommands {
         conn.joined.clear();
         routes?.end();
         this.#connections.delete(conn);
+        this.#routes.delete(conn);
       },
     };
   }
@@ -254,6 +258,18 @@ export class CommandServer implements LinkedCommands {
     if (!access || access.ok) return;
     // The connections joined now (a join_room answered meanwhile included).
     for (const conn of joined()) this.#unsubscribe(conn, roomId, { code: access.code, reason: access.reason });
+  }
+
+  /**
+   * Another node owns the room now (its lease was taken or its fence refused), before its
+   * documents unload here: every connection routes its next command of the room afresh, and those
+   * joined to it get `unsubscribed` with `owner_unavailable`, to join again (through the new owner).
+   */
+  roomMoved(roomId: string): void {
+    for (const conn of this.#connections) {
+      this.#routes.get(conn)?.answered(roomId, 'owner_unavailable');
+      this.#unsubscribe(conn, roomId, { code: 'owner_unavailable', reason: 'the room moved to another node; join it again' });
+    }
   }
 
   /** Unsubscribes everyone from a room that has become inactive. */

@@ -110,6 +110,8 @@ export class OwnerCommandChannel {
       if (response.type === 'unsubscribed') {
         const event = UnsubscribedEventSchema.safeParse(response.data);
         if (event.success) this.#joined.delete(event.data.room_id);
+        // The room left that node: the next command of it is routed afresh.
+        if (event.success && event.data.code === 'owner_unavailable') this.#deps.answered(event.data.room_id, 'owner_unavailable');
       }
       return conn.send(text);
     }
