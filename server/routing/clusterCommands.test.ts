@@ -7,6 +7,8 @@ import { TokenService } from '../auth/TokenService.ts';
 import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
 import { CommandClient, answerFailed, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
+import { encodeControl } from '../../shared/protocol/muxFrames.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
 import { redisTestsRun, watchExpiry } from '../../test/support/redis.ts';
 import { sampleValue } from '../../test/support/promText.ts';
@@ -124,6 +126,14 @@ describe(postgresSuiteName('a bot on a node that does not own the room'), () => 
       onOwner.close();
     }
   }, 60_000);
+
+  it('a public socket that sends openCommandsAs is closed (it is for links between nodes)', async () => {
+    const [node] = cluster.nodes as [ClusterNode];
+    const [eve] = (await membersOf(cluster, node, ['Eve'])) as [Member];
+    const socket = await MuxSocket.connect(node.url, eve.token);
+    socket.raw.send(encodeControl({ type: 'openCommandsAs', channel: 1, userId: uuidv4(), userName: 'Someone else' }));
+    expect((await socket.raw.closed).code).toBe(CloseCode.ProtocolError);
+  }, 30_000);
 });
 
 /**
