@@ -114,6 +114,14 @@ describe(postgresSuiteName('a bot on a node that does not own the room'), () => 
       // Leaving goes where the room was joined; joined again, the bot is unsubscribed when Ana removes it over REST on node 1.
       answerOk(await client.request('leave_room', { room_id: roomId }), 'leave_room');
       answerFailed(await client.request('typing_stop', { room_id: roomId }), 'typing_stop', 'not_joined');
+      // Not joined, nothing else comes: a command without a request_id is answered without one, and two under one id are both answered with it.
+      const before = client.frames.length;
+      client.ws.send(JSON.stringify({ command: 'fetch_pinned', room_id: roomId }));
+      for (const _ of [1, 2]) client.ws.send(JSON.stringify({ command: 'fetch_pinned', room_id: roomId, request_id: 'twice' }));
+      while (client.frames.length < before + 3) await client.nextFrame();
+      // Answers may overtake each other (docs/commands.md): compared in any order.
+      const unmatched = client.frames.slice(before).map((f) => `${f.type} ${f.success} ${f.request_id ?? '-'}`);
+      expect(unmatched.sort()).toEqual(['fetch_pinned true -', 'fetch_pinned true twice', 'fetch_pinned true twice']);
       answerOk(await client.request('join_room', { room_id: roomId }), 'join_room');
       const removed = await fetch(`${owner.url}/api/rooms/${roomId}/members/${bot.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ana.token}` } });
       expect(removed.status).toBe(204);
