@@ -379,8 +379,9 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     ...(cluster ? { router: cluster.router } : {}),
     ...(uploadRecords ? { prefetch: (frame: Uint8Array) => uploadRecords.prefetch(frame) } : {}),
   };
-  const sync = new SyncServer({ ...endpoints, ...(config.cluster ? { internalSecret: config.cluster.secret } : {}) });
   const commands = new CommandServer(endpoints);
+  // Several nodes: /ws/internal serves other nodes' forwarded sync channels and command channels.
+  const sync = new SyncServer({ ...endpoints, ...(config.cluster ? { internalSecret: config.cluster.secret, linkedCommands: commands } : {}) });
   // GET /metrics (README, "Metrics"): gauges read these when scraped; commits arrive on `parley:commit`.
   const metrics = config.metrics
     ? new ServerMetrics({
@@ -458,6 +459,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   }
   /** Another node owns the room now: its peers here are closed (they reopen and are routed there), its documents unloaded. */
   function roomLost(roomId: string): void {
+    commands.roomMoved(roomId);
     for (const doc of [...registry.docsOf(roomId)]) {
       for (const peer of [...doc.peers()]) peer.close('OwnerUnavailable', 'the room moved to another node');
       registry.unload(doc.roomId);

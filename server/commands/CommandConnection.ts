@@ -1,16 +1,32 @@
-import type { WebSocket } from 'ws';
 import type { z } from 'zod';
 import type { AuthUser } from '../auth/TokenVerifier.ts';
-import { SocketConnection } from '../ws/SocketConnection.ts';
+import type { CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 import type { RequestIdSchema } from '../../shared/commands/webSocketCommand.ts';
+import type { UnsubscribedEvent } from '../../shared/commands/unsubscribedEvent.ts';
 import { CommandOrigin } from './CommandOrigin.ts';
 import type { CommandFailure } from './CommandFailure.ts';
 import type { RoomSubscription } from './RoomSubscription.ts';
 
 type RequestId = z.infer<typeof RequestIdSchema>;
 
-/** One authenticated socket on /ws/commands: who it is and which rooms it has joined. */
-export class CommandConnection extends SocketConnection {
+/**
+ * Where a command connection's frames go: its own WebSocket (a SocketConnection, with the send
+ * buffer's limit), or, on the node that owns a room, a channel of the link from the node holding
+ * the bot's socket (CommandServer.openLinked).
+ */
+export interface CommandTransport {
+  readonly closed: boolean;
+  send(frame: string): void;
+  close(name: CloseCodeName, reason: string): void;
+}
+
+/** One authenticated command connection (/ws/commands, or linked from another node): who it is and which rooms it has joined. */
+export class CommandConnection {
+  readonly user: AuthUser;
+  /** Unique in this process (logs, the origin). */
+  readonly id: number;
+  readonly #transport: CommandTransport;
+  #closed = false;
   /** The transaction origin of every change this connection makes. */
   readonly origin: CommandOrigin;
   /** Joined rooms by id. */
@@ -18,10 +34,28 @@ export class CommandConnection extends SocketConnection {
   /** Settles when the effects of every command taken so far have been applied (inTurn). */
   #effects: Promise<unknown> = Promise.resolve();
 
-  constructor(ws: WebSocket, user: AuthUser, limits: { maxBufferedBytes: number; onSlowConsumer: (buffered: number) => void }) {
-    // JSON clients read close codes only: no error frame before a close.
-    super(ws, user, false, limits);
-    this.origin = new CommandOrigin(user.id, this.id);
+  constructor(transport: CommandTransport, user: AuthUser, id: number) {
+    this.#transport = transport;
+    this.user = user;
+    this.id = id;
+    this.origin = new CommandOrigin(user.id, id);
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.#transport.closed;
+  }
+
+  send(frame: string): void {
+    if (!this.closed) this.#transport.send(frame);
+  }
+
+  close(name: CloseCodeName, reason: string): void {
+    this.#transport.close(name, reason);
+  }
+
+  /** Marks the connection gone (its socket or channel closed from the other side). */
+  markClosed(): void {
+    this.#closed = true;
   }
 
   /**
@@ -45,5 +79,10 @@ export class CommandConnection extends SocketConnection {
 
   fail(type: string, requestId: RequestId | undefined, failure: CommandFailure): void {
     this.send(JSON.stringify({ type, success: false, error: failure.code, data: failure.data, ...(requestId === undefined ? {} : { request_id: requestId }) }));
+  }
+
+  /** The `unsubscribed` event: the server ended the subscription to a room (the connection stays). */
+  unsubscribed(event: UnsubscribedEvent): void {
+    this.send(JSON.stringify({ type: 'unsubscribed', success: true, error: null, data: event }));
   }
 }

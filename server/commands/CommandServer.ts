@@ -12,9 +12,23 @@ import { CommandConnection } from './CommandConnection.ts';
 import type { CommandDeps } from './CommandDeps.ts';
 import { commandFailure } from './CommandFailure.ts';
 import { executeCommand } from './executeCommand.ts';
-import { parseCommandFrame } from './parseCommandFrame.ts';
+import { type ParsedCommand, parseCommandFrame } from './parseCommandFrame.ts';
 import { RoomFeeds } from './RoomFeeds.ts';
+import { CommandRoutes } from './CommandRoutes.ts';
 import { COMMANDS_PATH } from '../../shared/protocol/endpoints.ts';
+import { CloseCode } from '../../shared/protocol/closeCodes.ts';
+import { SocketConnection } from '../ws/SocketConnection.ts';
+import type { ForwardHandlers, ForwardedChannel } from '../sync/ChannelRouter.ts';
+import type { LinkedCommands } from '../sync/LinkedCommands.ts';
+import type { RequestIdSchema } from '../../shared/commands/webSocketCommand.ts';
+import type { z } from 'zod';
+
+type RequestId = z.infer<typeof RequestIdSchema>;
+
+const utf8 = new TextEncoder();
+
+/** Bytes a linked command frame may exceed PARLEY_MAX_FRAME_BYTES by (see openLinked). */
+const LINKED_FRAME_MARGIN = 1_024;
 
 /** As the SDK's default: a typing_start clears itself after this long without another. */
 export const COMMAND_TYPING_TIMEOUT_MS = 5_000;
@@ -35,13 +49,15 @@ export interface CommandServerOptions extends EndpointDeps {
  * close the connection. Commands change room documents through shared/roomDoc, so Yjs clients see
  * them at once, and joined connections get events derived from every document change.
  */
-export class CommandServer {
+export class CommandServer implements LinkedCommands {
   readonly #endpoint: SocketEndpoint;
   readonly #opts: CommandServerOptions;
   readonly #deps: CommandDeps;
   /** Membership checks of commands and rechecks (the directory's later state wins). */
   readonly #access: AccessGuard;
   readonly #connections = new Set<CommandConnection>();
+  /** Where each connection's commands are served (several nodes). */
+  readonly #routes = new Map<CommandConnection, CommandRoutes>();
   readonly #offUnloaded: () => void;
   readonly #offLoaded: () => void;
 
@@ -95,13 +111,16 @@ export class CommandServer {
 
   #accept(ws: WebSocket, user: AuthUser): void {
     const { logger, limits, presence, maxFrameBytes } = this.#opts;
-    const conn: CommandConnection = new CommandConnection(ws, user, {
+    // JSON clients read close codes only: no error frame before a close.
+    const socket: SocketConnection = new SocketConnection(ws, user, false, {
       maxBufferedBytes: limits.maxBufferedBytes,
-      onSlowConsumer: (buffered) => logger.warn({ user: user.id, conn: conn.id, buffered }, 'command connection closed: slow consumer'),
+      onSlowConsumer: (buffered) => logger.warn({ user: user.id, conn: socket.id, buffered }, 'command connection closed: slow consumer'),
     });
+    const conn = new CommandConnection(socket, user, socket.id);
     // One bucket for every frame, at the sync endpoint's update rate: a command is one write.
+    // Forwarded commands spend it here, at the edge; the owner does not count them again.
     const bucket = new TokenBucket({ capacity: limits.syncBurst, refillPerSecond: limits.syncPerSecond });
-    this.#connections.add(conn);
+    const served = this.#serve(conn, false);
     const releasePresence = presence.connect(user.id);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (conn.closed) return;
@@ -110,27 +129,107 @@ export class CommandServer {
         return conn.fail('error', undefined, commandFailure('rate_limited', `more than ${limits.syncBurst} commands in a burst or ${limits.syncPerSecond} per second`, { retry_after_ms: retry }));
       }
       if (isBinary) return conn.fail('error', undefined, commandFailure('invalid_payload', 'binary frames are not part of the command protocol: send JSON text'));
-      const parsed = parseCommandFrame(frameBytes(data), maxFrameBytes);
-      if (!parsed.ok) return conn.fail(parsed.type, parsed.requestId, parsed);
-      const { command, requestId } = parsed;
-      void executeCommand(this.#deps, conn, command).then(
-        (outcome) => (outcome.ok ? conn.answer(command.command, requestId, outcome.data) : conn.fail(command.command, requestId, outcome)),
-        (err: unknown) => {
-          logger.error({ err, user: user.id, command: command.command }, 'command handler failed');
-          conn.fail(command.command, requestId, commandFailure('internal', 'internal error'));
-        },
-      );
+      served.receive(frameBytes(data), maxFrameBytes);
     });
     ws.on('error', (err) => logger.debug({ err, user: user.id }, 'command socket error'));
     ws.on('close', (code: number) => {
-      conn.markClosed();
-      for (const sub of conn.joined.values()) sub.end();
-      conn.joined.clear();
-      this.#connections.delete(conn);
+      socket.markClosed();
+      served.end();
       releasePresence();
       logger.debug({ user: user.id, conn: conn.id, code }, 'command connection closed');
     });
     logger.debug({ user: user.id, conn: conn.id }, 'command connection opened');
+  }
+
+  /**
+   * A bot connection held by another node, whose commands for rooms this node owns arrive on a
+   * channel of that node's link (`openCommandsAs`, docs/scale-out.md, "Routing"). Served as a
+   * socket's, with the same frame rules, but: no rate limit and no presence here (the node holding
+   * the socket applies the one and holds the other), and a room this node does not own is answered
+   * `owner_unavailable`, never forwarded again.
+   */
+  openLinked(user: AuthUser, edge: ForwardHandlers): ForwardedChannel {
+    let closed = false;
+    const conn = new CommandConnection(
+      {
+        get closed() {
+          return closed;
+        },
+        send: (frame) => edge.frame(utf8.encode(frame)),
+        close: (name, reason) => {
+          if (closed) return;
+          closed = true;
+          edge.closed(CloseCode[name], name, reason);
+          served.end();
+        },
+      },
+      user,
+      SocketConnection.nextId(),
+    );
+    const served = this.#serve(conn, true);
+    this.#opts.logger.debug({ user: user.id, conn: conn.id }, 'linked command connection opened');
+    return {
+      // The edge read the bot's frame under the limit; its re-encoding (defaults, the link's request id) may be a little longer.
+      send: (body) => (conn.closed ? undefined : served.receive(body, this.#opts.maxFrameBytes + LINKED_FRAME_MARGIN)),
+      close: () => {
+        closed = true;
+        served.end();
+      },
+    };
+  }
+
+  /** The per-connection part shared by sockets and linked connections: frames parsed, routed, run and answered. */
+  #serve(conn: CommandConnection, linked: boolean): { receive(frame: Uint8Array, maxBytes: number): void; end(): void } {
+    const { logger, router } = this.#opts;
+    const routes = router ? new CommandRoutes({ router, access: this.#access, conn, logger, linked }) : null;
+    this.#connections.add(conn);
+    if (routes) this.#routes.set(conn, routes);
+    const run = (command: ParsedCommand, requestId: RequestId | undefined): void => {
+      const roomId = command.payload.room_id;
+      void executeCommand(this.#deps, conn, command).then(
+        (outcome) => {
+          routes?.answered(roomId, outcome.ok ? null : outcome.code);
+          return outcome.ok ? conn.answer(command.command, requestId, outcome.data) : conn.fail(command.command, requestId, outcome);
+        },
+        (err: unknown) => {
+          logger.error({ err, user: conn.user.id, command: command.command }, 'command handler failed');
+          conn.fail(command.command, requestId, commandFailure('internal', 'internal error'));
+        },
+      );
+    };
+    let ended = false;
+    return {
+      receive: (frame, maxBytes) => {
+        const parsed = parseCommandFrame(frame, maxBytes);
+        if (!parsed.ok) return conn.fail(parsed.type, parsed.requestId, parsed);
+        const { command, requestId } = parsed;
+        if (!routes) return run(command, requestId);
+        // Routed in the connection's turn, so commands reach this node and the owners in the order they arrived.
+        void conn.inTurn(() => routes.take(command, requestId)).then(
+          (route) => {
+            if (route.kind === 'local') run(command, requestId);
+            else if (route.kind === 'refused') {
+              routes.answered(command.payload.room_id, route.failure.code);
+              conn.fail(command.command, requestId, route.failure);
+            }
+          },
+          (err: unknown) => {
+            logger.error({ err, user: conn.user.id, command: command.command }, 'command routing failed');
+            conn.fail(command.command, requestId, commandFailure('owner_unavailable', 'the room could not be routed; retry'));
+          },
+        );
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        conn.markClosed();
+        for (const sub of conn.joined.values()) sub.end();
+        conn.joined.clear();
+        routes?.end();
+        this.#connections.delete(conn);
+        this.#routes.delete(conn);
+      },
+    };
   }
 
   /** Open sockets of the command endpoint. */
@@ -161,6 +260,18 @@ export class CommandServer {
     for (const conn of joined()) this.#unsubscribe(conn, roomId, { code: access.code, reason: access.reason });
   }
 
+  /**
+   * Another node owns the room now (its lease was taken or its fence refused), before its
+   * documents unload here: every connection routes its next command of the room afresh, and those
+   * joined to it get `unsubscribed` with `owner_unavailable`, to join again (through the new owner).
+   */
+  roomMoved(roomId: string): void {
+    for (const conn of this.#connections) {
+      this.#routes.get(conn)?.answered(roomId, 'owner_unavailable');
+      this.#unsubscribe(conn, roomId, { code: 'owner_unavailable', reason: 'the room moved to another node; join it again' });
+    }
+  }
+
   /** Unsubscribes everyone from a room that has become inactive. */
   async recheckRoom(roomId: string): Promise<void> {
     this.#access.roomChanged();
@@ -173,7 +284,7 @@ export class CommandServer {
     if (!sub) return;
     sub.end();
     conn.joined.delete(roomId);
-    conn.send(JSON.stringify({ type: 'unsubscribed', success: true, error: null, data: { room_id: roomId, ...why } }));
+    conn.unsubscribed({ room_id: roomId, ...why });
   }
 
   /** Stops accepting, closes every command connection with 1001 and resolves once all have closed. */

@@ -30,6 +30,11 @@ export class ClusterRouter implements ChannelRouter {
     if (owner === null || owner === this.#ownership.nodeId) return { kind: 'unavailable', reason: 'the room has no reachable owner' };
     const link = await this.#links.to(owner);
     if (!link) return { kind: 'unavailable', reason: `the room's owner (${owner}) is not reachable` };
-    return { kind: 'remote', owner, open: (user, handlers) => link.openAs(docName, user, handlers) };
+    return {
+      kind: 'remote',
+      owner,
+      open: (user, handlers) => link.openAs(docName, user, handlers),
+      openCommands: (user, handlers) => link.openCommandsAs(user, handlers),
+    };
   }
 }

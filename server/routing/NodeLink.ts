@@ -3,7 +3,7 @@ import type { AuthUser } from '../auth/TokenVerifier.ts';
 import type { ForwardHandlers, ForwardedChannel } from '../sync/ChannelRouter.ts';
 import type { Logger } from '../log.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
-import { MAX_CHANNEL, decodeMuxFrame, encodeControl, encodeOnChannel } from '../../shared/protocol/muxFrames.ts';
+import { type ControlFrame, MAX_CHANNEL, decodeMuxFrame, encodeControl, encodeOnChannel } from '../../shared/protocol/muxFrames.ts';
 import { frameBytes } from '../ws/SocketEndpoint.ts';
 import { INTERNAL_LINK_PATH } from '../../shared/protocol/endpoints.ts';
 
@@ -17,7 +17,7 @@ export interface NodeLinkOptions {
   readonly logger: Logger;
   /** Frames waiting in the link's send buffer past this mean the owner stopped reading: the link is dropped. */
   readonly maxBufferedBytes?: number;
-  /** Called for each document frame forwarded, either way (metrics). */
+  /** Called for each frame forwarded on a channel, either way, documents' and commands' (metrics). */
   readonly onFrame?: () => void;
 }
 
@@ -83,6 +83,18 @@ export class NodeLink {
 
   /** Opens `document` on the owner as `user`; its frames and end reach `handlers`. */
   openAs(document: string, user: AuthUser, handlers: ForwardHandlers): ForwardedChannel {
+    return this.#open((channel) => ({ type: 'openAs', channel, document, userId: user.id, userName: user.name }), handlers);
+  }
+
+  /**
+   * Opens a command channel on the owner as `user` (the commands of one bot connection whose rooms
+   * that node owns): its bodies are the command protocol's JSON text, both ways.
+   */
+  openCommandsAs(user: AuthUser, handlers: ForwardHandlers): ForwardedChannel {
+    return this.#open((channel) => ({ type: 'openCommandsAs', channel, userId: user.id, userName: user.name }), handlers);
+  }
+
+  #open(control: (channel: number) => ControlFrame, handlers: ForwardHandlers): ForwardedChannel {
     if (this.#lost || this.#nextChannel > MAX_CHANNEL) {
       // Told after the caller has its channel object, as a close from the owner would be.
       queueMicrotask(() => handlers.closed(CloseCode.OwnerUnavailable, 'OwnerUnavailable', 'the link to the owner is gone'));
@@ -90,7 +102,7 @@ export class NodeLink {
     }
     const channel = this.#nextChannel++;
     this.#channels.set(channel, handlers);
-    this.#send(encodeControl({ type: 'openAs', channel, document, userId: user.id, userName: user.name }));
+    this.#send(encodeControl(control(channel)));
     return {
       send: (body) => {
         if (this.#channels.get(channel) !== handlers) return;

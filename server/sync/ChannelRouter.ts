@@ -21,7 +21,13 @@ export type ChannelRoute =
   /** Here: this node owns the document's room. */
   | { readonly kind: 'local' }
   /** On its owner, through the link to it, as `user`. */
-  | { readonly kind: 'remote'; readonly owner: string; open(user: AuthUser, handlers: ForwardHandlers): ForwardedChannel }
+  | {
+      readonly kind: 'remote';
+      readonly owner: string;
+      open(user: AuthUser, handlers: ForwardHandlers): ForwardedChannel;
+      /** A command channel on the owner as `user` (openCommandsAs): bodies are the command protocol's JSON text. */
+      openCommands(user: AuthUser, handlers: ForwardHandlers): ForwardedChannel;
+    }
   /** Nowhere for now (no owner reachable): the client is told OwnerUnavailable and reopens later. */
   | { readonly kind: 'unavailable'; readonly reason: string };
 

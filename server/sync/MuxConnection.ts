@@ -14,6 +14,7 @@ import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { UserSchema } from '../../shared/models/user.ts';
 import type { ChannelRoute } from './ChannelRouter.ts';
 import { RoomAttachment } from './RoomAttachment.ts';
+import type { LinkedCommands } from './LinkedCommands.ts';
 
 /** Opens and closes one socket may make per second, after a burst of opening and closing every document it may hold, plus this. */
 const CONTROL_PER_SECOND = 50;
@@ -56,12 +57,15 @@ export class MuxConnection {
   #highest = 0;
   /** A link from another node: channels opened with `openAs`, no per-socket limits of a client's. */
   readonly #link: boolean;
+  /** A link's command channels (`openCommandsAs`) are served by this; none: refused. */
+  readonly #commands: LinkedCommands | null;
 
-  constructor(socket: SocketConnection, deps: EndpointDeps, access: ChannelAccess, options: { link?: boolean } = {}) {
+  constructor(socket: SocketConnection, deps: EndpointDeps, access: ChannelAccess, options: { link?: boolean; commands?: LinkedCommands } = {}) {
     this.#socket = socket;
     this.#deps = deps;
     this.#access = access;
     this.#link = options.link ?? false;
+    this.#commands = options.commands ?? null;
     this.#control = new TokenBucket({ capacity: 2 * this.#maxChannels + CONTROL_PER_SECOND, refillPerSecond: CONTROL_PER_SECOND });
   }
 
@@ -109,6 +113,12 @@ export class MuxConnection {
         const user = UserSchema.safeParse({ id: control.userId, name: control.userName });
         if (!user.success) return socket.close('ProtocolError', `openAs names no valid user: ${user.error.issues[0]?.message ?? 'invalid'}`);
         return this.#open(control.channel, control.document, user.data);
+      }
+      case 'openCommandsAs': {
+        if (!this.#link) return socket.close('ProtocolError', 'openCommandsAs is only for links between nodes');
+        const user = UserSchema.safeParse({ id: control.userId, name: control.userName });
+        if (!user.success) return socket.close('ProtocolError', `openCommandsAs names no valid user: ${user.error.issues[0]?.message ?? 'invalid'}`);
+        return this.#openCommands(control.channel, user.data);
       }
       case 'close': {
         const open = this.#channels.get(control.channel);
@@ -162,6 +172,30 @@ export class MuxConnection {
         refuse(CloseCode.InternalError, 'InternalError', 'internal error');
       },
     );
+  }
+
+  /**
+   * A bot connection of the other node sends the commands of rooms this node owns on this channel
+   * (LinkedCommands, CommandServer): JSON text both ways, served here only, never forwarded again.
+   */
+  #openCommands(channel: number, user: AuthUser): void {
+    const socket = this.#socket;
+    if (channel <= this.#highest) return socket.close('ProtocolError', `channel ${channel} was used before on this socket: channel numbers must grow`);
+    this.#highest = channel;
+    const commands = this.#commands;
+    if (!commands) return socket.send(encodeControl({ type: 'closed', channel, code: CloseCode.OwnerUnavailable, errorCode: 'OwnerUnavailable', reason: 'this node serves no commands' }));
+    const open: OpenChannel = { peer: null, receive: (body) => linked.send(body), end: () => linked.close() };
+    const linked = commands.openLinked(user, {
+      frame: (body) => {
+        if (this.#channels.get(channel) === open) socket.send(encodeOnChannel(channel, body));
+      },
+      closed: (code, errorCode, reason) => {
+        if (this.#channels.get(channel) !== open) return;
+        this.#channels.delete(channel);
+        socket.send(encodeControl({ type: 'closed', channel, code, errorCode, reason }));
+      },
+    });
+    this.#channels.set(channel, open);
   }
 
   /** The room is owned by another node: the channel's frames go to it unchanged over the link, and its answers come back. */

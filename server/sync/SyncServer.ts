@@ -13,6 +13,7 @@ import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts'
 import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomPeer } from './RoomPeer.ts';
 import type { ChannelRoute } from './ChannelRouter.ts';
+import type { LinkedCommands } from './LinkedCommands.ts';
 import { CloseCode, type CloseCodeName } from '../../shared/protocol/closeCodes.ts';
 import { frameMessageType } from '../../shared/protocol/frames.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
@@ -24,6 +25,8 @@ export interface SyncServerOptions extends EndpointDeps {
    * (`Authorization: Bearer`); none: that path is not served.
    */
   internalSecret?: string;
+  /** Several nodes: serves the command channels other nodes open on the link (CommandServer). */
+  linkedCommands?: LinkedCommands;
 }
 
 /** Bytes a link to another node may leave unsent before it counts as stalled (many clients' frames share it). */
@@ -206,7 +209,10 @@ export class SyncServer {
       allowLargestFrame: true,
       onSlowConsumer: (buffered) => logger.warn({ buffered }, 'internal link closed: the other node reads too slowly'),
     });
-    const mux = new MuxConnection(socket, this.#opts, (document, userId) => this.#access.check(document, userId), { link: true });
+    const mux = new MuxConnection(socket, this.#opts, (document, userId) => this.#access.check(document, userId), {
+      link: true,
+      ...(this.#opts.linkedCommands ? { commands: this.#opts.linkedCommands } : {}),
+    });
     this.#links.add(socket);
     this.#linkAlive.add(ws);
     ws.on('pong', () => this.#linkAlive.add(ws));

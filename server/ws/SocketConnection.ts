@@ -37,7 +37,12 @@ export class SocketConnection {
     this.user = user;
     this.withError = withError;
     this.#limits = limits;
-    this.id = SocketConnection.#nextId++;
+    this.id = SocketConnection.nextId();
+  }
+
+  /** A connection id unique in this process, shared with connections that have no socket of their own. */
+  static nextId(): number {
+    return SocketConnection.#nextId++;
   }
 
   /** Bytes queued on the socket and not yet handed to the kernel. */

@@ -9,6 +9,8 @@ describe('mux frames', () => {
       { type: 'close', channel: 300 },
       { type: 'closed', channel: MAX_CHANNEL, code: 4403, errorCode: 'Forbidden', reason: 'not a member' },
       { type: 'openAs', channel: 7, document: 'a room:3', userId: 'u-1', userName: 'Ana' },
+      { type: 'openCommandsAs', channel: 9, userId: 'u-1', userName: 'Ana' },
+      { type: 'openCommandsAs', channel: MAX_CHANNEL, userId: '', userName: '' },
     ] as const) {
       expect(decodeMuxFrame(encodeControl(control))).toEqual({ ok: true, frame: { channel: 0, control } });
     }
@@ -29,6 +31,13 @@ describe('mux frames', () => {
       encodeControl({ type: 'closed', channel: 1, code: 4403, errorCode: 'x', reason: 'y' }).slice(0, 5),
       encodeControl({ type: 'openAs', channel: 1, document: '', userId: 'u', userName: 'n' }),
       encodeControl({ type: 'openAs', channel: 1, document: 'd', userId: 'u', userName: 'Ana' }).slice(0, -2),
+      // openCommandsAs: truncated, on the control channel, past the largest channel, with trailing bytes.
+      encodeControl({ type: 'openCommandsAs', channel: 1, userId: 'u', userName: 'Ana' }).slice(0, -2),
+      encodeControl({ type: 'openCommandsAs', channel: 1, userId: 'u', userName: 'Ana' }).slice(0, 3),
+      encodeControl({ type: 'openCommandsAs', channel: 0, userId: 'u', userName: 'Ana' }),
+      encodeControl({ type: 'openCommandsAs', channel: MAX_CHANNEL + 1, userId: 'u', userName: 'Ana' }),
+      new Uint8Array([...encodeControl({ type: 'openCommandsAs', channel: 2, userId: 'u', userName: 'Ana' }), 0]),
+      new Uint8Array([0, 5, 1]),
     ];
     for (const bytes of bad) expect(decodeMuxFrame(bytes).ok).toBe(false);
   });

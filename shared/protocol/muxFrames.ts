@@ -16,6 +16,8 @@ import * as decoding from 'lib0/decoding';
  *                                                                            closed   server → client
  *               | varUint(3) • varUint(channel) • varString(document) • varString(userId) • varString(userName)
  *                                                                            openAs   node → node
+ *               | varUint(4) • varUint(channel) • varString(userId) • varString(userName)
+ *                                                                            openCommandsAs   node → node
  *
  * A client numbers its channels 1, 2, 3, … and never reuses a number on the same socket, so that
  * no frame of a closed channel can be taken for a later one. `closed` ends a channel from the
@@ -25,6 +27,11 @@ import * as decoding from 'lib0/decoding';
  * `openAs` exists only on the link between two Parley nodes (`/ws/internal`, docs/scale-out.md):
  * the node a client is connected to opens the channel on the document's owner as the user it
  * authenticated. A public socket that sends it is closed (ProtocolError).
+ *
+ * `openCommandsAs` too: the node holding a bot's command socket (`/ws/commands`) opens one such
+ * channel per owner node its commands go to. Its bodies are not sync frames but the command
+ * protocol's UTF-8 JSON text (docs/commands.md): commands node → owner, answers and room events
+ * owner → node.
  */
 
 /** The channel that carries control frames. */
@@ -34,13 +41,14 @@ export const MAX_CHANNEL = 2 ** 31 - 1;
 /** The longest document name, in characters. */
 export const MAX_DOCUMENT_NAME = 200;
 
-export const ControlKind = { Open: 0, Close: 1, Closed: 2, OpenAs: 3 } as const;
+export const ControlKind = { Open: 0, Close: 1, Closed: 2, OpenAs: 3, OpenCommandsAs: 4 } as const;
 
 export type ControlFrame =
   | { readonly type: 'open'; readonly channel: number; readonly document: string }
   | { readonly type: 'close'; readonly channel: number }
   | { readonly type: 'closed'; readonly channel: number; readonly code: number; readonly errorCode: string; readonly reason: string }
-  | { readonly type: 'openAs'; readonly channel: number; readonly document: string; readonly userId: string; readonly userName: string };
+  | { readonly type: 'openAs'; readonly channel: number; readonly document: string; readonly userId: string; readonly userName: string }
+  | { readonly type: 'openCommandsAs'; readonly channel: number; readonly userId: string; readonly userName: string };
 
 /** A mux frame: control, or a document's frame on its channel (`body` is a view, not a copy). */
 export type MuxFrame = { readonly channel: 0; readonly control: ControlFrame } | { readonly channel: number; readonly body: Uint8Array };
@@ -69,6 +77,12 @@ export function encodeControl(control: ControlFrame): Uint8Array {
         encoding.writeVarString(encoder, control.userId);
         encoding.writeVarString(encoder, control.userName);
       }
+      break;
+    case 'openCommandsAs':
+      encoding.writeVarUint(encoder, ControlKind.OpenCommandsAs);
+      encoding.writeVarUint(encoder, control.channel);
+      encoding.writeVarString(encoder, control.userId);
+      encoding.writeVarString(encoder, control.userName);
       break;
     case 'close':
       encoding.writeVarUint(encoder, ControlKind.Close);
@@ -117,6 +131,9 @@ function readControl(decoder: decoding.Decoder): ControlFrame | string {
       // The user is checked (zod) by the node that serves the channel.
       return { type: 'openAs', channel, document, userId: decoding.readVarString(decoder), userName: decoding.readVarString(decoder) };
     }
+    case ControlKind.OpenCommandsAs:
+      // The user is checked (zod) by the node that serves the channel.
+      return { type: 'openCommandsAs', channel, userId: decoding.readVarString(decoder), userName: decoding.readVarString(decoder) };
     case ControlKind.Close:
       return { type: 'close', channel };
     case ControlKind.Closed: {
