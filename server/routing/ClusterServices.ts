@@ -48,13 +48,16 @@ export class ClusterServices {
   constructor(opts: ClusterServicesOptions) {
     this.#opts = opts;
     const { settings, nodeId, logger } = opts;
-    const client = (): Redis => {
-      const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    // The command client's replies (leases, the registry, publishing) are awaited: one that never
+    // comes (a link that stalls without breaking) fails after a third of a lease, so renewals go on
+    // and routing answers. The reader's and the subscriber's block by design.
+    const client = (commandTimeoutMs?: number): Redis => {
+      const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }) });
       // Reconnection is ioredis's; an error event without a listener would crash the process.
       redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
       return redis;
     };
-    this.#redis = client();
+    this.#redis = client(Math.max(500, Math.floor(settings.leaseTtlMs / 3)));
     this.#reader = client();
     this.#subscriber = client();
     this.ownership = new RoomOwnership({ leases: new RedisLeases(this.#redis, nodeId, settings.leaseTtlMs), fencing: opts.fencing, logger, onLost: opts.onRoomLost });

@@ -10,9 +10,10 @@ import type { ChatClient } from '../../client/ChatClient.ts';
 import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
-import { redisTestsRun } from '../../test/support/redis.ts';
+import { redisTestsRun, watchExpiry } from '../../test/support/redis.ts';
+import { FlakyProxy } from '../../test/support/flakyProxy.ts';
+import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
 import { sampleValue } from '../../test/support/promText.ts';
-import { writerReplica } from '../../test/support/writerReplica.ts';
 import { TokenService } from '../auth/TokenService.ts';
 
 const runs = postgresTestsRun() && redisTestsRun();
@@ -240,4 +241,84 @@ describe(postgresSuiteName('PostgreSQL pauses under traffic'), () => {
     await traffic.burst(2, 5);
     await traffic.settled(60_000);
   }, 120_000);
+});
+
+/**
+ * A deposed owner that does not know it: its link to Redis stalls (no reply, no error), so its
+ * lease renewals fail while it keeps its rooms; the lease expires and another node takes the room
+ * with a newer fencing token. A write then reaches the old owner, which still believes it owns the
+ * room: PostgreSQL's fence check refuses its commit, so the write is neither acknowledged nor
+ * stored, the old owner gives the room up, and its client's channel closes with 4504.
+ */
+describe(postgresSuiteName('an owner cut off from Redis'), () => {
+  let cluster: TestCluster;
+  let proxy: FlakyProxy;
+  beforeAll(async () => {
+    if (!runs) return;
+    cluster = await startCluster({ nodes: 1, env: { PARLEY_LEASE_TTL_MS: '2000' } });
+    const redisPort = Number(new URL(cluster.redis.url).port);
+    proxy = await FlakyProxy.start({ host: '127.0.0.1', port: redisPort });
+    await cluster.startNode('node-cut-off', { PARLEY_REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+  }, 120_000);
+  afterAll(async () => {
+    proxy?.release();
+    await cluster?.stop();
+    await proxy?.close();
+  }, 60_000);
+
+  it("has its commit refused by the fence check: the write is neither acknowledged nor stored, and it gives the room up", async () => {
+    const [taker, cutOff] = cluster.nodes as [ClusterNode, ClusterNode];
+    const user = { id: uuidv4(), name: 'Ana' };
+    const token = await new TokenService(cluster.jwtSecret).sign(user, 3_600);
+    expect((await fetch(`${cutOff.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const created = await fetch(`${cutOff.url}/api/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'fenced', type: 'group', members: [] }),
+    });
+    const roomId = ((await created.json()) as { id: string }).id;
+    // Opened on the node about to be cut off: it owns the room.
+    const onCutOff = await MuxSocket.connect(cutOff.url, token);
+    const { channel } = await onCutOff.join(roomId);
+    const writer = writerReplica(user.id);
+    onCutOff.sendUpdate(channel, writer.write('before the cut'));
+    await onCutOff.next(channel, (f) => f.type === 'ack');
+    const redis = new Redis(cluster.redis.url);
+    try {
+      expect(await redis.get(`parley:lease:${roomId}`)).toBe(cutOff.id);
+      // Its Redis link stalls: renewals time out, the lease expires, and the other node takes the room.
+      const expiry = await watchExpiry(cluster.redis.url, `parley:lease:${roomId}`);
+      proxy.stall();
+      try {
+        await expiry.expired;
+      } finally {
+        expiry.close();
+      }
+      const onTaker = await MuxSocket.connect(taker.url, token);
+      const joined = await onTaker.join(roomId);
+      expect(contentsOf(joined.doc)).toEqual(['before the cut']);
+      expect(await redis.get(`parley:lease:${roomId}`)).toBe(taker.id);
+
+      // A write reaches the old owner, which still holds the room in memory.
+      const acks = onCutOff.framesOn(channel).filter((f) => f.type === 'ack').length;
+      const closed = onCutOff.closed(channel);
+      onCutOff.sendUpdate(channel, writer.write('to the deposed owner'));
+      // OwnerUnavailable: the refused commit made it give the room up (the clients of a room it lost are told so).
+      expect((await closed).code).toBe(CloseCode.OwnerUnavailable);
+      expect(onCutOff.framesOn(channel).filter((f) => f.type === 'ack')).toHaveLength(acks);
+      // It gave the room up: the metric says it lost a lease and owns nothing.
+      const metrics = await (await fetch(`${cutOff.url}/metrics`)).text();
+      expect(sampleValue(metrics, 'parley_leases_lost_total', { node: cutOff.id })).toBe(1);
+      expect(sampleValue(metrics, 'parley_rooms_owned', { node: cutOff.id })).toBe(0);
+
+      // Stored is what was acknowledged: read through the new owner afresh.
+      const reader = await MuxSocket.connect(taker.url, token);
+      const read = await reader.join(roomId);
+      expect(contentsOf(read.doc)).toEqual(['before the cut']);
+      for (const socket of [onTaker, reader]) socket.close();
+    } finally {
+      onCutOff.close();
+      redis.disconnect();
+    }
+  }, 60_000);
 });

@@ -22,8 +22,8 @@ export interface TestCluster {
   readonly databaseUrl: string;
   readonly jwtSecret: string;
   readonly nodes: ClusterNode[];
-  /** Starts one more node (or node `id` again, after it stopped or was killed). */
-  startNode(id?: string): Promise<ClusterNode>;
+  /** Starts one more node (or node `id` again, after it stopped or was killed), `env` over the cluster's. */
+  startNode(id?: string, env?: Record<string, string>): Promise<ClusterNode>;
   /** SIGKILL: the node dies without a word; resolves once the process is gone. */
   kill(node: ClusterNode): Promise<void>;
   stop(): Promise<void>;
@@ -43,7 +43,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const dirs: Array<{ remove: () => void }> = [];
   const nodes: ClusterNode[] = [];
   let next = 1;
-  const startNode = async (id = `node-${next++}`): Promise<ClusterNode> => {
+  const startNode = async (id = `node-${next++}`, env: Record<string, string> = {}): Promise<ClusterNode> => {
     const tmp = makeTempDir(`parley-${id}-`);
     dirs.push(tmp);
     const server = await startChildServer(['--port', '0', '--data-dir', tmp.dir, '--node-id', id], {
@@ -53,6 +53,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       PARLEY_CLUSTER_SECRET: clusterSecret,
       PARLEY_APP_DIR: 'off',
       ...options.env,
+      ...env,
     }, { fromSource: true });
     const node = { id, url: server.url, server };
     nodes.push(node);
