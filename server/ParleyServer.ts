@@ -214,15 +214,27 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       : hostTokenVerifier(options.verifyToken)
     : tokens;
   const tracker = new PresenceTracker();
+  if (cluster) {
+    // Online on any node (docs/scale-out.md, "What crosses nodes"): this node's transitions go out, the others' come in.
+    tracker.joinCluster(cluster.presence);
+    cluster.presence.onElsewhere((change) =>
+      change.kind === 'status' ? tracker.statusChangedElsewhere(change.userId) : tracker.elsewhere(change.userId, change.onlineElsewhere, { nodeLost: change.nodeLost }),
+    );
+  }
   // What the update validator checks on every write, in memory per loaded room (RoomMemberships).
   const memberships = new RoomMemberships(directoryApi);
 
   const feed = new UserFeed({ directory: directoryApi, logger, presenceOf: (userIds) => usersPresence(directoryApi, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
+  cluster?.feed.deliverTo(feed);
   const summaries: RoomSummaries = new RoomSummaries({
     directory: directoryApi,
     memberships,
     logger,
-    onChanged: (changed) => feed.summariesChanged(changed),
+    onChanged: (changed) => {
+      feed.summariesChanged(changed);
+      // Members' devices on other nodes too (ClusterFeed).
+      cluster?.feed.summariesChanged(changed);
+    },
     docs: {
       head: (roomId): Room | null => registry.get(roomId) ?? null,
       segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
@@ -260,7 +272,11 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   });
   attachmentSweeper.start(config.attachments.gcIntervalMs);
   // Mentions and direct messages: to the recipient's devices (user feed), else the webhook (docs/notifications.md).
-  const notifications = createNotifications({ directory: directoryApi, outbox: storage.outbox, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => feed.notify(userId, list) });
+  const notifications = createNotifications({ directory: directoryApi, outbox: storage.outbox, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => {
+      feed.notify(userId, list);
+      cluster?.feed.notify(userId, list);
+    },
+  });
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
   // a slow link downloads a big room at its link's speed instead of being closed for it.
   const pacer = new FramePacer({ highWaterBytes: Math.min(1024 * 1024, config.syncLimits.maxBufferedBytes / 2) });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createLogger } from '../log.ts';
-import { type ClusterPresenceChange, ClusterPresence } from './ClusterPresence.ts';
+import { type ClusterPresenceChange, ClusterPresence, type ElsewhereChange } from './ClusterPresence.ts';
 import { redisSuiteName, redisTestsRun, useRedis } from '../../test/support/redis.ts';
 
 const it = redisTestsRun() ? test : test.skip;
@@ -89,5 +89,39 @@ describe(redisSuiteName('ClusterPresence: who is online across nodes (a real Red
     await late.next('dee', true);
     expect(late.presence.isOnline('dee')).toBe(true);
     expect(late.presence.isOnline('mallory')).toBe(false);
+  });
+
+  it("tells what the other nodes say, not its own: online elsewhere, a status change, and a dead node's users marked as lost", async () => {
+    const a = await node('node-a');
+    const b = await node('node-b');
+    const heard: ElsewhereChange[] = [];
+    a.presence.onElsewhere((change) => heard.push(change));
+    const nextHeard = (n: number): Promise<void> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (heard.length >= n) {
+            off();
+            resolve();
+          }
+        };
+        const off = a.presence.onElsewhere(check);
+        check();
+      });
+    // Its own transitions are not "elsewhere".
+    a.presence.local('ana', true);
+    b.presence.local('ben', true);
+    await nextHeard(1);
+    b.presence.statusChanged('ben');
+    await nextHeard(2);
+    expect(a.presence.onlineElsewhere('ben')).toBe(true);
+    expect(a.presence.onlineElsewhere('ana')).toBe(false);
+    // b dies without a word: its users are offline elsewhere, as lost with their node.
+    b.presence.close();
+    await nextHeard(3);
+    expect(heard).toEqual([
+      { kind: 'online', userId: 'ben', onlineElsewhere: true, nodeLost: false },
+      { kind: 'status', userId: 'ben' },
+      { kind: 'online', userId: 'ben', onlineElsewhere: false, nodeLost: true },
+    ]);
   });
 });

@@ -9,11 +9,17 @@ const CHANNEL = 'parley:presence';
 const PresenceMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('change'), node: z.string().min(1), userId: z.string().min(1), online: z.boolean() }),
   z.object({ type: z.literal('state'), node: z.string().min(1), users: z.array(z.string().min(1)) }),
+  z.object({ type: z.literal('status'), node: z.string().min(1), userId: z.string().min(1) }),
 ]);
 type PresenceMessage = z.infer<typeof PresenceMessageSchema>;
 
 /** A user's online state across the cluster changed: online on some node now, or on none any more. */
 export type ClusterPresenceChange = { readonly userId: string; readonly online: boolean };
+
+/** What another node told of a user: online there now (or on none of the others), or their status text changed. */
+export type ElsewhereChange =
+  | { readonly kind: 'online'; readonly userId: string; readonly onlineElsewhere: boolean; readonly nodeLost: boolean }
+  | { readonly kind: 'status'; readonly userId: string };
 
 export interface ClusterPresenceOptions {
   /** Publishes. */
@@ -42,6 +48,7 @@ export class ClusterPresence {
   /** Other nodes' online users, and when each node was last heard from. */
   readonly #remote = new Map<string, { users: Set<string>; heardAt: number }>();
   readonly #listeners = new Set<(change: ClusterPresenceChange) => void>();
+  readonly #elsewhere = new Set<(change: ElsewhereChange) => void>();
   readonly #timer: NodeJS.Timeout;
   readonly #ready: Promise<unknown>;
 
@@ -63,9 +70,24 @@ export class ClusterPresence {
 
   /** Whether the user has a connection on any live node. */
   isOnline(userId: string): boolean {
-    if (this.#local.has(userId)) return true;
+    return this.#local.has(userId) || this.onlineElsewhere(userId);
+  }
+
+  /** Whether the user has a connection on another live node. */
+  onlineElsewhere(userId: string): boolean {
     for (const { users } of this.#remote.values()) if (users.has(userId)) return true;
     return false;
+  }
+
+  /** This node's user changed their status text: the other nodes tell their rooms and feeds. */
+  statusChanged(userId: string): void {
+    this.#publish({ type: 'status', node: this.#opts.nodeId, userId });
+  }
+
+  /** Subscribes to what the other nodes tell (PresenceTracker.elsewhere); returns the unsubscribe function. */
+  onElsewhere(listener: (change: ElsewhereChange) => void): () => void {
+    this.#elsewhere.add(listener);
+    return () => this.#elsewhere.delete(listener);
   }
 
   /** This node's own transition (its PresenceTracker's `connected` / `disconnected`): published at once. */
@@ -109,13 +131,19 @@ export class ClusterPresence {
       this.#replace(message.node, new Set(message.users), now);
       return;
     }
+    if (message.type === 'status') {
+      for (const listener of this.#elsewhere) listener({ kind: 'status', userId: message.userId });
+      return;
+    }
     const entry = this.#remote.get(message.node) ?? { users: new Set<string>(), heardAt: now };
     this.#remote.set(message.node, entry);
     entry.heardAt = now;
     const before = this.isOnline(message.userId);
+    const beforeElsewhere = this.onlineElsewhere(message.userId);
     if (message.online) entry.users.add(message.userId);
     else entry.users.delete(message.userId);
     this.#announce(message.userId, before);
+    this.#announceElsewhere(message.userId, beforeElsewhere, false);
   }
 
   /** Sets (or, with null, forgets) a node's whole online set, announcing every user whose state flips. */
@@ -123,9 +151,19 @@ export class ClusterPresence {
     const previous = this.#remote.get(node)?.users ?? new Set<string>();
     const touched = new Set([...previous, ...(users ?? [])]);
     const before = new Map([...touched].map((userId) => [userId, this.isOnline(userId)]));
+    const beforeElsewhere = new Map([...touched].map((userId) => [userId, this.onlineElsewhere(userId)]));
     if (users) this.#remote.set(node, { users, heardAt: now });
     else this.#remote.delete(node);
-    for (const userId of touched) this.#announce(userId, before.get(userId) ?? false);
+    for (const userId of touched) {
+      this.#announce(userId, before.get(userId) ?? false);
+      this.#announceElsewhere(userId, beforeElsewhere.get(userId) ?? false, users === null);
+    }
+  }
+
+  #announceElsewhere(userId: string, before: boolean, nodeLost: boolean): void {
+    const onlineElsewhere = this.onlineElsewhere(userId);
+    if (onlineElsewhere === before) return;
+    for (const listener of this.#elsewhere) listener({ kind: 'online', userId, onlineElsewhere, nodeLost });
   }
 
   #announce(userId: string, before: boolean): void {

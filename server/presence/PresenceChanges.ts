@@ -40,7 +40,7 @@ export class PresenceChanges {
     const { userId } = change;
     const before = this.#tails.get(userId) ?? Promise.resolve();
     const done = before.then(async () => {
-      if (change.cause === 'disconnected' && !this.#closed) {
+      if (change.cause === 'disconnected' && change.storeLastSeen !== false && !this.#closed) {
         try {
           await this.#directory.presence.setLastSeen(userId, change.at);
         } catch (err) {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { ClusterSettings } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { ClusterPresence } from '../cluster/ClusterPresence.ts';
+import { ClusterFeed } from '../cluster/ClusterFeed.ts';
 import { type DirectoryEvent, DirectoryEvents } from '../cluster/DirectoryEvents.ts';
 import { NodeRegistry } from '../cluster/NodeRegistry.ts';
 import { RedisLeases } from '../cluster/RedisLeases.ts';
@@ -38,6 +39,8 @@ export class ClusterServices {
   readonly links: NodeLinks;
   readonly events: DirectoryEvents;
   readonly presence: ClusterPresence;
+  /** The user feed's live part: summaries and notifications for devices on other nodes. */
+  readonly feed: ClusterFeed;
   /** Where the nodes are; announced once this node listens (start). */
   #registry: NodeRegistry | null = null;
   readonly #redis: Redis;
@@ -69,13 +72,14 @@ export class ClusterServices {
     this.router = new ClusterRouter({ ownership: this.ownership, links: this.links });
     this.events = new DirectoryEvents({ redis: this.#redis, reader: this.#reader, nodeId, logger, apply: opts.applyDirectoryEvent, resync: opts.resync });
     this.presence = new ClusterPresence({ redis: this.#redis, subscriber: this.#subscriber, nodeId, logger });
+    this.feed = new ClusterFeed({ redis: this.#redis, subscriber: this.#subscriber, nodeId, logger });
   }
 
   /** Announces this node at `url` (its own, or PARLEY_NODE_URL) once it listens, and waits for the stream reader. */
   async start(url: string): Promise<void> {
     const registry = new NodeRegistry({ redis: this.#redis, nodeId: this.#opts.nodeId, url: this.#opts.settings.nodeUrl ?? url, logger: this.#opts.logger, ttlMs: this.#opts.settings.leaseTtlMs });
     this.#registry = registry;
-    await Promise.all([registry.start(), this.events.ready, this.presence.ready]);
+    await Promise.all([registry.start(), this.events.ready, this.presence.ready, this.feed.ready]);
   }
 
   /** Stops: links closed, leases released (after the documents were committed), the node unannounced, Redis let go. */
