@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { uuidv4, uuidv7 } from '../../shared/ids.ts';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
 import type { WebSocketResponse } from '../../shared/commands/webSocketResponse.ts';
-import { TokenService } from '../auth/TokenService.ts';
 import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type Member, createRoom, leaseHolder, membersOf } from '../../test/support/clusterMembers.ts';
 import { CommandClient, answerFailed, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
@@ -17,47 +16,8 @@ import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
 const runs = postgresTestsRun() && redisTestsRun();
 const it = runs ? test : test.skip;
 
-interface Member {
-  readonly id: string;
-  readonly name: string;
-  readonly token: string;
-}
-
-/** Users signed for the cluster, each recorded by the REST API of `node` (it authenticates once). */
-async function membersOf(cluster: TestCluster, node: ClusterNode, names: readonly string[]): Promise<Member[]> {
-  const tokens = new TokenService(cluster.jwtSecret);
-  return Promise.all(
-    names.map(async (name) => {
-      const user = { id: uuidv4(), name };
-      const member = { ...user, token: await tokens.sign(user, 3_600) };
-      expect((await fetch(`${node.url}/api/me`, { headers: { authorization: `Bearer ${member.token}` } })).status).toBe(200);
-      return member;
-    }),
-  );
-}
-
-/** A group room created by `owner` on `node` with the others as members; its id. */
-async function createRoom(node: ClusterNode, owner: Member, others: readonly Member[]): Promise<string> {
-  const created = await fetch(`${node.url}/api/rooms`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bots', type: 'group', members: others.map((u) => ({ user_id: u.id, role: 'member' })) }),
-  });
-  expect(created.status).toBe(201);
-  return ((await created.json()) as { id: string }).id;
-}
-
 const commandsAt = (node: ClusterNode, member: Member): Promise<CommandClient> =>
   CommandClient.open(`${node.url.replace(/^http/, 'ws')}/ws/commands?token=${encodeURIComponent(member.token)}`);
-
-const leaseHolder = async (cluster: TestCluster, roomId: string): Promise<string | null> => {
-  const redis = new Redis(cluster.redis.url);
-  try {
-    return await redis.get(`parley:lease:${roomId}`);
-  } finally {
-    redis.disconnect();
-  }
-};
 
 /**
  * The JSON command endpoint across nodes (docs/scale-out.md, "Routing"): a bot connected to a node

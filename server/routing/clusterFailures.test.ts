@@ -2,10 +2,10 @@ import { Redis } from 'ioredis';
 import * as Y from 'yjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
-import { uuidv4 } from '../../shared/ids.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type Member, createRoom, membersOf } from '../../test/support/clusterMembers.ts';
 import type { ChatClient } from '../../client/ChatClient.ts';
 import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
@@ -14,16 +14,10 @@ import { redisTestsRun, watchExpiry } from '../../test/support/redis.ts';
 import { FlakyProxy } from '../../test/support/flakyProxy.ts';
 import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
 import { sampleValue } from '../../test/support/promText.ts';
-import { TokenService } from '../auth/TokenService.ts';
 
 const runs = postgresTestsRun() && redisTestsRun();
 const it = runs ? test : test.skip;
 
-interface Member {
-  readonly id: string;
-  readonly name: string;
-  readonly token: string;
-}
 
 /**
  * The engines a cluster stands on failing under traffic (issue 19, docs/scale-out.md "Failure"):
@@ -67,22 +61,9 @@ async function ownersByMetrics(cluster: TestCluster): Promise<string[]> {
 }
 
 async function startTraffic(cluster: TestCluster): Promise<Traffic> {
-  const tokens = new TokenService(cluster.jwtSecret);
-  const members = (await Promise.all(
-    ['Ana', 'Ben'].map(async (name) => {
-      const user = { id: uuidv4(), name };
-      return { ...user, token: await tokens.sign(user, 3_600) };
-    }),
-  )) as [Member, Member];
   const [first, second] = cluster.nodes as [ClusterNode, ClusterNode];
-  for (const member of members) expect((await fetch(`${first.url}/api/me`, { headers: { authorization: `Bearer ${member.token}` } })).status).toBe(200);
-  const created = await fetch(`${first.url}/api/rooms`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${members[0].token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'under fault', type: 'group', members: [{ user_id: members[1].id, role: 'member' }] }),
-  });
-  expect(created.status).toBe(201);
-  const roomId = ((await created.json()) as { id: string }).id;
+  const members = (await membersOf(cluster, first, ['Ana', 'Ben'])) as [Member, Member];
+  const roomId = await createRoom(first, members[0], [members[1]], 'under fault');
   // The node that opens the room first owns it.
   const opener = await MuxSocket.connect(first.url, members[0].token);
   await opener.join(roomId);
@@ -268,15 +249,9 @@ describe(postgresSuiteName('an owner cut off from Redis'), () => {
 
   it("has its commit refused by the fence check: the write is neither acknowledged nor stored, and it gives the room up", async () => {
     const [taker, cutOff] = cluster.nodes as [ClusterNode, ClusterNode];
-    const user = { id: uuidv4(), name: 'Ana' };
-    const token = await new TokenService(cluster.jwtSecret).sign(user, 3_600);
-    expect((await fetch(`${cutOff.url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-    const created = await fetch(`${cutOff.url}/api/rooms`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'fenced', type: 'group', members: [] }),
-    });
-    const roomId = ((await created.json()) as { id: string }).id;
+    const [user] = (await membersOf(cluster, cutOff, ['Ana'])) as [Member];
+    const { token } = user;
+    const roomId = await createRoom(cutOff, user, [], 'fenced');
     // Opened on the node about to be cut off: it owns the room.
     const onCutOff = await MuxSocket.connect(cutOff.url, token);
     const { channel } = await onCutOff.join(roomId);

@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatClient } from '../../client/ChatClient.ts';
 import type { ParleyNotification } from '../../shared/models/notification.ts';
-import { uuidv4 } from '../../shared/ids.ts';
 import { PresenceListSchema } from '../../shared/models/userPresence.ts';
 import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type Member, createRoom, membersOf } from '../../test/support/clusterMembers.ts';
 import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
 import { redisTestsRun } from '../../test/support/redis.ts';
-import { TokenService } from '../auth/TokenService.ts';
 
 const runs = postgresTestsRun() && redisTestsRun();
 const it = runs ? test : test.skip;
-
-interface Member {
-  readonly id: string;
-  readonly name: string;
-  readonly token: string;
-}
 
 /**
  * What a user's devices hear about rooms owned by another node (docs/scale-out.md, "What crosses
@@ -32,19 +25,9 @@ describe(postgresSuiteName('presence and the user feed across nodes'), () => {
   beforeAll(async () => {
     if (!runs) return;
     cluster = await startCluster({ nodes: 2 });
-    const tokens = new TokenService(cluster.jwtSecret);
-    for (const name of ['Ana', 'Ben']) {
-      const user = { id: uuidv4(), name };
-      members.push({ ...user, token: await tokens.sign(user, 3_600) });
-    }
     const [owner] = cluster.nodes as [ClusterNode];
-    for (const m of members) expect((await fetch(`${owner.url}/api/me`, { headers: { authorization: `Bearer ${m.token}` } })).status).toBe(200);
-    const created = await fetch(`${owner.url}/api/rooms`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${members[0]!.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'across', type: 'group', members: [{ user_id: members[1]!.id, role: 'member' }] }),
-    });
-    roomId = ((await created.json()) as { id: string }).id;
+    members.push(...(await membersOf(cluster, owner, ['Ana', 'Ben'])));
+    roomId = await createRoom(owner, members[0]!, [members[1]!], 'across');
   }, 120_000);
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.close()));

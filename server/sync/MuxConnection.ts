@@ -12,7 +12,7 @@ import type { UserFeed } from '../feed/UserFeed.ts';
 import { ChannelPeer } from './ChannelPeer.ts';
 import type { AuthUser } from '../auth/TokenVerifier.ts';
 import { UserSchema } from '../../shared/models/user.ts';
-import type { ChannelRoute } from './ChannelRouter.ts';
+import type { ChannelRoute, ForwardHandlers, ForwardedChannel } from './ChannelRouter.ts';
 import { RoomAttachment } from './RoomAttachment.ts';
 import type { LinkedCommands } from './LinkedCommands.ts';
 
@@ -184,36 +184,35 @@ export class MuxConnection {
     this.#highest = channel;
     const commands = this.#commands;
     if (!commands) return socket.send(encodeControl({ type: 'closed', channel, code: CloseCode.OwnerUnavailable, errorCode: 'OwnerUnavailable', reason: 'this node serves no commands' }));
-    const open: OpenChannel = { peer: null, receive: (body) => linked.send(body), end: () => linked.close() };
-    const linked = commands.openLinked(user, {
-      frame: (body) => {
-        if (this.#channels.get(channel) === open) socket.send(encodeOnChannel(channel, body));
-      },
-      closed: (code, errorCode, reason) => {
-        if (this.#channels.get(channel) !== open) return;
-        this.#channels.delete(channel);
-        socket.send(encodeControl({ type: 'closed', channel, code, errorCode, reason }));
-      },
-    });
-    this.#channels.set(channel, open);
+    this.#relay(channel, (handlers) => commands.openLinked(user, handlers));
   }
 
   /** The room is owned by another node: the channel's frames go to it unchanged over the link, and its answers come back. */
   #forward(channel: number, route: Extract<ChannelRoute, { kind: 'remote' }>, user: AuthUser, waiting: readonly Uint8Array[]): void {
+    const forwarded = this.#relay(channel, (handlers) => route.open(user, handlers));
+    for (const body of waiting) forwarded.send(body);
+  }
+
+  /**
+   * Serves `channel` by relaying it to another party (a forwarded channel's owner, a linked command
+   * connection): the channel's frames go to what `open` returns, and what comes back goes out on
+   * the channel until either side ends it.
+   */
+  #relay(channel: number, open: (handlers: ForwardHandlers) => ForwardedChannel): ForwardedChannel {
     const socket = this.#socket;
-    const open: OpenChannel = { peer: null, receive: (body) => forwarded.send(body), end: () => forwarded.close() };
-    const forwarded = route.open(user, {
+    const entry: OpenChannel = { peer: null, receive: (body) => other.send(body), end: () => other.close() };
+    const other = open({
       frame: (body) => {
-        if (this.#channels.get(channel) === open) socket.send(encodeOnChannel(channel, body));
+        if (this.#channels.get(channel) === entry) socket.send(encodeOnChannel(channel, body));
       },
       closed: (code, errorCode, reason) => {
-        if (this.#channels.get(channel) !== open) return;
+        if (this.#channels.get(channel) !== entry) return;
         this.#channels.delete(channel);
         socket.send(encodeControl({ type: 'closed', channel, code, errorCode, reason }));
       },
     });
-    this.#channels.set(channel, open);
-    for (const body of waiting) forwarded.send(body);
+    this.#channels.set(channel, entry);
+    return other;
   }
 
   /** The channel's check passed: its peer joins the room, and the frames that waited go to it in order. */
