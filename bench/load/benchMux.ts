@@ -1,6 +1,5 @@
-import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import { muxSyncUrl } from '../../shared/protocol/endpoints.ts';
+import { BenchSocket } from './benchSocket.ts';
 import { decodeServerFrame, encodeFrame } from '../../shared/protocol/frames.ts';
 import { decodeMuxFrame, encodeControl, encodeOnChannel } from '../../shared/protocol/muxFrames.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
@@ -112,32 +111,25 @@ interface OpenChannel {
 
 /** One multiplexed socket: a channel per room it writes to or observes. Fails on anything the server ends. */
 export class BenchMux {
-  readonly label: string;
-  readonly failed: Promise<never>;
-  readonly #ws: WebSocket;
+  readonly #socket: BenchSocket;
   readonly #channels = new Map<number, OpenChannel>();
   #next = 1;
-  #closing = false;
-  #fail: (error: Error) => void = () => {};
 
-  private constructor(ws: WebSocket, label: string) {
-    this.#ws = ws;
-    this.label = label;
-    this.failed = new Promise<never>((_, reject) => (this.#fail = reject));
-    this.failed.catch(() => {});
-    ws.on('message', (data: Buffer) => this.#receive(data));
-    ws.on('close', (code: number, reason: Buffer) => {
-      if (!this.#closing) this.#fail(new Error(`${label}: socket closed by the server (${code} ${reason.toString()})`));
-    });
-    ws.on('error', (error: Error) => this.#fail(new Error(`${label}: ${error.message}`)));
+  private constructor(socket: BenchSocket) {
+    this.#socket = socket;
+    socket.onFrame = (data) => this.#receive(data);
   }
 
-  static open(httpUrl: string, token: string, label: string): Promise<BenchMux> {
-    const ws = new WebSocket(muxSyncUrl(httpUrl, token), { perMessageDeflate: false });
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new BenchMux(ws, label)));
-      ws.once('error', reject);
-    });
+  static async open(httpUrl: string, token: string, label: string): Promise<BenchMux> {
+    return new BenchMux(await BenchSocket.open(httpUrl, token, label));
+  }
+
+  get label(): string {
+    return this.#socket.label;
+  }
+
+  get failed(): Promise<never> {
+    return this.#socket.failed;
   }
 
   /** Opens the writer's room on a channel; resolves once synced. */
@@ -153,31 +145,26 @@ export class BenchMux {
   }
 
   send(channel: number, frame: Uint8Array): void {
-    this.#ws.send(encodeOnChannel(channel, frame));
+    this.#socket.send(encodeOnChannel(channel, frame));
   }
 
   close(): Promise<void> {
-    this.#closing = true;
-    if (this.#ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#ws.once('close', () => resolve());
-      this.#ws.close();
-    });
+    return this.#socket.close();
   }
 
   #open(document: string, number: number, user: ChannelUser): Promise<void> {
     const synced = new Promise<void>((resolve) => this.#channels.set(number, { user, synced: false, onSynced: resolve }));
-    this.#ws.send(encodeControl({ type: 'open', channel: number, document }));
+    this.#socket.send(encodeControl({ type: 'open', channel: number, document }));
     this.send(number, encodeFrame({ type: 'syncStep1', stateVector: EMPTY_STATE_VECTOR }));
     return Promise.race([synced, this.failed]);
   }
 
   #receive(data: Buffer): void {
     const mux = decodeMuxFrame(data);
-    if (!mux.ok) return this.#fail(new Error(`${this.label}: malformed frame: ${mux.reason}`));
+    if (!mux.ok) return this.#socket.fail(new Error(`${this.label}: malformed frame: ${mux.reason}`));
     const { frame } = mux;
     if ('control' in frame) {
-      if (frame.control.type === 'closed') this.#fail(new Error(`${this.label}: channel ${frame.control.channel} closed (${frame.control.code} ${frame.control.reason})`));
+      if (frame.control.type === 'closed') this.#socket.fail(new Error(`${this.label}: channel ${frame.control.channel} closed (${frame.control.code} ${frame.control.reason})`));
       return;
     }
     const channel = this.#channels.get(frame.channel);
@@ -193,7 +180,7 @@ export class BenchMux {
     } else if (f.type === 'update' && channel.user.kind === 'observer') {
       channel.user.observer.onUpdate(f.update);
     } else if (f.type === 'error') {
-      this.#fail(new Error(`${this.label}: error frame ${JSON.stringify(f)}`));
+      this.#socket.fail(new Error(`${this.label}: error frame ${JSON.stringify(f)}`));
     }
   }
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import { muxSyncUrl } from '../../shared/protocol/endpoints.ts';
+import { BenchSocket } from './benchSocket.ts';
 import { decodeServerFrame, encodeFrame } from '../../shared/protocol/frames.ts';
 import { decodeMuxFrame, encodeControl, encodeOnChannel, type MuxFrame } from '../../shared/protocol/muxFrames.ts';
 
@@ -53,52 +52,40 @@ const holdsGreeting = (c: Channel): boolean =>
  * fails on anything the server ends (a channel closed, an error frame, the socket closed).
  */
 export class MuxReader {
-  readonly label: string;
-  readonly failed: Promise<never>;
   receivedBytes = 0;
-  readonly #ws: WebSocket;
+  readonly #socket: BenchSocket;
   readonly #clocks: UpdateClocks;
   readonly #channels = new Map<number, Channel>();
   #next = 1;
-  #closing = false;
-  #fail: (error: Error) => void = () => {};
 
-  private constructor(ws: WebSocket, label: string, clocks: UpdateClocks) {
-    this.#ws = ws;
-    this.label = label;
+  private constructor(socket: BenchSocket, clocks: UpdateClocks) {
+    this.#socket = socket;
     this.#clocks = clocks;
-    this.failed = new Promise<never>((_, reject) => (this.#fail = reject));
-    this.failed.catch(() => {});
-    ws.on('message', (data: Buffer) => this.#receive(data));
-    ws.on('close', (code: number, reason: Buffer) => {
-      if (!this.#closing) this.#fail(new Error(`${label}: socket closed by the server (${code} ${reason.toString()})`));
-    });
-    ws.on('error', (error: Error) => this.#fail(new Error(`${label}: ${error.message}`)));
+    socket.onFrame = (data) => this.#receive(data);
   }
 
-  static open(serverUrl: string, token: string, label: string, clocks: UpdateClocks): Promise<MuxReader> {
-    const ws = new WebSocket(muxSyncUrl(serverUrl, token), { perMessageDeflate: false });
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new MuxReader(ws, label, clocks)));
-      ws.once('error', reject);
-    });
+  static async open(serverUrl: string, token: string, label: string, clocks: UpdateClocks): Promise<MuxReader> {
+    return new MuxReader(await BenchSocket.open(serverUrl, token, label), clocks);
+  }
+
+  get label(): string {
+    return this.#socket.label;
+  }
+
+  get failed(): Promise<never> {
+    return this.#socket.failed;
   }
 
   /** Opens each document on a channel of its own with an empty state vector; resolves once all are synced. */
   sync(documents: readonly string[]): Promise<void> {
-    if (this.#closing) return Promise.reject(new Error(`${this.label}: closed`));
+    if (this.#socket.closing) return Promise.reject(new Error(`${this.label}: closed`));
     return Promise.race([Promise.all(documents.map((d) => this.#syncOne(d))).then(() => undefined), this.failed]);
   }
 
   /** Closes the socket (and every channel on it); resolves once closed. */
   close(): Promise<void> {
-    this.#closing = true;
     for (const channel of this.#channels.values()) clearTimeout(channel.timer);
-    if (this.#ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#ws.once('close', () => resolve());
-      this.#ws.close();
-    });
+    return this.#socket.close();
   }
 
   #syncOne(document: string): Promise<void> {
@@ -110,19 +97,19 @@ export class MuxReader {
       );
       const channel: Channel = { document, greeting: null, answered: false, reached: new Map(), synced: false, resolve, timer };
       this.#channels.set(number, channel);
-      this.#ws.send(encodeControl({ type: 'open', channel: number, document }));
+      this.#socket.send(encodeControl({ type: 'open', channel: number, document }));
       this.#send(number, encodeFrame({ type: 'syncStep1', stateVector: EMPTY_STATE_VECTOR }));
     });
   }
 
   #send(channel: number, frame: Uint8Array): void {
-    this.#ws.send(encodeOnChannel(channel, frame));
+    this.#socket.send(encodeOnChannel(channel, frame));
   }
 
   #receive(data: Buffer): void {
     this.receivedBytes += data.byteLength;
     const mux = decodeMuxFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    if (!mux.ok) return this.#fail(new Error(`${this.label}: undecodable frame from the server: ${mux.reason}`));
+    if (!mux.ok) return this.#socket.fail(new Error(`${this.label}: undecodable frame from the server: ${mux.reason}`));
     this.#onFrame(mux.frame);
   }
 
@@ -131,12 +118,12 @@ export class MuxReader {
       const { control } = frame;
       if (control.type !== 'closed') return;
       const document = this.#channels.get(control.channel)?.document ?? `channel ${control.channel}`;
-      return this.#fail(new Error(`${this.label}: the server closed ${document} (${control.code} ${control.errorCode}: ${control.reason})`));
+      return this.#socket.fail(new Error(`${this.label}: the server closed ${document} (${control.code} ${control.errorCode}: ${control.reason})`));
     }
     const channel = this.#channels.get(frame.channel);
     if (!channel) return;
     const decoded = decodeServerFrame(frame.body);
-    if (!decoded.ok) return this.#fail(new Error(`${this.label}: undecodable frame on ${channel.document}: ${decoded.reason}`));
+    if (!decoded.ok) return this.#socket.fail(new Error(`${this.label}: undecodable frame on ${channel.document}: ${decoded.reason}`));
     const message = decoded.frame;
     switch (message?.type) {
       case 'syncStep1':
@@ -151,7 +138,7 @@ export class MuxReader {
         this.#reach(channel, message.update);
         break;
       case 'error':
-        return this.#fail(new Error(`${this.label}: server error on ${channel.document}: ${message.code}: ${message.reason}`));
+        return this.#socket.fail(new Error(`${this.label}: server error on ${channel.document}: ${message.code}: ${message.reason}`));
       default:
         // Awareness (the server's presence entry), acks, the recent page: nothing a reader waits for.
         return;

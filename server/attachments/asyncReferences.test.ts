@@ -2,11 +2,12 @@ import path from 'node:path';
 import pino from 'pino';
 import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { uuidv4, uuidv7 } from '../../shared/ids.ts';
+import { uuidv4 } from '../../shared/ids.ts';
 import { roomMaps } from '../../shared/roomDoc/layout.ts';
 import { heldAttachments } from '../../shared/roomDoc/heldAttachments.ts';
 import { createMessage, deleteMessage } from '../../shared/roomDoc/messageOps.ts';
 import { makeTempDir } from '../../test/support/tempDir.ts';
+import { attachmentRecord } from '../../test/support/attachmentRecord.ts';
 import { daveOwner } from '../../test/support/roomDocFixtures.ts';
 import type { BlobStore } from '../blobs/BlobStore.ts';
 import type { AsyncApi } from '../storage/AsyncApi.ts';
@@ -104,20 +105,7 @@ function setup(over: { tracker?: Wrap; read?: ReadStoredRefs; clock?: () => numb
       made.roomUnloaded(room.roomId);
     },
     upload(roomId) {
-      const record: AttachmentRecord = {
-        id: uuidv7(),
-        roomId,
-        uploaderId: ANA.userId,
-        blobKey: uuidv4(),
-        name: 'a.txt',
-        mimeType: 'text/plain',
-        size: 1,
-        width: null,
-        height: null,
-        thumbnailKey: null,
-        thumbnailType: null,
-        createdAt: 0,
-      };
+      const record = attachmentRecord(roomId, ANA.userId);
       sync.insert(record);
       return record;
     },

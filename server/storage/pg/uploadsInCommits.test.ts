@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as Y from 'yjs';
-import { uuidv4, uuidv7 } from '../../../shared/ids.ts';
+import { uuidv4 } from '../../../shared/ids.ts';
 import { roomMaps } from '../../../shared/roomDoc/layout.ts';
 import { createMessage } from '../../../shared/roomDoc/messageOps.ts';
+import { attachmentRecord } from '../../../test/support/attachmentRecord.ts';
 import { postgresSuiteName, postgresTestsRun, startPostgres, type ThrowawayPostgres } from '../../../test/support/postgres.ts';
 import { type AttachmentRecord, refOf } from '../AttachmentRepo.ts';
 import { MissingUploadsError } from '../MissingUploadsError.ts';
@@ -39,20 +40,7 @@ describe(postgresSuiteName('uploads named by commits (a real PostgreSQL)'), () =
   });
 
   async function upload(roomId: string): Promise<AttachmentRecord> {
-    const record: AttachmentRecord = {
-      id: uuidv7(),
-      roomId,
-      uploaderId: ANA.userId,
-      blobKey: uuidv4(),
-      name: 'a.txt',
-      mimeType: 'text/plain',
-      size: 1,
-      width: null,
-      height: null,
-      thumbnailKey: null,
-      thumbnailType: null,
-      createdAt: 0,
-    };
+    const record = attachmentRecord(roomId, ANA.userId);
     await repo.insert(record);
     return record;
   }
