@@ -19,7 +19,7 @@ import { median, quantile } from '../stats.ts';
  * - fan-out: every writer sends open loop (200 messages/s in all); latency from each message's
  *   scheduled send to its arrival at each observer, so a stall shows in full.
  * - throughput: every writer keeps up to 8 messages unacknowledged, closed loop, sending at most 45
- *   a second (the default limit per connection is 50 updates/s; 100 writers: 4,500/s at most);
+ *   a second (the default limit per connection is 50 updates/s; 200 writers: 9,000/s at most, more than one core serves);
  *   acknowledged messages per second in all, and the CPU the nodes, PostgreSQL and Redis spent per message.
  * - with 2 nodes: the cost of a forwarded frame, as the acknowledgement round trip of a writer on
  *   the owner and of one on the other node (one message at a time), and each node's CPU per message.
@@ -32,8 +32,10 @@ import { median, quantile } from '../stats.ts';
  * nodes add work and no capacity: the figures show what distribution costs, not what it gains.
  */
 
-const ROOMS = 100;
+const ROOMS = 200;
 const OBSERVERS = 3;
+/** Users the observers are drawn from: each room's three are the next three after its index. */
+const OBSERVER_USERS = 10;
 const OPEN_LOOP_RATE = 200;
 const WINDOW = 8;
 /** Messages per second one writer sends at most: under the default per-connection limit of 50 updates/s. */
@@ -70,31 +72,38 @@ interface Rooms {
 
 async function openRooms(cluster: BenchCluster): Promise<Rooms> {
   const { nodes } = cluster;
-  // Three observers shared by every room; each room created (and written) by a writer of its own,
-  // as room creation is rate limited per user.
-  const observers = await Promise.all(Array.from({ length: OBSERVERS }, (_, i) => user(`bench observer ${i}`)));
+  // Each room is created (and written) by a writer of its own, as room creation is rate limited
+  // per user, and observed by three of ten observer users, each with one device (socket) on every
+  // node, as a user's devices spread over nodes (one socket per device carries its rooms).
+  const observers = await Promise.all(Array.from({ length: OBSERVER_USERS }, (_, i) => user(`bench observer ${i}`)));
   const owners = await Promise.all(Array.from({ length: ROOMS }, (_, r) => user(`bench writer ${r}`)));
   for (const m of [...observers, ...owners]) await known(nodes[0]!, m);
   const writers: RoomWriter[] = [];
   const sockets: BenchMux[] = [];
   const deliveries: Array<{ latencyMs: number; at: number }> = [];
-  let socketIndex = 0;
-  const socketOn = async (u: User, label: string): Promise<BenchMux> => {
-    const node = nodes[socketIndex++ % nodes.length]!;
-    const mux = await BenchMux.open(node.httpUrl, u.token, label);
-    sockets.push(mux);
+  const devices = new Map<string, BenchMux>();
+  const deviceOf = async (u: User, node: number): Promise<BenchMux> => {
+    const key = `${u.id} ${node}`;
+    let mux = devices.get(key);
+    if (!mux) {
+      mux = await BenchMux.open(nodes[node]!.httpUrl, u.token, `observer device on node ${node + 1}`);
+      devices.set(key, mux);
+      sockets.push(mux);
+    }
     return mux;
   };
   for (let r = 0; r < ROOMS; r++) {
     const owner = owners[r]!;
-    const roomId = await createRoom(nodes[r % nodes.length]!.httpUrl, owner.token, { name: `cluster bench ${r}`, type: 'group', members: observers.map((m) => ({ user_id: m.id })) });
+    const members = Array.from({ length: OBSERVERS }, (_, k) => observers[(r + k) % OBSERVER_USERS]!);
+    const roomId = await createRoom(nodes[r % nodes.length]!.httpUrl, owner.token, { name: `cluster bench ${r}`, type: 'group', members: members.map((m) => ({ user_id: m.id })) });
     const writer = new RoomWriter(roomId, owner.id);
-    // The room's first socket is on node r mod N, which therefore owns it.
-    socketIndex = r % nodes.length;
-    await (await socketOn(owner, `writer ${r}`)).write(writer);
-    for (const [i, m] of observers.entries()) {
+    // The room's first socket is on node r mod N, which therefore owns it; its observers are on the next nodes round.
+    const writing = await BenchMux.open(nodes[r % nodes.length]!.httpUrl, owner.token, `writer ${r}`);
+    sockets.push(writing);
+    await writing.write(writer);
+    for (const [k, m] of members.entries()) {
       const observer = new RoomObserver(writer, (latencyMs, at) => deliveries.push({ latencyMs, at }));
-      await (await socketOn(m, `observer ${r}.${i}`)).observe(writer, observer);
+      await (await deviceOf(m, (r + 1 + k) % nodes.length)).observe(writer, observer);
     }
     writers.push(writer);
   }
@@ -204,10 +213,16 @@ async function roundTrips(cluster: BenchCluster, roomId: string, u: User, via: R
     for (let i = 0; i < 20; i++) {
       writer.send(content(i));
       await Promise.race([writer.untilAcked(writer.sent), mux.failed]);
+      await sleep(1000 / WRITER_RATE_LIMIT);
     }
     const before = await Promise.all(cluster.nodes.map((n) => n.usage()));
     const rtt: number[] = [];
+    let nextAt = performance.now();
     for (let i = 0; i < count; i++) {
+      // Under the per-connection rate limit, as for the writers (the round trip is timed from the send).
+      const wait = nextAt - performance.now();
+      if (wait > 0) await sleep(wait);
+      nextAt = performance.now() + 1000 / WRITER_RATE_LIMIT;
       const sentAt = performance.now();
       writer.send(content(i));
       await Promise.race([writer.untilAcked(writer.sent), mux.failed]);
@@ -231,7 +246,7 @@ async function forwardingAndFailover(sizes: Sizes): Promise<Figure[]> {
     // Opened on `owner` first: it owns the room.
     const local = await roundTrips(cluster, roomId, u, owner, sizes.probes);
     const forwarded = await roundTrips(cluster, roomId, u, edge, sizes.probes);
-    const note = `${sizes.probes} messages one at a time, write to acknowledgement`;
+    const note = `${sizes.probes} messages one at a time (at most ${WRITER_RATE_LIMIT}/s), write to acknowledgement`;
     const figures: Figure[] = [
       { metric: 'local writer: ack round trip p50', value: median(local.rtt), unit: 'ms', note, better: 'lower' },
       { metric: 'forwarded writer: ack round trip p50', value: median(forwarded.rtt), unit: 'ms', note, better: 'lower' },
@@ -272,7 +287,7 @@ async function forwardingAndFailover(sizes: Sizes): Promise<Figure[]> {
 
 const scenario: Scenario = {
   name: 'clusterScaling',
-  description: 'Parley as 1, 2 and 3 nodes on PostgreSQL and Redis, one machine: fan-out latency and throughput across 100 rooms, the cost of a forwarded frame, the time a room takes to move when its owner dies',
+  description: 'Parley as 1, 2 and 3 nodes on PostgreSQL and Redis, one machine: fan-out latency and throughput across 200 rooms, the cost of a forwarded frame, the time a room takes to move when its owner dies',
   async run(opts: RunOptions): Promise<Figure[]> {
     pinLoad();
     const sizes = opts.quick ? QUICK : FULL;
