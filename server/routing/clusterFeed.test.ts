@@ -15,7 +15,8 @@ const it = runs ? test : test.skip;
  * What a user's devices hear about rooms owned by another node (docs/scale-out.md, "What crosses
  * nodes"): presence (online on any node, last seen when the last connection anywhere closed), and
  * the user feed's live part (a room's summary and a mention's notification, decided by the owner,
- * pushed to a device connected elsewhere). Two real node processes.
+ * pushed to a device connected elsewhere). Three real node processes: the owner, the node of
+ * the other member's device, and a third that answers the same.
  */
 describe(postgresSuiteName('presence and the user feed across nodes'), () => {
   let cluster: TestCluster;
@@ -24,7 +25,7 @@ describe(postgresSuiteName('presence and the user feed across nodes'), () => {
   const clients: ChatClient[] = [];
   beforeAll(async () => {
     if (!runs) return;
-    cluster = await startCluster({ nodes: 2 });
+    cluster = await startCluster({ nodes: 3 });
     const [owner] = cluster.nodes as [ClusterNode];
     members.push(...(await membersOf(cluster, owner, ['Ana', 'Ben'])));
     roomId = await createRoom(owner, members[0]!, [members[1]!], 'across');
@@ -41,7 +42,7 @@ describe(postgresSuiteName('presence and the user feed across nodes'), () => {
 
   it("a device on another node sees the room's summary and a mention live, and a member online on any node as online", async () => {
     const [ana, ben] = members as [Member, Member];
-    const [owner, other] = cluster.nodes as [ClusterNode, ClusterNode];
+    const [owner, third, other] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
     // Ben's device on the node that owns the room (it opens the room first there).
     const benClient = await openTestClient({ serverUrl: owner.url, token: ben.token, dbName: freshDbName('feed-ben') });
     clients.push(benClient);
@@ -55,6 +56,7 @@ describe(postgresSuiteName('presence and the user feed across nodes'), () => {
 
     // Ben is connected to the owner only; the other node counts him online, and Ana's room does too.
     expect((await presenceOf(other, ana, ben.id))?.is_online).toBe(true);
+    expect((await presenceOf(third, ana, ben.id))?.is_online).toBe(true);
     const sent = await benRoom.send({ content: 'hello @Ana, from the owner', mentionedUsers: [ana.id] });
     await until(
       (check) => anaClient.on('rooms', check),
@@ -81,5 +83,6 @@ describe(postgresSuiteName('presence and the user feed across nodes'), () => {
       'Ben offline with a last seen, in the room on the other node',
     );
     expect((await presenceOf(other, ana, ben.id))?.is_online).toBe(false);
+    await expect.poll(async () => (await presenceOf(third, ana, ben.id))?.is_online).toBe(false);
   }, 60_000);
 });
