@@ -47,6 +47,25 @@ describe('PresenceChanges', () => {
   });
 });
 
+/**
+ * The next read of stored presence reads now and answers once `release` is called (SqliteAsync
+ * resolves with the promise it is handed); `reached` resolves when the read was made.
+ */
+function lateStoredPresenceRead(): { reached: Promise<void>; release: () => void } {
+  const presence = env.directory.presence;
+  const getMany = presence.getMany.bind(presence);
+  let release = (): void => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let reach = (): void => {};
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  vi.spyOn(presence, 'getMany').mockImplementationOnce((ids) => {
+    const answer = getMany(ids);
+    reach();
+    return released.then(() => answer) as unknown as Map<string, StoredPresence>;
+  });
+  return { reached, release };
+}
+
 describe('PresencePublisher', () => {
   it('publishes last the state read after the last change, when a change lands while a publication is reading', async () => {
     vi.useFakeTimers();
@@ -59,18 +78,8 @@ describe('PresencePublisher', () => {
     let second = (): void => {};
     const twice = new Promise<void>((resolve) => (second = resolve));
 
-    // The first read of stored presence reads now and answers late; SqliteAsync resolves with the promise it is handed.
-    const presence = env.directory.presence;
-    const getMany = presence.getMany.bind(presence);
-    let release = (): void => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let reach = (): void => {};
-    const reached = new Promise<void>((resolve) => (reach = resolve));
-    vi.spyOn(presence, 'getMany').mockImplementationOnce((ids) => {
-      const answer = getMany(ids);
-      reach();
-      return released.then(() => answer) as unknown as Map<string, StoredPresence>;
-    });
+    // The first read of stored presence reads now and answers late.
+    const { reached, release } = lateStoredPresenceRead();
 
     publisher.roomLoaded({
       roomId: room.id,
@@ -107,17 +116,7 @@ describe('PresencePublisher, presence read ahead of a load', () => {
     const twice = new Promise<void>((resolve) => (second = resolve));
 
     // The read ahead reads stored presence now and answers late.
-    const presence = env.directory.presence;
-    const getMany = presence.getMany.bind(presence);
-    let release = (): void => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let reach = (): void => {};
-    const reached = new Promise<void>((resolve) => (reach = resolve));
-    vi.spyOn(presence, 'getMany').mockImplementationOnce((ids) => {
-      const answer = getMany(ids);
-      reach();
-      return released.then(() => answer) as unknown as Map<string, StoredPresence>;
-    });
+    const { reached, release } = lateStoredPresenceRead();
 
     const ready = publisher.ready(room.id);
     expect(ready).not.toBeNull();
