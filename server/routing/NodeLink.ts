@@ -8,7 +8,6 @@ import { frameBytes } from '../ws/SocketEndpoint.ts';
 import { INTERNAL_LINK_PATH } from '../../shared/protocol/endpoints.ts';
 
 
-
 export interface NodeLinkOptions {
   /** The owner's internal base URL (`http://host:port`, NodeRegistry). */
   readonly url: string;
@@ -19,7 +18,16 @@ export interface NodeLinkOptions {
   readonly maxBufferedBytes?: number;
   /** Called for each frame forwarded on a channel, either way, documents' and commands' (metrics). */
   readonly onFrame?: () => void;
+  /**
+   * A ping goes to the owner this often; one not answered by the next is a dead link (a paused
+   * or partitioned owner whose TCP connection did not break), as is a handshake not done in twice
+   * this. HEARTBEAT_MS by default.
+   */
+  readonly heartbeatMs?: number;
 }
+
+/** 2.5 s: a silent owner is given up within 5 s, half the default lease TTL, so its clients reopen and are routed afresh. */
+export const HEARTBEAT_MS = 2_500;
 
 /** 64 MiB: many clients' frames share one link; one client's limit is far lower. */
 const DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024;
@@ -47,15 +55,24 @@ export class NodeLink {
   /** Called for each frame forwarded, either way (metrics). */
   readonly #onFrame: () => void;
   readonly #lostListeners = new Set<() => void>();
+  #heartbeat: NodeJS.Timeout | null = null;
+  /** The owner answered the last ping (or none was sent yet). */
+  #answered = true;
 
   constructor(opts: NodeLinkOptions) {
     this.#opts = opts;
     this.#onFrame = opts.onFrame ?? (() => {});
     const url = new URL(INTERNAL_LINK_PATH, opts.url.replace(/^http/, 'ws'));
-    this.#ws = new WebSocket(url, { headers: { authorization: `Bearer ${opts.secret}` }, perMessageDeflate: false });
+    const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
+    this.#ws = new WebSocket(url, { headers: { authorization: `Bearer ${opts.secret}` }, perMessageDeflate: false, handshakeTimeout: 2 * heartbeatMs });
     this.#ws.binaryType = 'nodebuffer';
     this.#ws.on('open', () => {
       for (const frame of this.#waiting.splice(0)) this.#ws.send(frame);
+      this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
+      this.#heartbeat.unref();
+    });
+    this.#ws.on('pong', () => {
+      this.#answered = true;
     });
     this.#ws.on('message', (data: RawData, isBinary: boolean) => this.#receive(data, isBinary));
     this.#ws.on('close', (code, reason) => this.#lose(`link closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
@@ -159,9 +176,24 @@ export class NodeLink {
     handlers.closed(control.code, control.errorCode, control.reason);
   }
 
+  /** One heartbeat: the last ping must have been answered; then the next goes. */
+  #beat(): void {
+    if (this.#lost) return;
+    if (!this.#answered) {
+      this.#opts.logger.warn({ url: this.#opts.url }, 'node link dropped: the owner did not answer a ping');
+      this.#lose('the owner did not answer a ping');
+      this.#ws.terminate();
+      return;
+    }
+    this.#answered = false;
+    this.#ws.ping();
+  }
+
   #lose(reason: string): void {
     if (this.#lost) return;
     this.#lost = true;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
     this.#waiting.length = 0;
     const channels = [...this.#channels.values()];
     this.#channels.clear();
