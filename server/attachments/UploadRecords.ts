@@ -1,7 +1,7 @@
 import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import { refOf } from '../storage/AttachmentRepo.ts';
 import type { UploadedAttachment } from '../validation/judgeAttachments.ts';
-import { attachmentIdsIn, mayNameAttachments } from '../../shared/roomDoc/attachmentIdsIn.ts';
+import { attachmentIdsIn, mayNameAttachments } from '../storage/attachmentIdsIn.ts';
 import { decodeClientFrame } from '../../shared/protocol/frames.ts';
 import { AttachmentIdSchema } from '../../shared/models/attachment.ts';
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { parseDocName, roomOfDoc } from '../../../shared/roomDoc/segments.ts';
 import { FencedOutError } from '../FencedOutError.ts';
 import { MissingUploadsError } from '../MissingUploadsError.ts';
-import { attachmentIdsIn } from '../../../shared/roomDoc/attachmentIdsIn.ts';
+import { attachmentIdsIn } from '../attachmentIdsIn.ts';
 import { AttachmentIdSchema } from '../../../shared/models/attachment.ts';
 import type { AppendEntry, AsyncUpdateStore, ClientBinding, Fences, RoomLogStats, StoredRoom } from '../UpdateStore.ts';
 import { inTransaction } from './openPostgres.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { uuidv4 } from '../ids.ts';
-import { roomMaps } from './layout.ts';
-import { createMessage } from './messageOps.ts';
+import { uuidv4 } from '../../shared/ids.ts';
+import { roomMaps } from '../../shared/roomDoc/layout.ts';
+import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { attachmentIdsIn, mayNameAttachments } from './attachmentIdsIn.ts';
 
 const write = (doc: Y.Doc, fn: () => void): Uint8Array => {
