@@ -72,17 +72,12 @@ export function encodeControl(control: ControlFrame): Uint8Array {
       encoding.writeVarUint(encoder, control.type === 'open' ? ControlKind.Open : ControlKind.OpenAs);
       encoding.writeVarUint(encoder, control.channel);
       encoding.writeVarString(encoder, control.document);
-      // openAs: the user the other node authenticated (docs/scale-out.md, "Routing").
-      if (control.type === 'openAs') {
-        encoding.writeVarString(encoder, control.userId);
-        encoding.writeVarString(encoder, control.userName);
-      }
+      if (control.type === 'openAs') writeUser(encoder, control);
       break;
     case 'openCommandsAs':
       encoding.writeVarUint(encoder, ControlKind.OpenCommandsAs);
       encoding.writeVarUint(encoder, control.channel);
-      encoding.writeVarString(encoder, control.userId);
-      encoding.writeVarString(encoder, control.userName);
+      writeUser(encoder, control);
       break;
     case 'close':
       encoding.writeVarUint(encoder, ControlKind.Close);
@@ -118,6 +113,17 @@ export function decodeMuxFrame(bytes: Uint8Array): DecodedMux {
   }
 }
 
+/** openAs, openCommandsAs: the user the other node authenticated (docs/scale-out.md, "Routing"). */
+function writeUser(encoder: encoding.Encoder, user: { readonly userId: string; readonly userName: string }): void {
+  encoding.writeVarString(encoder, user.userId);
+  encoding.writeVarString(encoder, user.userName);
+}
+
+/** The user of an openAs or openCommandsAs; checked (zod) by the node that serves the channel. */
+function readUser(decoder: decoding.Decoder): { userId: string; userName: string } {
+  return { userId: decoding.readVarString(decoder), userName: decoding.readVarString(decoder) };
+}
+
 function readControl(decoder: decoding.Decoder): ControlFrame | string {
   const kind = decoding.readVarUint(decoder);
   const channel = decoding.readVarUint(decoder);
@@ -128,12 +134,10 @@ function readControl(decoder: decoding.Decoder): ControlFrame | string {
       const document = decoding.readVarString(decoder);
       if (document.length === 0 || document.length > MAX_DOCUMENT_NAME) return `a document name has 1 to ${MAX_DOCUMENT_NAME} characters`;
       if (kind === ControlKind.Open) return { type: 'open', channel, document };
-      // The user is checked (zod) by the node that serves the channel.
-      return { type: 'openAs', channel, document, userId: decoding.readVarString(decoder), userName: decoding.readVarString(decoder) };
+      return { type: 'openAs', channel, document, ...readUser(decoder) };
     }
     case ControlKind.OpenCommandsAs:
-      // The user is checked (zod) by the node that serves the channel.
-      return { type: 'openCommandsAs', channel, userId: decoding.readVarString(decoder), userName: decoding.readVarString(decoder) };
+      return { type: 'openCommandsAs', channel, ...readUser(decoder) };
     case ControlKind.Close:
       return { type: 'close', channel };
     case ControlKind.Closed: {
