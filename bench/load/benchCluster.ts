@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPostgres, type ThrowawayPostgres } from '../../test/support/postgres.ts';
@@ -22,23 +24,43 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
-/** CPU ms of every process whose command line names `needle` (Linux /proc). */
-function cpuOfProcesses(needle: string): number {
-  let total = 0;
+/** The processes whose command line names `needle` (Linux /proc). */
+function processesNaming(needle: string): number[] {
+  const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const cmd = readFileSync(join('/proc', entry, 'cmdline'), 'utf8');
-      if (cmd.includes(needle)) total += procStats(Number(entry))?.cpuMs ?? 0;
+      if (readFileSync(join('/proc', entry, 'cmdline'), 'utf8').includes(needle)) pids.push(Number(entry));
     } catch {
       // Gone meanwhile.
     }
   }
-  return total;
+  return pids;
+}
+
+/** CPU ms of every process whose command line names `needle`. */
+const cpuOfProcesses = (needle: string): number => processesNaming(needle).reduce((sum, pid) => sum + (procStats(pid)?.cpuMs ?? 0), 0);
+
+/**
+ * Lets the processes naming `needle` run on every core: started by the bench process, they
+ * inherit its pinning to the load generator's core (pinLoad), which the figures must not suffer.
+ * PostgreSQL's postmaster passes it on to the backends it forks later.
+ */
+function unpin(needle: string): void {
+  for (const pid of processesNaming(needle)) {
+    try {
+      execFileSync('taskset', ['-a', '-p', '-c', `0-${os.availableParallelism() - 1}`, String(pid)], { stdio: 'ignore' });
+    } catch {
+      // Gone meanwhile, or no taskset: then nothing was pinned either.
+    }
+  }
 }
 
 export async function startBenchCluster(nodes: number, env: Record<string, string> = {}): Promise<BenchCluster> {
   const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const redisNeedle = `127.0.0.1:${new URL(redis.url).port}`;
+  const postgresNeedles = [`-p\0${postgres.port}`, 'postgres: '];
+  for (const needle of [redisNeedle, ...postgresNeedles]) unpin(needle);
   const databaseUrl = await postgres.createDatabase();
   const secret = randomBytes(32).toString('hex');
   const dirs: Array<{ remove: () => void }> = [];
@@ -64,12 +86,11 @@ export async function startBenchCluster(nodes: number, env: Record<string, strin
     await stop();
     throw error;
   }
-  const redisPort = new URL(redis.url).port;
   return {
     nodes: running,
     postgres,
     redis,
-    engineCpuMs: () => ({ postgres: cpuOfProcesses(`-p\0${postgres.port}`) + cpuOfProcesses('postgres: '), redis: cpuOfProcesses(`127.0.0.1:${redisPort}`) }),
+    engineCpuMs: () => ({ postgres: postgresNeedles.reduce((sum, needle) => sum + cpuOfProcesses(needle), 0), redis: cpuOfProcesses(redisNeedle) }),
     stop,
   };
 }

@@ -18,7 +18,8 @@ import { openProvider, synced } from '../../test/support/serverHarness.ts';
 import { CommandClient, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
-import { redisTestsRun, watchExpiry } from '../../test/support/redis.ts';
+import { redisTestsRun } from '../../test/support/redis.ts';
+import { leaseExpiresAfter } from '../../test/support/clusterMembers.ts';
 import { awarenessFrame } from '../../test/support/syncFrames.ts';
 import { sampleValue } from '../../test/support/promText.ts';
 import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
@@ -326,13 +327,7 @@ describe(postgresSuiteName('an owner paused past its lease'), () => {
     onPaused.sendUpdate(channel, writer.write('before the pause'));
     await onPaused.next(channel, (f) => f.type === 'ack');
 
-    const expiry = await watchExpiry(cluster.redis.url, `parley:lease:${roomId}`);
-    paused.server.child.kill('SIGSTOP');
-    try {
-      await expiry.expired;
-    } finally {
-      expiry.close();
-    }
+    await leaseExpiresAfter(cluster, roomId, () => paused.server.child.kill('SIGSTOP'));
     // The other node takes the room (lease, then a newer fence) and writes to it.
     const onTaker = await MuxSocket.connect(taker.url, token);
     const joined = await onTaker.join(roomId);

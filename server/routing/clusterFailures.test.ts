@@ -5,12 +5,12 @@ import type { ChatRoom } from '../../client/room/ChatRoom.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
-import { type Member, createRoom, membersOf } from '../../test/support/clusterMembers.ts';
+import { type Member, createRoom, leaseExpiresAfter, membersOf } from '../../test/support/clusterMembers.ts';
 import type { ChatClient } from '../../client/ChatClient.ts';
 import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
-import { redisTestsRun, watchExpiry } from '../../test/support/redis.ts';
+import { redisTestsRun } from '../../test/support/redis.ts';
 import { FlakyProxy } from '../../test/support/flakyProxy.ts';
 import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
 import { sampleValue } from '../../test/support/promText.ts';
@@ -262,13 +262,7 @@ describe(postgresSuiteName('an owner cut off from Redis'), () => {
     try {
       expect(await redis.get(`parley:lease:${roomId}`)).toBe(cutOff.id);
       // Its Redis link stalls: renewals time out, the lease expires, and the other node takes the room.
-      const expiry = await watchExpiry(cluster.redis.url, `parley:lease:${roomId}`);
-      proxy.stall();
-      try {
-        await expiry.expired;
-      } finally {
-        expiry.close();
-      }
+      await leaseExpiresAfter(cluster, roomId, () => proxy.stall());
       const onTaker = await MuxSocket.connect(taker.url, token);
       const joined = await onTaker.join(roomId);
       expect(contentsOf(joined.doc)).toEqual(['before the cut']);

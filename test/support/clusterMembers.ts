@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { TokenService } from '../../server/auth/TokenService.ts';
 import { uuidv4 } from '../../shared/ids.ts';
 import type { ClusterNode, TestCluster } from './cluster.ts';
+import { watchExpiry } from './redis.ts';
 
 /** A user of a test cluster, with a token every node accepts. */
 export interface Member {
@@ -42,5 +43,16 @@ export async function leaseHolder(cluster: TestCluster, roomId: string): Promise
     return await redis.get(`parley:lease:${roomId}`);
   } finally {
     redis.disconnect();
+  }
+}
+
+/** Runs `cause` (a node paused, its Redis link stalled) and resolves once Redis expires the room's lease (an event, not a poll). */
+export async function leaseExpiresAfter(cluster: TestCluster, roomId: string, cause: () => void): Promise<void> {
+  const expiry = await watchExpiry(cluster.redis.url, `parley:lease:${roomId}`);
+  try {
+    cause();
+    await expiry.expired;
+  } finally {
+    expiry.close();
   }
 }
