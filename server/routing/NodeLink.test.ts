@@ -21,8 +21,8 @@ describe('NodeLink heartbeat', () => {
     cleanup = [];
   });
 
-  async function linkThroughProxy(): Promise<{ link: NodeLink; proxy: FlakyProxy; owner: Promise<WebSocket> }> {
-    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  async function linkThroughProxy(opts: { autoPong?: boolean } = {}): Promise<{ link: NodeLink; proxy: FlakyProxy; owner: Promise<WebSocket> }> {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong: opts.autoPong ?? true });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const owner = new Promise<WebSocket>((resolve) => server.once('connection', (ws) => resolve(ws)));
@@ -65,5 +65,26 @@ describe('NodeLink heartbeat', () => {
     expect(reason).toMatch(/did not answer a ping/);
     expect(link.lost).toBe(true);
     proxy.release();
+  });
+
+  it("keeps a link whose owner is busy sending (its pong waits behind its frames): any frame from it counts", async () => {
+    // An owner that never answers pings but keeps sending, as one whose send buffer is full of first syncs.
+    const { link, owner } = await linkThroughProxy({ autoPong: false });
+    const closed: number[] = [];
+    link.openAs('room', user, { frame: () => {}, closed: (code) => void closed.push(code) });
+    const ws = await owner;
+    const frames = setInterval(() => ws.send(new Uint8Array([1, 0])), HEARTBEAT_MS / 4);
+    try {
+      await new Promise<void>((resolve) => {
+        let pings = 0;
+        ws.on('ping', () => {
+          if (++pings === 4) resolve();
+        });
+      });
+      expect(link.lost).toBe(false);
+      expect(closed).toEqual([]);
+    } finally {
+      clearInterval(frames);
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { type ControlFrame, MAX_CHANNEL, decodeMuxFrame, encodeControl, encodeOnChannel } from '../../shared/protocol/muxFrames.ts';
 import { frameBytes } from '../ws/SocketEndpoint.ts';
+import { heartbeatVerdict } from '../ws/heartbeatVerdict.ts';
 import { INTERNAL_LINK_PATH } from '../../shared/protocol/endpoints.ts';
 
 
@@ -56,14 +57,19 @@ export class NodeLink {
   readonly #onFrame: () => void;
   readonly #lostListeners = new Set<() => void>();
   #heartbeat: NodeJS.Timeout | null = null;
-  /** The owner answered the last ping (or none was sent yet). */
+  readonly #heartbeatMs: number;
+  /** The owner answered the last ping, or sent anything since (or no ping was sent yet). */
   #answered = true;
+  /** When the last ping went, and what this end had not sent yet then (heartbeatVerdict). */
+  #pingedAt = 0;
+  #bufferedAtPing: number | undefined = undefined;
 
   constructor(opts: NodeLinkOptions) {
     this.#opts = opts;
     this.#onFrame = opts.onFrame ?? (() => {});
     const url = new URL(INTERNAL_LINK_PATH, opts.url.replace(/^http/, 'ws'));
     const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
+    this.#heartbeatMs = heartbeatMs;
     this.#ws = new WebSocket(url, { headers: { authorization: `Bearer ${opts.secret}` }, perMessageDeflate: false, handshakeTimeout: 2 * heartbeatMs });
     this.#ws.binaryType = 'nodebuffer';
     this.#ws.on('open', () => {
@@ -71,10 +77,14 @@ export class NodeLink {
       this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
       this.#heartbeat.unref();
     });
+    // A pong waits behind every frame the owner already queued for this link: any frame from it says it is alive.
     this.#ws.on('pong', () => {
       this.#answered = true;
     });
-    this.#ws.on('message', (data: RawData, isBinary: boolean) => this.#receive(data, isBinary));
+    this.#ws.on('message', (data: RawData, isBinary: boolean) => {
+      this.#answered = true;
+      this.#receive(data, isBinary);
+    });
     this.#ws.on('close', (code, reason) => this.#lose(`link closed (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
     this.#ws.on('error', (err) => {
       opts.logger.warn({ err, url: opts.url }, 'node link failed');
@@ -176,16 +186,24 @@ export class NodeLink {
     handlers.closed(control.code, control.errorCode, control.reason);
   }
 
-  /** One heartbeat: the last ping must have been answered; then the next goes. */
+  /**
+   * One heartbeat: the owner must have answered the last ping or sent something since, unless
+   * this end is still draining what it queued for the owner, or the heartbeat itself came late
+   * (this node's event loop stalled): the verdict client sockets get (heartbeatVerdict).
+   */
   #beat(): void {
     if (this.#lost) return;
-    if (!this.#answered) {
+    const now = performance.now();
+    const buffered = this.#ws.bufferedAmount;
+    if (heartbeatVerdict(this.#answered, buffered, this.#bufferedAtPing, now - this.#pingedAt, this.#heartbeatMs) === 'terminate') {
       this.#opts.logger.warn({ url: this.#opts.url }, 'node link dropped: the owner did not answer a ping');
       this.#lose('the owner did not answer a ping');
       this.#ws.terminate();
       return;
     }
     this.#answered = false;
+    this.#pingedAt = now;
+    this.#bufferedAtPing = buffered;
     this.#ws.ping();
   }
 

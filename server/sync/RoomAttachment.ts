@@ -115,7 +115,8 @@ export class RoomAttachment {
         if (this.#stored.receive(this.#peer, frame) === 'handled') return;
         // A write (or awareness): the document is loaded and joined, and gets this frame first.
         this.#leaveStored();
-        this.#waiting.push(frame);
+        // First of those waiting (it may come from them: #drain took it off the front).
+        this.#waiting.unshift(frame);
         return this.#open();
       }
       if (!room) return void this.#waiting.push(frame);
@@ -150,9 +151,12 @@ export class RoomAttachment {
     this.#drain();
   }
 
-  /** Hands the waiting frames on in order, until one has to wait for its prefetch (it comes back here). */
+  /**
+   * Hands the waiting frames on in order, until one has to wait for its prefetch (it comes back
+   * here) or for the room's load (a write that left a stored segment: the join comes back here).
+   */
   #drain(): void {
-    while (this.#waiting.length > 0 && !this.#prefetching && !this.#detached && !this.#peer.closed) {
+    while (this.#waiting.length > 0 && (this.#room !== null || this.#stored !== null) && !this.#prefetching && !this.#detached && !this.#peer.closed) {
       const frame = this.#waiting.shift() as Uint8Array;
       this.#handle(frame);
     }

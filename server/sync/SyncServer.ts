@@ -9,6 +9,7 @@ import { SocketConnection } from '../ws/SocketConnection.ts';
 import { MUX_SYNC_PATH, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
 import { AccessGuard } from '../access/AccessGuard.ts';
 import { bearerMatcher } from '../auth/bearerToken.ts';
+import { heartbeatVerdict } from '../ws/heartbeatVerdict.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomPeer } from './RoomPeer.ts';
@@ -31,6 +32,8 @@ export interface SyncServerOptions extends EndpointDeps {
 
 /** Bytes a link to another node may leave unsent before it counts as stalled (many clients' frames share it). */
 const LINK_MAX_BUFFERED = 64 * 1024 * 1024;
+/** What a frame on a link may carry beyond a client's own limit: the mux header, a re-encoded command's additions. */
+const LINK_FRAME_OVERHEAD = 2 * 1024;
 /** A link that answers no ping within this interval is dropped: its channels' clients reopen them. */
 const LINK_HEARTBEAT_MS = 10_000;
 
@@ -64,8 +67,10 @@ export class SyncServer {
   readonly #muxes = new Set<SocketConnection>();
   /** Links from other nodes (/ws/internal), with their own heartbeat. */
   readonly #links = new Set<SocketConnection>();
-  readonly #linkServer = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  readonly #linkServer: WebSocketServer;
+  /** Links that answered the last ping or sent anything since. */
   readonly #linkAlive = new WeakSet<WebSocket>();
+  readonly #linkBufferedAtPing = new WeakMap<WebSocket, number>();
   readonly #linkHeartbeat: NodeJS.Timeout;
   /** Checks a link's cluster secret; null: /ws/internal is not served (one node). */
   readonly #linkSecret: ((header: string | undefined) => boolean) | null;
@@ -74,6 +79,9 @@ export class SyncServer {
     this.#opts = opts;
     this.#access = new AccessGuard(opts.directory);
     this.#linkSecret = opts.internalSecret === undefined ? null : bearerMatcher(opts.internalSecret);
+    // A link carries clients' frames (at most maxFrameBytes each) and bots' commands (at most
+    // twice that, re-encoded with a little more: CommandServer) inside a mux header.
+    this.#linkServer = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 2 * opts.maxFrameBytes + LINK_FRAME_OVERHEAD });
     this.#endpoint = new SocketEndpoint({
       label: 'sync',
       tokens: opts.tokens,
@@ -82,14 +90,21 @@ export class SyncServer {
       maxPayload: opts.maxFrameBytes,
       slots: opts.slots,
     });
+    // As client sockets are judged (heartbeatVerdict): a link that is still draining, or a
+    // heartbeat that comes late after this node's event loop stalled, is kept.
+    let pingedAt = performance.now();
     this.#linkHeartbeat = setInterval(() => {
+      const now = performance.now();
       for (const { ws } of this.#links) {
-        if (!this.#linkAlive.has(ws)) ws.terminate();
+        const buffered = ws.bufferedAmount;
+        if (heartbeatVerdict(this.#linkAlive.has(ws), buffered, this.#linkBufferedAtPing.get(ws), now - pingedAt, LINK_HEARTBEAT_MS) === 'terminate') ws.terminate();
         else {
           this.#linkAlive.delete(ws);
+          this.#linkBufferedAtPing.set(ws, buffered);
           ws.ping();
         }
       }
+      pingedAt = now;
     }, LINK_HEARTBEAT_MS).unref();
   }
 
@@ -216,7 +231,10 @@ export class SyncServer {
     this.#links.add(socket);
     this.#linkAlive.add(ws);
     ws.on('pong', () => this.#linkAlive.add(ws));
-    ws.on('message', (data: RawData, isBinary: boolean) => mux.receive(data, isBinary));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      this.#linkAlive.add(ws);
+      mux.receive(data, isBinary);
+    });
     ws.on('error', (err) => logger.debug({ err }, 'internal link error'));
     ws.on('close', () => {
       socket.markClosed();
