@@ -296,9 +296,11 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
       // Several nodes: a document is loaded only by its room's owner (lease, then fence, then load).
       const owning = cluster && !cluster.ownership.owns(roomId) ? claimRoom(roomId) : null;
       const members = memberships.ready(roomId);
-      // The document's presence too, so that its load sets it before anyone syncs (PresencePublisher);
-      // read once the room is ours, so a refused claim leaves no read behind.
-      const presence = owning ? owning.then(() => publisher.ready(docName)) : publisher.ready(docName);
+      // A room's presence too, so that its load sets it before anyone syncs (PresencePublisher; a
+      // segment has no members of its own to read); read once the room is ours, so a refused claim
+      // leaves no read behind.
+      const ready = (): Promise<void> | null => (docName === roomId ? publisher.ready(docName) : null);
+      const presence = owning ? owning.then(ready) : ready();
       return owning || members || presence ? Promise.all([owning, members, presence]).then(() => {}) : null;
     },
     idleMs: config.roomIdleMs,

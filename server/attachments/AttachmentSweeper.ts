@@ -1,5 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { Attachments, CollectOutcome, ReferenceCheck } from './Attachments.ts';
+import { Semaphore } from './Semaphore.ts';
 
 /**
  * Attachment garbage collection on a timer (PARLEY_ATTACHMENT_GC_INTERVAL_MS, unref'd so it never
@@ -13,8 +14,13 @@ export class AttachmentSweeper {
   readonly #references: ReferenceCheck;
   readonly #logger: Logger;
   #timer: ReturnType<typeof setInterval> | null = null;
-  /** The last pass asked for: settles (never rejects) when it has ended. */
-  #running: Promise<void> | null = null;
+  /**
+   * Passes never overlap: one asked for while another runs begins after it, since the running one
+   * may have listed its candidates before the caller's change (a deletion just answered).
+   */
+  readonly #passes = new Semaphore(1);
+  /** Passes asked for and not ended (the timer adds none while one is). */
+  #pending = 0;
 
   constructor(deps: { attachments: Attachments; references: ReferenceCheck; logger: Logger }) {
     this.#attachments = deps.attachments;
@@ -25,37 +31,26 @@ export class AttachmentSweeper {
   start(intervalMs: number): void {
     if (intervalMs <= 0 || this.#timer) return;
     this.#timer = setInterval(() => {
-      // A pass still running when the timer fires again is not followed by another one.
-      if (this.#running) return;
+      if (this.#pending > 0) return;
       this.sweep().catch((err: unknown) => this.#logger.error({ err }, 'attachments: garbage collection failed'));
     }, intervalMs);
     this.#timer.unref();
   }
 
-  /**
-   * One pass. Passes never overlap: one asked for while another runs begins after it, since the
-   * running one may have listed its candidates before the caller's change (a deletion just
-   * answered) and would return without it.
-   */
-  sweep(now?: number): Promise<CollectOutcome> {
-    const pass = (this.#running ?? Promise.resolve()).then(() => this.#attachments.collect(this.#references, now));
-    // Settles when the pass has, failed or not (its failure is the caller's to handle).
-    const ended: Promise<void> = pass.then(
-      () => this.#ended(ended),
-      () => this.#ended(ended),
-    );
-    this.#running = ended;
-    return pass;
-  }
-
-  #ended(pass: Promise<void>): void {
-    if (this.#running === pass) this.#running = null;
+  /** One pass, after any pass already asked for; its failure is the caller's. */
+  async sweep(now?: number): Promise<CollectOutcome> {
+    this.#pending++;
+    try {
+      return await this.#passes.run(() => this.#attachments.collect(this.#references, now));
+    } finally {
+      this.#pending--;
+    }
   }
 
   /** Stops the timer and waits for a pass in progress. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    await this.#running;
+    await this.#passes.run(async () => {});
   }
 }

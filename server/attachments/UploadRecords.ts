@@ -3,7 +3,6 @@ import { refOf } from '../storage/AttachmentRepo.ts';
 import type { UploadedAttachment } from '../validation/judgeAttachments.ts';
 import { attachmentIdsIn, mayNameAttachments } from '../storage/attachmentIdsIn.ts';
 import { decodeClientFrame } from '../../shared/protocol/frames.ts';
-import { AttachmentIdSchema } from '../../shared/models/attachment.ts';
 
 /** Upload records kept (the newest used); one is a few hundred bytes. */
 const MAX_RECORDS = 10_000;
@@ -43,8 +42,8 @@ export class UploadRecords {
     if (!decoded.ok) return null;
     const f = decoded.frame;
     if (f.type !== 'update' && f.type !== 'syncStep2') return null;
-    // Ids come from the client's update: only well-formed ones are looked up (others are refused by the validator).
-    const missing = attachmentIdsIn(f.update).filter((id) => AttachmentIdSchema.safeParse(id).success && !this.#records.has(id));
+    // Ids come from the client's update: only well-formed ones (attachmentIdsIn) are looked up.
+    const missing = attachmentIdsIn(f.update).filter((id) => !this.#records.has(id));
     return missing.length === 0 ? null : this.#read(missing);
   }
 

@@ -2,7 +2,6 @@ import type { TokenService } from '../auth/TokenService.ts';
 import type { AuthUser, TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
 import type { PresenceTracker } from '../presence/PresenceTracker.ts';
-import type { Directory } from '../storage/Directory.ts';
 import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { UserRateLimiter } from '../limits/UserRateLimiter.ts';
 import type { SearchWorker } from '../search/SearchWorker.ts';
@@ -44,10 +43,7 @@ export interface ApiDeps {
   logger: Logger;
   /** GET /api/search asks the full-text index's thread (docs/search.md); without it the route answers 404. */
   search?: SearchWorker;
-  /**
-   * /api/rooms/:roomId/attachments (docs/attachments.md); without it those routes answer 404.
-   * TODO(async): Attachments writes its records through the synchronous AttachmentRepo it was built with.
-   */
+  /** /api/rooms/:roomId/attachments (docs/attachments.md); without it those routes answer 404. */
   attachments?: Attachments;
   /** GET /metrics, which needs no user token; without it (PARLEY_METRICS=0) the route answers 404. */
   metrics?: MetricsEndpoint;

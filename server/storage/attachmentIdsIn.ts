@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { AttachmentIdSchema } from '../../shared/models/attachment.ts';
 
 /** The bytes of the `attachments` key, as a Yjs update holds a map value's key (lib0 writes keys as UTF-8). */
 const KEY = Buffer.from('attachments');
@@ -15,8 +16,8 @@ export function mayNameAttachments(bytes: Uint8Array): boolean {
 /**
  * The attachment ids the messages written by a Yjs update name (a message is a map value holding
  * `attachments: [{ id, … }]`, shared/roomDoc/layout.ts), read from the update's structs without
- * applying it. A superset is fine (what it returns is only looked up); malformed updates give none
- * (the validator refuses them anyway).
+ * applying it. A superset is fine (what it returns is only looked up); malformed updates, and ids
+ * that are not well-formed, give none (the validator refuses them anyway).
  */
 export function attachmentIdsIn(update: Uint8Array): string[] {
   if (!mayNameAttachments(update)) return [];
@@ -32,7 +33,7 @@ export function attachmentIdsIn(update: Uint8Array): string[] {
     for (const value of struct.content.arr) {
       if (typeof value !== 'object' || value === null || !('attachments' in value) || !Array.isArray(value.attachments)) continue;
       for (const ref of value.attachments as unknown[]) {
-        if (typeof ref === 'object' && ref !== null && 'id' in ref && typeof ref.id === 'string') ids.add(ref.id);
+        if (typeof ref === 'object' && ref !== null && 'id' in ref && AttachmentIdSchema.safeParse(ref.id).success) ids.add(ref.id as string);
       }
     }
   }

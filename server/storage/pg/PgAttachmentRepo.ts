@@ -13,15 +13,15 @@ import type { AsyncApi } from '../AsyncApi.ts';
 import { params, type Queryable } from './pgRepos.ts';
 import { atomically, SERIALIZABLE, sqlLimit, transaction } from './pgTransactions.ts';
 
+/** How long after a commit named an upload garbage collection keeps it, whatever the reference rows say (10 min). */
+export const RECENTLY_NAMED_MS = 600_000;
+
 /**
  * The last part of a statement whose CTE `gone` deleted message `message`'s reference rows:
  * releases at `now` each attachment left with no row (SQLite's #drop counts after each deletion).
  * A statement does not see its own deletions, hence "no row of another message": the message held
  * one row per attachment, the one just deleted.
  */
-/** How long after a commit named an upload garbage collection keeps it, whatever the reference rows say (10 min). */
-export const RECENTLY_NAMED_MS = 600_000;
-
 const releaseGone = (message: string, now: string): string =>
   `UPDATE attachments a SET released_at = ${now} FROM gone
    WHERE a.id = gone.attachment_id AND a.referenced_at IS NOT NULL

@@ -3,7 +3,6 @@ import { parseDocName, roomOfDoc } from '../../../shared/roomDoc/segments.ts';
 import { FencedOutError } from '../FencedOutError.ts';
 import { MissingUploadsError } from '../MissingUploadsError.ts';
 import { attachmentIdsIn } from '../attachmentIdsIn.ts';
-import { AttachmentIdSchema } from '../../../shared/models/attachment.ts';
 import type { AppendEntry, AsyncUpdateStore, ClientBinding, Fences, RoomLogStats, StoredRoom } from '../UpdateStore.ts';
 import { inTransaction } from './openPostgres.ts';
 
@@ -166,8 +165,6 @@ async function markNamedUploads(client: pg.PoolClient, entries: readonly AppendE
   const namedBy = new Map<string, Set<string>>();
   for (const { roomId, update } of entries) {
     for (const id of attachmentIdsIn(update)) {
-      // The validator refuses a malformed id: only well-formed ones can be in a write.
-      if (!AttachmentIdSchema.safeParse(id).success) continue;
       const docs = namedBy.get(id) ?? new Set<string>();
       docs.add(roomId);
       namedBy.set(id, docs);
