@@ -15,6 +15,9 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=8787 PARLEY_DATA_DIR=/data
 COPY --from=build /parley/package.json ./
 COPY --from=build /parley/node_modules ./node_modules
 COPY --from=build /parley/dist ./dist
+# Named volumes take the ownership of the image's directory at their first mount: made here for
+# the user the server runs as (the data directory, and the attachment directory compose shares).
+RUN mkdir -p /data /blobs && chown node:node /data /blobs
 VOLUME /data
 EXPOSE 8787
 USER node
