@@ -161,13 +161,10 @@ export class RoomRegistry {
     if (this.#rooms.has(docName)) return this.open(docName);
     const loading = this.#loading.get(docName);
     if (loading) return loading;
-    const opts = this.#opts;
-    if (!opts.asyncStore) {
-      const { loader, slicedLoadAboveBytes = Infinity } = opts;
-      const stats = loader ? opts.store.stats(docName) : null;
-      if (!stats || stats.snapshotBytes + stats.bytes <= slicedLoadAboveBytes) return this.open(docName);
-    }
-    const promise = this.#loadLater(docName).finally(() => {
+    // The synchronous store (SQLite) answers at once: a document that is not big loads now.
+    const big = this.#opts.asyncStore ? undefined : (this.#isBig(docName) as boolean);
+    if (big === false) return this.open(docName);
+    const promise = this.#loadLater(docName, big).finally(() => {
       if (this.#loading.get(docName) === promise) this.#loading.delete(docName);
     });
     this.#loading.set(docName, promise);
@@ -179,7 +176,7 @@ export class RoomRegistry {
    * at once meanwhile: that one wins) or is shutting down (dropped). A segment's head is loaded
    * first and held meanwhile: nothing a segment's load listeners do needs a load then.
    */
-  async #loadLater(docName: string): Promise<Room> {
+  async #loadLater(docName: string, big?: boolean): Promise<Room> {
     const started = performance.now();
     const parsed = parseDocName(docName);
     const headName = parsed && parsed.segment !== null ? parsed.roomId : null;
@@ -187,7 +184,7 @@ export class RoomRegistry {
     let head: RoomLease | null = null;
     try {
       if (headName !== null) head = await this.acquireReady(headName, holder);
-      const room = await this.#read(docName);
+      const room = await this.#read(docName, big);
       const current = this.#rooms.get(docName);
       if (current || this.#stopped) {
         room.destroy();
@@ -206,14 +203,20 @@ export class RoomRegistry {
     }
   }
 
-  /** A document read from the store: in slices by the storage worker when it is big, else whole. */
-  async #read(docName: string): Promise<Room> {
-    const { loader, slicedLoadAboveBytes = Infinity } = this.#opts;
-    if (loader && slicedLoadAboveBytes !== Infinity) {
-      const stats = await this.#opts.store.stats(docName);
-      if (stats.snapshotBytes + stats.bytes > slicedLoadAboveBytes) return Room.loadInSlices(docName, await loader(docName), this.#roomOptions());
-    }
+  /** A document read from the store: in slices by the storage worker when it is big (`big`: already known), else whole. */
+  async #read(docName: string, big?: boolean): Promise<Room> {
+    const { loader } = this.#opts;
+    if (loader && (big ?? (await this.#isBig(docName)))) return Room.loadInSlices(docName, await loader(docName), this.#roomOptions());
     return Room.fromStored(docName, await this.#opts.store.load(docName), this.#roomOptions());
+  }
+
+  /** Whether the stored document is past `slicedLoadAboveBytes` (loaded in slices by the storage worker); a promise with an asynchronous store. */
+  #isBig(docName: string): boolean | Promise<boolean> {
+    const { loader, slicedLoadAboveBytes = Infinity, store } = this.#opts;
+    if (!loader || slicedLoadAboveBytes === Infinity) return false;
+    const stats = store.stats(docName);
+    const big = (s: { snapshotBytes: number; bytes: number }): boolean => s.snapshotBytes + s.bytes > slicedLoadAboveBytes;
+    return stats instanceof Promise ? stats.then(big) : big(stats);
   }
 
   #roomOptions(): RoomOptions {

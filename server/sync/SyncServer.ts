@@ -157,27 +157,11 @@ export class SyncServer {
     return true;
   }
 
+  /** A /sync/<roomId> socket of a room this node serves: its peer joins the room (RoomAttachment). */
   #accept(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean): void {
-    const { presence, logger, limits } = this.#opts;
-    const conn: SyncConnection = new SyncConnection(ws, user, roomId, parley, {
-      maxBufferedBytes: limits.maxBufferedBytes,
-      onSlowConsumer: (buffered) =>
-        logger.warn({ room: roomId, user: user.id, conn: conn.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
-    });
-    const releasePresence = presence.connect(user.id);
-    const attachment = new RoomAttachment(conn, roomId, this.#opts);
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      // Frames that were already in flight when the server decided to close are dropped unread.
-      if (conn.closed) return;
-      if (!isBinary) return conn.close('ProtocolError', 'text frames are not part of the sync protocol');
-      attachment.receive(frameBytes(data));
-    });
-    ws.on('error', (err) => logger.debug({ err, room: roomId, user: user.id }, 'sync socket error'));
-    ws.on('close', (code: number) => {
-      conn.markClosed();
-      attachment.detach();
-      releasePresence();
-      logger.debug({ room: roomId, user: user.id, code }, 'sync connection closed');
+    this.#serve(ws, user, roomId, parley, (conn) => {
+      const attachment = new RoomAttachment(conn, roomId, this.#opts);
+      return { receive: (bytes) => attachment.receive(bytes), end: () => attachment.detach() };
     });
   }
 
@@ -187,32 +171,43 @@ export class SyncServer {
    * client (no `?parley=1`) gets the frames a stock client gets from a local room, without them.
    */
   #acceptForwarded(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean, route: Extract<ChannelRoute, { kind: 'remote' }>): void {
+    this.#serve(ws, user, roomId, parley, (conn) => {
+      const forwarded = route.open(user, {
+        frame: (body) => {
+          // Only a stock client's frames are looked at: the Parley client takes every one.
+          if (!parley && (frameMessageType(body) ?? -1) >= MessageType.Ack) return;
+          conn.send(body);
+        },
+        closed: (code, errorCode, reason) => conn.close(closeCodeName(code), reason, errorCode),
+      });
+      this.#opts.logger.debug({ room: roomId, user: user.id, owner: route.owner }, 'sync connection forwarded');
+      return { receive: (bytes) => forwarded.send(bytes), end: () => forwarded.close() };
+    });
+  }
+
+  /** One /sync/<roomId> socket: its frames go to what `target` makes of it, until it closes. */
+  #serve(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean, target: (conn: SyncConnection) => { receive(bytes: Uint8Array): void; end(): void }): void {
     const { presence, logger, limits } = this.#opts;
     const conn: SyncConnection = new SyncConnection(ws, user, roomId, parley, {
       maxBufferedBytes: limits.maxBufferedBytes,
-      onSlowConsumer: (buffered) => logger.warn({ room: roomId, user: user.id, conn: conn.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
-    });
-    const forwarded = route.open(user, {
-      frame: (body) => {
-        const type = frameMessageType(body);
-        if (!parley && type !== null && type >= MessageType.Ack) return;
-        conn.send(body);
-      },
-      closed: (code, errorCode, reason) => conn.close(closeCodeName(code), reason, errorCode),
+      onSlowConsumer: (buffered) =>
+        logger.warn({ room: roomId, user: user.id, conn: conn.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
     });
     const releasePresence = presence.connect(user.id);
+    const served = target(conn);
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      // Frames that were already in flight when the server decided to close are dropped unread.
       if (conn.closed) return;
       if (!isBinary) return conn.close('ProtocolError', 'text frames are not part of the sync protocol');
-      forwarded.send(frameBytes(data));
+      served.receive(frameBytes(data));
     });
     ws.on('error', (err) => logger.debug({ err, room: roomId, user: user.id }, 'sync socket error'));
-    ws.on('close', () => {
+    ws.on('close', (code: number) => {
       conn.markClosed();
-      forwarded.close();
+      served.end();
       releasePresence();
+      logger.debug({ room: roomId, user: user.id, code }, 'sync connection closed');
     });
-    logger.debug({ room: roomId, user: user.id, owner: route.owner }, 'sync connection forwarded');
   }
 
   /** A link from another node (/ws/internal): a multiplexed connection whose channels are opened as that node's users (openAs). */
