@@ -30,18 +30,6 @@ export function loadedOnly(registry: RoomRegistry): DocAccess {
 }
 
 /**
- * Reaches any document, loading it at once (the synchronous store; with an asynchronous one a
- * document not loaded throws RoomNotLoadedError). It is left to unload when idle.
- */
-export function loadingAtOnce(registry: RoomRegistry): DocAccess {
-  return (docName) => {
-    const { room, release } = registry.acquire(docName, {});
-    release();
-    return room;
-  };
-}
-
-/**
  * Runs `step` once every document it reaches is loaded, and returns what it returns: at once
  * when nothing was missing (or the store loaded it at once), else a promise. Each document the
  * step finds missing is loaded through the registry (awaited with an asynchronous store), held

@@ -1,41 +1,28 @@
 import type { RoomRegistry } from '../sync/RoomRegistry.ts';
 import type { Room } from '../sync/Room.ts';
-import { type MessagePage, type ViewSources, getMessage, listMessages, messageCount } from '../../shared/roomDoc/queries.ts';
+import { type MessagePage, type ViewSources, getMessage, listMessages } from '../../shared/roomDoc/queries.ts';
 import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { CONVERTING_KEY, SegmentIndex, segmentDocName, segmentsMap } from '../../shared/roomDoc/segments.ts';
 import { withPin } from '../../shared/roomDoc/pinReads.ts';
-import { type DocAccess, DocNotLoaded, loadedOnly, loadingAtOnce, withLoaded } from './loadedDocs.ts';
+import { type DocAccess, DocNotLoaded, loadedOnly } from './loadedDocs.ts';
 
 /*
  * Reading a room whose history may be in segments (shared/roomDoc/segments.ts), for the command
  * endpoint: which document a change goes to, a page of history across segments, one message.
  * Segments are loaded on demand and left to unload when idle (RoomRegistry), like any document.
  *
- * Each read reaches segments through `docs`: the registry (each segment loaded at once: the
- * synchronous store), or the DocAccess of withLoaded (readAcross), which loads what a read lacked
+ * Each read reaches segments through a DocAccess: withLoaded's, which loads what a read lacked
  * through either store and runs the read again, so a read never awaits in the middle and sees
- * every document in one turn. With an asynchronous store every caller reads through readAcross,
- * or, for a command, the DocAccess of its HeldDocs (which also keeps what it read loaded until
- * the command is answered).
+ * every document in one turn; or, for a command, its HeldDocs' (which also keeps what it read
+ * loaded until the command is answered).
  */
 
-/** How a read reaches the room's segments: the registry (loading at once), or a DocAccess (withLoaded's). */
-export type Docs = RoomRegistry | DocAccess;
+/** How a read reaches the room's segments (withLoaded's DocAccess, or a command's HeldDocs). */
+export type Docs = DocAccess;
 
-const accessOf = (docs: Docs): DocAccess => (typeof docs === 'function' ? docs : loadingAtOnce(docs));
-
-/** Segment n of the room, loaded now (at most SEGMENT_MAX_BYTES: a short load); it unloads when idle. */
+/** Segment n of the room, reached through `docs`. */
 export function loadSegment(docs: Docs, roomId: string, n: number): Room {
-  return accessOf(docs)(segmentDocName(roomId, n));
-}
-
-/**
- * Runs `read` (any of this file's reads, or threadHistory's, given the DocAccess) once every
- * segment it reaches is loaded, through either store: its value at once when nothing was
- * missing, else a promise (withLoaded). The caller holds the head.
- */
-export function readAcross<T>(registry: RoomRegistry, read: (docs: DocAccess) => T): T | Promise<T> {
-  return withLoaded(registry, read);
+  return docs(segmentDocName(roomId, n));
 }
 
 /**

@@ -15,7 +15,8 @@ import { notifyCommitListeners } from '../sync/commit/notifyCommitListeners.ts';
 import { resumeWaiting } from '../sync/commit/resumeWaiting.ts';
 import { ThreadSummaries } from '../threads/ThreadSummaries.ts';
 import { Segmenter } from './Segmenter.ts';
-import { historyPage, readAcross } from './roomHistory.ts';
+import { historyPage } from './roomHistory.ts';
+import { withLoaded } from './loadedDocs.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
 import { uuidv4, uuidv7 } from '../../shared/ids.ts';
 import { type MessageValue, roomMaps } from '../../shared/roomDoc/layout.ts';
@@ -184,7 +185,7 @@ describe(postgresSuiteName('segments over an asynchronous store (a real PostgreS
     await send(open1, writer1, (doc) => roomMaps(doc).messages.set(newest, messageValue(newest, 'the first of segment 1')));
     // History across segments, read through the asynchronous store: segment 0 is loaded for it.
     registry.unload(seg0);
-    const page = await readAcross(registry, (docs) => historyPage(docs, loadedHead, roomId, undefined, 3));
+    const page = await withLoaded(registry, (docs) => historyPage(docs, loadedHead, roomId, undefined, 3));
     expect(page.messages.map((m) => m.id)).toEqual([ids.at(-1), last, newest]);
     expect(registry.get(seg0)).toBeDefined();
     await queue.drain();

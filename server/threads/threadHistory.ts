@@ -10,7 +10,7 @@ import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
  * their thread summaries from the head and their quotes from whichever segment holds the quoted
  * message, loaded for the purpose (it unloads when idle, like any segment a command reads).
  * Segments are reached through `registry` as in roomHistory.ts (Docs): with an asynchronous store,
- * call these inside readAcross or HeldDocs.run.
+ * call these inside withLoaded or HeldDocs.run.
  */
 
 /** Where the server's views of a room take their derived parts from (queries.ts, ViewSources). */
