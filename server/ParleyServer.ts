@@ -218,7 +218,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     // Online on any node (docs/scale-out.md, "What crosses nodes"): this node's transitions go out, the others' come in.
     tracker.joinCluster(cluster.presence);
     cluster.presence.onElsewhere((change) =>
-      change.kind === 'status' ? tracker.statusChangedElsewhere(change.userId) : tracker.elsewhere(change.userId, change.onlineElsewhere, { nodeLost: change.nodeLost }),
+      change.kind === 'status' ? tracker.statusChangedElsewhere(change.userId) : tracker.elsewhere(change.userId, { nodeLost: change.nodeLost }),
     );
   }
   // What the update validator checks on every write, in memory per loaded room (RoomMemberships).

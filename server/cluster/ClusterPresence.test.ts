@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createLogger } from '../log.ts';
-import { type ClusterPresenceChange, ClusterPresence, type ElsewhereChange } from './ClusterPresence.ts';
+import { ClusterPresence, type ElsewhereChange } from './ClusterPresence.ts';
 import { redisSuiteName, redisTestsRun, useRedis } from '../../test/support/redis.ts';
 
 const it = redisTestsRun() ? test : test.skip;
@@ -9,18 +9,20 @@ const FULL_STATE_MS = 100;
 describe(redisSuiteName('ClusterPresence: who is online across nodes (a real Redis)'), () => {
   const redis = useRedis();
 
-  /** A node's presence, and a way to wait for the next cluster-wide change it sees of a user. */
+  /** A node's presence, and a way to wait for the next change it hears from the other nodes of a user. */
   async function node(nodeId: string) {
     const client = redis.client();
     const presence = new ClusterPresence({ redis: client, subscriber: redis.client(), nodeId, logger: createLogger('silent'), fullStateMs: FULL_STATE_MS });
     redis.afterTest(() => presence.close());
     await presence.ready;
-    const seen: ClusterPresenceChange[] = [];
-    presence.on((change) => seen.push(change));
+    const seen: Array<{ userId: string; online: boolean }> = [];
+    presence.onElsewhere((change) => {
+      if (change.kind === 'online') seen.push({ userId: change.userId, online: change.onlineElsewhere });
+    });
     const next = (userId: string, online: boolean): Promise<void> =>
       new Promise((resolve) => {
-        const off = presence.on((change) => {
-          if (change.userId === userId && change.online === online) {
+        const off = presence.onElsewhere((change) => {
+          if (change.kind === 'online' && change.userId === userId && change.onlineElsewhere === online) {
             off();
             resolve();
           }
@@ -35,11 +37,11 @@ describe(redisSuiteName('ClusterPresence: who is online across nodes (a real Red
     const online = b.next('ana', true);
     a.presence.local('ana', true);
     await online;
-    expect(b.presence.isOnline('ana')).toBe(true);
+    expect(b.presence.onlineElsewhere('ana')).toBe(true);
     const offline = b.next('ana', false);
     a.presence.local('ana', false);
     await offline;
-    expect(b.presence.isOnline('ana')).toBe(false);
+    expect(b.presence.onlineElsewhere('ana')).toBe(false);
     expect(b.seen).toEqual([
       { userId: 'ana', online: true },
       { userId: 'ana', online: false },
@@ -83,12 +85,12 @@ describe(redisSuiteName('ClusterPresence: who is online across nodes (a real Red
     const a = await node('node-a');
     a.presence.local('dee', true);
     const late = await node('node-late');
-    expect(late.presence.isOnline('dee')).toBe(false);
+    expect(late.presence.onlineElsewhere('dee')).toBe(false);
     await a.client.publish('parley:presence', 'not json');
     await a.client.publish('parley:presence', JSON.stringify({ type: 'state', node: '', users: ['mallory'] }));
     await late.next('dee', true);
-    expect(late.presence.isOnline('dee')).toBe(true);
-    expect(late.presence.isOnline('mallory')).toBe(false);
+    expect(late.presence.onlineElsewhere('dee')).toBe(true);
+    expect(late.presence.onlineElsewhere('mallory')).toBe(false);
   });
 
   it("tells what the other nodes say, not its own: online elsewhere, a status change, and a dead node's users marked as lost", async () => {

@@ -13,9 +13,6 @@ const PresenceMessageSchema = z.discriminatedUnion('type', [
 ]);
 type PresenceMessage = z.infer<typeof PresenceMessageSchema>;
 
-/** A user's online state across the cluster changed: online on some node now, or on none any more. */
-export type ClusterPresenceChange = { readonly userId: string; readonly online: boolean };
-
 /** What another node told of a user: online there now (or on none of the others), or their status text changed. */
 export type ElsewhereChange =
   | { readonly kind: 'online'; readonly userId: string; readonly onlineElsewhere: boolean; readonly nodeLost: boolean }
@@ -47,7 +44,6 @@ export class ClusterPresence {
   readonly #local = new Set<string>();
   /** Other nodes' online users, and when each node was last heard from. */
   readonly #remote = new Map<string, { users: Set<string>; heardAt: number }>();
-  readonly #listeners = new Set<(change: ClusterPresenceChange) => void>();
   readonly #elsewhere = new Set<(change: ElsewhereChange) => void>();
   readonly #timer: NodeJS.Timeout;
   readonly #ready: Promise<unknown>;
@@ -66,11 +62,6 @@ export class ClusterPresence {
   /** Resolves once this node hears the other nodes. */
   get ready(): Promise<unknown> {
     return this.#ready;
-  }
-
-  /** Whether the user has a connection on any live node. */
-  isOnline(userId: string): boolean {
-    return this.#local.has(userId) || this.onlineElsewhere(userId);
   }
 
   /** Whether the user has a connection on another live node. */
@@ -92,17 +83,9 @@ export class ClusterPresence {
 
   /** This node's own transition (its PresenceTracker's `connected` / `disconnected`): published at once. */
   local(userId: string, online: boolean): void {
-    const before = this.isOnline(userId);
     if (online) this.#local.add(userId);
     else this.#local.delete(userId);
-    this.#announce(userId, before);
     this.#publish({ type: 'change', node: this.#opts.nodeId, userId, online });
-  }
-
-  /** Subscribes to cluster-wide transitions; returns the unsubscribe function. */
-  on(listener: (change: ClusterPresenceChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
   }
 
   close(): void {
@@ -138,11 +121,9 @@ export class ClusterPresence {
     const entry = this.#remote.get(message.node) ?? { users: new Set<string>(), heardAt: now };
     this.#remote.set(message.node, entry);
     entry.heardAt = now;
-    const before = this.isOnline(message.userId);
     const beforeElsewhere = this.onlineElsewhere(message.userId);
     if (message.online) entry.users.add(message.userId);
     else entry.users.delete(message.userId);
-    this.#announce(message.userId, before);
     this.#announceElsewhere(message.userId, beforeElsewhere, false);
   }
 
@@ -150,26 +131,16 @@ export class ClusterPresence {
   #replace(node: string, users: Set<string> | null, now = Date.now()): void {
     const previous = this.#remote.get(node)?.users ?? new Set<string>();
     const touched = new Set([...previous, ...(users ?? [])]);
-    const before = new Map([...touched].map((userId) => [userId, this.isOnline(userId)]));
     const beforeElsewhere = new Map([...touched].map((userId) => [userId, this.onlineElsewhere(userId)]));
     if (users) this.#remote.set(node, { users, heardAt: now });
     else this.#remote.delete(node);
-    for (const userId of touched) {
-      this.#announce(userId, before.get(userId) ?? false);
-      this.#announceElsewhere(userId, beforeElsewhere.get(userId) ?? false, users === null);
-    }
+    for (const userId of touched) this.#announceElsewhere(userId, beforeElsewhere.get(userId) ?? false, users === null);
   }
 
   #announceElsewhere(userId: string, before: boolean, nodeLost: boolean): void {
     const onlineElsewhere = this.onlineElsewhere(userId);
     if (onlineElsewhere === before) return;
     for (const listener of this.#elsewhere) listener({ kind: 'online', userId, onlineElsewhere, nodeLost });
-  }
-
-  #announce(userId: string, before: boolean): void {
-    const online = this.isOnline(userId);
-    if (online === before) return;
-    for (const listener of this.#listeners) listener({ userId, online });
   }
 
   #publish(message: PresenceMessage): void {

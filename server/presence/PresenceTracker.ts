@@ -43,12 +43,13 @@ export class PresenceTracker {
   }
 
   /**
-   * The user came online on another node, or went offline on every other one (`onlineElsewhere`
-   * is their state there now): announced when it changes their state across the cluster.
-   * `nodeLost`: that node died, so no node stores the user's last seen but the survivors.
+   * The user came online on another node, or went offline on every other one (as `joinCluster`'s
+   * nodes say now): announced when it changes their state across the cluster. `nodeLost`: that
+   * node died, so no node stores the user's last seen but the survivors.
    */
-  elsewhere(userId: string, onlineElsewhere: boolean, opts: { nodeLost?: boolean; now?: () => number } = {}): void {
+  elsewhere(userId: string, opts: { nodeLost?: boolean; now?: () => number } = {}): void {
     if ((this.#connections.get(userId) ?? 0) > 0) return;
+    const onlineElsewhere = this.#others?.onlineElsewhere(userId) ?? false;
     const at = (opts.now ?? Date.now)();
     if (onlineElsewhere) this.#emit({ userId, online: true, at, cause: 'connected' });
     else this.#emit({ userId, online: false, at, cause: 'disconnected', storeLastSeen: opts.nodeLost === true });

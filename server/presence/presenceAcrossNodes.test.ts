@@ -28,13 +28,13 @@ describe('PresenceTracker as one node of several', () => {
 
     // Ana comes online elsewhere: online here too.
     others.online.add('ana');
-    tracker.elsewhere('ana', true);
+    tracker.elsewhere('ana');
     expect(tracker.isOnline('ana')).toBe(true);
     // She connects here as well: the others are told, nobody hears a second "online".
     const closeHere = tracker.connect('ana');
     // She leaves the other node: still online here, so no change.
     others.online.delete('ana');
-    tracker.elsewhere('ana', false);
+    tracker.elsewhere('ana');
     // Her last connection anywhere closes here: this node stores her last seen.
     closeHere();
     expect(tracker.isOnline('ana')).toBe(false);
@@ -50,14 +50,14 @@ describe('PresenceTracker as one node of several', () => {
     // Ben: online and offline on another node only; that node stores his last seen, this one does not.
     heard.length = 0;
     others.online.add('ben');
-    tracker.elsewhere('ben', true);
+    tracker.elsewhere('ben');
     others.online.delete('ben');
-    tracker.elsewhere('ben', false);
+    tracker.elsewhere('ben');
     // Cai's node dies: the survivors store his last seen.
     others.online.add('cai');
-    tracker.elsewhere('cai', true);
+    tracker.elsewhere('cai');
     others.online.delete('cai');
-    tracker.elsewhere('cai', false, { nodeLost: true });
+    tracker.elsewhere('cai', { nodeLost: true });
     expect(heard.map(shape)).toEqual([
       { userId: 'ben', online: true, cause: 'connected', storeLastSeen: undefined },
       { userId: 'ben', online: false, cause: 'disconnected', storeLastSeen: false },
