@@ -15,6 +15,7 @@ import { openStorage } from './storage/openStorage.ts';
 import type { DirectoryApi } from './storage/DirectoryApi.ts';
 import { ClusterServices } from './routing/ClusterServices.ts';
 import type { DirectoryEvent } from './cluster/DirectoryEvents.ts';
+import type { FeedTarget } from './cluster/ClusterFeed.ts';
 import { UploadRecords } from './attachments/UploadRecords.ts';
 import { UserNames } from './storage/UserNames.ts';
 import { ParleyError } from '../shared/errors/errorCodes.ts';
@@ -226,15 +227,13 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
 
   const feed = new UserFeed({ directory: directoryApi, logger, presenceOf: (userIds) => usersPresence(directoryApi, tracker, userIds), keepaliveMs: config.feedKeepaliveMs });
   cluster?.feed.deliverTo(feed);
+  // What this node decides for the user feed: its own devices, and with several nodes the others' too (ClusterFeed).
+  const feedOut: FeedTarget = cluster?.feed ?? feed;
   const summaries: RoomSummaries = new RoomSummaries({
     directory: directoryApi,
     memberships,
     logger,
-    onChanged: (changed) => {
-      feed.summariesChanged(changed);
-      // Members' devices on other nodes too (ClusterFeed).
-      cluster?.feed.summariesChanged(changed);
-    },
+    onChanged: (changed) => feedOut.summariesChanged(changed),
     docs: {
       head: (roomId): Room | null => registry.get(roomId) ?? null,
       segment: (roomId, n) => registry.get(segmentDocName(roomId, n)) ?? null,
@@ -272,10 +271,7 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   });
   attachmentSweeper.start(config.attachments.gcIntervalMs);
   // Mentions and direct messages: to the recipient's devices (user feed), else the webhook (docs/notifications.md).
-  const notifications = createNotifications({ directory: directoryApi, outbox: storage.outbox, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => {
-      feed.notify(userId, list);
-      cluster?.feed.notify(userId, list);
-    },
+  const notifications = createNotifications({ directory: directoryApi, outbox: storage.outbox, webhook: config.webhook, logger, isConnected: (userId) => tracker.isOnline(userId), pushToDevices: (userId, list) => void feedOut.notify(userId, list),
   });
   // Never more than half the slow-consumer limit waits in a socket for a paced reply: a joiner on
   // a slow link downloads a big room at its link's speed instead of being closed for it.

@@ -43,7 +43,7 @@ export interface FeedTarget {
  * beside the counts the summaries carry. A message lost while a subscriber reconnects makes one
  * device's room list late until the room's next change or the device's next resume.
  */
-export class ClusterFeed {
+export class ClusterFeed implements FeedTarget {
   readonly #opts: ClusterFeedOptions;
   readonly #ready: Promise<unknown>;
   #target: FeedTarget | null = null;
@@ -61,22 +61,25 @@ export class ClusterFeed {
     return this.#ready;
   }
 
-  /** Where what the other nodes publish goes (this node's UserFeed). */
+  /** This node's UserFeed: what this node decides and what the other nodes publish go there. */
   deliverTo(target: FeedTarget): void {
     this.#target = target;
   }
 
-  /** Summaries this node wrote: the other nodes push them to their devices of those users. */
+  /** Summaries this node wrote: pushed to this node's devices of those users, and published for the other nodes'. */
   summariesChanged(changed: ReadonlyMap<string, ReadonlySet<string>>): void {
+    this.#target?.summariesChanged(changed);
     for (const [roomId, users] of changed) {
       const ids = [...users];
       for (let i = 0; i < ids.length; i += USERS_PER_MESSAGE) this.#publish({ type: 'summaries', node: this.#opts.nodeId, roomId, userIds: ids.slice(i, i + USERS_PER_MESSAGE) });
     }
   }
 
-  /** Notifications this node decided: the other nodes push them to their devices of the user. */
-  notify(userId: string, notifications: readonly ParleyNotification[]): void {
+  /** Notifications this node decided: pushed to this node's devices of the user, and published for the other nodes'. */
+  notify(userId: string, notifications: readonly ParleyNotification[]): boolean {
+    const here = this.#target?.notify(userId, notifications) ?? false;
     if (notifications.length > 0) this.#publish({ type: 'notify', node: this.#opts.nodeId, userId, notifications: [...notifications] });
+    return here;
   }
 
   #receive(raw: string): void {
