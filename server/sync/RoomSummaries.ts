@@ -183,7 +183,17 @@ export class RoomSummaries {
     this.#timer = null;
     const rooms = [...this.#due];
     this.#due.clear();
-    return dir ? this.#writeNow(dir, rooms.flatMap((room) => this.#read(room) ?? [])) : this.#queue(rooms);
+    if (!dir) return this.#queue(rooms);
+    const reads: RoomRead[] = [];
+    const unread: Room[] = [];
+    for (const room of rooms) {
+      const read = this.#read(room);
+      if (read) reads.push(read);
+      else if (!room.closed) unread.push(room);
+    }
+    // Memberships not in memory (read again after a failure): written once they are, not dropped.
+    if (unread.length > 0) void this.#queue(unread);
+    return this.#writeNow(dir, reads);
   }
 
   /** Writes the room's summary now if it is due (before it unloads: its documents are read at once); a segment's mentions, if not recorded since it changed. */
