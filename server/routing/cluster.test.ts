@@ -4,7 +4,7 @@ import { uuidv4 } from '../../shared/ids.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { TokenService } from '../auth/TokenService.ts';
 import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
-import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
+import { freshDbName, openTestClient, until, isSent, merged } from '../../test/support/clientHarness.ts';
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { Redis } from 'ioredis';
@@ -19,7 +19,7 @@ import { CommandClient, answerOk, sendCommand } from '../../test/support/command
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
 import { redisTestsRun } from '../../test/support/redis.ts';
-import { leaseExpiresAfter } from '../../test/support/clusterMembers.ts';
+import { leaseExpiresAfter, ownerOf } from '../../test/support/clusterMembers.ts';
 import { awarenessFrame } from '../../test/support/syncFrames.ts';
 import { sampleValue } from '../../test/support/promText.ts';
 import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
@@ -128,15 +128,8 @@ describe(postgresSuiteName('three nodes, one room'), () => {
   }, 60_000);
   /** The node holding the room's lease, and the others. */
   const ownerAndOthers = async (): Promise<{ owner: ClusterNode; others: ClusterNode[] }> => {
-    const redis = new Redis(cluster.redis.url);
-    try {
-      const holder = await redis.get(`parley:lease:${roomId}`);
-      const owner = cluster.nodes.find((n) => n.id === holder);
-      if (!owner) throw new Error(`no live node holds room ${roomId} (lease: ${holder})`);
-      return { owner, others: cluster.nodes.filter((n) => n !== owner) };
-    } finally {
-      redis.disconnect();
-    }
+    const owner = await ownerOf(cluster, roomId);
+    return { owner, others: cluster.nodes.filter((n) => n !== owner) };
   };
 
   it('/ws/internal refuses a wrong cluster secret (401, no socket); a public socket that sends openAs is closed', async () => {
@@ -244,7 +237,6 @@ describe(postgresSuiteName('the owning node killed during a burst'), () => {
         const messages = await Promise.all(rooms.flatMap((room, c) => Array.from({ length: 5 }, (_, k) => room.send({ content: `r${round} c${c} m${k}` }))));
         messages.forEach((message, i) => sent.push({ room: rooms[Math.floor(i / 5)]!, id: message.id }));
       };
-      const isSent = ({ room, id }: { room: ChatRoom; id: string }): boolean => room.messageState(id)?.state === 'sent';
       await burst(0);
       // Killed once some of the burst is acknowledged and some is not.
       await until((check) => merged(rooms.map((room) => room.on('states', check))), () => sent.filter(isSent).length >= 20, 'part of the burst acknowledged');
@@ -288,12 +280,6 @@ describe(postgresSuiteName('the owning node killed during a burst'), () => {
 /** The `node` label of a node's metrics (every series carries it). */
 const nodeOf = (text: string): string => /node="([^"]+)"/.exec(text)?.[1] ?? '';
 
-/** One unsubscribe for several subscriptions. */
-const merged =
-  (offs: ReadonlyArray<() => void>): (() => void) =>
-  () => {
-    for (const off of offs) off();
-  };
 
 /**
  * A deposed owner: paused (SIGSTOP) past its lease while another node takes the room, then resumed

@@ -7,7 +7,7 @@ import { listMessages } from '../../shared/roomDoc/queries.ts';
 import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
 import { type Member, createRoom, leaseExpiresAfter, membersOf } from '../../test/support/clusterMembers.ts';
 import type { ChatClient } from '../../client/ChatClient.ts';
-import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
+import { freshDbName, openTestClient, until, isSent, merged } from '../../test/support/clientHarness.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
 import { redisTestsRun } from '../../test/support/redis.ts';
@@ -41,14 +41,7 @@ interface Traffic {
   settled(timeoutMs: number): Promise<void>;
 }
 
-const isSent = ({ room, id }: { room: ChatRoom; id: string }): boolean => room.messageState(id)?.state === 'sent';
 
-/** One unsubscribe for several subscriptions. */
-const merged =
-  (offs: ReadonlyArray<() => void>): (() => void) =>
-  () => {
-    for (const off of offs) off();
-  };
 
 /** The nodes whose /metrics say they own one room (each test's cluster has one room). */
 async function ownersByMetrics(cluster: TestCluster): Promise<string[]> {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatClient } from '../../client/ChatClient.ts';
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
-import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
-import { type Member, createRoom, leaseHolder, membersOf } from '../../test/support/clusterMembers.ts';
-import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
+import { type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type Member, createRoom, leaseHolder, membersOf, ownerOf } from '../../test/support/clusterMembers.ts';
+import { freshDbName, openTestClient, until, isSent, merged } from '../../test/support/clientHarness.ts';
 import { nginxSuiteName, nginxTestsRun, startNginx, type ThrowawayNginx } from '../../test/support/nginx.ts';
 import { postgresTestsRun } from '../../test/support/postgres.ts';
 import { sampleValue } from '../../test/support/promText.ts';
@@ -12,12 +12,6 @@ import { redisTestsRun } from '../../test/support/redis.ts';
 const runs = postgresTestsRun() && redisTestsRun() && nginxTestsRun();
 const it = runs ? test : test.skip;
 
-/** One unsubscribe for several subscriptions. */
-const merged =
-  (offs: ReadonlyArray<() => void>): (() => void) =>
-  () => {
-    for (const off of offs) off();
-  };
 
 /**
  * docker-compose.yml's topology without containers: three node processes behind nginx running
@@ -54,7 +48,6 @@ describe(nginxSuiteName('three nodes behind deploy/nginx.conf'), () => {
         const messages = await Promise.all(rooms.flatMap((room, c) => Array.from({ length: 3 }, (_, k) => room.send({ content: `r${round} c${c} m${k}` }))));
         messages.forEach((message, i) => sent.push({ room: rooms[Math.floor(i / 3)]!, id: message.id }));
       };
-      const isSent = ({ room, id }: { room: ChatRoom; id: string }): boolean => room.messageState(id)?.state === 'sent';
       const settled = async (): Promise<void> => {
         await until((check) => merged(rooms.map((room) => room.on('states', check))), () => sent.every(isSent), 'every message acknowledged', 60_000);
         await Promise.all(rooms.map((room) => until((check) => room.on('change', check), () => room.messages({ limit: 1_000 }).messages.length === sent.length, 'a client to converge', 30_000)));
@@ -77,10 +70,3 @@ describe(nginxSuiteName('three nodes behind deploy/nginx.conf'), () => {
     }
   }, 120_000);
 });
-
-async function ownerOf(cluster: TestCluster, roomId: string): Promise<ClusterNode> {
-  const holder = await leaseHolder(cluster, roomId);
-  const owner = cluster.nodes.find((node) => node.id === holder);
-  if (!owner) throw new Error(`no live node holds room ${roomId} (lease: ${holder})`);
-  return owner;
-}

@@ -110,3 +110,13 @@ export async function stoppedServerWithRoom(): Promise<StoppedServerRoom> {
 
 /** Every one of `ids` is `sent` in `room` (the server's ack covers it). */
 export const allSent = (room: ChatRoom, ids: readonly string[]): boolean => ids.every((id) => room.messageState(id)?.state === 'sent');
+
+/** A message sent from `room` is `sent` there (the server's ack covers it). */
+export const isSent = ({ room, id }: { readonly room: ChatRoom; readonly id: string }): boolean => allSent(room, [id]);
+
+/** One unsubscribe for several subscriptions (`until` over the events of many rooms). */
+export const merged =
+  (offs: ReadonlyArray<() => void>): (() => void) =>
+  () => {
+    for (const off of offs) off();
+  };

@@ -56,3 +56,11 @@ export async function leaseExpiresAfter(cluster: TestCluster, roomId: string, ca
     expiry.close();
   }
 }
+
+/** The live node holding the room's lease (throws when none does). */
+export async function ownerOf(cluster: TestCluster, roomId: string): Promise<ClusterNode> {
+  const holder = await leaseHolder(cluster, roomId);
+  const owner = cluster.nodes.find((node) => node.id === holder);
+  if (!owner) throw new Error(`no live node holds room ${roomId} (lease: ${holder})`);
+  return owner;
+}
