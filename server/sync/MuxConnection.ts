@@ -104,21 +104,22 @@ export class MuxConnection {
       this.#deps.logger.warn({ user: socket.user.id, conn: socket.id }, 'sync connection rate limited: channel opens and closes');
       return socket.close('RateLimited', `more than ${this.#control.capacity} channel opens and closes in a burst or ${CONTROL_PER_SECOND} per second`);
     }
+    if (control.type === 'open' || control.type === 'openAs' || control.type === 'openCommandsAs') {
+      // Every open takes a new channel number: numbers grow and are never reused on a socket.
+      if (control.channel <= this.#highest) return socket.close('ProtocolError', `channel ${control.channel} was used before on this socket: channel numbers must grow`);
+      this.#highest = control.channel;
+    }
     switch (control.type) {
       case 'open':
         if (this.#link) return socket.close('ProtocolError', 'a link between nodes opens channels with openAs');
         return this.#open(control.channel, control.document, socket.user);
-      case 'openAs': {
-        if (!this.#link) return socket.close('ProtocolError', 'openAs is only for links between nodes');
-        const user = UserSchema.safeParse({ id: control.userId, name: control.userName });
-        if (!user.success) return socket.close('ProtocolError', `openAs names no valid user: ${user.error.issues[0]?.message ?? 'invalid'}`);
-        return this.#open(control.channel, control.document, user.data);
-      }
+      case 'openAs':
       case 'openCommandsAs': {
-        if (!this.#link) return socket.close('ProtocolError', 'openCommandsAs is only for links between nodes');
+        if (!this.#link) return socket.close('ProtocolError', `${control.type} is only for links between nodes`);
+        // The user the other node authenticated, checked here as any input.
         const user = UserSchema.safeParse({ id: control.userId, name: control.userName });
-        if (!user.success) return socket.close('ProtocolError', `openCommandsAs names no valid user: ${user.error.issues[0]?.message ?? 'invalid'}`);
-        return this.#openCommands(control.channel, user.data);
+        if (!user.success) return socket.close('ProtocolError', `${control.type} names no valid user: ${user.error.issues[0]?.message ?? 'invalid'}`);
+        return control.type === 'openAs' ? this.#open(control.channel, control.document, user.data) : this.#openCommands(control.channel, user.data);
       }
       case 'close': {
         const open = this.#channels.get(control.channel);
@@ -134,8 +135,6 @@ export class MuxConnection {
 
   #open(channel: number, document: string, user: AuthUser): void {
     const socket = this.#socket;
-    if (channel <= this.#highest) return socket.close('ProtocolError', `channel ${channel} was used before on this socket: channel numbers must grow`);
-    this.#highest = channel;
     const refuse = (code: number, errorCode: string, reason: string): void => socket.send(encodeControl({ type: 'closed', channel, code, errorCode, reason }));
     if (this.#channels.size >= this.#maxChannels) {
       return refuse(CloseCode.TooManyConnections, 'TooManyConnections', `more than ${this.#maxChannels} documents open on one connection`);
@@ -180,8 +179,6 @@ export class MuxConnection {
    */
   #openCommands(channel: number, user: AuthUser): void {
     const socket = this.#socket;
-    if (channel <= this.#highest) return socket.close('ProtocolError', `channel ${channel} was used before on this socket: channel numbers must grow`);
-    this.#highest = channel;
     const commands = this.#commands;
     if (!commands) return socket.send(encodeControl({ type: 'closed', channel, code: CloseCode.OwnerUnavailable, errorCode: 'OwnerUnavailable', reason: 'this node serves no commands' }));
     this.#relay(channel, (handlers) => commands.openLinked(user, handlers));
