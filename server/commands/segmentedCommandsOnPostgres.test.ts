@@ -4,7 +4,7 @@ import { RoomEventSchemas } from '../../shared/commands/roomEvent.ts';
 import type { ChatMessage } from '../../shared/models/chatMessage.ts';
 import { segmentDocName } from '../../shared/roomDoc/segments.ts';
 import type { RoomRegistry } from '../sync/RoomRegistry.ts';
-import { startTestServer, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
+import { startWithRoom, type TestServer, type TestUser } from '../../test/support/serverHarness.ts';
 import { CommandClient, answerOk } from '../../test/support/commandClient.ts';
 import { postgresSuiteName, postgresTestsRun, startPostgres, type ThrowawayPostgres } from '../../test/support/postgres.ts';
 import { seedSegmentedRoomOnPostgres } from '../../test/support/seededRoomsOnPostgres.ts';
@@ -55,10 +55,7 @@ describe(postgresSuiteName('commands on a segmented room on PostgreSQL, older se
     if (!postgresTestsRun()) return;
     postgres = await startPostgres();
     const databaseUrl = await postgres.createDatabase();
-    t = await startTestServer({ PARLEY_DATABASE_URL: databaseUrl, PARLEY_ROOM_IDLE_MS: '20' });
-    ana = await t.login('Ana');
-    ben = await t.login('Ben');
-    roomId = await t.createRoom(ana, [ben]);
+    ({ t, ana, ben, roomId } = await startWithRoom({ PARLEY_DATABASE_URL: databaseUrl, PARLEY_ROOM_IDLE_MS: '20' }));
     await t.stop();
     ids = await seedSegmentedRoomOnPostgres(databaseUrl, roomId, ana.id, COUNT, { perSegment: PER });
     // Started again: nothing of the room is loaded.

@@ -97,11 +97,6 @@ export class NodeLink {
     return this.#lost;
   }
 
-  /** Channels open on the link. */
-  get channels(): number {
-    return this.#channels.size;
-  }
-
   /** Runs `listener` once when the link is lost (at once if it is). */
   onLost(listener: () => void): void {
     if (this.#lost) listener();

@@ -15,7 +15,7 @@ import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomPeer } from './RoomPeer.ts';
 import type { ChannelRoute } from './ChannelRouter.ts';
 import type { LinkedCommands } from './LinkedCommands.ts';
-import { CloseCode, type CloseCodeName } from '../../shared/protocol/closeCodes.ts';
+import { closeCodeName } from '../../shared/protocol/closeCodes.ts';
 import { frameMessageType } from '../../shared/protocol/frames.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { INTERNAL_LINK_PATH } from '../../shared/protocol/endpoints.ts';
@@ -36,12 +36,6 @@ const LINK_MAX_BUFFERED = 64 * 1024 * 1024;
 const LINK_FRAME_OVERHEAD = 2 * 1024;
 /** A link that answers no ping within this interval is dropped: its channels' clients reopen them. */
 const LINK_HEARTBEAT_MS = 10_000;
-
-/** A close code's name (closeCodes.ts), for a code that came from another node. */
-function closeCodeName(code: number): CloseCodeName {
-  const entry = Object.entries(CloseCode).find(([, value]) => value === code);
-  return entry ? (entry[0] as CloseCodeName) : 'InternalError';
-}
 
 /** A malformed percent-encoding yields a string that is no room id (refused as 4404). */
 const safeDecode = (s: string): string => {

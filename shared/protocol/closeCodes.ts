@@ -50,3 +50,9 @@ export const CloseCode = {
 
 export type CloseCodeName = keyof typeof CloseCode;
 export type CloseCodeValue = (typeof CloseCode)[CloseCodeName];
+
+/** A close code's name, for a code that came over the wire (another node's); InternalError for one not in the table. */
+export function closeCodeName(code: number): CloseCodeName {
+  const entry = Object.entries(CloseCode).find(([, value]) => value === code);
+  return entry ? (entry[0] as CloseCodeName) : 'InternalError';
+}
