@@ -23,7 +23,11 @@ const CONTROL_PER_SECOND = 50;
 const LINK_MAX_CHANNELS = 1_000_000;
 
 /** Whether a user may open a document (checkRoomAccess, through the endpoint's AccessGuard). */
-export type ChannelAccess = (document: string, userId: string) => Promise<AccessDecision>;
+/**
+ * Whether the user may open the document; `joined` (when allowed) is called once the channel's peer
+ * is where a membership recheck finds it (RoomAttachment), to recheck if one began meanwhile.
+ */
+export type ChannelAccess = (document: string, userId: string) => Promise<AccessDecision & { readonly joined?: () => void }>;
 
 /**
  * One multiplexed sync socket (`/ws/sync`, muxFrames.ts): the client opens a channel per
@@ -145,10 +149,10 @@ export class MuxConnection {
     const { limits, maxFrameBytes, router } = this.#deps;
     const pending = new PendingChannel(limits.syncBurst + limits.awarenessBurst, maxFrameBytes + limits.maxBufferedBytes);
     this.#channels.set(channel, pending);
-    const decide = async (): Promise<{ refused: { code: number; errorCode: string; reason: string } } | { route: ChannelRoute }> => {
+    const decide = async (): Promise<{ refused: { code: number; errorCode: string; reason: string } } | { route: ChannelRoute; joined?: () => void }> => {
       const access = await this.#access(document, user.id);
       if (!access.ok) return { refused: { code: CloseCode[access.close], errorCode: access.close, reason: access.reason } };
-      return { route: router ? await router.route(document) : LOCAL };
+      return { route: router ? await router.route(document) : LOCAL, ...(access.joined ? { joined: access.joined } : {}) };
     };
     void decide().then(
       (decision) => {
@@ -159,7 +163,7 @@ export class MuxConnection {
         if (pending.overflowed) return refuse(CloseCode.RateLimited, 'RateLimited', `more than ${pending.maxFrames} frames or ${pending.maxBytes} bytes sent before the channel opened`);
         if ('refused' in decision) return refuse(decision.refused.code, decision.refused.errorCode, decision.refused.reason);
         const { route } = decision;
-        if (route.kind === 'local') return this.#attach(channel, document, user, pending.frames);
+        if (route.kind === 'local') return this.#attach(channel, document, user, pending.frames, decision.joined);
         // A link's channel is served by the owner alone: the node that sent it routes again.
         if (route.kind === 'unavailable' || this.#link) return refuse(CloseCode.OwnerUnavailable, 'OwnerUnavailable', route.kind === 'unavailable' ? route.reason : 'this node does not own the room');
         this.#forward(channel, route, user, pending.frames);
@@ -213,7 +217,7 @@ export class MuxConnection {
   }
 
   /** The channel's check passed: its peer joins the room, and the frames that waited go to it in order. */
-  #attach(channel: number, document: string, user: AuthUser, waiting: readonly Uint8Array[]): void {
+  #attach(channel: number, document: string, user: AuthUser, waiting: readonly Uint8Array[], joined?: () => void): void {
     const socket = this.#socket;
     const peer = new ChannelPeer(socket, channel, user, (closed) => {
       // The server ended the channel (a refusal, a removal): it leaves its room.
@@ -224,7 +228,7 @@ export class MuxConnection {
     });
     let attachment: RoomAttachment;
     try {
-      attachment = new RoomAttachment(peer, document, this.#deps);
+      attachment = new RoomAttachment(peer, document, this.#deps, joined);
     } catch (err) {
       // A room that cannot be loaded (a corrupt snapshot, a storage fault) fails this channel only.
       this.#deps.logger.error({ err, room: document, user: user.id }, 'sync channel failed to open');

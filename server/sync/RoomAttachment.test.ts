@@ -57,4 +57,24 @@ describe('RoomAttachment', () => {
     await null;
     expect(received).toEqual([write, awareness]);
   });
+
+  it('says the peer joined once a membership recheck can find it: after the room loads, or at once on a stored segment', async () => {
+    const room = { join: () => {}, receive: () => {} } as unknown as Room;
+    const loading = gate<Room>();
+    const registry = { openReady: () => loading.promise, released: () => {} } as unknown as RoomRegistry;
+    const peer = { id: 1, user: { id: 'ana', name: 'Ana' }, closed: false, close: () => {} } as unknown as RoomPeer;
+    const deps = { registry, logger: pino({ level: 'silent' }), limits: DEFAULT_SYNC_LIMITS };
+    let joined = 0;
+    new RoomAttachment(peer, 'room', deps, () => joined++);
+    expect(joined).toBe(0);
+    loading.open(room);
+    await loading.promise;
+    await null;
+    expect(joined).toBe(1);
+
+    let storedJoined = 0;
+    const stored = { serves: () => true, join: () => ({ receive: () => 'handled' as const }), leave: () => null } as unknown as StoredDocs;
+    new RoomAttachment(peer, 'room:0', { ...deps, storedSegments: stored }, () => storedJoined++);
+    expect(storedJoined).toBe(1);
+  });
 });

@@ -43,15 +43,26 @@ export class RoomAttachment {
   /** A frame's prefetch is under way: frames wait in #waiting, in order. */
   #prefetching = false;
   readonly #prefetched = new WeakSet<Uint8Array>();
+  readonly #joined: () => void;
+  #joinedOnce = false;
 
-  constructor(peer: RoomPeer, roomId: string, deps: RoomAttachmentDeps) {
+  /**
+   * `joined`: called once the peer is where a membership recheck finds it (joined to the loaded
+   * room, or reading a stored segment), so a recheck that began after its admission but could
+   * not see it yet is run again then (SyncServer).
+   */
+  constructor(peer: RoomPeer, roomId: string, deps: RoomAttachmentDeps, joined: () => void = () => {}) {
     this.#peer = peer;
     this.#roomId = roomId;
     this.#deps = deps;
+    this.#joined = joined;
     this.#rate = new FrameRateLimiter(deps.limits);
     const stored = deps.storedSegments;
-    if (stored?.serves(roomId)) this.#stored = stored.join(peer, roomId);
-    else this.#open();
+    if (stored?.serves(roomId)) {
+      this.#stored = stored.join(peer, roomId);
+      this.#joinedOnce = true;
+      joined();
+    } else this.#open();
   }
 
   #open(): void {
@@ -143,6 +154,9 @@ export class RoomAttachment {
     }
     room.join(this.#peer);
     this.#deps.logger.debug({ room: this.#roomId, user: this.#peer.user.id, conn: this.#peer.id }, 'sync connection opened');
+    // Once: a peer that moved here from a stored segment was findable there already.
+    if (!this.#joinedOnce) this.#joined();
+    this.#joinedOnce = true;
     // From a stored segment: what changed since what it was sent (a change committed while it
     // moved here reached neither way), answered as its own step 1 would be.
     const from = this.#catchUpFrom;

@@ -16,6 +16,8 @@ import type { RoomPeer } from './RoomPeer.ts';
 import type { ChannelRoute } from './ChannelRouter.ts';
 import type { LinkedCommands } from './LinkedCommands.ts';
 import { closeCodeName } from '../../shared/protocol/closeCodes.ts';
+import { roomOfDoc } from '../../shared/roomDoc/segments.ts';
+import type { AccessDecision } from '../access/checkRoomAccess.ts';
 import { frameMessageType } from '../../shared/protocol/frames.ts';
 import { MessageType } from '../../shared/protocol/messageTypes.ts';
 import { INTERNAL_LINK_PATH } from '../../shared/protocol/endpoints.ts';
@@ -126,24 +128,21 @@ export class SyncServer {
     if (!url?.pathname.startsWith(SYNC_PATH_PREFIX)) return false;
     const roomId = safeDecode(url.pathname.slice(SYNC_PATH_PREFIX.length));
     const parley = url.searchParams.get(PARLEY_PROTOCOL_PARAM) === PARLEY_PROTOCOL_VERSION;
-    // Rechecks begun when the check answered: one begun after it (while the user was recorded,
-    // before the socket joined) could not see this socket, so it is rechecked once it has joined.
-    let checkedAt = 0;
     // Several nodes: where the room is served, decided once the user may open it.
     let route: ChannelRoute = { kind: 'local' };
+    let joined: (() => void) | undefined;
     this.#endpoint.upgrade(req, socket, head, {
       token: url.searchParams.get('token'),
       check: async (user) => {
-        const access = await this.#access.check(roomId, user.id);
-        checkedAt = this.#access.rechecks;
+        const access = await this.#checkOpen(roomId, user.id);
+        joined = access.joined;
         if (!access.ok || !this.#opts.router) return access;
         route = await this.#opts.router.route(roomId);
         return route.kind === 'unavailable' ? { ok: false, close: 'OwnerUnavailable', reason: route.reason } : access;
       },
       open: (ws, user) => {
         if (route.kind === 'remote') return this.#acceptForwarded(ws, user, roomId, parley, route);
-        this.#accept(ws, user, roomId, parley);
-        if (this.#access.rechecks !== checkedAt) void this.recheckMember(roomId, user.id);
+        this.#accept(ws, user, roomId, parley, joined);
       },
       withError: parley,
       logFields: { room: roomId },
@@ -152,9 +151,9 @@ export class SyncServer {
   }
 
   /** A /sync/<roomId> socket of a room this node serves: its peer joins the room (RoomAttachment). */
-  #accept(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean): void {
+  #accept(ws: WebSocket, user: AuthUser, roomId: string, parley: boolean, joined?: () => void): void {
     this.#serve(ws, user, roomId, parley, (conn) => {
-      const attachment = new RoomAttachment(conn, roomId, this.#opts);
+      const attachment = new RoomAttachment(conn, roomId, this.#opts, joined);
       return { receive: (bytes) => attachment.receive(bytes), end: () => attachment.detach() };
     });
   }
@@ -213,7 +212,7 @@ export class SyncServer {
       allowLargestFrame: true,
       onSlowConsumer: (buffered) => logger.warn({ buffered }, 'internal link closed: the other node reads too slowly'),
     });
-    const mux = new MuxConnection(socket, this.#opts, (document, userId) => this.#access.check(document, userId), {
+    const mux = new MuxConnection(socket, this.#opts, (document, userId) => this.#checkOpen(document, userId), {
       link: true,
       ...(this.#opts.linkedCommands ? { commands: this.#opts.linkedCommands } : {}),
     });
@@ -242,7 +241,7 @@ export class SyncServer {
       allowLargestFrame: true,
       onSlowConsumer: (buffered) => logger.warn({ user: user.id, conn: socket.id, buffered, max: limits.maxBufferedBytes }, 'sync connection closed: slow consumer'),
     });
-    const mux = new MuxConnection(socket, this.#opts, (document, userId) => this.#access.check(document, userId));
+    const mux = new MuxConnection(socket, this.#opts, (document, userId) => this.#checkOpen(document, userId));
     const releasePresence = presence.connect(user.id);
     this.#muxes.add(socket);
     ws.on('message', (data: RawData, isBinary: boolean) => mux.receive(data, isBinary));
@@ -260,6 +259,23 @@ export class SyncServer {
   /** Open sockets of both sync endpoints (per room and multiplexed). */
   get connections(): number {
     return this.#endpoint.openSockets;
+  }
+
+  /**
+   * The membership check of an open (a socket, a channel); when allowed, `joined` is to be called
+   * once the peer is where a recheck finds it: a recheck that began after this check answered
+   * (a member removed meanwhile) could not see it, so the member is rechecked then.
+   */
+  async #checkOpen(document: string, userId: string): Promise<AccessDecision & { readonly joined?: () => void }> {
+    const access = await this.#access.check(document, userId);
+    if (!access.ok) return access;
+    const checkedAt = this.#access.rechecks;
+    return {
+      ...access,
+      joined: () => {
+        if (this.#access.rechecks !== checkedAt) void this.recheckMember(roomOfDoc(document), userId);
+      },
+    };
   }
 
   /**
