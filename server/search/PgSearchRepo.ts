@@ -2,14 +2,13 @@ import { z } from 'zod';
 import type { AsyncApi } from '../storage/AsyncApi.ts';
 import type { Queryable } from '../storage/pg/pgRepos.ts';
 import { transaction } from '../storage/pg/pgTransactions.ts';
-import { parseRow } from '../storage/sqlRows.ts';
+import { parseRow, stateVectorOf } from '../storage/sqlRows.ts';
 import { markedSnippet } from './markedSnippet.ts';
 import { RANKED_WINDOW, SNIPPET_TOKENS, type SearchEntry, type SearchHit, type SearchQuery, type SearchRepo } from './SearchRepo.ts';
 import { termWordsOf, toTsQuery, tsLexeme } from './searchQuery.ts';
 import { wordsOf } from './searchWords.ts';
 import { sanitizeForIndex } from './snippetHighlights.ts';
 
-const StateRowSchema = z.object({ state_vector: z.instanceof(Buffer) });
 const IdRowSchema = z.object({ message_id: z.string() });
 const HitRowSchema = z.object({
   room_id: z.string(),
@@ -94,7 +93,7 @@ export class PgSearchRepo implements AsyncApi<SearchRepo> {
 
   async indexedState(docName: string): Promise<Uint8Array | null> {
     const { rows } = await this.#db.query('SELECT state_vector FROM search_indexed WHERE doc_name = $1', [docName]);
-    return rows[0] === undefined ? null : new Uint8Array(parseRow(StateRowSchema, rows[0], 'search_indexed').state_vector);
+    return stateVectorOf(rows[0], 'search_indexed');
   }
 
   async recordIndexed(docName: string, stateVector: Uint8Array): Promise<void> {

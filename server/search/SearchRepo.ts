@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../storage/openDatabase.ts';
-import { parseRow } from '../storage/sqlRows.ts';
+import { parseRow, stateVectorOf } from '../storage/sqlRows.ts';
 import type { SearchTerm } from '../../shared/search/parseSearchQuery.ts';
 import { toFtsQuery } from './searchQuery.ts';
 import { MATCH_END, MATCH_START, sanitizeForIndex } from './snippetHighlights.ts';
@@ -35,7 +35,6 @@ export interface SearchHit {
 }
 
 const RowRefSchema = z.object({ row: z.number().int(), doc_name: z.string() });
-const StateRowSchema = z.object({ state_vector: z.instanceof(Buffer) });
 const IdRowSchema = z.object({ message_id: z.string() });
 const IdSchema = z.object({ id: z.number().int() });
 const HitRowSchema = z.object({
@@ -144,7 +143,7 @@ export class SearchRepo {
   /** The state vector the index last held all of document `docName` at; null when it never did. */
   indexedState(docName: string): Uint8Array | null {
     const row = this.#stateOf.get(docName);
-    return row === undefined ? null : new Uint8Array(parseRow(StateRowSchema, row, 'search_indexed').state_vector);
+    return stateVectorOf(row, 'search_indexed');
   }
 
   /** The index holds all of document `docName` as of `stateVector`. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AttachmentRef } from '../../shared/models/attachment.ts';
 import type { Db } from './openDatabase.ts';
-import { parseRow } from './sqlRows.ts';
+import { parseRow, stateVectorOf } from './sqlRows.ts';
 
 /** One upload as recorded (the `attachments` table). */
 export interface AttachmentRecord {
@@ -49,8 +49,7 @@ const RecordRowSchema = z.object({
 /** Row schemas, shared with PgAttachmentRepo (which reads `attachments` rows through toRecord). */
 export const CollectableRowSchema = z.object({ id: z.string(), room_id: z.string(), blob_key: z.string(), thumbnail_key: z.string().nullable() });
 export const SumRowSchema = z.object({ total: z.number().int().nonnegative() });
-export const StateRowSchema = z.object({ state_vector: z.instanceof(Buffer) });
-const RefRowSchema = z.object({ attachment_id: z.string(), doc_name: z.string() });
+export const RefRowSchema = z.object({ attachment_id: z.string(), doc_name: z.string() });
 export const MessageRowSchema = z.object({ message_id: z.string() });
 
 /** An `attachments` row (all the columns `get` selects), parsed. */
@@ -198,7 +197,7 @@ export class AttachmentRepo {
 
   trackedState(docName: string): Uint8Array | null {
     const row = this.#stateOf.get(docName);
-    return row === undefined ? null : new Uint8Array(parseRow(StateRowSchema, row, 'attachment_tracked').state_vector);
+    return stateVectorOf(row, 'attachment_tracked');
   }
 
   recordTracked(docName: string, stateVector: Uint8Array): void {

@@ -42,5 +42,12 @@ export function parseRow<S extends z.ZodType>(schema: S, row: unknown, table: st
   return parsed.data;
 }
 
+const StateRowSchema = z.object({ state_vector: z.instanceof(Buffer) });
+
+/** A recorded state vector's row (search_indexed, attachment_tracked: either backend), or null for none. */
+export function stateVectorOf(row: unknown, table: string): Uint8Array | null {
+  return row === undefined ? null : new Uint8Array(parseRow(StateRowSchema, row, table).state_vector);
+}
+
 /** Binds a list of ids as one JSON parameter (`IN (SELECT value FROM json_each(?))`), so one prepared statement serves any list length. */
 export const jsonIdList = (ids: readonly string[]): string => JSON.stringify(ids);

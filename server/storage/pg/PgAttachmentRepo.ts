@@ -4,11 +4,10 @@ import {
   type CollectableAttachment,
   CollectableRowSchema,
   MessageRowSchema,
-  StateRowSchema,
   SumRowSchema,
   toRecord,
 } from '../AttachmentRepo.ts';
-import { parseRow } from '../sqlRows.ts';
+import { parseRow, stateVectorOf } from '../sqlRows.ts';
 import type { AsyncApi } from '../AsyncApi.ts';
 import { params, type Queryable } from './pgRepos.ts';
 import { atomically, SERIALIZABLE, sqlLimit, transaction } from './pgTransactions.ts';
@@ -140,7 +139,7 @@ export class PgAttachmentRepo implements AsyncApi<AttachmentRepo> {
 
   async trackedState(docName: string): Promise<Uint8Array | null> {
     const { rows } = await this.#db.query('SELECT state_vector FROM attachment_tracked WHERE doc_name = $1', [docName]);
-    return rows[0] === undefined ? null : new Uint8Array(parseRow(StateRowSchema, rows[0], 'attachment_tracked').state_vector);
+    return stateVectorOf(rows[0], 'attachment_tracked');
   }
 
   async recordTracked(docName: string, stateVector: Uint8Array): Promise<void> {
