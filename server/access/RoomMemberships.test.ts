@@ -43,9 +43,20 @@ describe('RoomMemberships: the validator’s memberships in memory', () => {
   test('a change is read again and applied; of two changes of one member, the later read wins', async () => {
     await memberships.ready(roomId);
     await dir.members.update(roomId, bruno, { role: 'admin' });
+    // The first change's read takes the row now (admin) but answers only after the second change
+    // was made (removed): read at once, the second would land first and the first's stale row last.
+    const read = dir.members.memberships.bind(dir.members);
+    let release: () => void = () => {};
+    const late = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(dir.members, 'memberships').mockImplementationOnce(async (room, user) => {
+      const rows = await read(room, user);
+      await late;
+      return rows;
+    });
     const first = memberships.changed(roomId, bruno);
     await dir.members.update(roomId, bruno, { is_active: false });
     const second = memberships.changed(roomId, bruno);
+    release();
     await Promise.all([first, second]);
     expect(memberships.activeRole(roomId, bruno)).toBeNull();
     expect(memberships.memberSince(roomId, bruno)).toBe(1_000);
