@@ -63,8 +63,6 @@ export function toChatMember(row: unknown): ChatMember {
 export class MemberRepo {
   readonly #users: UserRepo;
   readonly #get;
-  readonly #activeRole;
-  readonly #memberSince;
   readonly #memberships;
   readonly #getWithUser;
   readonly #list;
@@ -98,10 +96,6 @@ export class MemberRepo {
     const withUser = MEMBERS_WITH_USERS;
     this.#get = db.prepare<[string, string]>(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.room_id = ? AND m.user_id = ?`);
     this.#getWithUser = db.prepare<[string, string]>(`${withUser} WHERE m.room_id = ? AND m.user_id = ?`);
-    this.#activeRole = db.prepare<[string, string], { role: unknown }>(
-      'SELECT role FROM members WHERE room_id = ? AND user_id = ? AND is_active = 1',
-    );
-    this.#memberSince = db.prepare<[string, string], { created_at: unknown }>('SELECT created_at FROM members WHERE room_id = ? AND user_id = ?');
     this.#memberships = db.prepare<[string, string, string]>(`SELECT ${MEMBERSHIP_COLUMNS} FROM members WHERE room_id = ? AND (? = '' OR user_id = ?)`);
     this.#list = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? ORDER BY m.created_at, m.rowid`);
     this.#listActive = db.prepare<[string]>(`${withUser} WHERE m.room_id = ? AND m.is_active = 1 ORDER BY m.created_at, m.rowid`);
@@ -157,26 +151,11 @@ export class MemberRepo {
   }
 
   /**
-   * The role of an active member, or null. The sync path asks this per update that needs it
-   * (deleting someone else's message): one column, parsed alone, rather than the whole row.
-   */
-  activeRole(roomId: string, userId: string): ChatMemberRole | null {
-    const row = this.#activeRole.get(roomId, userId);
-    return row === undefined ? null : ChatMemberRoleSchema.parse(row.role);
-  }
-
-  /**
    * Every membership row of the room, active or not (userId: that user's only), in the few columns
    * the sync path's validator checks: what RoomMemberships holds in memory for a loaded room.
    */
   memberships(roomId: string, userId?: string): Membership[] {
     return this.#memberships.all(roomId, userId ?? '', userId ?? '').map((row) => parseRow(MembershipRowSchema, row, 'members'));
-  }
-
-  /** When the user first became a member of the room (ms), or null; one column, for the sync path. */
-  memberSince(roomId: string, userId: string): number | null {
-    const row = this.#memberSince.get(roomId, userId);
-    return row === undefined ? null : MillisColumn.parse(row.created_at);
   }
 
   /** The member with their `user` (null while they have never authenticated). */

@@ -335,11 +335,15 @@ describe.each(backends)('directory contract: $name', ({ open, runs }) => {
       expect(await dir.members.list(room.id, { includeInactive: true })).toHaveLength(3);
       expect(await dir.members.getWithUser(room.id, carla.id)).toMatchObject({ is_active: false, user: carla });
       expect(await dir.members.update(room.id, uuidv4(), { is_active: false })).toBeNull();
-      // The sync path's role lookup: active members only.
-      expect(await dir.members.activeRole(room.id, ana.id)).toBe('owner');
-      expect(await dir.members.activeRole(room.id, bruno.id)).toBe('admin');
-      expect(await dir.members.activeRole(room.id, carla.id)).toBeNull();
-      expect(await dir.members.activeRole(room.id, uuidv4())).toBeNull();
+      // What the validator holds in memory (RoomMemberships): every row, active or not.
+      expect((await dir.members.memberships(room.id)).map((m) => [m.user_id, m.role, m.is_active]).sort()).toEqual(
+        [
+          [ana.id, 'owner', true],
+          [bruno.id, 'admin', true],
+          [carla.id, 'member', false],
+        ].sort(),
+      );
+      expect(await dir.members.memberships(room.id, uuidv4())).toEqual([]);
       await expect(async () => dir.members.insert({ roomId: room.id, userId: bruno.id, role: 'member' })).rejects.toThrow(h.duplicateMember);
     });
 
@@ -382,8 +386,8 @@ describe.each(backends)('directory contract: $name', ({ open, runs }) => {
       ]);
       expect((await dir.members.successor(room.id, ana.id))?.user_id).toBe(carla.id);
       expect(await dir.users.get(ghost)).toBeNull();
-      expect(await dir.members.memberSince(room.id, ghost)).toBe(T0);
-      expect(await dir.members.memberSince(room.id, uuidv4())).toBeNull();
+      expect((await dir.members.memberships(room.id, ghost))[0]?.since).toBe(T0);
+      expect(await dir.members.memberships(room.id, uuidv4())).toEqual([]);
     });
 
     it('personal state, mutes, audience, co-members and rooms touched since a time', async () => {
@@ -507,7 +511,7 @@ describe(postgresOnly.name, () => {
     });
     expect(first).toEqual({ newOwnerId: null, roomDeactivated: false });
     expect(await second).toEqual({ newOwnerId: carla.id, roomDeactivated: false });
-    expect(await a.members.activeRole(room.id, carla.id)).toBe('owner');
+    expect(await a.members.memberships(room.id, carla.id)).toMatchObject([{ role: 'owner', is_active: true }]);
   });
 
   it('two nodes creating one direct room at once: one room, and a conflict naming it', async () => {

@@ -1,5 +1,5 @@
 import { uuidv4 } from '../../../shared/ids.ts';
-import { ChatMemberRoleSchema, type ChatMember, type ChatMemberInDB, type ChatMemberRole } from '../../../shared/models/chatMember.ts';
+import { type ChatMember, type ChatMemberInDB, type ChatMemberRole } from '../../../shared/models/chatMember.ts';
 import {
   AudienceRowSchema,
   CountRowSchema,
@@ -10,7 +10,6 @@ import {
   MEMBERS_WITH_USERS,
   MemberRowSchema,
   type MemberRepo,
-  MillisColumn,
   type PersonalRoomState,
   PersonalRowSchema,
   RoomIdRowSchema,
@@ -56,22 +55,10 @@ export class PgMemberRepo implements AsyncApi<MemberRepo> {
     return memberOf(row);
   }
 
-  /** The role of an active member, or null. */
-  async activeRole(roomId: string, userId: string): Promise<ChatMemberRole | null> {
-    const { rows } = await this.#db.query<{ role: unknown }>('SELECT role FROM members WHERE room_id = $1 AND user_id = $2 AND is_active = 1', [roomId, userId]);
-    return rows[0] === undefined ? null : ChatMemberRoleSchema.parse(rows[0].role);
-  }
-
   /** Every membership row of the room (userId: that user's only), as the validator holds them (MemberRepo.memberships). */
   async memberships(roomId: string, userId?: string): Promise<Membership[]> {
     const { rows } = await this.#db.query(`SELECT ${MEMBERSHIP_COLUMNS} FROM members WHERE room_id = $1 AND ($2 = '' OR user_id = $2)`, [roomId, userId ?? '']);
     return rows.map((row) => parseRow(MembershipRowSchema, row, 'members'));
-  }
-
-  /** When the user first became a member of the room (ms), or null. */
-  async memberSince(roomId: string, userId: string): Promise<number | null> {
-    const { rows } = await this.#db.query<{ created_at: unknown }>('SELECT created_at FROM members WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
-    return rows[0] === undefined ? null : MillisColumn.parse(rows[0].created_at);
   }
 
   /** The member with their `user` (null while they have never authenticated). */
