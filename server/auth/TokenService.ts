@@ -7,21 +7,31 @@ import { UserIdSchema } from '../../shared/ids.ts';
 import { DisplayNameSchema } from '../../shared/models/user.ts';
 import type { AuthUser, TokenVerifier } from './TokenVerifier.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
+import { VerifiedTokens } from './VerifiedTokens.ts';
 
 /** The claims Parley reads from a token: `sub` is the user id, `name` the display name. */
 const ClaimsSchema = z.object({
   sub: UserIdSchema,
   name: DisplayNameSchema,
+  exp: z.number().optional(),
 });
 
 export type { AuthUser } from './TokenVerifier.ts';
 
-/** Verifies (and, for dev login, mints) HS256 JWTs signed with one shared secret. */
+/**
+ * Verifies (and, for dev login, mints) HS256 JWTs signed with one shared secret. The key is
+ * imported into WebCrypto once (jose imports raw bytes again on every call), and a token verified
+ * once is remembered until it expires (VerifiedTokens).
+ */
 export class TokenService implements TokenVerifier {
   readonly #key: Uint8Array;
+  readonly #cryptoKey: Promise<CryptoKey>;
+  readonly #verified: VerifiedTokens;
 
   constructor(secret: string) {
     this.#key = new TextEncoder().encode(secret);
+    this.#cryptoKey = crypto.webcrypto.subtle.importKey('raw', this.#key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    this.#verified = new VerifiedTokens();
   }
 
   async sign(user: AuthUser, ttlSeconds: number): Promise<string> {
@@ -36,16 +46,20 @@ export class TokenService implements TokenVerifier {
   /** The token's user, or a ParleyError('unauthorized') saying why not. */
   async verify(token: string | null | undefined): Promise<AuthUser> {
     if (!token) throw new ParleyError('unauthorized', 'missing token');
+    const known = this.#verified.get(token);
+    if (known) return known;
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'] }));
+      ({ payload } = await jwtVerify(token, await this.#cryptoKey, { algorithms: ['HS256'] }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new ParleyError('unauthorized', 'token expired');
       throw new ParleyError('unauthorized', 'invalid token');
     }
     const claims = ClaimsSchema.safeParse(payload);
     if (!claims.success) throw new ParleyError('unauthorized', 'token claims invalid: needs sub (uuid) and name');
-    return { id: claims.data.sub, name: claims.data.name };
+    const user = { id: claims.data.sub, name: claims.data.name };
+    this.#verified.set(token, user, claims.data.exp);
+    return user;
   }
 }
 
