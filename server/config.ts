@@ -94,7 +94,7 @@ const EnvSchema = z.object({
    * A room stored larger than this many bytes is loaded off the event loop: the storage worker
    * reads and cuts it, and the main thread applies it in slices (frames wait until it is ready).
    */
-  PARLEY_SLICED_LOAD_BYTES: int(0, 16 * 1024 * 1024 * 1024).default(256 * 1024),
+  PARLEY_SLICED_LOAD_BYTES: int(0, 16 * 1024 * 1024 * 1024).default(64 * 1024),
   /** How long a room stays in memory after its last connection closes, in ms. */
   PARLEY_ROOM_IDLE_MS: int(0, 3_600_000).default(30_000),
   /** Compact a room's update log once it holds this many updates... */

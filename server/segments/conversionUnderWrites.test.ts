@@ -30,7 +30,9 @@ afterEach(async () => {
 });
 
 it('keeps every message a stock client on a cut link and a bot write while a head converts: once each, in a segment, with the edit', async () => {
-  room = await startWithRoom();
+  // A stock provider counts a document synced at its step 2, so every segment here is answered in
+  // that one frame (the open one holds ~500 messages, over the 64 KiB default of pieces).
+  room = await startWithRoom({ PARLEY_SLICED_LOAD_BYTES: String(1024 * 1024) });
   const r = room;
   await r.t.stop();
   const seeded = 2 * SEGMENT_MAX_MESSAGES + 500;

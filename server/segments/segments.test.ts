@@ -26,7 +26,7 @@ afterEach(async () => {
 /**
  * These tests read documents with stock providers, which count a document synced at its step 2: a
  * document stored under PARLEY_SLICED_LOAD_BYTES is answered in that one frame. Converted heads
- * (~270 KB) and segments (~650 KB) here stay under 1 MiB (the default is 256 KiB).
+ * (~270 KB) and segments (~650 KB) here stay under 1 MiB (the default is 64 KiB).
  */
 const ONE_FRAME_REPLIES = { PARLEY_SLICED_LOAD_BYTES: String(1024 * 1024) };
 
