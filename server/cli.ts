@@ -4,6 +4,7 @@ import { createLogger } from './log.ts';
 import { startServer } from './ParleyServer.ts';
 import { runReindexCommand } from './search/reindexCommand.ts';
 import { runGcAttachmentsCommand } from './attachments/gcAttachmentsCommand.ts';
+import { lowerHelperThreads } from './workers/lowerHelperThreads.ts';
 
 /*
  * The `parley` command: `parley serve [options]` (or `parley [options]`) runs the sync server
@@ -41,8 +42,10 @@ try {
 }
 
 const logger = createLogger(config.logLevel, config.nodeId);
+// The main thread first: V8's and libuv's helper threads yield the CPU to it (lowerHelperThreads).
+const lowered = await lowerHelperThreads();
 const server = await startServer(config, logger);
-logger.info({ url: server.url, dataDir: config.dataDir, devLogin: config.devLogin }, 'parley listening');
+logger.info({ url: server.url, dataDir: config.dataDir, devLogin: config.devLogin, helperThreadsLowered: lowered }, 'parley listening');
 if (config.devLogin) {
   console.warn(
     '\n  WARNING: dev login is ON. Anyone who can reach this server can sign in as any name.\n' +

@@ -15,6 +15,7 @@ export { loadConfig, defaultConfig, ConfigError, CLI_USAGE, type Config } from '
 export type { AuthUser, TokenVerifier, VerifyToken } from './auth/TokenVerifier.ts';
 export type { SyncLimits } from './limits/SyncLimits.ts';
 export type { Logger } from './log.ts';
+export { lowerHelperThreads } from './workers/lowerHelperThreads.ts';
 export { CloseCode, type CloseCodeName, type CloseCodeValue } from '../shared/protocol/closeCodes.ts';
 export { UPDATE_REFUSAL_CODES, type UpdateRefusalCode } from '../shared/protocol/updateRefusals.ts';
 export { ParleyError, ERROR_STATUS, type ErrorCode } from '../shared/errors/errorCodes.ts';
