@@ -31,6 +31,7 @@ const QUICK = { history: 200_000, warmup: 200, messages: 1_200, repetitions: 1 }
 const FULL = { history: 1_000_000, warmup: 200, messages: 2_000, repetitions: 3 };
 type Sizes = typeof QUICK;
 const OBSERVERS = 10;
+/** Readers of the large room; LRN_READERS=n for a diagnostic run (a figure's cost per reader or per segment), never for a record. */
 const READERS = Number(process.env.LRN_READERS ?? 10);
 const RATE_PER_SECOND = 200;
 const SETTLE_MS = 1_000;
