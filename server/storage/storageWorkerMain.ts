@@ -6,9 +6,9 @@ import { openPostgres } from './pg/openPostgres.ts';
 import { PgUpdateStore } from './pg/PgUpdateStore.ts';
 import type { StoredRoom } from './UpdateStore.ts';
 import { mergeRoom } from './compactRoom.ts';
-import { splitUpdate } from '../../shared/yjs/splitUpdate.ts';
+import { splitDecoded, splitUpdate } from '../../shared/yjs/splitUpdate.ts';
+import { stateOfDecoded } from '../../shared/yjs/updateState.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
-import { deleteRanges } from '../../shared/yjs/deleteRanges.ts';
 import * as Y from 'yjs';
 import { docOfStored } from './docOfStored.ts';
 import { encodeRecentPage } from '../../shared/protocol/recentPage.ts';
@@ -96,9 +96,12 @@ const RequestSchema = z.discriminatedUnion('kind', [
   z.object({ id: z.number(), kind: z.literal('attachmentRefs'), roomId: z.string(), recorded: z.array(z.string()) }),
 ]);
 
-/** A state's update as reply frames: a step 2, then updates, each about `chunkBytes`. */
-const replyFrames = (update: Uint8Array, chunkBytes: number): Uint8Array[] =>
-  splitUpdate(update, chunkBytes).map((part, i) => encodeFrame(i === 0 ? { type: 'syncStep2', update: part } : { type: 'update', update: part }));
+/** An update's parts as reply frames: a step 2, then updates. */
+const framed = (parts: readonly Uint8Array[]): Uint8Array[] =>
+  parts.map((part, i) => encodeFrame(i === 0 ? { type: 'syncStep2', update: part } : { type: 'update', update: part }));
+
+/** A state's update as reply frames, each about `chunkBytes`. */
+const replyFrames = (update: Uint8Array, chunkBytes: number): Uint8Array[] => framed(splitUpdate(update, chunkBytes));
 
 /** The buffers of `frames`, each once, to transfer rather than copy. */
 const buffersOf = (frames: readonly Uint8Array[]): ArrayBuffer[] => [...new Set(frames.map((f) => f.buffer as ArrayBuffer))];
@@ -143,15 +146,17 @@ async function answer(port: MessagePort, store: StoredReader, raw: unknown): Pro
       port.postMessage({ id, ok: true, frames }, buffersOf(frames));
       return;
     }
+    if (request.kind === 'servedState') {
+      // One decoding for the frames, the state vector and the delete set.
+      const decoded = Y.decodeUpdate(state ?? EMPTY_UPDATE);
+      const parts = state && state.byteLength > request.chunkBytes ? splitDecoded(decoded, request.chunkBytes) : state ? [state] : [];
+      const frames = framed(parts);
+      port.postMessage({ id, ok: true, frames, ...stateOfDecoded(decoded) }, buffersOf(frames));
+      return;
+    }
     // Framed here, as the whole-room reply's frames (a step 2, then updates): the main thread
     // applies the update inside each and sends the frames as they are, copying nothing.
     const frames = state ? replyFrames(state, request.chunkBytes) : [];
-    if (request.kind === 'servedState') {
-      const whole = state ?? EMPTY_UPDATE;
-      const reply = { id, ok: true, frames, stateVector: Y.encodeStateVectorFromUpdate(whole), deleteSet: deleteRanges(whole) };
-      port.postMessage(reply, buffersOf(frames));
-      return;
-    }
     port.postMessage(
       {
         id,

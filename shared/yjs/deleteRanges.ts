@@ -15,7 +15,8 @@ export function deleteRanges(update: Uint8Array): DeleteRanges {
   return rangesOf(Y.decodeUpdate(update).ds);
 }
 
-function rangesOf(ds: DecodedDeleteSet): Map<number, number[]> {
+/** A decoded delete set as DeleteRanges. */
+export function rangesOf(ds: DecodedDeleteSet): Map<number, number[]> {
   const out = new Map<number, number[]>();
   for (const [client, items] of ds.clients) {
     const sorted = [...items].sort((a, b) => a.clock - b.clock);

@@ -33,7 +33,12 @@ interface Entry {
  */
 export function splitUpdate(update: Uint8Array, budget: number, opts: SplitOptions = {}): Uint8Array[] {
   if (update.byteLength <= budget) return [update];
-  const { structs, ds } = Y.decodeUpdate(update);
+  return splitDecoded(Y.decodeUpdate(update), budget, opts);
+}
+
+/** splitUpdate of an update already decoded (`Y.decodeUpdate`), for a caller that reads it for more than this. */
+export function splitDecoded(decoded: ReturnType<typeof Y.decodeUpdate>, budget: number, opts: SplitOptions = {}): Uint8Array[] {
+  const { structs, ds } = decoded;
   const order = dependencyOrder(structs);
   const deletes = deleteChunks(ds, budget);
   const chunks: Uint8Array[] = [];
