@@ -25,13 +25,12 @@ export type { AuthUser } from './TokenVerifier.ts';
  */
 export class TokenService implements TokenVerifier {
   readonly #key: Uint8Array;
-  readonly #cryptoKey: Promise<CryptoKey>;
-  readonly #verified: VerifiedTokens;
+  /** Imported on the first check, so that a key WebCrypto refuses fails that check, not the process. */
+  #cryptoKey: Promise<CryptoKey> | null = null;
+  readonly #verified = new VerifiedTokens();
 
   constructor(secret: string) {
     this.#key = new TextEncoder().encode(secret);
-    this.#cryptoKey = crypto.webcrypto.subtle.importKey('raw', this.#key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-    this.#verified = new VerifiedTokens();
   }
 
   async sign(user: AuthUser, ttlSeconds: number): Promise<string> {
@@ -50,6 +49,7 @@ export class TokenService implements TokenVerifier {
     if (known) return known;
     let payload: unknown;
     try {
+      this.#cryptoKey ??= crypto.webcrypto.subtle.importKey('raw', this.#key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
       ({ payload } = await jwtVerify(token, await this.#cryptoKey, { algorithms: ['HS256'] }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new ParleyError('unauthorized', 'token expired');

@@ -56,6 +56,13 @@ describe('TokenService with remembered tokens', () => {
     await expect(service.verify(token)).rejects.toThrow('token expired');
   });
 
+  it('refuses every token with a key WebCrypto will not import, and keeps serving', async () => {
+    const good = await new TokenService(SECRET).sign(ann, 60);
+    const emptyKey = new TokenService('');
+    await expect(emptyKey.verify(good)).rejects.toThrow('invalid token');
+    await expect(emptyKey.verify(good)).rejects.toThrow('invalid token');
+  });
+
   it('never takes a token signed with another secret for one it remembers', async () => {
     const service = new TokenService(SECRET);
     const good = await service.sign(ann, 60);
