@@ -27,6 +27,8 @@ export interface CommandRoutesDeps {
 }
 
 const LOCAL: CommandRoute = { kind: 'local' };
+/** The connection closed before the command was routed: nobody is left to answer. */
+const GONE: CommandRoute = { kind: 'refused', failure: commandFailure('owner_unavailable', 'the connection closed') };
 const FORWARDED: CommandRoute = { kind: 'forwarded' };
 const refused = (failure: CommandFailure): CommandRoute => ({ kind: 'refused', failure });
 
@@ -49,6 +51,8 @@ export class CommandRoutes {
   readonly #deps: CommandRoutesDeps;
   readonly #rooms = new Map<string, OwnerCommandChannel | 'local'>();
   readonly #channels = new Map<string, OwnerCommandChannel>();
+  /** The connection closed: nothing is routed or forwarded any more (a command still routing when it closed is dropped). */
+  #ended = false;
 
   constructor(deps: CommandRoutesDeps) {
     this.#deps = deps;
@@ -56,8 +60,10 @@ export class CommandRoutes {
 
   /** Routes a command; a forwarded one is sent before this resolves. */
   async take(command: ParsedCommand, requestId: RequestId | undefined): Promise<CommandRoute> {
+    if (this.#ended) return GONE;
     const roomId = command.payload.room_id;
     if (command.command === 'leave_room') {
+      // Where the room is joined, or a join of it is on its way (a leave right behind a forwarded join).
       const through = [...this.#channels.values()].find((channel) => channel.joins(roomId));
       if (!through) return LOCAL;
       through.forward(command, requestId);
@@ -73,6 +79,8 @@ export class CommandRoutes {
     const allowed = await access.check(roomId, conn.user.id);
     if (!allowed.ok) return refused(commandFailure(allowed.code, allowed.reason));
     const route = await router.route(roomId);
+    // Closed while the check or the route was awaited: no channel is opened for a connection gone.
+    if (this.#ended) return GONE;
     switch (route.kind) {
       case 'local':
         this.#remember(roomId, 'local');
@@ -96,6 +104,7 @@ export class CommandRoutes {
 
   /** The connection closed: its channels close on their owners. */
   end(): void {
+    this.#ended = true;
     for (const channel of this.#channels.values()) channel.close();
     this.#channels.clear();
     this.#rooms.clear();

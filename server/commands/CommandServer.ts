@@ -208,10 +208,7 @@ export class CommandServer implements LinkedCommands {
         void conn.inTurn(() => routes.take(command, requestId)).then(
           (route) => {
             if (route.kind === 'local') run(command, requestId);
-            else if (route.kind === 'refused') {
-              routes.answered(command.payload.room_id, route.failure.code);
-              conn.fail(command.command, requestId, route.failure);
-            }
+            else if (route.kind === 'refused') conn.fail(command.command, requestId, route.failure);
           },
           (err: unknown) => {
             logger.error({ err, user: conn.user.id, command: command.command }, 'command routing failed');

@@ -64,9 +64,11 @@ export class OwnerCommandChannel {
     return this.#ended;
   }
 
-  /** Whether `roomId` is joined through this channel. */
+  /** Whether `roomId` is joined through this channel, or a join of it was sent and is not answered yet. */
   joins(roomId: string): boolean {
-    return this.#joined.has(roomId);
+    if (this.#joined.has(roomId)) return true;
+    for (const sent of this.#inFlight.values()) if (sent.type === 'join_room' && sent.roomId === roomId) return true;
+    return false;
   }
 
   /** Sends a parsed command to the owner (its payload, with room_id, as the owner parses it again). */

@@ -88,6 +88,29 @@ describe('CommandRoutes', () => {
     expect(await h.take({ command: 'leave_room', room_id: uuidv4() })).toEqual({ kind: 'local' });
   });
 
+  it('a leave_room right behind a forwarded join_room goes to the owner too, before the join is answered', async () => {
+    const h = harness();
+    const room = uuidv4();
+    h.member.add(room);
+    h.owners.set(room, 'node-1');
+    expect(await h.take({ command: 'join_room', room_id: room })).toEqual({ kind: 'forwarded' });
+    expect(await h.take({ command: 'leave_room', room_id: room })).toEqual({ kind: 'forwarded' });
+    expect(h.opened[0]!.sent.map((f) => f.command)).toEqual(['join_room', 'leave_room']);
+  });
+
+  it('opens no channel for a command still being routed when the connection closed', async () => {
+    const h = harness();
+    const room = uuidv4();
+    h.member.add(room);
+    h.owners.set(room, 'node-1');
+    // The bot sends, then its socket closes while the membership check is awaited.
+    const taking = h.take({ command: 'join_room', room_id: room });
+    h.routes.end();
+    expect(await taking).toMatchObject({ kind: 'refused' });
+    expect(await h.take({ command: 'fetch_pinned', room_id: room })).toMatchObject({ kind: 'refused' });
+    expect(h.opened).toHaveLength(0);
+  });
+
   it('on the owner, a linked connection is never forwarded again: a room another node owns is answered owner_unavailable', async () => {
     const h = harness({ linked: true });
     const [mine, theirs] = [uuidv4(), uuidv4()];
