@@ -25,7 +25,7 @@ describe(postgresSuiteName('advisoryLock (a real PostgreSQL)'), () => {
   const waitingOnAdvisory = async (): Promise<number> =>
     (await pools[0].query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows[0]?.n ?? 0;
 
-  it('runs one holder at a time across pools, and frees the lock when the holder throws', async () => {
+  it('runs one holder at a time across pools, and frees the lock (keeping the connection) when the holder throws', async () => {
     const [onA, onB] = pools.map((pool) => advisoryLock(pool, KEY)) as [ReturnType<typeof advisoryLock>, ReturnType<typeof advisoryLock>];
     const order: string[] = [];
     let release: () => void = () => {};
@@ -49,7 +49,10 @@ describe(postgresSuiteName('advisoryLock (a real PostgreSQL)'), () => {
     await Promise.all([first, second]);
     expect(order).toEqual(['a in', 'a out', 'b in']);
 
+    // A holder that fails frees the lock, and its healthy connection goes back to the pool.
+    const connections = pools[0].totalCount;
     await expect(onA(() => Promise.reject(new Error('the holder failed')))).rejects.toThrow('the holder failed');
+    expect(pools[0].totalCount).toBe(connections);
     expect(await onB(async () => 'taken again')).toBe('taken again');
   });
 });

@@ -12,21 +12,22 @@ export type ClusterLock = <R>(fn: () => Promise<R>) => Promise<R>;
 export function advisoryLock(pool: pg.Pool, key: number): ClusterLock {
   return async (fn) => {
     const client = await pool.connect();
-    let broken: Error | undefined;
+    // Only a failed lock or unlock query spoils the connection (it goes, and a held lock with its
+    // session); a failure of `fn` passes through and the connection returns to the pool.
+    const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
     try {
       await client.query('SELECT pg_advisory_lock($1)', [key]);
-      try {
-        return await fn();
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [key]).catch((err: unknown) => {
-          // The session ends with the connection, and the lock with it.
-          broken = err instanceof Error ? err : new Error(String(err));
-        });
-      }
     } catch (err) {
-      broken ??= err instanceof Error ? err : undefined;
+      client.release(asError(err));
       throw err;
+    }
+    let broken: Error | undefined;
+    try {
+      return await fn();
     } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [key]).catch((err: unknown) => {
+        broken = asError(err);
+      });
       client.release(broken);
     }
   };
