@@ -241,7 +241,12 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
   });
   const publisher = new PresencePublisher(directoryApi, tracker, logger);
   // The search index: its own file, written and searched by its own thread (docs/search.md).
-  const searchWorker = new SearchWorker(config.databaseUrl ? { backend: 'postgres', url: config.databaseUrl } : { backend: 'sqlite', file: searchDbFileOf(config.dbFile) }, logger);
+  const searchWorker = new SearchWorker(
+    config.databaseUrl
+      ? { backend: 'postgres', url: config.databaseUrl, ...(config.databaseTimeoutMs === undefined ? {} : { queryTimeoutMs: config.databaseTimeoutMs }) }
+      : { backend: 'sqlite', file: searchDbFileOf(config.dbFile) },
+    logger,
+  );
   const search = new SearchIndexer({ worker: searchWorker, logger });
   // The blob store opens (and sweeps the tmp/ a crash left) at once; requests await it, listen() too.
   const blobsReady = FsBlobStore.open(config.blobDir ?? path.join(config.dataDir, 'blobs'));

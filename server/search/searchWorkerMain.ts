@@ -51,7 +51,7 @@ function openIndex(data: SearchWorkerData): SearchIndex | Promise<SearchIndex> {
     };
   }
   // Migrations are the main thread's: the thread's pool only reads and writes rows.
-  return openPostgres(data.url, { maxConnections: 1, migrate: false }).then((pool) => pgIndex(pool, new PgSearchRepo(pool)));
+  return openPostgres(data.url, { maxConnections: 1, migrate: false, ...(data.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: data.queryTimeoutMs }) }).then((pool) => pgIndex(pool, new PgSearchRepo(pool)));
 }
 
 function pgIndex(pool: pg.Pool, repo: PgSearchRepo): SearchIndex {

@@ -74,6 +74,6 @@ export type SearchWorkerReply = z.infer<typeof SearchWorkerReplySchema>;
 /** The index the thread opens: SQLite's file of its own, or the PostgreSQL database (a pool of one, no migrations). */
 export const SearchWorkerDataSchema = z.discriminatedUnion('backend', [
   z.object({ backend: z.literal('sqlite'), file: z.string() }),
-  z.object({ backend: z.literal('postgres'), url: z.string() }),
+  z.object({ backend: z.literal('postgres'), url: z.string(), queryTimeoutMs: z.number().int().positive().optional() }),
 ]);
 export type SearchWorkerData = z.infer<typeof SearchWorkerDataSchema>;

@@ -67,7 +67,8 @@ export function openStorage(settings: StorageSettings, logger: Logger): ParleySt
       onIdleError: (err) => logger.warn({ err }, 'postgres: an idle connection failed'),
       ...(settings.databaseTimeoutMs === undefined ? {} : { queryTimeoutMs: settings.databaseTimeoutMs }),
     });
-    const worker = new StorageWorker({ backend: 'postgres', url }, logger);
+    // The worker's own pool keeps the same statement limit (PARLEY_DATABASE_TIMEOUT_MS).
+    const worker = new StorageWorker({ backend: 'postgres', url, ...(settings.databaseTimeoutMs === undefined ? {} : { queryTimeoutMs: settings.databaseTimeoutMs }) }, logger);
     return {
       kind: 'postgres',
       pool,

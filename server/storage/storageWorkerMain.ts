@@ -83,7 +83,7 @@ interface StoredReader {
  */
 export const StorageWorkerDataSchema = z.discriminatedUnion('backend', [
   z.object({ backend: z.literal('sqlite'), dbFile: z.string(), synchronous: z.enum(['NORMAL', 'FULL']) }),
-  z.object({ backend: z.literal('postgres'), url: z.string() }),
+  z.object({ backend: z.literal('postgres'), url: z.string(), queryTimeoutMs: z.number().int().positive().optional() }),
 ]);
 export type StorageWorkerData = z.infer<typeof StorageWorkerDataSchema>;
 const RequestSchema = z.discriminatedUnion('kind', [
@@ -113,7 +113,7 @@ async function openStore(data: StorageWorkerData): Promise<{ store: StoredReader
     return { store: new SqliteUpdateStore(db), close: () => db.close() };
   }
   // Migrations are the main thread's: the worker's pool only reads.
-  const pool = await openPostgres(data.url, { maxConnections: 1, migrate: false });
+  const pool = await openPostgres(data.url, { maxConnections: 1, migrate: false, ...(data.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: data.queryTimeoutMs }) });
   return { store: new PgUpdateStore(pool), close: () => void pool.end() };
 }
 
