@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { uuidv4 } from '../../shared/ids.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { TokenService } from '../auth/TokenService.ts';
-import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type ClusterNode, type TestCluster, startCluster, clusterSuiteName, clusterTestsRun } from '../../test/support/cluster.ts';
 import { freshDbName, openTestClient, until, isSent, merged } from '../../test/support/clientHarness.ts';
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
@@ -17,14 +17,12 @@ import { FlakyProxy } from '../../test/support/flakyProxy.ts';
 import { openProvider, synced } from '../../test/support/serverHarness.ts';
 import { CommandClient, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
-import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
-import { redisTestsRun } from '../../test/support/redis.ts';
 import { leaseExpiresAfter, ownerOf } from '../../test/support/clusterMembers.ts';
 import { awarenessFrame } from '../../test/support/syncFrames.ts';
 import { sampleValue } from '../../test/support/promText.ts';
 import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
 
-const runs = postgresTestsRun() && redisTestsRun();
+const runs = clusterTestsRun();
 const it = runs ? test : test.skip;
 
 interface Member {
@@ -37,7 +35,7 @@ interface Member {
  * Three Parley nodes (real processes) on one PostgreSQL and one Redis, clients spread over all
  * three (docs/scale-out.md): one node owns the room, the others forward its channels to it.
  */
-describe(postgresSuiteName('three nodes, one room'), () => {
+describe(clusterSuiteName('three nodes, one room'), () => {
   let cluster: TestCluster;
   const members: Member[] = [];
   let roomId: string;
@@ -196,7 +194,7 @@ describe(postgresSuiteName('three nodes, one room'), () => {
  * clients' channels close with OwnerUnavailable, they reopen them, and once the dead node's lease
  * expires (PARLEY_LEASE_TTL_MS, 2 s here) one of the live nodes takes the room from PostgreSQL.
  */
-describe(postgresSuiteName('the owning node killed during a burst'), () => {
+describe(clusterSuiteName('the owning node killed during a burst'), () => {
   let cluster: TestCluster;
   beforeAll(async () => {
     if (runs) cluster = await startCluster({ nodes: 3, env: { PARLEY_LEASE_TTL_MS: '2000' } });
@@ -289,7 +287,7 @@ const nodeOf = (text: string): string => /node="([^"]+)"/.exec(text)?.[1] ?? '';
  * the renewal (Redis out of reach), is tested at the component level (roomOwnership.test.ts,
  * fencing.test.ts). Either way that write is never acknowledged nor stored, and the new owner's stays.
  */
-describe(postgresSuiteName('an owner paused past its lease'), () => {
+describe(clusterSuiteName('an owner paused past its lease'), () => {
   let cluster: TestCluster;
   beforeAll(async () => {
     if (runs) cluster = await startCluster({ nodes: 2, env: { PARLEY_LEASE_TTL_MS: '2000' } });

@@ -2,18 +2,17 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { uuidv4, uuidv7 } from '../../shared/ids.ts';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
 import type { WebSocketResponse } from '../../shared/commands/webSocketResponse.ts';
-import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type ClusterNode, type TestCluster, startCluster, clusterSuiteName, clusterTestsRun } from '../../test/support/cluster.ts';
 import { type Member, createRoom, leaseHolder, membersOf } from '../../test/support/clusterMembers.ts';
 import { CommandClient, answerFailed, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { encodeControl } from '../../shared/protocol/muxFrames.ts';
-import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
-import { redisTestsRun, watchExpiry } from '../../test/support/redis.ts';
+import { watchExpiry } from '../../test/support/redis.ts';
 import { sampleValue } from '../../test/support/promText.ts';
 import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
 
-const runs = postgresTestsRun() && redisTestsRun();
+const runs = clusterTestsRun();
 const it = runs ? test : test.skip;
 
 const commandsAt = (node: ClusterNode, member: Member): Promise<CommandClient> =>
@@ -24,7 +23,7 @@ const commandsAt = (node: ClusterNode, member: Member): Promise<CommandClient> =
  * that does not own the room has its commands served by the owner, over a command channel of the
  * node link, and gets the room's events back on it.
  */
-describe(postgresSuiteName('a bot on a node that does not own the room'), () => {
+describe(clusterSuiteName('a bot on a node that does not own the room'), () => {
   let cluster: TestCluster;
   beforeAll(async () => {
     if (runs) cluster = await startCluster({ nodes: 3 });
@@ -110,7 +109,7 @@ describe(postgresSuiteName('a bot on a node that does not own the room'), () => 
  * lease expires (PARLEY_LEASE_TTL_MS, 2 s) the bot joins again and resends, and every message is
  * stored exactly once.
  */
-describe(postgresSuiteName('the owner killed under a bot'), () => {
+describe(clusterSuiteName('the owner killed under a bot'), () => {
   let cluster: TestCluster;
   beforeAll(async () => {
     if (runs) cluster = await startCluster({ nodes: 3, env: { PARLEY_LEASE_TTL_MS: '2000' } });

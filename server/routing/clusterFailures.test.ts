@@ -4,18 +4,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
 import { CloseCode } from '../../shared/protocol/closeCodes.ts';
 import { listMessages } from '../../shared/roomDoc/queries.ts';
-import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type ClusterNode, type TestCluster, startCluster, clusterSuiteName, clusterTestsRun } from '../../test/support/cluster.ts';
 import { type Member, createRoom, leaseExpiresAfter, membersOf } from '../../test/support/clusterMembers.ts';
 import type { ChatClient } from '../../client/ChatClient.ts';
 import { freshDbName, openTestClient, until, isSent, merged } from '../../test/support/clientHarness.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
-import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
-import { redisTestsRun } from '../../test/support/redis.ts';
 import { FlakyProxy } from '../../test/support/flakyProxy.ts';
 import { contentsOf, writerReplica } from '../../test/support/writerReplica.ts';
 import { sampleValue } from '../../test/support/promText.ts';
 
-const runs = postgresTestsRun() && redisTestsRun();
+const runs = clusterTestsRun();
 const it = runs ? test : test.skip;
 
 
@@ -107,7 +105,7 @@ async function startTraffic(cluster: TestCluster): Promise<Traffic> {
   };
 }
 
-describe(postgresSuiteName('Redis restarts under traffic'), () => {
+describe(clusterSuiteName('Redis restarts under traffic'), () => {
   let cluster: TestCluster;
   let traffic: Traffic;
   beforeAll(async () => {
@@ -166,7 +164,7 @@ describe(postgresSuiteName('Redis restarts under traffic'), () => {
   }, 120_000);
 });
 
-describe(postgresSuiteName('PostgreSQL pauses under traffic'), () => {
+describe(clusterSuiteName('PostgreSQL pauses under traffic'), () => {
   let cluster: TestCluster;
   let traffic: Traffic;
   beforeAll(async () => {
@@ -224,7 +222,7 @@ describe(postgresSuiteName('PostgreSQL pauses under traffic'), () => {
  * room: PostgreSQL's fence check refuses its commit, so the write is neither acknowledged nor
  * stored, the old owner gives the room up, and its client's channel closes with 4504.
  */
-describe(postgresSuiteName('an owner cut off from Redis'), () => {
+describe(clusterSuiteName('an owner cut off from Redis'), () => {
   let cluster: TestCluster;
   let proxy: FlakyProxy;
   beforeAll(async () => {

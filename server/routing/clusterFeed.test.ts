@@ -2,13 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatClient } from '../../client/ChatClient.ts';
 import type { ParleyNotification } from '../../shared/models/notification.ts';
 import { PresenceListSchema } from '../../shared/models/userPresence.ts';
-import { type ClusterNode, type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type ClusterNode, type TestCluster, startCluster, clusterSuiteName, clusterTestsRun } from '../../test/support/cluster.ts';
 import { type Member, createRoom, membersOf } from '../../test/support/clusterMembers.ts';
 import { freshDbName, openTestClient, until } from '../../test/support/clientHarness.ts';
-import { postgresSuiteName, postgresTestsRun } from '../../test/support/postgres.ts';
-import { redisTestsRun } from '../../test/support/redis.ts';
 
-const runs = postgresTestsRun() && redisTestsRun();
+const runs = clusterTestsRun();
 const it = runs ? test : test.skip;
 
 /**
@@ -18,7 +16,7 @@ const it = runs ? test : test.skip;
  * pushed to a device connected elsewhere). Three real node processes: the owner, the node of
  * the other member's device, and a third that answers the same.
  */
-describe(postgresSuiteName('presence and the user feed across nodes'), () => {
+describe(clusterSuiteName('presence and the user feed across nodes'), () => {
   let cluster: TestCluster;
   const members: Member[] = [];
   let roomId: string;
@@ -83,7 +81,7 @@ describe(postgresSuiteName('presence and the user feed across nodes'), () => {
       },
       'Ben offline with a last seen, in the room on the other node',
     );
-    expect((await presenceOf(other, ana, ben.id))?.is_online).toBe(false);
+    await expect.poll(async () => (await presenceOf(other, ana, ben.id))?.is_online).toBe(false);
     await expect.poll(async () => (await presenceOf(third, ana, ben.id))?.is_online).toBe(false);
   }, 60_000);
 });

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatClient } from '../../client/ChatClient.ts';
 import type { ChatRoom } from '../../client/room/ChatRoom.ts';
-import { type TestCluster, startCluster } from '../../test/support/cluster.ts';
+import { type TestCluster, startCluster, clusterSuiteName, clusterTestsRun } from '../../test/support/cluster.ts';
 import { type Member, createRoom, leaseHolder, membersOf, ownerOf } from '../../test/support/clusterMembers.ts';
 import { freshDbName, openTestClient, until, isSent, merged } from '../../test/support/clientHarness.ts';
 import { nginxSuiteName, nginxTestsRun, startNginx, type ThrowawayNginx } from '../../test/support/nginx.ts';
-import { postgresTestsRun } from '../../test/support/postgres.ts';
 import { sampleValue } from '../../test/support/promText.ts';
-import { redisTestsRun } from '../../test/support/redis.ts';
 
-const runs = postgresTestsRun() && redisTestsRun() && nginxTestsRun();
+const runs = clusterTestsRun() && nginxTestsRun();
 const it = runs ? test : test.skip;
 
 
@@ -19,7 +17,7 @@ const it = runs ? test : test.skip;
  * client connected through it. A node killed behind it: nginx sends the reconnecting clients to
  * the live ones, and nothing acknowledged is lost.
  */
-describe(nginxSuiteName('three nodes behind deploy/nginx.conf'), () => {
+describe(nginxSuiteName(clusterSuiteName('three nodes behind deploy/nginx.conf')), () => {
   let cluster: TestCluster;
   let lb: ThrowawayNginx;
   beforeAll(async () => {

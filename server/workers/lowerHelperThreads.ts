@@ -31,9 +31,11 @@ export function threadIds(): number[] {
  * the main thread whenever both want it, and on a machine whose cores are all busy every commit,
  * relay and acknowledgement then waits for them: with the server on one core, a small room's
  * fan-out p99 next to a big room being read fell from 16.0 to 11.1 ms and the group commit's p99
- * from 4.0 to 1.7 ms with those threads moved off the main thread's core (bench/README, "Large
- * rooms"). A helper the main thread waits for (a parallel scavenge's) still runs: the main thread
- * is then waiting, not running. The main thread, and threads already set apart (the storage and
+ * from 4.0 to 1.7 ms with those threads moved off the main thread's core (README, "Large rooms").
+ * A helper the main thread waits for (a parallel scavenge's) still runs: the main thread is then
+ * waiting, not running. The trade-off: the pool's work the main thread awaits (attachment files,
+ * a token's first HMAC check, a DNS lookup) now yields to every busy process of the machine, not
+ * only to the event loop, so on a host whose cores other software keeps busy it waits longer. The main thread, and threads already set apart (the storage and
  * search workers lower themselves), keep their priority. Linux only (elsewhere setpriority
  * applies to the whole process); a refusal (a locked-down container) leaves the priority as it
  * was. Returns how many threads were lowered. `parley serve` calls it before starting; a host

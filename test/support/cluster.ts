@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { type ChildServer, startChildServer, stopChildServer } from './childServer.ts';
-import { startPostgres, type ThrowawayPostgres } from './postgres.ts';
-import { startRedis, type ThrowawayRedis } from './redis.ts';
+import { postgresSuiteName, postgresTestsRun, startPostgres, type ThrowawayPostgres } from './postgres.ts';
+import { redisSuiteName, redisTestsRun, startRedis, type ThrowawayRedis } from './redis.ts';
 import { makeTempDir } from './tempDir.ts';
+
+/** Whether the cluster suites run here: PostgreSQL and Redis are installed (or CI demands them). */
+export const clusterTestsRun = (): boolean => postgresTestsRun() && redisTestsRun();
+
+/** A cluster suite's name, carrying why it is skipped: PostgreSQL's reason, Redis's, or both. */
+export const clusterSuiteName = (name: string): string => redisSuiteName(postgresSuiteName(name));
 
 /** One Parley node of a test cluster: a real `parley serve` process. */
 export interface ClusterNode {

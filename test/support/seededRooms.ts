@@ -64,7 +64,7 @@ export interface SeedOptions {
 
 /**
  * Gives a room of a stopped test server a history of `count` messages by `authorId` already in
- * segments, as the server's Segmenter leaves a room: sealed segments of SEGMENT_MAX_MESSAGES (their
+ * segments, as the server's Segmenter leaves a room: sealed segments of `perSegment` (default SEGMENT_MAX_MESSAGES; their
  * ranges in the head's `segments` map) and the rest in the open segment. Returns the ids, oldest first.
  */
 export function seedSegmentedRoom(
@@ -72,7 +72,7 @@ export function seedSegmentedRoom(
   roomId: string,
   authorId: string,
   count: number,
-  { mentions, unrecordedMentions = false, content = (_i, id) => `history ${id}`, searchable = false }: SeedOptions = {},
+  { mentions, unrecordedMentions = false, content = (_i, id) => `history ${id}`, searchable = false, perSegment }: SeedOptions = {},
 ): string[] {
   const ids = mintIds(count);
   const db = openDatabase(t.config.dbFile);
@@ -88,7 +88,7 @@ export function seedSegmentedRoom(
       if (searchable) indexStoredDoc(store, searchRepo, name);
       else searchRepo.recordIndexed(name, Y.encodeStateVector(doc));
     };
-    for (const { name, doc, segment } of segmentedRoomDocs(roomId, authorId, ids, { ...(mentions ? { mentions } : {}), content })) {
+    for (const { name, doc, segment } of segmentedRoomDocs(roomId, authorId, ids, { ...(mentions ? { mentions } : {}), ...(perSegment ? { perSegment } : {}), content })) {
       // As the server records a segment's mentions when it seals or loads it (RoomSummaries).
       if (segment !== null && !unrecordedMentions) mentionRepo.replaceSegment(roomId, segment, countedMentions(doc));
       store.append([{ roomId: name, update: Y.encodeStateAsUpdate(doc) }], segment === null ? [] : [{ roomId: name, clientId: doc.clientID, userId: authorId }]);

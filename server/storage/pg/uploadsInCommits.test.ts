@@ -64,13 +64,11 @@ describe(postgresSuiteName('uploads named by commits (a real PostgreSQL)'), () =
   const exists = async (id: string): Promise<boolean> => (await pool.query('SELECT 1 FROM attachments WHERE id = $1', [id])).rows.length === 1;
 
   /** Until `n` sessions wait for a lock (the statements started block where the test holds one). */
+  /** Resolves once `n` sessions of this database wait for a lock (queued behind the test's row lock). */
   async function waitingForLocks(n: number): Promise<void> {
-    for (let i = 0; ; i++) {
-      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
-      if ((rows[0]?.n ?? 0) >= n) return;
-      if (i > 2_000) throw new Error(`${n} sessions never waited for a lock`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const waiting = async (): Promise<number> =>
+      (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0]?.n ?? 0;
+    await expect.poll(waiting).toBeGreaterThanOrEqual(n);
   }
 
   it('a commit naming an upload whose record is gone is refused whole, naming the documents and uploads', async () => {
@@ -168,6 +166,8 @@ describe(postgresSuiteName('uploads named by commits (a real PostgreSQL)'), () =
           expect(await stored(roomId)).toBe(0);
         }
       } finally {
+        // A failed assertion leaves the holder's transaction open: rolled back before it goes back to the pool.
+        await holder.query('ROLLBACK').catch(() => {});
         holder.release();
       }
     }
