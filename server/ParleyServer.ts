@@ -256,8 +256,8 @@ export function createParleyServer(options: ParleyServerOptions = {}): ParleySer
     blobs: () => blobsReady,
     settings: config.attachments,
     logger,
-    // Nodes sharing PostgreSQL (and a blob directory) order blob removals against uploads among themselves too.
-    ...(storage.kind === 'postgres' ? { clusterLock: advisoryLock(storage.pool, BLOB_KEYS_LOCK) } : {}),
+    // Several nodes sharing PostgreSQL (and a blob directory) order blob removals against uploads among themselves too; one node needs only its process lock.
+    ...(cluster && storage.kind === 'postgres' ? { clusterLock: advisoryLock(storage.pool, BLOB_KEYS_LOCK) } : {}),
   });
   const attachmentTracker = new AttachmentTracker({ repo: directoryApi.attachments, logger });
   // Before an upload goes, the stored documents of its room are read into the references (a crash can lose the tracker's last rows).

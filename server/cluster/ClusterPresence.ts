@@ -88,9 +88,9 @@ export class ClusterPresence {
     this.#publish({ type: 'change', node: this.#opts.nodeId, userId, online });
   }
 
+  /** Stops publishing. The subscriber connection is its owner's (ClusterServices shares it with ClusterFeed). */
   close(): void {
     clearInterval(this.#timer);
-    this.#opts.subscriber.disconnect();
   }
 
   /** Every interval: publish this node's whole set, forget nodes not heard from in three. */

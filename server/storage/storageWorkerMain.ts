@@ -149,7 +149,7 @@ async function answer(port: MessagePort, store: StoredReader, raw: unknown): Pro
     if (request.kind === 'servedState') {
       // One decoding for the frames, the state vector and the delete set.
       const decoded = Y.decodeUpdate(state ?? EMPTY_UPDATE);
-      const parts = state && state.byteLength > request.chunkBytes ? splitDecoded(decoded, request.chunkBytes) : state ? [state] : [];
+      const parts = state ? splitDecoded(state, decoded, request.chunkBytes) : [];
       const frames = framed(parts);
       port.postMessage({ id, ok: true, frames, ...stateOfDecoded(decoded) }, buffersOf(frames));
       return;

@@ -32,12 +32,14 @@ interface Entry {
  * An update that fits is returned as is (no re-encoding).
  */
 export function splitUpdate(update: Uint8Array, budget: number, opts: SplitOptions = {}): Uint8Array[] {
+  // Checked before decoding: an update that fits costs nothing.
   if (update.byteLength <= budget) return [update];
-  return splitDecoded(Y.decodeUpdate(update), budget, opts);
+  return splitDecoded(update, Y.decodeUpdate(update), budget, opts);
 }
 
-/** splitUpdate of an update already decoded (`Y.decodeUpdate`), for a caller that reads it for more than this. */
-export function splitDecoded(decoded: ReturnType<typeof Y.decodeUpdate>, budget: number, opts: SplitOptions = {}): Uint8Array[] {
+/** splitUpdate of `update` already decoded as `decoded` (`Y.decodeUpdate`), for a caller that reads it for more than this. */
+export function splitDecoded(update: Uint8Array, decoded: ReturnType<typeof Y.decodeUpdate>, budget: number, opts: SplitOptions = {}): Uint8Array[] {
+  if (update.byteLength <= budget) return [update];
   const { structs, ds } = decoded;
   const order = dependencyOrder(structs);
   const deletes = deleteChunks(ds, budget);
