@@ -76,7 +76,9 @@ export class SyncServer {
     this.#access = new AccessGuard(opts.directory);
     this.#linkSecret = opts.internalSecret === undefined ? null : bearerMatcher(opts.internalSecret);
     // A link carries clients' frames (at most maxFrameBytes each) and bots' commands (at most
-    // twice that, re-encoded with a little more: CommandServer) inside a mux header.
+    // maxFrameBytes plus CommandServer's LINKED_FRAME_MARGIN once the edge re-encodes them) inside a
+    // mux header. Twice the frame limit is generous on purpose: a frame too big for the link closes
+    // every channel on it, so the bound only guards against a link gone wrong.
     this.#linkServer = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 2 * opts.maxFrameBytes + LINK_FRAME_OVERHEAD });
     this.#endpoint = new SocketEndpoint({
       label: 'sync',
