@@ -14,7 +14,7 @@ import { encodeControl } from '../../shared/protocol/muxFrames.ts';
 import { createMessage } from '../../shared/roomDoc/messageOps.ts';
 import { CommandAnswerSchemas } from '../../shared/commands/commandAnswers.ts';
 import { FlakyProxy } from '../../test/support/flakyProxy.ts';
-import { openProvider, synced } from '../../test/support/serverHarness.ts';
+import { openProvider, synced, untilDoc } from '../../test/support/serverHarness.ts';
 import { CommandClient, answerOk, sendCommand } from '../../test/support/commandClient.ts';
 import { MuxSocket } from '../../test/support/muxSocket.ts';
 import { leaseExpiresAfter, ownerOf } from '../../test/support/clusterMembers.ts';
@@ -201,7 +201,7 @@ describe(clusterSuiteName('the owning node killed during a burst'), () => {
   }, 120_000);
   afterAll(() => cluster?.stop(), 60_000);
 
-  it('loses no acknowledged message, every client converges, and one live node owns the room afterwards', async () => {
+  it("loses no acknowledged message, nor a stock client's write, every client converges, and one live node owns the room afterwards", async () => {
     const tokens = new TokenService(cluster.jwtSecret);
     const users = await Promise.all(
       ['Ana', 'Ben', 'Cai', 'Dee'].map(async (name) => {
@@ -228,7 +228,20 @@ describe(clusterSuiteName('the owning node killed during a burst'), () => {
     const clients = await Promise.all(
       Array.from({ length: 20 }, (_, i) => openTestClient({ serverUrl: live[i % 2]!.url, token: users[i % 4]!.token, dbName: freshDbName(`burst-${i}`) })),
     );
+    // And a stock y-websocket provider on a live node: its channel is forwarded to the owner, closed
+    // with 4504 when the owner dies, and it reconnects on its own and sends what the server lacks.
+    const liveSync = `${live[1]!.url.replace(/^http/, 'ws')}/sync`;
+    const stock = openProvider(liveSync, roomId, ana.token);
+    const stockIds: string[] = [];
+    const stockWrite = (content: string): void => {
+      const result = createMessage(stock.doc, { userId: ana.id, role: 'owner' }, { content });
+      if (!result.ok) throw new Error(result.message);
+      stockIds.push(result.id);
+    };
+    const stockClosed: number[] = [];
+    stock.on('connection-close', (event: CloseEvent | null) => void (event && stockClosed.push(event.code)));
     try {
+      await synced(stock);
       const rooms = await Promise.all(clients.map((client) => client.openRoom(roomId)));
       const sent: Array<{ room: ChatRoom; id: string }> = [];
       const burst = async (round: number): Promise<void> => {
@@ -236,39 +249,46 @@ describe(clusterSuiteName('the owning node killed during a burst'), () => {
         messages.forEach((message, i) => sent.push({ room: rooms[Math.floor(i / 5)]!, id: message.id }));
       };
       await burst(0);
+      for (let i = 0; i < 5; i++) stockWrite(`stock before ${i}`);
       // Killed once some of the burst is acknowledged and some is not.
       await until((check) => merged(rooms.map((room) => room.on('states', check))), () => sent.filter(isSent).length >= 20, 'part of the burst acknowledged');
       first.close();
       await cluster.kill(dying);
       const acknowledgedBeforeKill = sent.filter(isSent).map((s) => s.id);
+      for (let i = 0; i < 5; i++) stockWrite(`stock during the failover ${i}`);
       await burst(1);
       await until((check) => merged(rooms.map((room) => room.on('states', check))), () => sent.every(isSent), 'every message acknowledged by a live node', 60_000);
 
-      // Every client holds every message once; nothing acknowledged before the kill is missing.
-      const all = new Set(sent.map((s) => s.id));
-      expect(all.size).toBe(200);
+      // Every client holds every message once, the stock client's too; nothing acknowledged before the kill is missing.
+      const all = new Set([...sent.map((s) => s.id), ...stockIds]);
+      expect(all.size).toBe(210);
       await Promise.all(
         rooms.map((room) =>
-          until((check) => room.on('change', check), () => room.messages({ limit: 1_000 }).messages.length === 200, 'a client to converge', 30_000),
+          until((check) => room.on('change', check), () => room.messages({ limit: 1_000 }).messages.length === 210, 'a client to converge', 30_000),
         ),
       );
       for (const room of rooms) {
         const ids = room.messages({ limit: 1_000 }).messages.map((m) => m.id);
         expect(new Set(ids)).toEqual(all);
-        expect(ids).toHaveLength(200);
+        expect(ids).toHaveLength(210);
       }
+      await untilDoc(stock.doc, (doc) => listMessages(doc, { limit: 1_000 }).messages.length === 210);
+      expect(new Set(listMessages(stock.doc, { limit: 1_000 }).messages.map((m) => m.id))).toEqual(all);
+      // The stock client's channel was closed as the owner died (4504), not only cut.
+      expect(stockClosed).toContain(CloseCode.OwnerUnavailable);
       // A fresh reader through a live node gets from PostgreSQL, through the new owner, exactly the
-      // 200 sent, so every one acknowledged before the kill among them.
+      // 210 sent, so every one acknowledged before the kill among them, and the stock client's.
       const reader = await MuxSocket.connect(live[0]!.url, ana.token);
       const { doc } = await reader.join(roomId);
       const stored = listMessages(doc, { limit: 1_000 }).messages.map((m) => m.id);
       reader.close();
-      expect(stored).toHaveLength(200);
+      expect(stored).toHaveLength(210);
       expect(new Set(stored)).toEqual(all);
       expect(acknowledgedBeforeKill.filter((id) => !stored.includes(id))).toEqual([]);
       const holder = await redis.get(`parley:lease:${roomId}`);
       expect(live.map((n) => n.id)).toContain(holder);
     } finally {
+      stock.destroy();
       await Promise.all(clients.map((client) => client.close()));
       redis.disconnect();
     }
