@@ -9,7 +9,7 @@ import { SocketConnection } from '../ws/SocketConnection.ts';
 import { MUX_SYNC_PATH, PARLEY_PROTOCOL_PARAM, PARLEY_PROTOCOL_VERSION, SYNC_PATH_PREFIX } from '../../shared/protocol/endpoints.ts';
 import { AccessGuard } from '../access/AccessGuard.ts';
 import { bearerMatcher } from '../auth/bearerToken.ts';
-import { heartbeatVerdict } from '../ws/heartbeatVerdict.ts';
+import { Heartbeat } from '../ws/Heartbeat.ts';
 import { SocketEndpoint, frameBytes, requestUrl } from '../ws/SocketEndpoint.ts';
 import type { EndpointDeps } from '../EndpointDeps.ts';
 import type { RoomPeer } from './RoomPeer.ts';
@@ -64,10 +64,8 @@ export class SyncServer {
   /** Links from other nodes (/ws/internal), with their own heartbeat. */
   readonly #links = new Set<SocketConnection>();
   readonly #linkServer: WebSocketServer;
-  /** Links that answered the last ping or sent anything since. */
-  readonly #linkAlive = new WeakSet<WebSocket>();
-  readonly #linkBufferedAtPing = new WeakMap<WebSocket, number>();
-  readonly #linkHeartbeat: NodeJS.Timeout;
+  /** The links' heartbeat: alive while they answer pings or send anything. */
+  readonly #linkHeartbeat: Heartbeat;
   /** Checks a link's cluster secret; null: /ws/internal is not served (one node). */
   readonly #linkSecret: ((header: string | undefined) => boolean) | null;
 
@@ -90,20 +88,7 @@ export class SyncServer {
     });
     // As client sockets are judged (heartbeatVerdict): a link that is still draining, or a
     // heartbeat that comes late after this node's event loop stalled, is kept.
-    let pingedAt = performance.now();
-    this.#linkHeartbeat = setInterval(() => {
-      const now = performance.now();
-      for (const { ws } of this.#links) {
-        const buffered = ws.bufferedAmount;
-        if (heartbeatVerdict(this.#linkAlive.has(ws), buffered, this.#linkBufferedAtPing.get(ws), now - pingedAt, LINK_HEARTBEAT_MS) === 'terminate') ws.terminate();
-        else {
-          this.#linkAlive.delete(ws);
-          this.#linkBufferedAtPing.set(ws, buffered);
-          ws.ping();
-        }
-      }
-      pingedAt = now;
-    }, LINK_HEARTBEAT_MS).unref();
+    this.#linkHeartbeat = new Heartbeat(() => [...this.#links].map((link) => link.ws), LINK_HEARTBEAT_MS);
   }
 
   /** Takes an HTTP upgrade if its path is /sync/... or /ws/sync; returns false otherwise. */
@@ -219,10 +204,9 @@ export class SyncServer {
       ...(this.#opts.linkedCommands ? { commands: this.#opts.linkedCommands } : {}),
     });
     this.#links.add(socket);
-    this.#linkAlive.add(ws);
-    ws.on('pong', () => this.#linkAlive.add(ws));
+    this.#linkHeartbeat.watch(ws);
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      this.#linkAlive.add(ws);
+      this.#linkHeartbeat.alive(ws);
       mux.receive(data, isBinary);
     });
     ws.on('error', (err) => logger.debug({ err }, 'internal link error'));
@@ -318,7 +302,7 @@ export class SyncServer {
       }
       for (const conn of [...(this.#opts.storedSegments?.peers() ?? [])]) conn.close('GoingAway', 'server shutting down');
       for (const socket of this.#muxes) socket.close('GoingAway', 'server shutting down');
-      clearInterval(this.#linkHeartbeat);
+      this.#linkHeartbeat.stop();
       for (const link of this.#links) link.close('GoingAway', 'node stopping');
     }, graceMs);
   }

@@ -5,7 +5,7 @@ import type { AuthUser, TokenVerifier } from '../auth/TokenVerifier.ts';
 import type { Logger } from '../log.ts';
 import type { DirectoryApi } from '../storage/DirectoryApi.ts';
 import type { ConnectionSlots } from './ConnectionSlots.ts';
-import { heartbeatVerdict } from './heartbeatVerdict.ts';
+import { Heartbeat } from './Heartbeat.ts';
 import { closeSocket } from './closeSocket.ts';
 import { ParleyError } from '../../shared/errors/errorCodes.ts';
 import { CloseCode, type CloseCodeName } from '../../shared/protocol/closeCodes.ts';
@@ -67,18 +67,13 @@ export const frameBytes = (data: RawData): Uint8Array => {
 export class SocketEndpoint {
   readonly #wss: WebSocketServer;
   readonly #opts: SocketEndpointOptions;
-  readonly #alive = new WeakSet<WebSocket>();
-  /** Each socket's unsent bytes at the last ping (see heartbeatVerdict). */
-  readonly #bufferedAtPing = new WeakMap<WebSocket, number>();
-  readonly #heartbeat: NodeJS.Timeout;
-  #lastPingAt = performance.now();
+  readonly #heartbeat: Heartbeat;
   #accepting = true;
 
   constructor(opts: SocketEndpointOptions) {
     this.#opts = opts;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload });
-    this.#heartbeat = setInterval(() => this.#pingAll(), HEARTBEAT_MS);
-    this.#heartbeat.unref();
+    this.#heartbeat = new Heartbeat(() => this.#wss.clients, HEARTBEAT_MS);
   }
 
   /**
@@ -107,8 +102,7 @@ export class SocketEndpoint {
           releaseSlot();
           logger.debug({ ...logFields, user: user.id, open: slots.count(user.id) }, `${label} connection slot released`);
         });
-        this.#alive.add(ws);
-        ws.on('pong', () => this.#alive.add(ws));
+        this.#heartbeat.watch(ws);
         try {
           open(ws, user);
         } catch (err) {
@@ -148,7 +142,7 @@ export class SocketEndpoint {
    */
   async close(closeAll: () => void, graceMs = 2000): Promise<void> {
     this.#accepting = false;
-    clearInterval(this.#heartbeat);
+    this.#heartbeat.stop();
     const sockets = [...this.#wss.clients];
     const allClosed = Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? null : new Promise((resolve) => ws.once('close', resolve)))));
     closeAll();
@@ -158,19 +152,4 @@ export class SocketEndpoint {
     this.#wss.close();
   }
 
-  #pingAll(): void {
-    const now = performance.now();
-    const sinceLastPing = now - this.#lastPingAt;
-    this.#lastPingAt = now;
-    for (const ws of this.#wss.clients) {
-      const buffered = ws.bufferedAmount;
-      if (heartbeatVerdict(this.#alive.has(ws), buffered, this.#bufferedAtPing.get(ws), sinceLastPing, HEARTBEAT_MS) === 'terminate') {
-        ws.terminate();
-        continue;
-      }
-      this.#bufferedAtPing.set(ws, buffered);
-      this.#alive.delete(ws);
-      ws.ping();
-    }
-  }
 }
