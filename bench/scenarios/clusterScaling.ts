@@ -238,14 +238,30 @@ async function roundTrips(roomId: string, u: User, via: RunningPeer, count: numb
   }
 }
 
-/** Two nodes: a writer on the owner against one whose frames are forwarded. */
-async function forwarding(sizes: Sizes): Promise<Figure[]> {
+interface TwoNodeRoom {
+  readonly owner: RunningPeer;
+  readonly edge: RunningPeer;
+  readonly u: User;
+  readonly roomId: string;
+}
+
+/** Two fresh nodes and a room of one prober created on the first (which owns it once it opens it first); stopped after `use`. */
+async function withTwoNodeRoom<T>(name: string, use: (room: TwoNodeRoom) => Promise<T>): Promise<T> {
   const cluster = await startBenchCluster(2);
   try {
     const [owner, edge] = cluster.nodes as [RunningPeer, RunningPeer];
     const u = await user('bench prober');
     await known(owner, u);
-    const roomId = await createRoom(owner.httpUrl, u.token, { name: 'forwarding probe', type: 'group', members: [] });
+    const roomId = await createRoom(owner.httpUrl, u.token, { name, type: 'group', members: [] });
+    return await use({ owner, edge, u, roomId });
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Two nodes: a writer on the owner against one whose frames are forwarded. */
+function forwarding(sizes: Sizes): Promise<Figure[]> {
+  return withTwoNodeRoom('forwarding probe', async ({ owner, edge, u, roomId }) => {
     // Opened on `owner` first: it owns the room.
     const local = await roundTrips(roomId, u, owner, sizes.probes);
     const forwarded = await roundTrips(roomId, u, edge, sizes.probes);
@@ -257,19 +273,12 @@ async function forwarding(sizes: Sizes): Promise<Figure[]> {
       { metric: 'forwarded writer: ack round trip p99', value: quantile(forwarded, 0.99), unit: 'ms', note, better: 'lower' },
       { metric: 'forwarded / local: ack round trip p50', value: median(forwarded) / median(local), unit: '×', better: 'lower' },
     ];
-  } finally {
-    await cluster.stop();
-  }
+  });
 }
 
 /** Two fresh nodes; the owner of a room is killed `afterMs` past a write: seconds until the other node acknowledges a write to it. */
-async function failover(afterMs: number): Promise<number> {
-  const cluster = await startBenchCluster(2);
-  try {
-    const [owner, edge] = cluster.nodes as [RunningPeer, RunningPeer];
-    const u = await user('bench prober');
-    await known(owner, u);
-    const roomId = await createRoom(owner.httpUrl, u.token, { name: 'failover probe', type: 'group', members: [] });
+function failover(afterMs: number): Promise<number> {
+  return withTwoNodeRoom('failover probe', async ({ owner, edge, u, roomId }) => {
     const first = await BenchMux.open(owner.httpUrl, u.token, 'owner');
     const writer = new RoomWriter(roomId, u.id);
     await first.write(writer);
@@ -295,9 +304,7 @@ async function failover(afterMs: number): Promise<number> {
       }
       if (performance.now() - killedAt > 120_000) throw new Error('the room did not move within 2 minutes');
     }
-  } finally {
-    await cluster.stop();
-  }
+  });
 }
 
 const scenario: Scenario = {
