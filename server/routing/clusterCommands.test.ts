@@ -188,3 +188,62 @@ describe(clusterSuiteName('the owner killed under a bot'), () => {
     }
   }, 90_000);
 });
+
+/**
+ * An owner that stops answering without dying (SIGSTOP: a long pause, a partition that keeps its TCP
+ * connections up): the edge's node-link heartbeat gives it up, the bot's command in flight is
+ * answered owner_unavailable and its joined room unsubscribed, and once the lease expires the bot's
+ * resend is served by the node that took the room. The owner, resumed, gives the room up: the
+ * message is stored once.
+ */
+describe(clusterSuiteName('the owner paused under a bot'), () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    if (runs) cluster = await startCluster({ nodes: 2, env: { PARLEY_LEASE_TTL_MS: '2000' } });
+  }, 120_000);
+  afterAll(async () => {
+    for (const node of cluster?.nodes ?? []) node.server.child.kill('SIGCONT');
+    await cluster?.stop();
+  }, 60_000);
+
+  it('answers what was in flight owner_unavailable, serves the resend from the new owner, and stores it once', async () => {
+    const [paused, edge] = [...cluster.nodes] as [ClusterNode, ClusterNode];
+    const [ana, bot] = (await membersOf(cluster, paused, ['Ana', 'Bot'])) as [Member, Member];
+    const roomId = await createRoom(paused, ana, [bot]);
+    const first = await MuxSocket.connect(paused.url, ana.token);
+    await first.join(roomId);
+    expect(await leaseHolder(cluster, roomId)).toBe(paused.id);
+
+    const client = await commandsAt(edge, bot);
+    const expiry = await watchExpiry(cluster.redis.url, `parley:lease:${roomId}`);
+    try {
+      answerOk(await client.request('join_room', { room_id: roomId }), 'join_room');
+      answerOk(await client.request('send_message', { room_id: roomId, content: 'before the pause' }), 'send_message');
+      const unsubscribed = client.event('unsubscribed');
+      paused.server.child.kill('SIGSTOP');
+      const message = { message_id: uuidv7(), content: 'sent while the owner is paused' };
+      // No answer from a paused owner: the edge's heartbeat drops the link, and the command is answered here.
+      answerFailed(await client.request('send_message', { room_id: roomId, ...message }), 'send_message', 'owner_unavailable');
+      expect((await unsubscribed).data).toMatchObject({ room_id: roomId, code: 'owner_unavailable' });
+
+      await expiry.expired;
+      answerOk(await client.request('join_room', { room_id: roomId }), 'join_room');
+      const resent = CommandAnswerSchemas.send_message.parse(answerOk(await client.request('send_message', { room_id: roomId, ...message }), 'send_message'));
+      expect(resent.message).toMatchObject({ id: message.message_id, content: message.content });
+      expect(await leaseHolder(cluster, roomId)).toBe(edge.id);
+
+      // The paused owner resumes: it finds the room taken and gives it up; the message is there once.
+      paused.server.child.kill('SIGCONT');
+      first.close();
+      const page = CommandAnswerSchemas.fetch_history.parse(answerOk(await client.request('fetch_history', { room_id: roomId, limit: 10 }), 'fetch_history'));
+      expect(page.messages.map((m) => m.content).sort()).toEqual(['before the pause', message.content]);
+      const reader = await MuxSocket.connect(edge.url, ana.token);
+      const { doc } = await reader.join(roomId);
+      reader.close();
+      expect(contentsOf(doc).sort()).toEqual(['before the pause', message.content]);
+    } finally {
+      expiry.close();
+      client.ws.close();
+    }
+  }, 90_000);
+});
