@@ -17,11 +17,8 @@ import { type DocAccess, DocNotLoaded, loadedOnly } from './loadedDocs.ts';
  * loaded until the command is answered).
  */
 
-/** How a read reaches the room's segments (withLoaded's DocAccess, or a command's HeldDocs). */
-export type Docs = DocAccess;
-
 /** Segment n of the room, reached through `docs`. */
-export function loadSegment(docs: Docs, roomId: string, n: number): Room {
+export function loadSegment(docs: DocAccess, roomId: string, n: number): Room {
   return docs(segmentDocName(roomId, n));
 }
 
@@ -31,10 +28,10 @@ export function loadSegment(docs: Docs, roomId: string, n: number): Room {
  * message (the open one for an id past every sealed range). While the room converts, a new message
  * goes to the head (the conversion moves it later) and a change to the document holding its message.
  */
-export function documentFor(registry: Docs, head: Room, roomId: string, messageId: string | null): string {
+export function documentFor(docs: DocAccess, head: Room, roomId: string, messageId: string | null): string {
   const index = SegmentIndex.of(head.doc);
   if (!index.open) {
-    const n = messageId !== null && converting(head) ? holderWhileConverting(registry, head, roomId, index, messageId) : null;
+    const n = messageId !== null && converting(head) ? holderWhileConverting(docs, head, roomId, index, messageId) : null;
     return n === null ? roomId : segmentDocName(roomId, n);
   }
   const n = messageId === null ? index.open.n : (index.homeOf(messageId) ?? index.open.n);
@@ -51,35 +48,35 @@ function converting(head: Room): boolean {
  * else the one being filled (numbered after the sealed ones, not named in the head yet) if it
  * holds it; null for the head.
  */
-function holderWhileConverting(registry: Docs, head: Room, roomId: string, index: SegmentIndex, messageId: string): number | null {
+function holderWhileConverting(docs: DocAccess, head: Room, roomId: string, index: SegmentIndex, messageId: string): number | null {
   const sealed = index.homeOf(messageId);
   if (sealed !== null) return sealed;
   if (getMessage(head.doc, messageId)) return null;
   const filling = index.sealed.length;
-  return getMessage(loadSegment(registry, roomId, filling).doc, messageId) ? filling : null;
+  return getMessage(loadSegment(docs, roomId, filling).doc, messageId) ? filling : null;
 }
 
 /**
  * The room's documents newest first, each loaded when reached: its segments, newest first; while
  * it converts, the head (the newest messages), the segment being filled, then the sealed ones.
  */
-function documentsNewestFirst(registry: Docs, head: Room, roomId: string, index: SegmentIndex): Array<{ n: number | null; doc: () => Room }> {
+function documentsNewestFirst(docs: DocAccess, head: Room, roomId: string, index: SegmentIndex): Array<{ n: number | null; doc: () => Room }> {
   const sealedNewestFirst = index.sealed.map((s) => s.n).reverse();
-  if (index.open) return [index.open.n, ...sealedNewestFirst].map((n) => ({ n, doc: () => loadSegment(registry, roomId, n) }));
+  if (index.open) return [index.open.n, ...sealedNewestFirst].map((n) => ({ n, doc: () => loadSegment(docs, roomId, n) }));
   const filling = index.sealed.length;
   return [
     { n: null, doc: () => head },
-    ...[filling, ...sealedNewestFirst].map((n) => ({ n, doc: () => loadSegment(registry, roomId, n) })),
+    ...[filling, ...sealedNewestFirst].map((n) => ({ n, doc: () => loadSegment(docs, roomId, n) })),
   ];
 }
 
 /** The newest `limit` messages before `beforeId` (or overall), across the documents the page reaches, oldest first. */
-export function historyPage(registry: Docs, head: Room, roomId: string, beforeId: string | undefined, limit: number, sources?: ViewSources): MessagePage {
+export function historyPage(docs: DocAccess, head: Room, roomId: string, beforeId: string | undefined, limit: number, sources?: ViewSources): MessagePage {
   const index = SegmentIndex.of(head.doc);
   if (!index.open && !converting(head)) return listMessages(head.doc, { ...(beforeId === undefined ? {} : { beforeId }), limit }, sources);
   const messages: MessageView[] = [];
   let hasMore = false;
-  for (const { n, doc } of documentsNewestFirst(registry, head, roomId, index)) {
+  for (const { n, doc } of documentsNewestFirst(docs, head, roomId, index)) {
     if (n !== null && !index.reachesBefore(n, beforeId)) continue;
     if (messages.length >= limit) {
       hasMore = true;
@@ -97,11 +94,11 @@ export function historyPage(registry: Docs, head: Room, roomId: string, beforeId
 }
 
 /** A message wherever it is (its home segment in a segmented room, its document while the room converts), or null. */
-export function findMessage(registry: Docs, head: Room, roomId: string, messageId: string): MessageView | null {
+export function findMessage(docs: DocAccess, head: Room, roomId: string, messageId: string): MessageView | null {
   const index = SegmentIndex.of(head.doc);
   if (!index.open && !converting(head)) return getMessage(head.doc, messageId);
-  const n = index.open ? (index.homeOf(messageId) ?? index.open.n) : holderWhileConverting(registry, head, roomId, index, messageId);
-  const view = getMessage(n === null ? head.doc : loadSegment(registry, roomId, n).doc, messageId);
+  const n = index.open ? (index.homeOf(messageId) ?? index.open.n) : holderWhileConverting(docs, head, roomId, index, messageId);
+  const view = getMessage(n === null ? head.doc : loadSegment(docs, roomId, n).doc, messageId);
   return view && withPin(view, head.doc);
 }
 
