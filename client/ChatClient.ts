@@ -149,6 +149,8 @@ export class ChatClient {
         rooms: () => this.rooms().map((s) => s.room.id).filter((id) => !this.#open.has(id)),
         isOpen: (roomId) => this.#closed || this.#open.has(roomId),
         synced: (roomId, replica) => this.#list.updateSummary(roomId, replica),
+        // Only a picture for a faster first paint: a failed write leaves the older one.
+        recentPage: (roomId, messages) => store.putRecentPage({ roomId, messages: [...messages] }).catch(() => undefined),
         reachable: (reachable) => this.#status.setReachable(reachable),
         onError,
       },
@@ -308,10 +310,13 @@ export class ChatClient {
   /**
    * A segmented room's newest messages as this device last saw them (its recent page, see
    * docs/client.md), read without loading the room: a first paint while openRoom() loads it.
-   * Null when the device holds none (a room not segmented, or never opened here).
+   * Null when the device holds none (a room not segmented, or never synced here). While the room
+   * syncs in the background, waits for the page the server sends with its head.
    */
   async recentMessages(roomId: string): Promise<ClientMessage[] | null> {
     this.#assertOpen();
+    // A background sync of the room under way keeps the page the server sends with the head first.
+    await this.#background.recentKept(roomId);
     const [row, members] = await Promise.all([this.store.getRecentPage(roomId), this.store.getMembers(roomId)]);
     if (!row || row.messages.length === 0) return null;
     const cached = members?.members ?? [];

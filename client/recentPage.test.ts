@@ -68,6 +68,35 @@ describe('a segmented room opens on its recent page', () => {
   });
 });
 
+describe('a segmented room synced in the background', () => {
+  it('keeps the recent page the server sent with its head: asked for during the sync, after it, and offline, the newest page is there before the room loads', async () => {
+    const { t, ana, ben, roomId } = await startWithRoom();
+    cleanup.push(() => t.dispose());
+    // Nobody reads the room: the server reads the page from storage, after the head's greeting.
+    const ids = await withSegmentedHistory(t, roomId, ben.id, 2 * SEGMENT_MAX_MESSAGES + 10);
+    const newest = ids.slice(-RECENT_PAGE_SIZE).join();
+    const dbName = freshDbName('recent-background');
+    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName, background: { enabled: false } });
+    expect(await client.recentMessages(roomId)).toBeNull();
+
+    // Asked for while the room syncs in the background: the page that sync receives, not nothing.
+    const syncing = client.syncRoomOnce(roomId);
+    const during = await client.recentMessages(roomId);
+    expect(during?.map((m) => m.id).join()).toBe(newest);
+    await syncing;
+    await client.close();
+
+    // The room was never opened here; offline, the device paints its newest page, and opens on it.
+    await t.stop();
+    const offline = await openTestClient({ serverUrl: t.url, token: ana.token, dbName });
+    cleanup.push(() => offline.close());
+    expect((await offline.recentMessages(roomId))?.map((m) => m.id).join()).toBe(newest);
+    const room = await offline.openRoom(roomId);
+    expect(room.segmented).toBe(true);
+    expect(newestIds(room)).toBe(newest);
+  });
+});
+
 describe("a big document's answer in pieces", () => {
   it('counts as synced only once every piece is applied', async () => {
     // Stored above 64 KiB, the room's whole-state answer comes as a step 2 and updates.

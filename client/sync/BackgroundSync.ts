@@ -1,8 +1,14 @@
+import type { MessageView } from '../../shared/roomDoc/messageView.ts';
 import { ClientError } from '../errors/ClientError.ts';
 import type { RoomReplica } from '../room/RoomReplica.ts';
 import type { RoomConnection } from './RoomConnection.ts';
 import type { RoomSyncFactory } from './RoomSyncFactory.ts';
 import { syncRoomOnce } from './syncRoomOnce.ts';
+import { catchRecentPage } from './catchRecentPage.ts';
+import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
+
+/** Longest a background sync of a segmented room waits for its recent page after the head synced. */
+const RECENT_WAIT_MS = 2_000;
 
 export interface BackgroundSyncOptions {
   /** Most rooms synced at once in the background (each holds one WebSocket while it syncs). Default 3. */
@@ -21,6 +27,12 @@ export interface BackgroundSyncDeps extends BackgroundSyncOptions {
   readonly timeoutMs?: number;
   /** A room was synced: its replica, before it closes (for the room list's summary). */
   readonly synced: (roomId: string, replica: RoomReplica) => void;
+  /**
+   * A segmented room's newest messages came with its head's greeting (its recent page): kept on
+   * the device as they arrive, so that opening the room paints them before its head and segments
+   * have synced. Must not reject.
+   */
+  readonly recentPage: (roomId: string, messages: readonly MessageView[]) => Promise<void>;
   /** Whether the server was reached, as the last sync found. */
   readonly reachable: (reachable: boolean) => void;
   readonly onError: (error: ClientError) => void;
@@ -40,6 +52,8 @@ export class BackgroundSync {
   /** The replicas and connections of those syncs, once loaded (a replica's client id follows a retirement). */
   readonly #replicas = new Map<string, RoomReplica>();
   readonly #connections = new Map<string, RoomConnection>();
+  /** Per sync under way: resolves once it kept the room's recent page, or ended without one. */
+  readonly #recentKept = new Map<string, Promise<void>>();
   readonly #enabled: boolean;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #sweeping: Promise<void> | null = null;
@@ -68,6 +82,14 @@ export class BackgroundSync {
   /** Resolves once the room's background sync (if any) is over. */
   async settled(roomId: string): Promise<void> {
     await this.#running.get(roomId);
+  }
+
+  /**
+   * Resolves once the room's background sync (if any) kept the recent page the server sent with
+   * its head, or ended without one: a room opened meanwhile paints it before the sync is over.
+   */
+  async recentKept(roomId: string): Promise<void> {
+    await this.#recentKept.get(roomId);
   }
 
   /** Starts a sweep now, or right after the running one. Resolves when that sweep is done. */
@@ -100,7 +122,13 @@ export class BackgroundSync {
     if (this.#stopped || this.#deps.isOpen(roomId)) return Promise.resolve();
     let running = this.#running.get(roomId);
     if (!running) {
-      running = this.#syncOnce(roomId).finally(() => this.#running.delete(roomId));
+      let kept!: () => void;
+      this.#recentKept.set(roomId, new Promise<void>((resolve) => (kept = resolve)));
+      running = this.#syncOnce(roomId, kept).finally(() => {
+        kept();
+        this.#recentKept.delete(roomId);
+        this.#running.delete(roomId);
+      });
       this.#running.set(roomId, running);
     }
     return running;
@@ -127,7 +155,7 @@ export class BackgroundSync {
     await Promise.all(Array.from({ length: Math.min(this.maxConnections, queue.length) }, worker));
   }
 
-  async #syncOnce(roomId: string): Promise<void> {
+  async #syncOnce(roomId: string, kept: () => void): Promise<void> {
     const { factory, onError } = this.#deps;
     let replica: RoomReplica;
     try {
@@ -143,7 +171,15 @@ export class BackgroundSync {
     this.#replicas.set(roomId, replica);
     const { connection, release } = factory.connect(replica);
     this.#connections.set(roomId, connection);
+    const recent = catchRecentPage(connection, async (messages) => {
+      await this.#deps.recentPage(roomId, messages);
+      kept();
+    });
     const outcome = await syncRoomOnce(replica, connection, this.#deps.timeoutMs ?? 20_000, onError);
+    // The server reads a segmented room's page from storage when nobody read it lately: it can
+    // follow the head's sync by a few milliseconds.
+    if (outcome === 'done' && SegmentIndex.of(replica.doc).segmented) await recent.arrival(RECENT_WAIT_MS);
+    await recent.end();
     if (outcome === 'unreachable') this.#deps.reachable(false);
     if (connection.synced) this.#deps.reachable(true);
     connection.close();
