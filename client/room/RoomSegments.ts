@@ -3,6 +3,7 @@ import { messageCount } from '../../shared/roomDoc/queries.ts';
 import type { ClientError } from '../errors/ClientError.ts';
 import type { RoomConnection } from '../sync/RoomConnection.ts';
 import type { RoomReplica } from './RoomReplica.ts';
+import { offlineOrStopped } from './segmentReadiness.ts';
 
 /** One segment document open on this device: stored in IndexedDB like a room, synced on its own channel. */
 export interface OpenSegment {
@@ -135,9 +136,15 @@ export class RoomSegments {
     this.#ready.set(n, segment);
     this.#offs.set(n, [
       segment.replica.on('changed', () => {
+        // Pages read nothing of a sealed segment still arriving (RoomDocuments): a change to it
+        // shows once it holds all it was sealed with. Its hundred pieces, each applied, would
+        // otherwise each re-render the reader's page while they scroll.
+        if (this.#arriving(n, segment)) return;
         this.#onChange();
         if (n === this.#index.open?.n) this.#keepNewest();
       }),
+      // Offline, a segment that had not all arrived is read as it stands.
+      segment.connection.on('state', () => this.#onChange()),
       segment.replica.on('states', () => this.#onStates()),
       segment.replica.on('error', this.#onError),
       segment.connection.on('error', this.#onError),
@@ -145,6 +152,12 @@ export class RoomSegments {
     this.#evict();
     this.#onChange();
     return segment;
+  }
+
+  /** Whether segment n is sealed and, online, still short of the messages it was sealed with. */
+  #arriving(n: number, segment: OpenSegment): boolean {
+    const sealed = this.#index.sealedAt(n);
+    return sealed !== undefined && !offlineOrStopped(segment.connection) && messageCount(segment.replica.doc) < sealed.count;
   }
 
   #indexChanged(): void {
