@@ -229,18 +229,18 @@ export class RoomDocuments {
    * before this device heard of a seal), else null; the room's document while not segmented.
    */
   find(id: string): { view: MessageView; replica: RoomReplica } | null {
-    if (!this.segmented) {
-      const view = getMessage(this.#head.doc, id);
-      return view ? { view, replica: this.#head } : null;
-    }
+    const replica = this.#holder(id);
+    const view = replica && getMessage(replica.doc, id);
+    return view ? { view, replica } : null;
+  }
+
+  /** The replica holding message `id` (as find), without reading the message: asked for every message of every page rendered. */
+  #holder(id: string): RoomReplica | null {
+    if (!this.segmented) return roomIndex(this.#head.doc).message(id) ? this.#head : null;
     const home = this.#segments.index.homeOf(id);
     const homeReplica = home === null ? null : this.#segments.replica(home);
-    const candidates = [...(homeReplica ? [homeReplica] : []), ...this.#segments.ready().map((s) => s.replica)];
-    for (const replica of candidates) {
-      const view = getMessage(replica.doc, id);
-      if (view) return { view, replica };
-    }
-    return null;
+    if (homeReplica && roomIndex(homeReplica.doc).message(id)) return homeReplica;
+    return this.#segments.ready().find((s) => roomIndex(s.replica.doc).message(id))?.replica ?? null;
   }
 
   /**
@@ -249,8 +249,8 @@ export class RoomDocuments {
    */
   target(id: string | null): RoomReplica | Promise<RoomReplica> {
     if (!this.segmented) return this.#head;
-    const holding = id === null ? null : this.find(id);
-    if (holding) return holding.replica;
+    const holding = id === null ? null : this.#holder(id);
+    if (holding) return holding;
     const index = this.#segments.index;
     const n = id === null ? index.open?.n : (index.homeOf(id) ?? index.open?.n);
     if (n === undefined || n === null) return this.#head;
@@ -273,8 +273,8 @@ export class RoomDocuments {
   }
 
   messageState(id: string): MessageState | null {
-    const holding = this.find(id);
-    if (holding) return holding.replica.messageState(id);
+    const holding = this.#holder(id);
+    if (holding) return holding.messageState(id);
     // Moved by the server into a segment not open here: the server has it.
     return this.segmented && this.#head.movedOut(id) ? { state: 'sent' } : this.#head.messageState(id);
   }
