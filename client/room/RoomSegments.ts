@@ -145,7 +145,10 @@ export class RoomSegments {
       }),
       // Offline, a segment that had not all arrived is read as it stands.
       segment.connection.on('state', () => this.#onChange()),
-      segment.replica.on('states', () => this.#onStates()),
+      segment.replica.on('states', () => {
+        // Each piece applied raises what the server is known to hold: nothing shown of it yet.
+        if (!this.#arriving(n, segment)) this.#onStates();
+      }),
       segment.replica.on('error', this.#onError),
       segment.connection.on('error', this.#onError),
     ]);
