@@ -32,6 +32,30 @@ describe('ChatClient', () => {
     await client.close();
   });
 
+  it('reads a page again without converting it again until the room changes: the same messages, then an edit, a reaction and a member change show', async () => {
+    const ana = await t.login('Ana');
+    const bob = await t.login('Bob');
+    const roomId = await t.createRoom(ana, [bob]);
+    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName('page-cache') });
+    const room = await client.openRoom(roomId);
+    const first = await room.send({ content: 'one' });
+    await room.send({ content: 'two' });
+    const page = room.messages().messages;
+    // Unchanged: the very same objects (what a scrolling list reads 200 of per page it adds).
+    expect(room.messages().messages).toEqual(page);
+    expect(room.messages().messages.every((m, i) => m === page[i])).toBe(true);
+    await room.edit(first.id, { content: 'one, edited' });
+    expect(room.messages().messages.map((m) => m.content)).toEqual(['one, edited', 'two']);
+    await room.react(first.id, '👍');
+    expect(room.messages().messages[0]?.reactions).toEqual({ '👍': [ana.id] });
+    await until((c) => room.on('change', c), () => room.members().length > 0, 'the members');
+    const before = room.messages().messages[0];
+    // Names of senders come from the members: a new list is a change of every message.
+    room.setMembers([...room.members()]);
+    expect(room.messages().messages[0]).not.toBe(before);
+    await client.close();
+  });
+
   it('renews the token after a 4401 and connects', async () => {
     const ana = await t.login('Ana');
     const roomId = await t.createRoom(ana, []);
