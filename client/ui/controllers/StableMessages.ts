@@ -5,13 +5,18 @@ import type { ClientMessage } from '../../room/ChatRoom.ts';
  * row: a room re-read per frame re-renders only the rows that changed.
  */
 export class StableMessages {
-  readonly #cache = new Map<string, { key: string; message: ClientMessage }>();
+  /** Per id: what was handed back, its shown key, and the object last given for it (the room hands back the same one until it changes). */
+  readonly #cache = new Map<string, { key: string; message: ClientMessage; given: ClientMessage }>();
 
   stable(message: ClientMessage): ClientMessage {
-    const key = shownKey(message);
     const cached = this.#cache.get(message.id);
-    if (cached && cached.key === key) return cached.message;
-    this.#cache.set(message.id, { key, message });
+    if (cached?.given === message) return cached.message;
+    const key = shownKey(message);
+    if (cached && cached.key === key) {
+      cached.given = message;
+      return cached.message;
+    }
+    this.#cache.set(message.id, { key, message, given: message });
     return message;
   }
 
