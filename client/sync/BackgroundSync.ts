@@ -4,7 +4,7 @@ import type { RoomReplica } from '../room/RoomReplica.ts';
 import type { RoomConnection } from './RoomConnection.ts';
 import type { RoomSyncFactory } from './RoomSyncFactory.ts';
 import { syncRoomOnce } from './syncRoomOnce.ts';
-import { catchRecentPage } from './catchRecentPage.ts';
+import { type CaughtRecentPage, catchRecentPage } from './catchRecentPage.ts';
 import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 
 /** Longest a background sync of a segmented room waits for its recent page after the head synced. */
@@ -38,6 +38,16 @@ export interface BackgroundSyncDeps extends BackgroundSyncOptions {
   readonly onError: (error: ClientError) => void;
 }
 
+/** A background sync's recent page: kept (resolves once stored, or the sync ended without one), and whether to wait for a late one. */
+interface RecentWait {
+  readonly kept: Promise<void>;
+  readonly resolveKept: () => void;
+  /** Someone waits for the sync to end (settled): no waiting for a late page. */
+  hurried: boolean;
+  /** The page listened for, once connected. */
+  caught: CaughtRecentPage | null;
+}
+
 /**
  * Keeps rooms the user has not opened up to date, so unread counts and offline reading work,
  * without holding a socket per room: a sweep syncs each room once (connect, exchange what each
@@ -52,8 +62,8 @@ export class BackgroundSync {
   /** The replicas and connections of those syncs, once loaded (a replica's client id follows a retirement). */
   readonly #replicas = new Map<string, RoomReplica>();
   readonly #connections = new Map<string, RoomConnection>();
-  /** Per sync under way: resolves once it kept the room's recent page, or ended without one. */
-  readonly #recentKept = new Map<string, Promise<void>>();
+  /** Per sync under way: its recent page (see RecentWait). */
+  readonly #recent = new Map<string, RecentWait>();
   readonly #enabled: boolean;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #sweeping: Promise<void> | null = null;
@@ -79,8 +89,16 @@ export class BackgroundSync {
     return this.#running.has(roomId);
   }
 
-  /** Resolves once the room's background sync (if any) is over. */
+  /**
+   * Resolves once the room's background sync (if any) is over. It no longer waits for a recent
+   * page still to come: whoever waits (an open of the room) gets the page on its own channel.
+   */
   async settled(roomId: string): Promise<void> {
+    const wait = this.#recent.get(roomId);
+    if (wait) {
+      wait.hurried = true;
+      wait.caught?.cut();
+    }
     await this.#running.get(roomId);
   }
 
@@ -89,7 +107,7 @@ export class BackgroundSync {
    * its head, or ended without one: a room opened meanwhile paints it before the sync is over.
    */
   async recentKept(roomId: string): Promise<void> {
-    await this.#recentKept.get(roomId);
+    await this.#recent.get(roomId)?.kept;
   }
 
   /** Starts a sweep now, or right after the running one. Resolves when that sweep is done. */
@@ -122,11 +140,12 @@ export class BackgroundSync {
     if (this.#stopped || this.#deps.isOpen(roomId)) return Promise.resolve();
     let running = this.#running.get(roomId);
     if (!running) {
-      let kept!: () => void;
-      this.#recentKept.set(roomId, new Promise<void>((resolve) => (kept = resolve)));
-      running = this.#syncOnce(roomId, kept).finally(() => {
-        kept();
-        this.#recentKept.delete(roomId);
+      let resolveKept!: () => void;
+      const wait: RecentWait = { kept: new Promise<void>((resolve) => (resolveKept = resolve)), resolveKept, hurried: false, caught: null };
+      this.#recent.set(roomId, wait);
+      running = this.#syncOnce(roomId, wait).finally(() => {
+        wait.resolveKept();
+        this.#recent.delete(roomId);
         this.#running.delete(roomId);
       });
       this.#running.set(roomId, running);
@@ -155,7 +174,7 @@ export class BackgroundSync {
     await Promise.all(Array.from({ length: Math.min(this.maxConnections, queue.length) }, worker));
   }
 
-  async #syncOnce(roomId: string, kept: () => void): Promise<void> {
+  async #syncOnce(roomId: string, wait: RecentWait): Promise<void> {
     const { factory, onError } = this.#deps;
     let replica: RoomReplica;
     try {
@@ -173,12 +192,13 @@ export class BackgroundSync {
     this.#connections.set(roomId, connection);
     const recent = catchRecentPage(connection, async (messages) => {
       await this.#deps.recentPage(roomId, messages);
-      kept();
+      wait.resolveKept();
     });
+    wait.caught = recent;
     const outcome = await syncRoomOnce(replica, connection, this.#deps.timeoutMs ?? 20_000, onError);
     // The server reads a segmented room's page from storage when nobody read it lately: it can
-    // follow the head's sync by a few milliseconds.
-    if (outcome === 'done' && SegmentIndex.of(replica.doc).segmented) await recent.arrival(RECENT_WAIT_MS);
+    // follow the head's sync by a few milliseconds. Not when someone waits for this sync to end.
+    if (outcome === 'done' && !wait.hurried && SegmentIndex.of(replica.doc).segmented) await recent.arrival(RECENT_WAIT_MS);
     await recent.end();
     if (outcome === 'unreachable') this.#deps.reachable(false);
     if (connection.synced) this.#deps.reachable(true);

@@ -3,8 +3,10 @@ import type { RoomConnection } from './RoomConnection.ts';
 
 /** A recent page caught on a background sync's connection (see catchRecentPage). */
 export interface CaughtRecentPage {
-  /** Waits up to `timeoutMs` for a page (less once the connection goes offline). */
+  /** Waits up to `timeoutMs` for a page; ends sooner once one arrives, the connection goes offline, or `cut()`. */
   arrival(timeoutMs: number): Promise<void>;
+  /** Ends a wait under way at once (someone waits for the sync to be over: an open of the room gets the page itself). */
+  cut(): void;
   /** Stops listening; resolves once a page being kept is. */
   end(): Promise<void>;
 }
@@ -15,30 +17,33 @@ export interface CaughtRecentPage {
  * of the room waiting for this sync can paint it before the head (thousands of tombstones) has
  * synced. `keep` must not reject.
  */
-export function catchRecentPage(connection: RoomConnection, keep: (messages: readonly MessageView[]) => Promise<void>): CaughtRecentPage {
+export function catchRecentPage(connection: Pick<RoomConnection, 'on'>, keep: (messages: readonly MessageView[]) => Promise<void>): CaughtRecentPage {
   let keeping: Promise<void> | null = null;
-  const arrivals = new Set<() => void>();
+  let cut = false;
+  /** Ends the wait under way, if any. */
+  let stopWaiting = (): void => {};
   const off = connection.on('recent', (messages) => {
     if (keeping) return;
     keeping = keep(messages);
-    for (const arrived of arrivals) arrived();
+    stopWaiting();
   });
   return {
     arrival(timeoutMs) {
-      if (keeping) return Promise.resolve();
+      if (keeping || cut) return Promise.resolve();
       return new Promise((resolve) => {
-        const done = (): void => {
+        const timer = setTimeout(() => stopWaiting(), timeoutMs);
+        const offState = connection.on('state', (state) => state === 'offline' && stopWaiting());
+        stopWaiting = () => {
           clearTimeout(timer);
           offState();
-          arrivals.delete(done);
+          stopWaiting = () => {};
           resolve();
         };
-        const timer = setTimeout(done, timeoutMs);
-        const offState = connection.on('state', (state) => {
-          if (state === 'offline') done();
-        });
-        arrivals.add(done);
       });
+    },
+    cut() {
+      cut = true;
+      stopWaiting();
     },
     async end() {
       off();
