@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { BackgroundJoiners, type Joiner } from '../load/backgroundJoiners.ts';
 import { OpenLoopWriter, type WindowResult, commitFigures } from '../load/openLoopWriter.ts';
 import { tempDir, withLogTail } from '../load/peerRun.ts';
@@ -32,7 +33,7 @@ const FULL = { history: 1_000_000, warmup: 200, messages: 2_000, repetitions: 3 
 type Sizes = typeof QUICK;
 const OBSERVERS = 10;
 /** Readers of the large room; LRN_READERS=n for a diagnostic run (a figure's cost per reader or per segment), never for a record. */
-const READERS = Number(process.env.LRN_READERS ?? 10);
+const READERS = z.coerce.number().int().min(1).max(1_000).default(10).parse(process.env.LRN_READERS);
 const RATE_PER_SECOND = 200;
 const SETTLE_MS = 1_000;
 /** The reading starts this many timed messages into the window (one second). */

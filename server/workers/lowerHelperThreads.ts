@@ -35,8 +35,9 @@ export function threadIds(): number[] {
  * A helper the main thread waits for (a parallel scavenge's) still runs: the main thread is then
  * waiting, not running. The trade-off: the pool's work the main thread awaits (attachment files,
  * a token's first HMAC check, a DNS lookup) now yields to every busy process of the machine, not
- * only to the event loop, so on a host whose cores other software keeps busy it waits longer. The main thread, and threads already set apart (the storage and
- * search workers lower themselves), keep their priority. Linux only (elsewhere setpriority
+ * only to the event loop, so on a host whose cores other software keeps busy it waits longer.
+ * The main thread, and threads already set apart (the storage and search workers lower
+ * themselves), keep their priority. Linux only (elsewhere setpriority
  * applies to the whole process); a refusal (a locked-down container) leaves the priority as it
  * was. Returns how many threads were lowered. `parley serve` calls it before starting; a host
  * embedding createParleyServer may call it for its own process.

@@ -151,5 +151,4 @@ export class SocketEndpoint {
     clearTimeout(timer);
     this.#wss.close();
   }
-
 }
