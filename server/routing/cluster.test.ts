@@ -312,10 +312,8 @@ describe(clusterSuiteName('an owner paused past its lease'), () => {
   beforeAll(async () => {
     if (runs) cluster = await startCluster({ nodes: 2, env: { PARLEY_LEASE_TTL_MS: '2000' } });
   }, 120_000);
-  afterAll(async () => {
-    for (const node of cluster?.nodes ?? []) node.server.child.kill('SIGCONT');
-    await cluster?.stop();
-  }, 60_000);
+  // stop() resumes a node the test left paused.
+  afterAll(() => cluster?.stop(), 60_000);
 
   it('resumes, gives the room up, and nothing written to it while deposed is acknowledged or stored', async () => {
     const [paused, taker] = cluster.nodes as [ClusterNode, ClusterNode];

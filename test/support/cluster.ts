@@ -32,6 +32,7 @@ export interface TestCluster {
   startNode(id?: string, env?: Record<string, string>): Promise<ClusterNode>;
   /** SIGKILL: the node dies without a word; resolves once the process is gone. */
   kill(node: ClusterNode): Promise<void>;
+  /** Stops every node (resuming any a test paused with SIGSTOP), then PostgreSQL and Redis. */
   stop(): Promise<void>;
 }
 
@@ -86,6 +87,8 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       nodes.splice(nodes.indexOf(node), 1);
     },
     async stop() {
+      // A node a test paused (SIGSTOP) is resumed first, or it could not hear SIGTERM in time.
+      for (const node of nodes) node.server.child.kill('SIGCONT');
       await Promise.all(nodes.splice(0).map((node) => stopChildServer(node.server)));
       await Promise.all([postgres.stop(), redis.stop()]);
       for (const dir of dirs) dir.remove();
