@@ -26,7 +26,8 @@ describe('catchRecentPage', () => {
     expect(kept).toEqual(['a']);
     let ended = false;
     const ending = recent.end().then(() => (ended = true));
-    await Promise.resolve();
+    // Every microtask run (a macrotask later): end() still waits for the page being stored.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(ended).toBe(false);
     stored();
     await ending;
