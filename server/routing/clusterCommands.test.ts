@@ -19,6 +19,22 @@ const commandsAt = (node: ClusterNode, member: Member): Promise<CommandClient> =
   CommandClient.open(`${node.url.replace(/^http/, 'ws')}/ws/commands?token=${encodeURIComponent(member.token)}`);
 
 /**
+ * Ana's room, owned by `owner` (her socket joined it there first), and a bot's command client on
+ * `edge`, with the owner's lease on the room watched in Redis: the set-up of the failover tests.
+ * The caller joins the bot (inside its try) and closes `first`, `client` and `expiry`.
+ */
+async function botBesideOwner(cluster: TestCluster, owner: ClusterNode, edge: ClusterNode) {
+  const [ana, bot] = (await membersOf(cluster, owner, ['Ana', 'Bot'])) as [Member, Member];
+  const roomId = await createRoom(owner, ana, [bot]);
+  const first = await MuxSocket.connect(owner.url, ana.token);
+  await first.join(roomId);
+  expect(await leaseHolder(cluster, roomId)).toBe(owner.id);
+  const client = await commandsAt(edge, bot);
+  const expiry = await watchExpiry(cluster.redis.url, `parley:lease:${roomId}`);
+  return { ana, roomId, first, client, expiry };
+}
+
+/**
  * The JSON command endpoint across nodes (docs/scale-out.md, "Routing"): a bot connected to a node
  * that does not own the room has its commands served by the owner, over a command channel of the
  * node link, and gets the room's events back on it.
@@ -118,14 +134,7 @@ describe(clusterSuiteName('the owner killed under a bot'), () => {
 
   it('keeps every message the bot was answered for, once, after it resends what was answered owner_unavailable', async () => {
     const [dying, edge, third] = [...cluster.nodes] as [ClusterNode, ClusterNode, ClusterNode];
-    const [ana, bot] = (await membersOf(cluster, dying, ['Ana', 'Bot'])) as [Member, Member];
-    const roomId = await createRoom(dying, ana, [bot]);
-    const first = await MuxSocket.connect(dying.url, ana.token);
-    await first.join(roomId);
-    expect(await leaseHolder(cluster, roomId)).toBe(dying.id);
-
-    const client = await commandsAt(edge, bot);
-    const expiry = await watchExpiry(cluster.redis.url, `parley:lease:${roomId}`);
+    const { ana, roomId, first, client, expiry } = await botBesideOwner(cluster, dying, edge);
     try {
       answerOk(await client.request('join_room', { room_id: roomId }), 'join_room');
       const TOTAL = 60;
@@ -206,14 +215,7 @@ describe(clusterSuiteName('the owner paused under a bot'), () => {
 
   it('answers what was in flight owner_unavailable, serves the resend from the new owner, and stores it once', async () => {
     const [paused, edge] = [...cluster.nodes] as [ClusterNode, ClusterNode];
-    const [ana, bot] = (await membersOf(cluster, paused, ['Ana', 'Bot'])) as [Member, Member];
-    const roomId = await createRoom(paused, ana, [bot]);
-    const first = await MuxSocket.connect(paused.url, ana.token);
-    await first.join(roomId);
-    expect(await leaseHolder(cluster, roomId)).toBe(paused.id);
-
-    const client = await commandsAt(edge, bot);
-    const expiry = await watchExpiry(cluster.redis.url, `parley:lease:${roomId}`);
+    const { ana, roomId, first, client, expiry } = await botBesideOwner(cluster, paused, edge);
     try {
       answerOk(await client.request('join_room', { room_id: roomId }), 'join_room');
       answerOk(await client.request('send_message', { room_id: roomId, content: 'before the pause' }), 'send_message');
