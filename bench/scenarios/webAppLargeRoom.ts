@@ -6,6 +6,7 @@ import { makeTempDir } from '../../test/support/tempDir.ts';
 import { createRoom, devLogin } from '../load/parleyApi.ts';
 import { SEED_AUTHOR } from '../load/seed.ts';
 import { type SeededHistory, seedHistoryInSegments } from '../load/segmentedRoom.ts';
+import { rowsForFrames, scrollStaticList } from '../load/staticList.ts';
 import { type ScrollRun, DEEP_QUERY, FRAME_MS, WAIT_MS, dropped, paintedAt, rowPresent, scrollBack, signIn } from '../load/webAppPage.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { median, quantile } from '../stats.ts';
@@ -36,6 +37,10 @@ import { median, quantile } from '../stats.ts';
  *   segment already open renders within a frame or two). Before every scroll run but the first
  *   the server is restarted on the same data, so each run finds the older segments in storage
  *   only, as the first did (the server keeps a segment loaded 30 s after its last reader).
+ * - The floor: after every scroll run, a static list of plain rows (bench/load/staticList.ts)
+ *   sized to give as many frames is scrolled the same way in a fresh context of the same browser.
+ *   What it drops is the browser's and the machine's, with no app; the app's figure is read
+ *   against it (on 2026-12-06 the static list alone dropped 2, 2, 0, 0, 2 frames in five runs).
  */
 
 const SCROLL_STEP_PX = 200;
@@ -50,7 +55,7 @@ interface Sizes {
   readonly scrolls: number;
 }
 const QUICK: Sizes = { messages: 200_000, opens: 3, scrolls: 1 };
-const FULL: Sizes = { messages: 1_000_000, opens: 5, scrolls: 3 };
+const FULL: Sizes = { messages: 1_000_000, opens: 5, scrolls: 5 };
 
 interface ServedRoom {
   server: ChildServer;
@@ -172,6 +177,8 @@ interface Measured {
 
 interface Scrolled {
   readonly run: ScrollRun;
+  /** The static list scrolled straight after, sized to as many frames. */
+  readonly floor: ScrollRun;
   /** ms from the newest painted until the page's sockets were quiet and the scroll began. */
   readonly settleMs: number;
 }
@@ -214,14 +221,14 @@ async function measure(browser: Browser, messages: number, opens: number, scroll
     const scrolled: Scrolled[] = [];
     for (let run = 0; run < scrolls; run++) {
       if (run > 0) await room.restart();
-      scrolled.push(
-        await withContext(browser, async (page) => {
-          const quiet = socketWatch(page);
-          await coldOpen(page, room);
-          const settleMs = await quiet();
-          return { run: await scrollBack(page, targetId, SCROLL_STEP_PX), settleMs };
-        }),
-      );
+      const app = await withContext(browser, async (page) => {
+        const quiet = socketWatch(page);
+        await coldOpen(page, room);
+        const settleMs = await quiet();
+        return { run: await scrollBack(page, targetId, SCROLL_STEP_PX), settleMs };
+      });
+      const floor = await scrollStaticList(browser, rowsForFrames(app.run.intervals.length, SCROLL_STEP_PX), SCROLL_STEP_PX);
+      scrolled.push({ ...app, floor });
     }
     return { first, opens: timed, scrolls: scrolled, seedMs: room.seed.seedMs };
   } finally {
@@ -289,6 +296,8 @@ function scrollFigures(scrolled: readonly Scrolled[], messages: number): Figure[
     };
   });
   const intervals = runs.flatMap((r) => r.intervals);
+  const floors = scrolled.map((s) => s.floor);
+  const floorDropped = floors.map((f) => dropped(f.intervals));
   const totalDropped = sum(per.map((p) => p.dropped));
   const totalSeconds = sum(per.map((p) => p.seconds));
   const slots = intervals.length + totalDropped;
@@ -299,7 +308,14 @@ function scrollFigures(scrolled: readonly Scrolled[], messages: number): Figure[
       value: median(per.map((p) => p.dropped)),
       unit: 'frames',
       better: 'lower',
-      note: `median of runs ${list(per.map((p) => p.dropped))}; ${((100 * totalDropped) / slots).toFixed(1)}% of ${slots} 60 Hz frames; ${sum(per.map((p) => p.droppedAtTop))} while at the top; ${sum(per.map((p) => p.longTasks))} long tasks; target 0`,
+      note: `median of runs ${list(per.map((p) => p.dropped))}; ${((100 * totalDropped) / slots).toFixed(1)}% of ${slots} 60 Hz frames; ${sum(per.map((p) => p.droppedAtTop))} while at the top; ${sum(per.map((p) => p.longTasks))} long tasks; target 0; the static list straight after each run: ${list(floorDropped)}`,
+    },
+    {
+      metric: `static list, no app (the floor): dropped frames`,
+      value: median(floorDropped),
+      unit: 'frames',
+      better: 'lower',
+      note: `median of runs ${list(floorDropped)}, each right after a run of the app and sized to as many frames (${list(floors.map((f) => f.intervals.length))}); longest frame ${list(floors.map((f) => Math.max(...f.intervals)), 1)} ms; ${sum(floors.map((f) => f.longTasks))} long tasks; plain rows, same browser, viewport and step`,
     },
     { metric: `${what}: dropped frames per second`, value: totalDropped / totalSeconds, unit: '/s', better: 'lower', note: `${totalDropped} dropped over ${totalSeconds.toFixed(1)} s of scrolling, all runs` },
     { metric: `${what}: frame interval p99`, value: quantile(intervals, 0.99), unit: 'ms', better: 'lower', note: `${base}, ${intervals.length} frames` },

@@ -1,0 +1,39 @@
+import type { Browser } from 'playwright-core';
+import { type ScrollRun, scrollBack } from './webAppPage.ts';
+
+/*
+ * The instrument's floor for the web app's scroll figures: a static list of plain rows (no
+ * framework, no script of its own, no network) in the same browser, with the same viewport, step
+ * and frame counting (webAppPage.scrollBack). Whatever it drops is what this machine's headless
+ * Chromium drops with no app at all. Rows have a fixed height, so a list can be sized to give as
+ * many frames as a run of the app gave.
+ */
+
+/** Every row's height (px). */
+export const STATIC_ROW_PX = 48;
+
+const row = (i: number): string =>
+  `<div class="row" data-message-id="r${i}"><b>User ${i % 7}</b> <time>12:${String(i % 60).padStart(2, '0')}</time><p>message ${i} of the static list, about as long as a chat line gets on one row</p></div>`;
+
+function staticListPage(rows: number): string {
+  return `<!doctype html><html><head><style>
+  html, body { margin: 0; height: 100%; font: 14px system-ui, sans-serif; }
+  .scroller { height: 100%; overflow-y: auto; overflow-anchor: none; }
+  .row { box-sizing: border-box; height: ${STATIC_ROW_PX}px; overflow: hidden; padding: 6px 20px; border-bottom: 1px solid #eee; } .row p { margin: 2px 0 0; }
+</style></head><body><div class="scroller" data-testid="message-scroller">${Array.from({ length: rows }, (_, i) => row(i)).join('')}</div></body></html>`;
+}
+
+/** Rows that a scroll of `stepPx` a frame crosses in about `frames` frames (the viewport's height aside). */
+export const rowsForFrames = (frames: number, stepPx: number): number => Math.ceil((frames * stepPx) / STATIC_ROW_PX);
+
+/** Scrolls a static list of `rows` rows from its bottom to its first row, `stepPx` a frame, in a fresh context of `browser`. */
+export async function scrollStaticList(browser: Browser, rows: number, stepPx: number): Promise<ScrollRun> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const tab = await context.newPage();
+    await tab.setContent(staticListPage(rows));
+    return await scrollBack(tab, 'r0', stepPx);
+  } finally {
+    await context.close();
+  }
+}
