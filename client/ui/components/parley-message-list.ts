@@ -16,6 +16,8 @@ import './parley-unread-jump.ts';
 const EDGE_PX = 400;
 /** Where a revealed message's divider lands, as a share of the viewport from its top: some context stays above it. */
 const REVEAL_AT = 0.2;
+/** The rows take the pointer again this long after the reader's last scroll (see #readerScrolled). */
+export const SCROLL_SETTLE_MS = 150;
 
 /**
  * The message scroller. It renders only the window RoomController gives it, asks for more at
@@ -71,6 +73,12 @@ export class ParleyMessageList extends LitElement {
   #settling = false;
   /** The readers array last given to each row that has any, so an unchanged row is not re-rendered. */
   #readersOf = new Map<string, readonly Reader[]>();
+  /** Where the list last scrolled itself (a stick to the bottom, an anchor, a reveal): its scroll event is not the reader's. */
+  #placedAt: number | null = null;
+  /** Ends the rows' pointer hold (#readerScrolled) once the reader stops scrolling. */
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the reader's last scroll event came (performance.now()). */
+  #lastScrollAt = -Infinity;
 
   constructor() {
     super();
@@ -105,6 +113,10 @@ export class ParleyMessageList extends LitElement {
         overflow-anchor: none;
         overscroll-behavior: contain;
         padding-bottom: 12px;
+      }
+      /* The scroller itself keeps the pointer, so the wheel and the scrollbar still scroll it. */
+      .scroller.scrolling > * {
+        pointer-events: none;
       }
       .day {
         display: flex;
@@ -266,12 +278,12 @@ export class ParleyMessageList extends LitElement {
     if (this.#revealing !== null) {
       this.#revealWhenRendered(scroller);
     } else if (this.#atBottom && !this.hasNewer) {
-      scroller.scrollTop = scroller.scrollHeight;
+      this.#place(scroller, scroller.scrollHeight);
     } else if (this.#anchor) {
       const row = scroller.querySelector<HTMLElement>(`parley-message[data-message-id="${CSS.escape(this.#anchor.id)}"]`);
       if (row) {
         const now = row.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
-        scroller.scrollTop += now - this.#anchor.top;
+        this.#place(scroller, scroller.scrollTop + now - this.#anchor.top);
       }
     }
     this.#anchor = null;
@@ -301,7 +313,7 @@ export class ParleyMessageList extends LitElement {
     this.#reported = null;
     const divider = row.previousElementSibling?.matches('parley-unread-divider') ? row.previousElementSibling : row;
     const offset = divider.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
-    scroller.scrollTop += offset - Math.round(scroller.clientHeight * REVEAL_AT);
+    this.#place(scroller, scroller.scrollTop + offset - Math.round(scroller.clientHeight * REVEAL_AT));
     this.#atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 24;
     // "Jump to latest" follows the new position.
     this.requestUpdate();
@@ -322,8 +334,41 @@ export class ParleyMessageList extends LitElement {
   #onScroll(): void {
     const scroller = this.#scroller;
     if (!scroller) return;
+    if (scroller.scrollTop !== this.#placedAt) this.#readerScrolled(scroller);
+    this.#placedAt = null;
     if (this.#noteAtBottom(scroller)) this.requestUpdate();
     this.#checkEdges(scroller);
+  }
+
+  /** Scrolls the list itself, remembering where, so that the scroll event this raises is not taken for the reader's. */
+  #place(scroller: HTMLElement, top: number): void {
+    scroller.scrollTop = top;
+    this.#placedAt = scroller.scrollTop;
+  }
+
+  /**
+   * While the reader scrolls, the rows ignore the pointer, until SCROLL_SETTLE_MS after the last
+   * scroll. Otherwise a pointer resting over the list enters a new row on every frame: that row
+   * renders its actions, the last one drops them, and the next frame lays both out again (2 to 4
+   * ms a frame in the 1M-room scroll benchmark, in a frame budget of 16.7 ms). A scroll is taken
+   * for the reader's from its second event within SCROLL_SETTLE_MS: a lone one (a new message
+   * stuck to the bottom, the browser keeping the position inside a list that shrank) holds
+   * nothing, so a click on a row stays a click. Scrolls the list makes itself never count.
+   */
+  #readerScrolled(scroller: HTMLElement): void {
+    const now = performance.now();
+    if (this.#settleTimer !== undefined || now - this.#lastScrollAt < SCROLL_SETTLE_MS) this.#holdPointer(scroller);
+    this.#lastScrollAt = now;
+  }
+
+  /** The rows ignore the pointer (`.scrolling`) until SCROLL_SETTLE_MS from now. */
+  #holdPointer(scroller: HTMLElement): void {
+    if (this.#settleTimer === undefined) scroller.classList.add('scrolling');
+    else clearTimeout(this.#settleTimer);
+    this.#settleTimer = setTimeout(() => {
+      this.#settleTimer = undefined;
+      scroller.classList.remove('scrolling');
+    }, SCROLL_SETTLE_MS);
   }
 
   /** Reads whether the reader is at the bottom; tells the room view when that changed (returns whether it did). */
