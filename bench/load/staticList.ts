@@ -7,6 +7,12 @@ import { type ScrollRun, scrollBack } from './webAppPage.ts';
  * and frame counting (webAppPage.scrollBack). Whatever it drops is what this machine's headless
  * Chromium drops with no app at all. Rows have a fixed height, so a list can be sized to give as
  * many frames as a run of the app gave.
+ *
+ * The floor says little about how fast the machine runs the app's own work at the moment (a
+ * frame of the static list has almost none; on 2026-12-06 the same client dropped 12 frames a run
+ * one hour and 118 the next, while the static list dropped 2 and 7). So the same page also times
+ * a piece of the kind of work the app does in a frame: REFERENCE_ROWS rows built from HTML and
+ * laid out.
  */
 
 /** Every row's height (px). */
@@ -26,13 +32,39 @@ function staticListPage(rows: number): string {
 /** Rows that a scroll of `stepPx` a frame crosses in about `frames` frames (the viewport's height aside). */
 export const rowsForFrames = (frames: number, stepPx: number): number => Math.ceil((frames * stepPx) / STATIC_ROW_PX);
 
+/** Rows of the layout reference, and how many times it is taken (the median is kept). */
+const REFERENCE_ROWS = 2_000;
+const REFERENCE_REPEATS = 7;
+
+export interface StaticRun {
+  readonly scroll: ScrollRun;
+  /** ms to build REFERENCE_ROWS rows from HTML and lay them out, median of REFERENCE_REPEATS, before the scroll. */
+  readonly layoutMs: number;
+}
+
 /** Scrolls a static list of `rows` rows from its bottom to its first row, `stepPx` a frame, in a fresh context of `browser`. */
-export async function scrollStaticList(browser: Browser, rows: number, stepPx: number): Promise<ScrollRun> {
+export async function scrollStaticList(browser: Browser, rows: number, stepPx: number): Promise<StaticRun> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const tab = await context.newPage();
     await tab.setContent(staticListPage(rows));
-    return await scrollBack(tab, 'r0', stepPx);
+    const reference = `(() => {
+      const html = ${JSON.stringify(Array.from({ length: REFERENCE_ROWS }, (_, i) => row(i)).join(''))};
+      const times = [];
+      for (let i = 0; i < ${REFERENCE_REPEATS}; i++) {
+        const host = document.createElement('div');
+        host.style.cssText = 'position:absolute;left:0;top:0;width:1280px;visibility:hidden';
+        document.body.append(host);
+        const started = performance.now();
+        host.innerHTML = html;
+        void host.offsetHeight;
+        times.push(performance.now() - started);
+        host.remove();
+      }
+      return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    })()`;
+    const layoutMs = (await tab.evaluate(reference)) as number;
+    return { scroll: await scrollBack(tab, 'r0', stepPx), layoutMs };
   } finally {
     await context.close();
   }

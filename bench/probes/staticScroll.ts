@@ -17,11 +17,11 @@ const RUNS = z.coerce.number().int().min(1).max(100).default(3).parse(process.ar
 const STEP_PX = 200;
 
 const browser = await launchChromium();
-const results: { dropped: number; frames: number; longestMs: number; longTasks: number }[] = [];
+const results: { dropped: number; frames: number; longestMs: number; longTasks: number; layoutMs: number }[] = [];
 try {
   for (let run = 0; run < RUNS; run++) {
-    const scrolled = await scrollStaticList(browser, ROWS, STEP_PX);
-    results.push({ dropped: dropped(scrolled.intervals), frames: scrolled.intervals.length, longestMs: Math.max(...scrolled.intervals), longTasks: scrolled.longTasks });
+    const { scroll, layoutMs } = await scrollStaticList(browser, ROWS, STEP_PX);
+    results.push({ dropped: dropped(scroll.intervals), frames: scroll.intervals.length, longestMs: Math.max(...scroll.intervals), longTasks: scroll.longTasks, layoutMs });
   }
 } finally {
   await browser.close();

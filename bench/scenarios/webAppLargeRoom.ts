@@ -6,7 +6,7 @@ import { makeTempDir } from '../../test/support/tempDir.ts';
 import { createRoom, devLogin } from '../load/parleyApi.ts';
 import { SEED_AUTHOR } from '../load/seed.ts';
 import { type SeededHistory, seedHistoryInSegments } from '../load/segmentedRoom.ts';
-import { rowsForFrames, scrollStaticList } from '../load/staticList.ts';
+import { type StaticRun, rowsForFrames, scrollStaticList } from '../load/staticList.ts';
 import { type ScrollRun, DEEP_QUERY, FRAME_MS, WAIT_MS, dropped, paintedAt, rowPresent, scrollBack, signIn } from '../load/webAppPage.ts';
 import type { Figure, RunOptions, Scenario } from '../scenario.ts';
 import { median, quantile } from '../stats.ts';
@@ -177,8 +177,8 @@ interface Measured {
 
 interface Scrolled {
   readonly run: ScrollRun;
-  /** The static list scrolled straight after, sized to as many frames. */
-  readonly floor: ScrollRun;
+  /** The static list scrolled straight after, sized to as many frames, with its layout reference. */
+  readonly floor: StaticRun;
   /** ms from the newest painted until the page's sockets were quiet and the scroll began. */
   readonly settleMs: number;
 }
@@ -296,8 +296,9 @@ function scrollFigures(scrolled: readonly Scrolled[], messages: number): Figure[
     };
   });
   const intervals = runs.flatMap((r) => r.intervals);
-  const floors = scrolled.map((s) => s.floor);
+  const floors = scrolled.map((s) => s.floor.scroll);
   const floorDropped = floors.map((f) => dropped(f.intervals));
+  const layoutMs = scrolled.map((s) => s.floor.layoutMs);
   const totalDropped = sum(per.map((p) => p.dropped));
   const totalSeconds = sum(per.map((p) => p.seconds));
   const slots = intervals.length + totalDropped;
@@ -316,6 +317,13 @@ function scrollFigures(scrolled: readonly Scrolled[], messages: number): Figure[
       unit: 'frames',
       better: 'lower',
       note: `median of runs ${list(floorDropped)}, each right after a run of the app and sized to as many frames (${list(floors.map((f) => f.intervals.length))}); longest frame ${list(floors.map((f) => Math.max(...f.intervals)), 1)} ms; ${sum(floors.map((f) => f.longTasks))} long tasks; plain rows, same browser, viewport and step`,
+    },
+    {
+      metric: `static list: 2,000 plain rows built and laid out (the browser's speed at the time)`,
+      value: median(layoutMs),
+      unit: 'ms',
+      better: 'lower',
+      note: `median of runs ${list(layoutMs, 1)} ms (each the median of 7, taken before each static scroll); higher means the machine ran the app's kind of work slower during that run`,
     },
     { metric: `${what}: dropped frames per second`, value: totalDropped / totalSeconds, unit: '/s', better: 'lower', note: `${totalDropped} dropped over ${totalSeconds.toFixed(1)} s of scrolling, all runs` },
     { metric: `${what}: frame interval p99`, value: quantile(intervals, 0.99), unit: 'ms', better: 'lower', note: `${base}, ${intervals.length} frames` },
