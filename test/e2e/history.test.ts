@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { freshDbName, openTestClient } from '../support/clientHarness.ts';
-import { createRoom, messageRow, newDevice, openRoom, screenshot, signIn, UI_TIMEOUT, describeInBrowser } from './support/appPage.ts';
+import { type BrowserSuite, createRoom, messageRow, newDevice, openRoom, screenshot, signIn, UI_TIMEOUT, describeInBrowser } from './support/appPage.ts';
 import { MAX_WINDOW, PAGE_SIZE } from '../../client/ui/controllers/RoomController.ts';
 
 const COUNT = 600;
@@ -12,17 +12,26 @@ const scrollToTop = (page: Page): Promise<void> =>
     el.scrollTop = 0;
   });
 
+/**
+ * Room `name` of Ana and Ben, where Ben's SDK client (`seeder`, still open, in `room`) has written
+ * `count` messages, `text(i)` for i from 1, all of them held by the server.
+ */
+async function roomWithMessages({ server }: BrowserSuite, name: string, count: number, text: (i: number) => string) {
+  const ana = await server.login('Ana Lima');
+  const ben = await server.login('Ben Okafor');
+  const roomId = await createRoom(server, ana, name, [ben]);
+  const seeder = await openTestClient({ serverUrl: server.url, token: ben.token, dbName: freshDbName(`seed-${name}`) });
+  const room = await seeder.openRoom(roomId);
+  let last = '';
+  for (let i = 1; i <= count; i++) last = (await room.send({ content: text(i) })).id;
+  await room.whenSent(last);
+  return { roomId, seeder, room };
+}
+
 describeInBrowser('web app: history', (suite) => {
   it(`scrolls back through ${COUNT} messages with a bounded number of rows and a stable position`, async () => {
     const { server, browser } = suite;
-    const ana = await server.login('Ana Lima');
-    const ben = await server.login('Ben Okafor');
-    const roomId = await createRoom(server, ana, 'history', [ben]);
-    const seeder = await openTestClient({ serverUrl: server.url, token: ben.token, dbName: freshDbName('seed') });
-    const room = await seeder.openRoom(roomId);
-    let last = '';
-    for (let i = 1; i <= COUNT; i++) last = (await room.send({ content: `Message number ${i}` })).id;
-    await room.whenSent(last);
+    const { roomId, seeder } = await roomWithMessages(suite, 'history', COUNT, (i) => `Message number ${i}`);
     await seeder.close();
 
     const a = await newDevice(browser, server);
@@ -79,14 +88,7 @@ const LIST_PROBE = `(() => {
 describeInBrowser('web app: the pointer while scrolling', (suite) => {
   it('rows under a resting pointer do not activate while the reader scrolls, take the pointer again after, and a new message at the bottom does not hold it', async () => {
     const { server, browser } = suite;
-    const ana = await server.login('Ana Lima');
-    const ben = await server.login('Ben Okafor');
-    const roomId = await createRoom(server, ana, 'pointer', [ben]);
-    const seeder = await openTestClient({ serverUrl: server.url, token: ben.token, dbName: freshDbName('seed-pointer') });
-    const room = await seeder.openRoom(roomId);
-    let last = '';
-    for (let i = 1; i <= 80; i++) last = (await room.send({ content: `Line ${i}` })).id;
-    await room.whenSent(last);
+    const { roomId, seeder, room } = await roomWithMessages(suite, 'pointer', 80, (i) => `Line ${i}`);
 
     const a = await newDevice(browser, server);
     await signIn(a.page, 'Ana Lima');
