@@ -17,7 +17,7 @@ const EDGE_PX = 400;
 /** Where a revealed message's divider lands, as a share of the viewport from its top: some context stays above it. */
 const REVEAL_AT = 0.2;
 /** The rows take the pointer again this long after the reader's last scroll (see #readerScrolled). */
-export const SCROLL_SETTLE_MS = 150;
+const SCROLL_SETTLE_MS = 150;
 
 /**
  * The message scroller. It renders only the window RoomController gives it, asks for more at
@@ -357,7 +357,7 @@ export class ParleyMessageList extends LitElement {
    */
   #readerScrolled(scroller: HTMLElement): void {
     const now = performance.now();
-    if (this.#settleTimer !== undefined || now - this.#lastScrollAt < SCROLL_SETTLE_MS) this.#holdPointer(scroller);
+    if (now - this.#lastScrollAt < SCROLL_SETTLE_MS) this.#holdPointer(scroller);
     this.#lastScrollAt = now;
   }
 
