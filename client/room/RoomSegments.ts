@@ -143,8 +143,11 @@ export class RoomSegments {
         this.#onChange();
         if (n === this.#index.open?.n) this.#keepNewest();
       }),
-      // Offline, a segment that had not all arrived is read as it stands.
-      segment.connection.on('state', () => this.#onChange()),
+      // Offline, a segment that had not all arrived is read as it stands: going offline or
+      // back online changes what pages show of it (of a segment whole or open, nothing).
+      segment.connection.on('state', () => {
+        if (this.#short(n, segment)) this.#onChange();
+      }),
       segment.replica.on('states', () => {
         // Each piece applied raises what the server is known to hold: nothing shown of it yet.
         if (!this.#arriving(n, segment)) this.#onStates();
@@ -159,8 +162,13 @@ export class RoomSegments {
 
   /** Whether segment n is sealed and, online, still short of the messages it was sealed with. */
   #arriving(n: number, segment: OpenSegment): boolean {
+    return !offlineOrStopped(segment.connection) && this.#short(n, segment);
+  }
+
+  /** Whether segment n is sealed and holds fewer messages than it was sealed with. */
+  #short(n: number, segment: OpenSegment): boolean {
     const sealed = this.#index.sealedAt(n);
-    return sealed !== undefined && !offlineOrStopped(segment.connection) && messageCount(segment.replica.doc) < sealed.count;
+    return sealed !== undefined && messageCount(segment.replica.doc) < sealed.count;
   }
 
   #indexChanged(): void {
