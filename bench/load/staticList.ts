@@ -1,4 +1,6 @@
 import type { Browser } from 'playwright-core';
+import { z } from 'zod';
+import { median } from '../stats.ts';
 import { type ScrollRun, scrollBack } from './webAppPage.ts';
 
 /*
@@ -20,13 +22,14 @@ export const STATIC_ROW_PX = 48;
 
 const row = (i: number): string =>
   `<div class="row" data-message-id="r${i}"><b>User ${i % 7}</b> <time>12:${String(i % 60).padStart(2, '0')}</time><p>message ${i} of the static list, about as long as a chat line gets on one row</p></div>`;
+const rowsHtml = (rows: number): string => Array.from({ length: rows }, (_, i) => row(i)).join('');
 
 function staticListPage(rows: number): string {
   return `<!doctype html><html><head><style>
   html, body { margin: 0; height: 100%; font: 14px system-ui, sans-serif; }
   .scroller { height: 100%; overflow-y: auto; overflow-anchor: none; }
   .row { box-sizing: border-box; height: ${STATIC_ROW_PX}px; overflow: hidden; padding: 6px 20px; border-bottom: 1px solid #eee; } .row p { margin: 2px 0 0; }
-</style></head><body><div class="scroller" data-testid="message-scroller">${Array.from({ length: rows }, (_, i) => row(i)).join('')}</div></body></html>`;
+</style></head><body><div class="scroller" data-testid="message-scroller">${rowsHtml(rows)}</div></body></html>`;
 }
 
 /** Rows that a scroll of `stepPx` a frame crosses in about `frames` frames (the viewport's height aside). */
@@ -49,7 +52,7 @@ export async function scrollStaticList(browser: Browser, rows: number, stepPx: n
     const tab = await context.newPage();
     await tab.setContent(staticListPage(rows));
     const reference = `(() => {
-      const html = ${JSON.stringify(Array.from({ length: REFERENCE_ROWS }, (_, i) => row(i)).join(''))};
+      const html = ${JSON.stringify(rowsHtml(REFERENCE_ROWS))};
       const times = [];
       for (let i = 0; i < ${REFERENCE_REPEATS}; i++) {
         const host = document.createElement('div');
@@ -61,9 +64,9 @@ export async function scrollStaticList(browser: Browser, rows: number, stepPx: n
         times.push(performance.now() - started);
         host.remove();
       }
-      return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+      return times;
     })()`;
-    const layoutMs = (await tab.evaluate(reference)) as number;
+    const layoutMs = median(z.array(z.number()).min(1).parse(await tab.evaluate(reference)));
     return { scroll: await scrollBack(tab, 'r0', stepPx), layoutMs };
   } finally {
     await context.close();

@@ -40,7 +40,8 @@ import { median, quantile } from '../stats.ts';
  * - The floor: after every scroll run, a static list of plain rows (bench/load/staticList.ts)
  *   sized to give as many frames is scrolled the same way in a fresh context of the same browser.
  *   What it drops is the browser's and the machine's, with no app; the app's figure is read
- *   against it (on 2026-12-06 the static list alone dropped 2, 2, 0, 0, 2 frames in five runs).
+ *   against it (it is not 0 on this machine: README, "The web app on a 1M room, 2026-12-06").
+ *   The same page times 2,000 plain rows laid out, for how fast the machine ran such work then.
  */
 
 const SCROLL_STEP_PX = 200;
@@ -312,14 +313,14 @@ function scrollFigures(scrolled: readonly Scrolled[], messages: number): Figure[
       note: `median of runs ${list(per.map((p) => p.dropped))}; ${((100 * totalDropped) / slots).toFixed(1)}% of ${slots} 60 Hz frames; ${sum(per.map((p) => p.droppedAtTop))} while at the top; ${sum(per.map((p) => p.longTasks))} long tasks; target 0; the static list straight after each run: ${list(floorDropped)}`,
     },
     {
-      metric: `static list, no app (the floor): dropped frames`,
+      metric: 'static list, no app (the floor): dropped frames',
       value: median(floorDropped),
       unit: 'frames',
       better: 'lower',
       note: `median of runs ${list(floorDropped)}, each right after a run of the app and sized to as many frames (${list(floors.map((f) => f.intervals.length))}); longest frame ${list(floors.map((f) => Math.max(...f.intervals)), 1)} ms; ${sum(floors.map((f) => f.longTasks))} long tasks; plain rows, same browser, viewport and step`,
     },
     {
-      metric: `static list: 2,000 plain rows built and laid out (the browser's speed at the time)`,
+      metric: "static list: 2,000 plain rows built and laid out (the browser's speed at the time)",
       value: median(layoutMs),
       unit: 'ms',
       better: 'lower',
