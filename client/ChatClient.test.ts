@@ -13,13 +13,18 @@ afterAll(async () => {
   await t.dispose();
 });
 
+/** Ana and Bob's room, open on a new device of Ana's (database named after `dbLabel`). */
+async function anaInRoomWithBob(dbLabel: string) {
+  const ana = await t.login('Ana');
+  const bob = await t.login('Bob');
+  const roomId = await t.createRoom(ana, [bob]);
+  const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName(dbLabel) });
+  return { ana, client, room: await client.openRoom(roomId) };
+}
+
 describe('ChatClient', () => {
   it('refuses bad input with typed errors and writes nothing', async () => {
-    const ana = await t.login('Ana');
-    const bob = await t.login('Bob');
-    const roomId = await t.createRoom(ana, [bob]);
-    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName('input') });
-    const room = await client.openRoom(roomId);
+    const { client, room } = await anaInRoomWithBob('input');
     await expect(room.send({ content: 'x'.repeat(16_001) })).rejects.toMatchObject({ code: 'invalid_payload' });
     await expect(room.send({ content: 'hi', type: 'system' })).rejects.toMatchObject({ code: 'invalid_payload' });
     await expect(room.send({ content: 'hi', meta: JSON.parse('{"__proto__": {"x": 1}}') })).rejects.toMatchObject({ code: 'invalid_payload' });
@@ -33,11 +38,7 @@ describe('ChatClient', () => {
   });
 
   it('reads a page again without converting it again until the room changes: the same messages, then an edit, a reaction and a member change show', async () => {
-    const ana = await t.login('Ana');
-    const bob = await t.login('Bob');
-    const roomId = await t.createRoom(ana, [bob]);
-    const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName: freshDbName('page-cache') });
-    const room = await client.openRoom(roomId);
+    const { ana, client, room } = await anaInRoomWithBob('page-cache');
     const first = await room.send({ content: 'one' });
     await room.send({ content: 'two' });
     const page = room.messages().messages;

@@ -14,13 +14,18 @@ afterAll(async () => {
 
 const newestIds = (room: ChatRoom): string => room.messages({ limit: RECENT_PAGE_SIZE }).messages.map((m) => m.id).join();
 
+/** A room of Ana and Ben with two sealed segments and 10 messages open (Ben's), all stored on the server: its message ids, and its newest page's. */
+async function segmentedRoom() {
+  const { t, ana, ben, roomId } = await startWithRoom();
+  cleanup.push(() => t.dispose());
+  const ids = await withSegmentedHistory(t, roomId, ben.id, 2 * SEGMENT_MAX_MESSAGES + 10);
+  return { t, ana, ben, roomId, ids, newest: ids.slice(-RECENT_PAGE_SIZE).join() };
+}
+
 describe('a segmented room opens on its recent page', () => {
   it('shows the newest messages from the server before the head has synced, then from its segments, and from the device offline', async () => {
-    const { t, ana, ben, roomId } = await startWithRoom();
-    cleanup.push(() => t.dispose());
     // The open segment holds 10: the newest page reaches into the newest sealed segment.
-    const ids = await withSegmentedHistory(t, roomId, ben.id, 2 * SEGMENT_MAX_MESSAGES + 10);
-    const newest = ids.slice(-RECENT_PAGE_SIZE).join();
+    const { t, ana, ben, roomId, ids, newest } = await segmentedRoom();
 
     // Ben reads the room, so its segments are loaded on the server (a room in use).
     const benClient = await openTestClient({ serverUrl: t.url, token: ben.token, dbName: freshDbName('recent-ben') });
@@ -70,11 +75,8 @@ describe('a segmented room opens on its recent page', () => {
 
 describe('a segmented room synced in the background', () => {
   it('keeps the recent page the server sent with its head: asked for during the sync, after it, and offline, the newest page is there before the room loads', async () => {
-    const { t, ana, ben, roomId } = await startWithRoom();
-    cleanup.push(() => t.dispose());
     // Nobody reads the room: the server reads the page from storage, after the head's greeting.
-    const ids = await withSegmentedHistory(t, roomId, ben.id, 2 * SEGMENT_MAX_MESSAGES + 10);
-    const newest = ids.slice(-RECENT_PAGE_SIZE).join();
+    const { t, ana, roomId, newest } = await segmentedRoom();
     const dbName = freshDbName('recent-background');
     const client = await openTestClient({ serverUrl: t.url, token: ana.token, dbName, background: { enabled: false } });
     expect(await client.recentMessages(roomId)).toBeNull();
