@@ -7,14 +7,17 @@ import { syncRoomOnce } from './syncRoomOnce.ts';
 import { type CaughtRecentPage, catchRecentPage } from './catchRecentPage.ts';
 import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 
-/** Longest a background sync of a segmented room waits for its recent page after the head synced. */
-const RECENT_WAIT_MS = 2_000;
 
 export interface BackgroundSyncOptions {
   /** Most rooms synced at once in the background (each holds one WebSocket while it syncs). Default 3. */
   readonly maxConnections?: number;
   /** Pause between two sweeps over every room (ms). Default 60,000. */
   readonly intervalMs?: number;
+  /**
+   * Longest a sync of a segmented room waits, once its head synced, for the recent page the server
+   * is still reading from storage (ms; an open of the room cuts it short). Default 2,000.
+   */
+  readonly recentWaitMs?: number;
 }
 
 export interface BackgroundSyncDeps extends BackgroundSyncOptions {
@@ -198,7 +201,7 @@ export class BackgroundSync {
     const outcome = await syncRoomOnce(replica, connection, this.#deps.timeoutMs ?? 20_000, onError);
     // The server reads a segmented room's page from storage when nobody read it lately: it can
     // follow the head's sync by a few milliseconds. Not when someone waits for this sync to end.
-    if (outcome === 'done' && !wait.hurried && SegmentIndex.of(replica.doc).segmented) await recent.arrival(RECENT_WAIT_MS);
+    if (outcome === 'done' && !wait.hurried && SegmentIndex.of(replica.doc).segmented) await recent.arrival(this.#deps.recentWaitMs ?? 2_000);
     await recent.end();
     if (outcome === 'unreachable') this.#deps.reachable(false);
     if (connection.synced) this.#deps.reachable(true);
