@@ -549,9 +549,9 @@ describe('document size', () => {
     const [error] = errorsOf(raw);
     expect(error?.code).toBe('member_quota');
     expect(error?.reason).toMatch(/^you added more to this room lately than one member may; try again in \d+ s$/);
-    const stored = contents(canary.doc).length;
-    expect(stored).toBeGreaterThan(0);
-    expect(stored).toBeLessThan(updates.length);
+    // The ones that fit reach Ana once committed: the refusal may overtake them on the way, since they go over another socket.
+    await expect.poll(() => contents(canary.doc).length).toBeGreaterThan(0);
+    expect(contents(canary.doc).length).toBeLessThan(updates.length);
 
     // The same share holds on the command endpoint, and Ana's writes are untouched by Mallory's.
     const bot = await CommandClient.connect(t, mallory);
