@@ -549,9 +549,15 @@ describe('document size', () => {
     const [error] = errorsOf(raw);
     expect(error?.code).toBe('member_quota');
     expect(error?.reason).toMatch(/^you added more to this room lately than one member may; try again in \d+ s$/);
-    // The ones that fit reach Ana once committed: the refusal may overtake them on the way, since they go over another socket.
-    await expect.poll(() => contents(canary.doc).length).toBeGreaterThan(0);
-    expect(contents(canary.doc).length).toBeLessThan(updates.length);
+    // What the server kept: a fresh reader's sync is answered only once nothing is pending.
+    const reader = connectProvider(t, roomId, ana);
+    await synced(reader);
+    const stored = contents(reader.doc).length;
+    reader.destroy();
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(updates.length);
+    // Ana's open client gets exactly those; the refusal, on Mallory's socket, may have come first.
+    await untilDoc(canary.doc, (doc) => contents(doc).length === stored);
 
     // The same share holds on the command endpoint, and Ana's writes are untouched by Mallory's.
     const bot = await CommandClient.connect(t, mallory);
