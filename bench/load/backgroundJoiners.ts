@@ -1,16 +1,16 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { z } from 'zod';
 import { lowerHelperThreads } from '../../server/workers/lowerHelperThreads.ts';
+import { lowerThreadPriority } from '../../server/workers/lowerThreadPriority.ts';
 import type { Protocol } from './peerServer.ts';
 import { fullSyncWatcher } from './seed.ts';
 import { SyncClient } from './syncClient.ts';
 
 /*
  * Clients that download a whole big room, run in a child process of their own at the lowest CPU
- * priority (every thread of it): the noisy-neighbour scenario times a small room from the load generator while these
- * make the server send hundreds of MB, and receiving those in the load generator's own event
- * loop would measure the load generator (its lag reached 90 ms), not the server. The child keeps
+ * priority, every thread of it: the noisy-neighbour scenario times a small room from the load
+ * generator while these make the server send hundreds of MB, and receiving those in the load
+ * generator's own event loop would measure the load generator (its lag reached 90 ms), not the server. The child keeps
  * its connections open until it is stopped, so the room they opened stays loaded.
  *
  * Parent -> child: { open: [{ url, docName, protocol, token, label }], expectedBytes, batch }
@@ -58,12 +58,6 @@ export class BackgroundJoiners {
 }
 
 if (process.argv.includes('--child') && process.send) {
-  // Every thread at the lowest priority, the child's own doing: on Linux a nice value belongs to a
-  // thread, and one set on the child's pid lowered its main thread only, leaving V8's threads
-  // (its collections of the hundreds of MB it receives) and libuv's at full priority on the
-  // load generator's core. The helpers first: lowerHelperThreads lowers those at the main thread's value.
-  await lowerHelperThreads(19);
-  setPriority(19);
   const clients: SyncClient[] = [];
   process.on('message', (raw) => {
     const { open, expectedBytes, batch } = OpenSchema.parse(raw);
@@ -80,4 +74,11 @@ if (process.argv.includes('--child') && process.send) {
     );
   });
   process.on('disconnect', () => process.exit(0));
+  // Every thread at the lowest priority, the child's own doing: on Linux a nice value belongs to a
+  // thread, and one set on the child's pid lowers its main thread only, leaving V8's threads (its
+  // collections of the hundreds of MB it receives) and libuv's at full priority on the load
+  // generator's core. The helpers first, since lowerHelperThreads lowers those at the main
+  // thread's value; the parent's first batch comes seconds after this (after its warm-up window).
+  await lowerHelperThreads(19);
+  lowerThreadPriority(19);
 }
