@@ -7,7 +7,6 @@ import { syncRoomOnce } from './syncRoomOnce.ts';
 import { type CaughtRecentPage, catchRecentPage } from './catchRecentPage.ts';
 import { SegmentIndex } from '../../shared/roomDoc/segments.ts';
 
-
 export interface BackgroundSyncOptions {
   /** Most rooms synced at once in the background (each holds one WebSocket while it syncs). Default 3. */
   readonly maxConnections?: number;
