@@ -361,14 +361,24 @@ export class ParleyMessageList extends LitElement {
     this.#lastScrollAt = now;
   }
 
-  /** The rows ignore the pointer (`.scrolling`) until SCROLL_SETTLE_MS from now. */
+  /** The rows ignore the pointer (`.scrolling`) until SCROLL_SETTLE_MS after the reader's last scroll. */
   #holdPointer(scroller: HTMLElement): void {
-    if (this.#settleTimer === undefined) scroller.classList.add('scrolling');
-    else clearTimeout(this.#settleTimer);
+    if (this.#settleTimer !== undefined) return;
+    scroller.classList.add('scrolling');
+    this.#releasePointerIn(scroller, SCROLL_SETTLE_MS);
+  }
+
+  /**
+   * One timer for the whole hold, not one per scroll event (a frame's worth of clearTimeout and
+   * setTimeout while the reader scrolls): when it fires early it waits out the rest.
+   */
+  #releasePointerIn(scroller: HTMLElement, ms: number): void {
     this.#settleTimer = setTimeout(() => {
+      const quiet = performance.now() - this.#lastScrollAt;
+      if (quiet < SCROLL_SETTLE_MS) return this.#releasePointerIn(scroller, SCROLL_SETTLE_MS - quiet);
       this.#settleTimer = undefined;
       scroller.classList.remove('scrolling');
-    }, SCROLL_SETTLE_MS);
+    }, ms);
   }
 
   /** Reads whether the reader is at the bottom; tells the room view when that changed (returns whether it did). */
