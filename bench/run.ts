@@ -165,8 +165,10 @@ async function main(): Promise<void> {
   const mode = quick ? 'quick' : 'full';
   const started = new Date();
   const results: ScenarioResult[] = [];
-  for (const scenario of selected) {
-    process.stderr.write(`running ${scenario.name} (${mode})...\n`);
+  for (const registered of selected) {
+    process.stderr.write(`running ${registered.name} (${mode})...\n`);
+    const scenario = await registered.load();
+    if (scenario.name !== registered.name) throw new Error(`bench/registry.ts names ${registered.name} a scenario called ${scenario.name}`);
     const start = performance.now();
     let figures: Figure[];
     try {
