@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BackgroundJoiners, type Joiner } from '../load/backgroundJoiners.ts';
+import { BytePump, PUMP_PLACES } from '../load/bytePump.ts';
 import { OpenLoopWriter, type WindowResult, commitFigures } from '../load/openLoopWriter.ts';
 import { tempDir, withLogTail } from '../load/peerRun.ts';
 import { type RunningPeer, pinLoad, startPeer } from '../load/peerServer.ts';
@@ -34,6 +35,12 @@ type Sizes = typeof QUICK;
 const OBSERVERS = 10;
 /** Readers of the large room; LRN_READERS=n for a diagnostic run (a figure's cost per reader or per segment), never for a record. */
 const READERS = z.coerce.number().int().min(1).max(1_000).default(10).parse(process.env.LRN_READERS);
+/**
+ * LRN_CONTROL=server|server-low|client, a control run: the readers are sent the same bytes by
+ * bench/load/bytePump.ts (placed as named there) instead of Parley, which serves the small room
+ * alone. Its figures say so in their notes.
+ */
+const CONTROL = z.enum(PUMP_PLACES).optional().parse(process.env.LRN_CONTROL);
 const RATE_PER_SECOND = 200;
 const SETTLE_MS = 1_000;
 /** The reading starts this many timed messages into the window (one second). */
@@ -51,6 +58,7 @@ interface Run {
 async function once(server: RunningPeer, roomId: string, readers: readonly Member[], seed: SeededHistory, sizes: Sizes): Promise<Run> {
   const session = new Session(server);
   const background = new BackgroundJoiners();
+  const pump = CONTROL ? new BytePump(CONTROL) : null;
   try {
     const windowOptions = { warmup: sizes.warmup, messages: sizes.messages, ratePerSecond: RATE_PER_SECOND, content };
     // The fresh server warmed up first, in a room of its own, so the baseline is not also "cold".
@@ -59,16 +67,24 @@ async function once(server: RunningPeer, roomId: string, readers: readonly Membe
     const window = (beforeTimed?: (i: number) => void): Promise<WindowResult> => small.window({ ...windowOptions, ...(beforeTimed ? { beforeTimed } : {}) });
     const baseline = await window();
 
-    const joiners = (docName: string): Joiner[] =>
-      readers.map((member, i) => ({ ...server.endpoint(docName, member.token), protocol: server.traits.protocol, token: member.token, label: `reader ${i} of ${docName}` }));
+    const joiners = async (docName: string, bytes: number): Promise<Joiner[]> => {
+      const pumped = pump ? await pump.url(bytes) : null;
+      return readers.map((member, i) => ({
+        ...server.endpoint(docName, member.token),
+        ...(pumped ? { url: pumped } : {}),
+        protocol: server.traits.protocol,
+        token: member.token,
+        label: `reader ${i} of ${docName}`,
+      }));
+    };
     let reading = true;
     let segmentsRead = 0;
     let loop: Promise<void> = Promise.resolve();
     const read = async (): Promise<void> => {
-      await background.join(joiners(roomId), seed.headBytes);
+      await background.join(await joiners(roomId, seed.headBytes), seed.headBytes);
       // The open segment is empty (not stored): the newest sealed one first, then older ones.
       for (let n = seed.segments - 1; reading && n >= 0 && segmentsRead < MAX_SEGMENTS_READ; n--) {
-        await background.join(joiners(segmentDocName(roomId, n)), seed.segmentBytes);
+        await background.join(await joiners(segmentDocName(roomId, n), seed.segmentBytes), seed.segmentBytes);
         segmentsRead++;
       }
     };
@@ -80,6 +96,7 @@ async function once(server: RunningPeer, roomId: string, readers: readonly Membe
     return { baseline, read: readWindow, segmentsRead };
   } finally {
     background.stop();
+    pump?.stop();
     await session.closeAll();
   }
 }
@@ -118,12 +135,14 @@ const scenario: Scenario = {
     const runs = await measure(sizes);
     const of = (pick: (run: Run) => number): number => median(runs.map(pick));
     const p99 = (w: WindowResult): number => quantile(w.latencies, 0.99);
-    const note = `${sizes.messages} small-room msgs at ${RATE_PER_SECOND}/s after ${sizes.warmup} warm-up, the server warmed up first by one untimed window in another room; large room ${sizes.history.toLocaleString('en-US')} messages; PARLEY_RATE_PER_SEC/BURST lifted; median of ${runs.length}`;
+    const control = CONTROL ? `CONTROL: the readers sent the bytes by a pump placed '${CONTROL}' (bench/load/bytePump.ts), not by Parley; ` : '';
+    const note = `${control}${sizes.messages} small-room msgs at ${RATE_PER_SECOND}/s after ${sizes.warmup} warm-up, the server warmed up first by one untimed window in another room; large room ${sizes.history.toLocaleString('en-US')} messages; PARLEY_RATE_PER_SEC/BURST lifted; median of ${runs.length}`;
     return [
       { metric: 'large room at rest: small-room latency p99', value: of((r) => p99(r.baseline)), unit: 'ms', note, better: 'lower' },
-      { metric: 'large room read: small-room latency p99', value: of((r) => p99(r.read)), unit: 'ms', note: `${READERS} readers; ${of((r) => r.segmentsRead)} segments read in the window (each loaded cold, sent ${READERS} times)`, better: 'lower' },
-      { metric: 'large room read / at rest: small-room p99', value: of((r) => p99(r.read) / p99(r.baseline)), unit: '×', note: 'target ≤ 1.2', better: 'lower' },
+      { metric: 'large room read: small-room latency p99', value: of((r) => p99(r.read)), unit: 'ms', note: `${control}${READERS} readers; ${of((r) => r.segmentsRead)} segments read in the window (each loaded cold, sent ${READERS} times)`, better: 'lower' },
+      { metric: 'large room read / at rest: small-room p99', value: of((r) => p99(r.read) / p99(r.baseline)), unit: '×', note: `${control}target ≤ 1.2`, better: 'lower' },
       { metric: 'large room read: small-room latency max', value: of((r) => r.read.latencies.reduce((a, b) => Math.max(a, b), 0)), unit: 'ms', note: `at rest: ${of((r) => r.baseline.latencies.reduce((a, b) => Math.max(a, b), 0)).toFixed(1)} ms`, better: 'lower' },
+      { metric: 'large room read: load generator lag max', value: of((r) => r.read.generatorLagMaxMs), unit: 'ms', note: `at rest: ${of((r) => r.baseline.generatorLagMaxMs).toFixed(1)} ms; the measuring process's own event-loop delay (its 10 ms timer included), part of every latency it takes`, better: 'lower' },
       { metric: 'large room read: event-loop delay max', value: of((r) => r.read.loopDelayMaxMs), unit: 'ms', note: `at rest: ${of((r) => r.baseline.loopDelayMaxMs).toFixed(1)} ms`, better: 'lower' },
       ...commitFigures({ base: 'large room at rest', other: 'large room read' }, runs.map((r) => r.baseline), runs.map((r) => r.read)),
     ];
