@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { FramePacer } from '../../server/ws/FramePacer.ts';
 import { lowerHelperThreads } from '../../server/workers/lowerHelperThreads.ts';
 import { lowerThreadPriority } from '../../server/workers/lowerThreadPriority.ts';
 import { encodeFrame } from '../../shared/protocol/frames.ts';
+import { SERVER_CORE, CLIENT_CORE, pinLoad, pinToCore } from './peerServer.ts';
 
 /*
  * The controls of the large-room neighbour benchmark (LRN_CONTROL): a process that does nothing
@@ -35,7 +36,8 @@ export class BytePump {
 
   constructor(place: PumpPlace) {
     this.#child = fork(import.meta.filename, ['--pump', place], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    if (this.#child.pid) pinTo(place === 'client' ? 1 : 0, this.#child.pid);
+    // Pinned as the servers and the load are, when they are.
+    if (this.#child.pid && pinLoad() !== 'none') pinToCore(this.#child.pid, place === 'client' ? CLIENT_CORE : SERVER_CORE);
     this.port = new Promise((resolve, reject) => {
       this.#child.once('message', (raw) => resolve(Ready.parse(raw).port));
       this.#child.once('exit', (code) => reject(new Error(`the byte pump exited (${code})`)));
@@ -54,25 +56,16 @@ export class BytePump {
   }
 }
 
-/** Pins every thread of `pid` to `core` (bench/load/peerServer.ts pins servers to 0, the load generator to 1). */
-function pinTo(core: number, pid: number): void {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-  } catch {
-    // Not Linux, or one core: the figure is then taken unpinned, as the servers are.
-  }
-}
-
 if (process.argv.includes('--pump') && process.send) {
+  const place = z.enum(PUMP_PLACES).parse(process.argv[process.argv.indexOf('--pump') + 1]);
   const pacer = new FramePacer();
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   server.on('connection', (socket, request) => {
-    const asked = z.coerce.number().int().min(0).safeParse(new URL(request.url ?? '/', 'http://pump').searchParams.get('bytes'));
+    const asked = z.string().regex(/^\d+$/).transform(Number).safeParse(new URL(request.url ?? '/', 'http://pump').searchParams.get('bytes'));
     if (!asked.success) return socket.close(1008, 'bytes: a whole number of bytes to send');
     const bytes = asked.data;
     const frames: Uint8Array[] = [];
     for (let sent = 0; sent < bytes; sent += FRAME_PAYLOAD) frames.push(encodeFrame({ type: 'syncStep2', update: new Uint8Array(Math.min(FRAME_PAYLOAD, bytes - sent)) }));
-    socket.on('message', () => {});
     pacer.send({ get closed() { return socket.readyState !== socket.OPEN; }, get bufferedBytes() { return socket.bufferedAmount; }, send: (frame) => socket.send(frame) }, frames);
   });
   server.on('listening', () => {
@@ -81,5 +74,5 @@ if (process.argv.includes('--pump') && process.send) {
   });
   process.on('disconnect', () => process.exit(0));
   await lowerHelperThreads(19);
-  if (process.argv.includes('server-low') || process.argv.includes('client')) lowerThreadPriority(19);
+  if (place !== 'server') lowerThreadPriority(19);
 }

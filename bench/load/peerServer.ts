@@ -75,6 +75,10 @@ export const PEER_SETTINGS: Record<PeerName, string> = {
 
 // ---- pinning -------------------------------------------------------------------------------
 
+/** Where pinLoad puts the servers, and the load generator (with every client process it starts). */
+export const SERVER_CORE = 0;
+export const CLIENT_CORE = 1;
+
 let pinning: 'server core 0, load core 1' | 'none' | undefined;
 
 /** What pinLoad() did, for the record; 'no peer scenario ran' before any call. */
@@ -85,14 +89,19 @@ export function pinLoad(): 'server core 0, load core 1' | 'none' {
   if (pinning !== undefined) return pinning;
   pinning = 'none';
   if (os.platform() !== 'linux' || os.availableParallelism() < 2) return pinning;
-  try {
-    // -a: every thread of this process (libuv pool, V8 helpers), not only the main one.
-    execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-    pinning = 'server core 0, load core 1';
-  } catch {
-    console.warn('bench: taskset failed; servers and load share every core');
-  }
+  if (pinToCore(process.pid, CLIENT_CORE)) pinning = 'server core 0, load core 1';
+  else console.warn('bench: taskset failed; servers and load share every core');
   return pinning;
+}
+
+/** Pins every thread of process `pid` (libuv pool, V8 helpers, not only the main one) to `core`; false when taskset fails. */
+export function pinToCore(pid: number, core: number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // ---- children ------------------------------------------------------------------------------
@@ -180,7 +189,7 @@ export async function startPeer(name: PeerName, opts: StartOptions): Promise<Run
   const nodeArgs = ['--expose-gc', ...extra, ...profile, ...loader, '--import', PROBE, script];
   const pinned = pinLoad() !== 'none';
   const command = pinned ? 'taskset' : process.execPath;
-  const args = pinned ? ['-c', '0', process.execPath, ...nodeArgs] : nodeArgs;
+  const args = pinned ? ['-c', String(SERVER_CORE), process.execPath, ...nodeArgs] : nodeArgs;
   let child: ChildProcess;
   try {
     child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', logFd, logFd, 'ipc'] });
