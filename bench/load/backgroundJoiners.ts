@@ -10,8 +10,9 @@ import { SyncClient } from './syncClient.ts';
  * Clients that download a whole big room, run in a child process of their own at the lowest CPU
  * priority, every thread of it: the noisy-neighbour scenario times a small room from the load
  * generator while these make the server send hundreds of MB, and receiving those in the load
- * generator's own event loop would measure the load generator (its lag reached 90 ms), not the server. The child keeps
- * its connections open until it is stopped, so the room they opened stays loaded.
+ * generator's own event loop would measure the load generator (its lag reached 90 ms), not the
+ * server. The child keeps its connections open until it is stopped, so the room they opened stays
+ * loaded.
  *
  * Parent -> child: { open: [{ url, docName, protocol, token, label }], expectedBytes, batch }
  * Child -> parent: { batch, ms } once every client of that batch has expectedBytes of sync payload,
@@ -77,8 +78,9 @@ if (process.argv.includes('--child') && process.send) {
   // Every thread at the lowest priority, the child's own doing: on Linux a nice value belongs to a
   // thread, and one set on the child's pid lowers its main thread only, leaving V8's threads (its
   // collections of the hundreds of MB it receives) and libuv's at full priority on the load
-  // generator's core. The helpers first, since lowerHelperThreads lowers those at the main
-  // thread's value; the parent's first batch comes seconds after this (after its warm-up window).
+  // generator's core. The helpers first: lowerHelperThreads picks them out as the threads still
+  // at the main thread's nice value. The parent's first batch comes seconds after this (after its
+  // warm-up window).
   await lowerHelperThreads(19);
   lowerThreadPriority(19);
 }
